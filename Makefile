@@ -1,0 +1,39 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+export PYTHONPATH := $(CURDIR)
+
+ROLE ?= police
+FORCE ?= CAMBS
+CAUTION_PORT ?= 8000
+
+.PHONY: setup run test token openapi bench clean
+
+$(STAMP): requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup  ## start the caution service on :8000 (SQLite under var/)
+	@mkdir -p var
+	$(BIN)/python -m services.caution_service --port $(CAUTION_PORT)
+
+test: setup  ## the whole test suite
+	$(BIN)/python -m pytest
+
+token: setup  ## print a development bearer token: make token ROLE=police FORCE=CAMBS
+	@$(BIN)/python -m shared.token_cli --role $(ROLE) --force $(FORCE)
+
+openapi: setup  ## regenerate the committed OpenAPI documents
+	$(BIN)/python -m services.caution_service.openapi_export openapi/caution-service.json
+
+bench: setup  ## throughput and latency benchmarks; figures go to bench/results/
+	$(BIN)/python -m bench.commands
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -1,0 +1,80 @@
+"""Issuing a caution and reading one (now, or as the record stood at a past time)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+
+from shared.auth import Principal, Role
+from shared.openapi import problems
+
+from ..application import CautionNotFound
+from ..domain.caution import Caution
+from ..domain.values import (
+    Gender, IssuingOfficer, Offence, Offender, OffendingHistory, Victim,
+)
+from .deps import AppDep, ClockDep, IdempotencyKeyDep, PrincipalDep, allow
+from .execution import CommandContext, etag, execute
+from .schemas import CautionCreate, CautionPublic
+from .views import caution_public
+
+router = APIRouter(prefix="/v1/cautions", tags=["cautions"])
+
+IssuerDep = Annotated[Principal, Depends(allow(Role.POLICE))]
+ReaderDep = Annotated[Principal, Depends(allow(Role.POLICE, Role.PROVIDER, Role.COURT, Role.VICTIM_CONTACT))]
+
+
+def _new_caution(body: CautionCreate, ctx: CommandContext) -> Caution:
+    app, force = ctx.app, ctx.principal.force
+    o, off, h, v, i = body.offender, body.offence, body.history, body.victim, body.issuing_officer
+    return Caution.issue(
+        police_reference=body.police_reference,
+        force=force,
+        legal_basis=body.legal_basis,
+        offender=Offender(o.reference, o.name, o.date_of_birth, Gender(o.gender)),
+        offence=Offence(off.category, off.committed_on, off.description, off.relationship, off.admitted,
+                        off.evidence_sufficient_to_charge, off.charge_decision_by),
+        history=OffendingHistory(h.last_domestic_abuse_disposal_on, h.serving_community_sentence),
+        victim=Victim(v.reference, v.dash_risk, v.consulted, v.agrees),
+        issuing_officer=IssuingOfficer(i.id, i.name, i.rank, i.authorised_person),
+        conditions=app.conditions_for(force),
+        victim_details_sealed=app.vault.seal(v.contact_details.model_dump(exclude_none=True) if v.contact_details else None),
+        occurred_at=body.occurred_at,
+        recorded_at=ctx.now(),
+        recorded_by=ctx.recorded_by,
+    )
+
+
+@router.post(
+    "", status_code=201, response_model=CautionPublic,
+    responses=problems(400, 401, 403, 409, 413, 422),
+)
+def issue_caution(
+    body: CautionCreate, principal: IssuerDep, app: AppDep, clock: ClockDep, key: IdempotencyKeyDep
+) -> JSONResponse:
+    """Issue a caution; every eligibility rule is checked and each failure is named."""
+    ctx = CommandContext(app, principal, clock, key)
+    return execute(ctx, ("POST", "/v1/cautions"), body, lambda receipt: app.issue(lambda: _new_caution(body, ctx), receipt), created=True)
+
+
+@router.get("/{caution_id}", response_model=CautionPublic, responses=problems(401, 403, 404, 422))
+def get_caution(
+    caution_id: UUID,
+    principal: ReaderDep,
+    app: AppDep,
+    clock: ClockDep,
+    as_of: Annotated[AwareDatetime | None, Query(description="Show the record as it stood at this time.")] = None,
+) -> JSONResponse:
+    """The caution's current state, or its state as recorded at `as_of`."""
+    caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)
+    if caution.force != principal.force:
+        raise CautionNotFound(caution_id)
+    today = (as_of or clock()).date()
+    body = caution_public(caution, principal.role, today, app.vault)
+    if as_of:
+        body["as_of"] = as_of.isoformat()
+    return JSONResponse(body, headers={"ETag": etag(caution.version)})

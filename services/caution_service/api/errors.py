@@ -1,0 +1,68 @@
+"""Domain and application errors mapped to RFC 9457 problem responses."""
+
+from __future__ import annotations
+
+import logging
+
+from eventsourcing.persistence import OperationalError
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from shared.problems import problem_response
+
+from ..application import CautionNotFound, ConcurrentChange, DuplicateInFlight, StaleVersion
+from ..domain.errors import ConflictsWithState, InvalidCommand, NotEligible
+
+log = logging.getLogger("cara.caution.errors")
+
+
+def install_domain_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotEligible)
+    def not_eligible(request: Request, exc: NotEligible) -> JSONResponse:
+        errors = [{"rule": f.rule, "message": f.message} for f in exc.failures]
+        return problem_response(
+            422, "not-eligible", "The offender is not eligible for a CARA caution",
+            f"{len(errors)} eligibility rule(s) failed.", errors=errors, instance=request.url.path,
+        )
+
+    @app.exception_handler(InvalidCommand)
+    def invalid(request: Request, exc: InvalidCommand) -> JSONResponse:
+        return problem_response(
+            422, "rule-violated", "The command breaks a CARA rule", exc.message,
+            errors=[{"rule": exc.rule, "message": exc.message}], instance=request.url.path,
+        )
+
+    @app.exception_handler(ConflictsWithState)
+    def conflict(request: Request, exc: ConflictsWithState) -> JSONResponse:
+        return problem_response(
+            409, "conflicts-with-state", "Not allowed in the caution's current state", exc.message,
+            errors=[{"rule": exc.rule, "message": exc.message}], instance=request.url.path,
+        )
+
+    @app.exception_handler(CautionNotFound)
+    def not_found(request: Request, exc: CautionNotFound) -> JSONResponse:
+        return problem_response(404, "not-found", "No such caution", "No caution with that id in your force.", instance=request.url.path)
+
+    @app.exception_handler(StaleVersion)
+    def stale(request: Request, exc: StaleVersion) -> JSONResponse:
+        return problem_response(
+            412, "stale-version", "The caution has changed since you read it",
+            f"If-Match named version {exc.expected}; the current version is {exc.actual}. Read it again.",
+            instance=request.url.path, headers={"ETag": f'"{exc.actual}"'},
+        )
+
+    @app.exception_handler(ConcurrentChange)
+    def concurrent(request: Request, exc: ConcurrentChange) -> JSONResponse:
+        return problem_response(409, "concurrent-change", "The caution is being changed by others", "Try again.", instance=request.url.path)
+
+    @app.exception_handler(DuplicateInFlight)
+    def duplicate(request: Request, exc: DuplicateInFlight) -> JSONResponse:
+        return problem_response(
+            409, "idempotency-key-in-flight", "A request with this Idempotency-Key was being processed",
+            "Retry with the same key to receive the recorded response.", instance=request.url.path,
+        )
+
+    @app.exception_handler(OperationalError)
+    def unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", exc)
+        return problem_response(503, "unavailable", "The database is unavailable", "Try again shortly.", instance=request.url.path)

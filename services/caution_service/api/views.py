@@ -1,0 +1,97 @@
+"""How a caution is shown to a caller: the derived facts, and victim details only for victim contact."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from shared.auth import Role
+
+from ..domain.caution import Caution
+from ..domain.progress import required_actions
+from ..domain.values import Status, Workshop
+from ..vault import VictimVault
+
+
+def _plain(value: Any) -> Any:
+    """Dataclass dicts with enums turned into their values, ready for JSON."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "value") and not isinstance(value, (date, datetime)):
+        return value.value
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def _add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def spent_on(c: Caution) -> date | None:
+    """Rehabilitation of Offenders Act: three months after the caution, or when it ceases to have effect."""
+    three_months = _add_months(c.issued_at.date(), 3)
+    if c.status in (Status.BREACHED, Status.WITHDRAWN) and c.final_at is not None:
+        return min(three_months, c.final_at.date())
+    return three_months
+
+
+def _workshop(c: Caution, workshop: Workshop) -> dict[str, Any]:
+    booking = c.booking(workshop)
+    attended = c.attended_at(workshop)
+    return {
+        "booked_for": booking.session_at.isoformat() if booking else None,
+        "venue": booking.venue if booking else None,
+        "attended_at": attended.isoformat() if attended else None,
+    }
+
+
+def caution_public(c: Caution, role: Role, today: date, vault: VictimVault, position: int | None = None) -> dict[str, Any]:
+    actions = [
+        {"action": a.action, "role": a.role, "due_on": a.due_on.isoformat() if a.due_on else None,
+         "overdue": a.due_on is not None and a.due_on < today}
+        for a in required_actions(c)
+    ]
+    victim = _plain(asdict(c.victim))
+    victim["contact_details"] = vault.open(c.victim_details_sealed) if role is Role.VICTIM_CONTACT else None
+    return {
+        "id": str(c.id),
+        "version": c.version,
+        "position": position,
+        "police_reference": c.police_reference,
+        "force": c.force,
+        "legal_basis": c.legal_basis.value,
+        "status": c.status.value,
+        "offender": _plain(asdict(c.offender)),
+        "offence": _plain(asdict(c.offence)),
+        "victim": victim,
+        "issuing_officer": _plain(asdict(c.issuing_officer)),
+        "conditions": asdict(c.conditions),
+        "issued_at": c.issued_at.isoformat(),
+        "period_ends_on": c.period_ends_on.isoformat(),
+        "days_left": max(0, (c.period_ends_on - today).days) if c.is_open else 0,
+        "round": c.round,
+        "workshops": {w.value: _workshop(c, w) for w in Workshop},
+        "victim_contacted_after_workshop_a": c.contacted_after_a,
+        "victim_contacted_on_completion": c.contacted_on_completion,
+        "safeguarding_concern": c.safeguarding_concern,
+        "pending_excuse_decision": c.pending_miss.value if c.pending_miss else None,
+        "breach_referred": c.breach_referred,
+        "deadline_passed": c.deadline_passed,
+        "breach_outcome": c.breach_outcome.value if c.breach_outcome else None,
+        "closed_at": c.final_at.isoformat() if c.final_at else None,
+        "unmet_conditions": c.unmet_conditions() if c.is_open else [],
+        "required_actions": actions,
+        "next_action": actions[0] if actions else None,
+        "overdue": any(a["overdue"] for a in actions),
+        "spent_on": _spent(c),
+    }
+
+
+def _spent(c: Caution) -> str | None:
+    day = spent_on(c)
+    return day.isoformat() if day else None

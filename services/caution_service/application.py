@@ -1,0 +1,129 @@
+"""The caution service's eventsourcing Application: get the caution, call the domain, save.
+
+Saving happens in one database transaction together with the Idempotency-Key
+record, so a retried request can never record its events twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from .domain.caution import Caution
+from .domain.values import Conditions
+from .idempotency import IdempotencyStore, Receipt
+from .transcodings import register_caution_transcodings
+from .vault import VictimVault
+
+MAX_ATTEMPTS = 5
+
+
+class CautionNotFound(Exception):
+    pass
+
+
+class StaleVersion(Exception):
+    """The caller's If-Match no longer names the caution's current version."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(f"expected version {expected}, current version is {actual}")
+        self.expected, self.actual = expected, actual
+
+
+class ConcurrentChange(Exception):
+    """Other writers kept changing the caution while this command was retried."""
+
+
+class DuplicateInFlight(Exception):
+    """Another request with the same Idempotency-Key was saved first."""
+
+
+@dataclass(frozen=True)
+class Saved:
+    caution: Caution
+    position: int
+    response: Any = None
+
+
+class CautionApplication(Application[UUID]):
+    name = "cautions"
+    snapshotting_intervals = {Caution: 20}
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        vault: VictimVault,
+        clock: Callable[[], datetime],
+        conditions_for: Callable[[str], Conditions] = lambda force: Conditions(),
+    ) -> None:
+        super().__init__(env)
+        self.vault = vault
+        self.clock = clock
+        self.conditions_for = conditions_for
+        self.idempotency = IdempotencyStore(self.recorder.datastore.engine)  # type: ignore[attr-defined]
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_caution_transcodings(transcoder)
+
+    def get_caution(self, caution_id: UUID) -> Caution:
+        try:
+            return self.repository.get(caution_id)
+        except AggregateNotFoundError:
+            raise CautionNotFound(caution_id) from None
+
+    def get_caution_as_of(self, caution_id: UUID, as_of: datetime) -> Caution:
+        """The caution as the record showed it at `as_of` (by recorded_at)."""
+        version = None
+        for stored in self.events.get(caution_id):
+            if stored.recorded_at > as_of:  # type: ignore[attr-defined]
+                break
+            version = stored.originator_version
+        if version is None:
+            raise CautionNotFound(caution_id)
+        return self.repository.get(caution_id, version=version)
+
+    def issue(self, make: Callable[[], Caution], receipt: Receipt | None = None) -> Saved:
+        caution = make()
+        try:
+            return self._save(caution, receipt)
+        except IntegrityError:
+            raise DuplicateInFlight() from None
+
+    def change(
+        self,
+        caution_id: UUID,
+        command: Callable[[Caution], None],
+        *,
+        expected_version: int | None = None,
+        receipt: Receipt | None = None,
+    ) -> Saved:
+        for _ in range(MAX_ATTEMPTS):
+            caution = self.get_caution(caution_id)
+            if expected_version is not None and caution.version != expected_version:
+                raise StaleVersion(expected_version, caution.version)
+            command(caution)
+            try:
+                return self._save(caution, receipt)
+            except IntegrityError:
+                if receipt and self.idempotency.find(receipt.principal_id, receipt.key):
+                    raise DuplicateInFlight() from None
+                if expected_version is not None:
+                    raise StaleVersion(expected_version, self.get_caution(caution_id).version) from None
+        raise ConcurrentChange()
+
+    def _save(self, caution: Caution, receipt: Receipt | None) -> Saved:
+        with self.recorder.transaction() as session:  # type: ignore[attr-defined]
+            recordings = self.save(caution)
+            position = recordings[-1].notification.id
+            response = None
+            if receipt is not None:
+                response = receipt.render(caution, position)
+                self.idempotency.add(session, receipt, response, self.clock())
+        return Saved(caution, position, response)

@@ -1,0 +1,61 @@
+"""Typed settings, read from CARA_* environment variables; no defaults that are unsafe in production."""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET
+
+from .domain.values import STATUTORY_MAX_PERIOD_DAYS, Conditions
+
+DEV_VAULT_KEY = "Y2FyYS1kZXZlbG9wbWVudC12YXVsdC1rZXktMzJiISE="  # base64 of 32 bytes, development only
+
+
+class ForceConditions(BaseModel):
+    caution_period_days: int = Field(16 * 7, ge=1, le=STATUTORY_MAX_PERIOD_DAYS)
+    first_contact_days: int = Field(14, ge=1)
+    min_days_between_workshops: int = Field(28, ge=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CARA_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///var/caution-service.sqlite3"
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_public_key: str | None = None  # production: the identity provider's RS256/ES256 public key (PEM)
+    jwt_algorithms: list[str] = ["HS256"]
+    jwt_issuer: str = DEFAULT_ISSUER
+    jwt_audience: str = DEFAULT_AUDIENCE
+    vault_key: str = DEV_VAULT_KEY
+    force_conditions: dict[str, ForceConditions] = {}
+    max_body_bytes: int = 64 * 1024
+    aggregate_cache_size: int = 10_000
+
+    @model_validator(mode="after")
+    def refuse_development_secrets_in_production(self) -> Settings:
+        if self.environment == "production":
+            if self.jwt_public_key is None and self.jwt_secret == DEV_JWT_SECRET:
+                raise ValueError("production needs CARA_JWT_PUBLIC_KEY or a non-default CARA_JWT_SECRET")
+            if self.vault_key == DEV_VAULT_KEY:
+                raise ValueError("production needs its own CARA_VAULT_KEY")
+        return self
+
+    def conditions_for(self, force: str) -> Conditions:
+        chosen = self.force_conditions.get(force, ForceConditions())
+        return Conditions(**chosen.model_dump())
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+            "SQLALCHEMY_URL": self.database_url,
+            "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size),
+        }
+
+    def describe(self) -> str:
+        safe = self.model_dump(exclude={"jwt_secret", "vault_key", "jwt_public_key"})
+        return json.dumps(safe, default=str)

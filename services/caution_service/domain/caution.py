@@ -1,0 +1,565 @@
+"""The Caution aggregate: one offender's CARA caution, recorded as immutable events.
+
+Public methods check the rules and raise a named domain error; the private
+`@event` methods only change state, because they also run when the caution is
+rebuilt from its stored events.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from . import eligibility
+from .errors import ConflictsWithState, InvalidCommand, NotEligible
+from .values import (
+    STATUTORY_MAX_PERIOD_DAYS,
+    TERMINAL,
+    Booking,
+    BreachOutcome,
+    Conditions,
+    ContactOutcome,
+    ContactStage,
+    IssuingOfficer,
+    LegalBasis,
+    MissReason,
+    Offence,
+    Offender,
+    OffendingHistory,
+    RecordedBy,
+    Status,
+    Victim,
+    Workshop,
+)
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class Caution(Aggregate):
+    class Issued(Aggregate.Created):
+        police_reference: str
+        force: str
+        legal_basis: LegalBasis
+        offender: Offender
+        offence: Offence
+        history: OffendingHistory
+        victim: Victim
+        issuing_officer: IssuingOfficer
+        conditions: Conditions
+        victim_details_sealed: str | None
+        occurred_at: datetime
+        recorded_at: datetime
+        recorded_by: RecordedBy
+
+    class WorkshopMissed(Aggregate.Event):
+        """v1 said only `late: bool`; v2 names the reason (late, absent, left early)."""
+
+        class_version = 2
+        workshop: Workshop
+        reason: MissReason
+        note: str
+        occurred_at: datetime
+        recorded_at: datetime
+        recorded_by: RecordedBy
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            late = state.pop("late", False)
+            state["reason"] = MissReason.ARRIVED_LATE if late else MissReason.DID_NOT_ATTEND
+
+    @event(Issued)
+    def __init__(
+        self,
+        police_reference: str,
+        force: str,
+        legal_basis: LegalBasis,
+        offender: Offender,
+        offence: Offence,
+        history: OffendingHistory,
+        victim: Victim,
+        issuing_officer: IssuingOfficer,
+        conditions: Conditions,
+        victim_details_sealed: str | None,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
+        self.police_reference = police_reference
+        self.force = force
+        self.legal_basis = legal_basis
+        self.offender = offender
+        self.offence = offence
+        self.history = history
+        self.victim = victim
+        self.issuing_officer = issuing_officer
+        self.conditions = conditions
+        self.victim_details_sealed = victim_details_sealed
+        self.issued_at = occurred_at
+        self.period_ends_on = occurred_at.date() + timedelta(days=conditions.caution_period_days)
+        self.entries: list[str] = ["CautionIssued"]
+        self.round = 1
+        self.booking_a: Booking | None = None
+        self.booking_b: Booking | None = None
+        self.attended_a_at: datetime | None = None
+        self.attended_b_at: datetime | None = None
+        self.attended_a_version: int | None = None
+        self.attended_b_version: int | None = None
+        self.first_attended_a_at: datetime | None = None
+        self.first_booked_at: datetime | None = None
+        self.pending_miss: Workshop | None = None
+        self.breach_referred = False
+        self.deadline_passed = False
+        self.contacted_after_a = False
+        self.contacted_on_completion = False
+        self.safeguarding_concern = False
+        self.final_status: Status | None = None
+        self.final_at: datetime | None = None
+        self.breach_outcome: BreachOutcome | None = None
+
+    # ----- issuing -----------------------------------------------------------------
+
+    @classmethod
+    def issue(
+        cls,
+        *,
+        police_reference: str,
+        force: str,
+        legal_basis: LegalBasis,
+        offender: Offender,
+        offence: Offence,
+        history: OffendingHistory,
+        victim: Victim,
+        issuing_officer: IssuingOfficer,
+        conditions: Conditions,
+        victim_details_sealed: str | None,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> Caution:
+        _require_not_future(occurred_at, recorded_at)
+        _require_period_within_statutory_maximum(conditions.caution_period_days)
+        application = eligibility.Application(
+            offender, offence, history, victim, issuing_officer, occurred_at.date()
+        )
+        failures = eligibility.failed_rules(application)
+        if failures:
+            raise NotEligible(failures)
+        return cls(
+            police_reference=police_reference,
+            force=force,
+            legal_basis=legal_basis,
+            offender=offender,
+            offence=offence,
+            history=history,
+            victim=victim,
+            issuing_officer=issuing_officer,
+            conditions=conditions,
+            victim_details_sealed=victim_details_sealed,
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            recorded_by=recorded_by,
+        )
+
+    # ----- derived facts -----------------------------------------------------------
+
+    @property
+    def status(self) -> Status:
+        if self.final_status is not None:
+            return self.final_status
+        if self.pending_miss is not None:
+            return Status.EXCUSE_DECISION_PENDING
+        if self.breach_referred:
+            return Status.BREACH_REFERRED
+        if self.deadline_passed:
+            return Status.DEADLINE_PASSED
+        return Status.ACTIVE
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in TERMINAL
+
+    def booking(self, workshop: Workshop) -> Booking | None:
+        return self.booking_a if workshop is Workshop.A else self.booking_b
+
+    def attended_at(self, workshop: Workshop) -> datetime | None:
+        return self.attended_a_at if workshop is Workshop.A else self.attended_b_at
+
+    @property
+    def conditions_met(self) -> bool:
+        return (
+            self.attended_a_at is not None
+            and self.attended_b_at is not None
+            and self.contacted_after_a
+            and self.pending_miss is None
+        )
+
+    # ----- workshops ---------------------------------------------------------------
+
+    def schedule_workshop(
+        self,
+        workshop: Workshop,
+        booking: Booking,
+        reason: str | None,
+        *,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
+        self._require_open()
+        self._require_no_pending_miss()
+        self._require_time(occurred_at, recorded_at)
+        if self.attended_at(workshop) is not None:
+            raise ConflictsWithState(
+                "workshop_already_attended", f"Workshop {workshop.value} has already been attended."
+            )
+        self._require_session_in_period(booking.session_at)
+        if workshop is Workshop.B:
+            self._require_b_session_after_a(booking.session_at)
+        previous = self.booking(workshop)
+        if previous is None:
+            self._scheduled(workshop, booking, occurred_at, recorded_at, recorded_by)
+            return
+        if not (reason and reason.strip()):
+            raise InvalidCommand(
+                "reschedule_needs_reason", f"Workshop {workshop.value} is already booked; give the reason for rescheduling."
+            )
+        self._rescheduled(workshop, booking, previous, reason, occurred_at, recorded_at, recorded_by)
+
+    @event("WorkshopScheduled")
+    def _scheduled(self, workshop, booking, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+        self._set_booking(workshop, booking)
+        self.first_booked_at = self.first_booked_at or occurred_at
+        self.entries.append("WorkshopScheduled")
+
+    @event("WorkshopRescheduled")
+    def _rescheduled(self, workshop, booking, previous, reason, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+        self._set_booking(workshop, booking)
+        self.entries.append("WorkshopRescheduled")
+
+    def _set_booking(self, workshop: Workshop, booking: Booking) -> None:
+        if workshop is Workshop.A:
+            self.booking_a = booking
+        else:
+            self.booking_b = booking
+
+    def attend_workshop_a(self, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
+        self._require_attendable(Workshop.A, occurred_at, recorded_at)
+        self._workshop_a_attended(occurred_at, recorded_at, recorded_by)
+
+    @event("WorkshopAAttended")
+    def _workshop_a_attended(self, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+        self.attended_a_at = occurred_at
+        self.first_attended_a_at = self.first_attended_a_at or occurred_at
+        self.entries.append("WorkshopAAttended")
+        self.attended_a_version = len(self.entries)
+
+    def attend_workshop_b(self, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
+        self._require_attendable(Workshop.B, occurred_at, recorded_at)
+        if self.attended_a_at is None:
+            raise ConflictsWithState("workshop_a_first", "Workshop A must be attended before workshop B.")
+        self._require_gap_after_a(occurred_at)
+        self._workshop_b_attended(occurred_at, recorded_at, recorded_by)
+
+    @event("WorkshopBAttended")
+    def _workshop_b_attended(self, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+        self.attended_b_at = occurred_at
+        self.entries.append("WorkshopBAttended")
+        self.attended_b_version = len(self.entries)
+
+    def miss_workshop(
+        self,
+        workshop: Workshop,
+        reason: MissReason,
+        note: str,
+        *,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
+        self._require_open()
+        self._require_no_pending_miss()
+        self._require_time(occurred_at, recorded_at)
+        self._require_booked_not_attended(workshop)
+        self._workshop_missed(
+            workshop=workshop, reason=reason, note=note,
+            occurred_at=occurred_at, recorded_at=recorded_at, recorded_by=recorded_by,
+        )
+
+    @event(WorkshopMissed)
+    def _workshop_missed(self, workshop, reason, note, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+        self.pending_miss = workshop
+        self.entries.append("WorkshopMissed")
+
+    def decide_excuse(
+        self, accepted: bool, reason: str, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy
+    ) -> None:
+        self._require_open()
+        self._require_time(occurred_at, recorded_at)
+        if self.pending_miss is None:
+            raise ConflictsWithState("no_missed_workshop", "There is no missed workshop awaiting an excuse decision.")
+        self._excuse_decided(self.pending_miss, accepted, reason, occurred_at, recorded_at, recorded_by)
+
+    @event("ExcuseDecided")
+    def _excuse_decided(self, workshop, accepted, reason, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+        self.pending_miss = None
+        self.entries.append("ExcuseDecided")
+        if not accepted:
+            self.breach_referred = True
+            return
+        # CARA practice: missing either workshop means attending both again, A then B.
+        self.round += 1
+        self.booking_a = self.booking_b = None
+        self.attended_a_at = self.attended_b_at = None
+        self.attended_a_version = self.attended_b_version = None
+
+    # ----- victim contact ----------------------------------------------------------
+
+    def contact_victim(
+        self,
+        stage: ContactStage,
+        outcome: ContactOutcome,
+        safeguarding_concern: bool,
+        details_sealed: str | None,
+        *,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
+        self._require_time(occurred_at, recorded_at)
+        if stage is ContactStage.ON_COMPLETION:
+            if self.status is not Status.COMPLETED:
+                raise ConflictsWithState(
+                    "completion_contact_needs_completion", "The on-completion victim contact needs a completed caution."
+                )
+        else:
+            self._require_open()
+            if self.first_attended_a_at is None:
+                raise ConflictsWithState(
+                    "victim_contact_after_workshop_a", "The victim is contacted after workshop A has been attended."
+                )
+        self._victim_contacted(stage, outcome, safeguarding_concern, details_sealed, occurred_at, recorded_at, recorded_by)
+
+    @event("VictimContacted")
+    def _victim_contacted(self, stage, outcome, safeguarding_concern, details_sealed, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+        if stage is ContactStage.ON_COMPLETION:
+            self.contacted_on_completion = True
+        else:
+            self.contacted_after_a = True
+        self.safeguarding_concern = self.safeguarding_concern or safeguarding_concern
+        self.entries.append("VictimContacted")
+
+    # ----- police decisions --------------------------------------------------------
+
+    def vary_conditions(
+        self,
+        period_ends_on: date,
+        reason: str,
+        authorised_by: str,
+        *,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
+        self._require_open()
+        self._require_time(occurred_at, recorded_at)
+        issued_on = self.issued_at.date()
+        _require_period_within_statutory_maximum((period_ends_on - issued_on).days)
+        if period_ends_on <= issued_on:
+            raise InvalidCommand("period_must_end_after_issue", "The caution period must end after the caution date.")
+        for attended in (self.attended_a_at, self.attended_b_at):
+            if attended is not None and attended.date() > period_ends_on:
+                raise InvalidCommand(
+                    "variation_would_exclude_attendance", "The new period would end before an attended workshop."
+                )
+        self._conditions_varied(self.period_ends_on, period_ends_on, reason, authorised_by, occurred_at, recorded_at, recorded_by)
+
+    @event("ConditionsVaried")
+    def _conditions_varied(self, previous_period_ends_on, period_ends_on, reason, authorised_by, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+        self.period_ends_on = period_ends_on
+        if recorded_at.date() <= period_ends_on:
+            self.deadline_passed = False
+        self.entries.append("ConditionsVaried")
+
+    def record_deadline_passed(self, *, recorded_at: datetime, recorded_by: RecordedBy) -> None:
+        self._require_open()
+        if self.deadline_passed:
+            raise ConflictsWithState("deadline_already_recorded", "The passing of the deadline is already recorded.")
+        if recorded_at.date() <= self.period_ends_on:
+            raise ConflictsWithState("deadline_not_passed", "The caution period has not ended yet.")
+        self._deadline_passed(self.period_ends_on, recorded_at, recorded_at, recorded_by)
+
+    @event("ComplianceDeadlinePassed")
+    def _deadline_passed(self, period_ended_on, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+        self.deadline_passed = True
+        self.entries.append("ComplianceDeadlinePassed")
+
+    def breach(
+        self, outcome: BreachOutcome, reason: str, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy
+    ) -> None:
+        self._require_open()
+        self._require_time(occurred_at, recorded_at)
+        self._breached(outcome, reason, occurred_at, recorded_at, recorded_by)
+
+    @event("Breached")
+    def _breached(self, outcome, reason, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+        self.final_status, self.final_at, self.breach_outcome = Status.BREACHED, occurred_at, outcome
+        self.pending_miss = None
+        self.entries.append("Breached")
+
+    def complete(self, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
+        self._require_open()
+        self._require_time(occurred_at, recorded_at)
+        missing = self.unmet_conditions()
+        if missing:
+            raise ConflictsWithState("conditions_not_met", "Not every condition is met: " + "; ".join(missing) + ".")
+        assert self.attended_b_at is not None  # implied by unmet_conditions() being empty
+        if occurred_at < self.attended_b_at:
+            raise InvalidCommand("completion_after_workshop_b", "Completion cannot precede workshop B.")
+        self._completed(occurred_at, recorded_at, recorded_by)
+
+    def unmet_conditions(self) -> list[str]:
+        missing = []
+        if self.pending_miss is not None:
+            missing.append("a missed workshop awaits an excuse decision")
+        if self.attended_a_at is None:
+            missing.append("workshop A not attended")
+        if self.attended_b_at is None:
+            missing.append("workshop B not attended")
+        if not self.contacted_after_a:
+            missing.append("victim not contacted after workshop A")
+        return missing
+
+    @event("Completed")
+    def _completed(self, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+        self.final_status, self.final_at = Status.COMPLETED, occurred_at
+        self.entries.append("Completed")
+
+    def withdraw(self, reason: str, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
+        self._require_open()
+        self._require_time(occurred_at, recorded_at)
+        self._withdrawn(reason, occurred_at, recorded_at, recorded_by)
+
+    @event("Withdrawn")
+    def _withdrawn(self, reason, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+        self.final_status, self.final_at = Status.WITHDRAWN, occurred_at
+        self.pending_miss = None
+        self.entries.append("Withdrawn")
+
+    # ----- corrections ---------------------------------------------------------------
+
+    def correct(
+        self,
+        corrects_version: int,
+        reason: str,
+        corrected_occurred_at: datetime | None,
+        *,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
+        """Record a correction of an earlier entry; the original stays in the record."""
+        self._require_open()
+        if not 1 <= corrects_version <= len(self.entries):
+            raise InvalidCommand("corrected_entry_must_exist", f"There is no entry {corrects_version} to correct.")
+        if self.entries[corrects_version - 1] == "EntryCorrected":
+            raise InvalidCommand("correct_the_original", "Correct the original entry, not a correction.")
+        if corrected_occurred_at is not None:
+            self._require_time(corrected_occurred_at, recorded_at)
+            self._check_attendance_correction(corrects_version, corrected_occurred_at)
+        corrected_type = self.entries[corrects_version - 1]
+        self._corrected(corrects_version, corrected_type, reason, corrected_occurred_at, recorded_at, recorded_at, recorded_by)
+
+    def _check_attendance_correction(self, version: int, when: datetime) -> None:
+        if when.date() > self.period_ends_on:
+            raise InvalidCommand("workshop_inside_caution_period", "The corrected time is after the caution period.")
+        if version == self.attended_b_version and self.attended_a_at is not None:
+            self._require_gap_after_a(when)
+        if version == self.attended_a_version and self.attended_b_at is not None:
+            gap = (self.attended_b_at.date() - when.date()).days
+            if gap < self.conditions.min_days_between_workshops:
+                raise InvalidCommand("workshop_b_after_gap", "The corrected time would put workshop A too close to B.")
+
+    @event("EntryCorrected")
+    def _corrected(self, corrects_version, corrected_type, reason, corrected_occurred_at, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+        if corrected_occurred_at is not None:
+            if corrects_version == self.attended_a_version:
+                self.attended_a_at = corrected_occurred_at
+            elif corrects_version == self.attended_b_version:
+                self.attended_b_at = corrected_occurred_at
+        self.entries.append("EntryCorrected")
+
+    # ----- guards ----------------------------------------------------------------------
+
+    def _require_open(self) -> None:
+        if not self.is_open:
+            raise ConflictsWithState("caution_is_closed", f"The caution is {self.status.value}; nothing more can be recorded.")
+
+    def _require_no_pending_miss(self) -> None:
+        if self.pending_miss is not None:
+            raise ConflictsWithState(
+                "excuse_decision_pending",
+                f"Workshop {self.pending_miss.value} was missed; the police must decide on the excuse first.",
+            )
+
+    def _require_time(self, occurred_at: datetime, recorded_at: datetime) -> None:
+        _require_not_future(occurred_at, recorded_at)
+        if occurred_at < self.issued_at:
+            raise InvalidCommand("not_before_caution", "The time given is before the caution was issued.")
+
+    def _require_session_in_period(self, session_at: datetime) -> None:
+        if not self.issued_at.date() <= session_at.date() <= self.period_ends_on:
+            raise InvalidCommand(
+                "workshop_inside_caution_period",
+                f"The session must fall inside the caution period ({self.issued_at.date()} to {self.period_ends_on}).",
+            )
+
+    def _require_b_session_after_a(self, session_at: datetime) -> None:
+        a_time = self.attended_a_at or (self.booking_a.session_at if self.booking_a else None)
+        if a_time is None:
+            raise ConflictsWithState("workshop_a_first", "Book workshop A before workshop B.")
+        if (session_at.date() - a_time.date()).days < self.conditions.min_days_between_workshops:
+            raise InvalidCommand(
+                "workshop_b_after_gap",
+                f"Workshop B must be at least {self.conditions.min_days_between_workshops} days after workshop A.",
+            )
+
+    def _require_booked_not_attended(self, workshop: Workshop) -> None:
+        if self.booking(workshop) is None:
+            raise ConflictsWithState("workshop_not_booked", f"Workshop {workshop.value} has not been booked.")
+        if self.attended_at(workshop) is not None:
+            raise ConflictsWithState("workshop_already_attended", f"Workshop {workshop.value} has already been attended.")
+
+    def _require_attendable(self, workshop: Workshop, occurred_at: datetime, recorded_at: datetime) -> None:
+        self._require_open()
+        self._require_no_pending_miss()
+        self._require_time(occurred_at, recorded_at)
+        self._require_booked_not_attended(workshop)
+        if occurred_at.date() > self.period_ends_on:
+            raise InvalidCommand(
+                "workshop_inside_caution_period", f"The caution period ended on {self.period_ends_on}."
+            )
+
+    def _require_gap_after_a(self, b_time: datetime) -> None:
+        assert self.attended_a_at is not None
+        gap = (b_time.date() - self.attended_a_at.date()).days
+        if gap < self.conditions.min_days_between_workshops:
+            raise InvalidCommand(
+                "workshop_b_after_gap",
+                f"Workshop B must be at least {self.conditions.min_days_between_workshops} days after workshop A "
+                f"(it was {gap}).",
+            )
+
+
+def _require_not_future(occurred_at: datetime, recorded_at: datetime) -> None:
+    if occurred_at.tzinfo is None:
+        raise InvalidCommand("time_needs_offset", "Times must carry a UTC offset.")
+    if occurred_at > recorded_at + CLOCK_SKEW:
+        raise InvalidCommand("not_in_future", "The time given is in the future.")
+
+
+def _require_period_within_statutory_maximum(days: int) -> None:
+    if days > STATUTORY_MAX_PERIOD_DAYS:
+        raise InvalidCommand(
+            "statutory_maximum_period", f"The caution period cannot exceed {STATUTORY_MAX_PERIOD_DAYS // 7} weeks."
+        )

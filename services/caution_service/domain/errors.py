@@ -1,0 +1,32 @@
+"""Named domain errors. Each carries the rule it enforces so callers can explain a refusal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RuleFailure:
+    rule: str
+    message: str
+
+
+class DomainError(Exception):
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+
+
+class InvalidCommand(DomainError):
+    """The command itself breaks a rule, whatever the caution's state (bad dates, limits)."""
+
+
+class ConflictsWithState(DomainError):
+    """The command is well formed but not allowed in the caution's current state."""
+
+
+class NotEligible(Exception):
+    def __init__(self, failures: list[RuleFailure]) -> None:
+        super().__init__("; ".join(f.message for f in failures))
+        self.failures = failures

@@ -1,0 +1,62 @@
+"""What a caution needs next, who must do it, and by when: derived, never stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from .caution import Caution
+from .values import Status
+
+VICTIM_CONTACT_DAYS = 14
+DECISION_DAYS = 7
+
+
+@dataclass(frozen=True)
+class RequiredAction:
+    action: str
+    role: str
+    due_on: date | None
+
+
+def required_actions(c: Caution) -> list[RequiredAction]:
+    """Outstanding actions, most pressing first."""
+    if c.status is Status.COMPLETED:
+        if c.contacted_on_completion:
+            return []
+        return [RequiredAction("contact_victim_on_completion", "victim_contact", _plus(c.final_at, VICTIM_CONTACT_DAYS))]
+    if c.status in (Status.BREACHED, Status.WITHDRAWN):
+        return []
+    if c.status is Status.EXCUSE_DECISION_PENDING:
+        return [RequiredAction("decide_excuse", "police", None)]
+    if c.status in (Status.BREACH_REFERRED, Status.DEADLINE_PASSED):
+        return [RequiredAction("decide_breach_or_vary", "police", None)]
+    actions = _workshop_actions(c)
+    if c.first_attended_a_at is not None and not c.contacted_after_a:
+        actions.append(
+            RequiredAction("contact_victim_after_workshop_a", "victim_contact", _plus(c.first_attended_a_at, VICTIM_CONTACT_DAYS))
+        )
+    if c.conditions_met:
+        actions.append(RequiredAction("record_completion", "provider", c.period_ends_on))
+    return actions
+
+
+def _workshop_actions(c: Caution) -> list[RequiredAction]:
+    period_end = c.period_ends_on
+    gap = c.conditions.min_days_between_workshops
+    if c.booking_a is None:
+        first_contact_due = c.issued_at.date() + timedelta(days=c.conditions.first_contact_days)
+        due = first_contact_due if c.round == 1 else period_end - timedelta(days=gap)
+        return [RequiredAction("schedule_workshop_a", "provider", due)]
+    if c.attended_a_at is None:
+        return [RequiredAction("attend_workshop_a", "provider", c.booking_a.session_at.date())]
+    if c.booking_b is None:
+        return [RequiredAction("schedule_workshop_b", "provider", period_end)]
+    if c.attended_b_at is None:
+        return [RequiredAction("attend_workshop_b", "provider", c.booking_b.session_at.date())]
+    return []
+
+
+def _plus(when, days: int) -> date | None:  # type: ignore[no-untyped-def]
+    return None if when is None else when.date() + timedelta(days=days)
+

@@ -1,0 +1,169 @@
+"""Value objects and vocabularies of the CARA caution domain.
+
+Enums are plain `Enum` (not `str` subclasses) so that the event store's JSON
+transcoder hands them to a registered transcoding instead of silently turning
+them into strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+
+
+class LegalBasis(Enum):
+    CONDITIONAL_CAUTION = "conditional_caution"  # Criminal Justice Act 2003 ss.22-27
+    DIVERSIONARY_CAUTION = "diversionary_caution"  # PCSC Act 2022 Part 6
+
+
+class OffenceCategory(Enum):
+    COMMON_ASSAULT = "common_assault"
+    BATTERY = "battery"
+    CRIMINAL_DAMAGE = "criminal_damage"
+    HARASSMENT = "harassment"
+    THREATENING_BEHAVIOUR = "threatening_behaviour"
+    DOMESTIC_THEFT = "domestic_theft"
+    OTHER = "other"
+
+
+class Relationship(Enum):
+    CURRENT_PARTNER = "current_partner"
+    FORMER_PARTNER = "former_partner"
+    FAMILY_MEMBER = "family_member"
+    OTHER = "other"
+
+
+class RiskLevel(Enum):
+    STANDARD = "standard"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Gender(Enum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+
+
+class Rank(Enum):
+    """Police ranks in order of seniority (declaration order matters)."""
+
+    CONSTABLE = "constable"
+    SERGEANT = "sergeant"
+    INSPECTOR = "inspector"
+    CHIEF_INSPECTOR = "chief_inspector"
+    SUPERINTENDENT = "superintendent"
+    CHIEF_SUPERINTENDENT = "chief_superintendent"
+
+    def at_least(self, other: Rank) -> bool:
+        order = list(Rank)
+        return order.index(self) >= order.index(other)
+
+
+class Workshop(Enum):
+    A = "A"
+    B = "B"
+
+
+class MissReason(Enum):
+    DID_NOT_ATTEND = "did_not_attend"
+    ARRIVED_LATE = "arrived_late"  # CARA refuses late entry: a late arrival is a miss
+    LEFT_EARLY = "left_early"
+
+
+class ContactStage(Enum):
+    AFTER_WORKSHOP_A = "after_workshop_a"
+    ON_COMPLETION = "on_completion"
+
+
+class ContactOutcome(Enum):
+    CONTACTED = "contacted"
+    UNABLE_TO_CONTACT = "unable_to_contact"
+    DECLINED = "declined"
+
+
+class BreachOutcome(Enum):
+    PROSECUTE = "prosecute"
+    NO_FURTHER_ACTION = "no_further_action"
+
+
+class Status(Enum):
+    ACTIVE = "active"
+    EXCUSE_DECISION_PENDING = "excuse_decision_pending"
+    BREACH_REFERRED = "breach_referred"
+    DEADLINE_PASSED = "deadline_passed"
+    COMPLETED = "completed"
+    BREACHED = "breached"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class RecordedBy:
+    """Who recorded an event: taken from the caller's verified token."""
+
+    id: str
+    role: str
+    force: str
+
+
+@dataclass(frozen=True)
+class Offender:
+    reference: str  # the force's own person reference (e.g. PNC id)
+    name: str
+    date_of_birth: date
+    gender: Gender
+
+
+@dataclass(frozen=True)
+class Offence:
+    category: OffenceCategory
+    committed_on: date
+    description: str
+    relationship: Relationship
+    admitted: bool
+    evidence_sufficient_to_charge: bool
+    charge_decision_by: str  # CPS or the authorised decision-maker
+
+
+@dataclass(frozen=True)
+class OffendingHistory:
+    last_domestic_abuse_disposal_on: date | None
+    serving_community_sentence: bool
+
+
+@dataclass(frozen=True)
+class Victim:
+    """The victim as the rest of the system sees them: a reference, never details."""
+
+    reference: str
+    dash_risk: RiskLevel
+    consulted: bool
+    agrees: bool
+
+
+@dataclass(frozen=True)
+class IssuingOfficer:
+    id: str
+    name: str
+    rank: Rank
+    authorised_person: bool
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """A force's CARA conditions, copied onto each caution when it is issued."""
+
+    caution_period_days: int = 16 * 7
+    first_contact_days: int = 14
+    min_days_between_workshops: int = 28
+
+
+@dataclass(frozen=True)
+class Booking:
+    session_at: datetime
+    venue: str
+
+
+STATUTORY_MAX_PERIOD_DAYS = 20 * 7
+TERMINAL = frozenset({Status.COMPLETED, Status.BREACHED, Status.WITHDRAWN})

@@ -1,0 +1,86 @@
+"""Durable Idempotency-Key records, written in the same transaction as the events they answer for."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from sqlalchemy import DateTime, Integer, String, Text, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "cautions_idempotency"
+
+    principal_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    headers: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status_code: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a caller asked under one key, and how to render the answer once the events are saved."""
+
+    principal_id: str
+    key: str
+    fingerprint: str
+    render: Callable[[Any, int], StoredResponse]
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    try:
+        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = body
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
+
+
+class IdempotencyStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        Base.metadata.create_all(engine)
+
+    def find(self, principal_id: str, key: str) -> IdempotencyRecord | None:
+        with Session(self._engine) as session:
+            stmt = select(IdempotencyRecord).where(
+                IdempotencyRecord.principal_id == principal_id, IdempotencyRecord.key == key
+            )
+            return session.scalars(stmt).first()
+
+    @staticmethod
+    def add(session: Session, receipt: Receipt, response: StoredResponse, now: datetime) -> None:
+        session.add(
+            IdempotencyRecord(
+                principal_id=receipt.principal_id,
+                key=receipt.key,
+                fingerprint=receipt.fingerprint,
+                status_code=response.status_code,
+                headers=json.dumps(response.headers),
+                body=json.dumps(response.body),
+                created_at=now,
+            )
+        )
+        session.flush()  # surface a duplicate key now, inside the caller's transaction
+
+
+def replay(record: IdempotencyRecord) -> StoredResponse:
+    return StoredResponse(record.status_code, json.loads(record.body), json.loads(record.headers))

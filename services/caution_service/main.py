@@ -1,0 +1,71 @@
+"""The composition root: `create_app(settings)` wires settings, store, auth and routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from shared.auth import TokenVerifier
+from shared.http import BodyLimitMiddleware, RequestIdMiddleware
+from shared.metrics import RequestMetrics, metrics_endpoint
+from shared.openapi import install_problem_openapi
+from shared.problems import install_problem_handlers
+
+from .api import cautions, commands, health
+from .api.errors import install_domain_handlers
+from .application import CautionApplication
+from .config import Settings
+from .vault import VictimVault
+
+VERSION = "0.1.0"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _prepare_sqlite_directory(url: str) -> None:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and ":memory:" not in url:
+        Path(url[len(prefix):]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def build_application(settings: Settings, clock: Callable[[], datetime] = utc_now) -> CautionApplication:
+    _prepare_sqlite_directory(settings.database_url)
+    return CautionApplication(
+        settings.eventsourcing_env(), VictimVault(settings.vault_key), clock, settings.conditions_for
+    )
+
+
+def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="CARA caution service",
+        version=VERSION,
+        description="Records CARA conditional and diversionary cautions as immutable events and "
+        "answers for their compliance. Errors are RFC 9457 problem documents.",
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.cautions = build_application(settings, clock)
+    app.state.verifier = TokenVerifier(
+        settings.jwt_public_key or settings.jwt_secret, settings.jwt_algorithms, settings.jwt_issuer, settings.jwt_audience
+    )
+    install_problem_handlers(app)
+    install_domain_handlers(app)
+    install_problem_openapi(app)
+    app.include_router(health.router)
+    app.include_router(cautions.router)
+    app.include_router(commands.router)
+    registry = CollectorRegistry()
+    app.add_route("/metrics", metrics_endpoint(registry), include_in_schema=False)
+    app.add_middleware(RequestMetrics, registry=registry)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    logging.getLogger("cara").info("caution service configured: %s", settings.describe())
+    return app

@@ -1,0 +1,71 @@
+"""Transcodings for every value that goes into a Caution event or snapshot.
+
+Names are the classes' own names, not module paths, so stored events survive a
+module being moved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from enum import Enum
+from typing import Any
+
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from .domain import values
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class EnumAsValue(Transcoding):
+    def __init__(self, enum_cls: type[Enum]) -> None:
+        self.type = enum_cls
+        self.name = enum_cls.__name__
+
+    def encode(self, obj: Enum) -> Any:
+        return obj.value
+
+    def decode(self, data: Any) -> Enum:
+        return self.type(data)
+
+
+class DataclassAsDict(Transcoding):
+    """Shallow: nested values are passed back to the transcoder, which encodes them in turn."""
+
+    def __init__(self, cls: type) -> None:
+        self.type = cls
+        self.name = cls.__name__
+        self._fields = [f.name for f in dataclasses.fields(cls)]
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {name: getattr(obj, name) for name in self._fields}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        return self.type(**data)
+
+
+def _members(kind: type) -> list[type]:
+    found = []
+    for obj in vars(values).values():
+        if isinstance(obj, type) and obj is not kind and issubclass(obj, kind):
+            found.append(obj)
+    return found
+
+
+def register_caution_transcodings(transcoder: JSONTranscoder) -> None:
+    transcoder.register(DateAsISO())
+    for enum_cls in _members(Enum):
+        transcoder.register(EnumAsValue(enum_cls))
+    for obj in vars(values).values():
+        if isinstance(obj, type) and dataclasses.is_dataclass(obj):
+            transcoder.register(DataclassAsDict(obj))

@@ -1,0 +1,89 @@
+"""Bearer-token verification and the roles of CARA, shared by both services."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from enum import Enum
+
+import jwt
+
+DEV_JWT_SECRET = "cara-development-signing-key-not-for-production"
+DEFAULT_ISSUER = "cara-local"
+DEFAULT_AUDIENCE = "cara"
+ROLE_CLAIM = "cara_role"
+FORCE_CLAIM = "cara_force"
+
+
+class Role(str, Enum):
+    POLICE = "police"
+    PROVIDER = "provider"
+    VICTIM_CONTACT = "victim_contact"
+    COURT = "court"
+    SUBSCRIBER = "subscriber"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: str
+    role: Role
+    force: str
+
+
+class InvalidToken(Exception):
+    pass
+
+
+class TokenVerifier:
+    """Checks signature, expiry, issuer and audience, then reads the CARA claims."""
+
+    def __init__(self, key: str, algorithms: list[str], issuer: str, audience: str) -> None:
+        self._key, self._algorithms = key, algorithms
+        self._issuer, self._audience = issuer, audience
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=self._algorithms,
+                issuer=self._issuer,
+                audience=self._audience,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as e:
+            raise InvalidToken(str(e)) from None
+        try:
+            role = Role(claims[ROLE_CLAIM])
+            force = str(claims[FORCE_CLAIM])
+        except (KeyError, ValueError):
+            raise InvalidToken(f"token lacks a valid {ROLE_CLAIM} or {FORCE_CLAIM} claim") from None
+        if not force or len(force) > 64:
+            raise InvalidToken(f"{FORCE_CLAIM} must be 1-64 characters")
+        return Principal(id=str(claims["sub"]), role=role, force=force)
+
+
+def mint_token(
+    secret: str,
+    *,
+    role: Role,
+    force: str,
+    issuer: str,
+    audience: str,
+    subject: str | None = None,
+    ttl_seconds: int = 8 * 3600,
+) -> str:
+    """A development token signed with the shared secret (production tokens come from the force's IdP)."""
+    now = int(time.time())
+    claims = {
+        "sub": subject or f"{role.value}-{uuid.uuid4().hex[:8]}",
+        ROLE_CLAIM: role.value,
+        FORCE_CLAIM: force,
+        "iss": issuer,
+        "aud": audience,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")

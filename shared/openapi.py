@@ -1,0 +1,53 @@
+"""OpenAPI post-processing: every error response is documented as application/problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from .problems import PROBLEM_JSON, Problem
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: each status answered with a problem document."""
+    return {s: {"description": _DESCRIPTIONS.get(s, "Problem"), "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}} for s in statuses}
+
+
+_DESCRIPTIONS = {
+    400: "Malformed request (JSON, headers)",
+    401: "Missing or invalid bearer token",
+    403: "The caller's role may not do this",
+    404: "No such resource in the caller's force",
+    409: "Conflicts with the current state or a concurrent request",
+    412: "If-Match does not name the current version",
+    413: "Body too large",
+    422: "Invalid request, or a rule refused it (see `errors`)",
+    503: "A dependency (database) is unavailable",
+}
+
+
+def install_problem_openapi(app: FastAPI) -> None:
+    def build() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, sub in components["Problem"].pop("$defs", {}).items():
+            components[name] = sub
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for status, response in operation.get("responses", {}).items():
+                    if status.isdigit() and int(status) >= 400:
+                        response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
+                        response["description"] = _DESCRIPTIONS.get(int(status), response.get("description", "Problem"))
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = build  # type: ignore[method-assign]

@@ -1,0 +1,71 @@
+"""Fixtures for every tier: settings on a fresh SQLite file, PostgreSQL when reachable, a test client."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.caution_service.config import Settings
+from services.caution_service.main import create_app
+from tests.support import FakeClock
+
+POSTGRES_URL = os.environ.get("CARA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def postgres_reachable() -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(POSTGRES_URL.replace("postgresql+psycopg", "postgresql"), connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """PostgreSQL must be there in CI (fail loudly); elsewhere skip with the reason."""
+    if postgres_reachable():
+        return POSTGRES_URL
+    if os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} but CI requires it")
+    pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} (outside CI)")
+
+
+@pytest.fixture
+def postgres_schema_url(postgres_url: str) -> Iterator[str]:
+    """A fresh schema per test, so tests never see each other's tables."""
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    plain = postgres_url.replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    yield f"{postgres_url}?options=-csearch_path%3D{schema}"
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    return f"sqlite:///{tmp_path}/cautions.sqlite3"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(sqlite_url: str) -> Settings:
+    return Settings(environment="test", database_url=sqlite_url)
+
+
+@pytest.fixture
+def client(settings: Settings, clock: FakeClock) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, clock), raise_server_exceptions=False) as c:
+        yield c
