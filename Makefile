@@ -19,9 +19,9 @@ $(STAMP): requirements.txt
 
 setup: $(STAMP)
 
-run: setup  ## start the caution service on :8000 (SQLite under var/)
+run: setup  ## start both services: caution :8000, notification :8001 (SQLite under var/)
 	@mkdir -p var
-	$(BIN)/python -m services.caution_service --port $(CAUTION_PORT)
+	CAUTION_PORT=$(CAUTION_PORT) $(BIN)/python -m services.run_local
 
 test: setup  ## the whole test suite
 	$(BIN)/python -m pytest

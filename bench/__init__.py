@@ -1,0 +1,1 @@
+"""Benchmarks for the CARA services (`make bench`); results are written to bench/results/."""

@@ -1,0 +1,153 @@
+"""What the benchmarks run against: the caution service as its own uvicorn process, and databases."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("CARA_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime
+
+
+class ServiceProcess:
+    """`python -m uvicorn services.caution_service.main:create_app --factory` with one worker."""
+
+    def __init__(self, database_url: str, *, access_log: bool = False) -> None:
+        self.database_url = database_url
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.access_log = access_log
+        self._log = tempfile.NamedTemporaryFile("w+", prefix="cara-bench-service-", suffix=".log", delete=False)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> ServiceProcess:
+        env = {**os.environ, "CARA_DATABASE_URL": self.database_url, "CARA_ENVIRONMENT": "test",
+               "PYTHONPATH": str(ROOT)}
+        cmd = [sys.executable, "-m", "uvicorn", "services.caution_service.main:create_app", "--factory",
+               "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1", "--log-level", "warning"]
+        if not self.access_log:
+            cmd.append("--no-access-log")
+        self.process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self, timeout: float = 30.0) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the caution service exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.base_url}/readyz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"the caution service was not ready within {timeout:.0f}s:\n{self.log_tail()}")
+
+    def cpu_seconds(self) -> float:
+        assert self.process is not None
+        return process_cpu_seconds(self.process.pid)
+
+    def log_tail(self, lines: int = 30) -> str:
+        self._log.flush()
+        return "\n".join(Path(self._log.name).read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)  # uvicorn shuts down gracefully on SIGINT
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        self._log.close()
+        Path(self._log.name).unlink(missing_ok=True)
+
+
+def _plain_postgres(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def postgres_unavailable_reason(url: str = POSTGRES_URL) -> str | None:
+    """None when PostgreSQL answers, otherwise why not."""
+    try:
+        import psycopg
+    except ImportError as e:  # pragma: no cover - psycopg is in requirements.txt
+        return f"psycopg is not installed ({e})"
+    try:
+        with psycopg.connect(_plain_postgres(url), connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as e:
+        return f"PostgreSQL not reachable at {url}: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}"
+    return None
+
+
+def postgres_version(url: str = POSTGRES_URL) -> str:
+    import psycopg
+
+    with psycopg.connect(_plain_postgres(url), connect_timeout=3) as conn:
+        return str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+
+
+@contextmanager
+def postgres_schema(url: str = POSTGRES_URL) -> Iterator[str]:
+    """A fresh schema for one run, dropped afterwards; yields a URL whose search_path is that schema."""
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_plain_postgres(url), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{url}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(_plain_postgres(url), autocommit=True) as conn:
+            conn.execute("SET lock_timeout = '10s'")
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@contextmanager
+def sqlite_file() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="cara-bench-") as tmp:
+        yield f"sqlite:///{tmp}/cautions.sqlite3"
+
+
+@contextmanager
+def database(kind: str) -> Iterator[str]:
+    if kind == "sqlite":
+        with sqlite_file() as url:
+            yield url
+    elif kind == "postgresql":
+        with postgres_schema() as url:
+            yield url
+    else:
+        raise ValueError(kind)

@@ -1,0 +1,195 @@
+"""Builders for domain tests: an eligible application, an issued caution, and steps along its way.
+
+Times are `at(day)`: the caution is issued at day 0 (T0, 10:00 UTC); each step is
+recorded one hour after it happened unless a test says otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from services.caution_service.domain import eligibility
+from services.caution_service.domain.caution import Caution
+from services.caution_service.domain.values import (
+    Booking,
+    BreachOutcome,
+    Conditions,
+    ContactOutcome,
+    ContactStage,
+    Gender,
+    IssuingOfficer,
+    LegalBasis,
+    MissReason,
+    Offence,
+    OffenceCategory,
+    Offender,
+    OffendingHistory,
+    Rank,
+    RecordedBy,
+    Relationship,
+    RiskLevel,
+    Victim,
+    Workshop,
+)
+from tests.support import T0, at
+
+ISSUED_ON = T0.date()
+LATER = timedelta(hours=1)
+
+POLICE = RecordedBy("SGT-1001", "police", "CAMBS")
+PROVIDER = RecordedBy("prov-7", "provider", "CAMBS")
+VICTIM_SERVICE = RecordedBy("vcs-3", "victim_contact", "CAMBS")
+SYSTEM = RecordedBy("system", "system", "CAMBS")
+
+
+def offender(**overrides: Any) -> Offender:
+    return replace(Offender("PNC-0001", "Alex Example", date(1990, 5, 17), Gender.MALE), **overrides)
+
+
+def offence(**overrides: Any) -> Offence:
+    base = Offence(
+        category=OffenceCategory.COMMON_ASSAULT,
+        committed_on=ISSUED_ON - timedelta(days=10),
+        description="Pushed partner during an argument",
+        relationship=Relationship.CURRENT_PARTNER,
+        admitted=True,
+        evidence_sufficient_to_charge=True,
+        charge_decision_by="CPS",
+    )
+    return replace(base, **overrides)
+
+
+def history(**overrides: Any) -> OffendingHistory:
+    return replace(OffendingHistory(None, False), **overrides)
+
+
+def victim(**overrides: Any) -> Victim:
+    return replace(Victim("V-0001", RiskLevel.STANDARD, True, True), **overrides)
+
+
+def officer(**overrides: Any) -> IssuingOfficer:
+    return replace(IssuingOfficer("SGT-1001", "Sgt Jo Bloggs", Rank.SERGEANT, False), **overrides)
+
+
+def application(**parts: Any) -> eligibility.Application:
+    """An eligible application; pass e.g. offence=offence(admitted=False) to break one rule."""
+    base = eligibility.Application(offender(), offence(), history(), victim(), officer(), ISSUED_ON)
+    return replace(base, **parts)
+
+
+def issue_kwargs(**overrides: Any) -> dict[str, Any]:
+    kwargs: dict[str, Any] = dict(
+        police_reference="CC-0001",
+        force="CAMBS",
+        legal_basis=LegalBasis.CONDITIONAL_CAUTION,
+        offender=offender(),
+        offence=offence(),
+        history=history(),
+        victim=victim(),
+        issuing_officer=officer(),
+        conditions=Conditions(),
+        victim_details_sealed=None,
+        occurred_at=T0,
+        recorded_at=T0 + LATER,
+        recorded_by=POLICE,
+    )
+    kwargs.update(overrides)
+    return kwargs
+
+
+def issued(**overrides: Any) -> Caution:
+    return Caution.issue(**issue_kwargs(**overrides))
+
+
+# ----- steps: each takes the caution and a day offset, and records one hour later -----------------
+
+
+def when(day: int | datetime, recorded_at: datetime | None = None) -> dict[str, Any]:
+    occurred = at(day) if isinstance(day, int) else day
+    return {"occurred_at": occurred, "recorded_at": recorded_at or occurred + LATER}
+
+
+def book(c: Caution, workshop: Workshop, session_day: int, *, on: int = 0, reason: str | None = None) -> None:
+    c.schedule_workshop(workshop, Booking(at(session_day), "Hall 1"), reason, **when(on), recorded_by=PROVIDER)
+
+
+def attend_a(c: Caution, day: int | datetime, recorded_at: datetime | None = None) -> None:
+    c.attend_workshop_a(**when(day, recorded_at), recorded_by=PROVIDER)
+
+
+def attend_b(c: Caution, day: int | datetime, recorded_at: datetime | None = None) -> None:
+    c.attend_workshop_b(**when(day, recorded_at), recorded_by=PROVIDER)
+
+
+def miss(c: Caution, workshop: Workshop, day: int, reason: MissReason = MissReason.DID_NOT_ATTEND) -> None:
+    c.miss_workshop(workshop, reason, "no show", **when(day), recorded_by=PROVIDER)
+
+
+def decide(c: Caution, accepted: bool, day: int) -> None:
+    c.decide_excuse(accepted, "hospital letter" if accepted else "no excuse given", **when(day), recorded_by=POLICE)
+
+
+def contact(c: Caution, stage: ContactStage, day: int, concern: bool = False) -> None:
+    c.contact_victim(stage, ContactOutcome.CONTACTED, concern, None, **when(day), recorded_by=VICTIM_SERVICE)
+
+
+def complete(c: Caution, day: int) -> None:
+    c.complete(**when(day), recorded_by=PROVIDER)
+
+
+def breach(c: Caution, day: int, outcome: BreachOutcome = BreachOutcome.PROSECUTE) -> None:
+    c.breach(outcome, "did not comply", **when(day), recorded_by=POLICE)
+
+
+def withdraw(c: Caution, day: int) -> None:
+    c.withdraw("issued in error", **when(day), recorded_by=POLICE)
+
+
+def vary(c: Caution, period_ends_on: date, day: int) -> None:
+    c.vary_conditions(period_ends_on, "illness", "INSP-9", **when(day), recorded_by=POLICE)
+
+
+def pass_deadline(c: Caution, day: int) -> None:
+    c.record_deadline_passed(recorded_at=at(day), recorded_by=SYSTEM)
+
+
+def correct(c: Caution, version: int, new_time: datetime | None, day: int) -> None:
+    c.correct(version, "typo in the register", new_time, recorded_at=at(day), recorded_by=PROVIDER)
+
+
+# ----- whole stages ---------------------------------------------------------------------------------
+
+A_DAY = 10
+B_DAY = A_DAY + 28
+
+
+def with_a_attended(**overrides: Any) -> Caution:
+    c = issued(**overrides)
+    book(c, Workshop.A, A_DAY, on=1)
+    attend_a(c, A_DAY)
+    return c
+
+
+def with_b_booked(**overrides: Any) -> Caution:
+    c = with_a_attended(**overrides)
+    book(c, Workshop.B, B_DAY, on=A_DAY + 1)
+    return c
+
+
+def ready_to_complete(**overrides: Any) -> Caution:
+    c = with_b_booked(**overrides)
+    contact(c, ContactStage.AFTER_WORKSHOP_A, A_DAY + 2)
+    attend_b(c, B_DAY)
+    return c
+
+
+def completed(**overrides: Any) -> Caution:
+    c = ready_to_complete(**overrides)
+    complete(c, B_DAY + 1)
+    return c
+
+
+def event_names(c: Caution) -> list[str]:
+    return [type(e).__name__ for e in c.pending_events]
