@@ -30,6 +30,20 @@ _DESCRIPTIONS = {
 }
 
 
+def _absent_not_null(parameter: dict[str, Any]) -> None:
+    """An optional `X | None` parameter is left out, never sent as null: drop the null branch FastAPI documents."""
+    schema = parameter.get("schema", {})
+    branches = schema.get("anyOf")
+    if parameter.get("required") or not branches or {"type": "null"} not in branches:
+        return
+    rest = [b for b in branches if b != {"type": "null"}]
+    del schema["anyOf"]
+    if len(rest) == 1:
+        schema.update(rest[0])
+    else:
+        schema["anyOf"] = rest
+
+
 def install_problem_openapi(app: FastAPI) -> None:
     def build() -> dict[str, Any]:
         if app.openapi_schema:
@@ -43,6 +57,8 @@ def install_problem_openapi(app: FastAPI) -> None:
             components.pop(name, None)
         for path in schema.get("paths", {}).values():
             for operation in path.values():
+                for parameter in operation.get("parameters", []):
+                    _absent_not_null(parameter)
                 for status, response in operation.get("responses", {}).items():
                     if status.isdigit() and int(status) >= 400:
                         response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException  # FastAPI's own is a subclass; routing raises Starlette's
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("cara.problems")

@@ -66,7 +66,8 @@ class CautionApplication(Application[UUID]):
         self.vault = vault
         self.clock = clock
         self.conditions_for = conditions_for
-        self.idempotency = IdempotencyStore(self.recorder.datastore.engine)  # type: ignore[attr-defined]
+        self.saved_listeners: list[Callable[[int], None]] = []
+        self.idempotency = IdempotencyStore(self.recorder.datastore.engine, vault)  # type: ignore[attr-defined]
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -126,4 +127,6 @@ class CautionApplication(Application[UUID]):
             if receipt is not None:
                 response = receipt.render(caution, position)
                 self.idempotency.add(session, receipt, response, self.clock())
+        for listener in self.saved_listeners:  # after commit, so a woken reader sees the events
+            listener(position)
         return Saved(caution, position, response)

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     force_conditions: dict[str, ForceConditions] = {}
     max_body_bytes: int = 64 * 1024
     aggregate_cache_size: int = 10_000
+    run_projections: bool = True  # embedded default; production API replicas set false and run `make projector`
+    projection_poll_seconds: float = 1.0
+    deadline_check_seconds: float = 60.0
 
     @model_validator(mode="after")
     def refuse_development_secrets_in_production(self) -> Settings:

@@ -55,8 +55,9 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 class IdempotencyStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, vault: Any = None) -> None:
         self._engine = engine
+        self._vault = vault  # seals stored bodies: a victim contact's response holds victim details
         Base.metadata.create_all(engine)
 
     def find(self, principal_id: str, key: str) -> IdempotencyRecord | None:
@@ -64,10 +65,15 @@ class IdempotencyStore:
             stmt = select(IdempotencyRecord).where(
                 IdempotencyRecord.principal_id == principal_id, IdempotencyRecord.key == key
             )
-            return session.scalars(stmt).first()
+            record = session.scalars(stmt).first()
+        if record is not None and self._vault is not None:
+            record.body = json.dumps(self._vault.open(record.body)["body"])
+        return record
 
-    @staticmethod
-    def add(session: Session, receipt: Receipt, response: StoredResponse, now: datetime) -> None:
+    def add(self, session: Session, receipt: Receipt, response: StoredResponse, now: datetime) -> None:
+        body = json.dumps(response.body)
+        if self._vault is not None:
+            body = self._vault.seal({"body": response.body})
         session.add(
             IdempotencyRecord(
                 principal_id=receipt.principal_id,
@@ -75,7 +81,7 @@ class IdempotencyStore:
                 fingerprint=receipt.fingerprint,
                 status_code=response.status_code,
                 headers=json.dumps(response.headers),
-                body=json.dumps(response.body),
+                body=body,
                 created_at=now,
             )
         )

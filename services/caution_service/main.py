@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,10 +18,12 @@ from shared.metrics import RequestMetrics, metrics_endpoint
 from shared.openapi import install_problem_openapi
 from shared.problems import install_problem_handlers
 
-from .api import cautions, commands, health
+from .api import cautions, commands, health, records
 from .api.errors import install_domain_handlers
 from .application import CautionApplication
 from .config import Settings
+from .deadlines import DeadlineMonitor
+from .projections.wiring import build_projector
 from .vault import VictimVault
 
 VERSION = "0.1.0"
@@ -42,9 +46,29 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     )
 
 
+def _background_work(settings: Settings):  # type: ignore[no-untyped-def]
+    """Embedded default: projections and the deadline monitor run inside the API process."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        threads = []
+        if settings.run_projections:
+            threads.append(app.state.projector.run_in_thread(stop, settings.projection_poll_seconds))
+            threads.append(app.state.deadlines.run_in_thread(stop, settings.deadline_check_seconds))
+        yield
+        stop.set()
+        app.state.projector.wakeup.set()
+        for thread in threads:
+            thread.join(timeout=10)
+
+    return lifespan
+
+
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(
+        lifespan=_background_work(settings),
         title="CARA caution service",
         version=VERSION,
         description="Records CARA conditional and diversionary cautions as immutable events and "
@@ -53,6 +77,9 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.settings = settings
     app.state.clock = clock
     app.state.cautions = build_application(settings, clock)
+    app.state.projector = build_projector(app.state.cautions)
+    app.state.cautions.saved_listeners.append(lambda position: app.state.projector.wakeup.set())
+    app.state.deadlines = DeadlineMonitor(app.state.cautions, clock)
     app.state.verifier = TokenVerifier(
         settings.jwt_public_key or settings.jwt_secret, settings.jwt_algorithms, settings.jwt_issuer, settings.jwt_audience
     )
@@ -62,6 +89,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(health.router)
     app.include_router(cautions.router)
     app.include_router(commands.router)
+    app.include_router(records.router)
     registry = CollectorRegistry()
     app.add_route("/metrics", metrics_endpoint(registry), include_in_schema=False)
     app.add_middleware(RequestMetrics, registry=registry)

@@ -6,12 +6,17 @@ recorded one hour after it happened unless a test says otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from services.caution_service.domain import eligibility
 from services.caution_service.domain.caution import Caution
+from services.caution_service.domain.errors import DomainError
 from services.caution_service.domain.values import (
     Booking,
     BreachOutcome,
@@ -193,3 +198,14 @@ def completed(**overrides: Any) -> Caution:
 
 def event_names(c: Caution) -> list[str]:
     return [type(e).__name__ for e in c.pending_events]
+
+
+@contextmanager
+def refused(error: type[DomainError], rule: str, caution: Caution | None = None) -> Iterator[Any]:
+    """The block raises `error` for `rule`; when given, `caution` records nothing."""
+    before = None if caution is None else (caution.version, len(caution.pending_events), list(caution.entries))
+    with pytest.raises(error) as caught:
+        yield caught
+    assert caught.value.rule == rule, f"refused for {caught.value.rule!r}, expected {rule!r}"
+    if caution is not None:
+        assert (caution.version, len(caution.pending_events), list(caution.entries)) == before

@@ -55,18 +55,28 @@ def allow(*roles: Role) -> Callable[[Principal], Principal]:
     return check
 
 
-def expected_version(if_match: Annotated[str | None, Header(alias="If-Match", max_length=100)] = None) -> int | None:
+# What `expected_version` accepts, documented so generated clients (and schemathesis) send well-formed values.
+IF_MATCH_PATTERN = r'^\s*(\*|(W/)?"*[0-9]+"*)\s*$'
+
+
+def expected_version(
+    if_match: Annotated[
+        str | None, Header(alias="If-Match", max_length=100, json_schema_extra={"pattern": IF_MATCH_PATTERN})
+    ] = None,
+) -> int | None:
     """Reads `If-Match: "<version>"`; absent or `*` means the caller does not insist on a version."""
     if if_match is None or if_match.strip() == "*":
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    if not (tag.isascii() and tag.isdigit()):  # str.isdigit() alone admits "²", which int() refuses
         raise ProblemError(400, "bad-if-match", "Malformed If-Match", 'Send the ETag you were given, e.g. If-Match: "3".')
     return int(tag)
 
 
 def idempotency_key(
-    key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    key: Annotated[
+        str | None, Header(alias="Idempotency-Key", max_length=200, json_schema_extra={"pattern": r"\S"})
+    ] = None,
 ) -> str | None:
     if key is not None and not key.strip():
         raise ProblemError(400, "bad-idempotency-key", "Empty Idempotency-Key")

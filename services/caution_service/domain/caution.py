@@ -217,6 +217,12 @@ class Caution(Aggregate):
         self._require_session_in_period(booking.session_at)
         if workshop is Workshop.B:
             self._require_b_session_after_a(booking.session_at)
+        elif self.booking_b is not None and (
+            (self.booking_b.session_at.date() - booking.session_at.date()).days < self.conditions.min_days_between_workshops
+        ):
+            raise InvalidCommand(
+                "workshop_b_after_gap", "Workshop A would be too close to the booked workshop B; move B first."
+            )
         previous = self.booking(workshop)
         if previous is None:
             self._scheduled(workshop, booking, occurred_at, recorded_at, recorded_by)
@@ -333,12 +339,16 @@ class Caution(Aggregate):
                 raise ConflictsWithState(
                     "completion_contact_needs_completion", "The on-completion victim contact needs a completed caution."
                 )
+            if self.final_at is not None and occurred_at < self.final_at:
+                raise InvalidCommand("completion_contact_after_completion", "The contact cannot precede the completion.")
         else:
             self._require_open()
             if self.first_attended_a_at is None:
                 raise ConflictsWithState(
                     "victim_contact_after_workshop_a", "The victim is contacted after workshop A has been attended."
                 )
+            if occurred_at < self.first_attended_a_at:
+                raise InvalidCommand("victim_contact_after_workshop_a", "The contact cannot precede workshop A.")
         self._victim_contacted(stage, outcome, safeguarding_concern, details_sealed, occurred_at, recorded_at, recorded_by)
 
     @event("VictimContacted")

@@ -1,0 +1,199 @@
+"""`make bench`: command throughput and latency of the caution service, and the raw library baseline.
+
+Scenarios, each on a fresh database (a temporary SQLite file, and a fresh PostgreSQL schema):
+
+* http sequential  - one client over real HTTP to the service started as its own uvicorn process
+                     (one worker): issue a caution, then its commands, one request at a time;
+* http concurrent  - 16 asyncio clients at once, each working on its own cautions;
+* library          - CautionApplication alone (build_application), one thread, the same commands.
+
+Each scenario stops after --commands commands or --seconds seconds, whichever comes first.
+Figures are printed and written to bench/results/commands-<date>.json and .md, and latest.md.
+PostgreSQL is skipped, with the reason printed, when it cannot be reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import infra
+from .http_load import run_concurrent, run_sequential
+from .library import run_library
+from .workload import STEPS
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _git(*args: str) -> str | None:
+    try:
+        return subprocess.run(["git", *args], cwd=infra.ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def _environment(databases: list[str]) -> dict[str, Any]:
+    env: dict[str, Any] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "git_commit": _git("rev-parse", "--short", "HEAD"),
+        "git_dirty": bool(_git("status", "--porcelain")),
+    }
+    if "postgresql" in databases:
+        env["postgresql"] = infra.postgres_version()
+    return env
+
+
+def _http_scenarios(args: argparse.Namespace, db: str) -> list[dict[str, Any]]:
+    out = []
+    plans = [("http sequential", lambda s: run_sequential(s, args.commands, args.seconds))]
+    if args.clients > 1:
+        plans.append(("http concurrent", lambda s: run_concurrent(s, args.clients, args.commands, args.seconds)))
+    for name, run in plans:
+        print(f"  {name:16} on {db:10} ...", end=" ", flush=True)
+        with infra.database(db) as url, infra.ServiceProcess(url) as service:
+            result = run(service)
+        out.append({"scenario": name, "database": db, **result})
+        _print_done(out[-1])
+        if result["errors"]:
+            print(f"    {result['errors']} failed requests, e.g. {result['error_samples'][:3]}")
+    return out
+
+
+def _library_scenario(args: argparse.Namespace, db: str) -> dict[str, Any]:
+    print(f"  {'library':16} on {db:10} ...", end=" ", flush=True)
+    with infra.database(db) as url:
+        result = {"scenario": "library", "database": db, "clients": 1, **run_library(url, args.commands, args.seconds)}
+    _print_done(result)
+    return result
+
+
+def _print_done(r: dict[str, Any]) -> None:
+    lat = r["command_latency"] or {}
+    extra = f", {r['events_per_second']} events/s" if "events_per_second" in r else ""
+    print(f"{r['commands']} commands in {r['wall_seconds']:.1f}s: {r['commands_per_second']} commands/s{extra}, "
+          f"p50 {lat.get('p50_ms', float('nan')):.2f} ms, p99 {lat.get('p99_ms', float('nan')):.2f} ms")
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    env = report["environment"]
+    lines = [
+        f"# Command benchmark, {report['started_at'][:16].replace('T', ' ')} UTC",
+        "",
+        f"`make bench` (bench/commands.py) at commit {env['git_commit']}{' (uncommitted changes)' if env['git_dirty'] else ''}; "
+        f"Python {env['python']}, {env['cpus']} CPUs"
+        + (f", PostgreSQL {env['postgresql']}" if "postgresql" in env else "") + ".",
+        f"Each scenario: a fresh database, at most {report['parameters']['commands']} commands or "
+        f"{report['parameters']['seconds']:g} s; the command mix is {len(STEPS)} read-modify-write commands per caution "
+        "(schedule, reschedule, miss, excuse, schedule, attend A, victim contact, schedule B, attend B, completion, "
+        "victim contact). HTTP requests carry If-Match and Idempotency-Key; the service runs as one uvicorn worker "
+        "(access log off). Latencies are per command, issue excluded.",
+        "",
+        "| scenario | database | clients | commands | commands/s | p50 ms | p99 ms | issue p50 ms | server CPU ms/request | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["results"]:
+        if r["scenario"] == "library":
+            continue
+        lat, issue = r["command_latency"] or {}, r["issue_latency"] or {}
+        lines.append(
+            f"| {r['scenario']} | {r['database']} | {r['clients']} | {r['commands']} | {r['commands_per_second']:.1f} | "
+            f"{_fmt(lat.get('p50_ms'))} | {_fmt(lat.get('p99_ms'))} | {_fmt(issue.get('p50_ms'))} | "
+            f"{_fmt(r['server_cpu_ms_per_request'])} | {r['errors']} |"
+        )
+    library = [r for r in report["results"] if r["scenario"] == "library"]
+    if library:
+        lines += [
+            "",
+            "Library baseline: CautionApplication alone, one thread, the same commands (no HTTP, no Idempotency-Key).",
+            "",
+            "| database | events | events/s | commands/s | p50 ms | p99 ms |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for r in library:
+            lat = r["command_latency"] or {}
+            lines.append(f"| {r['database']} | {r['events']} | {r['events_per_second']:.1f} | "
+                         f"{r['commands_per_second']:.1f} | {_fmt(lat.get('p50_ms'))} | {_fmt(lat.get('p99_ms'))} |")
+    for db, reason in report["skipped"].items():
+        lines += ["", f"{db} skipped: {reason}"]
+    return "\n".join(lines) + "\n"
+
+
+def write(report: dict[str, Any], out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"commands-{report['started_at'][:10]}"
+    text = markdown(report)
+    paths = [out_dir / f"{stem}.json", out_dir / f"{stem}.md", out_dir / "latest.md"]
+    contents = [json.dumps(report, indent=2) + "\n", text, text]
+    for path, content in zip(paths, contents):
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(content)
+        tmp.replace(path)
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], prog="python -m bench.commands")
+    parser.add_argument("--commands", type=int, default=2000, help="commands per scenario (default 2000)")
+    parser.add_argument("--seconds", type=float, default=15.0, help="time limit per scenario (default 15)")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients (default 16)")
+    parser.add_argument("--databases", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
+    parser.add_argument("--no-library", action="store_true", help="skip the library baseline")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results directory (default bench/results)")
+    args = parser.parse_args(argv)
+
+    started = datetime.now(UTC)
+    databases = [d.strip() for d in args.databases.split(",") if d.strip()]
+    skipped: dict[str, str] = {}
+    if "postgresql" in databases:
+        reason = infra.postgres_unavailable_reason()
+        if reason:
+            print(f"PostgreSQL skipped: {reason}")
+            skipped["postgresql"] = reason
+            databases.remove("postgresql")
+
+    print(f"Command benchmark: at most {args.commands} commands or {args.seconds:g}s per scenario, "
+          f"{args.clients} concurrent clients; databases: {', '.join(databases) or 'none'}")
+    t0 = time.perf_counter()
+    results: list[dict[str, Any]] = []
+    for db in databases:
+        results += _http_scenarios(args, db)
+        if not args.no_library:
+            results.append(_library_scenario(args, db))
+
+    report = {
+        "benchmark": "commands",
+        "started_at": started.isoformat(timespec="seconds"),
+        "duration_seconds": round(time.perf_counter() - t0, 1),
+        "parameters": {"commands": args.commands, "seconds": args.seconds, "clients": args.clients,
+                       "steps_per_caution": [s.name for s in STEPS]},
+        "environment": _environment(databases),
+        "skipped": skipped,
+        "results": results,
+    }
+    print()
+    print(markdown(report))
+    for path in write(report, args.out):
+        print(f"wrote {path.relative_to(infra.ROOT) if path.is_relative_to(infra.ROOT) else path}")
+    failed = sum(r.get("errors", 0) for r in results)
+    if failed:
+        print(f"{failed} requests failed; see error_samples in the JSON", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""Command load over real HTTP: one sequential client, or many concurrent asyncio clients.
+
+Each client works only on its own cautions: it issues one (POST /v1/cautions), then sends the
+workload's commands in order, each with the ETag it was last given as `If-Match` and a fresh
+`Idempotency-Key`, as a well-behaved police or provider system would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from tests.support import caution_payload, token
+
+from .infra import ServiceProcess
+from .stats import summary_ms
+from .workload import ROLES, STEPS, issue_time
+
+TIMEOUT = httpx.Timeout(30.0)
+
+
+@dataclass
+class Request:
+    kind: str  # "issue" or a step name
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+class Lifecycle:
+    """One client's cautions, one after another: issue, then every step, carrying the ETag forward."""
+
+    def __init__(self, tokens: dict[str, str], issued: datetime) -> None:
+        self.tokens, self.issued = tokens, issued
+        self.location: str | None = None
+        self.etag: str | None = None
+        self.step = 0
+
+    def next_request(self) -> Request:
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        if self.location is None:
+            return Request("issue", "/v1/cautions", {**key, **self.tokens["police"]}, caution_payload(self.issued))
+        step = STEPS[self.step]
+        headers = {**key, **self.tokens[step.role], "If-Match": self.etag or "*"}
+        return Request(step.name, f"{self.location}/{step.path}", headers, step.body(self.issued))
+
+    def record(self, request: Request, status: int, headers: httpx.Headers) -> bool:
+        """Moves on after a success; after a failure starts a new caution. True when it succeeded."""
+        ok = status == (201 if request.kind == "issue" else 200)
+        if not ok:
+            self.location, self.step = None, 0
+            return False
+        self.etag = headers.get("etag")
+        if request.kind == "issue":
+            self.location = headers["location"]
+        else:
+            self.step += 1
+            if self.step == len(STEPS):
+                self.location, self.step = None, 0
+        return True
+
+
+@dataclass
+class Tally:
+    """What one scenario measured, shared by its clients."""
+
+    max_commands: int
+    deadline: float = 0.0
+    commands: int = 0
+    issued: int = 0
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+
+    def more(self) -> bool:
+        return self.commands < self.max_commands and time.perf_counter() < self.deadline
+
+    def add(self, request: Request, seconds: float, ok: bool, status: int, text: str) -> None:
+        self.latencies[request.kind].append(seconds)
+        if not ok:
+            if len(self.errors) < 20:
+                self.errors.append(f"{request.kind}: HTTP {status} {text[:300]}")
+            self.latencies.setdefault("_errors", []).append(seconds)
+        elif request.kind == "issue":
+            self.issued += 1
+        else:
+            self.commands += 1
+
+
+def _tokens() -> dict[str, dict[str, str]]:
+    return {role: {"Authorization": f"Bearer {token(role, 'CAMBS', f'bench-{role}')}"} for role in ROLES}
+
+
+def _warm_up(base_url: str, lifecycles: int) -> None:
+    """A few complete cautions first, so imports, caches and connection pools are warm."""
+    tokens, issued = _tokens(), issue_time()
+    with httpx.Client(base_url=base_url, timeout=TIMEOUT) as client:
+        life = Lifecycle(tokens, issued)
+        for _ in range(lifecycles * (len(STEPS) + 1)):
+            req = life.next_request()
+            r = client.post(req.path, headers=req.headers, json=req.body)
+            if not life.record(req, r.status_code, r.headers):
+                raise RuntimeError(f"warm-up {req.kind} failed: HTTP {r.status_code} {r.text[:500]}")
+
+
+def run_sequential(service: ServiceProcess, max_commands: int, max_seconds: float) -> dict[str, Any]:
+    _warm_up(service.base_url, 2)
+    tokens, issued = _tokens(), issue_time()
+    tally = Tally(max_commands)
+    with httpx.Client(base_url=service.base_url, timeout=TIMEOUT) as client:
+        life = Lifecycle(tokens, issued)
+        cpu0, server0, start = time.process_time(), service.cpu_seconds(), time.perf_counter()
+        tally.deadline = start + max_seconds
+        while tally.more():
+            req = life.next_request()
+            t0 = time.perf_counter()
+            r = client.post(req.path, headers=req.headers, json=req.body)
+            elapsed = time.perf_counter() - t0
+            ok = life.record(req, r.status_code, r.headers)
+            tally.add(req, elapsed, ok, r.status_code, "" if ok else r.text)
+        wall = time.perf_counter() - start
+        cpu, server = time.process_time() - cpu0, service.cpu_seconds() - server0
+    return _result(tally, 1, wall, cpu, server)
+
+
+def run_concurrent(service: ServiceProcess, clients: int, max_commands: int, max_seconds: float) -> dict[str, Any]:
+    _warm_up(service.base_url, 2)
+    return asyncio.run(_run_concurrent(service, clients, max_commands, max_seconds))
+
+
+async def _run_concurrent(service: ServiceProcess, clients: int, max_commands: int, max_seconds: float) -> dict[str, Any]:
+    tokens, issued = _tokens(), issue_time()
+    tally = Tally(max_commands)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=service.base_url, timeout=TIMEOUT, limits=limits) as client:
+
+        async def one_client() -> None:
+            life = Lifecycle(tokens, issued)
+            while tally.more():
+                req = life.next_request()
+                t0 = time.perf_counter()
+                r = await client.post(req.path, headers=req.headers, json=req.body)
+                elapsed = time.perf_counter() - t0
+                ok = life.record(req, r.status_code, r.headers)
+                tally.add(req, elapsed, ok, r.status_code, "" if ok else r.text)
+
+        cpu0, server0, start = time.process_time(), service.cpu_seconds(), time.perf_counter()
+        tally.deadline = start + max_seconds
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+        wall = time.perf_counter() - start
+        cpu, server = time.process_time() - cpu0, service.cpu_seconds() - server0
+    return _result(tally, clients, wall, cpu, server)
+
+
+def _result(tally: Tally, clients: int, wall: float, client_cpu: float, server_cpu: float) -> dict[str, Any]:
+    command_latencies = [s for kind, values in tally.latencies.items() if kind not in ("issue", "_errors") for s in values]
+    requests = tally.commands + tally.issued
+    return {
+        "clients": clients,
+        "wall_seconds": round(wall, 3),
+        "commands": tally.commands,
+        "cautions_issued": tally.issued,
+        "errors": len(tally.latencies.get("_errors", [])),
+        "error_samples": tally.errors,
+        "commands_per_second": round(tally.commands / wall, 1),
+        "requests_per_second": round(requests / wall, 1),
+        "command_latency": summary_ms(command_latencies),
+        "issue_latency": summary_ms(tally.latencies.get("issue", [])),
+        "latency_by_command": {
+            kind: summary_ms(values) for kind, values in sorted(tally.latencies.items()) if kind != "_errors"
+        },
+        "server_cpu_seconds": round(server_cpu, 3),
+        "server_cpu_ms_per_request": round(1000 * server_cpu / requests, 3) if requests else None,
+        "server_cpu_utilisation": round(server_cpu / wall, 3),
+        "client_cpu_seconds": round(client_cpu, 3),
+    }

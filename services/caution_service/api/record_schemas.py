@@ -1,0 +1,94 @@
+"""Response bodies of the read side: lists, the compliance history, verification, statistics."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+
+class CautionSummary(BaseModel):
+    id: str
+    force: str
+    police_reference: str
+    offender_reference: str
+    legal_basis: str
+    status: str
+    version: int
+    issued_on: date
+    period_ends_on: date
+    days_left: int
+    next_action: str | None
+    next_action_role: str | None
+    next_action_due_on: date | None
+    overdue: bool
+    closed_on: date | None
+    spent_on: date | None
+    position: int
+
+
+class CautionPage(BaseModel):
+    items: list[CautionSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class RecordedByPublic(BaseModel):
+    id: str
+    role: str
+    force: str
+
+
+class HistoryEntry(BaseModel):
+    entry: int = Field(description="The entry number, which is the caution's version after this event.")
+    position: int
+    event_type: str
+    summary: str = Field(description="What happened, in plain words.")
+    occurred_at: AwareDatetime
+    recorded_at: AwareDatetime
+    recorded_by: RecordedByPublic
+    details: dict[str, Any]
+    corrects_entry: int | None
+    corrected_by: list[int]
+    previous_hash: str
+    hash: str
+
+
+class Verdict(BaseModel):
+    outcome: Literal["complied", "not_complied", "in_progress", "withdrawn"]
+    reasons: list[str]
+
+
+class ComplianceHistory(BaseModel):
+    caution_id: str
+    police_reference: str
+    force: str
+    legal_basis: str
+    as_of: AwareDatetime | None
+    verdict: Verdict
+    entries: list[HistoryEntry]
+    digest: str = Field(description="The last entry's hash: it changes if any entry is altered.")
+
+
+class VerificationReport(BaseModel):
+    caution_id: str
+    intact: bool
+    entries_checked: int
+    entries_pending: int = Field(description="Events in the store the history has not caught up with yet.")
+    digest: str = Field(description="The digest recomputed from the event store.")
+    first_broken_entry: int | None
+    problem: str | None
+
+
+class MonthStatistics(BaseModel):
+    force: str
+    month: str
+    issued: int
+    completed: int
+    breached: int
+    withdrawn: int
+    median_days_to_complete: float | None
+
+
+class Statistics(BaseModel):
+    items: list[MonthStatistics]

@@ -1,0 +1,153 @@
+"""The read side: lists and filters, the court's compliance history (JSON or PDF), verification, statistics."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import AwareDatetime
+
+from shared.auth import Principal, Role
+from shared.openapi import problems
+from shared.problems import ProblemError
+
+from ..application import CautionNotFound
+from ..certificate import render_certificate
+from ..projections import queries
+from ..projections.compliance import entry_view, link_corrections, verdict, verify
+from .deps import AppDep, ClockDep, allow
+from .record_schemas import CautionPage, ComplianceHistory, Statistics, VerificationReport
+from .views import caution_public
+
+router = APIRouter(prefix="/v1", tags=["records"])
+
+Lister = Annotated[Principal, Depends(allow(Role.POLICE, Role.PROVIDER, Role.COURT))]
+CourtOrPolice = Annotated[Principal, Depends(allow(Role.COURT, Role.POLICE))]
+StatsReader = Annotated[Principal, Depends(allow(Role.POLICE, Role.ADMIN))]
+MinPosition = Annotated[int | None, Query(ge=0, description="Wait (briefly) until the read model has reached this feed position: send the `position` your write returned.")]
+Status = Literal["active", "excuse_decision_pending", "breach_referred", "deadline_passed", "completed", "breached", "withdrawn"]
+PDF = "application/pdf"
+WAIT_SECONDS = 5.0
+
+
+def _caught_up(request: Request, min_position: int | None) -> None:
+    """Read-your-writes: wait for the projections to reach the caller's write, or say they have not."""
+    if min_position is None:
+        return
+    projector = request.app.state.projector
+    deadline = time.monotonic() + WAIT_SECONDS
+    while projector.position() < min_position:
+        projector.wakeup.set()
+        if time.monotonic() > deadline:
+            raise ProblemError(503, "read-model-behind", "The read model has not caught up yet",
+                               f"It has reached position {projector.position()}; retry shortly.", headers={"Retry-After": "1"})
+        time.sleep(0.02)
+
+
+@router.get("/cautions", response_model=CautionPage, responses=problems(400, 401, 403, 422, 503))
+def list_cautions(
+    request: Request,
+    principal: Lister,
+    app: AppDep,
+    clock: ClockDep,
+    status: Status | None = None,
+    force: Annotated[str | None, Query(max_length=64, description="Only your own force can be listed.")] = None,
+    overdue: bool | None = None,
+    due_before: date | None = None,
+    offender_ref: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    min_position: MinPosition = None,
+) -> JSONResponse:
+    """Cautions of your force, newest first, filtered; cursor-paged (`next_cursor`, `Link: rel="next"`)."""
+    if force is not None and force != principal.force:
+        raise ProblemError(403, "forbidden", "Not allowed for this force", "You can list only your own force's cautions.")
+    _caught_up(request, min_position)
+    f = queries.CautionFilter(principal.force, status, overdue, due_before, offender_ref)
+    try:
+        items, next_cursor = queries.list_summaries(app.recorder.datastore.engine, f, clock().date(), limit, cursor)  # type: ignore[attr-defined]
+    except queries.BadCursor as e:
+        raise ProblemError(400, "bad-cursor", "Unknown cursor", str(e)) from None
+    headers = {}
+    if next_cursor:
+        headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
+    return JSONResponse({"items": items, "next_cursor": next_cursor}, headers=headers)
+
+
+def _history(request: Request, app, caution_id: UUID, principal: Principal, as_of) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
+    caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)
+    if caution.force != principal.force:
+        raise CautionNotFound(caution_id)
+    rows = queries.history_rows(app.recorder.datastore.engine, str(caution_id), as_of)
+    entries = link_corrections([entry_view(r) for r in rows if r.entry <= caution.version])
+    body = {
+        "caution_id": str(caution_id),
+        "police_reference": caution.police_reference,
+        "force": caution.force,
+        "legal_basis": caution.legal_basis.value,
+        "as_of": as_of.isoformat() if as_of else None,
+        "verdict": verdict(caution, entries),
+        "entries": entries,
+        "digest": entries[-1]["hash"] if entries else "0" * 64,
+    }
+    return body, caution_public(caution, principal.role, (as_of or request.app.state.clock()).date(), app.vault)
+
+
+@router.get(
+    "/cautions/{caution_id}/compliance-history",
+    response_model=ComplianceHistory,
+    responses={**problems(401, 403, 404, 406, 422, 503), 200: {"content": {PDF: {}}, "description": "JSON, or the court certificate as PDF"}},
+)
+def compliance_history(
+    request: Request,
+    caution_id: UUID,
+    principal: CourtOrPolice,
+    app: AppDep,
+    clock: ClockDep,
+    as_of: Annotated[AwareDatetime | None, Query(description="RFC 3339 time: the history as recorded up to then.")] = None,
+    min_position: MinPosition = None,
+) -> Response:
+    """Every entry in order with who recorded it, the verdict with reasons, and the integrity digest.
+
+    Send `Accept: application/pdf` for the court certificate.
+    """
+    _caught_up(request, min_position)
+    body, caution = _history(request, app, caution_id, principal, as_of)
+    if PDF in request.headers.get("accept", ""):
+        base = str(request.base_url).rstrip("/")
+        check = verify(list(app.events.get(caution_id)), queries.history_rows(app.recorder.datastore.engine, str(caution_id)))  # type: ignore[attr-defined]
+        pdf = render_certificate(body, caution, clock(), base, check)
+        filename = f"cara-certificate-{caution['police_reference']}.pdf".replace('"', "")
+        return Response(pdf, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{filename}"'})
+    return JSONResponse(body)
+
+
+@router.get(
+    "/cautions/{caution_id}/compliance-history/verification",
+    response_model=VerificationReport,
+    responses=problems(401, 403, 404, 422),
+)
+def verify_history(caution_id: UUID, principal: CourtOrPolice, app: AppDep) -> JSONResponse:
+    """Recompute the integrity chain from the event store: intact, or the first entry that does not match."""
+    caution = app.get_caution(caution_id)
+    if caution.force != principal.force:
+        raise CautionNotFound(caution_id)
+    report = verify(list(app.events.get(caution_id)), queries.history_rows(app.recorder.datastore.engine, str(caution_id)))  # type: ignore[attr-defined]
+    return JSONResponse({"caution_id": str(caution_id), **report.as_dict()})
+
+
+@router.get("/statistics", response_model=Statistics, responses=problems(401, 403, 422))
+def force_statistics(
+    principal: StatsReader,
+    app: AppDep,
+    since: date | None = None,
+    until: date | None = None,
+) -> JSONResponse:
+    """Per month for your force: issued, completed, breached, withdrawn, median days to complete."""
+    items = queries.force_statistics(app.recorder.datastore.engine, principal.force, since, until)  # type: ignore[attr-defined]
+    return JSONResponse({"items": items})
+

@@ -1,0 +1,106 @@
+"""The court certificate: the compliance history as a PDF a court can file. Victim by reference only."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from xml.sax.saxutils import escape
+
+from .projections.compliance import Verification
+
+LEGAL_BASIS = {
+    "conditional_caution": "Conditional caution, Criminal Justice Act 2003 ss.22-27",
+    "diversionary_caution": "Diversionary caution, Police, Crime, Sentencing and Courts Act 2022 Part 6",
+}
+OUTCOMES = {
+    "complied": "COMPLIED with the conditions",
+    "not_complied": "DID NOT COMPLY with the conditions",
+    "withdrawn": "WITHDRAWN (the caution was set aside)",
+    "in_progress": "IN PROGRESS (the caution period has not concluded)",
+}
+_styles = getSampleStyleSheet()
+_small = _styles["BodyText"].clone("small", fontSize=8, leading=10)
+
+
+def _p(text: Any, style: Any = _small) -> Paragraph:
+    return Paragraph(escape(str(text)), style)
+
+
+def render_certificate(
+    history: dict[str, Any], caution: dict[str, Any], generated_at: datetime, base_url: str, check: Verification
+) -> bytes:
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm, topMargin=16 * mm, bottomMargin=16 * mm,
+        title=f"CARA compliance certificate {caution['police_reference']}", author="CARA compliance tracker",
+    )
+    story: list[Any] = [
+        Paragraph("CARA compliance certificate", _styles["Title"]),
+        _p(f"Generated {generated_at.isoformat(timespec='seconds')}"
+           + (f"; the record as it stood at {history['as_of']}" if history.get("as_of") else "; the record as it stands now"),
+           _styles["BodyText"]),
+        Spacer(1, 4 * mm),
+        _facts_table(caution),
+        Spacer(1, 5 * mm),
+        Paragraph(f"Verdict: {OUTCOMES[history['verdict']['outcome']]}", _styles["Heading2"]),
+    ]
+    story += [_p(f"- {reason}", _styles["BodyText"]) for reason in history["verdict"]["reasons"]]
+    story += [Spacer(1, 4 * mm), Paragraph("Timeline", _styles["Heading2"]), _timeline(history["entries"])]
+    story += [
+        Spacer(1, 5 * mm),
+        Paragraph("Integrity", _styles["Heading2"]),
+        _p(f"Digest (SHA-256 chain over {len(history['entries'])} entries): {history['digest']}", _styles["BodyText"]),
+        _p("Each entry's hash covers its content and the previous entry's hash, so any later change to any "
+           "entry changes this digest. To verify, request "
+           f"{base_url}/v1/cautions/{caution['id']}/compliance-history/verification: it recomputes the chain "
+           "from the event store and must report intact with the same digest.", _styles["BodyText"]),
+        _p(_check_line(check), _styles["Heading4"]),
+    ]
+    doc.build(story)
+    return buffer.getvalue()
+
+
+def _check_line(check: Verification) -> str:
+    if check.intact:
+        return f"Checked against the event store when generated: intact ({check.entries_checked} entries)."
+    return f"WARNING: checked against the event store when generated: NOT INTACT at entry {check.first_broken_entry}. {check.problem}"
+
+
+def _facts_table(c: dict[str, Any]) -> Table:
+    o, off, officer, cond = c["offender"], c["offence"], c["issuing_officer"], c["conditions"]
+    rows = [
+        ("Caution", f"{c['police_reference']} (system id {c['id']})"),
+        ("Force", c["force"]),
+        ("Legal basis", LEGAL_BASIS.get(c["legal_basis"], c["legal_basis"])),
+        ("Offender", f"{o['name']}, born {o['date_of_birth']}, reference {o['reference']}"),
+        ("Offence", f"{off['category'].replace('_', ' ')} on {off['committed_on']}: {off['description']}"),
+        ("Victim", f"reference {c['victim']['reference']} (details withheld)"),
+        ("Issued", f"{c['issued_at']} by {officer['name']} ({officer['rank'].replace('_', ' ')}, {officer['id']})"),
+        ("Conditions", f"attend workshop A, then workshop B at least {cond['min_days_between_workshops']} days later, "
+                       f"both within the caution period; first provider contact within {cond['first_contact_days']} days"),
+        ("Caution period ends", c["period_ends_on"]),
+    ]
+    table = Table([[_p(k), _p(v)] for k, v in rows], colWidths=[38 * mm, 140 * mm])
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("BACKGROUND", (0, 0), (0, -1), colors.whitesmoke)]))
+    return table
+
+
+def _timeline(entries: list[dict[str, Any]]) -> Table:
+    header = [_p(h) for h in ("No.", "Happened", "Recorded", "Recorded by", "What happened")]
+    rows = [header]
+    for e in entries:
+        by = e["recorded_by"]
+        what = e["summary"] + (f" (corrected by entry {', '.join(map(str, e['corrected_by']))})" if e["corrected_by"] else "")
+        rows.append([_p(e["entry"]), _p(e["occurred_at"]), _p(e["recorded_at"]), _p(f"{by['role']} {by['id']} ({by['force']})"), _p(what)])
+    table = Table(rows, colWidths=[10 * mm, 32 * mm, 32 * mm, 34 * mm, 70 * mm], repeatRows=1)
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey)]))
+    return table

@@ -1,0 +1,126 @@
+"""Reads over the read models: filtered, cursor-paged lists; a caution's history; force statistics."""
+
+from __future__ import annotations
+
+import base64
+import json
+import statistics as stats
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.engine import Engine
+
+from .tables import history, summaries
+
+OPEN_STATUSES = ("active", "excuse_decision_pending", "breach_referred", "deadline_passed")
+
+
+class BadCursor(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class CautionFilter:
+    force: str
+    status: str | None = None
+    overdue: bool | None = None
+    due_before: date | None = None
+    offender_reference: str | None = None
+
+
+def encode_cursor(issued_on: date, caution_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([issued_on.isoformat(), caution_id]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[date, str]:
+    try:
+        issued_on, caution_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return date.fromisoformat(issued_on), str(caution_id)
+    except (ValueError, TypeError) as e:
+        raise BadCursor("The cursor is not one this service gave out.") from e
+
+
+def list_summaries(engine: Engine, f: CautionFilter, today: date, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+    """Newest first; the cursor is the (issued_on, id) of the last row, so pages stay stable under inserts."""
+    s = summaries.c
+    query = select(summaries).where(s.force == f.force)
+    if f.status:
+        query = query.where(s.status == f.status)
+    if f.offender_reference:
+        query = query.where(s.offender_reference == f.offender_reference)
+    if f.due_before:
+        query = query.where(s.next_action_due_on < f.due_before)
+    if f.overdue is True:
+        query = query.where(s.next_action_due_on < today)
+    elif f.overdue is False:
+        query = query.where(or_(s.next_action_due_on.is_(None), s.next_action_due_on >= today))
+    if cursor:
+        last_day, last_id = decode_cursor(cursor)
+        query = query.where(or_(s.issued_on < last_day, and_(s.issued_on == last_day, s.caution_id < last_id)))
+    query = query.order_by(s.issued_on.desc(), s.caution_id.desc()).limit(limit + 1)
+    with engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    page = [_summary(dict(r), today) for r in rows[:limit]]
+    next_cursor = encode_cursor(rows[limit - 1]["issued_on"], rows[limit - 1]["caution_id"]) if len(rows) > limit else None
+    return page, next_cursor
+
+
+def _summary(row: dict[str, Any], today: date) -> dict[str, Any]:
+    due = row["next_action_due_on"]
+    return {
+        "id": row["caution_id"],
+        "force": row["force"],
+        "police_reference": row["police_reference"],
+        "offender_reference": row["offender_reference"],
+        "legal_basis": row["legal_basis"],
+        "status": row["status"],
+        "version": row["version"],
+        "issued_on": row["issued_on"].isoformat(),
+        "period_ends_on": row["period_ends_on"].isoformat(),
+        "days_left": max(0, (row["period_ends_on"] - today).days) if row["status"] in OPEN_STATUSES else 0,
+        "next_action": row["next_action"],
+        "next_action_role": row["next_action_role"],
+        "next_action_due_on": due.isoformat() if due else None,
+        "overdue": due is not None and due < today,
+        "closed_on": row["closed_on"].isoformat() if row["closed_on"] else None,
+        "spent_on": row["spent_on"].isoformat() if row["spent_on"] else None,
+        "position": row["position"],
+    }
+
+
+def history_rows(engine: Engine, caution_id: str, as_of: datetime | None = None) -> list[Any]:
+    query = select(history).where(history.c.caution_id == caution_id).order_by(history.c.entry)
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    if as_of is not None:
+        rows = [r for r in rows if datetime.fromisoformat(r.recorded_at) <= as_of]
+    return rows
+
+
+def force_statistics(engine: Engine, force: str, since: date | None, until: date | None) -> list[dict[str, Any]]:
+    """Per month: issued, completed, breached, withdrawn, and median days from issue to completion."""
+    s = summaries.c
+    query = select(s.status, s.issued_on, s.closed_on).where(s.force == force)
+    months: dict[str, dict[str, Any]] = defaultdict(lambda: {"issued": 0, "completed": 0, "breached": 0, "withdrawn": 0, "_days": []})
+    with engine.connect() as connection:
+        for status, issued_on, closed_on in connection.execute(query):
+            if _within(issued_on, since, until):
+                months[issued_on.strftime("%Y-%m")]["issued"] += 1
+            if status in ("completed", "breached", "withdrawn") and closed_on and _within(closed_on, since, until):
+                bucket = months[closed_on.strftime("%Y-%m")]
+                bucket[status] += 1
+                if status == "completed":
+                    bucket["_days"].append((closed_on - issued_on).days)
+    result = []
+    for month in sorted(months):
+        m = months[month]
+        days = m.pop("_days")
+        result.append({"force": force, "month": month, **m, "median_days_to_complete": stats.median(days) if days else None})
+    return result
+
+
+def _within(day: date, since: date | None, until: date | None) -> bool:
+    return (since is None or day >= since) and (until is None or day <= until)

@@ -1,0 +1,54 @@
+"""The caution-summary projection: one row per caution with what is due next, for lists and filters."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import delete, insert, update
+from sqlalchemy.orm import Session
+
+from ..api.views import spent_on
+from ..domain.caution import Caution
+from ..domain.progress import required_actions
+from .tables import summaries
+
+
+class SummaryProjection:
+    name = "caution_summaries"
+    tables = (summaries,)
+
+    def apply(self, session: Session, event: Any, caution: Caution, position: int) -> None:
+        row = _row(caution, position)
+        if event.originator_version == 1:
+            session.execute(insert(summaries).values(**row))
+        else:
+            session.execute(update(summaries).where(summaries.c.caution_id == row["caution_id"]).values(**row))
+
+    def clear(self, session: Session) -> None:
+        session.execute(delete(summaries))
+
+
+def _row(c: Caution, position: int) -> dict[str, Any]:
+    actions = required_actions(c)
+    first = actions[0] if actions else None
+    return {
+        "caution_id": str(c.id),
+        "force": c.force,
+        "police_reference": c.police_reference,
+        "offender_reference": c.offender.reference,
+        "legal_basis": c.legal_basis.value,
+        "status": c.status.value,
+        "version": c.version,
+        "round": c.round,
+        "issued_at": c.issued_at.astimezone(UTC),
+        "issued_on": c.issued_at.date(),
+        "period_ends_on": c.period_ends_on,
+        "next_action": first.action if first else None,
+        "next_action_role": first.role if first else None,
+        "next_action_due_on": first.due_on if first else None,
+        "deadline_passed": c.deadline_passed,
+        "closed_on": c.final_at.date() if c.final_at else None,
+        "spent_on": spent_on(c),
+        "position": position,
+    }

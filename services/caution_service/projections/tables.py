@@ -1,0 +1,62 @@
+"""Read-model tables. They live beside the event store and can be dropped and rebuilt from it."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+positions = Table(
+    "projection_positions",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+summaries = Table(
+    "caution_summaries",
+    metadata,
+    Column("caution_id", String(36), primary_key=True),
+    Column("force", String(64), nullable=False),
+    Column("police_reference", String(100), nullable=False),
+    Column("offender_reference", String(100), nullable=False),
+    Column("legal_basis", String(32), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("period_ends_on", Date, nullable=False),
+    Column("next_action", String(64)),
+    Column("next_action_role", String(32)),
+    Column("next_action_due_on", Date),
+    Column("deadline_passed", Boolean, nullable=False),
+    Column("closed_on", Date),
+    Column("spent_on", Date),
+    Column("position", BigInteger, nullable=False),
+    Index("ix_summaries_force_issued", "force", "issued_on", "caution_id"),
+    Index("ix_summaries_force_status_due", "force", "status", "next_action_due_on"),
+    Index("ix_summaries_force_due", "force", "next_action_due_on"),
+    Index("ix_summaries_force_offender", "force", "offender_reference"),
+    Index("ix_summaries_open_period", "status", "period_ends_on"),
+)
+
+history = Table(
+    "compliance_history",
+    metadata,
+    Column("caution_id", String(36), primary_key=True),
+    Column("entry", Integer, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("summary", Text, nullable=False),
+    # ISO text, so the offset the caller gave survives on every database and the hash can be recomputed.
+    Column("occurred_at", String(40), nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+    Column("recorded_by_id", String(200), nullable=False),
+    Column("recorded_by_role", String(32), nullable=False),
+    Column("recorded_by_force", String(64), nullable=False),
+    Column("details", Text, nullable=False),
+    Column("corrects_entry", Integer),
+    Column("previous_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+)

@@ -1,0 +1,135 @@
+"""Status and the next required actions, derived from the caution at each stage."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from services.caution_service.domain.progress import RequiredAction, required_actions
+from services.caution_service.domain.values import Conditions, ContactStage, Status, Workshop
+
+from .builders import (
+    A_DAY, B_DAY, ISSUED_ON, at, attend_a, attend_b, book, breach, completed, contact, decide, issued, miss,
+    pass_deadline, ready_to_complete, vary, with_a_attended, with_b_booked, withdraw,
+)
+
+PERIOD_END = ISSUED_ON + timedelta(weeks=16)
+
+
+def actions(c) -> list[tuple[str, str, object]]:  # type: ignore[no-untyped-def]
+    return [(a.action, a.role, a.due_on) for a in required_actions(c)]
+
+
+def test_a_new_caution_needs_workshop_a_booked_within_the_first_contact_days() -> None:
+    assert actions(issued()) == [("schedule_workshop_a", "provider", ISSUED_ON + timedelta(days=14))]
+
+
+def test_the_first_contact_deadline_follows_the_caution_conditions() -> None:
+    c = issued(conditions=Conditions(first_contact_days=7))
+    assert actions(c) == [("schedule_workshop_a", "provider", ISSUED_ON + timedelta(days=7))]
+
+
+def test_once_a_is_booked_it_must_be_attended_on_the_session_date() -> None:
+    c = issued()
+    book(c, Workshop.A, A_DAY, on=1)
+    assert actions(c) == [("attend_workshop_a", "provider", at(A_DAY).date())]
+
+
+def test_after_workshop_a_b_must_be_booked_and_the_victim_contacted() -> None:
+    c = with_a_attended()
+    assert actions(c) == [
+        ("schedule_workshop_b", "provider", PERIOD_END),
+        ("contact_victim_after_workshop_a", "victim_contact", at(A_DAY).date() + timedelta(days=14)),
+    ]
+
+
+def test_once_b_is_booked_it_must_be_attended_on_the_session_date() -> None:
+    c = with_b_booked()
+    contact(c, ContactStage.AFTER_WORKSHOP_A, A_DAY + 1)
+    assert actions(c) == [("attend_workshop_b", "provider", at(B_DAY).date())]
+
+
+def test_with_both_workshops_but_no_victim_contact_only_the_contact_is_outstanding() -> None:
+    c = with_b_booked()
+    attend_b(c, B_DAY)
+    assert actions(c) == [("contact_victim_after_workshop_a", "victim_contact", at(A_DAY).date() + timedelta(days=14))]
+
+
+def test_with_every_condition_met_completion_is_due_by_the_period_end() -> None:
+    c = ready_to_complete()
+    assert actions(c) == [("record_completion", "provider", PERIOD_END)]
+    assert c.status is Status.ACTIVE
+
+
+def test_a_completed_caution_needs_the_completion_contact_within_14_days() -> None:
+    c = completed()
+    assert c.status is Status.COMPLETED
+    assert actions(c) == [("contact_victim_on_completion", "victim_contact", at(B_DAY + 1).date() + timedelta(days=14))]
+
+
+def test_a_completed_caution_with_the_completion_contact_needs_nothing() -> None:
+    c = completed()
+    contact(c, ContactStage.ON_COMPLETION, B_DAY + 2)
+    assert required_actions(c) == []
+
+
+def test_a_breached_or_withdrawn_caution_needs_nothing() -> None:
+    c = with_a_attended()
+    breach(c, A_DAY + 1)
+    assert c.status is Status.BREACHED
+    assert required_actions(c) == []
+    c = with_a_attended()
+    withdraw(c, A_DAY + 1)
+    assert c.status is Status.WITHDRAWN
+    assert required_actions(c) == []
+
+
+def test_a_pending_miss_needs_a_police_excuse_decision() -> None:
+    c = with_b_booked()
+    miss(c, Workshop.B, B_DAY)
+    assert c.status is Status.EXCUSE_DECISION_PENDING
+    assert required_actions(c) == [RequiredAction("decide_excuse", "police", None)]
+
+
+def test_a_rejected_excuse_needs_a_police_breach_or_variation_decision() -> None:
+    c = with_b_booked()
+    miss(c, Workshop.B, B_DAY)
+    decide(c, False, B_DAY + 1)
+    assert c.status is Status.BREACH_REFERRED
+    assert required_actions(c) == [RequiredAction("decide_breach_or_vary", "police", None)]
+
+
+def test_a_passed_deadline_needs_a_police_breach_or_variation_decision() -> None:
+    c = with_a_attended()
+    pass_deadline(c, 16 * 7 + 1)
+    assert c.status is Status.DEADLINE_PASSED
+    assert required_actions(c) == [RequiredAction("decide_breach_or_vary", "police", None)]
+
+
+def test_a_pending_miss_outranks_a_breach_referral_and_a_passed_deadline() -> None:
+    c = issued()
+    book(c, Workshop.A, A_DAY, on=1)
+    miss(c, Workshop.A, A_DAY)
+    decide(c, False, A_DAY + 1)
+    book(c, Workshop.A, A_DAY + 5, on=A_DAY + 2, reason="one more chance")
+    pass_deadline(c, 16 * 7 + 1)
+    assert c.status is Status.BREACH_REFERRED  # breach referral outranks the deadline
+    vary(c, ISSUED_ON + timedelta(weeks=20), 16 * 7 + 1)
+    miss(c, Workshop.A, 16 * 7 + 1)
+    assert c.status is Status.EXCUSE_DECISION_PENDING
+
+
+def test_after_an_accepted_excuse_workshop_a_is_due_in_time_to_fit_b_in_the_period() -> None:
+    c = with_b_booked()
+    miss(c, Workshop.B, B_DAY)
+    decide(c, True, B_DAY + 1)
+    assert actions(c)[0] == ("schedule_workshop_a", "provider", PERIOD_END - timedelta(days=28))
+
+
+def test_after_an_accepted_excuse_the_after_a_contact_made_in_the_first_round_still_counts() -> None:
+    c = with_b_booked()
+    contact(c, ContactStage.AFTER_WORKSHOP_A, A_DAY + 1)
+    miss(c, Workshop.B, B_DAY)
+    decide(c, True, B_DAY + 1)
+    book(c, Workshop.A, B_DAY + 2, on=B_DAY + 2)
+    attend_a(c, B_DAY + 2)
+    assert [a.action for a in required_actions(c)] == ["schedule_workshop_b"]
