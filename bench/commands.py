@@ -47,6 +47,7 @@ def _environment(databases: list[str]) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "git_commit": _git("rev-parse", "--short", "HEAD"),
         "git_dirty": bool(_git("status", "--porcelain")),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
     if "postgresql" in databases:
         env["postgresql"] = infra.postgres_version()
@@ -95,7 +96,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"`make bench` (bench/commands.py) at commit {env['git_commit']}{' (uncommitted changes)' if env['git_dirty'] else ''}; "
         f"Python {env['python']}, {env['cpus']} CPUs"
-        + (f", PostgreSQL {env['postgresql']}" if "postgresql" in env else "") + ".",
+        + (f", PostgreSQL {env['postgresql']}" if "postgresql" in env else "")
+        + f"; 1-minute load average {env['load_average_at_start'][0]} at start, {env['load_average_at_end'][0]} at end.",
         f"Each scenario: a fresh database, at most {report['parameters']['commands']} commands or "
         f"{report['parameters']['seconds']:g} s; the command mix is {len(STEPS)} read-modify-write commands per caution "
         "(schedule, reschedule, miss, excuse, schedule, attend A, victim contact, schedule B, attend B, completion, "
@@ -165,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
             skipped["postgresql"] = reason
             databases.remove("postgresql")
 
+    environment = _environment(databases)
+    busy = environment["load_average_at_start"][0]
+    if busy > 0.5 * (os.cpu_count() or 1):
+        print(f"note: load average is {busy} on {os.cpu_count()} CPUs; other processes will skew the figures")
     print(f"Command benchmark: at most {args.commands} commands or {args.seconds:g}s per scenario, "
           f"{args.clients} concurrent clients; databases: {', '.join(databases) or 'none'}")
     t0 = time.perf_counter()
@@ -180,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         "duration_seconds": round(time.perf_counter() - t0, 1),
         "parameters": {"commands": args.commands, "seconds": args.seconds, "clients": args.clients,
                        "steps_per_caution": [s.name for s in STEPS]},
-        "environment": _environment(databases),
+        "environment": {**environment, "load_average_at_end": [round(x, 2) for x in os.getloadavg()]},
         "skipped": skipped,
         "results": results,
     }

@@ -6,9 +6,9 @@ import json
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from shared.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET
+from shared.settings import AuthSettings
 
 from .domain.values import STATUTORY_MAX_PERIOD_DAYS, Conditions
 
@@ -21,16 +21,11 @@ class ForceConditions(BaseModel):
     min_days_between_workshops: int = Field(28, ge=1)
 
 
-class Settings(BaseSettings):
+class Settings(AuthSettings):
     model_config = SettingsConfigDict(env_prefix="CARA_", extra="ignore")
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///var/caution-service.sqlite3"
-    jwt_secret: str = DEV_JWT_SECRET
-    jwt_public_key: str | None = None  # production: the identity provider's RS256/ES256 public key (PEM)
-    jwt_algorithms: list[str] = ["HS256"]
-    jwt_issuer: str = DEFAULT_ISSUER
-    jwt_audience: str = DEFAULT_AUDIENCE
     vault_key: str = DEV_VAULT_KEY
     force_conditions: dict[str, ForceConditions] = {}
     max_body_bytes: int = 64 * 1024
@@ -41,9 +36,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def refuse_development_secrets_in_production(self) -> Settings:
+        self.refuse_development_signing_key()
         if self.environment == "production":
-            if self.jwt_public_key is None and self.jwt_secret == DEV_JWT_SECRET:
-                raise ValueError("production needs CARA_JWT_PUBLIC_KEY or a non-default CARA_JWT_SECRET")
             if self.vault_key == DEV_VAULT_KEY:
                 raise ValueError("production needs its own CARA_VAULT_KEY")
         return self

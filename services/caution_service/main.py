@@ -12,13 +12,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from shared.auth import TokenVerifier
 from shared.http import BodyLimitMiddleware, RequestIdMiddleware
 from shared.metrics import RequestMetrics, metrics_endpoint
 from shared.openapi import install_problem_openapi
 from shared.problems import install_problem_handlers
 
-from .api import cautions, commands, health, records
+from .api import cautions, commands, feed, health, records
 from .api.errors import install_domain_handlers
 from .application import CautionApplication
 from .config import Settings
@@ -80,9 +79,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.projector = build_projector(app.state.cautions)
     app.state.cautions.saved_listeners.append(lambda position: app.state.projector.wakeup.set())
     app.state.deadlines = DeadlineMonitor(app.state.cautions, clock)
-    app.state.verifier = TokenVerifier(
-        settings.jwt_public_key or settings.jwt_secret, settings.jwt_algorithms, settings.jwt_issuer, settings.jwt_audience
-    )
+    app.state.verifier = settings.verifier()
     install_problem_handlers(app)
     install_domain_handlers(app)
     install_problem_openapi(app)
@@ -90,6 +87,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(cautions.router)
     app.include_router(commands.router)
     app.include_router(records.router)
+    app.include_router(feed.router)
     registry = CollectorRegistry()
     app.add_route("/metrics", metrics_endpoint(registry), include_in_schema=False)
     app.add_middleware(RequestMetrics, registry=registry)

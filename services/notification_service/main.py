@@ -1,26 +1,111 @@
-"""Composition root of the notification service.
-
-For now it only answers health probes: following the caution feed and
-delivering notifications is the next piece of work (issue 4).
-"""
+"""Composition root of the notification service: `create_app(settings, clock)`."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 
-from shared.http import RequestIdMiddleware
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
+from sqlalchemy import create_engine, text
+
+from shared.auth import Role, mint_token
+from shared.http import BodyLimitMiddleware, RequestIdMiddleware
 from shared.metrics import RequestMetrics, metrics_endpoint
 from shared.openapi import install_problem_openapi
 from shared.problems import install_problem_handlers
 
+from .api import routes
 from .config import Settings
+from .consumer import FeedConsumer
+from .delivery.dispatcher import Dispatcher
+from .rules import ReminderPolicy
+from .store import NotificationStore
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _engine(url: str):  # type: ignore[no-untyped-def]
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        with engine.connect() as conn:
+            conn.execute(text("PRAGMA journal_mode=WAL"))
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def build_store(settings: Settings, clock: Callable[[], datetime]) -> NotificationStore:
+    policy = ReminderPolicy(settings.reminder_days_before_period_end, settings.workshop_b_reminder_days_before_period_end)
+    return NotificationStore(_engine(settings.database_url), clock, policy, settings.email_recipients)
+
+
+def feed_token(settings: Settings) -> Callable[[], str]:
+    if settings.feed_token:
+        return lambda: settings.feed_token  # type: ignore[return-value]
+    # Local runs: a short-lived national subscriber token signed with the shared development key.
+    return lambda: mint_token(settings.jwt_secret, role=Role.SUBSCRIBER, force="*", issuer=settings.jwt_issuer,
+                              audience=settings.jwt_audience, subject="notification-service", ttl_seconds=300)
+
+
+def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        threads = []
+        if settings.run_workers:
+            threads.append(app.state.source.run_in_thread(stop))
+            threads.append(app.state.dispatcher.run_in_thread(stop, settings.dispatch_poll_seconds))
+            threads.append(_reminder_thread(app.state.store, stop, settings.reminder_poll_seconds, app.state.dispatcher))
+        yield
+        stop.set()
+        app.state.dispatcher.wakeup.set()
+        for thread in threads:
+            thread.join(timeout=settings.feed_wait_seconds + 15)
+
+    return lifespan
+
+
+def _reminder_thread(store: NotificationStore, stop: threading.Event, every: float, dispatcher: Dispatcher) -> threading.Thread:
+    def loop() -> None:
+        while not stop.wait(every):
+            if store.fire_due_reminders():
+                dispatcher.wakeup.set()
+
+    thread = threading.Thread(target=loop, name="cara-reminders", daemon=True)
+    thread.start()
+    return thread
+
+
+def build_source(settings: Settings, store: NotificationStore, dispatcher: Dispatcher):  # type: ignore[no-untyped-def]
+    if settings.source == "nats":
+        from .nats_consumer import NatsConsumer
+
+        return NatsConsumer(store, settings.nats_url, settings.nats_stream, settings.nats_durable, dispatcher.wakeup.set)
+    return FeedConsumer(store, settings.caution_feed_url, feed_token(settings), settings.feed_wait_seconds, dispatcher.wakeup.set)
+
+
+def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="CARA notification service", version="0.1.0")
+    app = FastAPI(title="CARA notification service", version="0.1.0", lifespan=_lifespan(settings),
+                  description="Turns caution events into notifications for police, providers and victim contact, "
+                              "and delivers them (inbox, signed webhooks, email). Errors are RFC 9457 problem documents.")
     app.state.settings = settings
+    app.state.clock = clock
+    app.state.verifier = settings.verifier()
+    app.state.store = build_store(settings, clock)
+    app.state.dispatcher = Dispatcher(
+        app.state.store.engine, clock, smtp_host=settings.smtp_host, smtp_port=settings.smtp_port,
+        email_from=settings.email_from, timeout=settings.webhook_timeout_seconds,
+        max_attempts=settings.webhook_max_attempts, backoff_seconds=settings.webhook_backoff_seconds,
+    )
+    app.state.source = build_source(settings, app.state.store, app.state.dispatcher)
     install_problem_handlers(app)
     install_problem_openapi(app)
 
@@ -29,8 +114,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """The process is up."""
         return {"status": "ok"}
 
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "Not ready"}})
+    def readyz() -> JSONResponse:
+        """The database answers."""
+        try:
+            with app.state.store.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as e:  # any failure to reach the database means not ready
+            return JSONResponse({"status": "unavailable", "database": type(e).__name__}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    app.include_router(routes.router)
     registry = CollectorRegistry()
     app.add_route("/metrics", metrics_endpoint(registry), include_in_schema=False)
     app.add_middleware(RequestMetrics, registry=registry)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=64 * 1024)
     app.add_middleware(RequestIdMiddleware)
     return app

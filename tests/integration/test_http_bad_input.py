@@ -82,9 +82,10 @@ def test_wrong_content_type_is_4xx(steps: Steps, caution_id: str, content_type: 
     ({"offence": {"committed_on": "9999-12-31"}}, "offence.committed_on"),
 ], ids=lambda v: json.dumps(v)[:40] if isinstance(v, dict) else v)
 def test_wrong_types_and_values_are_422_naming_the_field(steps: Steps, override: dict[str, Any], field: str) -> None:
-    top_level = {k: v for k, v in override.items() if not isinstance(v, dict)}
-    nested = {k: v for k, v in override.items() if isinstance(v, dict)}
-    response = steps.client.post("/v1/cautions", json=caution_payload(**nested) | top_level, headers=steps.police)
+    payload = caution_payload()
+    for key, value in override.items():
+        payload[key] = {**payload[key], **value} if isinstance(value, dict) and isinstance(payload[key], dict) else value
+    response = steps.client.post("/v1/cautions", json=payload, headers=steps.police)
 
     body = assert_problem(response, 422)
     assert any(e["rule"].startswith(field) for e in body["errors"]), body["errors"]

@@ -7,14 +7,11 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.auth import InvalidToken, Principal, Role, TokenVerifier
+from shared.auth_deps import PrincipalDep, allow  # noqa: F401  (re-exported for the routes)
 from shared.problems import ProblemError
 
 from ..application import CautionApplication
-
-_bearer = HTTPBearer(auto_error=False, description="A JWT from the force's identity provider (`make token` locally).")
 
 
 def get_application(request: Request) -> CautionApplication:
@@ -25,34 +22,8 @@ def get_clock(request: Request) -> Callable[[], datetime]:
     return request.app.state.clock
 
 
-def get_principal(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Principal:
-    challenge = {"WWW-Authenticate": 'Bearer realm="cara"'}
-    if credentials is None:
-        raise ProblemError(401, "unauthorized", "Authentication required", "Send a bearer token.", headers=challenge)
-    verifier: TokenVerifier = request.app.state.verifier
-    try:
-        return verifier.verify(credentials.credentials)
-    except InvalidToken as e:
-        raise ProblemError(401, "unauthorized", "Authentication required", f"The token was refused: {e}", headers=challenge) from None
-
-
 AppDep = Annotated[CautionApplication, Depends(get_application)]
 ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
-
-
-def allow(*roles: Role) -> Callable[[Principal], Principal]:
-    """A dependency that admits only the given roles."""
-
-    def check(principal: PrincipalDep) -> Principal:
-        if principal.role not in roles:
-            allowed = ", ".join(r.value for r in roles)
-            raise ProblemError(403, "forbidden", "Not allowed for this role", f"This needs one of: {allowed}.")
-        return principal
-
-    return check
 
 
 # What `expected_version` accepts, documented so generated clients (and schemathesis) send well-formed values.

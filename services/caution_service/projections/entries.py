@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any
 
 GENESIS = "0" * 64
-_HIDDEN = {"originator_id", "originator_version", "timestamp", "occurred_at", "recorded_at", "recorded_by"}
+_HIDDEN = {"originator_id", "originator_version", "originator_topic", "timestamp", "occurred_at", "recorded_at", "recorded_by"}
 
 
 

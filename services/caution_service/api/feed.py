@@ -1,0 +1,75 @@
+"""GET /v1/events (pages, with long-poll) and GET /v1/events/stream (Server-Sent Events)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from shared.auth import Principal, Role
+from shared.events import EventPage
+from shared.openapi import problems
+
+from ..feed import read_page
+from .deps import AppDep, allow
+
+router = APIRouter(prefix="/v1/events", tags=["event feed"])
+Subscriber = Annotated[Principal, Depends(allow(Role.SUBSCRIBER, Role.ADMIN))]
+HEARTBEAT_SECONDS = 15.0
+POLL_SECONDS = 0.1
+
+
+@router.get("", response_model=EventPage, responses=problems(401, 403, 422))
+def list_events(
+    principal: Subscriber,
+    app: AppDep,
+    after: Annotated[int, Query(ge=0, description="The last position you processed (0 to start).")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait for new events when there are none (long-poll).")] = 0,
+) -> JSONResponse:
+    """CloudEvents 1.0 (structured JSON) after `after`, in position order, without victim data."""
+    deadline = time.monotonic() + wait
+    while True:
+        items, next_after, head = read_page(app, after, limit, principal.force)
+        if items or time.monotonic() >= deadline:
+            return JSONResponse({"items": items, "next_after": next_after, "head": head})
+        after = next_after  # skip other forces' events while waiting
+        time.sleep(POLL_SECONDS)
+
+
+@router.get(
+    "/stream",
+    responses={**problems(401, 403, 422), 200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}},
+)
+async def stream_events(
+    request: Request,
+    principal: Subscriber,
+    app: AppDep,
+    after: Annotated[int | None, Query(ge=0)] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+) -> StreamingResponse:
+    """The same events as Server-Sent Events: `id` is the position; reconnect with `Last-Event-ID` to resume."""
+    start = int(last_event_id) if last_event_id and last_event_id.isdigit() else (after or 0)
+
+    async def events() -> AsyncIterator[str]:
+        position = start
+        last_sent = time.monotonic()
+        yield "retry: 2000\n\n"
+        while not await request.is_disconnected():
+            items, position, _ = await run_in_threadpool(read_page, app, position, 100, principal.force)
+            for item in items:
+                yield f"id: {item['position']}\nevent: {item['type']}\ndata: {json.dumps(item)}\n\n"
+                last_sent = time.monotonic()
+            if not items:
+                if time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
+                    yield ": heartbeat\n\n"
+                    last_sent = time.monotonic()
+                await asyncio.sleep(POLL_SECONDS * 5)
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,67 @@
+"""Follows the caution service's HTTP feed (long-poll), applying each page in one transaction.
+
+When the caution service is down it backs off (up to a minute) and says why in
+`GET /v1/consumer`; it resumes from its stored position.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import httpx
+
+from .store import NotificationStore
+
+log = logging.getLogger("cara.notify.consumer")
+MAX_BACKOFF = 60.0
+
+
+class FeedConsumer:
+    def __init__(self, store: NotificationStore, feed_url: str, token: Callable[[], str], wait_seconds: float,
+                 on_applied: Callable[[], None] = lambda: None, page_size: int = 200) -> None:
+        self.store = store
+        self.feed_url = feed_url.rstrip("/")
+        self.token = token
+        self.wait = wait_seconds
+        self.page_size = page_size
+        self.on_applied = on_applied
+        self.client = httpx.Client(timeout=wait_seconds + 10)
+
+    def poll_once(self, wait: float | None = None) -> int:
+        """Read one page after the stored position and apply it; returns how many events were new."""
+        response = self.client.get(
+            f"{self.feed_url}/v1/events",
+            params={"after": self.store.position(), "limit": self.page_size, "wait": self.wait if wait is None else wait},
+            headers={"Authorization": f"Bearer {self.token()}"},
+        )
+        response.raise_for_status()
+        page = response.json()
+        applied = self.store.apply_page(page["items"], page["head"], page["next_after"])
+        if applied:
+            self.on_applied()
+        return applied
+
+    def run(self, stop: threading.Event) -> None:
+        backoff = 1.0
+        while not stop.is_set():
+            try:
+                self.poll_once()
+                if backoff > 1.0:
+                    self.store.record_error(None)
+                backoff = 1.0
+            except Exception as e:  # the feed or our database is unavailable: wait and resume
+                message = f"{type(e).__name__}: {e}"[:1000]
+                log.warning("feed read failed (%s); retrying in %.0fs", message, backoff)
+                try:
+                    self.store.record_error(message)
+                except Exception:
+                    log.exception("could not record the consumer error")
+                stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+
+    def run_in_thread(self, stop: threading.Event) -> threading.Thread:
+        thread = threading.Thread(target=self.run, args=(stop,), name="cara-feed-consumer", daemon=True)
+        thread.start()
+        return thread

@@ -1,0 +1,170 @@
+"""Which notifications and reminders each caution event gives rise to. Pure: no I/O.
+
+Notifications never carry victim details: the feed has none, and the texts
+here name the caution by its police reference only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from shared.events import EVENT_TYPES
+
+
+@dataclass(frozen=True)
+class CautionFacts:
+    caution_id: str
+    force: str
+    police_reference: str
+    period_ends_on: date
+
+
+@dataclass(frozen=True)
+class Notice:
+    rule: str
+    recipient_role: str
+    kind: str
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class ReminderPlan:
+    kind: str
+    due_at: datetime
+
+
+@dataclass
+class Reaction:
+    notices: list[Notice] = field(default_factory=list)
+    schedule: list[ReminderPlan] = field(default_factory=list)
+    cancel: list[str] = field(default_factory=list)  # reminder kinds
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    period_ending_days: int = 14
+    workshop_b_days: int = 21
+
+
+PERIOD_ENDING = "caution_period_ending"
+WORKSHOP_B_WINDOW = "workshop_b_window_closing"
+Rule = Callable[[dict[str, Any], CautionFacts, ReminderPolicy], Reaction]
+
+
+def _morning(day: date) -> datetime:
+    return datetime.combine(day, time(9, 0), UTC)
+
+
+def when_caution_issued_tell_provider_of_referral(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
+    first_contact = date.fromisoformat(d["occurred_at"][:10]) + timedelta(days=d["conditions"]["first_contact_days"])
+    return Reaction(
+        notices=[Notice("caution_issued", "provider", "new_referral", f"New CARA referral {c.police_reference}",
+                        f"A caution was issued; make first contact with the offender by {first_contact}. "
+                        f"Workshops A and B must both be attended by {c.period_ends_on}.")],
+        schedule=[ReminderPlan(PERIOD_ENDING, _morning(c.period_ends_on - timedelta(days=p.period_ending_days)))],
+    )
+
+
+def when_workshop_missed_ask_police_for_excuse_decision(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
+    why = d.get("reason", "did_not_attend").replace("_", " ")
+    return Reaction(notices=[Notice("workshop_missed", "police", "excuse_decision_needed",
+                                    f"Workshop {d.get('workshop')} missed: {c.police_reference}",
+                                    f"The offender missed workshop {d.get('workshop')} ({why}). Decide whether there was a reasonable excuse.")])
+
+
+def when_workshop_a_attended_ask_for_victim_contact(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
+    return Reaction(
+        notices=[Notice("workshop_a_attended", "victim_contact", "victim_contact_due",
+                        f"Victim contact due: {c.police_reference}",
+                        "The offender attended workshop A. Contact the victim (after-workshop-A contact).")],
+        schedule=[ReminderPlan(WORKSHOP_B_WINDOW, _morning(c.period_ends_on - timedelta(days=p.workshop_b_days)))],
+    )
+
+
+def when_workshop_b_attended_cancel_window_reminder(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
+    return Reaction(cancel=[WORKSHOP_B_WINDOW])
+
+
+def when_excuse_accepted_restart_workshop_reminders(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
+    return Reaction(cancel=[WORKSHOP_B_WINDOW]) if d.get("accepted") else Reaction()
+
+
+def when_conditions_varied_move_reminders(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
+    return Reaction(schedule=[ReminderPlan(PERIOD_ENDING, _morning(c.period_ends_on - timedelta(days=p.period_ending_days)))])
+
+
+def when_completed_tell_victim_contact_and_police(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
+    return Reaction(
+        notices=[
+            Notice("completed", "victim_contact", "completion_contact_due", f"Caution completed: {c.police_reference}",
+                   "The offender met every condition. Make the on-completion victim contact."),
+            Notice("completed", "police", "caution_completed", f"Caution completed: {c.police_reference}",
+                   "Every condition was met and the caution is complete."),
+        ],
+        cancel=[PERIOD_ENDING, WORKSHOP_B_WINDOW],
+    )
+
+
+def when_breached_tell_police_and_victim_contact(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
+    outcome = d.get("outcome", "").replace("_", " ")
+    return Reaction(
+        notices=[
+            Notice("breached", "police", "caution_breached", f"Caution breached: {c.police_reference}",
+                   f"Breach decided (outcome: {outcome})."),
+            Notice("breached", "victim_contact", "safety_planning", f"Safety planning: {c.police_reference}",
+                   "The caution was breached. Review safety planning with the victim."),
+        ],
+        cancel=[PERIOD_ENDING, WORKSHOP_B_WINDOW],
+    )
+
+
+def when_deadline_passed_tell_police_and_victim_contact(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
+    return Reaction(
+        notices=[
+            Notice("deadline_passed", "police", "breach_decision_needed", f"Caution period ended: {c.police_reference}",
+                   f"The caution period ended on {d.get('period_ended_on')} without completion. Decide on breach or variation."),
+            Notice("deadline_passed", "victim_contact", "safety_planning", f"Safety planning: {c.police_reference}",
+                   "The caution period ended without completion. Review safety planning with the victim."),
+        ],
+        cancel=[PERIOD_ENDING, WORKSHOP_B_WINDOW],
+    )
+
+
+def when_withdrawn_cancel_reminders(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
+    return Reaction(cancel=[PERIOD_ENDING, WORKSHOP_B_WINDOW])
+
+
+RULES: dict[str, list[Rule]] = {
+    EVENT_TYPES["CautionIssued"]: [when_caution_issued_tell_provider_of_referral],
+    EVENT_TYPES["WorkshopMissed"]: [when_workshop_missed_ask_police_for_excuse_decision],
+    EVENT_TYPES["WorkshopAAttended"]: [when_workshop_a_attended_ask_for_victim_contact],
+    EVENT_TYPES["WorkshopBAttended"]: [when_workshop_b_attended_cancel_window_reminder],
+    EVENT_TYPES["ExcuseDecided"]: [when_excuse_accepted_restart_workshop_reminders],
+    EVENT_TYPES["ConditionsVaried"]: [when_conditions_varied_move_reminders],
+    EVENT_TYPES["Completed"]: [when_completed_tell_victim_contact_and_police],
+    EVENT_TYPES["Breached"]: [when_breached_tell_police_and_victim_contact],
+    EVENT_TYPES["ComplianceDeadlinePassed"]: [when_deadline_passed_tell_police_and_victim_contact],
+    EVENT_TYPES["Withdrawn"]: [when_withdrawn_cancel_reminders],
+}
+
+
+def react(event_type: str, data: dict[str, Any], facts: CautionFacts, policy: ReminderPolicy) -> Reaction:
+    combined = Reaction()
+    for rule in RULES.get(event_type, []):
+        reaction = rule(data, facts, policy)
+        combined.notices += reaction.notices
+        combined.schedule += reaction.schedule
+        combined.cancel += reaction.cancel
+    return combined
+
+
+REMINDER_TEXT = {
+    PERIOD_ENDING: ("police", "Caution period ending: {ref}",
+                    "The caution period ends on {end} and the caution is not complete."),
+    WORKSHOP_B_WINDOW: ("provider", "Workshop B window closing: {ref}",
+                        "Workshop B must be attended by {end}; it has not been attended yet."),
+}

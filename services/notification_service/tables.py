@@ -1,0 +1,106 @@
+"""The notification service's own database: what it derived, where it delivered, how far it has read."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
+)
+
+metadata = MetaData()
+
+consumer_state = Table(
+    "consumer_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("head", BigInteger, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("last_error_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True)),
+)
+
+skipped_events = Table(
+    "skipped_events",
+    metadata,
+    Column("position", BigInteger, primary_key=True),
+    Column("event_id", String(64)),
+    Column("event_type", String(200)),
+    Column("reason", Text, nullable=False),
+    Column("skipped_at", DateTime(timezone=True), nullable=False),
+)
+
+cautions = Table(  # what the rules need to remember about each caution
+    "known_cautions",
+    metadata,
+    Column("caution_id", String(36), primary_key=True),
+    Column("force", String(64), nullable=False),
+    Column("police_reference", String(100), nullable=False),
+    Column("period_ends_on", Date, nullable=False),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("caution_id", String(36), nullable=False),
+    Column("force", String(64), nullable=False),
+    Column("recipient_role", String(32), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("event_id", String(64)),
+    Column("event_type", String(200)),
+    Column("position", BigInteger),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_notifications_scope", "force", "recipient_role", "created_at", "id"),
+    Index("ix_notifications_caution", "caution_id"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("notification_id", String(36), nullable=False),
+    Column("channel", String(16), nullable=False),  # webhook | email
+    Column("target", String(500), nullable=False),  # subscription id or email address
+    Column("status", String(16), nullable=False),  # pending | delivered | dead
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text),
+    Index("ix_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_deliveries_notification", "notification_id"),
+)
+
+attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("delivery_id", String(36), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(16), nullable=False),  # delivered | failed
+    Column("detail", Text),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("force", String(64), nullable=False),
+    Column("event_types", Text, nullable=False),  # JSON list; empty means all
+    Column("secret", String(200), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+reminders = Table(
+    "reminders",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("caution_id", String(36), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),  # scheduled | cancelled | fired
+    UniqueConstraint("caution_id", "kind"),
+    Index("ix_reminders_due", "status", "due_at"),
+)

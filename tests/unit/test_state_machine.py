@@ -1,0 +1,368 @@
+"""Random command sequences against one Caution; the domain's invariants hold after every step.
+
+Commands that the domain refuses must raise a named domain error and record nothing.
+After each step the aggregate's events are saved to an in-memory SQLite CautionApplication
+(snapshots every 20 events), and at the end the caution is rebuilt, both by replaying its
+events with `event.mutate` and from the store, and compared with the live one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from services.caution_service.application import CautionApplication
+from services.caution_service.config import Settings
+from services.caution_service.domain.caution import Caution
+from services.caution_service.domain.errors import DomainError
+from services.caution_service.domain.progress import required_actions
+from services.caution_service.domain.values import (
+    TERMINAL,
+    Booking,
+    BreachOutcome,
+    ContactOutcome,
+    ContactStage,
+    MissReason,
+    Status,
+    Workshop,
+)
+from services.caution_service.main import build_application
+from tests.support import FakeClock
+
+from .builders import ISSUED_ON, POLICE, PROVIDER, SYSTEM, VICTIM_SERVICE, at, issued
+
+TERMINAL_EVENTS = {"Completed", "Breached", "Withdrawn"}
+GAP = 28
+
+days = st.integers(min_value=-1, max_value=150)
+offsets = st.integers(min_value=-2, max_value=4)
+hours = st.sampled_from([8, 10, 18])
+# how long after the event it is recorded; the negative ones test the 5-minute clock skew
+lags = st.sampled_from(
+    [timedelta(hours=1), timedelta(0), timedelta(hours=1), timedelta(days=2), -timedelta(minutes=4), -timedelta(minutes=6)]
+)
+workshops = st.sampled_from(Workshop)
+modes = st.integers(min_value=0, max_value=9)  # below 8: aim at the sensible time (a booking, workshop A, ...)
+rarely = st.integers(min_value=0, max_value=9)  # breach and withdrawal end the story: only go ahead on 0
+
+_app: CautionApplication | None = None
+
+
+def store() -> CautionApplication:
+    global _app
+    if _app is None:
+        _app = build_application(Settings(environment="test", database_url="sqlite:///:memory:"), FakeClock())
+    return _app
+
+
+def day_of(when: datetime) -> int:
+    return (when.date() - ISSUED_ON).days
+
+
+class CautionMachine(RuleBasedStateMachine):
+    caution: Caution
+    events: list[Any]
+
+    @initialize()
+    def issue(self) -> None:
+        self.caution = issued()
+        self.events = []
+        self.refusals = 0
+        self._collect()
+
+    # ----- running a command --------------------------------------------------------------------
+
+    def _run(self, command: Callable[[], None]) -> None:
+        c = self.caution
+        before = (c.version, list(c.entries), c.status)
+        try:
+            command()
+        except DomainError as refused:
+            assert refused.rule and refused.message
+            assert (c.version, list(c.entries), c.status) == before, "a refused command changed the caution"
+            assert c.pending_events == [], "a refused command left an event behind"
+            self.refusals += 1
+            return
+        self._collect()
+
+    def _collect(self) -> None:
+        new = list(self.caution.pending_events)
+        self.events.extend(new)
+        if new:
+            store().save(self.caution)
+        assert self.caution.pending_events == []
+
+    def _time(self, day: int, hour: int, lag: timedelta) -> dict[str, datetime]:
+        occurred = at(day, hour)
+        return {"occurred_at": occurred, "recorded_at": occurred + lag}
+
+    def _anchored(self, anchor: datetime | None, mode: int, offset: int, day: int) -> int:
+        """Mostly the anchor's day (exactly, or a few days off); otherwise any day."""
+        if anchor is None or mode >= 8:
+            return day
+        return day_of(anchor) + (offset if mode >= 5 else 0)
+
+    # ----- rules --------------------------------------------------------------------------------
+
+    @rule(workshop=workshops, mode=modes, offset=offsets, session_day=days, on=days, lag=lags,
+          reason=st.sampled_from([None, "", "venue closed"]))
+    def schedule(self, workshop: Workshop, mode: int, offset: int, session_day: int, on: int,
+                 lag: timedelta, reason: str | None) -> None:
+        c = self.caution
+        a_time = c.attended_a_at or (c.booking_a.session_at if c.booking_a else None)
+        if workshop is Workshop.B and a_time is not None and mode < 8:
+            session_day = day_of(a_time) + GAP + abs(offset)
+        elif workshop is Workshop.A and mode < 8:
+            session_day = 3 + 7 * abs(offset)
+        booking = Booking(at(session_day, 18), "Hall")
+        self._run(lambda: c.schedule_workshop(
+            workshop, booking, reason, **self._time(min(on, session_day), 11, lag), recorded_by=PROVIDER))
+
+    @rule(mode=modes, offset=offsets, day=days, hour=hours, lag=lags)
+    def attend_a(self, mode: int, offset: int, day: int, hour: int, lag: timedelta) -> None:
+        c = self.caution
+        day = self._anchored(c.booking_a.session_at if c.booking_a else None, mode, offset, day)
+        self._run(lambda: c.attend_workshop_a(**self._time(day, hour, lag), recorded_by=PROVIDER))
+
+    @rule(mode=modes, offset=offsets, day=days, hour=hours, lag=lags)
+    def attend_b(self, mode: int, offset: int, day: int, hour: int, lag: timedelta) -> None:
+        c = self.caution
+        day = self._anchored(c.booking_b.session_at if c.booking_b else None, mode, offset, day)
+        self._run(lambda: c.attend_workshop_b(**self._time(day, hour, lag), recorded_by=PROVIDER))
+
+    @rule(workshop=workshops, reason=st.sampled_from(MissReason), day=days, lag=lags)
+    def miss(self, workshop: Workshop, reason: MissReason, day: int, lag: timedelta) -> None:
+        c = self.caution
+        self._run(lambda: c.miss_workshop(workshop, reason, "", **self._time(day, 20, lag), recorded_by=PROVIDER))
+
+    @rule(accepted=st.booleans(), day=days, lag=lags)
+    def decide_excuse(self, accepted: bool, day: int, lag: timedelta) -> None:
+        c = self.caution
+        self._run(lambda: c.decide_excuse(accepted, "reason", **self._time(day, 11, lag), recorded_by=POLICE))
+
+    @rule(stage=st.sampled_from(ContactStage), outcome=st.sampled_from(ContactOutcome), concern=st.booleans(),
+          mode=modes, offset=offsets, day=days, lag=lags)
+    def contact(self, stage: ContactStage, outcome: ContactOutcome, concern: bool, mode: int, offset: int,
+                day: int, lag: timedelta) -> None:
+        c = self.caution
+        anchor = c.final_at if stage is ContactStage.ON_COMPLETION else c.first_attended_a_at
+        day = self._anchored(anchor, mode, abs(offset), day)
+        self._run(lambda: c.contact_victim(
+            stage, outcome, concern, None, **self._time(day, 21, lag), recorded_by=VICTIM_SERVICE))
+
+    @rule(end_day=st.integers(min_value=-1, max_value=145), mode=modes, day=days, lag=lags)
+    def vary(self, end_day: int, mode: int, day: int, lag: timedelta) -> None:
+        c = self.caution
+        if mode < 8:
+            end_day = max(end_day, 16 * 7)  # mostly a longer period, as in practice
+        end = ISSUED_ON + timedelta(days=end_day)
+        self._run(lambda: c.vary_conditions(end, "illness", "INSP-1", **self._time(day, 12, lag), recorded_by=POLICE))
+
+    @rule(day=days)
+    def deadline_passed(self, day: int) -> None:
+        c = self.caution
+        self._run(lambda: c.record_deadline_passed(recorded_at=at(day, 1), recorded_by=SYSTEM))
+
+    @rule(go=rarely, outcome=st.sampled_from(BreachOutcome), day=days, lag=lags)
+    def breach(self, go: int, outcome: BreachOutcome, day: int, lag: timedelta) -> None:
+        c = self.caution
+        if c.is_open and go:
+            return
+        self._run(lambda: c.breach(outcome, "no excuse", **self._time(day, 13, lag), recorded_by=POLICE))
+
+    @rule(mode=modes, offset=offsets, day=days, lag=lags)
+    def complete(self, mode: int, offset: int, day: int, lag: timedelta) -> None:
+        c = self.caution
+        day = self._anchored(c.attended_b_at, mode, abs(offset), day)
+        self._run(lambda: c.complete(**self._time(day, 22, lag), recorded_by=PROVIDER))
+
+    @rule(go=rarely, day=days, lag=lags)
+    def withdraw(self, go: int, day: int, lag: timedelta) -> None:
+        c = self.caution
+        if c.is_open and go:
+            return
+        self._run(lambda: c.withdraw("appeal", **self._time(day, 14, lag), recorded_by=POLICE))
+
+    @rule(pick=st.integers(min_value=0, max_value=40), new_day=st.none() | days, hour=hours, mode=modes,
+          offset=offsets, day=days)
+    def correct(self, pick: int, new_day: int | None, hour: int, mode: int, offset: int, day: int) -> None:
+        c = self.caution
+        version = pick % (c.version + 2)  # includes 0 and one past the end
+        if mode < 5 and c.attended_a_version is not None and pick % 2:
+            version = c.attended_a_version
+        elif mode < 5 and c.attended_b_version is not None:
+            version = c.attended_b_version
+        new_time = None if new_day is None else at(new_day + offset, hour)
+        recorded = max(at(day, 23), new_time or at(day, 23))
+        self._run(lambda: c.correct(version, "register", new_time, recorded_at=recorded, recorded_by=PROVIDER))
+
+    @rule(steps=st.lists(st.tuples(st.integers(0, 3), st.booleans(), offsets, lags), min_size=1, max_size=4))
+    def take_the_next_required_actions(self, steps: list[tuple[int, bool, int, timedelta]]) -> None:
+        """Do what the caution needs next, at a sensible time: this drives runs deep into the lifecycle."""
+        for choice, accepted, offset, lag in steps:
+            self._next_required_action(choice, accepted, offset, lag)
+
+    def _next_required_action(self, choice: int, accepted: bool, offset: int, lag: timedelta) -> None:
+        c = self.caution
+        actions = required_actions(c)
+        if not actions:
+            return
+        action = actions[choice % len(actions)].action
+        latest = day_of(max(getattr(e, "occurred_at", c.issued_at) for e in self.events))
+        if action == "schedule_workshop_a":
+            self.schedule(Workshop.A, 9, offset, latest + 2 + abs(offset), latest, lag, "moved")
+        elif action == "schedule_workshop_b":
+            self.schedule(Workshop.B, 0, offset, 0, latest, lag, None)
+        elif action in ("attend_workshop_a", "attend_workshop_b") and choice == 3:
+            workshop = Workshop.A if action.endswith("_a") else Workshop.B
+            session = c.booking(workshop)
+            assert session is not None
+            self.miss(workshop, MissReason.ARRIVED_LATE, day_of(session.session_at), lag)
+        elif action == "attend_workshop_a":
+            self.attend_a(0, offset, 0, 18, lag)
+        elif action == "attend_workshop_b":
+            self.attend_b(0, offset, 0, 18, lag)
+        elif action in ("contact_victim_after_workshop_a", "contact_victim_on_completion"):
+            stage = ContactStage.AFTER_WORKSHOP_A if action.endswith("workshop_a") else ContactStage.ON_COMPLETION
+            self.contact(stage, ContactOutcome.CONTACTED, False, 5, 1, 0, lag)
+        elif action == "record_completion":
+            self.complete(5, offset, 0, lag)
+        elif action == "decide_excuse":
+            self.decide_excuse(accepted, latest + 1, lag)
+        elif action == "decide_breach_or_vary":
+            if accepted:
+                self.vary(140, 0, latest + 1, lag)
+            else:
+                self.breach(0, BreachOutcome.PROSECUTE, latest + 1, lag)
+        else:  # pragma: no cover - a new action needs a line here
+            raise AssertionError(f"unknown action {action}")
+
+    # ----- invariants ---------------------------------------------------------------------------
+
+    @invariant()
+    def versions_count_the_events_one_by_one(self) -> None:
+        c = self.caution
+        assert [e.originator_version for e in self.events] == list(range(1, len(self.events) + 1))
+        assert all(e.originator_id == c.id for e in self.events)
+        assert c.version == len(self.events) == len(c.entries)
+
+    @invariant()
+    def workshop_b_is_never_attended_without_a_in_the_same_round(self) -> None:
+        a_at: datetime | None = None
+        a_version: int | None = None
+        b_version: int | None = None
+        b_at: datetime | None = None
+        for e in self.events:
+            name = type(e).__name__
+            if name == "WorkshopAAttended":
+                a_at, a_version = e.occurred_at, e.originator_version
+            elif name == "WorkshopBAttended":
+                assert a_at is not None, "workshop B attended without workshop A in the same round"
+                assert (e.occurred_at.date() - a_at.date()).days >= GAP
+                b_at, b_version = e.occurred_at, e.originator_version
+            elif name == "ExcuseDecided" and e.accepted:
+                a_at = a_version = b_at = b_version = None
+            elif name == "EntryCorrected" and e.corrected_occurred_at is not None:
+                if e.corrects_version == a_version:
+                    a_at = e.corrected_occurred_at
+                elif e.corrects_version == b_version:
+                    b_at = e.corrected_occurred_at
+            if a_at is not None and b_at is not None:
+                assert (b_at.date() - a_at.date()).days >= GAP
+        c = self.caution
+        assert (c.attended_a_at, c.attended_b_at) == (a_at, b_at)
+
+    @invariant()
+    def workshop_b_is_at_least_the_gap_after_a(self) -> None:
+        c = self.caution
+        if c.attended_b_at is not None:
+            assert c.attended_a_at is not None
+            assert (c.attended_b_at.date() - c.attended_a_at.date()).days >= c.conditions.min_days_between_workshops
+
+    @invariant()
+    def attendance_falls_inside_the_caution(self) -> None:
+        c = self.caution
+        for when in (c.attended_a_at, c.attended_b_at):
+            if when is not None:
+                assert c.issued_at <= when
+                assert when.date() <= c.period_ends_on
+
+    @invariant()
+    def nothing_but_the_completion_contact_follows_a_terminal_event(self) -> None:
+        names = [type(e).__name__ for e in self.events]
+        ends = [i for i, n in enumerate(names) if n in TERMINAL_EVENTS]
+        if not ends:
+            assert self.caution.status not in TERMINAL
+            return
+        first = ends[0]
+        for later in self.events[first + 1:]:
+            assert names[first] == "Completed", f"{type(later).__name__} recorded after {names[first]}"
+            assert type(later).__name__ == "VictimContacted"
+            assert later.stage is ContactStage.ON_COMPLETION
+        assert self.caution.status in TERMINAL
+
+    @invariant()
+    def completed_means_every_condition_was_met(self) -> None:
+        c = self.caution
+        if c.status is Status.COMPLETED:
+            assert c.attended_a_at is not None
+            assert c.attended_b_at is not None
+            assert c.contacted_after_a
+            assert c.final_at is not None and c.final_at >= c.attended_b_at
+
+    @invariant()
+    def a_contact_after_a_needs_workshop_a(self) -> None:
+        first_a = None
+        for e in self.events:
+            name = type(e).__name__
+            if name == "WorkshopAAttended" and first_a is None:
+                first_a = e
+            if name == "VictimContacted" and e.stage is ContactStage.AFTER_WORKSHOP_A:
+                assert first_a is not None and first_a.originator_version < e.originator_version
+
+    @invariant()
+    def status_matches_the_facts(self) -> None:
+        c = self.caution
+        if c.final_status is None:
+            assert c.status is (
+                Status.EXCUSE_DECISION_PENDING if c.pending_miss is not None
+                else Status.BREACH_REFERRED if c.breach_referred
+                else Status.DEADLINE_PASSED if c.deadline_passed
+                else Status.ACTIVE
+            )
+
+    def teardown(self) -> None:
+        if not hasattr(self, "caution"):
+            return
+        c = self.caution
+        replayed: Caution | None = None
+        for e in self.events:
+            replayed = e.mutate(replayed)
+        assert replayed == c, "replaying the events does not rebuild the live caution"
+        from_store = store().repository.get(c.id, version=c.version)  # snapshot (if any) + later events, no cache
+        assert from_store == c, "the caution loaded from the event store differs from the live one"
+        assert store().get_caution(c.id) == c
+        # coverage of the interesting paths (pytest --hypothesis-show-statistics)
+        names = {type(e).__name__ for e in self.events}
+        event(f"ended {c.status.value}")
+        for name in ("WorkshopScheduled", "WorkshopAAttended", "VictimContacted", "WorkshopBAttended", "EntryCorrected", "ExcuseDecided", "ConditionsVaried", "ComplianceDeadlinePassed"):
+            if name in names:
+                event(f"recorded {name}")
+        if c.round > 1:
+            event("second round")
+        if c.contacted_on_completion:
+            event("completion contact")
+        if c.version > 20:
+            event("snapshotted")
+        event(f"versions {c.version // 10 * 10}+")
+
+
+CautionMachine.TestCase.settings = settings(
+    max_examples=150, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+TestCautionStateMachine = CautionMachine.TestCase
