@@ -9,7 +9,7 @@ ROLE ?= police
 FORCE ?= CAMBS
 CAUTION_PORT ?= 8000
 
-.PHONY: setup run test token openapi bench clean
+.PHONY: setup run test token openapi bench projector rebuild relay clean
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,8 +29,17 @@ test: setup  ## the whole test suite
 token: setup  ## print a development bearer token: make token ROLE=police FORCE=CAMBS
 	@$(BIN)/python -m shared.token_cli --role $(ROLE) --force $(FORCE)
 
-openapi: setup  ## regenerate the committed OpenAPI documents
-	$(BIN)/python -m services.caution_service.openapi_export openapi/caution-service.json
+openapi: setup  ## regenerate the committed OpenAPI and AsyncAPI documents
+	$(BIN)/python -m services.openapi_documents
+
+projector: setup  ## production shape: the projection worker (one active per database, PostgreSQL advisory lock)
+	$(BIN)/python -m services.caution_service.worker
+
+rebuild: setup  ## drop the read models and replay the event store (PROJECTION=name for one)
+	$(BIN)/python -m services.caution_service.rebuild $(if $(PROJECTION),--projection $(PROJECTION))
+
+relay: setup  ## publish the event feed to NATS JetStream (NATS_URL=nats://host:4222)
+	$(BIN)/python -m services.caution_service.relay --nats-url $(or $(NATS_URL),nats://127.0.0.1:4222)
 
 bench: setup  ## throughput and latency benchmarks; figures go to bench/results/
 	$(BIN)/python -m bench.commands

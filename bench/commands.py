@@ -48,6 +48,9 @@ def _environment(databases: list[str]) -> dict[str, Any]:
         "git_commit": _git("rev-parse", "--short", "HEAD"),
         "git_dirty": bool(_git("status", "--porcelain")),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        # CARA_* variables reach the service process too (e.g. CARA_RUN_PROJECTIONS=false); secrets left out
+        "cara_environment": {k: v for k, v in sorted(os.environ.items()) if k.startswith("CARA_")
+                             and not any(word in k for word in ("SECRET", "KEY", "PASSWORD", "TOKEN"))},
     }
     if "postgresql" in databases:
         env["postgresql"] = infra.postgres_version()
@@ -102,7 +105,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"{report['parameters']['seconds']:g} s; the command mix is {len(STEPS)} read-modify-write commands per caution "
         "(schedule, reschedule, miss, excuse, schedule, attend A, victim contact, schedule B, attend B, completion, "
         "victim contact). HTTP requests carry If-Match and Idempotency-Key; the service runs as one uvicorn worker "
-        "(access log off). Latencies are per command, issue excluded.",
+        "with its default settings (access log off). Latencies are per command, issue excluded."
+        + (f" CARA_* overrides: {', '.join(f'{k}={v}' for k, v in env['cara_environment'].items())}."
+           if env["cara_environment"] else ""),
         "",
         "| scenario | database | clients | commands | commands/s | p50 ms | p99 ms | issue p50 ms | server CPU ms/request | errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",

@@ -69,3 +69,28 @@ def settings(sqlite_url: str) -> Settings:
 def client(settings: Settings, clock: FakeClock) -> Iterator[TestClient]:
     with TestClient(create_app(settings, clock), raise_server_exceptions=False) as c:
         yield c
+
+
+NATS_URL = os.environ.get("CARA_TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+
+def nats_reachable() -> bool:
+    import socket
+    from urllib.parse import urlparse
+
+    parsed = urlparse(NATS_URL)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 4222), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> str:
+    """NATS JetStream must be there in CI (fail loudly); elsewhere skip with the reason."""
+    if nats_reachable():
+        return NATS_URL
+    if os.environ.get("CI"):
+        pytest.fail(f"NATS is not reachable at {NATS_URL} but CI requires it")
+    pytest.skip(f"NATS not reachable at {NATS_URL} (outside CI)")

@@ -22,6 +22,7 @@ class Settings(AuthSettings):
     feed_wait_seconds: float = 10.0
     nats_url: str = "nats://127.0.0.1:4222"
     nats_stream: str = "CARA_EVENTS"
+    nats_subject_prefix: str = "cara.caution."
     nats_durable: str = "notification-service"
     run_workers: bool = True
     # Delivery

@@ -87,7 +87,8 @@ def build_source(settings: Settings, store: NotificationStore, dispatcher: Dispa
     if settings.source == "nats":
         from .nats_consumer import NatsConsumer
 
-        return NatsConsumer(store, settings.nats_url, settings.nats_stream, settings.nats_durable, dispatcher.wakeup.set)
+        return NatsConsumer(store, settings.nats_url, settings.nats_stream, settings.nats_subject_prefix,
+                            settings.nats_durable, dispatcher.wakeup.set)
     return FeedConsumer(store, settings.caution_feed_url, feed_token(settings), settings.feed_wait_seconds, dispatcher.wakeup.set)
 
 

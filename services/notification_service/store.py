@@ -57,8 +57,8 @@ class NotificationStore:
     def consumer(self) -> dict[str, Any]:
         with self.engine.connect() as conn:
             row = conn.execute(select(consumer_state).where(consumer_state.c.name == FEED)).mappings().one()
-            skipped = conn.execute(select(skipped_events).order_by(skipped_events.c.position.desc()).limit(20)).mappings().all()
-        return {**dict(row), "skipped": [dict(s) for s in skipped]}
+            skipped = conn.execute(select(skipped_events).order_by(skipped_events.c.id.desc()).limit(20)).mappings().all()
+        return {**dict(row), "skipped": [{k: v for k, v in s.items() if k != "id"} for s in skipped]}
 
     def position(self) -> int:
         return self.consumer()["position"]
@@ -97,9 +97,11 @@ class NotificationStore:
         try:
             event = CloudEvent.model_validate(raw)
         except ValidationError as e:
-            at = raw.get("position") if isinstance(raw, dict) and isinstance(raw.get("position"), int) else position + 1
-            self._skip(conn, at, raw, f"malformed event: {e.errors()[0]['msg'] if e.errors() else e}")
-            return max(position, at)
+            at = raw.get("position") if isinstance(raw, dict) and isinstance(raw.get("position"), int) else None
+            first = e.errors()[0] if e.errors() else {}
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            self._skip(conn, at, raw, f"malformed event: {where} {first.get('msg', e)}".strip())
+            return max(position, at or position)
         if event.type not in NAMES_BY_TYPE:
             self._skip(conn, event.position, raw, f"unknown event type {event.type}")
             return event.position
@@ -120,7 +122,7 @@ class NotificationStore:
                 reminders.c.status == "scheduled").values(status="cancelled"))
         return event.position
 
-    def _skip(self, conn: Connection, at: int, raw: Any, reason: str) -> None:
+    def _skip(self, conn: Connection, at: int | None, raw: Any, reason: str) -> None:
         event_id = raw.get("id") if isinstance(raw, dict) else None
         event_type = raw.get("type") if isinstance(raw, dict) else None
         conn.execute(insert(skipped_events).values(

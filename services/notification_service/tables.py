@@ -22,7 +22,8 @@ consumer_state = Table(
 skipped_events = Table(
     "skipped_events",
     metadata,
-    Column("position", BigInteger, primary_key=True),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("position", BigInteger),  # null when the event was too malformed to say
     Column("event_id", String(64)),
     Column("event_type", String(200)),
     Column("reason", Text, nullable=False),

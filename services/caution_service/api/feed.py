@@ -55,7 +55,9 @@ async def stream_events(
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
 ) -> StreamingResponse:
     """The same events as Server-Sent Events: `id` is the position; reconnect with `Last-Event-ID` to resume."""
-    start = int(last_event_id) if last_event_id and last_event_id.isdigit() else (after or 0)
+    # isascii(): "²".isdigit() is true but int() refuses it
+    resume = last_event_id is not None and last_event_id.isascii() and last_event_id.isdigit()
+    start = int(last_event_id) if resume else (after or 0)
 
     async def events() -> AsyncIterator[str]:
         position = start

@@ -69,7 +69,7 @@ class SubscriptionPage(BaseModel):
 
 
 class SkippedEvent(BaseModel):
-    position: int
+    position: int | None
     event_id: str | None
     event_type: str | None
     reason: str

@@ -1,0 +1,103 @@
+"""`make relay`: publishes the feed to NATS JetStream for fan-out at scale.
+
+One subject per event type; `Nats-Msg-Id` is the event id, so JetStream drops a
+re-publish after a crash. The relay's position is stored only after the
+server's acknowledgement: at least once into the stream, exactly once out of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+
+from sqlalchemy import insert, select, update
+
+from shared.nats_stream import STREAM, SUBJECT_PREFIX, ensure_stream, subject_for
+
+from .application import CautionApplication
+from .config import Settings
+from .feed import NATIONAL, read_page
+from .main import build_application
+from .projections.tables import metadata, positions
+
+log = logging.getLogger("cara.relay")
+RELAY = "nats_relay"
+
+
+class RelayPosition:
+    def __init__(self, app: CautionApplication) -> None:
+        self.app = app
+        engine = app.recorder.datastore.engine  # type: ignore[attr-defined]
+        metadata.create_all(engine, tables=[positions])
+        with engine.begin() as conn:
+            if conn.execute(select(positions.c.name).where(positions.c.name == RELAY)).first() is None:
+                conn.execute(insert(positions).values(name=RELAY, position=0))
+        self.engine = engine
+
+    def get(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(positions.c.position).where(positions.c.name == RELAY)).scalar_one()
+
+    def set(self, position: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(positions).where(positions.c.name == RELAY).values(position=position))
+
+
+async def relay_once(  # type: ignore[no-untyped-def]
+    app: CautionApplication, js, where: RelayPosition, batch: int = 500, stream: str = STREAM, prefix: str = SUBJECT_PREFIX
+) -> int:
+    after = await asyncio.to_thread(where.get)
+    items, next_after, _ = await asyncio.to_thread(read_page, app, after, batch, NATIONAL)
+    for item in items:
+        await js.publish(subject_for(item["type"], prefix), json.dumps(item).encode(), stream=stream,
+                         headers={"Nats-Msg-Id": item["id"]})
+    if next_after > after:
+        await asyncio.to_thread(where.set, next_after)
+    return len(items)
+
+
+async def run(
+    settings: Settings, nats_url: str, stop: asyncio.Event, poll_seconds: float = 0.5,
+    stream: str = STREAM, prefix: str = SUBJECT_PREFIX,
+) -> None:
+    import nats
+
+    app = build_application(settings)
+    where = RelayPosition(app)
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, stream, prefix)
+        while not stop.is_set():
+            if await relay_once(app, js, where, stream=stream, prefix=prefix) == 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), poll_seconds)
+                except TimeoutError:
+                    pass
+    finally:
+        await nc.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--nats-url", default="nats://127.0.0.1:4222")
+    parser.add_argument("--stream", default=STREAM)
+    parser.add_argument("--subject-prefix", default=SUBJECT_PREFIX)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO)
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run(Settings(), args.nats_url, stop, stream=args.stream, prefix=args.subject_prefix)
+
+    asyncio.run(go())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Consumes the caution feed from a durable NATS JetStream consumer instead of HTTP.
+
+Messages are applied one at a time, each with its position in one transaction,
+and acknowledged only after the commit: a crash redelivers, and the stored
+position (or the stable notification ids) makes the repeat a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import Callable
+
+from shared.nats_stream import ensure_stream
+
+from .store import NotificationStore
+
+log = logging.getLogger("cara.notify.nats")
+
+
+class NatsConsumer:
+    def __init__(
+        self, store: NotificationStore, url: str, stream: str, prefix: str, durable: str, on_applied: Callable[[], None]
+    ) -> None:
+        self.store, self.url, self.stream, self.prefix, self.durable = store, url, stream, prefix, durable
+        self.on_applied = on_applied
+
+    async def consume(self, stop: threading.Event, fetch_timeout: float = 1.0) -> None:
+        import nats
+        from nats.errors import TimeoutError as NatsTimeout
+
+        nc = await nats.connect(self.url)
+        try:
+            js = nc.jetstream()
+            await ensure_stream(js, self.stream, self.prefix)
+            subscription = await js.pull_subscribe(self.prefix + ">", durable=self.durable, stream=self.stream)
+            while not stop.is_set():
+                try:
+                    messages = await subscription.fetch(batch=100, timeout=fetch_timeout)
+                except NatsTimeout:
+                    continue
+                await self._handle(messages)
+        finally:
+            await nc.close()
+
+    async def _handle(self, messages) -> None:  # type: ignore[no-untyped-def]
+        for index, message in enumerate(messages):
+            try:
+                event = json.loads(message.data)
+            except ValueError:
+                event = {"unparseable": message.data[:500].decode("utf-8", "replace")}  # recorded as skipped
+            try:
+                position = event.get("position", 0) if isinstance(event, dict) else 0
+                position = position if isinstance(position, int) else 0
+                applied = await asyncio.to_thread(self.store.apply_page, [event], position)
+            except Exception as e:  # our database failed: hand this and the rest back, in order, for later
+                self.store.record_error(f"{type(e).__name__}: {e}"[:1000])
+                for pending in messages[index:]:
+                    await pending.nak(delay=2)
+                return
+            await message.ack()
+            if applied:
+                self.on_applied()
+
+    def run(self, stop: threading.Event) -> None:
+        backoff = 1.0
+        while not stop.is_set():
+            try:
+                asyncio.run(self.consume(stop))
+            except Exception as e:  # the broker is unreachable: record, wait, reconnect
+                self.store.record_error(f"{type(e).__name__}: {e}"[:1000])
+                log.warning("NATS consumer failed (%s); reconnecting in %.0fs", e, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 60.0)
+
+    def run_in_thread(self, stop: threading.Event) -> threading.Thread:
+        thread = threading.Thread(target=self.run, args=(stop,), name="cara-nats-consumer", daemon=True)
+        thread.start()
+        return thread

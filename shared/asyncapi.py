@@ -1,0 +1,56 @@
+"""The AsyncAPI 3 document of the caution event feed, generated from the contract in shared/events.py."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from .events import EVENT_TYPES, PAYLOAD_FIELDS, CloudEvent
+from .nats_stream import subject_for
+
+_JSON_TYPES = {str: {"type": "string"}, bool: {"type": "boolean"}, int: {"type": "integer"}, dict: {"type": "object"},
+               date: {"type": "string", "format": "date"}, datetime: {"type": "string", "format": "date-time"}}
+
+
+def _data_schema(name: str) -> dict[str, Any]:
+    own = {field: _JSON_TYPES[kind] for field, kind in PAYLOAD_FIELDS[name].items()}
+    return {"allOf": [{"$ref": "#/components/schemas/EventData"},
+                      {"type": "object", "properties": own, "additionalProperties": True}]}
+
+
+def document(version: str) -> dict[str, Any]:
+    envelope = CloudEvent.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas: dict[str, Any] = dict(envelope.pop("$defs", {}))
+    schemas["CloudEvent"] = envelope
+    channels, operations, messages = {}, {}, {}
+    for name, cloud_type in EVENT_TYPES.items():
+        schemas[f"{name}Data"] = _data_schema(name)
+        schemas[f"{name}Event"] = {"allOf": [
+            {"$ref": "#/components/schemas/CloudEvent"},
+            {"type": "object", "properties": {"type": {"const": cloud_type},
+                                              "data": {"$ref": f"#/components/schemas/{name}Data"}}},
+        ]}
+        messages[name] = {"name": name, "title": name, "contentType": "application/cloudevents+json",
+                          "payload": {"$ref": f"#/components/schemas/{name}Event"}}
+        channels[name] = {"address": subject_for(cloud_type), "title": cloud_type,
+                          "messages": {name: {"$ref": f"#/components/messages/{name}"}}}
+        operations[f"receive{name}"] = {"action": "receive", "channel": {"$ref": f"#/channels/{name}"},
+                                        "messages": [{"$ref": f"#/channels/{name}/messages/{name}"}]}
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "CARA caution events",
+            "version": version,
+            "description": "Every change to a CARA caution, as CloudEvents 1.0 in position order. Read them over HTTP "
+                           "(GET /v1/events, GET /v1/events/stream) or from NATS JetStream (one subject per type, "
+                           "Nats-Msg-Id = event id). Payloads never carry victim details; tolerate unknown fields and types.",
+        },
+        "servers": {
+            "http-feed": {"host": "localhost:8000", "protocol": "http", "pathname": "/v1/events",
+                          "description": "Pages, long-poll and Server-Sent Events; bearer token with role subscriber."},
+            "jetstream": {"host": "localhost:4222", "protocol": "nats", "description": "Stream CARA_EVENTS."},
+        },
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": schemas},
+    }

@@ -1,0 +1,26 @@
+"""The JetStream stream that carries the caution feed to subscribers at scale."""
+
+from __future__ import annotations
+
+from typing import Any
+
+STREAM = "CARA_EVENTS"
+SUBJECT_PREFIX = "cara.caution."
+DUPLICATE_WINDOW_SECONDS = 24 * 3600  # a relay restarted within a day never publishes an event twice
+
+
+def subject_for(cloud_event_type: str, prefix: str = SUBJECT_PREFIX) -> str:
+    """`uk.cara.caution.workshop-a-attended.v1` -> `cara.caution.workshop-a-attended.v1`."""
+    return prefix + cloud_event_type.removeprefix("uk.cara.caution.")
+
+
+async def ensure_stream(js: Any, name: str = STREAM, prefix: str = SUBJECT_PREFIX) -> None:
+    """Create the stream if missing (a separate name and prefix keep test runs apart)."""
+    from nats.js.api import StreamConfig
+    from nats.js.errors import NotFoundError
+
+    config = StreamConfig(name=name, subjects=[prefix + ">"], duplicate_window=DUPLICATE_WINDOW_SECONDS)
+    try:
+        await js.stream_info(name)
+    except NotFoundError:
+        await js.add_stream(config)

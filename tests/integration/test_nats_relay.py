@@ -1,0 +1,126 @@
+"""The NATS JetStream path, against the real server: relay, de-duplication, and the notification consumer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from services.caution_service import relay
+from services.caution_service.config import Settings
+from services.caution_service.main import create_app
+from services.notification_service.config import Settings as NotifySettings
+from services.notification_service.main import build_store
+from services.notification_service.nats_consumer import NatsConsumer
+from services.notification_service.tables import notifications
+from shared.nats_stream import ensure_stream
+from tests.support import FakeClock, at, auth, caution_payload, iso
+
+
+@pytest.fixture
+def stream() -> tuple[str, str]:
+    """A stream and subject prefix of this test's own, removed afterwards."""
+    tag = uuid.uuid4().hex[:10]
+    return f"CARA_TEST_{tag}", f"test.{tag}."
+
+
+@pytest.fixture
+def cautions(tmp_path, clock):  # type: ignore[no-untyped-def]
+    settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path}/c.sqlite3", run_projections=False)
+    with TestClient(create_app(settings, clock)) as client:
+        yield client
+
+
+def _lifecycle_start(client: TestClient, clock: FakeClock) -> str:
+    caution_id = client.post("/v1/cautions", json=caution_payload(), headers=auth("police")).json()["id"]
+    client.post(f"/v1/cautions/{caution_id}/workshops/A/schedule",
+                json={"occurred_at": iso(at(0)), "session_at": iso(at(7)), "venue": "Hub"}, headers=auth("provider"))
+    clock.advance(days=7)
+    client.post(f"/v1/cautions/{caution_id}/workshops/A/attendance", json={"occurred_at": iso(at(7))}, headers=auth("provider"))
+    return caution_id
+
+
+async def _relay_twice_and_read(app, nats_url: str, stream: str, prefix: str) -> tuple[int, int, list[dict]]:  # type: ignore[no-untyped-def]
+    import nats
+
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, stream, prefix)
+        where = relay.RelayPosition(app)
+        first = await relay.relay_once(app, js, where, stream=stream, prefix=prefix)
+        where.set(0)  # as if the relay crashed before storing its position
+        await relay.relay_once(app, js, where, stream=stream, prefix=prefix)
+        info = await js.stream_info(stream)
+        sub = await js.pull_subscribe(prefix + ">", durable=f"reader-{uuid.uuid4().hex[:6]}", stream=stream)
+        messages = await sub.fetch(batch=10, timeout=2)
+        read = []
+        for message in messages:
+            read.append({**json.loads(message.data), "nats_subject": message.subject, "msg_id": message.headers.get("Nats-Msg-Id")})
+            await message.ack()
+        return first, info.state.messages, read
+    finally:
+        await js.delete_stream(stream)
+        await nc.close()
+
+
+def test_relay_publishes_each_event_once_per_type_subject(cautions, clock, nats_url, stream) -> None:  # type: ignore[no-untyped-def]
+    caution_id = _lifecycle_start(cautions, clock)
+    name, prefix = stream
+    first, stored, read = asyncio.run(_relay_twice_and_read(cautions.app.state.cautions, nats_url, name, prefix))
+    assert first == 3
+    assert stored == 3, "a re-published event must be dropped by JetStream's Nats-Msg-Id de-duplication"
+    assert [m["nats_subject"] for m in read] == [f"{prefix}caution-issued.v1", f"{prefix}workshop-scheduled.v1",
+                                           f"{prefix}workshop-a-attended.v1"]
+    assert all(m["msg_id"] == m["id"] and m["nats_subject"] == prefix + m["type"].removeprefix("uk.cara.caution.") for m in read)
+    assert all(m["data"]["caution_id"] == caution_id for m in read)
+    assert "Sam Victim" not in json.dumps(read)
+
+
+def test_notification_service_consumes_from_jetstream_exactly_once(cautions, clock, nats_url, stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    caution_id = _lifecycle_start(cautions, clock)
+    name, prefix = stream
+    app = cautions.app.state.cautions
+
+    async def publish() -> None:
+        import nats
+
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        await ensure_stream(js, name, prefix)
+        where = relay.RelayPosition(app)
+        await relay.relay_once(app, js, where, stream=name, prefix=prefix)
+        await nc.close()
+
+    asyncio.run(publish())
+    store = build_store(NotifySettings(environment="test", database_url=f"sqlite:///{tmp_path}/n.sqlite3"), clock)
+    durable = f"notify-{uuid.uuid4().hex[:6]}"
+    for _ in range(2):  # a restarted consumer resumes from its durable position and adds nothing
+        consumer = NatsConsumer(store, nats_url, name, prefix, durable, lambda: None)
+        stop = threading.Event()
+        thread = consumer.run_in_thread(stop)
+        deadline = time.monotonic() + 10
+        while store.position() < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stop.set()
+        thread.join(10)
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(notifications.c.recipient_role, notifications.c.kind)
+                            .where(notifications.c.caution_id == caution_id).order_by(notifications.c.kind)).all()
+    assert [tuple(r) for r in rows] == [("provider", "new_referral"), ("victim_contact", "victim_contact_due")]
+    assert store.consumer()["last_error"] is None
+
+    async def drop() -> None:
+        import nats
+
+        nc = await nats.connect(nats_url)
+        await nc.jetstream().delete_stream(name)
+        await nc.close()
+
+    asyncio.run(drop())
