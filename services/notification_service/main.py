@@ -17,7 +17,7 @@ from shared.auth import Role, mint_token
 from shared.http import BodyLimitMiddleware, RequestIdMiddleware
 from shared.metrics import RequestMetrics, metrics_endpoint
 from shared.openapi import install_problem_openapi
-from shared.problems import install_problem_handlers
+from shared.problems import install_problem_handlers, problem_response
 
 from .api import routes
 from .config import Settings
@@ -122,7 +122,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
             with app.state.store.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as e:  # any failure to reach the database means not ready
-            return JSONResponse({"status": "unavailable", "database": type(e).__name__}, status_code=503)
+            return problem_response(503, "not-ready", "Not ready", f"The database is unavailable ({type(e).__name__}).")
         return JSONResponse({"status": "ok", "database": "ok"})
 
     app.include_router(routes.router)
