@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -75,8 +76,11 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
 def _reminder_thread(store: NotificationStore, stop: threading.Event, every: float, dispatcher: Dispatcher) -> threading.Thread:
     def loop() -> None:
         while not stop.wait(every):
-            if store.fire_due_reminders():
-                dispatcher.wakeup.set()
+            try:
+                if store.fire_due_reminders():
+                    dispatcher.wakeup.set()
+            except Exception:  # the database may be briefly unavailable: keep the thread alive, try again
+                logging.getLogger("cara.notify.reminders").exception("firing due reminders failed")
 
     thread = threading.Thread(target=loop, name="cara-reminders", daemon=True)
     thread.start()

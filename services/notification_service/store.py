@@ -7,6 +7,7 @@ racing consumer fail instead of doubling anything.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Callable
@@ -106,11 +107,16 @@ class NotificationStore:
             self._skip(conn, event.position, raw, f"unknown event type {event.type}")
             return event.position
         data = event.data.model_dump(mode="json")
-        facts = self._remember(conn, event, data)
-        if facts is None:
+        try:  # read and react before writing, so a payload the rules cannot read is skipped, never a poison pill
+            facts = self._facts_after(conn, event, data)
+            reaction = react(event.type, data, facts, self.policy) if facts is not None else None
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            self._skip(conn, event.position, raw, f"malformed {event.type} payload: {type(e).__name__} {e}")
+            return event.position
+        if facts is None or reaction is None:
             self._skip(conn, event.position, raw, "event for a caution whose issue this consumer never saw")
             return event.position
-        reaction = react(event.type, data, facts, self.policy)
+        self._remember(conn, event, facts)
         for notice in reaction.notices:
             notice_id = stable_id(event.id, notice.rule, notice.recipient_role)
             self._notify(conn, notice_id, facts, notice, event.id, event.type, event.position)
@@ -129,16 +135,24 @@ class NotificationStore:
             position=at, event_id=str(event_id)[:64] if event_id else None,
             event_type=str(event_type)[:200] if event_type else None, reason=reason[:2000], skipped_at=utc(self.clock())))
 
-    def _remember(self, conn: Connection, event: CloudEvent, data: dict[str, Any]) -> CautionFacts | None:
+    def _facts_after(self, conn: Connection, event: CloudEvent, data: dict[str, Any]) -> CautionFacts | None:
+        """What the rules know about the caution once this event is applied (reads only; raises on a bad payload)."""
+        if NAMES_BY_TYPE[event.type] == "CautionIssued":
+            return CautionFacts(event.subject, event.force, str(data["police_reference"]),
+                                date.fromisoformat(data["period_ends_on"]))
+        facts = self.facts(conn, event.subject)
+        if facts is not None and NAMES_BY_TYPE[event.type] == "ConditionsVaried":
+            return dataclasses.replace(facts, period_ends_on=date.fromisoformat(data["period_ends_on"]))
+        return facts
+
+    def _remember(self, conn: Connection, event: CloudEvent, facts: CautionFacts) -> None:
         c = cautions.c
         if NAMES_BY_TYPE[event.type] == "CautionIssued":
             conn.execute(insert(cautions).values(
-                caution_id=event.subject, force=event.force, police_reference=data["police_reference"],
-                period_ends_on=date.fromisoformat(data["period_ends_on"])))
+                caution_id=facts.caution_id, force=facts.force, police_reference=facts.police_reference,
+                period_ends_on=facts.period_ends_on))
         elif NAMES_BY_TYPE[event.type] == "ConditionsVaried":
-            conn.execute(update(cautions).where(c.caution_id == event.subject).values(
-                period_ends_on=date.fromisoformat(data["period_ends_on"])))
-        return self.facts(conn, event.subject)
+            conn.execute(update(cautions).where(c.caution_id == facts.caution_id).values(period_ends_on=facts.period_ends_on))
 
     @staticmethod
     def facts(conn: Connection, caution_id: str) -> CautionFacts | None:
@@ -193,7 +207,9 @@ class NotificationStore:
                 fmt = {"ref": facts.police_reference, "end": facts.period_ends_on} if facts else {}
                 notice = Notice(reminder.kind, role, reminder.kind, title.format(**fmt), body.format(**fmt))
                 notice_id = stable_id(reminder.id, utc(reminder.due_at).isoformat())
-                if facts is not None:
+                # a reminder re-armed for the same moment (e.g. workshop A attended again) was already sent once
+                already = conn.execute(select(notifications.c.id).where(notifications.c.id == notice_id)).first()
+                if facts is not None and already is None:
                     self._notify(conn, notice_id, facts, notice, None, None, None)
                 moved = conn.execute(update(reminders).where(r.id == reminder.id, r.status == "scheduled").values(status="fired"))
                 fired += moved.rowcount

@@ -30,6 +30,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import AcceptedNegativeData
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation.meta import TestPhase
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     ignored_auth,
@@ -123,6 +124,18 @@ class RoleToken:
 CAUTION_IDS: list[str] = []
 
 
+# Every caution id a successful response has returned (how a stateful step's linked id is told from a random one).
+ANSWERED_IDS: set[str] = set()
+
+
+@schema.hook
+def after_call(context: schemathesis.HookContext, case: schemathesis.Case, response: Any) -> None:
+    if 200 <= response.status_code < 300 and "json" in (response.headers.get("content-type") or [""])[0]:
+        body = response.json()
+        if isinstance(body, dict) and isinstance(body.get("id"), str):
+            ANSWERED_IDS.add(body["id"])
+
+
 @schema.hook
 def map_case(context: schemathesis.HookContext, case: schemathesis.Case) -> schemathesis.Case:
     """Keep valid waits short: `min_position` beyond the feed waits 5 s for a 503, `wait` long-polls up to 30 s.
@@ -148,17 +161,16 @@ def _valid_time() -> st.SearchStrategy[str]:
 def _new_caution() -> st.SearchStrategy[dict]:
     """A caution that passes every eligibility rule (random bodies almost never do)."""
 
-    def build(ref: uuid.UUID, when: str) -> dict:
-        body = caution_payload(occurred_at=T0)
-        return {**body, "police_reference": f"CC-{ref.hex[:10]}", "occurred_at": when,
-                "offender": {**body["offender"], "reference": f"PNC-{ref.hex[10:18]}"}}
+    def build(when: str) -> dict:
+        # caution_payload() makes fresh references itself, so a replayed draw is not refused as a duplicate.
+        return {**caution_payload(occurred_at=T0), "occurred_at": when}
 
-    return st.builds(build, st.uuids(), _valid_time())
+    return st.builds(build, _valid_time())
 
 
 @schema.hook
 def flatmap_case(context: schemathesis.HookContext, case: schemathesis.Case) -> st.SearchStrategy:
-    """Aim part of the cases at real cautions and plausible times (the fuzzing phase only).
+    """Aim part of the cases at real cautions and plausible times (the fuzzing and stateful phases).
 
     Negative cases keep what makes them invalid: an invalid path keeps its id, an invalid body its body.
     """
@@ -166,8 +178,10 @@ def flatmap_case(context: schemathesis.HookContext, case: schemathesis.Case) -> 
     if meta is None or not CAUTION_IDS:
         return st.just(case)
     positive = meta.generation.mode is GenerationMode.POSITIVE
-    aim_id = (isinstance(case.path_parameters, dict) and "caution_id" in case.path_parameters
-              and not meta.is_negative_at(ParameterLocation.PATH))
+    has_id = isinstance(case.path_parameters, dict) and "caution_id" in case.path_parameters
+    # In stateful runs an id that an earlier response returned came through a link: leave that one be.
+    linked = has_id and meta.phase.name is TestPhase.STATEFUL and case.path_parameters["caution_id"] in ANSWERED_IDS
+    aim_id = has_id and not linked and not meta.is_negative_at(ParameterLocation.PATH)
     issuing = case.operation.method.upper() == "POST" and case.operation.path == "/v1/cautions"
     dated = isinstance(case.body, dict) and "occurred_at" in case.body
 
@@ -269,6 +283,25 @@ def test_api_conforms_to_its_openapi_document(case: schemathesis.Case, caution_p
 def test_event_stream_conforms_to_its_openapi_document(case: schemathesis.Case) -> None:
     # The stream never ends by itself: the transport keeps what arrived before the timeout.
     case.call_and_validate(checks=CHECKS, timeout=0.3)
+
+
+# ----- stateful: chains of calls following the links schemathesis infers (POST /v1/cautions -> its `id`) ----
+
+
+class CautionWorkflow(schema.exclude(path=STREAM_PATH).as_state_machine()):  # type: ignore[misc]
+    def setup(self) -> None:
+        if not CAUTION_IDS:  # the steering hook needs the pool to be non-empty
+            CAUTION_IDS[:] = _seed(TestClient(APP, raise_server_exceptions=False))
+
+    def validate_response(self, response: Any, case: schemathesis.Case, additional_checks: Any = None,
+                          **kwargs: Any) -> None:
+        case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
+
+
+TestCautionWorkflow = CautionWorkflow.TestCase
+TestCautionWorkflow.settings = hypothesis.settings(
+    SETTINGS, max_examples=25, stateful_step_count=8,
+)
 
 
 # ----- authentication and roles, every business route ------------------------------------

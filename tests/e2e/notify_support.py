@@ -132,15 +132,24 @@ class SmtpSink:
                 sink.messages.append(email.message_from_bytes(envelope.original_content or envelope.content))
                 return "250 OK"
 
+        self.handler = Handler()
         self.port = free_port()
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
-        self.controller.start()
+        self.controller: Controller | None = None
+        self.start()
+
+    def start(self) -> None:
+        """Start (or restart, on the same port) the server."""
+        if self.controller is None:
+            self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+            self.controller.start()
 
     def raw(self) -> str:
         return "\n".join(m.as_string() for m in self.messages)
 
     def stop(self) -> None:
-        self.controller.stop()
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
 
 
 class ServiceProcess:
@@ -199,3 +208,34 @@ class CautionProcess(ServiceProcess):
 
 class NotifyProcess(ServiceProcess):
     module = "services.notification_service"
+
+
+# ----- hand-made feed events (the shapes the caution service publishes) --------------------------------------
+
+def cloud_event(name: str, caution_id: str, version: int, position: int, *, force: str = "CAMBS",
+                occurred_at: str = "2026-03-02T10:00:00+00:00", **fields: Any) -> dict[str, Any]:
+    """One feed item as `services.caution_service.feed.to_cloud_event` shapes it."""
+    from shared.events import EVENT_TYPES, event_id
+
+    recorded_by = {"id": "tester", "role": "police", "force": force}
+    return {
+        "specversion": "1.0", "id": event_id(caution_id, version), "source": "/cara/caution-service",
+        "type": EVENT_TYPES[name], "subject": caution_id, "time": occurred_at, "datacontenttype": "application/json",
+        "position": position, "force": force,
+        "data": {**fields, "caution_id": caution_id, "version": version, "force": force, "occurred_at": occurred_at,
+                 "recorded_at": occurred_at, "recorded_by": recorded_by},
+    }
+
+
+def issued_event(caution_id: str, position: int, *, force: str = "CAMBS", reference: str = "CC-TEST-1",
+                 occurred_at: str = "2026-03-02T10:00:00+00:00", period_ends_on: str = "2026-06-22") -> dict[str, Any]:
+    return cloud_event(
+        "CautionIssued", caution_id, 1, position, force=force, occurred_at=occurred_at,
+        police_reference=reference, legal_basis="conditional_caution",
+        offender={"reference": "PNC-1", "gender": "male"}, offence={"category": "common_assault"},
+        history={"serving_community_sentence": False},
+        victim={"reference": "V-1", "dash_risk": "standard", "consulted": True, "agrees": True},
+        issuing_officer={"id": "SGT-1", "name": "Sgt One", "rank": "sergeant", "authorised_person": False},
+        conditions={"caution_period_days": 112, "first_contact_days": 14, "min_days_between_workshops": 28},
+        period_ends_on=period_ends_on,
+    )

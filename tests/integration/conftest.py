@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from services.caution_service.config import Settings
+from services.caution_service.main import create_app
 from tests.support import FakeClock, at, auth, caution_payload, iso
 
 PROBLEM_JSON = "application/problem+json"
@@ -106,3 +109,13 @@ def recorded_events(client: TestClient, caution_id: str | None = None) -> list[A
 
 def event_names(client: TestClient, caution_id: str) -> list[str]:
     return [n.topic.rsplit(".", 1)[-1] for n in recorded_events(client, caution_id)]
+
+
+@pytest.fixture(scope="module")
+def module_steps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Steps]:
+    """One app and database for a whole module, for tests that each work on their own caution (faster)."""
+    clock = FakeClock()
+    url = f"sqlite:///{tmp_path_factory.mktemp('shared-db')}/cautions.sqlite3"
+    with TestClient(create_app(Settings(environment="test", database_url=url), clock),
+                    raise_server_exceptions=False) as client:
+        yield Steps(client, clock)

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from services.caution_service.config import Settings
 from services.caution_service.main import create_app
 from tests.integration.conftest import Steps, assert_problem, event_names
-from tests.support import FakeClock, at, auth, iso
+from tests.support import FakeClock, at, auth, caution_payload, iso
 
 THREADS = 20
 
@@ -132,8 +132,6 @@ def test_the_same_idempotency_key_at_once_records_one_event(steps: Steps) -> Non
 
 
 def test_the_same_idempotency_key_at_once_issues_one_caution(steps: Steps) -> None:
-    from tests.support import caution_payload
-
     payload = caution_payload()
     headers = {**steps.police, "Idempotency-Key": "issue-once"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.integration.conftest import Steps, assert_problem
@@ -113,3 +114,18 @@ def test_every_response_carries_a_request_id_and_echoes_a_safe_one(steps: Steps)
     assert echoed.headers["x-request-id"] == "trace-123.abc"
     unsafe = steps.client.get("/livez", headers={"X-Request-ID": "bad id\twith spaces"})
     assert unsafe.headers["x-request-id"] != "bad id\twith spaces"
+
+
+def test_a_body_just_under_the_size_limit_is_accepted(steps: Steps) -> None:
+    limit = steps.client.app.state.settings.max_body_bytes  # type: ignore[attr-defined]
+    content = json.dumps(caution_payload()).encode()
+    content += b" " * (limit - len(content))  # JSON padded with whitespace to exactly the limit
+
+    response = steps.client.post("/v1/cautions", content=content,
+                                 headers={**steps.police, "Content-Type": "application/json"})
+
+    assert len(content) == limit
+    assert response.status_code == 201, response.text
+    too_big = steps.client.post("/v1/cautions", content=content + b" ",
+                                headers={**steps.police, "Content-Type": "application/json"})
+    assert_problem(too_big, 413)

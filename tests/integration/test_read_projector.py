@@ -75,6 +75,12 @@ def steps(url: str, clock: FakeClock) -> Iterator[ReadSteps]:
         yield ReadSteps(client, clock)
 
 
+@pytest.fixture
+def sqlite_steps(sqlite_url: str, clock: FakeClock) -> Iterator[ReadSteps]:
+    with quiet_client(sqlite_url, clock) as client:
+        yield ReadSteps(client, clock)
+
+
 def _second_app(url: str, clock: FakeClock) -> Any:
     return build_application(quiet_settings(url), clock)
 
@@ -113,7 +119,7 @@ def test_incremental_projection_equals_a_fresh_rebuild_row_for_row(steps: ReadSt
     incremental = read_model(steps.engine)
     head = _head(steps)
     assert len(incremental["compliance_history"]) == head  # one entry per event, none doubled or lost
-    assert len(incremental["caution_summaries"]) == 7
+    assert len(incremental["caution_summaries"]) == 6
     assert {p["position"] for p in incremental["projection_positions"]} == {head}
 
     projector = steps.client.app.state.projector
@@ -125,9 +131,11 @@ def test_incremental_projection_equals_a_fresh_rebuild_row_for_row(steps: ReadSt
     assert read_model(steps.engine) == incremental
 
 
-def test_rebuild_in_tiny_batches_with_a_tiny_state_cache_equals_one_big_batch(steps: ReadSteps, url: str) -> None:
+def test_rebuild_in_tiny_batches_with_a_tiny_state_cache_equals_one_big_batch(sqlite_steps: ReadSteps,
+                                                                             sqlite_url: str) -> None:
     """Small batches and a one-caution cache force state reloads from the store (through snapshots)."""
-    populate(steps)
+    steps, url = sqlite_steps, sqlite_url
+    populate(steps, snapshotted=True)
     steps.project()
     expected = read_model(steps.engine)
 
@@ -166,7 +174,8 @@ def test_a_batch_that_fails_midway_commits_nothing_and_the_position_stays(steps:
     assert after_retry["caution_summaries"] == fresh["caution_summaries"]
 
 
-def test_a_failure_in_a_later_batch_keeps_the_earlier_batches_only(steps: ReadSteps) -> None:
+def test_a_failure_in_a_later_batch_keeps_the_earlier_batches_only(sqlite_steps: ReadSteps) -> None:
+    steps = sqlite_steps
     populate(steps)
     app = steps.client.app.state.cautions
     exploding = ExplodingProjection(on_event=8)  # inside the third batch of three
@@ -250,7 +259,8 @@ def test_two_projectors_racing_in_threads_never_double_a_row(steps: ReadSteps, u
     assert set(failures) <= {"ProjectionConflict", "IntegrityError", "OperationalError"}, failures
 
 
-def test_reset_of_one_projection_rebuilds_only_that_one(steps: ReadSteps) -> None:
+def test_reset_of_one_projection_rebuilds_only_that_one(sqlite_steps: ReadSteps) -> None:
+    steps = sqlite_steps
     populate(steps)
     steps.project()
     expected = read_model(steps.engine)
@@ -258,7 +268,7 @@ def test_reset_of_one_projection_rebuilds_only_that_one(steps: ReadSteps) -> Non
     projector.reset(["compliance_history"])
 
     assert _count(steps.engine, history) == 0
-    assert _count(steps.engine, summaries) == 7
+    assert _count(steps.engine, summaries) == 6
     assert stored_positions(steps.engine) == {"caution_summaries": _head(steps), "compliance_history": 0}
     assert projector.lag() == _head(steps)
     projector.run_until_caught_up()
@@ -266,7 +276,9 @@ def test_reset_of_one_projection_rebuilds_only_that_one(steps: ReadSteps) -> Non
     assert projector.lag() == 0
 
 
-def test_a_projector_built_on_a_fresh_process_resumes_from_the_stored_position(steps: ReadSteps, url: str) -> None:
+def test_a_projector_built_on_a_fresh_process_resumes_from_the_stored_position(sqlite_steps: ReadSteps,
+                                                                              sqlite_url: str) -> None:
+    steps, url = sqlite_steps, sqlite_url
     ids = populate(steps)
     steps.project()
     done = _head(steps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import date
 from typing import Annotated, Literal
@@ -121,7 +122,8 @@ def compliance_history(
         base = str(request.base_url).rstrip("/")
         check = verify(list(app.events.get(caution_id)), queries.history_rows(app.recorder.datastore.engine, str(caution_id)))  # type: ignore[attr-defined]
         pdf = render_certificate(body, caution, clock(), base, check)
-        filename = f"cara-certificate-{caution['police_reference']}.pdf".replace('"', "")
+        # Header values must be Latin-1 without CR/LF: keep only safe characters of the caller-given reference.
+        filename = f"cara-certificate-{re.sub(r'[^A-Za-z0-9._-]+', '_', caution['police_reference'])}.pdf"
         return Response(pdf, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{filename}"'})
     return JSONResponse(body)
 
