@@ -62,6 +62,8 @@ class TokenVerifier:
             raise InvalidToken(f"token lacks a valid {ROLE_CLAIM} or {FORCE_CLAIM} claim") from None
         if not force or len(force) > 64:
             raise InvalidToken(f"{FORCE_CLAIM} must be 1-64 characters")
+        if not str(claims["sub"]) or len(str(claims["sub"])) > 255:
+            raise InvalidToken("sub must be 1-255 characters")
         return Principal(id=str(claims["sub"]), role=role, force=force)
 
 

@@ -20,7 +20,7 @@ class Base(DeclarativeBase):
 class IdempotencyRecord(Base):
     __tablename__ = "cautions_idempotency"
 
-    principal_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    principal_id: Mapped[str] = mapped_column(String(400), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)

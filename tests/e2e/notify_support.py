@@ -38,7 +38,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1, what: str = "condition") -> Any:
+def wait_until(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1,
+               what: str = "condition") -> Any:
     """Poll `condition` until it returns something truthy; fail with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -127,7 +128,7 @@ class SmtpSink:
         sink = self
 
         class Handler:
-            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's naming)
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd)
                 sink.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
                 sink.messages.append(email.message_from_bytes(envelope.original_content or envelope.content))
                 return "250 OK"

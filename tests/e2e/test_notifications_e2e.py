@@ -111,13 +111,15 @@ class Caution:
         return iso((self.t0 + timedelta(days=days)).replace(hour=hour))
 
     def post(self, path: str, body: dict[str, Any], role: str) -> None:
-        response = httpx.post(f"{self.url}/v1/cautions/{self.id}/{path}", json=body, headers=auth(role, FORCE), timeout=10)
+        response = httpx.post(f"{self.url}/v1/cautions/{self.id}/{path}", json=body, headers=auth(role, FORCE),
+                              timeout=10)
         assert response.status_code == 200, (path, response.text)
 
     def completing_steps(self) -> list[tuple[str, dict[str, Any], str]]:
         """Book A and B, attend A, contact the victim, attend B, complete, contact the victim again."""
         return [
-            ("workshops/A/schedule", {"occurred_at": self.day(1), "session_at": self.day(5, 18), "venue": "Hub"}, "provider"),
+            ("workshops/A/schedule", {"occurred_at": self.day(1), "session_at": self.day(5, 18), "venue": "Hub"},
+             "provider"),
             ("workshops/B/schedule", {"occurred_at": self.day(1, 11), "session_at": self.day(35, 18), "venue": "Hub"},
              "provider"),
             ("workshops/A/attendance", {"occurred_at": self.day(5, 20)}, "provider"),
@@ -132,10 +134,12 @@ class Caution:
     def breaching_steps(self) -> list[tuple[str, dict[str, Any], str]]:
         """Book A, miss it, the excuse is rejected, breach decided."""
         return [
-            ("workshops/A/schedule", {"occurred_at": self.day(1), "session_at": self.day(5, 18), "venue": "Hub"}, "provider"),
+            ("workshops/A/schedule", {"occurred_at": self.day(1), "session_at": self.day(5, 18), "venue": "Hub"},
+             "provider"),
             ("workshops/A/non-attendance", {"occurred_at": self.day(5, 20), "reason": "did_not_attend",
                                             "note": "no show, phone off"}, "provider"),
-            ("excuse-decisions", {"occurred_at": self.day(7), "accepted": False, "reason": "no excuse offered"}, "police"),
+            ("excuse-decisions", {"occurred_at": self.day(7), "accepted": False, "reason": "no excuse offered"},
+             "police"),
             ("breach", {"occurred_at": self.day(8), "outcome": "prosecute", "reason": "missed workshop A"}, "police"),
         ]
 

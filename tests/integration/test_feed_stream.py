@@ -108,7 +108,8 @@ def test_stream_is_scoped_to_the_callers_force(server: ThreadedUvicorn) -> None:
     mine = issue(server.url, "CAMBS")
     issue(server.url, "NORFOLK")
     theirs = issue(server.url, "NORFOLK")
-    assert [(e["id"], e["data"]["subject"]) for e in read_sse(server.url, 1, auth("subscriber", "CAMBS"))] == [("2", mine)]
+    cambs = read_sse(server.url, 1, auth("subscriber", "CAMBS"))
+    assert [(e["id"], e["data"]["subject"]) for e in cambs] == [("2", mine)]
     norfolk = read_sse(server.url, 3, auth("subscriber", "NORFOLK"))
     assert [e["id"] for e in norfolk] == ["1", "3", "4"] and norfolk[-1]["data"]["subject"] == theirs
 
@@ -120,7 +121,7 @@ def test_stream_sends_heartbeats_when_idle(server: ThreadedUvicorn, monkeypatch:
     arrived: list[str] = []
 
     def later() -> None:
-        threading.Timer(1.5, lambda: arrived.append(issue(server.url))).start()
+        threading.Timer(2.5, lambda: arrived.append(issue(server.url))).start()
 
     events = read_sse(server.url, 1, NATIONAL, comments=comments, on_open=later)
     assert comments.count(": heartbeat") >= 2, comments

@@ -23,7 +23,8 @@ from tests.support import FakeClock, at, auth, caution_payload, iso
 @pytest.fixture
 def caution_app(tmp_path: Any, clock: FakeClock) -> Any:
     clock.now = at(0, 12)
-    return create_caution_app(CautionSettings(environment="test", database_url=f"sqlite:///{tmp_path}/c.sqlite3"), clock)
+    settings = CautionSettings(environment="test", database_url=f"sqlite:///{tmp_path}/c.sqlite3")
+    return create_caution_app(settings, clock)
 
 
 @pytest.fixture
@@ -55,7 +56,8 @@ class Caution:
 
     def __init__(self, url: str, force: str = "CAMBS") -> None:
         self.url, self.force = url, force
-        response = httpx.post(f"{url}/v1/cautions", json=caution_payload(at(0)), headers=auth("police", force), timeout=10)
+        response = httpx.post(f"{url}/v1/cautions", json=caution_payload(at(0)), headers=auth("police", force),
+                              timeout=10)
         assert response.status_code == 201, response.text
         self.id = response.json()["id"]
 
@@ -140,7 +142,8 @@ def test_the_consumer_survives_the_caution_service_being_down(caution_app: Any, 
     assert not thread.is_alive()
 
 
-def test_a_refused_token_is_reported_and_nothing_moves(caution_server: ThreadedUvicorn, store: NotificationStore) -> None:
+def test_a_refused_token_is_reported_and_nothing_moves(caution_server: ThreadedUvicorn,
+                                                       store: NotificationStore) -> None:
     Caution(caution_server.url)
     consumer = FeedConsumer(store, caution_server.url, lambda: "not-a-token", 0.2)
     stop = threading.Event()

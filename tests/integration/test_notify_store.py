@@ -107,7 +107,8 @@ def test_malformed_and_unknown_events_are_skipped_recorded_and_passed(store: Not
                                                                        notify_settings: Settings) -> None:
     cid = str(uuid.uuid4())
     good = lifecycle(cid)
-    malformed = {"specversion": "1.0", "id": "broken-1", "type": "uk.cara.caution.workshop-a-attended.v1", "position": 2}
+    malformed = {"specversion": "1.0", "id": "broken-1", "type": "uk.cara.caution.workshop-a-attended.v1",
+                 "position": 2}
     unknown = cloud_event("WorkshopAAttended", cid, 2, 3) | {"type": "uk.cara.caution.something-new.v1"}
     bad_payload = issued_event(str(uuid.uuid4()), 4)
     del bad_payload["data"]["police_reference"]
@@ -127,7 +128,8 @@ def test_malformed_and_unknown_events_are_skipped_recorded_and_passed(store: Not
     assert "police_reference" in by_position[4]["reason"]
     assert "never saw" in by_position[5]["reason"]
     with store.engine.connect() as conn:  # the caution with the unreadable issue was not half-remembered
-        assert conn.execute(select(cautions.c.caution_id).where(cautions.c.caution_id == bad_payload["subject"])).first() is None
+        remembered = conn.execute(select(cautions.c.caution_id).where(cautions.c.caution_id == bad_payload["subject"]))
+        assert remembered.first() is None
     assert count(store, skipped_events) == 4
 
 
@@ -147,7 +149,7 @@ def test_a_failing_transaction_leaves_the_position_unmoved(store: NotificationSt
     with pytest.raises(RuntimeError, match="disk full"):
         store.apply_page(events, head=6, next_after=6)
     assert store.position() == 0
-    assert count(store, notifications) == count(store, deliveries) == count(store, reminders) == count(store, cautions) == 0
+    assert [count(store, t) for t in (notifications, deliveries, reminders, cautions)] == [0, 0, 0, 0]
     monkeypatch.undo()
     assert store.apply_page(events, head=6, next_after=6) == 6  # the retry applies everything, once
     assert kinds(store) == EXPECTED
@@ -189,7 +191,8 @@ def test_reminders_fire_once_at_their_time(store: NotificationStore, clock: Fake
     assert store.fire_due_reminders() == 0
     assert reminder_states(store) == {"caution_period_ending": "scheduled", "workshop_b_window_closing": "fired"}
     with store.engine.connect() as conn:
-        fired = conn.execute(select(notifications).where(notifications.c.kind == "workshop_b_window_closing")).mappings().one()
+        query = select(notifications).where(notifications.c.kind == "workshop_b_window_closing")
+        fired = conn.execute(query).mappings().one()
     assert fired["recipient_role"] == "provider" and "CC-TEST-1" in fired["title"] and "2026-06-22" in fired["body"]
     assert fired["event_id"] is None and fired["caution_id"] == cid
     clock.now = at(98, 9)
@@ -224,7 +227,8 @@ def test_varied_conditions_move_the_period_reminder(store: NotificationStore, cl
     clock.now = at(126, 9)
     assert store.fire_due_reminders() == 1
     with store.engine.connect() as conn:
-        body = conn.execute(select(notifications.c.body).where(notifications.c.kind == "caution_period_ending")).scalar_one()
+        query = select(notifications.c.body).where(notifications.c.kind == "caution_period_ending")
+        body = conn.execute(query).scalar_one()
     assert "2026-07-20" in body
 
 

@@ -34,8 +34,8 @@ def data(**fields: Any) -> dict[str, Any]:
 
 
 def issued() -> dict[str, Any]:
-    return data(police_reference=FACTS.police_reference, conditions={"caution_period_days": 112, "first_contact_days": 14,
-                                                                    "min_days_between_workshops": 28},
+    conditions = {"caution_period_days": 112, "first_contact_days": 14, "min_days_between_workshops": 28}
+    return data(police_reference=FACTS.police_reference, conditions=conditions,
                 period_ends_on=FACTS.period_ends_on.isoformat())
 
 
@@ -161,7 +161,8 @@ def test_an_unknown_event_type_gives_no_reaction() -> None:
 
 
 def test_reminder_texts_name_the_caution_by_reference_and_go_to_the_right_role() -> None:
-    assert {kind: text[0] for kind, text in REMINDER_TEXT.items()} == {PERIOD_ENDING: "police", WORKSHOP_B_WINDOW: "provider"}
+    roles = {kind: text[0] for kind, text in REMINDER_TEXT.items()}
+    assert roles == {PERIOD_ENDING: "police", WORKSHOP_B_WINDOW: "provider"}
     for _role, title, body in REMINDER_TEXT.values():
         assert "CC-REF-42" in title.format(ref="CC-REF-42", end="2026-06-22")
         assert "2026-06-22" in body.format(ref="CC-REF-42", end="2026-06-22")

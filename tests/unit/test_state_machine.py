@@ -68,12 +68,14 @@ class CautionMachine(RuleBasedStateMachine):
     caution: Caution
     events: list[Any]
 
-    @initialize()
-    def issue(self) -> None:
+    @initialize(head_start=st.lists(st.tuples(st.integers(0, 3), st.booleans(), offsets, lags), max_size=8))
+    def issue(self, head_start: list[tuple[int, bool, int, timedelta]]) -> None:
+        """Issue a caution, then take a few required actions so runs often start deep in the lifecycle."""
         self.caution = issued()
         self.events = []
         self.refusals = 0
         self._collect()
+        self.take_the_next_required_actions(head_start)
 
     # ----- running a command --------------------------------------------------------------------
 
@@ -217,7 +219,14 @@ class CautionMachine(RuleBasedStateMachine):
         if action == "schedule_workshop_a":
             self.schedule(Workshop.A, 9, offset, latest + 2 + abs(offset), latest, lag, "moved")
         elif action == "schedule_workshop_b":
-            self.schedule(Workshop.B, 0, offset, 0, latest, lag, None)
+            self.schedule(Workshop.B, 0, max(offset, 0), 0, latest, lag, None)
+        elif action == "attend_workshop_a" and choice == 2:  # out of order: book or attend B before A
+            if c.booking_b is None:
+                self.schedule(Workshop.B, 0, max(offset, 0), 0, latest, lag, None)
+            else:
+                self.attend_b(0, offset, 0, 18, lag)
+        elif action == "attend_workshop_b" and choice == 2:  # a few days off the booked session
+            self.attend_b(5, offset - 2, 0, 18, lag)
         elif action in ("attend_workshop_a", "attend_workshop_b") and choice == 3:
             workshop = Workshop.A if action.endswith("_a") else Workshop.B
             session = c.booking(workshop)

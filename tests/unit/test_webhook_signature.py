@@ -74,7 +74,8 @@ def test_post_webhook_sends_the_signed_body_with_its_ids() -> None:
     assert request.headers[DELIVERY_HEADER] == "d-1"
     assert request.headers[NOTIFICATION_HEADER] == "n-1"
     assert request.headers["content-type"] == "application/json"
-    assert verify_signature(SECRET, request.headers[TIMESTAMP_HEADER], request.content, request.headers[SIGNATURE_HEADER])
+    headers = request.headers
+    assert verify_signature(SECRET, headers[TIMESTAMP_HEADER], request.content, headers[SIGNATURE_HEADER])
 
 
 @pytest.mark.parametrize("status", [301, 400, 500, 503])

@@ -34,6 +34,12 @@ class CommandContext:
     def now(self) -> datetime:
         return self.clock()
 
+    @property
+    def caller(self) -> str:
+        """Whose keys these are: subjects are unique only within one identity provider (force) and role."""
+        p = self.principal
+        return f"{p.force}/{p.role.value}/{p.id}"
+
 
 def etag(version: int) -> str:
     return f'"{version}"'
@@ -65,7 +71,7 @@ def execute(
     if ctx.idempotency_key is not None:
         method, path = method_path
         print_ = fingerprint(method, path, body.model_dump_json().encode())
-        previous = ctx.app.idempotency.find(ctx.principal.id, ctx.idempotency_key)
+        previous = ctx.app.idempotency.find(ctx.caller, ctx.idempotency_key)
         if previous is not None:
             if previous.fingerprint != print_:
                 raise ProblemError(
@@ -73,6 +79,6 @@ def execute(
                     "This key was already used for a different request; use a new key.",
                 )
             return to_response(replay(previous), replayed=True)
-        receipt = Receipt(ctx.principal.id, ctx.idempotency_key, print_, render)
+        receipt = Receipt(ctx.caller, ctx.idempotency_key, print_, render)
     saved = do(receipt)
     return to_response(saved.response or render(saved.caution, saved.position))
