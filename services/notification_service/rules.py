@@ -41,6 +41,7 @@ class ReminderPlan:
 class Reaction:
     notices: list[Notice] = field(default_factory=list)
     schedule: list[ReminderPlan] = field(default_factory=list)
+    move: list[ReminderPlan] = field(default_factory=list)  # only reminders still scheduled
     cancel: list[str] = field(default_factory=list)  # reminder kinds
 
 
@@ -94,7 +95,10 @@ def when_excuse_accepted_restart_workshop_reminders(d: dict, c: CautionFacts, p:
 
 
 def when_conditions_varied_move_reminders(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
-    return Reaction(schedule=[ReminderPlan(PERIOD_ENDING, _morning(c.period_ends_on - timedelta(days=p.period_ending_days)))])
+    return Reaction(
+        schedule=[ReminderPlan(PERIOD_ENDING, _morning(c.period_ends_on - timedelta(days=p.period_ending_days)))],
+        move=[ReminderPlan(WORKSHOP_B_WINDOW, _morning(c.period_ends_on - timedelta(days=p.workshop_b_days)))],
+    )
 
 
 def when_completed_tell_victim_contact_and_police(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
@@ -158,6 +162,7 @@ def react(event_type: str, data: dict[str, Any], facts: CautionFacts, policy: Re
         reaction = rule(data, facts, policy)
         combined.notices += reaction.notices
         combined.schedule += reaction.schedule
+        combined.move += reaction.move
         combined.cancel += reaction.cancel
     return combined
 

@@ -122,6 +122,10 @@ class NotificationStore:
             self._notify(conn, notice_id, facts, notice, event.id, event.type, event.position)
         for plan in reaction.schedule:
             self._schedule(conn, facts, plan.kind, plan.due_at)
+        for plan in reaction.move:
+            conn.execute(update(reminders).where(
+                reminders.c.caution_id == facts.caution_id, reminders.c.kind == plan.kind,
+                reminders.c.status == "scheduled").values(due_at=utc(plan.due_at)))
         if reaction.cancel:
             conn.execute(update(reminders).where(
                 reminders.c.caution_id == facts.caution_id, reminders.c.kind.in_(reaction.cancel),

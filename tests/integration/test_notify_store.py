@@ -249,3 +249,32 @@ def test_a_reminder_rearmed_for_the_same_time_is_not_sent_twice_and_does_not_blo
     assert store.fire_due_reminders() == 3  # the re-armed one (no second copy) and both of the other caution's
     assert [k for _, k in kinds(store)].count("workshop_b_window_closing") == 1
     assert [k for _, k in kinds(store)].count("caution_period_ending") == 2
+
+
+def test_varied_conditions_move_a_scheduled_workshop_b_reminder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The B-window reminder follows a new period end while it is still pending."""
+    from sqlalchemy import select as _select
+
+    from services.notification_service.config import Settings as _Settings
+    from services.notification_service.main import build_store as _build
+    from services.notification_service.tables import reminders as _reminders
+    from tests.e2e.notify_support import cloud_event, issued_event
+    from tests.support import FakeClock
+
+    clock = FakeClock()
+    store = _build(_Settings(environment="test", database_url=f"sqlite:///{tmp_path}/n.sqlite3"), clock)
+    caution_id = "5d7c2f7e-0000-4000-8000-000000000001"
+    first = issued_event(caution_id, 1)
+    end = first["data"]["period_ends_on"]
+    store.apply_page([first, cloud_event("WorkshopAAttended", caution_id, 2, 2)], 2)
+
+    def b_reminder():  # type: ignore[no-untyped-def]
+        with store.engine.connect() as conn:
+            return conn.execute(_select(_reminders.c.due_at, _reminders.c.status)
+                                .where(_reminders.c.kind == "workshop_b_window_closing")).one()
+
+    before = b_reminder()
+    store.apply_page([cloud_event("ConditionsVaried", caution_id, 3, 3, period_ends_on="2026-07-20",
+                                  previous_period_ends_on=end, reason="illness", authorised_by="INSP-1")], 3)
+    after = b_reminder()
+    assert after.status == "scheduled" and str(after.due_at).startswith("2026-06-29") and after.due_at != before.due_at

@@ -3,8 +3,12 @@ and a second projector racing the first can never double a row (compare-and-set 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -290,3 +294,26 @@ def test_a_projector_built_on_a_fresh_process_resumes_from_the_stored_position(s
     rows = [r for r in read_model(steps.engine)["compliance_history"] if r["caution_id"] == ids["varied"]]
     assert [r["event_type"] for r in rows][-1] == "WorkshopScheduled"
     assert rows[-1]["previous_hash"] == rows[-2]["entry_hash"]
+
+
+def test_the_rebuild_command_replays_the_whole_store_and_repairs_the_read_models(
+    sqlite_steps: ReadSteps, sqlite_url: str
+) -> None:
+    steps = sqlite_steps
+    populate(steps)
+    steps.project()
+    expected = read_model(steps.engine)
+    head = _head(steps)
+    with steps.engine.begin() as connection:  # damage both read models
+        connection.execute(history.delete().where(history.c.entry > 2))
+        connection.execute(summaries.update().values(status="withdrawn"))
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "CARA_DATABASE_URL": sqlite_url, "CARA_ENVIRONMENT": "test", "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-m", "services.caution_service.rebuild", "--batch-size", "7"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    assert f"{head}/{head} events" in done.stderr
+    assert f"rebuilt caution_summaries, compliance_history: {head} events" in done.stderr
+    assert read_model(steps.engine) == expected

@@ -116,6 +116,7 @@ def test_varied_conditions_move_the_period_ending_reminder_to_the_new_end() -> N
                                                     reason="illness", authorised_by="INSP-1"), moved, POLICY)
     assert r.notices == []
     assert [(p.kind, p.due_at) for p in r.schedule] == [(PERIOD_ENDING, datetime(2026, 7, 6, 9, 0, tzinfo=UTC))]
+    assert [(p.kind, p.due_at) for p in r.move] == [(WORKSHOP_B_WINDOW, datetime(2026, 6, 29, 9, 0, tzinfo=UTC))]
 
 
 def test_completed_tells_victim_contact_and_police_and_cancels_every_reminder() -> None:

@@ -73,7 +73,6 @@ class CautionMachine(RuleBasedStateMachine):
         """Issue a caution, then take a few required actions so runs often start deep in the lifecycle."""
         self.caution = issued()
         self.events = []
-        self.refusals = 0
         self._collect()
         self.take_the_next_required_actions(head_start)
 
@@ -88,7 +87,6 @@ class CautionMachine(RuleBasedStateMachine):
             assert refused.rule and refused.message
             assert (c.version, list(c.entries), c.status) == before, "a refused command changed the caution"
             assert c.pending_events == [], "a refused command left an event behind"
-            self.refusals += 1
             return
         self._collect()
 
@@ -368,7 +366,6 @@ class CautionMachine(RuleBasedStateMachine):
             event("completion contact")
         if c.version > 20:
             event("snapshotted")
-        event(f"versions {c.version // 10 * 10}+")
 
 
 CautionMachine.TestCase.settings = settings(
