@@ -82,12 +82,13 @@ class Tally:
         return self.commands < self.max_commands and time.perf_counter() < self.deadline
 
     def add(self, request: Request, seconds: float, ok: bool, status: int, text: str) -> None:
-        self.latencies[request.kind].append(seconds)
-        if not ok:
+        if not ok:  # failed requests are counted, but kept out of the latency figures
             if len(self.errors) < 20:
                 self.errors.append(f"{request.kind}: HTTP {status} {text[:300]}")
-            self.latencies.setdefault("_errors", []).append(seconds)
-        elif request.kind == "issue":
+            self.latencies["_errors"].append(seconds)
+            return
+        self.latencies[request.kind].append(seconds)
+        if request.kind == "issue":
             self.issued += 1
         else:
             self.commands += 1

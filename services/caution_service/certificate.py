@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
+import font_source_sans_pro
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from xml.sax.saxutils import escape
 
 from .projections.compliance import Verification
 
@@ -25,12 +30,26 @@ OUTCOMES = {
     "withdrawn": "WITHDRAWN (the caution was set aside)",
     "in_progress": "IN PROGRESS (the caution period has not concluded)",
 }
-_styles = getSampleStyleSheet()
-_small = _styles["BodyText"].clone("small", fontSize=8, leading=10)
+FONT_FILES = Path(font_source_sans_pro.__file__).parent / "files"
 
 
-def _p(text: Any, style: Any = _small) -> Paragraph:
-    return Paragraph(escape(str(text)), style)
+@cache
+def styles() -> dict[str, ParagraphStyle]:
+    """An embedded font with Latin Extended glyphs: names such as Łukasz Wójcik must print, not show boxes."""
+    pdfmetrics.registerFont(TTFont("CaraSans", str(FONT_FILES / "SourceSansPro-Regular.ttf")))
+    pdfmetrics.registerFont(TTFont("CaraSans-Bold", str(FONT_FILES / "SourceSansPro-Bold.ttf")))
+    pdfmetrics.registerFontFamily("CaraSans", normal="CaraSans", bold="CaraSans-Bold")
+    base = getSampleStyleSheet()
+    bold = {"Title", "Heading2", "Heading4"}
+    chosen = {name: base[name].clone(f"cara-{name}", fontName="CaraSans-Bold" if name in bold else "CaraSans")
+              for name in ("Title", "Heading2", "Heading4", "BodyText")}
+    chosen["small"] = chosen["BodyText"].clone("cara-small", fontSize=8, leading=10)
+    chosen["url"] = chosen["BodyText"].clone("cara-url", fontName="Courier", fontSize=7, leading=9)
+    return chosen
+
+
+def _p(text: Any, style: str = "small") -> Paragraph:
+    return Paragraph(escape(str(text)), styles()[style])
 
 
 def render_certificate(
@@ -42,26 +61,27 @@ def render_certificate(
         title=f"CARA compliance certificate {caution['police_reference']}", author="CARA compliance tracker",
     )
     story: list[Any] = [
-        Paragraph("CARA compliance certificate", _styles["Title"]),
+        _p("CARA compliance certificate", "Title"),
         _p(f"Generated {generated_at.isoformat(timespec='seconds')}"
            + (f"; the record as it stood at {history['as_of']}" if history.get("as_of") else "; the record as it stands now"),
-           _styles["BodyText"]),
+           "BodyText"),
         Spacer(1, 4 * mm),
         _facts_table(caution),
         Spacer(1, 5 * mm),
-        Paragraph(f"Verdict: {OUTCOMES[history['verdict']['outcome']]}", _styles["Heading2"]),
+        _p(f"Verdict: {OUTCOMES[history['verdict']['outcome']]}", "Heading2"),
     ]
-    story += [_p(f"- {reason}", _styles["BodyText"]) for reason in history["verdict"]["reasons"]]
-    story += [Spacer(1, 4 * mm), Paragraph("Timeline", _styles["Heading2"]), _timeline(history["entries"])]
+    story += [_p(f"- {reason}", "BodyText") for reason in history["verdict"]["reasons"]]
+    story += [Spacer(1, 4 * mm), _p("Timeline", "Heading2"), _timeline(history["entries"])]
     story += [
         Spacer(1, 5 * mm),
-        Paragraph("Integrity", _styles["Heading2"]),
-        _p(f"Digest (SHA-256 chain over {len(history['entries'])} entries): {history['digest']}", _styles["BodyText"]),
+        _p("Integrity", "Heading2"),
+        _p(f"Digest (SHA-256 chain over {len(history['entries'])} entries):", "BodyText"),
+        _p(history["digest"], "url"),
         _p("Each entry's hash covers its content and the previous entry's hash, so any later change to any "
-           "entry changes this digest. To verify, request "
-           f"{base_url}/v1/cautions/{caution['id']}/compliance-history/verification: it recomputes the chain "
-           "from the event store and must report intact with the same digest.", _styles["BodyText"]),
-        _p(_check_line(check), _styles["Heading4"]),
+           "entry changes this digest. To verify, request the address below: it recomputes the chain from the "
+           "event store and must report intact with the same digest.", "BodyText"),
+        _p(f"{base_url}/v1/cautions/{caution['id']}/compliance-history/verification", "url"),
+        _p(_check_line(check), "Heading4"),
     ]
     doc.build(story)
     return buffer.getvalue()

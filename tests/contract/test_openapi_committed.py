@@ -90,7 +90,7 @@ def test_every_business_route_declares_401_and_403(served: dict[str, Any]) -> No
 
 def test_every_business_route_requires_the_bearer_scheme(served: dict[str, Any]) -> None:
     schemes = served.get("components", {}).get("securitySchemes", {})
-    bearer = [name for name, s in schemes.items() if s.get("type") == "http" and s.get("scheme", "").lower() == "bearer"]
+    bearer = [n for n, s in schemes.items() if s.get("type") == "http" and s.get("scheme", "").lower() == "bearer"]
     assert bearer, f"no HTTP bearer security scheme in components.securitySchemes: {schemes}"
     global_security = served.get("security", [])
     missing = []

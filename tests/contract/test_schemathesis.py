@@ -227,7 +227,8 @@ def _seed(client: TestClient) -> list[str]:
         assert response.status_code == 200, (path, response.text)
 
     def book(cid: str, workshop: str, day: int) -> None:
-        do(cid, f"workshops/{workshop}/schedule", {"occurred_at": at(0), "session_at": at(day), "venue": "Ely"}, provider)
+        booking = {"occurred_at": at(0), "session_at": at(day), "venue": "Ely"}
+        do(cid, f"workshops/{workshop}/schedule", booking, provider)
 
     fresh, booked, attended_a, missed_a, breach_referred, ready, completed = (issue() for _ in range(7))
     for cid in (booked, attended_a, missed_a, breach_referred, ready, completed):
@@ -332,7 +333,8 @@ def _asgi(method: str, path: str, headers: list[tuple[bytes, bytes]], body: byte
     asyncio.run(asyncio.wait_for(APP(scope, receive, send), timeout=10))
     start = next(m for m in sent if m["type"] == "http.response.start")
     response_headers = {k.decode().lower(): v.decode("latin-1") for k, v in start["headers"]}
-    return start["status"], response_headers, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], response_headers, content
 
 
 def _assert_problem(status: int, headers: dict, body: bytes, expected: int, where: str) -> dict:

@@ -65,8 +65,8 @@ def test_page_one_renders_and_states_reference_legal_basis_verdict(steps: ReadSt
     image = pdfium.PdfDocument(response.content)[0].render(scale=0.5).to_pil().convert("L")
     assert png.stat().st_size > 20_000
     assert image.width < image.height  # A4 portrait
-    dark = sum(image.histogram()[:128])
-    assert dark > 0.01 * image.width * image.height  # real text and table lines, not a blank page
+    inked = sum(image.histogram()[:250])  # anti-aliased text is grey at this scale, so count any ink
+    assert inked > 0.02 * image.width * image.height  # real text and table lines, not a blank page
 
     page_one = _pages(response.content)[0]
     assert "CARA compliance certificate" in page_one
@@ -83,7 +83,7 @@ def test_certificate_carries_the_digest_and_how_to_verify_it(steps: ReadSteps) -
 
     digest = ok(steps.history(cid))["digest"]
     assert digest == steps.verification(cid)["digest"]
-    assert _squash(f"Digest (SHA-256 chain over 8 entries): {digest}") in text
+    assert _squash(f"Digest (SHA-256 chain over 8 entries): {digest}") in _squash(text)
     assert f"http://testserver/v1/cautions/{cid}/compliance-history/verification" in text
     assert _squash("Checked against the event store when generated: intact (8 entries).") in text
     for entry in ok(steps.history(cid))["entries"]:
@@ -122,7 +122,7 @@ def test_an_as_of_certificate_says_so_and_shows_the_record_then(steps: ReadSteps
     digest_then = ok(steps.history(cid, as_of=iso(then)))["digest"]
     text = _squash("".join(_pages(_certificate(steps, cid, as_of=iso(then)).content)))
     assert _squash(f"the record as it stood at {iso(then)}") in text
-    assert _squash(f"chain over 5 entries): {digest_then}") in text
+    assert _squash(f"chain over 5 entries): {digest_then}") in _squash(text)
     assert _squash("Verdict: IN PROGRESS") in text
     assert "AttendedworkshopBinfull." not in text
 
@@ -157,9 +157,6 @@ def test_json_stays_the_default_and_the_pdf_obeys_the_same_access_rules(steps: R
     assert_problem(steps.history(cid, headers={**auth("provider"), **PDF}), 403)
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: the certificate uses reportlab's built-in Helvetica, which has "
-                   "no glyphs beyond Latin-1, so names such as 'Łukasz' print as black boxes; needs an embedded "
-                   "TrueType font with wide coverage")
 def test_an_offender_name_outside_latin_1_prints_as_given(steps: ReadSteps) -> None:
     body = caution_payload(offender={"name": "Łukasz Wójcik"})
     cid = ok(steps.client.post("/v1/cautions", json=body, headers=steps.police), 201)["id"]

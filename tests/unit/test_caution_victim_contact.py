@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -101,7 +102,9 @@ def close_by_withdrawal(c: Caution) -> None:
 
 @pytest.mark.parametrize("close", [close_by_breach, close_by_withdrawal])
 @pytest.mark.parametrize("stage", [AFTER_A, ON_COMPLETION])
-def test_no_contact_is_recorded_after_a_breach_or_withdrawal(close, stage: ContactStage) -> None:  # type: ignore[no-untyped-def]
+def test_no_contact_is_recorded_after_a_breach_or_withdrawal(
+    close: Callable[[Caution], None], stage: ContactStage
+) -> None:
     c = with_a_attended()
     close(c)
     with pytest.raises(ConflictsWithState):

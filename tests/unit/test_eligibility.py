@@ -9,7 +9,7 @@ import pytest
 from services.caution_service.domain import eligibility
 from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.errors import NotEligible
-from services.caution_service.domain.values import OffenceCategory, Rank, Relationship, RiskLevel
+from services.caution_service.domain.values import Gender, OffenceCategory, Rank, Relationship, RiskLevel
 
 from .builders import ISSUED_ON, T0, application, history, issue_kwargs, offence, offender, officer, victim
 
@@ -65,13 +65,20 @@ def test_age_is_taken_on_the_offence_date_not_the_caution_date() -> None:
 
 
 def test_offender_born_29_february_is_18_on_1_march_of_a_non_leap_year() -> None:
-    app = application(offender=offender(date_of_birth=date(2008, 2, 29)), offence=offence(committed_on=date(2026, 3, 1)))
+    app = application(offender=offender(date_of_birth=date(2008, 2, 29)),
+                      offence=offence(committed_on=date(2026, 3, 1)))
     assert failed(app) == []
 
 
 def test_offender_born_29_february_is_still_17_on_28_february_of_a_non_leap_year() -> None:
-    app = application(offender=offender(date_of_birth=date(2008, 2, 29)), offence=offence(committed_on=date(2026, 2, 28)))
+    app = application(offender=offender(date_of_birth=date(2008, 2, 29)),
+                      offence=offence(committed_on=date(2026, 2, 28)))
     assert failed(app) == ["offender_must_be_adult"]
+
+
+@pytest.mark.parametrize("gender", list(Gender))
+def test_gender_is_recorded_but_never_a_bar(gender: Gender) -> None:
+    assert failed(application(offender=offender(gender=gender))) == []
 
 
 # ----- relationship -------------------------------------------------------------------------------
@@ -177,7 +184,8 @@ def test_high_dash_risk_is_never_eligible() -> None:
 
 
 def test_high_dash_risk_is_refused_even_when_the_victim_agrees_and_an_inspector_issues() -> None:
-    app = application(victim=victim(dash_risk=RiskLevel.HIGH, agrees=True), issuing_officer=officer(rank=Rank.INSPECTOR))
+    app = application(victim=victim(dash_risk=RiskLevel.HIGH, agrees=True),
+                      issuing_officer=officer(rank=Rank.INSPECTOR))
     assert failed(app) == ["victim_risk_must_be_standard_or_medium"]
 
 
@@ -237,7 +245,8 @@ def everything_wrong() -> eligibility.Application:
             evidence_sufficient_to_charge=False,
             committed_on=ISSUED_ON + timedelta(days=2),
         ),
-        history=history(last_domestic_abuse_disposal_on=ISSUED_ON - timedelta(days=100), serving_community_sentence=True),
+        history=history(last_domestic_abuse_disposal_on=ISSUED_ON - timedelta(days=100),
+                        serving_community_sentence=True),
         victim=victim(dash_risk=RiskLevel.HIGH, consulted=False, agrees=False),
         issuing_officer=officer(rank=Rank.CONSTABLE, authorised_person=False),
     )

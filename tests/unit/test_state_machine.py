@@ -44,7 +44,8 @@ offsets = st.integers(min_value=-2, max_value=4)
 hours = st.sampled_from([8, 10, 18])
 # how long after the event it is recorded; the negative ones test the 5-minute clock skew
 lags = st.sampled_from(
-    [timedelta(hours=1), timedelta(0), timedelta(hours=1), timedelta(days=2), -timedelta(minutes=4), -timedelta(minutes=6)]
+    [timedelta(hours=1), timedelta(0), timedelta(hours=1), timedelta(days=2), -timedelta(minutes=4),
+     -timedelta(minutes=6)]
 )
 workshops = st.sampled_from(Workshop)
 modes = st.integers(min_value=0, max_value=9)  # below 8: aim at the sensible time (a booking, workshop A, ...)
@@ -357,7 +358,8 @@ class CautionMachine(RuleBasedStateMachine):
         # coverage of the interesting paths (pytest --hypothesis-show-statistics)
         names = {type(e).__name__ for e in self.events}
         event(f"ended {c.status.value}")
-        for name in ("WorkshopScheduled", "WorkshopAAttended", "VictimContacted", "WorkshopBAttended", "EntryCorrected", "ExcuseDecided", "ConditionsVaried", "ComplianceDeadlinePassed"):
+        for name in ("WorkshopScheduled", "WorkshopAAttended", "VictimContacted", "WorkshopBAttended", "EntryCorrected",
+                     "ExcuseDecided", "ConditionsVaried", "ComplianceDeadlinePassed"):
             if name in names:
                 event(f"recorded {name}")
         if c.round > 1:

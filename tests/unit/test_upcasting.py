@@ -75,7 +75,9 @@ def saved_with_a_booked(app: CautionApplication) -> Caution:
 
 
 @pytest.mark.parametrize(("late", "reason"), [(True, MissReason.ARRIVED_LATE), (False, MissReason.DID_NOT_ATTEND)])
-def test_a_v1_workshop_missed_is_upcast_to_a_named_reason(app: CautionApplication, late: bool, reason: MissReason) -> None:
+def test_a_v1_workshop_missed_is_upcast_to_a_named_reason(
+    app: CautionApplication, late: bool, reason: MissReason
+) -> None:
     c = saved_with_a_booked(app)
     stored = v1_workshop_missed(app, c, late)
     assert b"class_version" not in stored.state
@@ -199,7 +201,9 @@ def test_snapshotting_interval_is_every_20_events() -> None:
     assert CautionApplication.snapshotting_intervals == {Caution: 20}
 
 
-def test_a_caution_with_more_than_20_events_is_snapshotted_and_reloads_equal(app: CautionApplication, db_url: str) -> None:
+def test_a_caution_with_more_than_20_events_is_snapshotted_and_reloads_equal(
+    app: CautionApplication, db_url: str
+) -> None:
     c = with_many_events(25)
     c.attend_workshop_a(occurred_at=at(A_DAY + 1), recorded_at=at(A_DAY + 1), recorded_by=PROVIDER)
     app.save(c)

@@ -85,6 +85,9 @@ def _history(request: Request, app, caution_id: UUID, principal: Principal, as_o
         raise CautionNotFound(caution_id)
     rows = queries.history_rows(app.recorder.datastore.engine, str(caution_id), as_of)
     entries = link_corrections([entry_view(r) for r in rows if r.entry <= caution.version])
+    if entries and entries[-1]["entry"] < caution.version:
+        # The read model trails the store: judge the caution as of the entries shown, so verdict and digest agree.
+        caution = app.repository.get(caution_id, version=entries[-1]["entry"])
     body = {
         "caution_id": str(caution_id),
         "police_reference": caution.police_reference,

@@ -24,6 +24,7 @@ from ..domain.caution import Caution
 from .tables import metadata, positions
 
 log = logging.getLogger("cara.projector")
+COALESCE_SECONDS = 0.05
 
 
 class Projection(Protocol):
@@ -85,6 +86,8 @@ class Projector:
 
     def run_once(self) -> int:
         """Project the next batch; returns how many events it read."""
+        if (self.app.recorder.max_notification_id() or 0) <= self.position():
+            return 0  # nothing new: do not take the write lock just to find that out
         try:
             with self.app.recorder.transaction() as session:  # type: ignore[attr-defined]
                 current = dict(session.execute(select(positions.c.name, positions.c.position)).all())
@@ -162,7 +165,8 @@ class Projector:
                     backoff = min(backoff * 2, 30.0)
                     continue
                 if count == 0:
-                    self.wakeup.wait(poll_seconds)
+                    if self.wakeup.wait(poll_seconds):
+                        stop.wait(COALESCE_SECONDS)  # let a burst of writes land, then project them in one batch
                     self.wakeup.clear()
 
         thread = threading.Thread(target=loop, name="cara-projector", daemon=True)

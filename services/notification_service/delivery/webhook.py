@@ -21,7 +21,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 def verify_signature(secret: str, timestamp: str, body: bytes, signature: str, tolerance_seconds: int = 300) -> bool:
     """What a receiver does: recompute, compare in constant time, refuse stale timestamps (replays)."""
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > tolerance_seconds:
+    if not (timestamp.isascii() and timestamp.isdigit()) or abs(time.time() - int(timestamp)) > tolerance_seconds:
         return False
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
