@@ -24,11 +24,18 @@ from .main import build_application, utc_now
 from .projections.wiring import build_projector
 
 log = logging.getLogger("cara.worker")
-LEADER_LOCK = 0x43415241  # "CARA"
+LEADER_LOCK_SQL = "SELECT pg_try_advisory_lock(hashtext(current_schema() || ':cara-projector'))"  # one leader per schema
 
 
 def psycopg_conninfo(sqlalchemy_url: str) -> str:
     return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _try_lead(connection: Any) -> bool:
+    acquired = connection.execute(LEADER_LOCK_SQL).fetchone()[0]
+    if acquired is None:  # current_schema() is null: the configured search_path names no existing schema
+        raise RuntimeError("the database URL's search_path names no existing schema")
+    return bool(acquired)
 
 
 @contextmanager
@@ -42,7 +49,7 @@ def leadership(database_url: str, stop: threading.Event, retry_seconds: float = 
 
     connection = psycopg.connect(psycopg_conninfo(database_url), autocommit=True)
     try:
-        while not connection.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,)).fetchone()[0]:
+        while not _try_lead(connection):
             log.info("another worker leads; standing by")
             if stop.wait(retry_seconds):
                 yield None
@@ -53,12 +60,14 @@ def leadership(database_url: str, stop: threading.Event, retry_seconds: float = 
         connection.close()  # closing the session releases the advisory lock
 
 
-def wait_for_new_events(connection: Any, channel: str, timeout: float) -> None:
-    if connection is None:
-        time.sleep(timeout)
-        return
-    for _ in connection.notifies(timeout=timeout, stop_after=1):
-        pass
+def wait_for_new_events(connection: Any, stop: threading.Event, timeout: float) -> None:
+    """Until a NOTIFY, `timeout`, or a stop request (checked every second so SIGTERM is prompt)."""
+    deadline = time.monotonic() + timeout
+    while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        if connection is None:
+            stop.wait(min(left, 1.0))
+        elif any(True for _ in connection.notifies(timeout=min(left, 1.0), stop_after=1)):
+            return
 
 
 def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, deadline_every: float = 60.0) -> None:
@@ -71,14 +80,21 @@ def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, de
             return
         if connection is not None:
             connection.execute(f"LISTEN {channel}")
-        next_deadline_check = 0.0
+        next_deadline_check, backoff = 0.0, 1.0
         while not stop.is_set():
-            count = projector.run_once()
-            if time.monotonic() >= next_deadline_check:
-                monitor.run_once()
-                next_deadline_check = time.monotonic() + deadline_every
+            try:
+                count = projector.run_once()
+                if time.monotonic() >= next_deadline_check:
+                    monitor.run_once()
+                    next_deadline_check = time.monotonic() + deadline_every
+                backoff = 1.0
+            except Exception:  # keep the lead through a transient database error; the log says what failed
+                log.exception("projection or deadline run failed; retrying in %.0fs", backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
             if count == 0:
-                wait_for_new_events(connection, channel, poll_seconds)
+                wait_for_new_events(connection, stop, poll_seconds)
 
 
 def main() -> None:

@@ -139,4 +139,21 @@ def test_the_lock_is_really_held_by_one_session(steps: ReadSteps, workers: list[
     first.thread.start()
     _wait_for(lambda: _said(caplog, "worker-1", "leading"), 10, "worker-1 to lead")
     with psycopg.connect(worker.psycopg_conninfo(postgres_schema_url), autocommit=True) as connection:
-        assert connection.execute("SELECT pg_try_advisory_lock(%s)", (worker.LEADER_LOCK,)).fetchone()[0] is False
+        assert connection.execute(worker.LEADER_LOCK_SQL).fetchone()[0] is False
+
+
+def test_the_lock_is_per_schema_so_two_deployments_in_one_database_each_lead(
+    steps: ReadSteps, workers: list[Worker], postgres_schema_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = Worker("worker-1", postgres_schema_url)
+    workers.append(first)
+    first.thread.start()
+    _wait_for(lambda: _said(caplog, "worker-1", "leading"), 10, "worker-1 to lead")
+    other_schema = postgres_schema_url.replace("search_path%3D", "search_path%3Dother_")
+    with psycopg.connect(worker.psycopg_conninfo(other_schema), autocommit=True) as connection:
+        name = connection.execute("SELECT current_setting('search_path')").fetchone()[0]
+        connection.execute(f"CREATE SCHEMA {name}")
+        try:
+            assert connection.execute(worker.LEADER_LOCK_SQL).fetchone()[0] is True
+        finally:
+            connection.execute(f"DROP SCHEMA {name}")
