@@ -16,6 +16,7 @@ from shared.http import BodyLimitMiddleware, RequestIdMiddleware
 from shared.metrics import RequestMetrics, metrics_endpoint
 from shared.openapi import install_problem_openapi
 from shared.problems import install_problem_handlers
+from shared.startup import with_startup_retries
 
 from .api import cautions, commands, feed, health, records
 from .api.errors import install_domain_handlers
@@ -40,9 +41,9 @@ def _prepare_sqlite_directory(url: str) -> None:
 
 def build_application(settings: Settings, clock: Callable[[], datetime] = utc_now) -> CautionApplication:
     _prepare_sqlite_directory(settings.database_url)
-    return CautionApplication(
+    return with_startup_retries(lambda: CautionApplication(
         settings.eventsourcing_env(), VictimVault(settings.vault_key), clock, settings.conditions_for
-    )
+    ))
 
 
 def _background_work(settings: Settings):  # type: ignore[no-untyped-def]
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.settings = settings
     app.state.clock = clock
     app.state.cautions = build_application(settings, clock)
-    app.state.projector = build_projector(app.state.cautions)
+    app.state.projector = with_startup_retries(lambda: build_projector(app.state.cautions))
     app.state.cautions.saved_listeners.append(lambda position: app.state.projector.wakeup.set())
     app.state.deadlines = DeadlineMonitor(app.state.cautions, clock)
     app.state.verifier = settings.verifier()

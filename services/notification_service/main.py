@@ -19,6 +19,7 @@ from shared.http import BodyLimitMiddleware, RequestIdMiddleware
 from shared.metrics import RequestMetrics, metrics_endpoint
 from shared.openapi import install_problem_openapi
 from shared.problems import install_problem_handlers, problem_response
+from shared.startup import with_startup_retries
 
 from .api import routes
 from .config import Settings
@@ -44,7 +45,8 @@ def _engine(url: str):  # type: ignore[no-untyped-def]
 
 def build_store(settings: Settings, clock: Callable[[], datetime]) -> NotificationStore:
     policy = ReminderPolicy(settings.reminder_days_before_period_end, settings.workshop_b_reminder_days_before_period_end)
-    return NotificationStore(_engine(settings.database_url), clock, policy, settings.email_recipients)
+    engine = _engine(settings.database_url)
+    return with_startup_retries(lambda: NotificationStore(engine, clock, policy, settings.email_recipients))
 
 
 def feed_token(settings: Settings) -> Callable[[], str]:
