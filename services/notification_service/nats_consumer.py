@@ -26,6 +26,7 @@ class NatsConsumer:
     ) -> None:
         self.store, self.url, self.stream, self.prefix, self.durable = store, url, stream, prefix, durable
         self.on_applied = on_applied
+        self.had_error = False
 
     async def consume(self, stop: threading.Event, fetch_timeout: float = 1.0) -> None:
         import nats
@@ -57,10 +58,14 @@ class NatsConsumer:
                 applied = await asyncio.to_thread(self.store.apply_page, [event], position)
             except Exception as e:  # our database failed: hand this and the rest back, in order, for later
                 self.store.record_error(f"{type(e).__name__}: {e}"[:1000])
+                self.had_error = True
                 for pending in messages[index:]:
                     await pending.nak(delay=2)
                 return
             await message.ack()
+            if self.had_error:
+                self.store.record_error(None)
+                self.had_error = False
             if applied:
                 self.on_applied()
 
@@ -71,6 +76,7 @@ class NatsConsumer:
                 asyncio.run(self.consume(stop))
             except Exception as e:  # the broker is unreachable: record, wait, reconnect
                 self.store.record_error(f"{type(e).__name__}: {e}"[:1000])
+                self.had_error = True
                 log.warning("NATS consumer failed (%s); reconnecting in %.0fs", e, backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 60.0)

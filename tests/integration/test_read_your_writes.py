@@ -52,14 +52,23 @@ def test_a_new_caution_is_in_the_list_at_its_position(steps: ReadSteps) -> None:
         (issued["id"], 2, withdrawn["position"])]
 
 
-def test_a_position_the_read_model_cannot_reach_is_a_503_with_retry_after(
+def test_a_read_model_that_stays_behind_is_a_503_with_retry_after(
     steps: ReadSteps, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(records, "WAIT_SECONDS", 0.3)
     issued = steps.issue()
-    response = steps.history(issued["id"], min_position=issued["position"] + 1000)
+    projector = steps.client.app.state.projector
+    monkeypatch.setattr(projector, "position", lambda: 0)  # as if the projector had stalled
+    response = steps.history(issued["id"], min_position=issued["position"])
     body = assert_problem(response, 503)
     assert body["type"].endswith("read-model-behind")
     assert response.headers["retry-after"] == "1"
-    assert_problem(steps.listing(min_position=issued["position"] + 1000), 503)
+    assert_problem(steps.listing(min_position=issued["position"]), 503)
+
+
+def test_a_position_no_write_has_returned_is_refused_at_once(steps: ReadSteps) -> None:
+    issued = steps.issue()
+    body = assert_problem(steps.history(issued["id"], min_position=issued["position"] + 1000), 422)
+    assert body["type"].endswith("unknown-position")
+    assert_problem(steps.listing(min_position=issued["position"] + 1000), 422)
     assert_problem(steps.listing(min_position=-1), 422)

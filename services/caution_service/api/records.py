@@ -40,6 +40,9 @@ def _caught_up(request: Request, min_position: int | None) -> None:
     if min_position is None:
         return
     projector = request.app.state.projector
+    if min_position > (projector.app.recorder.max_notification_id() or 0):
+        raise ProblemError(422, "unknown-position", "No write has that position",
+                           "min_position must be a position a write returned.")
     deadline = time.monotonic() + WAIT_SECONDS
     while projector.position() < min_position:
         projector.wakeup.set()

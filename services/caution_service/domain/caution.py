@@ -107,6 +107,7 @@ class Caution(Aggregate):
         self.attended_a_version: int | None = None
         self.attended_b_version: int | None = None
         self.first_attended_a_at: datetime | None = None
+        self.first_attended_a_version: int | None = None
         self.first_booked_at: datetime | None = None
         self.pending_miss: Workshop | None = None
         self.breach_referred = False
@@ -257,9 +258,10 @@ class Caution(Aggregate):
     @event("WorkshopAAttended")
     def _workshop_a_attended(self, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
         self.attended_a_at = occurred_at
-        self.first_attended_a_at = self.first_attended_a_at or occurred_at
         self.entries.append("WorkshopAAttended")
         self.attended_a_version = len(self.entries)
+        if self.first_attended_a_at is None:
+            self.first_attended_a_at, self.first_attended_a_version = occurred_at, len(self.entries)
 
     def attend_workshop_b(self, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
         self._require_attendable(Workshop.B, occurred_at, recorded_at)
@@ -288,6 +290,9 @@ class Caution(Aggregate):
         self._require_no_pending_miss()
         self._require_time(occurred_at, recorded_at)
         self._require_booked_not_attended(workshop)
+        booking = self.booking(workshop)
+        if booking is not None and occurred_at < booking.session_at - CLOCK_SKEW:
+            raise InvalidCommand("miss_after_session_start", "A workshop can be missed only once its session has begun.")
         self._workshop_missed(
             workshop=workshop, reason=reason, note=note,
             occurred_at=occurred_at, recorded_at=recorded_at, recorded_by=recorded_by,
@@ -382,6 +387,13 @@ class Caution(Aggregate):
             if attended is not None and attended.date() > period_ends_on:
                 raise InvalidCommand(
                     "variation_would_exclude_attendance", "The new period would end before an attended workshop."
+                )
+        for workshop in Workshop:
+            booking = self.booking(workshop)
+            if booking and self.attended_at(workshop) is None and booking.session_at.date() > period_ends_on:
+                raise InvalidCommand(
+                    "variation_would_exclude_booking",
+                    f"Workshop {workshop.value} is booked after the new end; reschedule it first.",
                 )
         self._conditions_varied(self.period_ends_on, period_ends_on, reason, authorised_by, occurred_at, recorded_at, recorded_by)
 
@@ -497,6 +509,8 @@ class Caution(Aggregate):
                 self.attended_a_at = corrected_occurred_at
             elif corrects_version == self.attended_b_version:
                 self.attended_b_at = corrected_occurred_at
+            if corrects_version == self.first_attended_a_version:
+                self.first_attended_a_at = corrected_occurred_at  # the after-A contact is measured from it
         self.entries.append("EntryCorrected")
 
     # ----- guards ----------------------------------------------------------------------
