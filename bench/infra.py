@@ -36,8 +36,9 @@ def process_cpu_seconds(pid: int) -> float:
 class ServiceProcess:
     """`python -m uvicorn services.caution_service.main:create_app --factory` with one worker."""
 
-    def __init__(self, database_url: str, *, access_log: bool = False) -> None:
+    def __init__(self, database_url: str, *, access_log: bool = False, env: dict[str, str] | None = None) -> None:
         self.database_url = database_url
+        self.extra_env = dict(env or {})
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.access_log = access_log
@@ -46,7 +47,7 @@ class ServiceProcess:
 
     def __enter__(self) -> ServiceProcess:
         env = {**os.environ, "CARA_DATABASE_URL": self.database_url, "CARA_ENVIRONMENT": "test",
-               "PYTHONPATH": str(ROOT)}
+               "PYTHONPATH": str(ROOT), **self.extra_env}
         cmd = [sys.executable, "-m", "uvicorn", "services.caution_service.main:create_app", "--factory",
                "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1", "--log-level", "warning"]
         if not self.access_log:

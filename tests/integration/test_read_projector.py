@@ -46,6 +46,12 @@ class CountingProjection:
             hook()
         session.execute(insert(seen).values(position=position, event=type(event).__name__))
 
+    def flush(self, session: Session) -> None:
+        pass
+
+    def discard(self) -> None:
+        pass
+
     def clear(self, session: Session) -> None:
         session.execute(seen.delete())
 
@@ -63,6 +69,12 @@ class ExplodingProjection:
         self.calls += 1
         if self.armed and self.calls == self.on_event:
             raise RuntimeError(f"projection failed on event at position {position}")
+
+    def flush(self, session: Session) -> None:
+        pass
+
+    def discard(self) -> None:
+        pass
 
     def clear(self, session: Session) -> None:
         pass

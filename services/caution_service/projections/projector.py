@@ -33,6 +33,12 @@ class Projection(Protocol):
 
     def apply(self, session: Session, event: Any, caution: Caution, position: int) -> None: ...
 
+    def flush(self, session: Session) -> None:
+        """Write what `apply` buffered; called once per batch, inside the batch's transaction."""
+
+    def discard(self) -> None:
+        """Forget what was buffered: the batch's transaction failed."""
+
     def clear(self, session: Session) -> None: ...
 
 
@@ -100,9 +106,13 @@ class Projector:
                         if notification.id > current.get(projection.name, 0):
                             projection.apply(session, event, caution, notification.id)
                 if notifications:
+                    for projection in self.projections:
+                        projection.flush(session)
                     self._move_positions(session, current, notifications[-1].id)
         except Exception:
             self._cautions.clear()  # the cached states may be ahead of what was committed
+            for projection in self.projections:
+                projection.discard()
             raise
         return len(notifications)
 
@@ -145,6 +155,7 @@ class Projector:
         chosen = [p for p in self.projections if names is None or p.name in names]
         with self.app.recorder.transaction() as session:  # type: ignore[attr-defined]
             for projection in chosen:
+                projection.discard()
                 projection.clear(session)
                 session.execute(update(positions).where(positions.c.name == projection.name).values(position=0))
         self._cautions.clear()

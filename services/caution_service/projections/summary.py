@@ -1,11 +1,15 @@
-"""The caution-summary projection: one row per caution with what is due next, for lists and filters."""
+"""The caution-summary projection: one row per caution with what is due next, for lists and filters.
+
+Rows are buffered for the batch and written once per caution, so a rebuild
+writes each caution's final row rather than one row per event.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
 from ..api.views import spent_on
@@ -18,12 +22,26 @@ class SummaryProjection:
     name = "caution_summaries"
     tables = (summaries,)
 
+    def __init__(self) -> None:
+        self._pending: dict[str, tuple[dict[str, Any], bool]] = {}
+
     def apply(self, session: Session, event: Any, caution: Caution, position: int) -> None:
         row = _row(caution, position)
-        if event.originator_version == 1:
-            session.execute(insert(summaries).values(**row))
-        else:
-            session.execute(update(summaries).where(summaries.c.caution_id == row["caution_id"]).values(**row))
+        known = self._pending.get(row["caution_id"])
+        is_new = event.originator_version == 1 or (known is not None and known[1])
+        self._pending[row["caution_id"]] = (row, is_new)
+
+    def flush(self, session: Session) -> None:
+        new = [row for row, is_new in self._pending.values() if is_new]
+        changed = [{**row, "b_caution_id": row["caution_id"]} for row, is_new in self._pending.values() if not is_new]
+        self._pending.clear()
+        if new:
+            session.execute(insert(summaries), new)
+        if changed:
+            session.execute(update(summaries).where(summaries.c.caution_id == bindparam("b_caution_id")), changed)
+
+    def discard(self) -> None:
+        self._pending.clear()
 
     def clear(self, session: Session) -> None:
         session.execute(delete(summaries))

@@ -1,0 +1,75 @@
+"""Writing results: <name>-<date>.json and .md, and the benchmark's own section of latest.md."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from . import infra
+from .commands import _environment
+
+# latest.md holds one top-level section per benchmark, in this order; each module refreshes only its own.
+SECTION_ORDER = ("# Command benchmark", "# Read-side benchmark", "# Notification latency benchmark")
+
+
+def environment(databases: list[str]) -> dict[str, Any]:
+    return _environment(databases)
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _atomic_write(path: Path, content: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(content)
+    tmp.replace(path)
+
+
+def _sections(text: str) -> list[str]:
+    """Split at top-level headings (`# ...` outside code blocks); text before the first heading is kept as is."""
+    sections: list[list[str]] = [[]]
+    fenced = False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("```"):
+            fenced = not fenced
+        if not fenced and line.startswith("# "):
+            sections.append([])
+        sections[-1].append(line)
+    return ["".join(s) for s in sections if "".join(s).strip()]
+
+
+def _rank(section: str) -> int:
+    for index, prefix in enumerate(SECTION_ORDER):
+        if section.startswith(prefix):
+            return index
+    return len(SECTION_ORDER)
+
+
+def update_latest(path: Path, heading_prefix: str, text: str) -> None:
+    """Replace (or add) the section whose heading starts with `heading_prefix`, keeping the others."""
+    existing = _sections(path.read_text()) if path.exists() else []
+    kept = [s for s in existing if not s.startswith(heading_prefix)]
+    kept.append(text)
+    kept.sort(key=_rank)  # stable: unknown sections keep their order, after the known ones
+    _atomic_write(path, "\n".join(s.rstrip("\n") + "\n" for s in kept))
+
+
+def write(name: str, heading_prefix: str, report: dict[str, Any], text: str, out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{name}-{report['started_at'][:10]}"
+    paths = [out_dir / f"{stem}.json", out_dir / f"{stem}.md", out_dir / "latest.md"]
+    _atomic_write(paths[0], json.dumps(report, indent=2) + "\n")
+    _atomic_write(paths[1], text)
+    update_latest(paths[2], heading_prefix, text)
+    return paths
+
+
+def shown(path: Path) -> str:
+    return str(path.relative_to(infra.ROOT)) if path.is_relative_to(infra.ROOT) else str(path)
+
+
+def fmt(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
