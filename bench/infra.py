@@ -152,3 +152,59 @@ def database(kind: str) -> Iterator[str]:
             yield url
     else:
         raise ValueError(kind)
+
+
+class BackgroundProcess:
+    """Any other process a benchmark needs (the notification service, the NATS relay), its output in a log file.
+
+    `ready_url`, when given, must answer 200 before the process counts as started."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], ready_url: str | None = None) -> None:
+        self.name, self.args, self.ready_url = name, args, ready_url
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+        self._log = tempfile.NamedTemporaryFile("w+", prefix=f"cara-bench-{name}-", suffix=".log", delete=False)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> BackgroundProcess:
+        self.process = subprocess.Popen([sys.executable, *self.args], cwd=ROOT, env=self.env,
+                                        stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30.0
+        while self.ready_url is not None:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                if httpx.get(self.ready_url, timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{self.name} was not ready within 30s:\n{self.log_tail()}")
+            time.sleep(0.1)
+        return self
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def cpu_seconds(self) -> float:
+        assert self.process is not None
+        return process_cpu_seconds(self.process.pid)
+
+    def log_tail(self, lines: int = 30) -> str:
+        self._log.flush()
+        return "\n".join(Path(self._log.name).read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        self._log.close()
+        Path(self._log.name).unlink(missing_ok=True)

@@ -1,4 +1,7 @@
-"""FastAPI dependencies for bearer-token callers, used by both services (app.state.verifier verifies)."""
+"""FastAPI dependencies for bearer-token callers, used by both services (app.state.verifier verifies).
+
+Verifying a signature is quick CPU work, so these are `async def` and skip the thread pool.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from .problems import ProblemError
 _bearer = HTTPBearer(auto_error=False, description="A JWT from the force's identity provider (`make token` locally).")
 
 
-def get_principal(
+async def get_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     challenge = {"WWW-Authenticate": 'Bearer realm="cara"'}
@@ -33,7 +36,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 def allow(*roles: Role) -> Callable[[Principal], Principal]:
     """A dependency that admits only the given roles."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
             allowed = ", ".join(r.value for r in roles)
             raise ProblemError(403, "forbidden", "Not allowed for this role", f"This needs one of: {allowed}.")
