@@ -113,13 +113,21 @@ def _facts_table(c: dict[str, Any]) -> Table:
     return table
 
 
+def _human(iso: str) -> str:
+    """`2026-03-02T10:00:00+00:00` as `02 Mar 2026 10:00 (UTC+00:00)`: readable, and it wraps cleanly."""
+    moment = datetime.fromisoformat(iso)
+    offset = moment.isoformat()[-6:] if moment.utcoffset() is not None else ""
+    return f"{moment:%d %b %Y %H:%M} (UTC{offset})"
+
+
 def _timeline(entries: list[dict[str, Any]]) -> Table:
     header = [_p(h) for h in ("No.", "Happened", "Recorded", "Recorded by", "What happened")]
     rows = [header]
     for e in entries:
         by = e["recorded_by"]
         what = e["summary"] + (f" (corrected by entry {', '.join(map(str, e['corrected_by']))})" if e["corrected_by"] else "")
-        rows.append([_p(e["entry"]), _p(e["occurred_at"]), _p(e["recorded_at"]), _p(f"{by['role']} {by['id']} ({by['force']})"), _p(what)])
+        rows.append([_p(e["entry"]), _p(_human(e["occurred_at"])), _p(_human(e["recorded_at"])),
+                     _p(f"{by['role']} {by['id']} ({by['force']})"), _p(what)])
     table = Table(rows, colWidths=[10 * mm, 32 * mm, 32 * mm, 34 * mm, 70 * mm], repeatRows=1)
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey)]))
