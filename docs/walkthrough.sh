@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's walk-through: one caution from issue to completion, over HTTP with curl.
-# Usage: docs/walkthrough.sh [base-url]   (the services must be running: `make run`)
+# Usage: docs/walkthrough.sh [caution-url] [notification-url]   (the services must be running: `make run`)
 set -euo pipefail
 BASE=${1:-http://127.0.0.1:8000}
 cd "$(dirname "$0")/.."
@@ -43,3 +43,12 @@ post "$POLICE" /v1/cautions/$ID/completion '{"occurred_at": "2026-10-13T09:00:00
 echo "# what a court sees now, and what the record showed just after workshop A was recorded"
 curl -s "$BASE/v1/cautions/$ID" -H "Authorization: Bearer $COURT" | show status workshops victim spent_on
 curl -s "$BASE/v1/cautions/$ID?as_of=$MIDWAY" -H "Authorization: Bearer $COURT" | show as_of version status next_action
+
+NOTIFY=${2:-http://127.0.0.1:8001}
+sleep 3  # the notification service long-polls the feed; give it a moment
+echo "# what the notification service told each role"
+for ROLE in provider victim_contact police; do
+  T=$(make -s token ROLE=$ROLE FORCE=CAMBS)
+  curl -s "$NOTIFY/v1/notifications" -H "Authorization: Bearer $T" \
+    | python3 -c 'import json,sys; print(sys.argv[1] + ": " + json.dumps([n["title"] for n in json.load(sys.stdin)["items"]]))' "$ROLE"
+done
