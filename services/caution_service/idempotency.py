@@ -12,6 +12,8 @@ from sqlalchemy import DateTime, Integer, String, Text, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from .vault import VictimVault
+
 
 class Base(DeclarativeBase):
     pass
@@ -55,7 +57,7 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 class IdempotencyStore:
-    def __init__(self, engine: Engine, vault: Any = None) -> None:
+    def __init__(self, engine: Engine, vault: VictimVault) -> None:
         self._engine = engine
         self._vault = vault  # seals stored bodies: a victim contact's response holds victim details
         Base.metadata.create_all(engine)
@@ -66,14 +68,12 @@ class IdempotencyStore:
                 IdempotencyRecord.principal_id == principal_id, IdempotencyRecord.key == key
             )
             record = session.scalars(stmt).first()
-        if record is not None and self._vault is not None:
-            record.body = json.dumps(self._vault.open(record.body)["body"])
+        if record is not None:
+            record.body = json.dumps(self._vault.open(record.body)["body"])  # type: ignore[index]
         return record
 
     def add(self, session: Session, receipt: Receipt, response: StoredResponse, now: datetime) -> None:
-        body = json.dumps(response.body)
-        if self._vault is not None:
-            body = self._vault.seal({"body": response.body})
+        body = self._vault.seal({"body": response.body})
         session.add(
             IdempotencyRecord(
                 principal_id=receipt.principal_id,
