@@ -25,6 +25,7 @@ def main() -> None:
         done += count
         _progress(done, head, time.perf_counter() - started)
     elapsed = time.perf_counter() - started
+    projector.refresh_statistics()
     print(f"\nrebuilt {', '.join(p.name for p in projector.projections)}: {done} events in {elapsed:.1f}s "
           f"({done / elapsed if elapsed else 0:.0f} events/s)", file=sys.stderr)
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,7 @@ from .tables import metadata, positions
 
 log = logging.getLogger("cara.projector")
 COALESCE_SECONDS = 0.05
+STATISTICS_EVERY_SECONDS = 3600.0
 
 
 class Projection(Protocol):
@@ -160,15 +162,31 @@ class Projector:
                 session.execute(update(positions).where(positions.c.name == projection.name).values(position=0))
         self._cautions.clear()
 
+    def refresh_statistics(self) -> None:
+        """Give the query planner current row statistics, so list filters pick their indexes.
+
+        PostgreSQL's autovacuum does this in time; SQLite never does it by itself.
+        """
+        engine = self.app.recorder.datastore.engine  # type: ignore[attr-defined]
+        with engine.begin() as connection:
+            if engine.dialect.name == "sqlite":
+                connection.execute(text("PRAGMA analysis_limit=1000"))
+            for table in {t.name for p in self.projections for t in p.tables}:
+                connection.execute(text(f"ANALYZE {table}"))
+
     # ----- running in the background -------------------------------------------------
 
     def run_in_thread(self, stop: threading.Event, poll_seconds: float = 1.0) -> threading.Thread:
         def loop() -> None:
             backoff = poll_seconds
+            next_statistics = 0.0
             while not stop.is_set():
                 try:
                     count = self.run_once()
                     self.last_error, backoff = None, poll_seconds
+                    if count == 0 and time.monotonic() >= next_statistics:
+                        self.refresh_statistics()
+                        next_statistics = time.monotonic() + STATISTICS_EVERY_SECONDS
                 except Exception as e:  # keep projecting after a transient failure, but say so
                     self.last_error = f"{type(e).__name__}: {e}"
                     log.exception("projection batch failed; retrying in %.1fs", backoff)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select, tuple_
 from sqlalchemy.engine import Engine
 
 from .tables import history, summaries
@@ -59,7 +59,8 @@ def list_summaries(engine: Engine, f: CautionFilter, today: date, limit: int, cu
         query = query.where(or_(s.next_action_due_on.is_(None), s.next_action_due_on >= today))
     if cursor:
         last_day, last_id = decode_cursor(cursor)
-        query = query.where(or_(s.issued_on < last_day, and_(s.issued_on == last_day, s.caution_id < last_id)))
+        # A row-value comparison, so PostgreSQL and SQLite both walk the (force, issued_on, caution_id) index.
+        query = query.where(tuple_(s.issued_on, s.caution_id) < tuple_(last_day, last_id))
     query = query.order_by(s.issued_on.desc(), s.caution_id.desc()).limit(limit + 1)
     with engine.connect() as connection:
         rows = connection.execute(query).mappings().all()

@@ -34,10 +34,11 @@ summaries = Table(
     Column("closed_on", Date),
     Column("spent_on", Date),
     Column("position", BigInteger, nullable=False),
+    # Each list filter has an index that also yields the newest-first order, so a page never sorts the force.
     Index("ix_summaries_force_issued", "force", "issued_on", "caution_id"),
-    Index("ix_summaries_force_status_due", "force", "status", "next_action_due_on"),
+    Index("ix_summaries_force_status_issued", "force", "status", "issued_on", "caution_id"),
+    Index("ix_summaries_force_offender_issued", "force", "offender_reference", "issued_on", "caution_id"),
     Index("ix_summaries_force_due", "force", "next_action_due_on"),
-    Index("ix_summaries_force_offender", "force", "offender_reference"),
     Index("ix_summaries_open_period", "status", "period_ends_on"),
 )
 
