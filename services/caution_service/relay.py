@@ -60,7 +60,7 @@ async def relay_once(  # type: ignore[no-untyped-def]
 
 
 async def run(
-    settings: Settings, nats_url: str, stop: asyncio.Event, poll_seconds: float = 0.5,
+    settings: Settings, nats_url: str, stop: asyncio.Event, poll_seconds: float = 0.1,
     stream: str = STREAM, prefix: str = SUBJECT_PREFIX,
 ) -> None:
     import nats
