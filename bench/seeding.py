@@ -14,6 +14,10 @@ average is exactly ten events per caution and half the cautions are open and ove
    9 events  workshop B booked 20 days ago, not attended     (attend_workshop_b, overdue)
    7 events  workshop A attended, victim not yet contacted   (contact_victim_after_workshop_a, overdue)
 
+Issue dates are spread over ISSUE_DAYS days: each caution's events are the template's with every date
+and time moved back by 0..ISSUE_DAYS-1 whole days (so every caution stays internally consistent, and
+its caution period is still running). Lists ordered by issue date then see ~N/ISSUE_DAYS cautions a day.
+
 Events are interleaved the way a live store has them: cautions are laid out in groups
 (`interleave` cautions at a time), and within a group each caution's first event comes
 first, then each caution's second event, and so on.
@@ -24,11 +28,12 @@ table (checked against `recorder.insert_events` by `verify_bulk_insert`).
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -43,7 +48,9 @@ from .workload import STEPS, issue_time, new_caution
 
 SHAPES = (12, 12, 9, 7)  # events per caution, repeating; mean 10
 EVENTS_PER_CYCLE = sum(SHAPES)
+ISSUE_DAYS = 50  # issued 60..109 days ago: every caution period (112 days) is still running
 TEMPLATE_SERIAL = 1
+_WHEN = re.compile(rb'("_type_":"(datetime_iso|date_iso)","_data_":")([^"]+)"')
 POLICE_REFERENCE = b'"CC-BENCH-00000001"'
 OFFENDER_REFERENCE = b'"PNC-00000001"'
 
@@ -55,15 +62,40 @@ class TemplateEvent:
     state: bytes
 
 
+def shifted(state: bytes, days: int) -> bytes:
+    """The event state with every date and datetime moved `days` days earlier."""
+    if days == 0:
+        return state
+
+    def move(m: re.Match[bytes]) -> bytes:
+        value = m.group(3).decode()
+        moved = (datetime.fromisoformat(value) if m.group(2) == b"datetime_iso" else date.fromisoformat(value)) \
+            - timedelta(days=days)
+        return m.group(1) + moved.isoformat().encode() + b'"'
+
+    return _WHEN.sub(move, state)
+
+
 @dataclass(frozen=True)
 class Template:
     events: tuple[TemplateEvent, ...]
     issued_at: datetime
+    states: list[list[bytes]] = field(init=False, repr=False)  # [days moved back][event index]
 
-    def issued_state(self, serial: int) -> bytes:
-        state = self.events[0].state
-        state = state.replace(POLICE_REFERENCE, b'"CC-SEED-%08d"' % serial)
-        return state.replace(OFFENDER_REFERENCE, b'"' + offender_reference(serial).encode() + b'"')
+    def __post_init__(self) -> None:  # the states of every shift, computed once
+        object.__setattr__(self, "states", [[shifted(e.state, d) for e in self.events] for d in range(ISSUE_DAYS)])
+
+    def state(self, serial: int, index: int) -> bytes:
+        state = self.states[shift_of(serial)][index]
+        if index == 0:
+            state = state.replace(POLICE_REFERENCE, b'"CC-SEED-%08d"' % serial)
+            state = state.replace(OFFENDER_REFERENCE, b'"' + offender_reference(serial).encode() + b'"')
+        return state
+
+
+def shift_of(serial: int) -> int:
+    """Days this caution's dates are moved back; consecutive cautions (one of each shape) share a day."""
+    return (serial // len(SHAPES)) % ISSUE_DAYS
 
 
 def offender_reference(serial: int) -> str:
@@ -128,7 +160,7 @@ def caution_rows(template: Template, cautions: int, interleave: int, first_seria
             for caution_id, s, length in group:
                 if k < length:
                     rows.append({"originator_id": caution_id, "originator_version": e.version, "topic": e.topic,
-                                 "state": template.issued_state(s) if k == 0 else e.state})
+                                 "state": template.state(s, k)})
         yield rows
 
 
