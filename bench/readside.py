@@ -85,7 +85,7 @@ def _store_megabytes(app: Any, url: str) -> float | None:
 
 
 def _rebuild(app: Any, batch_size: int, total: int) -> dict[str, Any]:
-    projector = build_projector(app, batch_size=batch_size)
+    projector = build_projector(app, batch_size=batch_size, cache_size=50_000)  # as `make rebuild` does
     projector.reset()
     progress = _Progress("rebuild", total)
     started, done = time.perf_counter(), 0

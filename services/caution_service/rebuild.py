@@ -15,9 +15,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--projection", action="append", help="rebuild only this one (repeatable); default all")
     parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--cache-size", type=int, default=50_000,
+                        help="cautions kept in memory (about 4.5 KB each); at least as many as are open at once")
     args = parser.parse_args()
     app = build_application(Settings())
-    projector = build_projector(app, batch_size=args.batch_size)
+    projector = build_projector(app, batch_size=args.batch_size, cache_size=args.cache_size)
     head = app.recorder.max_notification_id() or 0
     projector.reset(args.projection)
     started, done = time.perf_counter(), 0

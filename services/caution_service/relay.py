@@ -51,9 +51,13 @@ async def relay_once(  # type: ignore[no-untyped-def]
 ) -> int:
     after = await asyncio.to_thread(where.get)
     items, next_after, _ = await asyncio.to_thread(read_page, app, after, batch, NATIONAL)
-    for item in items:
-        await js.publish(subject_for(item["type"], prefix), json.dumps(item).encode(), stream=stream,
-                         headers={"Nats-Msg-Id": item["id"]})
+    # Pipelined: one connection keeps the order; the position moves only once every ack is in.
+    acks = [
+        await js.publish_async(subject_for(item["type"], prefix), json.dumps(item).encode(), stream=stream,
+                               headers={"Nats-Msg-Id": item["id"]})
+        for item in items
+    ]
+    await asyncio.gather(*acks)
     if next_after > after:
         await asyncio.to_thread(where.set, next_after)
     return len(items)

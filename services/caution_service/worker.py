@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from .config import Settings
 from .deadlines import DeadlineMonitor
 from .main import build_application, utc_now
+from .projections.projector import STATISTICS_EVERY_SECONDS
 from .projections.wiring import build_projector
 
 log = logging.getLogger("cara.worker")
@@ -80,13 +81,16 @@ def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, de
             return
         if connection is not None:
             connection.execute(f"LISTEN {channel}")
-        next_deadline_check, backoff = 0.0, 1.0
+        next_deadline_check, next_statistics, backoff = 0.0, 0.0, 1.0
         while not stop.is_set():
             try:
                 count = projector.run_once()
                 if time.monotonic() >= next_deadline_check:
                     monitor.run_once()
                     next_deadline_check = time.monotonic() + deadline_every
+                if count == 0 and time.monotonic() >= next_statistics:
+                    projector.refresh_statistics()
+                    next_statistics = time.monotonic() + STATISTICS_EVERY_SECONDS
                 backoff = 1.0
             except Exception:  # keep the lead through a transient database error; the log says what failed
                 log.exception("projection or deadline run failed; retrying in %.0fs", backoff)

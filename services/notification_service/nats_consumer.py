@@ -47,27 +47,24 @@ class NatsConsumer:
             await nc.close()
 
     async def _handle(self, messages) -> None:  # type: ignore[no-untyped-def]
-        for index, message in enumerate(messages):
-            try:
-                event = json.loads(message.data)
-            except ValueError:
-                event = {"unparseable": message.data[:500].decode("utf-8", "replace")}  # recorded as skipped
-            try:
-                position = event.get("position", 0) if isinstance(event, dict) else 0
-                position = position if isinstance(position, int) else 0
-                applied = await asyncio.to_thread(self.store.apply_page, [event], position)
-            except Exception as e:  # our database failed: hand this and the rest back, in order, for later
-                self.store.record_error(f"{type(e).__name__}: {e}"[:1000])
-                self.had_error = True
-                for pending in messages[index:]:
-                    await pending.nak(delay=2)
-                return
+        """Apply the whole fetch in one transaction, then acknowledge it; on failure hand it all back."""
+        events = [_parse(message.data) for message in messages]
+        head = max((e.get("position", 0) for e in events if isinstance(e.get("position"), int)), default=0)
+        try:
+            applied = await asyncio.to_thread(self.store.apply_page, events, head)
+        except Exception as e:  # our database failed: JetStream redelivers, in order, after the delay
+            self.store.record_error(f"{type(e).__name__}: {e}"[:1000])
+            self.had_error = True
+            for message in messages:
+                await message.nak(delay=2)
+            return
+        for message in messages:
             await message.ack()
-            if self.had_error:
-                self.store.record_error(None)
-                self.had_error = False
-            if applied:
-                self.on_applied()
+        if self.had_error:
+            self.store.record_error(None)
+            self.had_error = False
+        if applied:
+            self.on_applied()
 
     def run(self, stop: threading.Event) -> None:
         backoff = 1.0
@@ -85,3 +82,13 @@ class NatsConsumer:
         thread = threading.Thread(target=self.run, args=(stop,), name="cara-nats-consumer", daemon=True)
         thread.start()
         return thread
+
+
+def _parse(data: bytes) -> dict:
+    try:
+        event = json.loads(data)
+    except ValueError:
+        event = None
+    if not isinstance(event, dict):
+        return {"unparseable": data[:500].decode("utf-8", "replace")}  # recorded as a skipped event
+    return event

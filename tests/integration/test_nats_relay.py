@@ -124,3 +124,45 @@ def test_notification_service_consumes_from_jetstream_exactly_once(cautions, clo
         await nc.close()
 
     asyncio.run(drop())
+
+
+def test_a_garbage_message_on_the_stream_is_recorded_and_skipped(cautions, clock, nats_url, stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    caution_id = _lifecycle_start(cautions, clock)
+    name, prefix = stream
+    app = cautions.app.state.cautions
+
+    async def publish() -> None:
+        import nats
+
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        await ensure_stream(js, name, prefix)
+        await js.publish(prefix + "caution-issued.v1", b"{not json", stream=name)
+        await relay.relay_once(app, js, relay.RelayPosition(app), stream=name, prefix=prefix)
+        await nc.close()
+
+    asyncio.run(publish())
+    store = build_store(NotifySettings(environment="test", database_url=f"sqlite:///{tmp_path}/n.sqlite3"), clock)
+    consumer = NatsConsumer(store, nats_url, name, prefix, f"notify-{uuid.uuid4().hex[:6]}", lambda: None)
+    stop = threading.Event()
+    thread = consumer.run_in_thread(stop)
+    deadline = time.monotonic() + 10
+    while store.position() < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    thread.join(10)
+    status = store.consumer()
+    assert status["position"] == 3
+    assert [s["reason"].startswith("malformed event") for s in status["skipped"]] == [True]
+    with store.engine.connect() as conn:
+        kinds = conn.execute(select(notifications.c.kind).where(notifications.c.caution_id == caution_id)).scalars().all()
+    assert sorted(kinds) == ["new_referral", "victim_contact_due"]
+
+    async def drop() -> None:
+        import nats
+
+        nc = await nats.connect(nats_url)
+        await nc.jetstream().delete_stream(name)
+        await nc.close()
+
+    asyncio.run(drop())

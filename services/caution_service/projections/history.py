@@ -17,14 +17,14 @@ from ..domain.caution import Caution
 from .entries import GENESIS, entry_hash, to_entry
 from .tables import history
 
-REMEMBERED = 20_000
 
 
 class HistoryProjection:
     name = "compliance_history"
     tables = (history,)
 
-    def __init__(self) -> None:
+    def __init__(self, remembered: int = 20_000) -> None:
+        self.remembered = remembered
         self._rows: list[dict[str, Any]] = []
         self._last: OrderedDict[str, tuple[int, str]] = OrderedDict()  # caution id -> (entry, hash)
 
@@ -50,7 +50,7 @@ class HistoryProjection:
         })
         self._last[entry.caution_id] = (entry.entry, digest)
         self._last.move_to_end(entry.caution_id)
-        if len(self._last) > REMEMBERED:
+        if len(self._last) > self.remembered:
             self._last.popitem(last=False)
 
     def _previous_hash(self, session: Session, caution_id: str, number: int) -> str:
