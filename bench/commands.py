@@ -64,7 +64,9 @@ def _http_scenarios(args: argparse.Namespace, db: str) -> list[dict[str, Any]]:
         plans.append(("http concurrent", lambda s: run_concurrent(s, args.clients, args.commands, args.seconds)))
     for name, run in plans:
         print(f"  {name:16} on {db:10} ...", end=" ", flush=True)
-        with infra.database(db) as url, infra.ServiceProcess(url) as service:
+        # Several workers means several processes: the projections then belong in the separate worker.
+        env = {"CARA_RUN_PROJECTIONS": "false"} if args.workers > 1 else None
+        with infra.database(db) as url, infra.ServiceProcess(url, workers=args.workers, env=env) as service:
             result = run(service)
         out.append({"scenario": name, "database": db, **result})
         _print_done(out[-1])
@@ -157,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--commands", type=int, default=2000, help="commands per scenario (default 2000)")
     parser.add_argument("--seconds", type=float, default=15.0, help="time limit per scenario (default 15)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients (default 16)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="uvicorn worker processes (default 1; more than 1 runs without embedded projections)")
     parser.add_argument("--databases", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
     parser.add_argument("--no-library", action="store_true", help="skip the library baseline")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory (default bench/results)")
@@ -189,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "commands",
         "started_at": started.isoformat(timespec="seconds"),
         "duration_seconds": round(time.perf_counter() - t0, 1),
-        "parameters": {"commands": args.commands, "seconds": args.seconds, "clients": args.clients,
+        "parameters": {"commands": args.commands, "seconds": args.seconds, "clients": args.clients, "workers": args.workers,
                        "steps_per_caution": [s.name for s in STEPS]},
         "environment": {**environment, "load_average_at_end": [round(x, 2) for x in os.getloadavg()]},
         "skipped": skipped,

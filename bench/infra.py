@@ -34,10 +34,12 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 class ServiceProcess:
-    """`python -m uvicorn services.caution_service.main:create_app --factory` with one worker."""
+    """`python -m uvicorn services.caution_service.main:create_app --factory` (one worker unless told otherwise)."""
 
-    def __init__(self, database_url: str, *, access_log: bool = False, env: dict[str, str] | None = None) -> None:
+    def __init__(self, database_url: str, *, access_log: bool = False, env: dict[str, str] | None = None,
+                 workers: int = 1) -> None:
         self.database_url = database_url
+        self.workers = workers
         self.extra_env = dict(env or {})
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -49,7 +51,7 @@ class ServiceProcess:
         env = {**os.environ, "CARA_DATABASE_URL": self.database_url, "CARA_ENVIRONMENT": "test",
                "PYTHONPATH": str(ROOT), **self.extra_env}
         cmd = [sys.executable, "-m", "uvicorn", "services.caution_service.main:create_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1", "--log-level", "warning"]
+               "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers), "--log-level", "warning"]
         if not self.access_log:
             cmd.append("--no-access-log")
         self.process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
