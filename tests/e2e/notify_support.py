@@ -168,7 +168,8 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, port: int | None = None) -> ServiceProcess:
-        self.port = port or free_port()
+        """Start, or restart on the same port unless told another."""
+        self.port = port or self.port or free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT), **self.env}
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen([sys.executable, "-m", self.module, "--port", str(self.port)], cwd=ROOT,
@@ -205,6 +206,14 @@ class ServiceProcess:
 
 class CautionProcess(ServiceProcess):
     module = "services.caution_service"
+
+    @classmethod
+    def on_sqlite(cls, database: Path, log: Path, **env: str) -> CautionProcess:
+        return cls({"CARA_DATABASE_URL": f"sqlite:///{database}", "CARA_ENVIRONMENT": "test", **env}, log)
+
+    @property
+    def database(self) -> Path:
+        return Path(self.env["CARA_DATABASE_URL"].removeprefix("sqlite:///"))
 
 
 class NotifyProcess(ServiceProcess):

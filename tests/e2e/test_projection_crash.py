@@ -3,11 +3,6 @@ middle of a stream of commands, restarted, and its read models must then equal a
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -25,61 +20,11 @@ from services.caution_service.projections import queries
 from services.caution_service.projections.compliance import verify
 from services.caution_service.projections.wiring import build_projector
 from tests.integration.test_read_support import read_model
+from tests.e2e.notify_support import CautionProcess
 from tests.support import auth, caution_payload
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICE, PROVIDER, VICTIM_CONTACT = auth("police", subject="e2e-officer"), auth("provider"), auth("victim_contact")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Service:
-    """The caution service as `uvicorn --factory`, on one SQLite file, with the real clock."""
-
-    def __init__(self, database: Path, log: Path) -> None:
-        self.database, self.log, self.port = database, log, _free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        env = {**os.environ, "CARA_DATABASE_URL": f"sqlite:///{self.database}", "CARA_ENVIRONMENT": "test",
-               "CARA_PROJECTION_POLL_SECONDS": "0.2", "PYTHONPATH": str(ROOT)}
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "services.caution_service.main:create_app", "--factory",
-                 "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()
-            try:
-                if httpx.get(f"{self.url}/livez", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"service did not start:\n{self.log.read_text()}")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        assert self.process.wait(timeout=10) == -signal.SIGKILL
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
 
 
 def _lifecycle(issued_at: datetime, withdraw: bool) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
@@ -137,8 +82,9 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    svc = Service(tmp_path / "cautions.sqlite3", tmp_path / "service.log")
+def service(tmp_path: Path) -> Iterator[CautionProcess]:
+    svc = CautionProcess.on_sqlite(tmp_path / "cautions.sqlite3", tmp_path / "service.log",
+                                   CARA_PROJECTION_POLL_SECONDS="0.2")
     yield svc
     svc.stop()
 
@@ -148,7 +94,7 @@ def _projector_on(database: Path) -> Any:
     return build_projector(app)
 
 
-def test_read_models_equal_a_fresh_rebuild_after_a_sigkill_mid_stream(service: Service) -> None:
+def test_read_models_equal_a_fresh_rebuild_after_a_sigkill_mid_stream(service: CautionProcess) -> None:
     # 1. Three clients stream commands; the service is killed while they are writing.
     service.start()
     drivers = [Driver(service.url, cautions=20) for _ in range(3)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
@@ -17,7 +17,7 @@ from ..domain.caution import Caution
 from ..domain.values import (
     Gender, IssuingOfficer, Offence, Offender, OffendingHistory, Victim,
 )
-from .deps import AppDep, ClockDep, IdempotencyKeyDep, PrincipalDep, allow
+from .deps import AppDep, ClockDep, IdempotencyKeyDep, allow
 from .execution import CommandContext, etag, execute
 from .schemas import CautionCreate, CautionPublic
 from .views import caution_public
