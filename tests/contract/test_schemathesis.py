@@ -28,7 +28,6 @@ from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.core.failures import AcceptedNegativeData
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.meta import TestPhase
 from schemathesis.specs.openapi.checks import (
@@ -192,21 +191,6 @@ def flatmap_case(context: schemathesis.HookContext, case: schemathesis.Case) -> 
         _valid_time(),
         _new_caution(),
     ).map(steer)
-
-
-@schema.hook
-def filter_failure(context: schemathesis.HookContext, failure: Any, case: schemathesis.Case, response: Any) -> bool:
-    """Known and reported, not fixed here: query dates are parsed leniently (pydantic lax mode reads `0` as
-    1970-01-01), so `?due_before=0` is answered instead of refused. Drop only that exact failure."""
-    if not isinstance(failure, AcceptedNegativeData) or not isinstance(case.query, dict):
-        return True
-    date_params = {
-        p["name"] for p in case.operation.definition.raw.get("parameters", [])
-        if p.get("in") == "query" and p.get("schema", {}).get("format") == "date"
-    }
-    lenient = [name for name in date_params if name in case.query
-               and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(case.query[name]))]
-    return not (lenient and all(f"`{name}`" in failure.message or name in failure.message for name in lenient))
 
 
 def _seed(client: TestClient) -> list[str]:

@@ -7,10 +7,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 
 from shared.auth import Principal, Role
 from shared.openapi import problems
+from shared.timeformats import Moment
 
 from ..application import CautionNotFound
 from ..domain.caution import Caution
@@ -67,7 +67,7 @@ def get_caution(
     principal: ReaderDep,
     app: AppDep,
     clock: ClockDep,
-    as_of: Annotated[AwareDatetime | None, Query(description="Show the record as it stood at this time.")] = None,
+    as_of: Annotated[Moment | None, Query(description="Show the record as it stood at this time.")] = None,
 ) -> JSONResponse:
     """The caution's current state, or its state as recorded at `as_of`."""
     caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import AwareDatetime
 
 from shared.auth import Principal, Role
 from shared.openapi import problems
 from shared.problems import ProblemError
+from shared.timeformats import IsoDate, Moment
 
 from ..application import CautionNotFound
 from ..certificate import render_certificate
@@ -61,7 +60,7 @@ def list_cautions(
     status: Status | None = None,
     force: Annotated[str | None, Query(max_length=64, description="Only your own force can be listed.")] = None,
     overdue: bool | None = None,
-    due_before: date | None = None,
+    due_before: IsoDate | None = None,
     offender_ref: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -115,7 +114,7 @@ def compliance_history(
     principal: CourtOrPolice,
     app: AppDep,
     clock: ClockDep,
-    as_of: Annotated[AwareDatetime | None, Query(description="RFC 3339 time: the history as recorded up to then.")] = None,
+    as_of: Annotated[Moment | None, Query(description="RFC 3339 time: the history as recorded up to then.")] = None,
     min_position: MinPosition = None,
 ) -> Response:
     """Every entry in order with who recorded it, the verdict with reasons, and the integrity digest.
@@ -152,8 +151,8 @@ def verify_history(caution_id: UUID, principal: CourtOrPolice, app: AppDep) -> J
 def force_statistics(
     principal: StatsReader,
     app: AppDep,
-    since: date | None = None,
-    until: date | None = None,
+    since: IsoDate | None = None,
+    until: IsoDate | None = None,
 ) -> JSONResponse:
     """Per month for your force: issued, completed, breached, withdrawn, median days to complete."""
     items = queries.force_statistics(app.recorder.datastore.engine, principal.force, since, until)  # type: ignore[attr-defined]

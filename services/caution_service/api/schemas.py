@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from shared.timeformats import Moment, iso_date
 
 from ..domain.values import (
     BreachOutcome,
@@ -24,7 +26,15 @@ from ..domain.values import (
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-PastDate = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2200, 1, 1))]
+
+
+def _plausible(day: date) -> date:
+    if not date(1900, 1, 1) <= day <= date(2200, 1, 1):
+        raise ValueError("must be between 1900-01-01 and 2200-01-01")
+    return day
+
+
+PastDate = Annotated[date, BeforeValidator(iso_date), AfterValidator(_plausible)]
 WorkshopName = Literal["A", "B"]
 
 
@@ -33,7 +43,7 @@ class Strict(BaseModel):
 
 
 class Occurred(Strict):
-    occurred_at: AwareDatetime = Field(description="When it happened (RFC 3339 with offset); not in the future.")
+    occurred_at: Moment = Field(description="When it happened (RFC 3339 with offset); not in the future.")
 
 
 class OffenderIn(Strict):
@@ -96,7 +106,7 @@ class CautionCreate(Occurred):
 
 
 class ScheduleIn(Occurred):
-    session_at: AwareDatetime
+    session_at: Moment
     venue: Text
     reason: Reason | None = Field(None, description="Required when the workshop is already booked (a reschedule).")
 
@@ -144,7 +154,7 @@ class WithdrawalIn(Occurred):
 class CorrectionIn(Strict):
     corrects_entry: int = Field(ge=1, le=100_000, description="The entry number (aggregate version) being corrected.")
     reason: Reason
-    corrected_occurred_at: AwareDatetime | None = None
+    corrected_occurred_at: Moment | None = None
 
 
 # ----- responses -----------------------------------------------------------------------
