@@ -27,7 +27,7 @@ test: setup  ## the whole test suite
 	$(BIN)/python -m pytest
 
 token: setup  ## print a development bearer token: make token ROLE=police FORCE=CAMBS
-	@$(BIN)/python -m shared.token_cli --role $(ROLE) --force $(FORCE)
+	@$(BIN)/python -m shared.token_cli --role '$(ROLE)' --force '$(FORCE)'
 
 openapi: setup  ## regenerate the committed OpenAPI and AsyncAPI documents
 	$(BIN)/python -m services.openapi_documents
