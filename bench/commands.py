@@ -167,19 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = datetime.now(UTC)
-    databases = [d.strip() for d in args.databases.split(",") if d.strip()]
-    skipped: dict[str, str] = {}
-    if "postgresql" in databases:
-        reason = infra.postgres_unavailable_reason()
-        if reason:
-            print(f"PostgreSQL skipped: {reason}")
-            skipped["postgresql"] = reason
-            databases.remove("postgresql")
+    databases, skipped = infra.usable_databases(args.databases, print)
 
     environment = _environment(databases)
-    busy = environment["load_average_at_start"][0]
-    if busy > 0.5 * (os.cpu_count() or 1):
-        print(f"note: load average is {busy} on {os.cpu_count()} CPUs; other processes will skew the figures")
+    infra.warn_if_busy(environment["load_average_at_start"][0], print)
     print(f"Command benchmark: at most {args.commands} commands or {args.seconds:g}s per scenario, "
           f"{args.clients} concurrent clients; databases: {', '.join(databases) or 'none'}")
     t0 = time.perf_counter()

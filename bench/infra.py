@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -33,45 +33,37 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime
 
 
-class ServiceProcess:
-    """`python -m uvicorn services.caution_service.main:create_app --factory` (one worker unless told otherwise)."""
+class BackgroundProcess:
+    """Any other process a benchmark needs (the notification service, the NATS relay), its output in a log file.
 
-    def __init__(self, database_url: str, *, access_log: bool = False, env: dict[str, str] | None = None,
-                 workers: int = 1) -> None:
-        self.database_url = database_url
-        self.workers = workers
-        self.extra_env = dict(env or {})
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.access_log = access_log
-        self._log = tempfile.NamedTemporaryFile("w+", prefix="cara-bench-service-", suffix=".log", delete=False)
+    `ready_url`, when given, must answer 200 before the process counts as started."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], ready_url: str | None = None) -> None:
+        self.name, self.args, self.ready_url = name, args, ready_url
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+        self._log = tempfile.NamedTemporaryFile("w+", prefix=f"cara-bench-{name}-", suffix=".log", delete=False)
         self.process: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> ServiceProcess:
-        env = {**os.environ, "CARA_DATABASE_URL": self.database_url, "CARA_ENVIRONMENT": "test",
-               "PYTHONPATH": str(ROOT), **self.extra_env}
-        cmd = [sys.executable, "-m", "uvicorn", "services.caution_service.main:create_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers), "--log-level", "warning"]
-        if not self.access_log:
-            cmd.append("--no-access-log")
-        self.process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        self._wait_ready()
-        return self
-
-    def _wait_ready(self, timeout: float = 30.0) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def __enter__(self) -> BackgroundProcess:
+        self.process = subprocess.Popen([sys.executable, *self.args], cwd=ROOT, env=self.env,
+                                        stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30.0
+        while self.ready_url is not None:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the caution service exited with {self.process.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
-                if httpx.get(f"{self.base_url}/readyz", timeout=1.0).status_code == 200:
-                    return
+                if httpx.get(self.ready_url, timeout=1.0).status_code == 200:
+                    break
             except httpx.TransportError:
                 pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{self.name} was not ready within 30s:\n{self.log_tail()}")
             time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"the caution service was not ready within {timeout:.0f}s:\n{self.log_tail()}")
+        return self
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def cpu_seconds(self) -> float:
         assert self.process is not None
@@ -84,9 +76,9 @@ class ServiceProcess:
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGINT)  # uvicorn shuts down gracefully on SIGINT
+        self.process.send_signal(signal.SIGINT)
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
@@ -95,6 +87,38 @@ class ServiceProcess:
         self.stop()
         self._log.close()
         Path(self._log.name).unlink(missing_ok=True)
+
+
+class ServiceProcess(BackgroundProcess):
+    """`python -m uvicorn services.caution_service.main:create_app --factory` (one worker unless told otherwise)."""
+
+    def __init__(self, database_url: str, *, access_log: bool = False, env: dict[str, str] | None = None,
+                 workers: int = 1) -> None:
+        self.database_url = database_url
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        args = ["-m", "uvicorn", "services.caution_service.main:create_app", "--factory", "--host", "127.0.0.1",
+                "--port", str(self.port), "--workers", str(workers), "--log-level", "warning"]
+        if not access_log:
+            args.append("--no-access-log")
+        super().__init__("caution-service", args, {"CARA_DATABASE_URL": database_url, "CARA_ENVIRONMENT": "test",
+                                                   **(env or {})}, ready_url=f"{self.base_url}/readyz")
+
+
+def usable_databases(spec: str, say: Callable[[str], None]) -> tuple[list[str], dict[str, str]]:
+    """The comma-separated databases that can be reached, and why any others were skipped."""
+    databases = [d.strip() for d in spec.split(",") if d.strip()]
+    skipped: dict[str, str] = {}
+    if "postgresql" in databases and (reason := postgres_unavailable_reason()):
+        say(f"PostgreSQL skipped: {reason}")
+        skipped["postgresql"] = reason
+        databases.remove("postgresql")
+    return databases, skipped
+
+
+def warn_if_busy(load_average: float, say: Callable[[str], None]) -> None:
+    if load_average > 0.5 * (os.cpu_count() or 1):
+        say(f"note: load average is {load_average} on {os.cpu_count()} CPUs; other processes will skew the figures")
 
 
 def _plain_postgres(url: str) -> str:
@@ -154,59 +178,3 @@ def database(kind: str) -> Iterator[str]:
             yield url
     else:
         raise ValueError(kind)
-
-
-class BackgroundProcess:
-    """Any other process a benchmark needs (the notification service, the NATS relay), its output in a log file.
-
-    `ready_url`, when given, must answer 200 before the process counts as started."""
-
-    def __init__(self, name: str, args: list[str], env: dict[str, str], ready_url: str | None = None) -> None:
-        self.name, self.args, self.ready_url = name, args, ready_url
-        self.env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
-        self._log = tempfile.NamedTemporaryFile("w+", prefix=f"cara-bench-{name}-", suffix=".log", delete=False)
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> BackgroundProcess:
-        self.process = subprocess.Popen([sys.executable, *self.args], cwd=ROOT, env=self.env,
-                                        stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30.0
-        while self.ready_url is not None:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                if httpx.get(self.ready_url, timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"{self.name} was not ready within 30s:\n{self.log_tail()}")
-            time.sleep(0.1)
-        return self
-
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def cpu_seconds(self) -> float:
-        assert self.process is not None
-        return process_cpu_seconds(self.process.pid)
-
-    def log_tail(self, lines: int = 30) -> str:
-        self._log.flush()
-        return "\n".join(Path(self._log.name).read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-        self._log.close()
-        Path(self._log.name).unlink(missing_ok=True)

@@ -357,15 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = datetime.now(UTC)
-    databases = [d.strip() for d in args.databases.split(",") if d.strip()]
+    databases, skipped = infra.usable_databases(args.databases, _say)
     transports = [t.strip() for t in args.transports.split(",") if t.strip()]
-    skipped: dict[str, str] = {}
-    if "postgresql" in databases:
-        reason = infra.postgres_unavailable_reason()
-        if reason:
-            _say(f"PostgreSQL skipped: {reason}")
-            skipped["postgresql"] = reason
-            databases.remove("postgresql")
     if "nats" in transports:
         reason = nats_unavailable_reason(args.nats_url)
         if reason:
@@ -373,9 +366,7 @@ def main(argv: list[str] | None = None) -> int:
             skipped["nats"] = reason
             transports.remove("nats")
     environment = report.environment(databases)
-    busy = environment["load_average_at_start"][0]
-    if busy > 0.5 * (os.cpu_count() or 1):
-        _say(f"note: load average is {busy} on {os.cpu_count()} CPUs; other processes will skew the figures")
+    infra.warn_if_busy(environment["load_average_at_start"][0], _say)
     _say(f"Notification latency benchmark: {args.clients} clients for {args.seconds:g}s per scenario; "
          f"transports: {', '.join(transports) or 'none'}; databases: {', '.join(databases) or 'none'}")
     t0 = time.perf_counter()

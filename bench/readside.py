@@ -21,7 +21,6 @@ PostgreSQL is skipped, with the reason printed, when it cannot be reached.
 from __future__ import annotations
 
 import argparse
-import os
 import asyncio
 import random
 import sys
@@ -454,18 +453,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = datetime.now(UTC)
-    databases = [d.strip() for d in args.databases.split(",") if d.strip()]
-    skipped: dict[str, str] = {}
-    if "postgresql" in databases:
-        reason = infra.postgres_unavailable_reason()
-        if reason:
-            _say(f"PostgreSQL skipped: {reason}")
-            skipped["postgresql"] = reason
-            databases.remove("postgresql")
+    databases, skipped = infra.usable_databases(args.databases, _say)
     environment = report.environment(databases)
-    busy = environment["load_average_at_start"][0]
-    if busy > 0.5 * (os.cpu_count() or 1):
-        _say(f"note: load average is {busy} on {os.cpu_count()} CPUs; other processes will skew the figures")
+    infra.warn_if_busy(environment["load_average_at_start"][0], _say)
     _say(f"Read-side benchmark: {args.events:,} events on SQLite, {args.pg_events:,} on PostgreSQL; "
          f"databases: {', '.join(databases) or 'none'}")
     t0 = time.perf_counter()

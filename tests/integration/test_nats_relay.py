@@ -24,10 +24,24 @@ from tests.support import FakeClock, at, auth, caution_payload, iso
 
 
 @pytest.fixture
-def stream() -> tuple[str, str]:
+def stream(nats_url: str):  # type: ignore[no-untyped-def]
     """A stream and subject prefix of this test's own, removed afterwards."""
     tag = uuid.uuid4().hex[:10]
-    return f"CARA_TEST_{tag}", f"test.{tag}."
+    name = f"CARA_TEST_{tag}"
+    yield name, f"test.{tag}."
+
+    async def drop() -> None:
+        import nats
+        from nats.js.errors import NotFoundError
+
+        nc = await nats.connect(nats_url)
+        try:
+            await nc.jetstream().delete_stream(name)
+        except NotFoundError:
+            pass  # the test removed it already
+        await nc.close()
+
+    asyncio.run(drop())
 
 
 @pytest.fixture
@@ -83,10 +97,8 @@ def test_relay_publishes_each_event_once_per_type_subject(cautions, clock, nats_
     assert "Sam Victim" not in json.dumps(read)
 
 
-def test_notification_service_consumes_from_jetstream_exactly_once(cautions, clock, nats_url, stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    caution_id = _lifecycle_start(cautions, clock)
-    name, prefix = stream
-    app = cautions.app.state.cautions
+def _relay_into(app, nats_url: str, name: str, prefix: str, garbage: bytes | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Relay the store into the test's stream, after an optional unparseable message."""
 
     async def publish() -> None:
         import nats
@@ -94,75 +106,52 @@ def test_notification_service_consumes_from_jetstream_exactly_once(cautions, clo
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
         await ensure_stream(js, name, prefix)
-        where = relay.RelayPosition(app)
-        await relay.relay_once(app, js, where, stream=name, prefix=prefix)
-        await nc.close()
-
-    asyncio.run(publish())
-    store = build_store(NotifySettings(environment="test", database_url=f"sqlite:///{tmp_path}/n.sqlite3"), clock)
-    durable = f"notify-{uuid.uuid4().hex[:6]}"
-    for _ in range(2):  # a restarted consumer resumes from its durable position and adds nothing
-        consumer = NatsConsumer(store, nats_url, name, prefix, durable, lambda: None)
-        stop = threading.Event()
-        thread = consumer.run_in_thread(stop)
-        deadline = time.monotonic() + 10
-        while store.position() < 3 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        stop.set()
-        thread.join(10)
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(notifications.c.recipient_role, notifications.c.kind)
-                            .where(notifications.c.caution_id == caution_id).order_by(notifications.c.kind)).all()
-    assert [tuple(r) for r in rows] == [("provider", "new_referral"), ("victim_contact", "victim_contact_due")]
-    assert store.consumer()["last_error"] is None
-
-    async def drop() -> None:
-        import nats
-
-        nc = await nats.connect(nats_url)
-        await nc.jetstream().delete_stream(name)
-        await nc.close()
-
-    asyncio.run(drop())
-
-
-def test_a_garbage_message_on_the_stream_is_recorded_and_skipped(cautions, clock, nats_url, stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    caution_id = _lifecycle_start(cautions, clock)
-    name, prefix = stream
-    app = cautions.app.state.cautions
-
-    async def publish() -> None:
-        import nats
-
-        nc = await nats.connect(nats_url)
-        js = nc.jetstream()
-        await ensure_stream(js, name, prefix)
-        await js.publish(prefix + "caution-issued.v1", b"{not json", stream=name)
+        if garbage is not None:
+            await js.publish(prefix + "caution-issued.v1", garbage, stream=name)
         await relay.relay_once(app, js, relay.RelayPosition(app), stream=name, prefix=prefix)
         await nc.close()
 
     asyncio.run(publish())
-    store = build_store(NotifySettings(environment="test", database_url=f"sqlite:///{tmp_path}/n.sqlite3"), clock)
-    consumer = NatsConsumer(store, nats_url, name, prefix, f"notify-{uuid.uuid4().hex[:6]}", lambda: None)
+
+
+def _consume_until(store, nats_url: str, name: str, prefix: str, durable: str, position: int) -> None:  # type: ignore[no-untyped-def]
+    consumer = NatsConsumer(store, nats_url, name, prefix, durable, lambda: None)
     stop = threading.Event()
     thread = consumer.run_in_thread(stop)
     deadline = time.monotonic() + 10
-    while store.position() < 3 and time.monotonic() < deadline:
+    while store.position() < position and time.monotonic() < deadline:
         time.sleep(0.1)
     stop.set()
     thread.join(10)
+
+
+def _kinds(store, caution_id: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(notifications.c.recipient_role, notifications.c.kind)
+                            .where(notifications.c.caution_id == caution_id).order_by(notifications.c.kind)).all()
+    return [tuple(r) for r in rows]
+
+
+EXPECTED = [("provider", "new_referral"), ("victim_contact", "victim_contact_due")]
+
+
+def test_notification_service_consumes_from_jetstream_exactly_once(cautions, clock, nats_url, stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    caution_id = _lifecycle_start(cautions, clock)
+    _relay_into(cautions.app.state.cautions, nats_url, *stream)
+    store = build_store(NotifySettings(environment="test", database_url=f"sqlite:///{tmp_path}/n.sqlite3"), clock)
+    durable = f"notify-{uuid.uuid4().hex[:6]}"
+    for _ in range(2):  # a restarted consumer resumes from its durable position and adds nothing
+        _consume_until(store, nats_url, *stream, durable, position=3)
+    assert _kinds(store, caution_id) == EXPECTED
+    assert store.consumer()["last_error"] is None
+
+
+def test_a_garbage_message_on_the_stream_is_recorded_and_skipped(cautions, clock, nats_url, stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    caution_id = _lifecycle_start(cautions, clock)
+    _relay_into(cautions.app.state.cautions, nats_url, *stream, garbage=b"{not json")
+    store = build_store(NotifySettings(environment="test", database_url=f"sqlite:///{tmp_path}/n.sqlite3"), clock)
+    _consume_until(store, nats_url, *stream, f"notify-{uuid.uuid4().hex[:6]}", position=3)
     status = store.consumer()
     assert status["position"] == 3
     assert [s["reason"].startswith("malformed event") for s in status["skipped"]] == [True]
-    with store.engine.connect() as conn:
-        kinds = conn.execute(select(notifications.c.kind).where(notifications.c.caution_id == caution_id)).scalars().all()
-    assert sorted(kinds) == ["new_referral", "victim_contact_due"]
-
-    async def drop() -> None:
-        import nats
-
-        nc = await nats.connect(nats_url)
-        await nc.jetstream().delete_stream(name)
-        await nc.close()
-
-    asyncio.run(drop())
+    assert _kinds(store, caution_id) == EXPECTED
