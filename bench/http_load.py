@@ -2,28 +2,31 @@
 
 Each client works only on its own cautions: it issues one (POST /v1/cautions), then sends the
 workload's commands in order, each with the ETag it was last given as `If-Match` and a fresh
-`Idempotency-Key`, as a well-behaved police or provider system would.
+`Idempotency-Key`, as a well-behaved police or provider system would. Each client keeps one
+connection of bench/raw_http.py, whose CPU cost is small next to the server's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 from tests.support import caution_payload, token
 
 from .infra import ServiceProcess
+from .raw_http import Connection, Response
 from .stats import summary_ms
 from .workload import ROLES, STEPS, issue_time
 
-TIMEOUT = httpx.Timeout(30.0)
+TIMEOUT = 30.0  # seconds
 
 
 @dataclass
@@ -51,7 +54,7 @@ class Lifecycle:
         headers = {**key, **self.tokens[step.role], "If-Match": self.etag or "*"}
         return Request(step.name, f"{self.location}/{step.path}", headers, step.body(self.issued))
 
-    def record(self, request: Request, status: int, headers: httpx.Headers) -> bool:
+    def record(self, request: Request, status: int, headers: dict[str, str]) -> bool:
         """Moves on after a success; after a failure starts a new caution. True when it succeeded."""
         ok = status == (201 if request.kind == "issue" else 200)
         if not ok:
@@ -98,64 +101,82 @@ def _tokens() -> dict[str, dict[str, str]]:
     return {role: {"Authorization": f"Bearer {token(role, 'CAMBS', f'bench-{role}')}"} for role in ROLES}
 
 
+def _encode(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()  # as httpx's json= sent it
+
+
+def _address(base_url: str) -> tuple[str, int]:
+    url = urlsplit(base_url)
+    return url.hostname or "127.0.0.1", url.port or 80
+
+
 def _warm_up(base_url: str, lifecycles: int) -> None:
-    """A few complete cautions first, so imports, caches and connection pools are warm."""
+    """A few complete cautions first, so imports and caches are warm."""
+
+    async def warm() -> None:
+        life, conn = Lifecycle(_tokens(), issue_time()), Connection(TIMEOUT)
+        await conn.connect(*_address(base_url))
+        try:
+            for _ in range(lifecycles * (len(STEPS) + 1)):
+                req = life.next_request()
+                r = await conn.request("POST", req.path, req.headers, _encode(req.body))
+                if not life.record(req, r.status, r.headers):
+                    raise RuntimeError(f"warm-up {req.kind} failed: HTTP {r.status} {r.text[:500]}")
+        finally:
+            conn.close()
+
+    asyncio.run(warm())
+
+
+# Called after each successful command with the client's connection, the request, its response and
+# the perf_counter() when the response was complete; awaited before that client sends its next command.
+OnSuccess = Callable[[Connection, Request, Response, float], Awaitable[None]]
+
+
+async def command_load(base_url: str, clients: int, tally: Tally, max_seconds: float,
+                       on_success: OnSuccess | None = None,
+                       server_cpu: Callable[[], float] = lambda: 0.0) -> tuple[float, float, float]:
+    """`clients` clients, each on its own connection and cautions, until `tally` says stop.
+
+    Returns wall, client CPU and server CPU seconds of the load (connecting comes before it)."""
     tokens, issued = _tokens(), issue_time()
-    with httpx.Client(base_url=base_url, timeout=TIMEOUT) as client:
+    connections = [Connection(TIMEOUT) for _ in range(clients)]
+    for conn in connections:
+        await conn.connect(*_address(base_url))
+
+    async def one_client(conn: Connection) -> None:
         life = Lifecycle(tokens, issued)
-        for _ in range(lifecycles * (len(STEPS) + 1)):
+        while tally.more():
             req = life.next_request()
-            r = client.post(req.path, headers=req.headers, json=req.body)
-            if not life.record(req, r.status_code, r.headers):
-                raise RuntimeError(f"warm-up {req.kind} failed: HTTP {r.status_code} {r.text[:500]}")
+            body = _encode(req.body)
+            t0 = time.perf_counter()
+            r = await conn.request("POST", req.path, req.headers, body)
+            done = time.perf_counter()
+            ok = life.record(req, r.status, r.headers)
+            tally.add(req, done - t0, ok, r.status, "" if ok else r.text)
+            if ok and on_success is not None:
+                await on_success(conn, req, r, done)
+
+    try:
+        cpu0, server0, start = time.process_time(), server_cpu(), time.perf_counter()
+        tally.deadline = start + max_seconds
+        await asyncio.gather(*(one_client(conn) for conn in connections))
+        wall = time.perf_counter() - start
+        return wall, time.process_time() - cpu0, server_cpu() - server0
+    finally:
+        for conn in connections:
+            conn.close()
 
 
 def run_sequential(service: ServiceProcess, max_commands: int, max_seconds: float) -> dict[str, Any]:
-    _warm_up(service.base_url, 2)
-    tokens, issued = _tokens(), issue_time()
-    tally = Tally(max_commands)
-    with httpx.Client(base_url=service.base_url, timeout=TIMEOUT) as client:
-        life = Lifecycle(tokens, issued)
-        cpu0, server0, start = time.process_time(), service.cpu_seconds(), time.perf_counter()
-        tally.deadline = start + max_seconds
-        while tally.more():
-            req = life.next_request()
-            t0 = time.perf_counter()
-            r = client.post(req.path, headers=req.headers, json=req.body)
-            elapsed = time.perf_counter() - t0
-            ok = life.record(req, r.status_code, r.headers)
-            tally.add(req, elapsed, ok, r.status_code, "" if ok else r.text)
-        wall = time.perf_counter() - start
-        cpu, server = time.process_time() - cpu0, service.cpu_seconds() - server0
-    return _result(tally, 1, wall, cpu, server)
+    return run_concurrent(service, 1, max_commands, max_seconds)
 
 
 def run_concurrent(service: ServiceProcess, clients: int, max_commands: int, max_seconds: float) -> dict[str, Any]:
     _warm_up(service.base_url, 2)
-    return asyncio.run(_run_concurrent(service, clients, max_commands, max_seconds))
-
-
-async def _run_concurrent(service: ServiceProcess, clients: int, max_commands: int, max_seconds: float) -> dict[str, Any]:
-    tokens, issued = _tokens(), issue_time()
     tally = Tally(max_commands)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=service.base_url, timeout=TIMEOUT, limits=limits) as client:
-
-        async def one_client() -> None:
-            life = Lifecycle(tokens, issued)
-            while tally.more():
-                req = life.next_request()
-                t0 = time.perf_counter()
-                r = await client.post(req.path, headers=req.headers, json=req.body)
-                elapsed = time.perf_counter() - t0
-                ok = life.record(req, r.status_code, r.headers)
-                tally.add(req, elapsed, ok, r.status_code, "" if ok else r.text)
-
-        cpu0, server0, start = time.process_time(), service.cpu_seconds(), time.perf_counter()
-        tally.deadline = start + max_seconds
-        await asyncio.gather(*(one_client() for _ in range(clients)))
-        wall = time.perf_counter() - start
-        cpu, server = time.process_time() - cpu0, service.cpu_seconds() - server0
+    wall, cpu, server = asyncio.run(command_load(service.base_url, clients, tally, max_seconds,
+                                                 server_cpu=service.cpu_seconds))
     return _result(tally, clients, wall, cpu, server)
 
 

@@ -39,9 +39,9 @@ from tests.support import auth
 from . import infra, report
 from shared.events import event_id
 
-from .http_load import TIMEOUT, Lifecycle, Tally, _result, _tokens, _warm_up
+from .http_load import TIMEOUT, Request, Tally, _result, _warm_up, command_load
+from .raw_http import Connection, Response
 from .stats import summary_ms
-from .workload import issue_time
 
 RESULTS = Path(__file__).resolve().parent / "results"
 HEADING = "# Notification latency benchmark"
@@ -60,30 +60,14 @@ def run_load(caution: infra.ServiceProcess, clients: int, seconds: float) -> tup
 
 
 async def _load(caution: infra.ServiceProcess, clients: int, seconds: float) -> tuple[dict[str, Any], dict[str, datetime]]:
-    tokens, issued = _tokens(), issue_time()
     tally = Tally(10**9)
     acked: dict[str, datetime] = {}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=caution.base_url, timeout=TIMEOUT, limits=limits) as client:
 
-        async def one_client() -> None:
-            life = Lifecycle(tokens, issued)
-            while tally.more():
-                req = life.next_request()
-                t0 = time.perf_counter()
-                r = await client.post(req.path, headers=req.headers, json=req.body)
-                elapsed = time.perf_counter() - t0
-                ok = life.record(req, r.status_code, r.headers)
-                tally.add(req, elapsed, ok, r.status_code, "" if ok else r.text)
-                if ok:
-                    body = r.json()
-                    acked[event_id(body["id"], body["version"])] = datetime.now(UTC)
+    async def note_ack(conn: Connection, req: Request, r: Response, done: float) -> None:
+        body = r.json()
+        acked[event_id(body["id"], body["version"])] = datetime.now(UTC)
 
-        cpu0, server0, start = time.process_time(), caution.cpu_seconds(), time.perf_counter()
-        tally.deadline = start + seconds
-        await asyncio.gather(*(one_client() for _ in range(clients)))
-        wall = time.perf_counter() - start
-        cpu, server = time.process_time() - cpu0, caution.cpu_seconds() - server0
+    wall, cpu, server = await command_load(caution.base_url, clients, tally, seconds, note_ack, caution.cpu_seconds)
     return _result(tally, clients, wall, cpu, server), acked
 
 

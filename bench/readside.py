@@ -37,9 +37,9 @@ from services.caution_service.projections.wiring import build_projector
 from tests.support import auth
 
 from . import infra, report, seeding
-from .http_load import TIMEOUT, Lifecycle, Tally, _tokens, _warm_up
+from .http_load import TIMEOUT, Request, Tally, _tokens, _warm_up, command_load
+from .raw_http import Connection, Response
 from .stats import summary_ms
-from .workload import issue_time
 
 RESULTS = Path(__file__).resolve().parent / "results"
 HEADING = "# Read-side benchmark"
@@ -212,45 +212,32 @@ def _lag_under_load(service: infra.ServiceProcess, clients: int, seconds: float,
 
 
 async def _lag_run(service: infra.ServiceProcess, clients: int, seconds: float, probe_every: int) -> dict[str, Any]:
-    tokens, issued = _tokens(), issue_time()
-    police = tokens["police"]
+    police = _tokens()["police"]
     tally = Tally(10**9)
     lags: list[tuple[float, int]] = []
     sample_errors: list[str] = []
     ryw: list[float] = []
     ryw_state = {"writes": 0, "retries": 0, "failed": 0}
     loading = asyncio.Event()
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=service.base_url, timeout=TIMEOUT, limits=limits) as client, \
-            httpx.AsyncClient(base_url=service.base_url, timeout=TIMEOUT) as probe:
+    async with httpx.AsyncClient(base_url=service.base_url, timeout=TIMEOUT) as probe:
 
-        async def read_your_write(position: int, written_at: float) -> None:
+        async def read_your_write(conn: Connection, req: Request, r: Response, written_at: float) -> None:
+            ryw_state["writes"] += 1
+            if ryw_state["writes"] % probe_every:
+                return
+            path = f"/v1/cautions?limit=1&min_position={r.json()['position']}"
             while True:
-                r = await client.get("/v1/cautions", params={"limit": 1, "min_position": position}, headers=police)
-                if r.status_code == 200:
+                read = await conn.request("GET", path, police)
+                if read.status == 200:
                     ryw.append(time.perf_counter() - written_at)
                     return
-                if r.status_code == 503 and time.perf_counter() - written_at < 60:
+                if read.status == 503 and time.perf_counter() - written_at < 60:
                     ryw_state["retries"] += 1  # the service waited 5 s and the read model was still behind
                     continue
                 ryw_state["failed"] += 1
                 if len(sample_errors) < 10:
-                    sample_errors.append(f"min_position read: HTTP {r.status_code} {r.text[:200]}")
+                    sample_errors.append(f"min_position read: HTTP {read.status} {read.text[:200]}")
                 return
-
-        async def one_client() -> None:
-            life = Lifecycle(tokens, issued)
-            while tally.more():
-                req = life.next_request()
-                t0 = time.perf_counter()
-                r = await client.post(req.path, headers=req.headers, json=req.body)
-                written_at = time.perf_counter()
-                ok = life.record(req, r.status_code, r.headers)
-                tally.add(req, written_at - t0, ok, r.status_code, "" if ok else r.text)
-                if ok:
-                    ryw_state["writes"] += 1
-                    if ryw_state["writes"] % probe_every == 0:
-                        await read_your_write(r.json()["position"], written_at)
 
         async def sampler() -> None:
             while loading.is_set():
@@ -267,11 +254,9 @@ async def _lag_run(service: infra.ServiceProcess, clients: int, seconds: float, 
                 await asyncio.sleep(max(0.0, 0.1 - (time.perf_counter() - t0)))
 
         cpu0, start = service.cpu_seconds(), time.perf_counter()
-        tally.deadline = start + seconds
         loading.set()
         sampling = asyncio.create_task(sampler())
-        await asyncio.gather(*(one_client() for _ in range(clients)))
-        wall = time.perf_counter() - start
+        wall, _, _ = await command_load(service.base_url, clients, tally, seconds, read_your_write)
         loading.clear()
         await sampling
         cpu = service.cpu_seconds() - cpu0

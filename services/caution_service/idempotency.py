@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import DateTime, Integer, String, Text, select
+from sqlalchemy import DateTime, Integer, String, Text, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -63,29 +63,37 @@ class IdempotencyStore:
         Base.metadata.create_all(engine)
 
     def find(self, principal_id: str, key: str) -> IdempotencyRecord | None:
+        return self.find_many([(principal_id, key)]).get((principal_id, key))
+
+    def find_many(self, slots: list[tuple[str, str]]) -> dict[tuple[str, str], IdempotencyRecord]:
+        """The records already stored for these (caller, key) pairs, bodies opened."""
+        table = IdempotencyRecord
+        # Two plain INs use the primary key on every database (SQLite scans for a row-value IN);
+        # the cross-product's extra rows are dropped below.
+        stmt = select(table).where(
+            table.key.in_({key for _, key in slots}), table.principal_id.in_({p for p, _ in slots})
+        )
         with Session(self._engine) as session:
-            stmt = select(IdempotencyRecord).where(
-                IdempotencyRecord.principal_id == principal_id, IdempotencyRecord.key == key
-            )
-            record = session.scalars(stmt).first()
-        if record is not None:
+            wanted = set(slots)
+            records = [r for r in session.scalars(stmt) if (r.principal_id, r.key) in wanted]
+        for record in records:
             record.body = json.dumps(self._vault.open(record.body)["body"])  # type: ignore[index]
-        return record
+        return {(r.principal_id, r.key): r for r in records}
+
+    def row(self, receipt: Receipt, response: StoredResponse, now: datetime) -> dict[str, Any]:
+        return {
+            "principal_id": receipt.principal_id,
+            "key": receipt.key,
+            "fingerprint": receipt.fingerprint,
+            "status_code": response.status_code,
+            "headers": json.dumps(response.headers),
+            "body": self._vault.seal({"body": response.body}),
+            "created_at": now,
+        }
 
     def add(self, session: Session, receipt: Receipt, response: StoredResponse, now: datetime) -> None:
-        body = self._vault.seal({"body": response.body})
-        session.add(
-            IdempotencyRecord(
-                principal_id=receipt.principal_id,
-                key=receipt.key,
-                fingerprint=receipt.fingerprint,
-                status_code=response.status_code,
-                headers=json.dumps(response.headers),
-                body=body,
-                created_at=now,
-            )
-        )
-        session.flush()  # surface a duplicate key now, inside the caller's transaction
+        # Executed now, not at flush, so a duplicate key surfaces inside the caller's transaction.
+        session.execute(insert(IdempotencyRecord), [self.row(receipt, response, now)])
 
 
 def replay(record: IdempotencyRecord) -> StoredResponse:

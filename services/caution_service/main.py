@@ -25,6 +25,7 @@ from .config import Settings
 from .deadlines import DeadlineMonitor
 from .projections.wiring import build_projector
 from .vault import VictimVault
+from .writer import GroupCommitWriter
 
 VERSION = "0.1.0"
 
@@ -57,6 +58,7 @@ def _background_work(settings: Settings):  # type: ignore[no-untyped-def]
             threads.append(app.state.projector.run_in_thread(stop, settings.projection_poll_seconds))
             threads.append(app.state.deadlines.run_in_thread(stop, settings.deadline_check_seconds))
         yield
+        app.state.writer.stop()
         stop.set()
         app.state.projector.wakeup.set()
         for thread in threads:
@@ -77,6 +79,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.settings = settings
     app.state.clock = clock
     app.state.cautions = build_application(settings, clock)
+    app.state.writer = GroupCommitWriter(app.state.cautions, settings.aggregate_cache_size)
     app.state.projector = with_startup_retries(lambda: build_projector(app.state.cautions))
     app.state.cautions.saved_listeners.append(lambda position: app.state.projector.wakeup.set())
     app.state.deadlines = DeadlineMonitor(app.state.cautions, clock)

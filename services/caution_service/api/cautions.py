@@ -17,14 +17,14 @@ from ..domain.caution import Caution
 from ..domain.values import (
     Gender, IssuingOfficer, Offence, Offender, OffendingHistory, Victim,
 )
-from .deps import AppDep, ClockDep, IdempotencyKeyDep, allow
+from .deps import AppDep, ClockDep, allow, command_context
 from .execution import CommandContext, etag, execute
 from .schemas import CautionCreate, CautionPublic
 from .views import caution_public
 
 router = APIRouter(prefix="/v1/cautions", tags=["cautions"])
 
-IssuerDep = Annotated[Principal, Depends(allow(Role.POLICE))]
+IssuerDep = Annotated[CommandContext, Depends(command_context(Role.POLICE))]
 ReaderDep = Annotated[Principal, Depends(allow(Role.POLICE, Role.PROVIDER, Role.COURT, Role.VICTIM_CONTACT))]
 
 
@@ -53,12 +53,9 @@ def _new_caution(body: CautionCreate, ctx: CommandContext) -> Caution:
     "", status_code=201, response_model=CautionPublic,
     responses=problems(400, 401, 403, 409, 413, 422),
 )
-def issue_caution(
-    body: CautionCreate, principal: IssuerDep, app: AppDep, clock: ClockDep, key: IdempotencyKeyDep
-) -> JSONResponse:
+async def issue_caution(body: CautionCreate, ctx: IssuerDep) -> JSONResponse:
     """Issue a caution; every eligibility rule is checked and each failure is named."""
-    ctx = CommandContext(app, principal, clock, key)
-    return execute(ctx, ("POST", "/v1/cautions"), body, lambda receipt: app.issue(lambda: _new_caution(body, ctx), receipt), created=True)
+    return await execute(ctx, ("POST", "/v1/cautions"), body, make=lambda: _new_caution(body, ctx), created=True)
 
 
 @router.get("/{caution_id}", response_model=CautionPublic, responses=problems(401, 403, 404, 422))

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from shared.auth import Principal, Role
+from shared.auth import Role
 from shared.openapi import problems
 
 from ..application import CautionNotFound
 from ..domain.caution import Caution
 from ..domain.values import Booking, Workshop
-from .deps import AppDep, ClockDep, IdempotencyKeyDep, IfMatchDep, allow
+from .deps import IfMatchDep, command_context
 from .execution import CommandContext, execute
 from .schemas import (
     AttendanceIn, BreachIn, CautionPublic, CompletionIn, CorrectionIn, ExcuseDecisionIn,
@@ -26,14 +26,14 @@ from .schemas import (
 router = APIRouter(prefix="/v1/cautions/{caution_id}", tags=["caution commands"])
 
 ERRORS = problems(400, 401, 403, 404, 409, 412, 413, 422)
-Police = Annotated[Principal, Depends(allow(Role.POLICE))]
-Provider = Annotated[Principal, Depends(allow(Role.PROVIDER))]
-VictimContact = Annotated[Principal, Depends(allow(Role.VICTIM_CONTACT))]
-PoliceOrProvider = Annotated[Principal, Depends(allow(Role.POLICE, Role.PROVIDER))]
+Police = Annotated[CommandContext, Depends(command_context(Role.POLICE))]
+Provider = Annotated[CommandContext, Depends(command_context(Role.PROVIDER))]
+VictimContact = Annotated[CommandContext, Depends(command_context(Role.VICTIM_CONTACT))]
+PoliceOrProvider = Annotated[CommandContext, Depends(command_context(Role.POLICE, Role.PROVIDER))]
 WorkshopPath = Annotated[Workshop, Path(description="A or B")]
 
 
-def _run(
+async def _run(
     ctx: CommandContext, caution_id: UUID, path: str, body: BaseModel, expected: int | None,
     command: Callable[[Caution], None],
 ) -> JSONResponse:
@@ -42,32 +42,27 @@ def _run(
             raise CautionNotFound(caution_id)  # another force's caution is not disclosed
         command(caution)
 
-    full_path = f"/v1/cautions/{caution_id}/{path}"
-    return execute(
-        ctx, ("POST", full_path), body,
-        lambda receipt: ctx.app.change(caution_id, in_force, expected_version=expected, receipt=receipt),
+    return await execute(
+        ctx, ("POST", f"/v1/cautions/{caution_id}/{path}"), body,
+        caution_id=caution_id, command=in_force, expected_version=expected,
     )
 
 
 @router.post("/workshops/{workshop}/schedule", response_model=CautionPublic, responses=ERRORS)
-def schedule_workshop(
-    caution_id: UUID, workshop: WorkshopPath, body: ScheduleIn, principal: Provider,
-    app: AppDep, clock: ClockDep, if_match: IfMatchDep, key: IdempotencyKeyDep,
+async def schedule_workshop(
+    caution_id: UUID, workshop: WorkshopPath, body: ScheduleIn, ctx: Provider, if_match: IfMatchDep,
 ) -> JSONResponse:
     """Book workshop A or B (a second booking of the same workshop is a reschedule and needs a reason)."""
-    ctx = CommandContext(app, principal, clock, key)
     booking = Booking(body.session_at, body.venue)
-    return _run(ctx, caution_id, f"workshops/{workshop.value}/schedule", body, if_match, lambda c: c.schedule_workshop(
+    return await _run(ctx, caution_id, f"workshops/{workshop.value}/schedule", body, if_match, lambda c: c.schedule_workshop(
         workshop, booking, body.reason, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
 @router.post("/workshops/{workshop}/attendance", response_model=CautionPublic, responses=ERRORS)
-def record_attendance(
-    caution_id: UUID, workshop: WorkshopPath, body: AttendanceIn, principal: Provider,
-    app: AppDep, clock: ClockDep, if_match: IfMatchDep, key: IdempotencyKeyDep,
+async def record_attendance(
+    caution_id: UUID, workshop: WorkshopPath, body: AttendanceIn, ctx: Provider, if_match: IfMatchDep,
 ) -> JSONResponse:
     """The offender attended the whole workshop (B counts only 28+ days after A)."""
-    ctx = CommandContext(app, principal, clock, key)
     stamp = dict(occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by)
 
     def attend(c: Caution) -> None:
@@ -76,95 +71,79 @@ def record_attendance(
         else:
             c.attend_workshop_b(**stamp)
 
-    return _run(ctx, caution_id, f"workshops/{workshop.value}/attendance", body, if_match, attend)
+    return await _run(ctx, caution_id, f"workshops/{workshop.value}/attendance", body, if_match, attend)
 
 
 @router.post("/workshops/{workshop}/non-attendance", response_model=CautionPublic, responses=ERRORS)
-def record_non_attendance(
-    caution_id: UUID, workshop: WorkshopPath, body: NonAttendanceIn, principal: Provider,
-    app: AppDep, clock: ClockDep, if_match: IfMatchDep, key: IdempotencyKeyDep,
+async def record_non_attendance(
+    caution_id: UUID, workshop: WorkshopPath, body: NonAttendanceIn, ctx: Provider, if_match: IfMatchDep,
 ) -> JSONResponse:
     """The offender missed the workshop or arrived late (CARA refuses late entry); police then decide on any excuse."""
-    ctx = CommandContext(app, principal, clock, key)
-    return _run(ctx, caution_id, f"workshops/{workshop.value}/non-attendance", body, if_match, lambda c: c.miss_workshop(
+    return await _run(ctx, caution_id, f"workshops/{workshop.value}/non-attendance", body, if_match, lambda c: c.miss_workshop(
         workshop, body.reason, body.note, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
 @router.post("/excuse-decisions", response_model=CautionPublic, responses=ERRORS)
-def decide_excuse(
-    caution_id: UUID, body: ExcuseDecisionIn, principal: Police,
-    app: AppDep, clock: ClockDep, if_match: IfMatchDep, key: IdempotencyKeyDep,
+async def decide_excuse(
+    caution_id: UUID, body: ExcuseDecisionIn, ctx: Police, if_match: IfMatchDep,
 ) -> JSONResponse:
     """Accept a reasonable excuse (both workshops are attended again) or reject it (breach referral)."""
-    ctx = CommandContext(app, principal, clock, key)
-    return _run(ctx, caution_id, "excuse-decisions", body, if_match, lambda c: c.decide_excuse(
+    return await _run(ctx, caution_id, "excuse-decisions", body, if_match, lambda c: c.decide_excuse(
         body.accepted, body.reason, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
 @router.post("/victim-contacts", response_model=CautionPublic, responses=ERRORS)
-def record_victim_contact(
-    caution_id: UUID, body: VictimContactIn, principal: VictimContact,
-    app: AppDep, clock: ClockDep, if_match: IfMatchDep, key: IdempotencyKeyDep,
+async def record_victim_contact(
+    caution_id: UUID, body: VictimContactIn, ctx: VictimContact, if_match: IfMatchDep,
 ) -> JSONResponse:
     """Record a victim contact; notes are sealed and never leave the victim contact role."""
-    ctx = CommandContext(app, principal, clock, key)
-    sealed = app.vault.seal({"notes": body.notes} if body.notes else None)
-    return _run(ctx, caution_id, "victim-contacts", body, if_match, lambda c: c.contact_victim(
+    sealed = ctx.app.vault.seal({"notes": body.notes} if body.notes else None)
+    return await _run(ctx, caution_id, "victim-contacts", body, if_match, lambda c: c.contact_victim(
         body.stage, body.outcome, body.safeguarding_concern, sealed,
         occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
 @router.post("/variations", response_model=CautionPublic, responses=ERRORS)
-def vary_conditions(
-    caution_id: UUID, body: VariationIn, principal: Police,
-    app: AppDep, clock: ClockDep, if_match: IfMatchDep, key: IdempotencyKeyDep,
+async def vary_conditions(
+    caution_id: UUID, body: VariationIn, ctx: Police, if_match: IfMatchDep,
 ) -> JSONResponse:
     """Change the end of the caution period (never beyond the statutory 20 weeks), with the reason."""
-    ctx = CommandContext(app, principal, clock, key)
-    return _run(ctx, caution_id, "variations", body, if_match, lambda c: c.vary_conditions(
+    return await _run(ctx, caution_id, "variations", body, if_match, lambda c: c.vary_conditions(
         body.period_ends_on, body.reason, body.authorised_by,
         occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
 @router.post("/breach", response_model=CautionPublic, responses=ERRORS)
-def decide_breach(
-    caution_id: UUID, body: BreachIn, principal: Police,
-    app: AppDep, clock: ClockDep, if_match: IfMatchDep, key: IdempotencyKeyDep,
+async def decide_breach(
+    caution_id: UUID, body: BreachIn, ctx: Police, if_match: IfMatchDep,
 ) -> JSONResponse:
     """The police decide the conditions were not met without reasonable excuse."""
-    ctx = CommandContext(app, principal, clock, key)
-    return _run(ctx, caution_id, "breach", body, if_match, lambda c: c.breach(
+    return await _run(ctx, caution_id, "breach", body, if_match, lambda c: c.breach(
         body.outcome, body.reason, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
 @router.post("/completion", response_model=CautionPublic, responses=ERRORS)
-def record_completion(
-    caution_id: UUID, body: CompletionIn, principal: PoliceOrProvider,
-    app: AppDep, clock: ClockDep, if_match: IfMatchDep, key: IdempotencyKeyDep,
+async def record_completion(
+    caution_id: UUID, body: CompletionIn, ctx: PoliceOrProvider, if_match: IfMatchDep,
 ) -> JSONResponse:
     """Complete the caution; refused, naming what is missing, unless every condition is met."""
-    ctx = CommandContext(app, principal, clock, key)
-    return _run(ctx, caution_id, "completion", body, if_match, lambda c: c.complete(
+    return await _run(ctx, caution_id, "completion", body, if_match, lambda c: c.complete(
         occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
 @router.post("/withdrawal", response_model=CautionPublic, responses=ERRORS)
-def withdraw(
-    caution_id: UUID, body: WithdrawalIn, principal: Police,
-    app: AppDep, clock: ClockDep, if_match: IfMatchDep, key: IdempotencyKeyDep,
+async def withdraw(
+    caution_id: UUID, body: WithdrawalIn, ctx: Police, if_match: IfMatchDep,
 ) -> JSONResponse:
     """Set the caution aside (issued in error, appeal)."""
-    ctx = CommandContext(app, principal, clock, key)
-    return _run(ctx, caution_id, "withdrawal", body, if_match, lambda c: c.withdraw(
+    return await _run(ctx, caution_id, "withdrawal", body, if_match, lambda c: c.withdraw(
         body.reason, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
 @router.post("/corrections", response_model=CautionPublic, responses=ERRORS)
-def correct_entry(
-    caution_id: UUID, body: CorrectionIn, principal: PoliceOrProvider,
-    app: AppDep, clock: ClockDep, if_match: IfMatchDep, key: IdempotencyKeyDep,
+async def correct_entry(
+    caution_id: UUID, body: CorrectionIn, ctx: PoliceOrProvider, if_match: IfMatchDep,
 ) -> JSONResponse:
     """Correct an earlier entry; the original stays in the record and the correction points at it."""
-    ctx = CommandContext(app, principal, clock, key)
-    return _run(ctx, caution_id, "corrections", body, if_match, lambda c: c.correct(
+    return await _run(ctx, caution_id, "corrections", body, if_match, lambda c: c.correct(
         body.corrects_entry, body.reason, body.corrected_occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))

@@ -12,10 +12,12 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from shared.auth_deps import PrincipalDep, allow  # noqa: F401  (re-exported for the routes)
+from shared.auth import Principal, Role
+from shared.auth_deps import allow
 from shared.problems import ProblemError
 
 from ..application import CautionApplication
+from .execution import CommandContext
 
 
 async def get_application(request: Request) -> CautionApplication:
@@ -60,3 +62,15 @@ async def idempotency_key(
 
 IfMatchDep = Annotated[int | None, Depends(expected_version)]
 IdempotencyKeyDep = Annotated[str | None, Depends(idempotency_key)]
+
+
+def command_context(*roles: Role) -> Callable[..., object]:
+    """Everything a command route needs, as one dependency: fewer dependencies to solve per request."""
+    allowed = allow(*roles)
+
+    # A default rather than Annotated: postponed annotations cannot see the local `allowed`.
+    async def context(request: Request, key: IdempotencyKeyDep, principal: Principal = Depends(allowed)) -> CommandContext:
+        state = request.app.state
+        return CommandContext(state.cautions, state.writer, principal, state.clock, key)
+
+    return context

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from shared.auth import Principal
-from shared.problems import ProblemError
 
-from ..application import CautionApplication, Saved
+from ..application import CautionApplication
 from ..domain.caution import Caution
 from ..domain.values import RecordedBy
-from ..idempotency import Receipt, StoredResponse, fingerprint, replay
+from ..idempotency import Receipt, StoredResponse, fingerprint
+from ..writer import GroupCommitWriter, Job
 from .views import caution_public
 
 
 @dataclass(frozen=True)
 class CommandContext:
     app: CautionApplication
+    writer: GroupCommitWriter
     principal: Principal
     clock: Callable[[], datetime]
     idempotency_key: str | None
@@ -52,14 +55,19 @@ def to_response(stored: StoredResponse, replayed: bool = False) -> JSONResponse:
     return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
 
 
-def execute(
+async def execute(
     ctx: CommandContext,
     method_path: tuple[str, str],
     body: BaseModel,
-    do: Callable[[Receipt | None], Saved],
     *,
+    make: Callable[[], Caution] | None = None,
+    caution_id: UUID | None = None,
+    command: Callable[[Caution], None] | None = None,
+    expected_version: int | None = None,
     created: bool = False,
 ) -> JSONResponse:
+    """Hands the command to the group-commit writer and answers with what it recorded (or replays)."""
+
     def render(caution: Caution, position: int) -> StoredResponse:
         view = caution_public(caution, ctx.principal.role, ctx.now().date(), ctx.app.vault, position)
         headers = {"ETag": etag(caution.version)}
@@ -71,14 +79,7 @@ def execute(
     if ctx.idempotency_key is not None:
         method, path = method_path
         print_ = fingerprint(method, path, body.model_dump_json().encode())
-        previous = ctx.app.idempotency.find(ctx.caller, ctx.idempotency_key)
-        if previous is not None:
-            if previous.fingerprint != print_:
-                raise ProblemError(
-                    422, "idempotency-key-reused", "Idempotency-Key reused with a different request",
-                    "This key was already used for a different request; use a new key.",
-                )
-            return to_response(replay(previous), replayed=True)
         receipt = Receipt(ctx.caller, ctx.idempotency_key, print_, render)
-    saved = do(receipt)
-    return to_response(saved.response or render(saved.caution, saved.position))
+    job = Job(render, receipt, make=make, caution_id=caution_id, command=command, expected_version=expected_version)
+    outcome = await asyncio.wrap_future(ctx.writer.submit(job))
+    return to_response(outcome.response, replayed=outcome.replayed)

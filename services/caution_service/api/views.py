@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import calendar
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 from shared.auth import Role
@@ -15,15 +16,17 @@ from ..domain.values import Status, Workshop
 from ..vault import VictimVault
 
 
-def _plain(value: Any) -> Any:
-    """Dataclass dicts with enums turned into their values, ready for JSON."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if hasattr(value, "value") and not isinstance(value, (date, datetime)):
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Enum):
         return value.value
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
+
+
+def _flat(obj: Any) -> dict[str, Any]:
+    """A flat value object's fields, ready for JSON (dataclasses.asdict deep-copies every value first)."""
+    return {f.name: _json_value(getattr(obj, f.name)) for f in fields(obj)}
 
 
 def _add_months(day: date, months: int) -> date:
@@ -56,7 +59,7 @@ def caution_public(c: Caution, role: Role, today: date, vault: VictimVault, posi
          "overdue": a.due_on is not None and a.due_on < today}
         for a in required_actions(c)
     ]
-    victim = _plain(asdict(c.victim))
+    victim = _flat(c.victim)
     victim["contact_details"] = vault.open(c.victim_details_sealed) if role is Role.VICTIM_CONTACT else None
     return {
         "id": str(c.id),
@@ -66,11 +69,11 @@ def caution_public(c: Caution, role: Role, today: date, vault: VictimVault, posi
         "force": c.force,
         "legal_basis": c.legal_basis.value,
         "status": c.status.value,
-        "offender": _plain(asdict(c.offender)),
-        "offence": _plain(asdict(c.offence)),
+        "offender": _flat(c.offender),
+        "offence": _flat(c.offence),
         "victim": victim,
-        "issuing_officer": _plain(asdict(c.issuing_officer)),
-        "conditions": asdict(c.conditions),
+        "issuing_officer": _flat(c.issuing_officer),
+        "conditions": _flat(c.conditions),
         "issued_at": c.issued_at.isoformat(),
         "period_ends_on": c.period_ends_on.isoformat(),
         "days_left": max(0, (c.period_ends_on - today).days) if c.is_open else 0,

@@ -1,0 +1,299 @@
+"""Group commit: one writer thread saves every command waiting at that moment in one transaction.
+
+Each commit costs a disk flush (SQLite) or a table lock and round trips (PostgreSQL), and the
+event store serialises them anyway. So requests hand their command to this writer and wait; while
+one batch commits, the next one gathers. A batch costs one freshness query, one insert of events,
+one insert of Idempotency-Key records and one commit, however many commands it carries.
+
+The writer keeps the cautions it last saved. They cannot be trusted blindly, because other
+processes (API replicas, the deadline monitor) may write too, so before each batch one query
+compares their versions with the store and reloads any that moved. Whatever still races past that
+check is caught by the store's unique (caution, version) key: the batch rolls back and every
+command in it is run again on its own through `CautionApplication`, exactly as without batching.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+from sqlalchemy import func, insert, select
+
+from shared.problems import ProblemError
+
+from .application import CautionApplication, CautionNotFound, StaleVersion
+from .domain.caution import Caution
+from .idempotency import IdempotencyRecord, Receipt, StoredResponse, replay
+
+log = logging.getLogger("cara.caution.writer")
+
+MAX_BATCH = 64
+MAX_WAITING = 10_000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    response: StoredResponse
+    replayed: bool = False
+
+
+@dataclass
+class Job:
+    """One command request: issue a new caution (`make`) or change one (`command`)."""
+
+    render: Callable[[Caution, int], StoredResponse]
+    receipt: Receipt | None = None
+    make: Callable[[], Caution] | None = None
+    caution_id: UUID | None = None
+    command: Callable[[Caution], None] | None = None
+    expected_version: int | None = None
+    future: Future[Outcome] = field(default_factory=Future)
+
+    @property
+    def idempotency_slot(self) -> tuple[str, str] | None:
+        return (self.receipt.principal_id, self.receipt.key) if self.receipt else None
+
+
+class WriterBusy(ProblemError):
+    def __init__(self) -> None:
+        super().__init__(503, "busy", "Too many commands waiting", "Try again shortly.", headers={"Retry-After": "1"})
+
+
+def key_reused() -> ProblemError:
+    return ProblemError(
+        422, "idempotency-key-reused", "Idempotency-Key reused with a different request",
+        "This key was already used for a different request; use a new key.",
+    )
+
+
+class GroupCommitWriter:
+    def __init__(self, app: CautionApplication, cache_size: int = 10_000, max_batch: int = MAX_BATCH) -> None:
+        self.app = app
+        self.max_batch = max_batch
+        self._cache_size = cache_size
+        self._cautions: OrderedDict[UUID, Caution] = OrderedDict()  # only the writer thread touches these
+        self._waiting: queue.Queue[Job | None] = queue.Queue(MAX_WAITING)
+        self._carried: list[Job] = []  # jobs that could not share the last batch
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self.batches = 0
+        self.commands = 0
+        self.fallbacks = 0
+
+    # -- used by request handlers -----------------------------------------------------------
+
+    def submit(self, job: Job) -> Future[Outcome]:
+        self._ensure_started()
+        try:
+            self._waiting.put_nowait(job)
+        except queue.Full:
+            raise WriterBusy() from None
+        return job.future
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finishes what is waiting, then ends the thread."""
+        with self._start_lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._waiting.put(None)
+            thread.join(timeout)
+
+    def _ensure_started(self) -> None:
+        # Started on first use rather than in a lifespan hook, so an app driven without one still writes.
+        if self._thread is None:
+            with self._start_lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="cara-writer", daemon=True)
+                    self._thread.start()
+
+    # -- the writer thread --------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            jobs, stopping = self._next_batch()
+            if jobs:
+                try:
+                    self._process(jobs)
+                except Exception as e:  # never leave a caller waiting forever
+                    log.exception("batch of %d commands failed", len(jobs))
+                    for job in jobs:
+                        if not job.future.done():
+                            job.future.set_exception(e)
+            if stopping and not self._carried:
+                return
+
+    def _next_batch(self) -> tuple[list[Job], bool]:
+        jobs, self._carried = self._carried, []
+        stopping = False
+        if not jobs:
+            first = self._waiting.get()
+            if first is None:
+                return [], True
+            jobs.append(first)
+        while len(jobs) < self.max_batch:
+            try:
+                job = self._waiting.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                stopping = True
+                break
+            jobs.append(job)
+        return jobs, stopping
+
+    def _process(self, jobs: list[Job]) -> None:
+        jobs = self._answer_replays(jobs)
+        batch: dict[UUID, tuple[Job, Caution]] = {}
+        slots: set[tuple[str, str]] = set()
+        self._refresh_cached([j.caution_id for j in jobs if j.caution_id is not None])
+        for job in jobs:
+            # One command per caution and per key in a batch: each response must show the state
+            # its own command left, and a repeated key must see the first one's answer.
+            if job.caution_id in batch or (job.idempotency_slot and job.idempotency_slot in slots):
+                self._carried.append(job)
+                continue
+            caution = self._apply(job)
+            if caution is not None:
+                batch[caution.id] = (job, caution)
+                if job.idempotency_slot:
+                    slots.add(job.idempotency_slot)
+        if batch:
+            self._save(list(batch.values()))
+
+    def _answer_replays(self, jobs: list[Job]) -> list[Job]:
+        slots = [job.idempotency_slot for job in jobs if job.idempotency_slot]
+        if not slots:
+            return jobs
+        found = self.app.idempotency.find_many(slots)
+        remaining = []
+        for job in jobs:
+            previous = found.get(job.idempotency_slot) if job.idempotency_slot else None
+            if previous is None:
+                remaining.append(job)
+            elif job.receipt and previous.fingerprint != job.receipt.fingerprint:
+                job.future.set_exception(key_reused())
+            else:
+                job.future.set_result(Outcome(replay(previous), replayed=True))
+        return remaining
+
+    def _refresh_cached(self, caution_ids: list[UUID]) -> None:
+        """Forgets cached cautions that someone else has written since the writer saved them."""
+        cached = [cid for cid in caution_ids if cid in self._cautions]
+        if not cached:
+            return
+        record = self.app.recorder.events_record_cls  # type: ignore[attr-defined]
+        stmt = (
+            select(record.originator_id, func.max(record.originator_version))
+            .where(record.originator_id.in_(cached))
+            .group_by(record.originator_id)
+        )
+        with self.app.recorder.transaction(commit=False) as session:  # type: ignore[attr-defined]
+            latest = {UUID(str(cid)): version for cid, version in session.execute(stmt)}
+        for cid in cached:
+            if latest.get(cid) != self._cautions[cid].version:
+                del self._cautions[cid]
+
+    def _load(self, caution_id: UUID) -> Caution:
+        caution = self._cautions.get(caution_id)
+        if caution is None:
+            caution = self.app.get_caution(caution_id)
+        return caution
+
+    def _apply(self, job: Job) -> Caution | None:
+        """Runs the job's command; returns the caution with its new event, or None when refused."""
+        try:
+            if job.make is not None:
+                return job.make()
+            assert job.caution_id is not None and job.command is not None
+            caution = self._load(job.caution_id)
+            if job.expected_version is not None and caution.version != job.expected_version:
+                raise StaleVersion(job.expected_version, caution.version)
+            before = caution.version
+            try:
+                job.command(caution)
+            except BaseException:
+                if caution.version != before:  # half-applied: never reuse it
+                    self._cautions.pop(caution.id, None)
+                raise
+            return caution
+        except CautionNotFound as e:
+            job.future.set_exception(e)
+        except Exception as e:  # domain refusals become problem responses in the handler
+            job.future.set_exception(e)
+        return None
+
+    def _save(self, entries: list[tuple[Job, Caution]]) -> None:
+        app = self.app
+        try:
+            with app.recorder.transaction() as session:  # type: ignore[attr-defined]
+                recordings = app.save(*(caution for _, caution in entries))
+                positions: dict[UUID, int] = {}
+                for recording in recordings:
+                    positions[recording.domain_event.originator_id] = recording.notification.id
+                outcomes = [job.render(caution, positions[caution.id]) for job, caution in entries]
+                rows = [
+                    app.idempotency.row(job.receipt, response, app.clock())
+                    for (job, _), response in zip(entries, outcomes) if job.receipt is not None
+                ]
+                if rows:
+                    session.execute(insert(IdempotencyRecord), rows)
+        except IntegrityError:
+            # Someone else wrote one of these cautions, or used one of these keys, in the meantime.
+            self.fallbacks += 1
+            for job, caution in entries:
+                self._cautions.pop(caution.id, None)
+                self._run_alone(job)
+            return
+        except BaseException:
+            for _, caution in entries:
+                self._cautions.pop(caution.id, None)
+            raise
+        for (job, caution), response in zip(entries, outcomes):
+            self._remember(caution)
+            job.future.set_result(Outcome(response))
+        self.batches += 1
+        self.commands += len(entries)
+        last = max(positions.values())
+        for listener in app.saved_listeners:
+            listener(last)
+
+    def _remember(self, caution: Caution) -> None:
+        self._cautions[caution.id] = caution
+        self._cautions.move_to_end(caution.id)
+        while len(self._cautions) > self._cache_size:
+            self._cautions.popitem(last=False)
+
+    def _run_alone(self, job: Job) -> None:
+        """The unbatched path: the application's own retries and conflict checks decide."""
+        try:
+            job.future.set_result(run_alone(self.app, job))
+        except Exception as e:
+            job.future.set_exception(e)
+
+
+def run_alone(app: CautionApplication, job: Job) -> Outcome:
+    receipt = job.receipt
+    if receipt is not None:
+        previous = app.idempotency.find(receipt.principal_id, receipt.key)
+        if previous is not None:
+            if previous.fingerprint != receipt.fingerprint:
+                raise key_reused()
+            return Outcome(replay(previous), replayed=True)
+    if job.make is not None:
+        saved = app.issue(job.make, receipt)
+    else:
+        assert job.caution_id is not None and job.command is not None
+        saved = app.change(job.caution_id, job.command, expected_version=job.expected_version, receipt=receipt)
+    return Outcome(saved.response or job.render(saved.caution, saved.position))
+
+
+def describe(writer: GroupCommitWriter) -> dict[str, Any]:
+    return {"batches": writer.batches, "commands": writer.commands, "fallbacks": writer.fallbacks}
