@@ -11,6 +11,7 @@ from pydantic_settings import SettingsConfigDict
 from shared.settings import AuthSettings
 
 from .domain.values import STATUTORY_MAX_PERIOD_DAYS, Conditions
+from .event_store import TOPIC as EVENT_STORE_TOPIC
 
 DEV_VAULT_KEY = "Y2FyYS1kZXZlbG9wbWVudC12YXVsdC1rZXktMzJiISE="  # base64 of 32 bytes, development only
 
@@ -48,7 +49,7 @@ class Settings(AuthSettings):
 
     def eventsourcing_env(self) -> dict[str, str]:
         return {
-            "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+            "PERSISTENCE_MODULE": EVENT_STORE_TOPIC,
             "SQLALCHEMY_URL": self.database_url,
             "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size),
         }

@@ -93,7 +93,7 @@ class IdempotencyStore:
 
     def add(self, session: Session, receipt: Receipt, response: StoredResponse, now: datetime) -> None:
         # Executed now, not at flush, so a duplicate key surfaces inside the caller's transaction.
-        session.execute(insert(IdempotencyRecord), [self.row(receipt, response, now)])
+        session.execute(insert(IdempotencyRecord.__table__), [self.row(receipt, response, now)])
 
 
 def replay(record: IdempotencyRecord) -> StoredResponse:

@@ -14,6 +14,7 @@ command in it is run again on its own through `CautionApplication`, exactly as w
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -29,7 +30,7 @@ from sqlalchemy import func, insert, select
 
 from shared.problems import ProblemError
 
-from .application import CautionApplication, CautionNotFound, StaleVersion
+from .application import CautionApplication, StaleVersion
 from .domain.caution import Caution
 from .idempotency import IdempotencyRecord, Receipt, StoredResponse, replay
 
@@ -56,6 +57,8 @@ class Job:
     command: Callable[[Caution], None] | None = None
     expected_version: int | None = None
     future: Future[Outcome] = field(default_factory=Future)
+    # An async caller's waiter: woken together with the rest of its batch (one loop wake-up per batch).
+    waiter: asyncio.Future[None] | None = None
 
     @property
     def idempotency_slot(self) -> tuple[str, str] | None:
@@ -82,6 +85,7 @@ class GroupCommitWriter:
         self._cautions: OrderedDict[UUID, Caution] = OrderedDict()  # only the writer thread touches these
         self._waiting: queue.Queue[Job | None] = queue.Queue(MAX_WAITING)
         self._carried: list[Job] = []  # jobs that could not share the last batch
+        self._finished: list[Job] = []  # answered jobs whose async waiters are still to be woken
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self.batches = 0
@@ -117,16 +121,19 @@ class GroupCommitWriter:
     # -- the writer thread --------------------------------------------------------------------
 
     def _run(self) -> None:
+        stopping = False  # kept across passes: carried jobs may need more batches after the stop mark
         while True:
-            jobs, stopping = self._next_batch()
+            jobs, saw_stop = self._next_batch()
+            stopping = stopping or saw_stop
             if jobs:
                 try:
                     self._process(jobs)
                 except Exception as e:  # never leave a caller waiting forever
                     log.exception("batch of %d commands failed", len(jobs))
                     for job in jobs:
-                        if not job.future.done():
-                            job.future.set_exception(e)
+                        if not job.future.done() and job not in self._carried:
+                            self._finish(job, error=e)
+                self._wake_waiters()
             if stopping and not self._carried:
                 return
 
@@ -179,9 +186,9 @@ class GroupCommitWriter:
             if previous is None:
                 remaining.append(job)
             elif job.receipt and previous.fingerprint != job.receipt.fingerprint:
-                job.future.set_exception(key_reused())
+                self._finish(job, error=key_reused())
             else:
-                job.future.set_result(Outcome(replay(previous), replayed=True))
+                self._finish(job, Outcome(replay(previous), replayed=True))
         return remaining
 
     def _refresh_cached(self, caution_ids: list[UUID]) -> None:
@@ -224,10 +231,8 @@ class GroupCommitWriter:
                     self._cautions.pop(caution.id, None)
                 raise
             return caution
-        except CautionNotFound as e:
-            job.future.set_exception(e)
         except Exception as e:  # domain refusals become problem responses in the handler
-            job.future.set_exception(e)
+            self._finish(job, error=e)
         return None
 
     def _save(self, entries: list[tuple[Job, Caution]]) -> None:
@@ -244,7 +249,7 @@ class GroupCommitWriter:
                     for (job, _), response in zip(entries, outcomes) if job.receipt is not None
                 ]
                 if rows:
-                    session.execute(insert(IdempotencyRecord), rows)
+                    session.execute(insert(IdempotencyRecord.__table__), rows)  # Core: no ORM bookkeeping
         except IntegrityError:
             # Someone else wrote one of these cautions, or used one of these keys, in the meantime.
             self.fallbacks += 1
@@ -258,7 +263,7 @@ class GroupCommitWriter:
             raise
         for (job, caution), response in zip(entries, outcomes):
             self._remember(caution)
-            job.future.set_result(Outcome(response))
+            self._finish(job, Outcome(response))
         self.batches += 1
         self.commands += len(entries)
         last = max(positions.values())
@@ -274,9 +279,36 @@ class GroupCommitWriter:
     def _run_alone(self, job: Job) -> None:
         """The unbatched path: the application's own retries and conflict checks decide."""
         try:
-            job.future.set_result(run_alone(self.app, job))
+            self._finish(job, run_alone(self.app, job))
         except Exception as e:
-            job.future.set_exception(e)
+            self._finish(job, error=e)
+
+    def _finish(self, job: Job, outcome: Outcome | None = None, error: BaseException | None = None) -> None:
+        if error is not None:
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(outcome)  # type: ignore[arg-type]
+        if job.waiter is not None:
+            self._finished.append(job)
+
+    def _wake_waiters(self) -> None:
+        """One call into each event loop per batch, instead of one per command."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        for job in self._finished:
+            assert job.waiter is not None
+            by_loop.setdefault(job.waiter.get_loop(), []).append(job.waiter)
+        self._finished = []
+        for loop, waiters in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_wake, waiters)
+            except RuntimeError:  # that loop has closed: nobody is waiting any more
+                pass
+
+
+def _wake(waiters: list[asyncio.Future[None]]) -> None:
+    for waiter in waiters:
+        if not waiter.done():  # a caller that went away has cancelled its waiter
+            waiter.set_result(None)
 
 
 def run_alone(app: CautionApplication, job: Job) -> Outcome:

@@ -81,5 +81,8 @@ async def execute(
         print_ = fingerprint(method, path, body.model_dump_json().encode())
         receipt = Receipt(ctx.caller, ctx.idempotency_key, print_, render)
     job = Job(render, receipt, make=make, caution_id=caution_id, command=command, expected_version=expected_version)
-    outcome = await asyncio.wrap_future(ctx.writer.submit(job))
+    job.waiter = asyncio.get_running_loop().create_future()
+    ctx.writer.submit(job)
+    await job.waiter
+    outcome = job.future.result()  # raises the command's refusal, which the error handlers answer
     return to_response(outcome.response, replayed=outcome.replayed)
