@@ -5,6 +5,9 @@ Scenarios, each on a fresh database (a temporary SQLite file, and a fresh Postgr
 * http sequential  - one client over real HTTP to the service started as its own uvicorn process
                      (one worker): issue a caution, then its commands, one request at a time;
 * http concurrent  - 16 asyncio clients at once, each working on its own cautions;
+* http concurrent, N workers + projector
+                   - the same load on the production shape: N uvicorn workers that do not project,
+                     and the projection worker process beside them;
 * library          - CautionApplication alone (build_application), one thread, the same commands.
 
 Each scenario stops after --commands commands or --seconds seconds, whichever comes first.
@@ -59,20 +62,43 @@ def _environment(databases: list[str]) -> dict[str, Any]:
 
 def _http_scenarios(args: argparse.Namespace, db: str) -> list[dict[str, Any]]:
     out = []
-    plans = [("http sequential", lambda s: run_sequential(s, args.commands, args.seconds))]
+    sequential = lambda s: run_sequential(s, args.commands, args.seconds)  # noqa: E731
+    concurrent = lambda s: run_concurrent(s, args.clients, args.commands, args.seconds)  # noqa: E731
+    # (name, run, API worker processes): the embedded default is one process that also projects;
+    # the production shape is several API workers and the separate projection worker (`make projector`).
+    plans = [("http sequential", sequential, 1)]
     if args.clients > 1:
-        plans.append(("http concurrent", lambda s: run_concurrent(s, args.clients, args.commands, args.seconds)))
-    for name, run in plans:
+        plans.append(("http concurrent", concurrent, 1))
+        if args.production_workers > 1:
+            plans.append((f"http concurrent, {args.production_workers} workers + projector", concurrent,
+                          args.production_workers))
+    for name, run, workers in plans:
         print(f"  {name:16} on {db:10} ...", end=" ", flush=True)
-        # Several workers means several processes: the projections then belong in the separate worker.
-        env = {"CARA_RUN_PROJECTIONS": "false"} if args.workers > 1 else None
-        with infra.database(db) as url, infra.ServiceProcess(url, workers=args.workers, env=env) as service:
-            result = run(service)
-        out.append({"scenario": name, "database": db, **result})
+        with infra.database(db) as url:
+            if workers == 1:
+                with infra.ServiceProcess(url) as service:
+                    result = run(service)
+            else:
+                env = {"CARA_RUN_PROJECTIONS": "false"}
+                with infra.ServiceProcess(url, workers=workers, env=env) as service, infra.ProjectorProcess(url) as projector:
+                    projector0 = projector.cpu_seconds()
+                    result = run(service)
+                    result["projector_cpu_seconds"] = round(projector.cpu_seconds() - projector0, 3)
+                    _add_projector_cpu(result)
+        out.append({"scenario": name, "database": db, "workers": workers, **result})
         _print_done(out[-1])
         if result["errors"]:
             print(f"    {result['errors']} failed requests, e.g. {result['error_samples'][:3]}")
     return out
+
+
+def _add_projector_cpu(result: dict[str, Any]) -> None:
+    """Server CPU counts the projection worker too, so the shapes compare like for like."""
+    requests = result["commands"] + result["cautions_issued"]
+    result["server_cpu_seconds"] = round(result["server_cpu_seconds"] + result["projector_cpu_seconds"], 3)
+    if requests:
+        result["server_cpu_ms_per_request"] = round(1000 * result["server_cpu_seconds"] / requests, 3)
+    result["server_cpu_utilisation"] = round(result["server_cpu_seconds"] / result["wall_seconds"], 3)
 
 
 def _library_scenario(args: argparse.Namespace, db: str) -> dict[str, Any]:
@@ -106,8 +132,10 @@ def markdown(report: dict[str, Any]) -> str:
         f"Each scenario: a fresh database, at most {report['parameters']['commands']} commands or "
         f"{report['parameters']['seconds']:g} s; the command mix is {len(STEPS)} read-modify-write commands per caution "
         "(schedule, reschedule, miss, excuse, schedule, attend A, victim contact, schedule B, attend B, completion, "
-        "victim contact). HTTP requests carry If-Match and Idempotency-Key; the service runs as one uvicorn worker "
-        "with its default settings (access log off). Latencies are per command, issue excluded."
+        "victim contact). HTTP requests carry If-Match and Idempotency-Key. The service runs with its default settings "
+        "(access log off): as one uvicorn worker that also projects (the embedded default), or, in the production-shape "
+        "row, as several uvicorn workers with CARA_RUN_PROJECTIONS=false beside the projection worker process "
+        "(`make projector`); server CPU counts every one of those processes. Latencies are per command, issue excluded."
         + (f" CARA_* overrides: {', '.join(f'{k}={v}' for k, v in env['cara_environment'].items())}."
            if env["cara_environment"] else ""),
         "",
@@ -159,8 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--commands", type=int, default=2000, help="commands per scenario (default 2000)")
     parser.add_argument("--seconds", type=float, default=15.0, help="time limit per scenario (default 15)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients (default 16)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="uvicorn worker processes (default 1; more than 1 runs without embedded projections)")
+    parser.add_argument("--production-workers", type=int, default=2,
+                        help="API worker processes in the production-shape scenario, beside the projection worker "
+                             "(default 2; 0 skips it)")
     parser.add_argument("--databases", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
     parser.add_argument("--no-library", action="store_true", help="skip the library baseline")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory (default bench/results)")
@@ -184,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "commands",
         "started_at": started.isoformat(timespec="seconds"),
         "duration_seconds": round(time.perf_counter() - t0, 1),
-        "parameters": {"commands": args.commands, "seconds": args.seconds, "clients": args.clients, "workers": args.workers,
+        "parameters": {"commands": args.commands, "seconds": args.seconds, "clients": args.clients, "production_workers": args.production_workers,
                        "steps_per_caution": [s.name for s in STEPS]},
         "environment": {**environment, "load_average_at_end": [round(x, 2) for x in os.getloadavg()]},
         "skipped": skipped,

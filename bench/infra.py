@@ -33,6 +33,18 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime
 
 
+def process_tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children (uvicorn's workers are children of its supervisor)."""
+    total = process_cpu_seconds(pid)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                total += process_tree_cpu_seconds(int(child))
+            except (FileNotFoundError, ProcessLookupError):
+                pass  # it ended meanwhile
+    return total
+
+
 class BackgroundProcess:
     """Any other process a benchmark needs (the notification service, the NATS relay), its output in a log file.
 
@@ -67,7 +79,7 @@ class BackgroundProcess:
 
     def cpu_seconds(self) -> float:
         assert self.process is not None
-        return process_cpu_seconds(self.process.pid)
+        return process_tree_cpu_seconds(self.process.pid)
 
     def log_tail(self, lines: int = 30) -> str:
         self._log.flush()
@@ -103,6 +115,14 @@ class ServiceProcess(BackgroundProcess):
             args.append("--no-access-log")
         super().__init__("caution-service", args, {"CARA_DATABASE_URL": database_url, "CARA_ENVIRONMENT": "test",
                                                    **(env or {})}, ready_url=f"{self.base_url}/readyz")
+
+
+class ProjectorProcess(BackgroundProcess):
+    """`make projector`: the production-shape projection worker, beside API workers that do not project."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__("projector", ["-m", "services.caution_service.worker"],
+                         {"CARA_DATABASE_URL": database_url, "CARA_ENVIRONMENT": "test"})
 
 
 def usable_databases(spec: str, say: Callable[[str], None]) -> tuple[list[str], dict[str, str]]:

@@ -65,20 +65,31 @@ class IdempotencyStore:
     def find(self, principal_id: str, key: str) -> IdempotencyRecord | None:
         return self.find_many([(principal_id, key)]).get((principal_id, key))
 
-    def find_many(self, slots: list[tuple[str, str]]) -> dict[tuple[str, str], IdempotencyRecord]:
-        """The records already stored for these (caller, key) pairs, bodies opened."""
-        table = IdempotencyRecord
+    def find_many(
+        self, slots: list[tuple[str, str]], session: Session | None = None
+    ) -> dict[tuple[str, str], IdempotencyRecord]:
+        """The records already stored for these (caller, key) pairs, bodies opened.
+
+        Given a session, reads in it (the writer shares one read per batch between its queries).
+        """
+        table = IdempotencyRecord.__table__
         # Two plain INs use the primary key on every database (SQLite scans for a row-value IN);
         # the cross-product's extra rows are dropped below.
         stmt = select(table).where(
-            table.key.in_({key for _, key in slots}), table.principal_id.in_({p for p, _ in slots})
+            table.c.key.in_({key for _, key in slots}), table.c.principal_id.in_({p for p, _ in slots})
         )
-        with Session(self._engine) as session:
-            wanted = set(slots)
-            records = [r for r in session.scalars(stmt) if (r.principal_id, r.key) in wanted]
-        for record in records:
-            record.body = json.dumps(self._vault.open(record.body)["body"])  # type: ignore[index]
-        return {(r.principal_id, r.key): r for r in records}
+        if session is None:
+            with self._engine.connect() as connection:
+                rows = connection.execute(stmt).all()
+        else:
+            rows = session.execute(stmt).all()
+        wanted, found = set(slots), {}
+        for row in rows:
+            if (row.principal_id, row.key) in wanted:
+                values = dict(row._mapping)
+                values["body"] = json.dumps(self._vault.open(values["body"])["body"])  # type: ignore[index]
+                found[(row.principal_id, row.key)] = IdempotencyRecord(**values)
+        return found
 
     def row(self, receipt: Receipt, response: StoredResponse, now: datetime) -> dict[str, Any]:
         return {

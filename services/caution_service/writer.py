@@ -157,10 +157,11 @@ class GroupCommitWriter:
         return jobs, stopping
 
     def _process(self, jobs: list[Job]) -> None:
-        jobs = self._answer_replays(jobs)
+        with self.app.recorder.transaction(commit=False) as session:  # type: ignore[attr-defined]
+            jobs = self._answer_replays(jobs, session)
+            self._refresh_cached([j.caution_id for j in jobs if j.caution_id is not None], session)
         batch: dict[UUID, tuple[Job, Caution]] = {}
         slots: set[tuple[str, str]] = set()
-        self._refresh_cached([j.caution_id for j in jobs if j.caution_id is not None])
         for job in jobs:
             # One command per caution and per key in a batch: each response must show the state
             # its own command left, and a repeated key must see the first one's answer.
@@ -175,11 +176,11 @@ class GroupCommitWriter:
         if batch:
             self._save(list(batch.values()))
 
-    def _answer_replays(self, jobs: list[Job]) -> list[Job]:
+    def _answer_replays(self, jobs: list[Job], session: Any) -> list[Job]:
         slots = [job.idempotency_slot for job in jobs if job.idempotency_slot]
         if not slots:
             return jobs
-        found = self.app.idempotency.find_many(slots)
+        found = self.app.idempotency.find_many(slots, session)
         remaining = []
         for job in jobs:
             previous = found.get(job.idempotency_slot) if job.idempotency_slot else None
@@ -191,7 +192,7 @@ class GroupCommitWriter:
                 self._finish(job, Outcome(replay(previous), replayed=True))
         return remaining
 
-    def _refresh_cached(self, caution_ids: list[UUID]) -> None:
+    def _refresh_cached(self, caution_ids: list[UUID], session: Any) -> None:
         """Forgets cached cautions that someone else has written since the writer saved them."""
         cached = [cid for cid in caution_ids if cid in self._cautions]
         if not cached:
@@ -202,8 +203,7 @@ class GroupCommitWriter:
             .where(record.originator_id.in_(cached))
             .group_by(record.originator_id)
         )
-        with self.app.recorder.transaction(commit=False) as session:  # type: ignore[attr-defined]
-            latest = {UUID(str(cid)): version for cid, version in session.execute(stmt)}
+        latest = {UUID(str(cid)): version for cid, version in session.execute(stmt)}
         for cid in cached:
             if latest.get(cid) != self._cautions[cid].version:
                 del self._cautions[cid]

@@ -418,11 +418,17 @@ def test_writes_racing_past_the_refresh_make_the_batch_fall_back(
     raced: list[int] = []
     refresh = writer._refresh_cached
 
-    def refresh_then_race(caution_ids: list[UUID]) -> None:
-        refresh(caution_ids)
+    def refresh_then_race(caution_ids: list[UUID], session: object) -> None:
+        refresh(caution_ids, session)
         if x in caution_ids and not raced:  # only the first batch that carries x races
-            raced.append(replica.change(x, extend_period).caution.version)
-            raced.append(replica.change(z, miss_a).caution.version)
+
+            def other_replica() -> None:  # its own thread, as its own process would be: no shared transaction
+                raced.append(replica.change(x, extend_period).caution.version)
+                raced.append(replica.change(z, miss_a).caution.version)
+
+            racer = threading.Thread(target=other_replica)
+            racer.start()
+            racer.join()
 
     monkeypatch.setattr(writer, "_refresh_cached", refresh_then_race)
     batches, commands = writer.batches, writer.commands
