@@ -10,24 +10,43 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from .auth import InvalidToken, Principal, Role, TokenVerifier
 from .problems import ProblemError
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT from the force's identity provider (`make token` locally).")
+BEARER_SCHEME = _bearer.scheme_name  # the name routes that read the token themselves document it under
 
 
 async def get_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
+    return verify_bearer(request, credentials.credentials if credentials else None)
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, read as HTTPBearer reads it."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def verify_bearer(request: Request, token: str | None) -> Principal:
     challenge = {"WWW-Authenticate": 'Bearer realm="cara"'}
-    if credentials is None:
+    if token is None:
         raise ProblemError(401, "unauthorized", "Authentication required", "Send a bearer token.", headers=challenge)
     verifier: TokenVerifier = request.app.state.verifier
     try:
-        return verifier.verify(credentials.credentials)
+        return verifier.verify(token)
     except InvalidToken as e:
         raise ProblemError(401, "unauthorized", "Authentication required", f"The token was refused: {e}", headers=challenge) from None
+
+
+def require_role(principal: Principal, roles: tuple[Role, ...]) -> Principal:
+    if principal.role not in roles:
+        allowed = ", ".join(r.value for r in roles)
+        raise ProblemError(403, "forbidden", "Not allowed for this role", f"This needs one of: {allowed}.")
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -37,9 +56,6 @@ def allow(*roles: Role) -> Callable[[Principal], Principal]:
     """A dependency that admits only the given roles."""
 
     async def check(principal: PrincipalDep) -> Principal:
-        if principal.role not in roles:
-            allowed = ", ".join(r.value for r in roles)
-            raise ProblemError(403, "forbidden", "Not allowed for this role", f"This needs one of: {allowed}.")
-        return principal
+        return require_role(principal, roles)
 
     return check

@@ -26,7 +26,8 @@ class NatsConsumer:
     ) -> None:
         self.store, self.url, self.stream, self.prefix, self.durable = store, url, stream, prefix, durable
         self.on_applied = on_applied
-        self.had_error = False
+        self.had_error = False  # applying failed (our database): cleared once a page applies
+        self.broker_failed = False  # the broker failed: cleared once we are subscribed again
 
     async def consume(self, stop: threading.Event, fetch_timeout: float = 1.0) -> None:
         import nats
@@ -37,10 +38,14 @@ class NatsConsumer:
             js = nc.jetstream()
             await ensure_stream(js, self.stream, self.prefix)
             subscription = await js.pull_subscribe(self.prefix + ">", durable=self.durable, stream=self.stream)
+            if self.broker_failed:  # reconnected: the status should not keep reporting a healed failure
+                self.broker_failed = False
+                if not self.had_error:
+                    self.store.record_error(None)
             while not stop.is_set():
                 try:
                     messages = await subscription.fetch(batch=100, timeout=fetch_timeout)
-                except NatsTimeout:
+                except (NatsTimeout, asyncio.TimeoutError):  # nats-py raises the bare asyncio one when the deadline runs out
                     continue
                 await self._handle(messages)
         finally:
@@ -73,7 +78,7 @@ class NatsConsumer:
                 asyncio.run(self.consume(stop))
             except Exception as e:  # the broker is unreachable: record, wait, reconnect
                 self.store.record_error(f"{type(e).__name__}: {e}"[:1000])
-                self.had_error = True
+                self.broker_failed = True
                 log.warning("NATS consumer failed (%s); reconnecting in %.0fs", e, backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 60.0)

@@ -72,3 +72,30 @@ def test_a_position_no_write_has_returned_is_refused_at_once(steps: ReadSteps) -
     assert body["type"].endswith("unknown-position")
     assert_problem(steps.listing(min_position=issued["position"] + 1000), 422)
     assert_problem(steps.listing(min_position=-1), 422)
+
+
+def test_without_min_position_the_history_still_waits_for_the_cautions_own_latest_entries(
+    steps: ReadSteps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A court clerk given a caution id just after a write must not see a history that stops short of it."""
+    import threading
+    import time
+
+    issued = steps.issue()
+    cid = issued["id"]
+    ok(steps.history(cid, min_position=issued["position"]))
+    projector = steps.client.app.state.projector
+    released, real_run_once = threading.Event(), projector.run_once
+
+    def held_run_once() -> int:
+        released.wait(5)  # the projector stalls until the timer below lets it go
+        return real_run_once()
+
+    monkeypatch.setattr(projector, "run_once", held_run_once)
+    written = ok(steps.schedule(cid, "A", 10))
+    threading.Timer(0.3, released.set).start()
+    started = time.monotonic()
+    body = ok(steps.history(cid))
+    assert time.monotonic() - started >= 0.25  # it did wait for the projector
+    assert [e["entry"] for e in body["entries"]] == [1, 2]
+    assert body["entries"][-1]["position"] == written["position"]

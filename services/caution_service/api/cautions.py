@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from shared.auth import Principal, Role
+from shared.auth_deps import allow
 from shared.openapi import problems
 from shared.timeformats import Moment
 
@@ -17,14 +18,14 @@ from ..domain.caution import Caution
 from ..domain.values import (
     Gender, IssuingOfficer, Offence, Offender, OffendingHistory, Victim,
 )
-from .deps import AppDep, ClockDep, allow, command_context
+from .deps import AppDep, ClockDep, command_context, command_docs
 from .execution import CommandContext, etag, execute
 from .schemas import CautionCreate, CautionPublic
 from .views import caution_public
 
 router = APIRouter(prefix="/v1/cautions", tags=["cautions"])
 
-IssuerDep = Annotated[CommandContext, Depends(command_context(Role.POLICE))]
+IssuerDep = Annotated[CommandContext, Depends(command_context(Role.POLICE, versioned=False))]
 ReaderDep = Annotated[Principal, Depends(allow(Role.POLICE, Role.PROVIDER, Role.COURT, Role.VICTIM_CONTACT))]
 
 
@@ -51,7 +52,7 @@ def _new_caution(body: CautionCreate, ctx: CommandContext) -> Caution:
 
 @router.post(
     "", status_code=201, response_model=CautionPublic,
-    responses=problems(400, 401, 403, 409, 413, 422),
+    responses=problems(400, 401, 403, 409, 413, 422), openapi_extra=command_docs(versioned=False),
 )
 async def issue_caution(body: CautionCreate, ctx: IssuerDep) -> JSONResponse:
     """Issue a caution; every eligibility rule is checked and each failure is named."""

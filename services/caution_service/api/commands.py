@@ -16,7 +16,7 @@ from shared.openapi import problems
 from ..application import CautionNotFound
 from ..domain.caution import Caution
 from ..domain.values import Booking, Workshop
-from .deps import IfMatchDep, command_context
+from .deps import command_docs, command_context
 from .execution import CommandContext, execute
 from .schemas import (
     AttendanceIn, BreachIn, CautionPublic, CompletionIn, CorrectionIn, ExcuseDecisionIn,
@@ -34,8 +34,7 @@ WorkshopPath = Annotated[Workshop, Path(description="A or B")]
 
 
 async def _run(
-    ctx: CommandContext, caution_id: UUID, path: str, body: BaseModel, expected: int | None,
-    command: Callable[[Caution], None],
+    ctx: CommandContext, caution_id: UUID, path: str, body: BaseModel, command: Callable[[Caution], None],
 ) -> JSONResponse:
     def in_force(caution: Caution) -> None:
         if caution.force != ctx.principal.force:
@@ -44,23 +43,23 @@ async def _run(
 
     return await execute(
         ctx, ("POST", f"/v1/cautions/{caution_id}/{path}"), body,
-        caution_id=caution_id, command=in_force, expected_version=expected,
+        caution_id=caution_id, command=in_force, expected_version=ctx.expected_version,
     )
 
 
-@router.post("/workshops/{workshop}/schedule", response_model=CautionPublic, responses=ERRORS)
+@router.post("/workshops/{workshop}/schedule", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
 async def schedule_workshop(
-    caution_id: UUID, workshop: WorkshopPath, body: ScheduleIn, ctx: Provider, if_match: IfMatchDep,
+    caution_id: UUID, workshop: WorkshopPath, body: ScheduleIn, ctx: Provider,
 ) -> JSONResponse:
     """Book workshop A or B (a second booking of the same workshop is a reschedule and needs a reason)."""
     booking = Booking(body.session_at, body.venue)
-    return await _run(ctx, caution_id, f"workshops/{workshop.value}/schedule", body, if_match, lambda c: c.schedule_workshop(
+    return await _run(ctx, caution_id, f"workshops/{workshop.value}/schedule", body, lambda c: c.schedule_workshop(
         workshop, booking, body.reason, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
-@router.post("/workshops/{workshop}/attendance", response_model=CautionPublic, responses=ERRORS)
+@router.post("/workshops/{workshop}/attendance", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
 async def record_attendance(
-    caution_id: UUID, workshop: WorkshopPath, body: AttendanceIn, ctx: Provider, if_match: IfMatchDep,
+    caution_id: UUID, workshop: WorkshopPath, body: AttendanceIn, ctx: Provider,
 ) -> JSONResponse:
     """The offender attended the whole workshop (B counts only 28+ days after A)."""
     stamp = dict(occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by)
@@ -71,79 +70,79 @@ async def record_attendance(
         else:
             c.attend_workshop_b(**stamp)
 
-    return await _run(ctx, caution_id, f"workshops/{workshop.value}/attendance", body, if_match, attend)
+    return await _run(ctx, caution_id, f"workshops/{workshop.value}/attendance", body, attend)
 
 
-@router.post("/workshops/{workshop}/non-attendance", response_model=CautionPublic, responses=ERRORS)
+@router.post("/workshops/{workshop}/non-attendance", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
 async def record_non_attendance(
-    caution_id: UUID, workshop: WorkshopPath, body: NonAttendanceIn, ctx: Provider, if_match: IfMatchDep,
+    caution_id: UUID, workshop: WorkshopPath, body: NonAttendanceIn, ctx: Provider,
 ) -> JSONResponse:
     """The offender missed the workshop or arrived late (CARA refuses late entry); police then decide on any excuse."""
-    return await _run(ctx, caution_id, f"workshops/{workshop.value}/non-attendance", body, if_match, lambda c: c.miss_workshop(
+    return await _run(ctx, caution_id, f"workshops/{workshop.value}/non-attendance", body, lambda c: c.miss_workshop(
         workshop, body.reason, body.note, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
-@router.post("/excuse-decisions", response_model=CautionPublic, responses=ERRORS)
+@router.post("/excuse-decisions", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
 async def decide_excuse(
-    caution_id: UUID, body: ExcuseDecisionIn, ctx: Police, if_match: IfMatchDep,
+    caution_id: UUID, body: ExcuseDecisionIn, ctx: Police,
 ) -> JSONResponse:
     """Accept a reasonable excuse (both workshops are attended again) or reject it (breach referral)."""
-    return await _run(ctx, caution_id, "excuse-decisions", body, if_match, lambda c: c.decide_excuse(
+    return await _run(ctx, caution_id, "excuse-decisions", body, lambda c: c.decide_excuse(
         body.accepted, body.reason, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
-@router.post("/victim-contacts", response_model=CautionPublic, responses=ERRORS)
+@router.post("/victim-contacts", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
 async def record_victim_contact(
-    caution_id: UUID, body: VictimContactIn, ctx: VictimContact, if_match: IfMatchDep,
+    caution_id: UUID, body: VictimContactIn, ctx: VictimContact,
 ) -> JSONResponse:
     """Record a victim contact; notes are sealed and never leave the victim contact role."""
     sealed = ctx.app.vault.seal({"notes": body.notes} if body.notes else None)
-    return await _run(ctx, caution_id, "victim-contacts", body, if_match, lambda c: c.contact_victim(
+    return await _run(ctx, caution_id, "victim-contacts", body, lambda c: c.contact_victim(
         body.stage, body.outcome, body.safeguarding_concern, sealed,
         occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
-@router.post("/variations", response_model=CautionPublic, responses=ERRORS)
+@router.post("/variations", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
 async def vary_conditions(
-    caution_id: UUID, body: VariationIn, ctx: Police, if_match: IfMatchDep,
+    caution_id: UUID, body: VariationIn, ctx: Police,
 ) -> JSONResponse:
     """Change the end of the caution period (never beyond the statutory 20 weeks), with the reason."""
-    return await _run(ctx, caution_id, "variations", body, if_match, lambda c: c.vary_conditions(
+    return await _run(ctx, caution_id, "variations", body, lambda c: c.vary_conditions(
         body.period_ends_on, body.reason, body.authorised_by,
         occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
-@router.post("/breach", response_model=CautionPublic, responses=ERRORS)
+@router.post("/breach", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
 async def decide_breach(
-    caution_id: UUID, body: BreachIn, ctx: Police, if_match: IfMatchDep,
+    caution_id: UUID, body: BreachIn, ctx: Police,
 ) -> JSONResponse:
     """The police decide the conditions were not met without reasonable excuse."""
-    return await _run(ctx, caution_id, "breach", body, if_match, lambda c: c.breach(
+    return await _run(ctx, caution_id, "breach", body, lambda c: c.breach(
         body.outcome, body.reason, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
-@router.post("/completion", response_model=CautionPublic, responses=ERRORS)
+@router.post("/completion", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
 async def record_completion(
-    caution_id: UUID, body: CompletionIn, ctx: PoliceOrProvider, if_match: IfMatchDep,
+    caution_id: UUID, body: CompletionIn, ctx: PoliceOrProvider,
 ) -> JSONResponse:
     """Complete the caution; refused, naming what is missing, unless every condition is met."""
-    return await _run(ctx, caution_id, "completion", body, if_match, lambda c: c.complete(
+    return await _run(ctx, caution_id, "completion", body, lambda c: c.complete(
         occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
-@router.post("/withdrawal", response_model=CautionPublic, responses=ERRORS)
+@router.post("/withdrawal", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
 async def withdraw(
-    caution_id: UUID, body: WithdrawalIn, ctx: Police, if_match: IfMatchDep,
+    caution_id: UUID, body: WithdrawalIn, ctx: Police,
 ) -> JSONResponse:
     """Set the caution aside (issued in error, appeal)."""
-    return await _run(ctx, caution_id, "withdrawal", body, if_match, lambda c: c.withdraw(
+    return await _run(ctx, caution_id, "withdrawal", body, lambda c: c.withdraw(
         body.reason, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
-@router.post("/corrections", response_model=CautionPublic, responses=ERRORS)
+@router.post("/corrections", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
 async def correct_entry(
-    caution_id: UUID, body: CorrectionIn, ctx: PoliceOrProvider, if_match: IfMatchDep,
+    caution_id: UUID, body: CorrectionIn, ctx: PoliceOrProvider,
 ) -> JSONResponse:
     """Correct an earlier entry; the original stays in the record and the correction points at it."""
-    return await _run(ctx, caution_id, "corrections", body, if_match, lambda c: c.correct(
+    return await _run(ctx, caution_id, "corrections", body, lambda c: c.correct(
         body.corrects_entry, body.reason, body.corrected_occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))

@@ -28,6 +28,7 @@ class CommandContext:
     principal: Principal
     clock: Callable[[], datetime]
     idempotency_key: str | None
+    expected_version: int | None = None  # from If-Match
 
     @property
     def recorded_by(self) -> RecordedBy:

@@ -14,10 +14,11 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from shared.auth import Principal, Role
 from shared.events import EventPage
+from shared.auth_deps import allow
 from shared.openapi import problems
 
 from ..feed import read_page
-from .deps import AppDep, allow
+from .deps import AppDep
 
 router = APIRouter(prefix="/v1/events", tags=["event feed"])
 Subscriber = Annotated[Principal, Depends(allow(Role.SUBSCRIBER, Role.ADMIN))]

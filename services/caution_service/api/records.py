@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from shared.auth import Principal, Role
+from shared.auth_deps import allow
 from shared.openapi import problems
 from shared.problems import ProblemError
 from shared.timeformats import IsoDate, Moment
@@ -19,7 +20,7 @@ from ..application import CautionNotFound
 from ..certificate import render_certificate
 from ..projections import queries
 from ..projections.compliance import entry_view, link_corrections, verdict, verify
-from .deps import AppDep, ClockDep, allow
+from .deps import AppDep, ClockDep
 from .record_schemas import CautionPage, ComplianceHistory, Statistics, VerificationReport
 from .views import caution_public
 
@@ -49,6 +50,19 @@ def _caught_up(request: Request, min_position: int | None) -> None:
             raise ProblemError(503, "read-model-behind", "The read model has not caught up yet",
                                f"It has reached position {projector.position()}; retry shortly.", headers={"Retry-After": "1"})
         time.sleep(0.02)
+
+
+def _projections_reach_the_store(request: Request, seconds: float = 2.0) -> bool:
+    """Waits until the projections have caught up with everything recorded so far; False if they did not in time."""
+    projector = request.app.state.projector
+    target = projector.app.recorder.max_notification_id() or 0
+    deadline = time.monotonic() + seconds
+    while projector.position() < target:
+        projector.wakeup.set()
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 @router.get("/cautions", response_model=CautionPage, responses=problems(400, 401, 403, 422, 503))
@@ -86,6 +100,9 @@ def _history(request: Request, app, caution_id: UUID, principal: Principal, as_o
     if caution.force != principal.force:
         raise CautionNotFound(caution_id)
     rows = queries.history_rows(app.recorder.datastore.engine, str(caution_id), as_of)
+    if as_of is None and (not rows or rows[-1].entry < caution.version) and _projections_reach_the_store(request):
+        # The store is ahead of the read model for this caution: wait (briefly) for its last entries.
+        rows = queries.history_rows(app.recorder.datastore.engine, str(caution_id), as_of)
     entries = link_corrections([entry_view(r) for r in rows if r.entry <= caution.version])
     if entries and entries[-1]["entry"] < caution.version:
         # The read model trails the store: judge the caution as of the entries shown, so verdict and digest agree.
