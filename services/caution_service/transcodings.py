@@ -31,12 +31,16 @@ class EnumAsValue(Transcoding):
     def __init__(self, enum_cls: type[Enum]) -> None:
         self.type = enum_cls
         self.name = enum_cls.__name__
+        self._members = enum_cls._value2member_map_  # calling the enum costs more than decoding the rest of an event
 
     def encode(self, obj: Enum) -> Any:
         return obj.value
 
     def decode(self, data: Any) -> Enum:
-        return self.type(data)
+        try:
+            return self._members[data]  # type: ignore[return-value]
+        except (KeyError, TypeError):
+            return self.type(data)  # aliases, _missing_, or the error for a value that is not a member
 
 
 class DataclassAsDict(Transcoding):

@@ -85,10 +85,13 @@ def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, de
         while not stop.is_set():
             try:
                 count = projector.run_once()
+                # A short batch read all there was. With LISTEN, a write since then has already
+                # notified, so waiting now costs nothing; polling (SQLite) must look again first.
+                idle = count < projector.batch_size if connection is not None else count == 0
                 if time.monotonic() >= next_deadline_check:
                     monitor.run_once()
                     next_deadline_check = time.monotonic() + deadline_every
-                if count == 0 and time.monotonic() >= next_statistics:
+                if idle and time.monotonic() >= next_statistics:
                     projector.refresh_statistics()
                     next_statistics = time.monotonic() + STATISTICS_EVERY_SECONDS
                 backoff = 1.0
@@ -97,7 +100,7 @@ def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, de
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            if count == 0:
+            if idle:
                 wait_for_new_events(connection, stop, poll_seconds)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..domain.caution import Caution
 from ..domain.values import Status
-from .entries import GENESIS, Entry, entry_from_row, entry_hash, to_entry
+from .entries import GENESIS, entry_content, entry_from_row, entry_hash
 
 VERDICTS = {
     Status.COMPLETED: "complied",
@@ -84,30 +84,29 @@ class Verification:
 
 def verify(events: list[Any], rows: list[Any]) -> Verification:
     """Recompute the chain from the event store and compare it, entry by entry, with the stored history."""
-    expected: list[tuple[Entry, str, str]] = []
+    expected: list[tuple[dict[str, Any], str, str]] = []  # (entry content, previous hash, hash)
     previous = GENESIS
     for event in events:
-        entry = to_entry(event)
-        digest = entry_hash(entry.content(), previous)
-        expected.append((entry, previous, digest))
+        content = entry_content(event)
+        digest = entry_hash(content, previous)
+        expected.append((content, previous, digest))
         previous = digest
     for index, row in enumerate(rows):
         if index >= len(expected):
             return _broken(index, row.entry, "The stored history has an entry with no event in the event store.", expected)
-        entry, prev_hash, digest = expected[index]
-        if row.entry != entry.entry:
-            return _broken(index, entry.entry, f"Entry {entry.entry} is missing from the stored history.", expected)
-        if entry_from_row(row).content() != entry.content():
-            return _broken(index, entry.entry, f"Entry {entry.entry} differs from the event it records.", expected)
+        content, prev_hash, digest = expected[index]
+        number = content["entry"]
+        if row.entry != number:
+            return _broken(index, number, f"Entry {number} is missing from the stored history.", expected)
+        if entry_from_row(row).content() != content:
+            return _broken(index, number, f"Entry {number} differs from the event it records.", expected)
         if row.previous_hash != prev_hash or row.entry_hash != digest:
-            return _broken(index, entry.entry, f"Entry {entry.entry}'s hash does not match its content and predecessor.", expected)
+            return _broken(index, number, f"Entry {number}'s hash does not match its content and predecessor.", expected)
     checked = len(rows)
     digest = expected[checked - 1][2] if checked else GENESIS
     return Verification(True, checked, len(expected) - checked, digest, None, None)
 
 
-def _broken(index: int, entry: int, problem: str, expected: list[tuple[Entry, str, str]]) -> Verification:
+def _broken(index: int, entry: int, problem: str, expected: list[tuple[dict[str, Any], str, str]]) -> Verification:
     digest = expected[-1][2] if expected else GENESIS
     return Verification(False, index, 0, digest, entry, problem)
-
-

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -16,7 +17,9 @@ from typing import Any
 
 GENESIS = "0" * 64
 _HIDDEN = {"originator_id", "originator_version", "originator_topic", "timestamp", "occurred_at", "recorded_at", "recorded_by"}
-
+# Built once: json.dumps builds a new encoder on every call that passes options.
+_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+details_json = json.JSONEncoder(sort_keys=True).encode  # the stored `details` column: json.dumps(details, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -46,22 +49,44 @@ class Entry:
 
 
 def entry_hash(content: dict[str, Any], previous_hash: str) -> str:
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(previous_hash.encode() + canonical.encode()).hexdigest()
+    return hashlib.sha256((previous_hash + _canonical_json(content)).encode()).hexdigest()
 
 
 def plain(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
+    """The value as JSON-ready data: enums by value, dates as ISO text, dataclasses as dicts of their fields."""
+    kind = type(value)
+    try:
+        convert = _CONVERTERS[kind]
+    except KeyError:
+        convert = _CONVERTERS[kind] = _converter_for(kind)
+    return convert(value)
+
+
+def _converter_for(kind: type) -> Callable[[Any], Any]:
+    """How `plain` treats every value of this type, worked out once per type (the checks only look at the type)."""
+    if issubclass(kind, Enum):
+        return _enum_value
+    if issubclass(kind, (datetime, date)):
+        return kind.isoformat
+    if dataclasses.is_dataclass(kind) and not issubclass(kind, type):
+        names = tuple(f.name for f in dataclasses.fields(kind))
+        return lambda value: {name: plain(getattr(value, name)) for name in names}
+    if issubclass(kind, dict):
+        return lambda value: {k: plain(v) for k, v in value.items()}
+    if issubclass(kind, (list, tuple)):
+        return lambda value: [plain(v) for v in value]
+    return _unchanged
+
+
+def _enum_value(value: Enum) -> Any:
+    return value.value
+
+
+def _unchanged(value: Any) -> Any:
     return value
+
+
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {str: _unchanged, int: _unchanged, bool: _unchanged, type(None): _unchanged}
 
 
 def event_type(event: Any) -> str:
@@ -78,21 +103,22 @@ def details_of(event: Any) -> dict[str, Any]:
     }
 
 
-def to_entry(event: Any) -> Entry:
+def entry_content(event: Any) -> dict[str, Any]:
+    """The event's entry as it is hashed and stored: what `entry_from_row(row).content()` gives back."""
     details = details_of(event)
     kind = event_type(event)
     occurred = getattr(event, "occurred_at", None) or event.recorded_at
-    return Entry(
-        caution_id=str(event.originator_id),
-        entry=event.originator_version,
-        event_type=kind,
-        summary=describe(kind, details),
-        occurred_at=occurred,
-        recorded_at=event.recorded_at,
-        recorded_by=plain(event.recorded_by),
-        details=details,
-        corrects_entry=details.get("corrects_version"),
-    )
+    return {
+        "caution_id": str(event.originator_id),
+        "entry": event.originator_version,
+        "event_type": kind,
+        "summary": describe(kind, details),
+        "occurred_at": occurred.isoformat(),
+        "recorded_at": event.recorded_at.isoformat(),
+        "recorded_by": plain(event.recorded_by),
+        "details": details,
+        "corrects_entry": details.get("corrects_version"),
+    }
 
 
 def _when(iso: str | None) -> str:

@@ -1,22 +1,26 @@
 """The compliance-history projection: one hashed, plain-words entry per event, chained per caution.
 
-Entries are buffered and inserted together at the end of the batch; the last
-hash of each caution is remembered so the chain needs no read per event.
+Entries are buffered and hashed and inserted together at the end of the batch. The last
+hash of each caution is remembered, so the chain needs no read per event; the hashes it
+does not remember (a caution last seen before this process started, or forgotten since)
+are read in one query per batch.
 """
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from ..domain.caution import Caution
-from .entries import GENESIS, entry_hash, to_entry
+from .bulk import insert_rows
+from .entries import GENESIS, details_json, entry_content, entry_hash
 from .tables import history
 
+_CHAIN_HEADS = select(history.c.caution_id, history.c.entry, history.c.entry_hash).where(
+    history.c.caution_id.in_(bindparam("caution_ids", expanding=True)))
 
 
 class HistoryProjection:
@@ -25,52 +29,75 @@ class HistoryProjection:
 
     def __init__(self, remembered: int = 20_000) -> None:
         self.remembered = remembered
-        self._rows: list[dict[str, Any]] = []
+        self._entries: list[tuple[dict[str, Any], int]] = []  # (entry content, position)
         self._last: OrderedDict[str, tuple[int, str]] = OrderedDict()  # caution id -> (entry, hash)
 
     def apply(self, session: Session, event: Any, caution: Caution, position: int) -> None:
-        entry = to_entry(event)
-        previous = self._previous_hash(session, entry.caution_id, entry.entry)
-        digest = entry_hash(entry.content(), previous)
-        self._rows.append({
-            "caution_id": entry.caution_id,
-            "entry": entry.entry,
-            "position": position,
-            "event_type": entry.event_type,
-            "summary": entry.summary,
-            "occurred_at": entry.occurred_at.isoformat(),
-            "recorded_at": entry.recorded_at.isoformat(),
-            "recorded_by_id": entry.recorded_by["id"],
-            "recorded_by_role": entry.recorded_by["role"],
-            "recorded_by_force": entry.recorded_by["force"],
-            "details": json.dumps(entry.details, sort_keys=True),
-            "corrects_entry": entry.corrects_entry,
-            "previous_hash": previous,
-            "entry_hash": digest,
-        })
-        self._last[entry.caution_id] = (entry.entry, digest)
-        self._last.move_to_end(entry.caution_id)
-        if len(self._last) > self.remembered:
-            self._last.popitem(last=False)
-
-    def _previous_hash(self, session: Session, caution_id: str, number: int) -> str:
-        if number == 1:
-            return GENESIS
-        remembered = self._last.get(caution_id)
-        if remembered is not None and remembered[0] == number - 1:
-            return remembered[1]
-        return session.execute(
-            select(history.c.entry_hash).where(history.c.caution_id == caution_id, history.c.entry == number - 1)
-        ).scalar_one()
+        self._entries.append((entry_content(event), position))
 
     def flush(self, session: Session) -> None:
-        rows, self._rows = self._rows, []
-        if rows:
-            session.execute(insert(history), rows)
+        entries, self._entries = self._entries, []
+        if not entries:
+            return
+        stored = self._stored_hashes(session, entries)
+        last = self._last
+        rows = []
+        for content, position in entries:
+            caution_id, number = content["caution_id"], content["entry"]
+            if number == 1:
+                previous = GENESIS
+            else:
+                remembered = last.get(caution_id)
+                if remembered is not None and remembered[0] == number - 1:
+                    previous = remembered[1]
+                else:
+                    previous = stored[(caution_id, number - 1)]  # a KeyError fails the batch: the chain has a gap
+            digest = entry_hash(content, previous)
+            recorded_by = content["recorded_by"]
+            rows.append({
+                "caution_id": caution_id,
+                "entry": number,
+                "position": position,
+                "event_type": content["event_type"],
+                "summary": content["summary"],
+                "occurred_at": content["occurred_at"],
+                "recorded_at": content["recorded_at"],
+                "recorded_by_id": recorded_by["id"],
+                "recorded_by_role": recorded_by["role"],
+                "recorded_by_force": recorded_by["force"],
+                "details": details_json(content["details"]),
+                "corrects_entry": content["corrects_entry"],
+                "previous_hash": previous,
+                "entry_hash": digest,
+            })
+            last[caution_id] = (number, digest)
+            last.move_to_end(caution_id)
+        while len(last) > self.remembered:
+            last.popitem(last=False)
+        insert_rows(session.connection(), history, rows)
+
+    def _stored_hashes(self, session: Session, entries: list[tuple[dict[str, Any], int]]) -> dict[tuple[str, int], str]:
+        """The stored hashes of the entries this batch chains onto but that are not remembered."""
+        heads: dict[str, int] = {}  # caution id -> the entry number the chain is known to have reached
+        missing: set[str] = set()
+        for content, _ in entries:
+            caution_id, number = content["caution_id"], content["entry"]
+            known = heads.get(caution_id)
+            if known is None:
+                remembered = self._last.get(caution_id)
+                known = remembered[0] if remembered is not None else 0
+            if number != 1 and known != number - 1:
+                missing.add(caution_id)
+            heads[caution_id] = number
+        if not missing:
+            return {}
+        found = session.connection().execute(_CHAIN_HEADS, {"caution_ids": sorted(missing)})
+        return {(caution_id, number): digest for caution_id, number, digest in found}
 
     def discard(self) -> None:
-        self._rows.clear()
+        self._entries.clear()
         self._last.clear()  # it may hold hashes of entries that were never committed
 
     def clear(self, session: Session) -> None:
         session.execute(delete(history))
+

@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import insert, select, text, update
+from eventsourcing.persistence import IntegrityError as StoreIntegrityError
+from eventsourcing.persistence import StoredEvent
+from sqlalchemy import and_, bindparam, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +29,7 @@ from .tables import metadata, positions
 log = logging.getLogger("cara.projector")
 COALESCE_SECONDS = 0.05
 STATISTICS_EVERY_SECONDS = 3600.0
+_SELECT_POSITIONS = select(positions.c.name, positions.c.position)
 
 
 class Projection(Protocol):
@@ -59,9 +62,17 @@ class Projector:
         self._cautions: OrderedDict[UUID, Caution] = OrderedDict()
         self.wakeup = threading.Event()
         self.last_error: str | None = None
-        engine = app.recorder.datastore.engine  # type: ignore[attr-defined]
+        self._engine = app.recorder.datastore.engine  # type: ignore[attr-defined]
         tables = [positions] + [t for p in self.projections for t in p.tables]
-        metadata.create_all(engine, tables=tables)
+        metadata.create_all(self._engine, tables=tables)
+        events = app.recorder.events_record_cls.__table__.c  # type: ignore[attr-defined]
+        self._moves: dict[tuple[str, ...], Any] = {}
+        self._select_events = (
+            select(events.id, events.originator_id, events.originator_version, events.topic, events.state)
+            .where(events.id >= bindparam("start"))
+            .order_by(events.id)
+            .limit(bindparam("limit"))
+        )
         self._ensure_position_rows()
 
     # ----- positions ---------------------------------------------------------------
@@ -73,13 +84,15 @@ class Projector:
                     found = session.execute(select(positions.c.name).where(positions.c.name == projection.name)).first()
                     if found is None:
                         session.execute(insert(positions).values(name=projection.name, position=0))
-            except IntegrityError:
+            except (IntegrityError, StoreIntegrityError):  # the recorder's transaction raises its own kind
                 pass  # another process created it first
 
     def positions(self) -> dict[str, int]:
-        with self.app.recorder.transaction(commit=False) as session:  # type: ignore[attr-defined]
-            rows = session.execute(select(positions.c.name, positions.c.position)).all()
-        known = {name: position for name, position in rows}
+        with self._engine.connect() as connection:
+            return self._read_positions(connection)
+
+    def _read_positions(self, connection: Any) -> dict[str, int]:
+        known = dict(connection.execute(_SELECT_POSITIONS).all())
         return {p.name: known.get(p.name, 0) for p in self.projections}
 
     def position(self) -> int:
@@ -93,30 +106,38 @@ class Projector:
     # ----- processing ----------------------------------------------------------------
 
     def run_once(self) -> int:
-        """Project the next batch; returns how many events it read."""
-        if (self.app.recorder.max_notification_id() or 0) <= self.position():
-            return 0  # nothing new: do not take the write lock just to find that out
+        """Project the next batch; returns how many events it read.
+
+        The positions and the batch's events are read before the write transaction, so an idle
+        projector never takes the write lock. That is safe because positions only move by
+        compare-and-set: if another projector moved one in between, this batch fails and rolls back.
+        The reads need no transaction (on PostgreSQL that saves a BEGIN and a ROLLBACK round trip).
+        """
+        with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            current = self._read_positions(connection)
+            start = min(current.values(), default=0) + 1
+            records = connection.execute(self._select_events, {"start": start, "limit": self.batch_size}).all()
+        if not records:
+            return 0
+        new = records[-1].id
         try:
+            to_domain_event = self.app.mapper.to_domain_event
             with self.app.recorder.transaction() as session:  # type: ignore[attr-defined]
-                current = dict(session.execute(select(positions.c.name, positions.c.position)).all())
-                start = min(current.get(p.name, 0) for p in self.projections) + 1
-                notifications = self.app.recorder.select_notifications(start, self.batch_size)
-                for notification in notifications:
-                    event = self.app.mapper.to_domain_event(notification)
+                for record in records:
+                    event = to_domain_event(_stored(record))
                     caution = self._advance(event)
                     for projection in self.projections:
-                        if notification.id > current.get(projection.name, 0):
-                            projection.apply(session, event, caution, notification.id)
-                if notifications:
-                    for projection in self.projections:
-                        projection.flush(session)
-                    self._move_positions(session, current, notifications[-1].id)
+                        if record.id > current[projection.name]:
+                            projection.apply(session, event, caution, record.id)
+                for projection in self.projections:
+                    projection.flush(session)
+                self._move_positions(session, current, new)
         except Exception:
             self._cautions.clear()  # the cached states may be ahead of what was committed
             for projection in self.projections:
                 projection.discard()
             raise
-        return len(notifications)
+        return len(records)
 
     def run_until_caught_up(self) -> int:
         total = 0
@@ -125,12 +146,12 @@ class Projector:
         return total
 
     def _advance(self, event: Any) -> Caution:
-        caution_id = event.originator_id
-        cached = self._cautions.pop(caution_id, None)
-        if event.originator_version == 1:
+        caution_id, version = event.originator_id, event.originator_version
+        cached = self._cautions.pop(caution_id, None)  # put back below as the most recently used
+        if version == 1:
             cached = None
-        elif cached is None or cached.version != event.originator_version - 1:
-            cached = self.app.repository.get(caution_id, version=event.originator_version - 1)
+        elif cached is None or cached.version != version - 1:
+            cached = self.app.repository.get(caution_id, version=version - 1)
         caution = event.mutate(cached)
         self._cautions[caution_id] = caution
         if len(self._cautions) > self.cache_size:
@@ -138,17 +159,23 @@ class Projector:
         return caution
 
     def _move_positions(self, session: Session, current: dict[str, int], new: int) -> None:
-        for projection in self.projections:
-            old = current.get(projection.name, 0)
-            if new <= old:
-                continue
-            moved = session.execute(
-                update(positions)
-                .where(positions.c.name == projection.name, positions.c.position == old)
-                .values(position=new)
-            )
-            if moved.rowcount != 1:
-                raise ProjectionConflict(f"{projection.name} moved by another projector")
+        """Every projection behind `new` moves to it, in one compare-and-set statement."""
+        behind = tuple(name for name, position in current.items() if position < new)
+        if not behind:
+            return
+        params = {f"old_{i}": current[name] for i, name in enumerate(behind)}
+        moved = session.connection().execute(self._compare_and_set(behind), {"new": new, **params})
+        if moved.rowcount != len(behind):
+            raise ProjectionConflict(f"{', '.join(behind)} moved by another projector")
+
+    def _compare_and_set(self, names: tuple[str, ...]) -> Any:
+        """UPDATE positions SET position = :new WHERE (name = 'a' AND position = :old_0) OR ..., built once."""
+        statement = self._moves.get(names)
+        if statement is None:
+            matches = [and_(positions.c.name == name, positions.c.position == bindparam(f"old_{i}"))
+                       for i, name in enumerate(names)]
+            statement = self._moves[names] = update(positions).where(or_(*matches)).values(position=bindparam("new"))
+        return statement
 
     # ----- rebuild -------------------------------------------------------------------
 
@@ -184,7 +211,10 @@ class Projector:
                 try:
                     count = self.run_once()
                     self.last_error, backoff = None, poll_seconds
-                    if count == 0 and time.monotonic() >= next_statistics:
+                    # A short batch read everything there was: wait for the next wake-up rather than ask
+                    # again (a write saved since then has set `wakeup`, so the wait returns at once).
+                    caught_up = count < self.batch_size
+                    if caught_up and time.monotonic() >= next_statistics:
                         self.refresh_statistics()
                         next_statistics = time.monotonic() + STATISTICS_EVERY_SECONDS
                 except Exception as e:  # keep projecting after a transient failure, but say so
@@ -193,7 +223,7 @@ class Projector:
                     stop.wait(backoff)
                     backoff = min(backoff * 2, 30.0)
                     continue
-                if count == 0:
+                if caught_up:
                     if self.wakeup.wait(poll_seconds):
                         stop.wait(COALESCE_SECONDS)  # let a burst of writes land, then project them in one batch
                     self.wakeup.clear()
@@ -201,3 +231,10 @@ class Projector:
         thread = threading.Thread(target=loop, name="cara-projector", daemon=True)
         thread.start()
         return thread
+
+
+def _stored(record: Any) -> Any:
+    """The row as the mapper reads it (the same attributes as a StoredEvent), state as bytes."""
+    if type(record.state) is bytes:
+        return record
+    return StoredEvent(record.originator_id, record.originator_version, record.topic, bytes(record.state))  # a memoryview

@@ -1,50 +1,88 @@
 """The caution-summary projection: one row per caution with what is due next, for lists and filters.
 
-Rows are buffered for the batch and written once per caution, so a rebuild
+Rows are worked out and written once per caution per batch, at the end of the batch, so a rebuild
 writes each caution's final row rather than one row per event.
+
+An existing row is updated only in the columns an event can change. On SQLite an indexed column is
+set only when its value did change: SQLite rewrites an index entry for every indexed column in the
+SET list, changed or not, and that index upkeep is most of the cost of an update. PostgreSQL
+compares the values itself, so there every changeable column is set, in one statement.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import UTC
 from typing import Any
+from uuid import UUID
 
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from ..api.views import spent_on
 from ..domain.caution import Caution
 from ..domain.progress import required_actions
+from .bulk import insert_rows, update_rows
 from .tables import summaries
+
+# Set when the caution is issued and never changed by a later event (see domain/caution.py).
+_FIXED = ("caution_id", "force", "police_reference", "offender_reference", "legal_basis", "issued_at", "issued_on")
+# Changeable columns that are part of an index: written only when the value changed.
+_INDEXED = ("status", "period_ends_on", "next_action_due_on")
+_ALWAYS = tuple(c.name for c in summaries.columns if c.name not in _FIXED and c.name not in _INDEXED)
 
 
 class SummaryProjection:
     name = "caution_summaries"
     tables = (summaries,)
 
-    def __init__(self) -> None:
-        self._pending: dict[str, tuple[dict[str, Any], bool]] = {}
+    def __init__(self, remembered: int = 20_000) -> None:
+        self.remembered = remembered
+        # caution id -> (caution, position, row is new); the projector advances the same Caution object
+        # through a caution's later events, so at flush it holds the state after its last event here.
+        self._pending: dict[UUID, tuple[Caution, int, bool]] = {}
+        # caution id -> the _INDEXED values of the row as last written, to leave unchanged ones out.
+        self._written: OrderedDict[str, tuple[Any, ...]] = OrderedDict()
 
     def apply(self, session: Session, event: Any, caution: Caution, position: int) -> None:
-        row = _row(caution, position)
-        known = self._pending.get(row["caution_id"])
-        is_new = event.originator_version == 1 or (known is not None and known[1])
-        self._pending[row["caution_id"]] = (row, is_new)
+        known = self._pending.get(event.originator_id)
+        is_new = event.originator_version == 1 or (known is not None and known[2])
+        self._pending[event.originator_id] = (caution, position, is_new)
 
     def flush(self, session: Session) -> None:
-        new = [row for row, is_new in self._pending.values() if is_new]
-        changed = [{**row, "b_caution_id": row["caution_id"]} for row, is_new in self._pending.values() if not is_new]
-        self._pending.clear()
-        if new:
-            session.execute(insert(summaries), new)
-        if changed:
-            session.execute(update(summaries).where(summaries.c.caution_id == bindparam("b_caution_id")), changed)
+        pending, self._pending = self._pending, {}
+        connection = session.connection()
+        narrow = connection.dialect.name != "postgresql"  # PostgreSQL compares values itself: SET them all
+        new: list[dict[str, Any]] = []
+        changed: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # by the columns to set
+        written = self._written
+        for caution, position, is_new in pending.values():
+            row = _row(caution, position)
+            caution_id = row["caution_id"]
+            indexed = (row["status"], row["period_ends_on"], row["next_action_due_on"])
+            if is_new:
+                new.append(row)
+            else:
+                before = written.get(caution_id)
+                columns = _ALWAYS + (_INDEXED if before is None else tuple(
+                    name for name, old, value in zip(_INDEXED, before, indexed) if old != value))
+                changed.setdefault(columns, []).append({"caution_id": caution_id, **{name: row[name] for name in columns}})
+            if narrow:
+                written[caution_id] = indexed
+                written.move_to_end(caution_id)
+        while len(written) > self.remembered:
+            written.popitem(last=False)
+        insert_rows(connection, summaries, new)
+        for rows in changed.values():
+            update_rows(connection, summaries, "caution_id", rows)
 
     def discard(self) -> None:
         self._pending.clear()
+        self._written.clear()  # it may hold values that were never committed
 
     def clear(self, session: Session) -> None:
         session.execute(delete(summaries))
+        self._written.clear()
 
 
 def _row(c: Caution, position: int) -> dict[str, Any]:

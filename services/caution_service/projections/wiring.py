@@ -10,5 +10,5 @@ from .summary import SummaryProjection
 
 def build_projector(app: CautionApplication, batch_size: int = 500, cache_size: int = 5000) -> Projector:
     """`cache_size`: cautions kept in memory; a rebuild wants at least as many as are open at once."""
-    return Projector(app, [SummaryProjection(), HistoryProjection(remembered=cache_size * 4)],
+    return Projector(app, [SummaryProjection(remembered=cache_size * 4), HistoryProjection(remembered=cache_size * 4)],
                      batch_size=batch_size, cache_size=cache_size)
