@@ -18,7 +18,6 @@ PostgreSQL is skipped, with the reason printed, when it cannot be reached.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -170,21 +169,15 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def write(report: dict[str, Any], out_dir: Path) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"commands-{report['started_at'][:10]}"
-    text = markdown(report)
-    paths = [out_dir / f"{stem}.json", out_dir / f"{stem}.md", out_dir / "latest.md"]
-    contents = [json.dumps(report, indent=2) + "\n", text, text]
-    for path, content in zip(paths, contents):
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(content)
-        tmp.replace(path)
-    return paths
+    """The dated files, and only this benchmark's section of latest.md (the other benchmarks keep theirs)."""
+    from . import report as results  # here, not at the top: report imports this module
+
+    return results.write("commands", "# Command benchmark", report, markdown(report), out_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], prog="python -m bench.commands")
-    parser.add_argument("--commands", type=int, default=2000, help="commands per scenario (default 2000)")
+    parser.add_argument("--commands", type=int, default=6000, help="commands per scenario (default 6000)")
     parser.add_argument("--seconds", type=float, default=15.0, help="time limit per scenario (default 15)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients (default 16)")
     parser.add_argument("--production-workers", type=int, default=2,
