@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from services.caution_service.application import CautionApplication
 from services.caution_service.config import Settings
-from services.caution_service.main import create_app
+from services.caution_service.main import build_application, create_app
 from tests.support import FakeClock, at, auth, caution_payload, iso
 
 PROBLEM_JSON = "application/problem+json"
@@ -119,3 +120,31 @@ def module_steps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Steps]:
     with TestClient(create_app(Settings(environment="test", database_url=url), clock),
                     raise_server_exceptions=False) as client:
         yield Steps(client, clock)
+
+
+# ----- the application alone, one per database (the URL the only difference) ---------------------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_schema_url")
+
+
+@pytest.fixture
+def open_app(database_url: str, clock: FakeClock) -> Iterator[Callable[[], CautionApplication]]:
+    """Opens applications on the test's database (a second one acts as another process or replica)."""
+    opened: list[CautionApplication] = []
+
+    def open_() -> CautionApplication:
+        app = build_application(Settings(environment="test", database_url=database_url), clock)
+        opened.append(app)
+        return app
+
+    yield open_
+    for app in opened:
+        app.close()
+
+
+@pytest.fixture
+def app(open_app: Callable[[], CautionApplication]) -> CautionApplication:
+    return open_app()

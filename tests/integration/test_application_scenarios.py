@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -12,44 +12,13 @@ import pytest
 from services.caution_service.application import (
     MAX_ATTEMPTS, CautionApplication, CautionNotFound, ConcurrentChange, DuplicateInFlight, StaleVersion,
 )
-from services.caution_service.config import Settings
 from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.errors import ConflictsWithState
 from services.caution_service.domain.values import Booking, BreachOutcome, ContactStage, MissReason, Status, Workshop
 from services.caution_service.idempotency import Receipt, StoredResponse
-from services.caution_service.main import build_application
-from tests.support import FakeClock
 from tests.unit.builders import (
     A_DAY, B_DAY, PROVIDER, at, attend_a, attend_b, book, breach, complete, contact, decide, issue_kwargs, miss,
 )
-
-# ----- one app per database, the URL the only difference ------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest) -> str:
-    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_schema_url")
-
-
-@pytest.fixture
-def open_app(database_url: str, clock: FakeClock) -> Iterator[Callable[[], CautionApplication]]:
-    """Opens applications on the test's database (a second one acts as another process)."""
-    opened: list[CautionApplication] = []
-
-    def open_() -> CautionApplication:
-        app = build_application(Settings(environment="test", database_url=database_url), clock)
-        opened.append(app)
-        return app
-
-    yield open_
-    for app in opened:
-        app.close()
-
-
-@pytest.fixture
-def app(open_app: Callable[[], CautionApplication]) -> CautionApplication:
-    return open_app()
-
 
 def issue(app: CautionApplication, receipt: Receipt | None = None) -> UUID:
     return app.issue(lambda: Caution.issue(**issue_kwargs()), receipt).caution.id

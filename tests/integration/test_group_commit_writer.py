@@ -32,7 +32,7 @@ from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.errors import ConflictsWithState, NotEligible
 from services.caution_service.domain.values import ContactStage, RecordedBy, Workshop
 from services.caution_service.idempotency import IdempotencyRecord, Receipt, StoredResponse
-from services.caution_service.main import build_application, create_app
+from services.caution_service.main import create_app
 from services.caution_service.writer import GroupCommitWriter, Job, Outcome
 from shared.problems import ProblemError
 from tests.support import T0, FakeClock, auth, caution_payload
@@ -210,34 +210,6 @@ class Commits:
 def issue(app: CautionApplication) -> UUID:
     """A caution saved without the writer (so the writer has not cached it)."""
     return app.issue(lambda: Caution.issue(**issue_kwargs())).caution.id
-
-
-# ----- fixtures: one application per database, the URL the only difference ------------------------
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest) -> str:
-    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_schema_url")
-
-
-@pytest.fixture
-def open_app(database_url: str, clock: FakeClock) -> Iterator[Callable[[], CautionApplication]]:
-    """Opens applications on the test's database (a second one acts as another replica)."""
-    opened: list[CautionApplication] = []
-
-    def open_() -> CautionApplication:
-        app = build_application(Settings(environment="test", database_url=database_url), clock)
-        opened.append(app)
-        return app
-
-    yield open_
-    for app in opened:
-        app.close()
-
-
-@pytest.fixture
-def app(open_app: Callable[[], CautionApplication]) -> CautionApplication:
-    return open_app()
 
 
 @pytest.fixture
