@@ -31,6 +31,8 @@ class Settings(AuthSettings):
     force_conditions: dict[str, ForceConditions] = {}
     max_body_bytes: int = 64 * 1024
     aggregate_cache_size: int = 10_000
+    # Where commands are saved in batches: `auto` is the event loop for SQLite, a thread otherwise (writer.py).
+    writer: Literal["auto", "thread", "event-loop"] = "auto"
     run_projections: bool = True  # embedded default; production API replicas set false and run `make projector`
     projection_poll_seconds: float = 1.0
     deadline_check_seconds: float = 60.0

@@ -25,7 +25,7 @@ from .config import Settings
 from .deadlines import DeadlineMonitor
 from .projections.wiring import build_projector
 from .vault import VictimVault
-from .writer import GroupCommitWriter
+from .writer import build_writer
 
 VERSION = "0.1.0"
 
@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.settings = settings
     app.state.clock = clock
     app.state.cautions = build_application(settings, clock)
-    app.state.writer = GroupCommitWriter(app.state.cautions, settings.aggregate_cache_size)
+    app.state.writer = build_writer(app.state.cautions, settings.writer, settings.aggregate_cache_size)
     app.state.projector = with_startup_retries(lambda: build_projector(app.state.cautions))
     app.state.cautions.saved_listeners.append(lambda position: app.state.projector.wakeup.set())
     app.state.deadlines = DeadlineMonitor(app.state.cautions, clock)

@@ -305,6 +305,62 @@ class GroupCommitWriter:
                 pass
 
 
+class EventLoopWriter(GroupCommitWriter):
+    """The same batches, run on the event loop itself: for SQLite, whose calls are short local ones.
+
+    A writer thread hands the GIL back and forth with the event loop at every SQL call, and each
+    hand-back can wait out Python's 5 ms switch interval while the loop is busy parsing requests.
+    With SQLite a batch's SQL takes well under a millisecond, so doing it on the loop costs less
+    than the hand-offs did (about 30% more commands per second here). Commands that arrive while
+    one batch runs form the next: the loop answers everything ready before it drains again.
+    PostgreSQL waits on network round trips, which would stall the loop, so it keeps the thread.
+    """
+
+    def __init__(self, app: CautionApplication, cache_size: int = 10_000, max_batch: int = MAX_BATCH) -> None:
+        super().__init__(app, cache_size, max_batch)
+        self._pending: list[Job] = []
+        self._drain_scheduled = False
+
+    def submit(self, job: Job) -> Future[Outcome]:
+        if job.waiter is None:
+            raise TypeError("EventLoopWriter takes commands from coroutines on its event loop (set job.waiter)")
+        if len(self._pending) >= MAX_WAITING:
+            raise WriterBusy()
+        self._pending.append(job)
+        if not self._drain_scheduled:
+            self._drain_scheduled = True
+            job.waiter.get_loop().call_soon(self._drain)
+        return job.future
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Nothing runs in the background: what was submitted is answered by the loop that took it."""
+
+    def _drain(self) -> None:
+        self._drain_scheduled = False
+        waiting, self._pending = self._pending, []
+        while waiting or self._carried:
+            jobs, self._carried = self._carried, []
+            room = self.max_batch - len(jobs)
+            jobs, waiting = jobs + waiting[:room], waiting[room:]
+            try:
+                self._process(jobs)
+            except Exception as e:  # never leave a caller waiting forever
+                log.exception("batch of %d commands failed", len(jobs))
+                for job in jobs:
+                    if not job.future.done() and job not in self._carried:
+                        self._finish(job, error=e)
+        finished, self._finished = self._finished, []
+        _wake([job.waiter for job in finished if job.waiter is not None])
+
+
+def build_writer(app: CautionApplication, mode: str, cache_size: int) -> GroupCommitWriter:
+    """`auto`: on the event loop for SQLite, a thread of its own for anything reached over a network."""
+    dialect = app.recorder.datastore.engine.dialect.name  # type: ignore[attr-defined]
+    if mode == "event-loop" or (mode == "auto" and dialect == "sqlite"):
+        return EventLoopWriter(app, cache_size)
+    return GroupCommitWriter(app, cache_size)
+
+
 def _wake(waiters: list[asyncio.Future[None]]) -> None:
     for waiter in waiters:
         if not waiter.done():  # a caller that went away has cancelled its waiter

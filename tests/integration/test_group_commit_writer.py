@@ -10,6 +10,7 @@ production (its own thread, its own carrying), without the test calling its priv
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,7 +34,7 @@ from services.caution_service.domain.errors import ConflictsWithState, NotEligib
 from services.caution_service.domain.values import ContactStage, RecordedBy, Workshop
 from services.caution_service.idempotency import IdempotencyRecord, Receipt, StoredResponse
 from services.caution_service.main import create_app
-from services.caution_service.writer import GroupCommitWriter, Job, Outcome
+from services.caution_service.writer import EventLoopWriter, GroupCommitWriter, Job, Outcome, build_writer
 from shared.problems import ProblemError
 from tests.support import T0, FakeClock, auth, caution_payload
 from tests.unit.builders import A_DAY, attend_a, book, contact, issue_kwargs, miss, offender, vary
@@ -548,8 +549,9 @@ THREADS = 16
 
 @pytest.fixture
 def http_client(database_url: str, clock: FakeClock) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(environment="test", database_url=database_url), clock),
-                    raise_server_exceptions=False) as client:
+    """The writer thread (the default for PostgreSQL), chosen on both databases: this test holds it."""
+    settings = Settings(environment="test", database_url=database_url, writer="thread")
+    with TestClient(create_app(settings, clock), raise_server_exceptions=False) as client:
         yield client
 
 
@@ -625,3 +627,75 @@ def test_concurrent_lifecycles_over_http_record_exactly_their_events_in_shared_b
                         headers={**headers[step.role], "Idempotency-Key": f"0-{step.name}"})
     assert retry.headers.get("idempotent-replayed") == "true"
     assert retry.json() == answers[4]
+
+
+# ----- the event-loop writer (the default for SQLite): the same batches, run by the loop itself ----
+
+
+def test_sqlite_gets_the_event_loop_writer_and_postgresql_the_thread(app: CautionApplication, database_url: str) -> None:
+    writer = build_writer(app, "auto", 100)
+    expected = EventLoopWriter if database_url.startswith("sqlite") else GroupCommitWriter
+    assert type(writer) is expected
+    assert type(build_writer(app, "thread", 100)) is GroupCommitWriter
+    assert type(build_writer(app, "event-loop", 100)) is EventLoopWriter
+
+
+def test_the_event_loop_writer_saves_what_one_loop_turn_submitted_as_one_batch(app: CautionApplication) -> None:
+    x, y = issue(app), issue(app)
+    writer = EventLoopWriter(app)
+
+    async def submit_together(jobs: list[Job]) -> list[Outcome | BaseException]:
+        loop = asyncio.get_running_loop()
+        for job in jobs:  # no await in between: all are waiting before the loop drains
+            job.waiter = loop.create_future()
+            writer.submit(job)
+        await asyncio.gather(*(job.waiter for job in jobs if job.waiter is not None))
+        return [job.future.exception() or job.future.result() for job in jobs]
+
+    jobs = [issuing(key="new"), change(x, schedule_a, key="x-1"), change(y, schedule_a),
+            change(x, attend, key="x-2"),  # x again: carried into a second batch of the same drain
+            change(y, attend, expected_version=1)]  # stale once y's schedule is saved
+    answers = asyncio.run(submit_together(jobs))
+
+    issued, scheduled_x, scheduled_y, attended_x, stale = answers
+    assert isinstance(issued, Outcome) and body_of(issued)["version"] == 1
+    assert [body_of(a)["version"] for a in (scheduled_x, scheduled_y, attended_x)] == [2, 2, 3]  # type: ignore[arg-type]
+    assert isinstance(stale, StaleVersion) and (stale.expected, stale.actual) == (1, 2)
+    assert (writer.batches, writer.commands, writer.fallbacks) == (2, 4, 0)
+    assert versions(app, x) == [1, 2, 3] and versions(app, y) == [1, 2]
+
+
+def test_the_event_loop_writer_takes_commands_only_from_its_loop(app: CautionApplication) -> None:
+    with pytest.raises(TypeError, match="waiter"):
+        EventLoopWriter(app).submit(change(issue(app), schedule_a))
+
+
+def test_concurrent_lifecycles_over_http_with_the_event_loop_writer(database_url: str, clock: FakeClock) -> None:
+    settings = Settings(environment="test", database_url=database_url, writer="event-loop")
+    with TestClient(create_app(settings, clock), raise_server_exceptions=False) as client:
+        app, writer = client.app.state.cautions, client.app.state.writer  # type: ignore[attr-defined]
+        assert type(writer) is EventLoopWriter
+        issued = issue_time(clock.now)
+        expected = expected_lifecycle_events(issued, clock.now)
+        headers = {role: auth(role, subject=f"{role}-1") for role in ("police", "provider", "victim_contact")}
+
+        def lifecycle(i: int) -> str:
+            created = client.post("/v1/cautions", json=caution_payload(occurred_at=issued),
+                                  headers={**headers["police"], "Idempotency-Key": f"issue-{i}"})
+            assert created.status_code == 201, created.text
+            cid, etag_ = created.json()["id"], created.headers["etag"]
+            for step in STEPS:
+                response = client.post(f"/v1/cautions/{cid}/{step.path}", json=step.body(issued),
+                                       headers={**headers[step.role], "Idempotency-Key": f"{i}-{step.name}",
+                                                "If-Match": etag_})
+                assert response.status_code == 200, (step.name, response.text)
+                assert_position_is_the_event(app, response.json())
+                etag_ = response.headers["etag"]
+            return cid
+
+        with ThreadPoolExecutor(max_workers=THREADS) as pool:
+            cautions = list(pool.map(lifecycle, range(THREADS)))
+        for cid in cautions:
+            assert names(app, cid) == expected
+            assert versions(app, cid) == list(range(1, len(expected) + 1))
+        assert writer.commands == THREADS * len(expected) and writer.fallbacks == 0
