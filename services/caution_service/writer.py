@@ -1,4 +1,4 @@
-"""Group commit: one writer thread saves every command waiting at that moment in one transaction.
+"""Group commit: one writer per process saves every command waiting at that moment in one transaction.
 
 Each commit costs a disk flush (SQLite) or a table lock and round trips (PostgreSQL), and the
 event store serialises them anyway. So requests hand their command to this writer and wait; while
@@ -10,6 +10,9 @@ processes (API replicas, the deadline monitor) may write too, so before each bat
 compares their versions with the store and reloads any that moved. Whatever still races past that
 check is caught by the store's unique (caution, version) key: the batch rolls back and every
 command in it is run again on its own through `CautionApplication`, exactly as without batching.
+
+Batches run on a thread of their own (`GroupCommitWriter`, for PostgreSQL) or on the event loop
+(`EventLoopWriter`, for SQLite); `build_writer` chooses.
 """
 
 from __future__ import annotations
@@ -78,11 +81,13 @@ def key_reused() -> ProblemError:
 
 
 class GroupCommitWriter:
+    """Batches run on a thread of its own, started on first use."""
+
     def __init__(self, app: CautionApplication, cache_size: int = 10_000, max_batch: int = MAX_BATCH) -> None:
         self.app = app
         self.max_batch = max_batch
         self._cache_size = cache_size
-        self._cautions: OrderedDict[UUID, Caution] = OrderedDict()  # only the writer thread touches these
+        self._cautions: OrderedDict[UUID, Caution] = OrderedDict()  # touched only where batches run
         self._waiting: queue.Queue[Job | None] = queue.Queue(MAX_WAITING)
         self._carried: list[Job] = []  # jobs that could not share the last batch
         self._finished: list[Job] = []  # answered jobs whose async waiters are still to be woken
@@ -126,13 +131,7 @@ class GroupCommitWriter:
             jobs, saw_stop = self._next_batch()
             stopping = stopping or saw_stop
             if jobs:
-                try:
-                    self._process(jobs)
-                except Exception as e:  # never leave a caller waiting forever
-                    log.exception("batch of %d commands failed", len(jobs))
-                    for job in jobs:
-                        if not job.future.done() and job not in self._carried:
-                            self._finish(job, error=e)
+                self._process_safely(jobs)
                 self._wake_waiters()
             if stopping and not self._carried:
                 return
@@ -155,6 +154,15 @@ class GroupCommitWriter:
                 break
             jobs.append(job)
         return jobs, stopping
+
+    def _process_safely(self, jobs: list[Job]) -> None:
+        try:
+            self._process(jobs)
+        except Exception as e:  # never leave a caller waiting forever
+            log.exception("batch of %d commands failed", len(jobs))
+            for job in jobs:
+                if not job.future.done() and job not in self._carried:
+                    self._finish(job, error=e)
 
     def _process(self, jobs: list[Job]) -> None:
         with self.app.recorder.transaction(commit=False) as session:  # type: ignore[attr-defined]
@@ -342,13 +350,7 @@ class EventLoopWriter(GroupCommitWriter):
             jobs, self._carried = self._carried, []
             room = self.max_batch - len(jobs)
             jobs, waiting = jobs + waiting[:room], waiting[room:]
-            try:
-                self._process(jobs)
-            except Exception as e:  # never leave a caller waiting forever
-                log.exception("batch of %d commands failed", len(jobs))
-                for job in jobs:
-                    if not job.future.done() and job not in self._carried:
-                        self._finish(job, error=e)
+            self._process_safely(jobs)
         finished, self._finished = self._finished, []
         _wake([job.waiter for job in finished if job.waiter is not None])
 
