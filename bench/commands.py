@@ -18,45 +18,19 @@ PostgreSQL is skipped, with the reason printed, when it cannot be reached.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import infra
+from . import infra, report as results_file
 from .http_load import run_concurrent, run_sequential
 from .library import run_library
 from .workload import STEPS
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def _git(*args: str) -> str | None:
-    try:
-        return subprocess.run(["git", *args], cwd=infra.ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
-def _environment(databases: list[str]) -> dict[str, Any]:
-    env: dict[str, Any] = {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "git_commit": _git("rev-parse", "--short", "HEAD"),
-        "git_dirty": bool(_git("status", "--porcelain")),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        # CARA_* variables reach the service process too (e.g. CARA_RUN_PROJECTIONS=false); secrets left out
-        "cara_environment": {k: v for k, v in sorted(os.environ.items()) if k.startswith("CARA_")
-                             and not any(word in k for word in ("SECRET", "KEY", "PASSWORD", "TOKEN"))},
-    }
-    if "postgresql" in databases:
-        env["postgresql"] = infra.postgres_version()
-    return env
+HEADING = "# Command benchmark"
 
 
 def _http_scenarios(args: argparse.Namespace, db: str) -> list[dict[str, Any]]:
@@ -168,13 +142,6 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(report: dict[str, Any], out_dir: Path) -> list[Path]:
-    """The dated files, and only this benchmark's section of latest.md (the other benchmarks keep theirs)."""
-    from . import report as results  # here, not at the top: report imports this module
-
-    return results.write("commands", "# Command benchmark", report, markdown(report), out_dir)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], prog="python -m bench.commands")
     parser.add_argument("--commands", type=int, default=6000, help="commands per scenario (default 6000)")
@@ -191,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     databases, skipped = infra.usable_databases(args.databases, print)
 
-    environment = _environment(databases)
+    environment = results_file.environment(databases)
     infra.warn_if_busy(environment["load_average_at_start"][0], print)
     print(f"Command benchmark: at most {args.commands} commands or {args.seconds:g}s per scenario, "
           f"{args.clients} concurrent clients; databases: {', '.join(databases) or 'none'}")
@@ -202,20 +169,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_library:
             results.append(_library_scenario(args, db))
 
-    report = {
-        "benchmark": "commands",
-        "started_at": started.isoformat(timespec="seconds"),
-        "duration_seconds": round(time.perf_counter() - t0, 1),
-        "parameters": {"commands": args.commands, "seconds": args.seconds, "clients": args.clients, "production_workers": args.production_workers,
-                       "steps_per_caution": [s.name for s in STEPS]},
-        "environment": {**environment, "load_average_at_end": [round(x, 2) for x in os.getloadavg()]},
-        "skipped": skipped,
-        "results": results,
-    }
-    print()
-    print(markdown(report))
-    for path in write(report, args.out):
-        print(f"wrote {path.relative_to(infra.ROOT) if path.is_relative_to(infra.ROOT) else path}")
+    parameters = {"commands": args.commands, "seconds": args.seconds, "clients": args.clients,
+                  "production_workers": args.production_workers, "steps_per_caution": [s.name for s in STEPS]}
+    report = results_file.envelope("commands", started, t0, parameters, environment, skipped, results)
+    results_file.publish("commands", HEADING, report, markdown(report), args.out, print)
     failed = sum(r.get("errors", 0) for r in results)
     if failed:
         print(f"{failed} requests failed; see error_samples in the JSON", file=sys.stderr)

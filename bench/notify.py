@@ -360,20 +360,9 @@ def main(argv: list[str] | None = None) -> int:
             _say(f"  {transport:5} on {kind:10} ...")
             results.append(run_scenario(transport, kind, args))
             _print_done(results[-1])
-    rep = {
-        "benchmark": "notify",
-        "started_at": started.isoformat(timespec="seconds"),
-        "duration_seconds": round(time.perf_counter() - t0, 1),
-        "parameters": {k: v for k, v in vars(args).items() if k != "out"},
-        "environment": {**environment, "load_average_at_end": report.load_average()},
-        "skipped": skipped,
-        "results": results,
-    }
-    text = markdown(rep)
-    _say("")
-    _say(text)
-    for path in report.write("notify", HEADING, rep, text, args.out):
-        _say(f"wrote {report.shown(path)}")
+    parameters = {k: v for k, v in vars(args).items() if k != "out"}
+    rep = report.envelope("notify", started, t0, parameters, environment, skipped, results)
+    report.publish("notify", HEADING, rep, markdown(rep), args.out, _say)
     bad = [f"{r['transport']}/{r['database']}" for r in results
            if r["load"]["errors"] or r["caught_up_seconds_after_load"] is None or r["unmatched_event_ids"]
            or not r.get("stream_deleted", True)]

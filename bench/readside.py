@@ -450,20 +450,9 @@ def main(argv: list[str] | None = None) -> int:
         seeding.verify_bulk_insert(db, template)
     results = [run_database(db, args, template, args.events if db == "sqlite" else args.pg_events) for db in databases]
 
-    rep = {
-        "benchmark": "readside",
-        "started_at": started.isoformat(timespec="seconds"),
-        "duration_seconds": round(time.perf_counter() - t0, 1),
-        "parameters": {k: v for k, v in vars(args).items() if k != "out"} | {"shapes": list(seeding.SHAPES)},
-        "environment": {**environment, "load_average_at_end": report.load_average()},
-        "skipped": skipped,
-        "results": results,
-    }
-    text_ = markdown(rep)
-    _say("")
-    _say(text_)
-    for path in report.write("readside", HEADING, rep, text_, args.out):
-        _say(f"wrote {report.shown(path)}")
+    parameters = {k: v for k, v in vars(args).items() if k != "out"} | {"shapes": list(seeding.SHAPES)}
+    rep = report.envelope("readside", started, t0, parameters, environment, skipped, results)
+    report.publish("readside", HEADING, rep, markdown(rep), args.out, _say)
     failed = [r["database"] for r in results if not all(r["rebuild"]["checks"].values())]
     errors = sum(q["errors"] for r in results for q in r["queries"].values()) + sum(r["lag_under_load"]["errors"] for r in results)
     if failed or errors:

@@ -4,18 +4,65 @@ from __future__ import annotations
 
 import json
 import os
+import platform
+import subprocess
+import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from . import infra
-from .commands import _environment
 
 # latest.md holds one top-level section per benchmark, in this order; each module refreshes only its own.
 SECTION_ORDER = ("# Command benchmark", "# Read-side benchmark", "# Notification latency benchmark")
 
 
+def _git(*args: str) -> str | None:
+    try:
+        return subprocess.run(["git", *args], cwd=infra.ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def environment(databases: list[str]) -> dict[str, Any]:
-    return _environment(databases)
+    """What a figure depends on besides the code: machine, versions, load, CARA_* overrides."""
+    env: dict[str, Any] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "git_commit": _git("rev-parse", "--short", "HEAD"),
+        "git_dirty": bool(_git("status", "--porcelain")),
+        "load_average_at_start": load_average(),
+        # CARA_* variables reach the service process too (e.g. CARA_RUN_PROJECTIONS=false); secrets left out
+        "cara_environment": {k: v for k, v in sorted(os.environ.items()) if k.startswith("CARA_")
+                             and not any(word in k for word in ("SECRET", "KEY", "PASSWORD", "TOKEN"))},
+    }
+    if "postgresql" in databases:
+        env["postgresql"] = infra.postgres_version()
+    return env
+
+
+def envelope(name: str, started: datetime, t0: float, parameters: dict[str, Any], environment: dict[str, Any],
+             skipped: dict[str, str], results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The JSON report every benchmark writes: its figures, and what they were measured on."""
+    return {
+        "benchmark": name,
+        "started_at": started.isoformat(timespec="seconds"),
+        "duration_seconds": round(time.perf_counter() - t0, 1),
+        "parameters": parameters,
+        "environment": {**environment, "load_average_at_end": load_average()},
+        "skipped": skipped,
+        "results": results,
+    }
+
+
+def publish(name: str, heading_prefix: str, report: dict[str, Any], text: str, out_dir: Path,
+            say: Callable[[str], None]) -> None:
+    say("")
+    say(text)
+    for path in write(name, heading_prefix, report, text, out_dir):
+        say(f"wrote {shown(path)}")
 
 
 def load_average() -> list[float]:
