@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from .config import Settings
 from .deadlines import DeadlineMonitor
 from .main import build_application, utc_now
-from .projections.projector import STATISTICS_EVERY_SECONDS
+from .projections.projector import COALESCE_SECONDS, STATISTICS_EVERY_SECONDS
 from .projections.wiring import build_projector
 
 log = logging.getLogger("cara.worker")
@@ -61,14 +61,15 @@ def leadership(database_url: str, stop: threading.Event, retry_seconds: float = 
         connection.close()  # closing the session releases the advisory lock
 
 
-def wait_for_new_events(connection: Any, stop: threading.Event, timeout: float) -> None:
-    """Until a NOTIFY, `timeout`, or a stop request (checked every second so SIGTERM is prompt)."""
+def wait_for_new_events(connection: Any, stop: threading.Event, timeout: float) -> bool:
+    """Until a NOTIFY (True), `timeout`, or a stop request (checked every second so SIGTERM is prompt)."""
     deadline = time.monotonic() + timeout
     while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
         if connection is None:
             stop.wait(min(left, 1.0))
         elif any(True for _ in connection.notifies(timeout=min(left, 1.0), stop_after=1)):
-            return
+            return True
+    return False
 
 
 def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, deadline_every: float = 60.0) -> None:
@@ -100,8 +101,8 @@ def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, de
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            if idle:
-                wait_for_new_events(connection, stop, poll_seconds)
+            if idle and wait_for_new_events(connection, stop, poll_seconds):
+                stop.wait(COALESCE_SECONDS)  # as the embedded thread does: one batch for a burst of writes
 
 
 def main() -> None:
