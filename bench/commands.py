@@ -158,8 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     databases, skipped = infra.usable_databases(args.databases, print)
 
-    environment = results_file.environment(databases)
-    infra.warn_if_busy(environment["load_average_at_start"][0], print)
+    environment = results_file.environment(databases, print)
     print(f"Command benchmark: at most {args.commands} commands or {args.seconds:g}s per scenario, "
           f"{args.clients} concurrent clients; databases: {', '.join(databases) or 'none'}")
     t0 = time.perf_counter()

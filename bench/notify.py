@@ -349,8 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             _say(f"NATS skipped: {reason}")
             skipped["nats"] = reason
             transports.remove("nats")
-    environment = report.environment(databases)
-    infra.warn_if_busy(environment["load_average_at_start"][0], _say)
+    environment = report.environment(databases, _say)
     _say(f"Notification latency benchmark: {args.clients} clients for {args.seconds:g}s per scenario; "
          f"transports: {', '.join(transports) or 'none'}; databases: {', '.join(databases) or 'none'}")
     t0 = time.perf_counter()

@@ -439,8 +439,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = datetime.now(UTC)
     databases, skipped = infra.usable_databases(args.databases, _say)
-    environment = report.environment(databases)
-    infra.warn_if_busy(environment["load_average_at_start"][0], _say)
+    environment = report.environment(databases, _say)
     _say(f"Read-side benchmark: {args.events:,} events on SQLite, {args.pg_events:,} on PostgreSQL; "
          f"databases: {', '.join(databases) or 'none'}")
     t0 = time.perf_counter()

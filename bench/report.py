@@ -25,8 +25,10 @@ def _git(*args: str) -> str | None:
         return None
 
 
-def environment(databases: list[str]) -> dict[str, Any]:
-    """What a figure depends on besides the code: machine, versions, load, CARA_* overrides."""
+def environment(databases: list[str], say: Callable[[str], None]) -> dict[str, Any]:
+    """What a figure depends on besides the code: machine, versions, load, CARA_* overrides.
+
+    Says so when the machine is already busy, since the figures would then be skewed."""
     env: dict[str, Any] = {
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -40,6 +42,7 @@ def environment(databases: list[str]) -> dict[str, Any]:
     }
     if "postgresql" in databases:
         env["postgresql"] = infra.postgres_version()
+    infra.warn_if_busy(env["load_average_at_start"][0], say)
     return env
 
 

@@ -73,11 +73,14 @@ class WriterBusy(ProblemError):
         super().__init__(503, "busy", "Too many commands waiting", "Try again shortly.", headers={"Retry-After": "1"})
 
 
-def key_reused() -> ProblemError:
-    return ProblemError(
-        422, "idempotency-key-reused", "Idempotency-Key reused with a different request",
-        "This key was already used for a different request; use a new key.",
-    )
+def answered_before(previous: IdempotencyRecord, receipt: Receipt) -> Outcome:
+    """The stored answer to a retried request; a key reused for a different request is refused."""
+    if previous.fingerprint != receipt.fingerprint:
+        raise ProblemError(
+            422, "idempotency-key-reused", "Idempotency-Key reused with a different request",
+            "This key was already used for a different request; use a new key.",
+        )
+    return Outcome(replay(previous), replayed=True)
 
 
 class GroupCommitWriter:
@@ -192,12 +195,13 @@ class GroupCommitWriter:
         remaining = []
         for job in jobs:
             previous = found.get(job.idempotency_slot) if job.idempotency_slot else None
-            if previous is None:
+            if previous is None or job.receipt is None:
                 remaining.append(job)
-            elif job.receipt and previous.fingerprint != job.receipt.fingerprint:
-                self._finish(job, error=key_reused())
-            else:
-                self._finish(job, Outcome(replay(previous), replayed=True))
+                continue
+            try:
+                self._finish(job, answered_before(previous, job.receipt))
+            except ProblemError as e:
+                self._finish(job, error=e)
         return remaining
 
     def _refresh_cached(self, caution_ids: list[UUID], session: Any) -> None:
@@ -374,16 +378,10 @@ def run_alone(app: CautionApplication, job: Job) -> Outcome:
     if receipt is not None:
         previous = app.idempotency.find(receipt.principal_id, receipt.key)
         if previous is not None:
-            if previous.fingerprint != receipt.fingerprint:
-                raise key_reused()
-            return Outcome(replay(previous), replayed=True)
+            return answered_before(previous, receipt)
     if job.make is not None:
         saved = app.issue(job.make, receipt)
     else:
         assert job.caution_id is not None and job.command is not None
         saved = app.change(job.caution_id, job.command, expected_version=job.expected_version, receipt=receipt)
     return Outcome(saved.response or job.render(saved.caution, saved.position))
-
-
-def describe(writer: GroupCommitWriter) -> dict[str, Any]:
-    return {"batches": writer.batches, "commands": writer.commands, "fallbacks": writer.fallbacks}
