@@ -102,15 +102,15 @@ class BackgroundProcess:
 
 
 class ServiceProcess(BackgroundProcess):
-    """`python -m uvicorn services.caution_service.main:create_app --factory` (one worker unless told otherwise)."""
+    """`python -m services.caution_service`, as production runs it (one worker unless told otherwise)."""
 
     def __init__(self, database_url: str, *, access_log: bool = False, env: dict[str, str] | None = None,
                  workers: int = 1) -> None:
         self.database_url = database_url
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        args = ["-m", "uvicorn", "services.caution_service.main:create_app", "--factory", "--host", "127.0.0.1",
-                "--port", str(self.port), "--workers", str(workers), "--log-level", "warning"]
+        args = ["-m", "services.caution_service", "--host", "127.0.0.1", "--port", str(self.port),
+                "--workers", str(workers), "--log-level", "warning"]
         if not access_log:
             args.append("--no-access-log")
         super().__init__("caution-service", args, {"CARA_DATABASE_URL": database_url, "CARA_ENVIRONMENT": "test",

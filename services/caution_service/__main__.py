@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import argparse
 
-import uvicorn
+from shared.serve import ServeOptions, serve
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the CARA caution service.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes, each on its own SO_REUSEPORT socket (see shared/serve.py)")
+    parser.add_argument("--log-level", default="info")
+    parser.add_argument("--no-access-log", dest="access_log", action="store_false")
     args = parser.parse_args()
-    uvicorn.run(
-        "services.caution_service.main:create_app", factory=True,
-        host=args.host, port=args.port, workers=args.workers, log_level="info",
-    )
+    serve(ServeOptions("services.caution_service.main:create_app", host=args.host, port=args.port,
+                       workers=args.workers, log_level=args.log_level, access_log=args.access_log))
 
 
 if __name__ == "__main__":
