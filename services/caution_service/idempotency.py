@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from sqlalchemy import DateTime, Integer, String, Text, insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from .vault import VictimVault
@@ -66,11 +66,11 @@ class IdempotencyStore:
         return self.find_many([(principal_id, key)]).get((principal_id, key))
 
     def find_many(
-        self, slots: list[tuple[str, str]], session: Session | None = None
+        self, slots: list[tuple[str, str]], connection: Connection | Session | None = None
     ) -> dict[tuple[str, str], IdempotencyRecord]:
         """The records already stored for these (caller, key) pairs, bodies opened.
 
-        Given a session, reads in it (the writer shares one read per batch between its queries).
+        Given a connection or session, reads through it (the writer shares one per batch).
         """
         table = IdempotencyRecord.__table__
         # Two plain INs use the primary key on every database (SQLite scans for a row-value IN);
@@ -78,11 +78,11 @@ class IdempotencyStore:
         stmt = select(table).where(
             table.c.key.in_({key for _, key in slots}), table.c.principal_id.in_({p for p, _ in slots})
         )
-        if session is None:
-            with self._engine.connect() as connection:
-                rows = connection.execute(stmt).all()
+        if connection is None:
+            with self._engine.connect() as own:
+                rows = own.execute(stmt).all()
         else:
-            rows = session.execute(stmt).all()
+            rows = connection.execute(stmt).all()
         wanted, found = set(slots), {}
         for row in rows:
             if (row.principal_id, row.key) in wanted:
