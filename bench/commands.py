@@ -27,6 +27,7 @@ from typing import Any
 from . import infra, report as results_file
 from .http_load import run_concurrent, run_sequential
 from .library import run_library
+from .reference import persistence_options, run_reference
 from .workload import STEPS
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -82,6 +83,21 @@ def _library_scenario(args: argparse.Namespace, db: str) -> dict[str, Any]:
     return result
 
 
+def _reference_scenarios(args: argparse.Namespace, db: str) -> list[dict[str, Any]]:
+    out = []
+    with infra.database(db) as url:
+        options = persistence_options(url)
+    for module in options:
+        print(f"  {'reference':16} on {db:10} ({module}) ...", end=" ", flush=True)
+        with infra.database(db) as url:
+            result = run_reference(persistence_options(url)[module], args.commands, args.seconds)
+        out.append({"scenario": "reference", "database": db, "persistence": module, **result})
+        lat = result["latency"] or {}
+        print(f"{result['events']} events in {result['wall_seconds']:.1f}s: {result['events_per_second']} events/s, "
+              f"p50 {lat.get('p50_ms', float('nan')):.2f} ms")
+    return out
+
+
 def _print_done(r: dict[str, Any]) -> None:
     lat = r["command_latency"] or {}
     extra = f", {r['events_per_second']} events/s" if "events_per_second" in r else ""
@@ -116,7 +132,7 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["results"]:
-        if r["scenario"] == "library":
+        if r["scenario"] in ("library", "reference"):
             continue
         lat, issue = r["command_latency"] or {}, r["issue_latency"] or {}
         lines.append(
@@ -137,6 +153,20 @@ def markdown(report: dict[str, Any]) -> str:
             lat = r["command_latency"] or {}
             lines.append(f"| {r['database']} | {r['events']} | {r['events_per_second']:.1f} | "
                          f"{r['commands_per_second']:.1f} | {_fmt(lat.get('p50_ms'))} | {_fmt(lat.get('p99_ms'))} |")
+    reference = [r for r in report["results"] if r["scenario"] == "reference"]
+    if reference:
+        lines += [
+            "",
+            "The issue's yardstick, \"the raw library alone\" (bench/reference.py): a minimal counter aggregate, "
+            "read from the store (no cache), changed by one event and saved, one thread, cycling over 300 aggregates.",
+            "",
+            "| database | persistence module | events | events/s | p50 ms | p99 ms |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        for r in reference:
+            lat = r["latency"] or {}
+            lines.append(f"| {r['database']} | {r['persistence']} | {r['events']} | {r['events_per_second']:.1f} | "
+                         f"{_fmt(lat.get('p50_ms'))} | {_fmt(lat.get('p99_ms'))} |")
     for db, reason in report["skipped"].items():
         lines += ["", f"{db} skipped: {reason}"]
     return "\n".join(lines) + "\n"
@@ -151,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="API worker processes in the production-shape scenario, beside the projection worker "
                              "(default 2; 0 skips it)")
     parser.add_argument("--databases", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
-    parser.add_argument("--no-library", action="store_true", help="skip the library baseline")
+    parser.add_argument("--no-library", action="store_true",
+                        help="skip the library baseline and the raw-library reference")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory (default bench/results)")
     args = parser.parse_args(argv)
 
@@ -167,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         results += _http_scenarios(args, db)
         if not args.no_library:
             results.append(_library_scenario(args, db))
+            results += _reference_scenarios(args, db)
 
     parameters = {"commands": args.commands, "seconds": args.seconds, "clients": args.clients,
                   "production_workers": args.production_workers, "steps_per_caution": [s.name for s in STEPS]}
