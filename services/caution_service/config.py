@@ -33,6 +33,8 @@ class Settings(AuthSettings):
     aggregate_cache_size: int = 10_000
     # Where commands are saved in batches: `auto` is the event loop for SQLite, a thread otherwise (writer.py).
     writer: Literal["auto", "thread", "event-loop"] = "auto"
+    # How long a batch may wait for the commands of other clients writing at the time (active_clients.py); 0: never.
+    writer_coalesce_ms: float = Field(default=2.0, ge=0, le=50)
     run_projections: bool = True  # embedded default; production API replicas set false and run `make projector`
     projection_poll_seconds: float = 1.0
     deadline_check_seconds: float = 60.0

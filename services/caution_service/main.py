@@ -23,6 +23,7 @@ from .api.errors import install_domain_handlers
 from .application import CautionApplication
 from .config import Settings
 from .deadlines import DeadlineMonitor
+from .active_clients import ActiveClients, TrackWritingClients
 from .projections.wiring import build_projector
 from .vault import VictimVault
 from .writer import build_writer
@@ -79,7 +80,9 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.settings = settings
     app.state.clock = clock
     app.state.cautions = build_application(settings, clock)
-    app.state.writer = build_writer(app.state.cautions, settings.writer, settings.aggregate_cache_size)
+    writing_clients = ActiveClients()
+    app.state.writer = build_writer(app.state.cautions, settings.writer, settings.aggregate_cache_size, writing_clients,
+                                    settings.writer_coalesce_ms / 1000)
     app.state.projector = with_startup_retries(lambda: build_projector(app.state.cautions))
     app.state.cautions.saved_listeners.append(lambda position: app.state.projector.wakeup.set())
     app.state.deadlines = DeadlineMonitor(app.state.cautions, clock)
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(feed.router)
     registry = CollectorRegistry()
     app.add_route("/metrics", metrics_endpoint(registry), include_in_schema=False)
+    app.add_middleware(TrackWritingClients, clients=writing_clients)
     app.add_middleware(RequestMetrics, registry=registry)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)

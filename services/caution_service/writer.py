@@ -12,7 +12,8 @@ check is caught by the store's unique (caution, version) key: the batch rolls ba
 command in it is run again on its own through `CautionApplication`, exactly as without batching.
 
 Batches run on a thread of their own (`GroupCommitWriter`, for PostgreSQL) or on the event loop
-(`EventLoopWriter`, for SQLite); `build_writer` chooses.
+(`EventLoopWriter`, for SQLite); `build_writer` chooses. When other clients are writing too, a
+batch waits up to 2 ms for their commands before it starts (active_clients.py explains why).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -32,6 +34,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select
 
 from shared.problems import ProblemError
 
+from .active_clients import ActiveClients
 from .application import CautionApplication, StaleVersion
 from .domain.caution import Caution
 from .idempotency import IdempotencyRecord, Receipt, StoredResponse, replay
@@ -40,6 +43,7 @@ log = logging.getLogger("cara.caution.writer")
 
 MAX_BATCH = 64
 MAX_WAITING = 10_000
+COALESCE_SECONDS = 0.002  # the longest a batch waits for other active clients' commands (active_clients.py)
 
 
 @dataclass(frozen=True)
@@ -85,9 +89,12 @@ def answered_before(previous: IdempotencyRecord, receipt: Receipt) -> Outcome:
 class GroupCommitWriter:
     """Batches run on a thread of its own, started on first use."""
 
-    def __init__(self, app: CautionApplication, cache_size: int = 10_000, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, app: CautionApplication, cache_size: int = 10_000, max_batch: int = MAX_BATCH,
+                 clients: ActiveClients | None = None, coalesce_seconds: float = COALESCE_SECONDS) -> None:
         self.app = app
         self.max_batch = max_batch
+        self.clients = clients or ActiveClients()
+        self.coalesce_seconds = coalesce_seconds
         self._cache_size = cache_size
         self._engine = app.recorder.datastore.engine  # type: ignore[attr-defined]
         record = app.recorder.events_record_cls  # type: ignore[attr-defined]
@@ -153,11 +160,19 @@ class GroupCommitWriter:
             if first is None:
                 return [], True
             jobs.append(first)
+        deadline = None
         while len(jobs) < self.max_batch:
             try:
                 job = self._waiting.get_nowait()
             except queue.Empty:
-                break
+                if not self.coalesce_seconds or len(jobs) >= self.clients.count():
+                    break
+                # Other clients are writing: wait a moment for their commands, once per batch.
+                deadline = deadline or time.monotonic() + self.coalesce_seconds
+                try:
+                    job = self._waiting.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
             if job is None:
                 stopping = True
                 break
@@ -330,10 +345,11 @@ class EventLoopWriter(GroupCommitWriter):
     PostgreSQL waits on network round trips, which would stall the loop, so it keeps the thread.
     """
 
-    def __init__(self, app: CautionApplication, cache_size: int = 10_000, max_batch: int = MAX_BATCH) -> None:
-        super().__init__(app, cache_size, max_batch)
+    def __init__(self, app: CautionApplication, cache_size: int = 10_000, max_batch: int = MAX_BATCH,
+                 clients: ActiveClients | None = None, coalesce_seconds: float = COALESCE_SECONDS) -> None:
+        super().__init__(app, cache_size, max_batch, clients, coalesce_seconds)
         self._pending: list[Job] = []
-        self._drain_scheduled = False
+        self._scheduled: asyncio.Handle | None = None  # the scheduled batch: soon, or after a short wait
 
     def submit(self, job: Job) -> Future[Outcome]:
         if job.waiter is None:
@@ -341,16 +357,21 @@ class EventLoopWriter(GroupCommitWriter):
         if len(self._pending) >= MAX_WAITING:
             raise WriterBusy()
         self._pending.append(job)
-        if not self._drain_scheduled:
-            self._drain_scheduled = True
-            job.waiter.get_loop().call_soon(self._drain)
+        loop = job.waiter.get_loop()
+        others_coming = self.coalesce_seconds > 0 and len(self._pending) < self.clients.count()
+        if self._scheduled is None:
+            self._scheduled = (loop.call_later(self.coalesce_seconds, self._run_batches) if others_coming
+                           else loop.call_soon(self._run_batches))
+        elif not others_coming and isinstance(self._scheduled, asyncio.TimerHandle):
+            self._scheduled.cancel()  # every active client has a command waiting: no need to wait on
+            self._scheduled = loop.call_soon(self._run_batches)
         return job.future
 
     def stop(self, timeout: float = 10.0) -> None:
         """Nothing runs in the background: what was submitted is answered by the loop that took it."""
 
-    def _drain(self) -> None:
-        self._drain_scheduled = False
+    def _run_batches(self) -> None:
+        self._scheduled = None
         waiting, self._pending = self._pending, []
         while waiting or self._carried:
             jobs, self._carried = self._carried, []
@@ -361,12 +382,12 @@ class EventLoopWriter(GroupCommitWriter):
         _wake([job.waiter for job in finished if job.waiter is not None])
 
 
-def build_writer(app: CautionApplication, mode: str, cache_size: int) -> GroupCommitWriter:
+def build_writer(app: CautionApplication, mode: str, cache_size: int, clients: ActiveClients | None = None,
+                 coalesce_seconds: float = COALESCE_SECONDS) -> GroupCommitWriter:
     """`auto`: on the event loop for SQLite, a thread of its own for anything reached over a network."""
     dialect = app.recorder.datastore.engine.dialect.name  # type: ignore[attr-defined]
-    if mode == "event-loop" or (mode == "auto" and dialect == "sqlite"):
-        return EventLoopWriter(app, cache_size)
-    return GroupCommitWriter(app, cache_size)
+    kind = EventLoopWriter if mode == "event-loop" or (mode == "auto" and dialect == "sqlite") else GroupCommitWriter
+    return kind(app, cache_size, clients=clients, coalesce_seconds=coalesce_seconds)
 
 
 def _wake(waiters: list[asyncio.Future[None]]) -> None:

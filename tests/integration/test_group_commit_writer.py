@@ -34,6 +34,7 @@ from services.caution_service.domain.errors import ConflictsWithState, NotEligib
 from services.caution_service.domain.values import ContactStage, RecordedBy, Workshop
 from services.caution_service.idempotency import IdempotencyRecord, Receipt, StoredResponse
 from services.caution_service.main import create_app
+from services.caution_service.active_clients import ActiveClients, TrackWritingClients
 from services.caution_service.writer import EventLoopWriter, GroupCommitWriter, Job, Outcome, build_writer
 from shared.problems import ProblemError
 from tests.support import T0, FakeClock, auth, caution_payload
@@ -699,3 +700,100 @@ def test_concurrent_lifecycles_over_http_with_the_event_loop_writer(database_url
             assert names(app, cid) == expected
             assert versions(app, cid) == list(range(1, len(expected) + 1))
         assert writer.commands == THREADS * len(expected) and writer.fallbacks == 0
+
+
+# ----- 8. waiting for other writing clients (active_clients.py) ---------------------------------------
+
+
+def _clients(n: int) -> ActiveClients:
+    clients = ActiveClients(window=60)
+    for port in range(n):
+        clients.saw(("10.0.0.1", 40000 + port))
+    return clients
+
+
+async def _submit_spaced(writer: GroupCommitWriter, jobs: list[Job], gap: float) -> list[Outcome]:
+    """One job every `gap` seconds, as clients whose requests arrive a little apart."""
+    loop = asyncio.get_running_loop()
+    for i, job in enumerate(jobs):
+        if i:
+            await asyncio.sleep(gap)
+        job.waiter = loop.create_future()
+        writer.submit(job)
+    await asyncio.gather(*(job.waiter for job in jobs if job.waiter is not None))
+    return [job.future.result() for job in jobs]
+
+
+@pytest.mark.parametrize("kind", [EventLoopWriter, GroupCommitWriter], ids=["event-loop", "thread"])
+def test_with_other_clients_writing_the_batch_waits_for_their_commands(app: CautionApplication, kind: type) -> None:
+    cautions = [issue(app) for _ in range(3)]
+    writer = kind(app, clients=_clients(3), coalesce_seconds=0.5)
+    try:
+        started = time.monotonic()
+        asyncio.run(_submit_spaced(writer, [change(cid, schedule_a) for cid in cautions], gap=0.02))
+        # Three commands 20 ms apart, one batch; and it did not wait out the 500 ms once all three were in.
+        assert (writer.batches, writer.commands) == (1, 3)
+        assert time.monotonic() - started < 0.4
+    finally:
+        writer.stop(timeout=2)
+    assert all(versions(app, cid) == [1, 2] for cid in cautions)
+
+
+@pytest.mark.parametrize("kind", [EventLoopWriter, GroupCommitWriter], ids=["event-loop", "thread"])
+def test_a_lone_client_never_waits_and_without_a_delay_nobody_does(app: CautionApplication, kind: type) -> None:
+    for clients, coalesce in ((_clients(1), 0.5), (_clients(3), 0.0)):
+        cautions = [issue(app) for _ in range(3)]
+        writer = kind(app, clients=clients, coalesce_seconds=coalesce)
+        try:
+            started = time.monotonic()
+            asyncio.run(_submit_spaced(writer, [change(cid, schedule_a) for cid in cautions], gap=0.02))
+            assert (writer.batches, writer.commands) == (3, 3)  # each committed as it came
+            assert time.monotonic() - started < 0.4
+        finally:
+            writer.stop(timeout=2)
+
+
+@pytest.mark.parametrize("kind", [EventLoopWriter, GroupCommitWriter], ids=["event-loop", "thread"])
+def test_the_wait_is_bounded_when_an_active_client_sends_nothing(app: CautionApplication, kind: type) -> None:
+    cid = issue(app)
+    writer = kind(app, clients=_clients(2), coalesce_seconds=0.05)
+    try:
+        started = time.monotonic()
+        [outcome] = asyncio.run(_submit_spaced(writer, [change(cid, schedule_a)], gap=0))
+        waited = time.monotonic() - started
+        assert body_of(outcome)["version"] == 2
+        assert 0.04 <= waited < 1.0  # it waited for the other client, but only up to the limit
+    finally:
+        writer.stop(timeout=2)
+
+
+def test_active_clients_are_those_seen_within_the_window() -> None:
+    clients = ActiveClients(window=0.05)
+    clients.saw(("10.0.0.1", 1))
+    clients.saw(("10.0.0.1", 2))
+    clients.saw(("10.0.0.1", 1))  # the same connection again
+    assert clients.count() == 2
+    time.sleep(0.08)
+    clients.saw(("10.0.0.1", 3))
+    assert clients.count() == 1
+
+
+def test_the_service_notes_writing_clients_but_not_readers(http_client: TestClient) -> None:
+    clients: ActiveClients = http_client.app.state.writer.clients  # type: ignore[attr-defined]
+    http_client.get("/v1/cautions", headers=auth("police"))
+    assert clients.count() == 0
+    http_client.post("/v1/cautions", json=caution_payload(), headers=auth("police"))
+    assert clients.count() == 1
+
+
+def test_a_client_address_given_as_a_list_counts_as_that_connection() -> None:
+    clients = ActiveClients(window=60)
+    seen: list[dict[str, Any]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(scope)
+
+    middleware = TrackWritingClients(app, clients)
+    for client in (["10.0.0.2", 5000], ("10.0.0.2", 5000), None):
+        asyncio.run(middleware({"type": "http", "method": "POST", "path": "/v1/cautions", "client": client}, None, None))
+    assert clients.count() == 2 and len(seen) == 3  # the list and the tuple are one connection
