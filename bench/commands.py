@@ -109,6 +109,19 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _percentiles(latency: dict[str, float] | None) -> list[str]:
+    return [_fmt((latency or {}).get("p50_ms")), _fmt((latency or {}).get("p99_ms"))]
+
+
+def _table(caption: str, header: list[str], rows: list[list[Any]], text_columns: int = 1) -> list[str]:
+    """A captioned markdown table, the first text columns left and the figures right; nothing without rows."""
+    if not rows:
+        return []
+    align = ["---"] * text_columns + ["---:"] * (len(header) - text_columns)
+    return ["", caption, "", f"| {' | '.join(header)} |", f"|{'|'.join(align)}|",
+            *(f"| {' | '.join(str(cell) for cell in row)} |" for row in rows)]
+
+
 def markdown(report: dict[str, Any]) -> str:
     env = report["environment"]
     lines = [
@@ -141,32 +154,18 @@ def markdown(report: dict[str, Any]) -> str:
             f"{_fmt(r['server_cpu_ms_per_request'])} | {r['errors']} |"
         )
     library = [r for r in report["results"] if r["scenario"] == "library"]
-    if library:
-        lines += [
-            "",
-            "Library baseline: CautionApplication alone, one thread, the same commands (no HTTP, no Idempotency-Key).",
-            "",
-            "| database | events | events/s | commands/s | p50 ms | p99 ms |",
-            "|---|---:|---:|---:|---:|---:|",
-        ]
-        for r in library:
-            lat = r["command_latency"] or {}
-            lines.append(f"| {r['database']} | {r['events']} | {r['events_per_second']:.1f} | "
-                         f"{r['commands_per_second']:.1f} | {_fmt(lat.get('p50_ms'))} | {_fmt(lat.get('p99_ms'))} |")
+    lines += _table(
+        "Library baseline: CautionApplication alone, one thread, the same commands (no HTTP, no Idempotency-Key).",
+        ["database", "events", "events/s", "commands/s", "p50 ms", "p99 ms"],
+        [[r["database"], r["events"], f"{r['events_per_second']:.1f}", f"{r['commands_per_second']:.1f}",
+          *_percentiles(r["command_latency"])] for r in library])
     reference = [r for r in report["results"] if r["scenario"] == "reference"]
-    if reference:
-        lines += [
-            "",
-            "The issue's yardstick, \"the raw library alone\" (bench/reference.py): a minimal counter aggregate, "
-            "read from the store (no cache), changed by one event and saved, one thread, cycling over 300 aggregates.",
-            "",
-            "| database | persistence module | events | events/s | p50 ms | p99 ms |",
-            "|---|---|---:|---:|---:|---:|",
-        ]
-        for r in reference:
-            lat = r["latency"] or {}
-            lines.append(f"| {r['database']} | {r['persistence']} | {r['events']} | {r['events_per_second']:.1f} | "
-                         f"{_fmt(lat.get('p50_ms'))} | {_fmt(lat.get('p99_ms'))} |")
+    lines += _table(
+        "The issue's yardstick, \"the raw library alone\" (bench/reference.py): a minimal counter aggregate, "
+        "read from the store (no cache), changed by one event and saved, one thread, cycling over 300 aggregates.",
+        ["database", "persistence module", "events", "events/s", "p50 ms", "p99 ms"],
+        [[r["database"], r["persistence"], r["events"], f"{r['events_per_second']:.1f}", *_percentiles(r["latency"])]
+         for r in reference], text_columns=2)
     for db, reason in report["skipped"].items():
         lines += ["", f"{db} skipped: {reason}"]
     return "\n".join(lines) + "\n"
