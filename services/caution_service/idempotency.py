@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import DateTime, Integer, String, Text, insert, select
+from sqlalchemy import DateTime, Integer, String, Text, bindparam, insert, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -60,6 +60,13 @@ class IdempotencyStore:
     def __init__(self, engine: Engine, vault: VictimVault) -> None:
         self._engine = engine
         self._vault = vault  # seals stored bodies: a victim contact's response holds victim details
+        table = IdempotencyRecord.__table__
+        # Two plain INs use the primary key on every database (SQLite scans for a row-value IN); the
+        # cross-product's extra rows are dropped by the caller. Built once: it compiles once, too.
+        self._find = select(table).where(
+            table.c.key.in_(bindparam("keys", expanding=True)),
+            table.c.principal_id.in_(bindparam("principals", expanding=True)),
+        )
         Base.metadata.create_all(engine)
 
     def find(self, principal_id: str, key: str) -> IdempotencyRecord | None:
@@ -72,17 +79,12 @@ class IdempotencyStore:
 
         Given a connection or session, reads through it (the writer shares one per batch).
         """
-        table = IdempotencyRecord.__table__
-        # Two plain INs use the primary key on every database (SQLite scans for a row-value IN);
-        # the cross-product's extra rows are dropped below.
-        stmt = select(table).where(
-            table.c.key.in_({key for _, key in slots}), table.c.principal_id.in_({p for p, _ in slots})
-        )
+        params = {"keys": list({key for _, key in slots}), "principals": list({p for p, _ in slots})}
         if connection is None:
             with self._engine.connect() as own:
-                rows = own.execute(stmt).all()
+                rows = own.execute(self._find, params).all()
         else:
-            rows = connection.execute(stmt).all()
+            rows = connection.execute(self._find, params).all()
         wanted, found = set(slots), {}
         for row in rows:
             if (row.principal_id, row.key) in wanted:
