@@ -27,6 +27,7 @@ from tests.integration.test_read_support import (
 )
 from tests.support import FakeClock
 
+WAIT_SECONDS = 10.0
 counted = MetaData()
 seen = Table("test_seen_events", counted, Column("position", Integer, nullable=False), Column("event", String(64)))
 
@@ -329,3 +330,30 @@ def test_the_rebuild_command_replays_the_whole_store_and_repairs_the_read_models
     assert f"{head}/{head} events" in done.stderr
     assert f"rebuilt caution_summaries, compliance_history: {head} events" in done.stderr
     assert read_model(steps.engine) == expected
+
+
+def test_one_projector_called_from_two_threads_runs_one_batch_at_a_time(sqlite_steps: ReadSteps) -> None:
+    """The embedded thread and an in-line caller share one projector: the second waits for the first's
+    batch, instead of projecting the same events into the same buffers and colliding on a row."""
+    steps = sqlite_steps
+    populate(steps)
+    inside, release = threading.Event(), threading.Event()
+
+    def hold_the_batch() -> None:
+        inside.set()
+        assert release.wait(WAIT_SECONDS)
+
+    projector = Projector(steps.client.app.state.cautions, [SummaryProjection(), CountingProjection(hold_the_batch)],
+                          batch_size=1000)
+    first = threading.Thread(target=projector.run_once)
+    first.start()
+    assert inside.wait(WAIT_SECONDS)
+    second_done = threading.Event()
+    second = threading.Thread(target=lambda: (projector.run_until_caught_up(), second_done.set()))
+    second.start()
+    assert not second_done.wait(0.3)  # held behind the first batch
+    release.set()
+    first.join(WAIT_SECONDS)
+    second.join(WAIT_SECONDS)
+    assert second_done.is_set()
+    assert _count(steps.engine, seen) == _head(steps)  # every event once

@@ -61,6 +61,10 @@ class Projector:
         self.cache_size = cache_size
         self._cautions: OrderedDict[UUID, Caution] = OrderedDict()
         self.wakeup = threading.Event()
+        # One batch at a time per projector: its cached cautions and the projections' buffers belong
+        # to the batch in hand. Without it, a caller projecting in-line (a test, a rebuild step) while
+        # the embedded thread ran could insert a row the other batch had just committed.
+        self._batch = threading.Lock()
         self.last_error: str | None = None
         self._engine = app.recorder.datastore.engine  # type: ignore[attr-defined]
         tables = [positions] + [t for p in self.projections for t in p.tables]
@@ -113,6 +117,10 @@ class Projector:
         compare-and-set: if another projector moved one in between, this batch fails and rolls back.
         The reads need no transaction (on PostgreSQL that saves a BEGIN and a ROLLBACK round trip).
         """
+        with self._batch:
+            return self._run_batch()
+
+    def _run_batch(self) -> int:
         with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             current = self._read_positions(connection)
             start = min(current.values(), default=0) + 1
