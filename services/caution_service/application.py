@@ -120,13 +120,18 @@ class CautionApplication(Application[UUID]):
         raise ConcurrentChange()
 
     def _save(self, caution: Caution, receipt: Receipt | None) -> Saved:
+        # The answer is rendered and sealed before the transaction: on SQLite its first insert takes
+        # the database's write lock, and whatever runs after that keeps every other writer waiting.
+        response = row = None
+        if receipt is not None:
+            response = receipt.render(caution, None)
+            row = self.idempotency.row(receipt, response, self.clock())
         with self.recorder.transaction() as session:  # type: ignore[attr-defined]
             recordings = self.save(caution)
             position = recordings[-1].notification.id
-            response = None
-            if receipt is not None:
-                response = receipt.render(caution, position)
-                self.idempotency.add(session, receipt, response, self.clock())
+            if row is not None:
+                row["position"] = position
+                self.idempotency.insert(session, [row])
         for listener in self.saved_listeners:  # after commit, so a woken reader sees the events
             listener(position)
-        return Saved(caution, position, response)
+        return Saved(caution, position, response.at_position(position) if response is not None else None)

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import DateTime, Integer, String, Text, bindparam, insert, select
+from sqlalchemy import DateTime, Integer, String, Text, bindparam, insert, inspect, select, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from .vault import VictimVault
@@ -29,6 +30,10 @@ class IdempotencyRecord(Base):
     headers: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The store position the answer reports, kept beside the sealed body rather than in it: the
+    # writer seals the body before its transaction, and the position is known only once the events
+    # are inserted (writer.py). Null in records written before this column, whose bodies hold it.
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,12 @@ class StoredResponse:
     status_code: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+
+    def at_position(self, position: int | None) -> StoredResponse:
+        """The same answer with the store position it reports filled in (a body without one is kept)."""
+        if position is None or not isinstance(self.body, dict) or "position" not in self.body:
+            return self
+        return StoredResponse(self.status_code, {**self.body, "position": position}, self.headers)
 
 
 @dataclass(frozen=True)
@@ -45,7 +56,7 @@ class Receipt:
     principal_id: str
     key: str
     fingerprint: str
-    render: Callable[[Any, int], StoredResponse]
+    render: Callable[[Any, int | None], StoredResponse]
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -67,7 +78,9 @@ class IdempotencyStore:
             table.c.key.in_(bindparam("keys", expanding=True)),
             table.c.principal_id.in_(bindparam("principals", expanding=True)),
         )
+        self._insert = insert(table)
         Base.metadata.create_all(engine)
+        _add_position_column(engine)
 
     def find(self, principal_id: str, key: str) -> IdempotencyRecord | None:
         return self.find_many([(principal_id, key)]).get((principal_id, key))
@@ -93,7 +106,8 @@ class IdempotencyStore:
                 found[(row.principal_id, row.key)] = IdempotencyRecord(**values)
         return found
 
-    def row(self, receipt: Receipt, response: StoredResponse, now: datetime) -> dict[str, Any]:
+    def row(self, receipt: Receipt, response: StoredResponse, now: datetime, position: int | None = None) -> dict[str, Any]:
+        """The record to insert; a caller that seals before it knows the position sets row["position"] later."""
         return {
             "principal_id": receipt.principal_id,
             "key": receipt.key,
@@ -102,12 +116,28 @@ class IdempotencyStore:
             "headers": json.dumps(response.headers),
             "body": self._vault.seal({"body": response.body}),
             "created_at": now,
+            "position": position,
         }
 
-    def add(self, session: Session, receipt: Receipt, response: StoredResponse, now: datetime) -> None:
-        # Executed now, not at flush, so a duplicate key surfaces inside the caller's transaction.
-        session.execute(insert(IdempotencyRecord.__table__), [self.row(receipt, response, now)])
+    def insert(self, session: Session | Connection, rows: list[dict[str, Any]]) -> None:
+        """Executed now, not at flush, so a duplicate key surfaces inside the caller's transaction."""
+        if rows:
+            session.execute(self._insert, rows)  # Core: no ORM bookkeeping
 
 
 def replay(record: IdempotencyRecord) -> StoredResponse:
-    return StoredResponse(record.status_code, json.loads(record.body), json.loads(record.headers))
+    stored = StoredResponse(record.status_code, json.loads(record.body), json.loads(record.headers))
+    return stored.at_position(record.position)
+
+
+def _add_position_column(engine: Engine) -> None:
+    """Databases created before the position column get it; two processes starting at once may race."""
+    table = IdempotencyRecord.__tablename__
+    if any(column["name"] == "position" for column in inspect(engine).get_columns(table)):
+        return
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f"ALTER TABLE {table} ADD COLUMN position INTEGER"))
+    except DBAPIError:
+        if not any(column["name"] == "position" for column in inspect(engine).get_columns(table)):
+            raise

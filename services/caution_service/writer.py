@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from shared.problems import ProblemError
 
@@ -275,19 +275,25 @@ class GroupCommitWriter:
 
     def _save(self, entries: list[tuple[Job, Caution]]) -> None:
         app = self.app
+        # Answers are rendered and sealed before the transaction, with the store position filled in
+        # after: on SQLite the first insert takes the database's write lock, and whatever runs after it
+        # keeps the other API workers and the projector waiting (it was a third of the time the lock
+        # was held, measured).
+        now = app.clock()
+        unplaced = [job.render(caution, None) for job, caution in entries]
+        receipts = [
+            (caution.id, app.idempotency.row(job.receipt, response, now))
+            for (job, caution), response in zip(entries, unplaced) if job.receipt is not None
+        ]
         try:
             with app.recorder.transaction() as session:  # type: ignore[attr-defined]
                 recordings = app.save(*(caution for _, caution in entries))
                 positions: dict[UUID, int] = {}
                 for recording in recordings:
                     positions[recording.domain_event.originator_id] = recording.notification.id
-                outcomes = [job.render(caution, positions[caution.id]) for job, caution in entries]
-                rows = [
-                    app.idempotency.row(job.receipt, response, app.clock())
-                    for (job, _), response in zip(entries, outcomes) if job.receipt is not None
-                ]
-                if rows:
-                    session.execute(insert(IdempotencyRecord.__table__), rows)  # Core: no ORM bookkeeping
+                for caution_id, row in receipts:
+                    row["position"] = positions[caution_id]
+                app.idempotency.insert(session, [row for _, row in receipts])
         except IntegrityError:
             # Someone else wrote one of these cautions, or used one of these keys, in the meantime.
             self.fallbacks += 1
@@ -299,9 +305,9 @@ class GroupCommitWriter:
             for _, caution in entries:
                 self._cautions.pop(caution.id, None)
             raise
-        for (job, caution), response in zip(entries, outcomes):
+        for (job, caution), response in zip(entries, unplaced):
             self._remember(caution)
-            self._finish(job, Outcome(response))
+            self._finish(job, Outcome(response.at_position(positions[caution.id])))
         self.batches += 1
         self.commands += len(entries)
         last = max(positions.values())
