@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from cryptography.fernet import Fernet, InvalidToken
 
 
@@ -15,7 +16,7 @@ class VictimVault:
     def seal(self, details: dict[str, Any] | None) -> str | None:
         if not details:
             return None
-        return self._fernet.encrypt(json.dumps(details, sort_keys=True).encode()).decode()
+        return self._fernet.encrypt(orjson.dumps(details, option=orjson.OPT_SORT_KEYS)).decode()
 
     def open(self, sealed: str | None) -> dict[str, Any] | None:
         if sealed is None:

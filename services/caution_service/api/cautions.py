@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from shared.auth import Principal, Role
 from shared.auth_deps import allow
+from shared.json_response import FastJSONResponse
 from shared.openapi import problems
 from shared.timeformats import Moment
 
@@ -75,4 +76,4 @@ def get_caution(
     body = caution_public(caution, principal.role, today, app.vault)
     if as_of:
         body["as_of"] = as_of.isoformat()
-    return JSONResponse(body, headers={"ETag": etag(caution.version)})
+    return FastJSONResponse(body, headers={"ETag": etag(caution.version)})

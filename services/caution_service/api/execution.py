@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from shared.auth import Principal
+from shared.json_response import FastJSONResponse
 
 from ..application import CautionApplication
 from ..domain.caution import Caution
@@ -49,11 +49,11 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def to_response(stored: StoredResponse, replayed: bool = False) -> JSONResponse:
+def to_response(stored: StoredResponse, replayed: bool = False) -> FastJSONResponse:
     headers = dict(stored.headers)
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+    return FastJSONResponse(stored.body, status_code=stored.status_code, headers=headers)
 
 
 async def execute(
@@ -66,7 +66,7 @@ async def execute(
     command: Callable[[Caution], None] | None = None,
     expected_version: int | None = None,
     created: bool = False,
-) -> JSONResponse:
+) -> FastJSONResponse:
     """Hands the command to the group-commit writer and answers with what it recorded (or replays)."""
 
     def render(caution: Caution, position: int) -> StoredResponse:
