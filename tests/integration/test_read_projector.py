@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from services.caution_service.domain.caution import Caution
 from services.caution_service.main import build_application
+from services.caution_service.projections.bulk import WriteStep, nothing_to_write
 from services.caution_service.projections.history import HistoryProjection
 from services.caution_service.projections.projector import ProjectionConflict, Projector
 from services.caution_service.projections.summary import SummaryProjection
@@ -47,8 +49,8 @@ class CountingProjection:
             hook()
         session.execute(insert(seen).values(position=position, event=type(event).__name__))
 
-    def flush(self, session: Session) -> None:
-        pass
+    def prepare(self, session: Session) -> WriteStep:
+        return nothing_to_write
 
     def discard(self) -> None:
         pass
@@ -71,8 +73,8 @@ class ExplodingProjection:
         if self.armed and self.calls == self.on_event:
             raise RuntimeError(f"projection failed on event at position {position}")
 
-    def flush(self, session: Session) -> None:
-        pass
+    def prepare(self, session: Session) -> WriteStep:
+        return nothing_to_write
 
     def discard(self) -> None:
         pass
@@ -357,3 +359,54 @@ def test_one_projector_called_from_two_threads_runs_one_batch_at_a_time(sqlite_s
     second.join(WAIT_SECONDS)
     assert second_done.is_set()
     assert _count(steps.engine, seen) == _head(steps)  # every event once
+
+
+class ProbeProjection:
+    """Prepared last: checks that the batch's transaction has not taken SQLite's write lock yet, by writing
+    from another connection that will not wait for it; its own write step is recorded."""
+
+    name = "test_probe"
+    tables = ()
+
+    def __init__(self, database_file: str) -> None:
+        self.database_file = database_file
+        self.log: list[str] = []
+
+    def apply(self, session: Session, event: Any, caution: Caution, position: int) -> None:
+        pass
+
+    def prepare(self, session: Session) -> WriteStep:
+        other = sqlite3.connect(self.database_file, timeout=0)
+        try:
+            other.execute("CREATE TABLE IF NOT EXISTS test_probe_writes (n INTEGER)")
+            other.execute("INSERT INTO test_probe_writes VALUES (1)")
+            other.commit()
+            self.log.append("another writer got in while the batch prepared")
+        except sqlite3.OperationalError as e:  # "database is locked"
+            self.log.append(f"locked: {e}")
+        finally:
+            other.close()
+        return lambda connection: self.log.append("write step")
+
+    def discard(self) -> None:
+        pass
+
+    def clear(self, session: Session) -> None:
+        pass
+
+
+def test_a_batch_takes_the_sqlite_write_lock_only_once_every_projection_has_prepared(
+    sqlite_steps: ReadSteps, sqlite_url: str
+) -> None:
+    """The API workers wait for that lock, so it is held for the batch's writes alone."""
+    steps = sqlite_steps
+    populate(steps)
+    probe = ProbeProjection(sqlite_url.removeprefix("sqlite:///"))
+    projector = Projector(_second_app(sqlite_url, steps.clock), [SummaryProjection(), HistoryProjection(), probe],
+                          batch_size=1000)
+    projector.reset(["caution_summaries", "compliance_history"])
+
+    assert projector.run_once() == _head(steps)
+
+    assert probe.log == ["another writer got in while the batch prepared", "write step"]
+    assert _count(steps.engine, summaries) > 0 and _count(steps.engine, history) == _head(steps)

@@ -10,6 +10,7 @@ value, so the stored rows are the same either way. SQLite's executemany loops in
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -27,6 +28,12 @@ def _iso(value: Any) -> str:
 
 
 _json = json.JSONEncoder(ensure_ascii=False, default=_iso).encode
+
+WriteStep = Callable[[Connection], None]  # a projection's writes for one batch, built before any of them run
+
+
+def nothing_to_write(connection: Connection) -> None:
+    pass
 
 
 def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

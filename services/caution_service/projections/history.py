@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from ..domain.caution import Caution
-from .bulk import insert_rows
+from .bulk import WriteStep, insert_rows, nothing_to_write
 from .entries import GENESIS, details_json, entry_content, entry_hash
 from .tables import history
 
@@ -35,10 +35,10 @@ class HistoryProjection:
     def apply(self, session: Session, event: Any, caution: Caution, position: int) -> None:
         self._entries.append((entry_content(event), position))
 
-    def flush(self, session: Session) -> None:
+    def prepare(self, session: Session) -> WriteStep:
         entries, self._entries = self._entries, []
         if not entries:
-            return
+            return nothing_to_write
         stored = self._stored_hashes(session, entries)
         last = self._last
         rows = []
@@ -74,7 +74,7 @@ class HistoryProjection:
             last.move_to_end(caution_id)
         while len(last) > self.remembered:
             last.popitem(last=False)
-        insert_rows(session.connection(), history, rows)
+        return lambda connection: insert_rows(connection, history, rows)
 
     def _stored_hashes(self, session: Session, entries: list[tuple[dict[str, Any], int]]) -> dict[tuple[str, int], str]:
         """The stored hashes of the entries this batch chains onto but that are not remembered."""

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ..application import CautionApplication
 from ..domain.caution import Caution
+from .bulk import WriteStep
 from .tables import metadata, positions
 
 log = logging.getLogger("cara.projector")
@@ -38,8 +39,13 @@ class Projection(Protocol):
 
     def apply(self, session: Session, event: Any, caution: Caution, position: int) -> None: ...
 
-    def flush(self, session: Session) -> None:
-        """Write what `apply` buffered; called once per batch, inside the batch's transaction."""
+    def prepare(self, session: Session) -> WriteStep:
+        """Build the rows for what `apply` buffered (reading if it must); the step returned writes them.
+
+        Called once per batch, inside the batch's transaction. The projector runs every projection's
+        preparation before any write step: on SQLite the first write takes the database's only write
+        lock, and the API workers wait for it until the batch commits.
+        """
 
     def discard(self) -> None:
         """Forget what was buffered: the batch's transaction failed."""
@@ -137,8 +143,10 @@ class Projector:
                     for projection in self.projections:
                         if record.id > current[projection.name]:
                             projection.apply(session, event, caution, record.id)
-                for projection in self.projections:
-                    projection.flush(session)
+                steps = [projection.prepare(session) for projection in self.projections]
+                connection = session.connection()
+                for write in steps:  # only writes from here to the commit (see Projection.prepare)
+                    write(connection)
                 self._move_positions(session, current, new)
         except Exception:
             self._cautions.clear()  # the cached states may be ahead of what was committed

@@ -16,13 +16,13 @@ from datetime import UTC
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete
+from sqlalchemy import Connection, delete
 from sqlalchemy.orm import Session
 
 from ..api.views import spent_on
 from ..domain.caution import Caution
 from ..domain.progress import required_actions
-from .bulk import insert_rows, update_rows
+from .bulk import WriteStep, insert_rows, update_rows
 from .tables import summaries
 
 # Set when the caution is issued and never changed by a later event (see domain/caution.py).
@@ -49,10 +49,9 @@ class SummaryProjection:
         is_new = event.originator_version == 1 or (known is not None and known[2])
         self._pending[event.originator_id] = (caution, position, is_new)
 
-    def flush(self, session: Session) -> None:
+    def prepare(self, session: Session) -> WriteStep:
         pending, self._pending = self._pending, {}
-        connection = session.connection()
-        narrow = connection.dialect.name != "postgresql"  # PostgreSQL compares values itself: SET them all
+        narrow = session.get_bind().dialect.name != "postgresql"  # PostgreSQL compares values itself: SET them all
         new: list[dict[str, Any]] = []
         changed: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # by the columns to set
         written = self._written
@@ -72,9 +71,13 @@ class SummaryProjection:
                 written.move_to_end(caution_id)
         while len(written) > self.remembered:
             written.popitem(last=False)
-        insert_rows(connection, summaries, new)
-        for rows in changed.values():
-            update_rows(connection, summaries, "caution_id", rows)
+
+        def write(connection: Connection) -> None:
+            insert_rows(connection, summaries, new)
+            for rows in changed.values():
+                update_rows(connection, summaries, "caution_id", rows)
+
+        return write
 
     def discard(self) -> None:
         self._pending.clear()
