@@ -2,7 +2,8 @@
 
 Exactly one worker is active per database: it holds a PostgreSQL advisory lock
 for as long as its connection lives, so a standby takes over when it dies.
-It sleeps until PostgreSQL NOTIFYs a new event (polling on SQLite).
+It sleeps until PostgreSQL NOTIFYs a new event. SQLite has no notifications: there
+it looks every 50 ms whether another connection has committed (PRAGMA data_version).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +27,7 @@ from .projections.projector import COALESCE_SECONDS, STATISTICS_EVERY_SECONDS
 from .projections.wiring import build_projector
 
 log = logging.getLogger("cara.worker")
+SQLITE_LOOK_SECONDS = 0.05
 LEADER_LOCK_SQL = "SELECT pg_try_advisory_lock(hashtext(current_schema() || ':cara-projector'))"  # one leader per schema
 
 
@@ -61,14 +64,41 @@ def leadership(database_url: str, stop: threading.Event, retry_seconds: float = 
         connection.close()  # closing the session releases the advisory lock
 
 
-def wait_for_new_events(connection: Any, stop: threading.Event, timeout: float) -> bool:
-    """Until a NOTIFY (True), `timeout`, or a stop request (checked every second so SIGTERM is prompt)."""
+class SqliteCommits:
+    """Whether anyone has committed to an SQLite file since the last look: PRAGMA data_version, read on a
+    connection of its own, changes with every other connection's commit. A look costs a few microseconds,
+    so it can be frequent where polling for events with a query would not be."""
+
+    def __init__(self, database_url: str) -> None:
+        self._connection = sqlite3.connect(make_url(database_url).database or ":memory:", check_same_thread=False)
+        self._seen = self._version()
+
+    def _version(self) -> int:
+        return self._connection.execute("PRAGMA data_version").fetchone()[0]
+
+    def changed(self) -> bool:
+        seen, self._seen = self._seen, self._version()
+        return self._seen != seen
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def wait_for_new_events(connection: Any, stop: threading.Event, timeout: float,
+                        commits: SqliteCommits | None = None) -> bool:
+    """Until a NOTIFY or, on SQLite, a commit (True), `timeout`, or a stop request (checked every second
+    at least, so SIGTERM is prompt)."""
     deadline = time.monotonic() + timeout
     while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
-        if connection is None:
+        if connection is not None:
+            if any(True for _ in connection.notifies(timeout=min(left, 1.0), stop_after=1)):
+                return True
+        elif commits is not None:
+            if commits.changed():
+                return True
+            stop.wait(min(left, SQLITE_LOOK_SECONDS))
+        else:
             stop.wait(min(left, 1.0))
-        elif any(True for _ in connection.notifies(timeout=min(left, 1.0), stop_after=1)):
-            return True
     return False
 
 
@@ -77,7 +107,8 @@ def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, de
     projector = build_projector(app)
     monitor = DeadlineMonitor(app, utc_now)
     channel = app.recorder.channel_name  # type: ignore[attr-defined]
-    with leadership(settings.database_url, stop) as connection:
+    commits = SqliteCommits(settings.database_url) if settings.database_url.startswith("sqlite") else None
+    with leadership(settings.database_url, stop) as connection, _closing(commits):
         if stop.is_set():
             return
         if connection is not None:
@@ -86,9 +117,9 @@ def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, de
         while not stop.is_set():
             try:
                 count = projector.run_once()
-                # A short batch read all there was. With LISTEN, a write since then has already
-                # notified, so waiting now costs nothing; polling (SQLite) must look again first.
-                idle = count < projector.batch_size if connection is not None else count == 0
+                # A short batch read all there was. A write since then has already notified (LISTEN) or
+                # moved SQLite's data_version, so waiting now misses nothing; without either, look again.
+                idle = count < projector.batch_size if connection is not None or commits is not None else count == 0
                 if time.monotonic() >= next_deadline_check:
                     monitor.run_once()
                     next_deadline_check = time.monotonic() + deadline_every
@@ -101,8 +132,17 @@ def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, de
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            if idle and wait_for_new_events(connection, stop, poll_seconds):
+            if idle and wait_for_new_events(connection, stop, poll_seconds, commits):
                 stop.wait(COALESCE_SECONDS)  # as the embedded thread does: one batch for a burst of writes
+
+
+@contextmanager
+def _closing(commits: SqliteCommits | None) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if commits is not None:
+            commits.close()
 
 
 def main() -> None:
