@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,11 +44,17 @@ def _wait_for(condition: Callable[[], Any], timeout: float, what: str) -> float:
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+@contextmanager
+def steps_on_the_real_clock(url: str) -> Iterator[ReadSteps]:
+    clock = FakeClock(datetime.now(UTC))  # the worker's deadline monitor uses the real clock
+    with quiet_client(url, clock) as client:
+        yield ReadSteps(client, clock)
+
+
 @pytest.fixture
 def steps(postgres_schema_url: str) -> Iterator[ReadSteps]:
-    clock = FakeClock(datetime.now(UTC))  # the worker's deadline monitor uses the real clock
-    with quiet_client(postgres_schema_url, clock) as client:
-        yield ReadSteps(client, clock)
+    with steps_on_the_real_clock(postgres_schema_url) as steps:
+        yield steps
 
 
 @pytest.fixture

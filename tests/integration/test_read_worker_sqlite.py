@@ -7,22 +7,21 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from services.caution_service import worker
-from tests.integration.test_read_support import ReadSteps, quiet_client
-from tests.integration.test_read_worker import POLL_SECONDS, Worker, _issue, _projected, _wait_for
-from tests.support import FakeClock
+from tests.integration.test_read_support import ReadSteps
+from tests.integration.test_read_worker import (
+    POLL_SECONDS, Worker, _issue, _projected, _wait_for, steps_on_the_real_clock,
+)
 
 
 @pytest.fixture
 def steps(sqlite_url: str) -> Iterator[ReadSteps]:
-    clock = FakeClock(datetime.now(UTC))  # the worker's deadline monitor uses the real clock
-    with quiet_client(sqlite_url, clock) as client:
-        yield ReadSteps(client, clock)
+    with steps_on_the_real_clock(sqlite_url) as steps:
+        yield steps
 
 
 @pytest.fixture

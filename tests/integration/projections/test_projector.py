@@ -25,7 +25,7 @@ from services.caution_service.projections.summary import SummaryProjection
 from services.caution_service.projections.tables import history, summaries
 from services.caution_service.projections.wiring import build_projector
 from tests.integration.test_read_support import (
-    BACKENDS, ReadSteps, backend_url, populate, quiet_client, quiet_settings, read_model, stored_positions,
+    ReadSteps, populate, quiet_client, quiet_settings, read_model, stored_positions,
 )
 from tests.support import FakeClock
 
@@ -81,17 +81,6 @@ class ExplodingProjection:
 
     def clear(self, session: Session) -> None:
         pass
-
-
-@pytest.fixture(params=BACKENDS)
-def url(request: pytest.FixtureRequest) -> str:
-    return backend_url(request)
-
-
-@pytest.fixture
-def steps(url: str, clock: FakeClock) -> Iterator[ReadSteps]:
-    with quiet_client(url, clock) as client:
-        yield ReadSteps(client, clock)
 
 
 @pytest.fixture
@@ -323,7 +312,7 @@ def test_the_rebuild_command_replays_the_whole_store_and_repairs_the_read_models
         connection.execute(history.delete().where(history.c.entry > 2))
         connection.execute(summaries.update().values(status="withdrawn"))
 
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     env = {**os.environ, "CARA_DATABASE_URL": sqlite_url, "CARA_ENVIRONMENT": "test", "PYTHONPATH": str(root)}
     done = subprocess.run([sys.executable, "-m", "services.caution_service.rebuild", "--batch-size", "7"],
                           cwd=root, env=env, capture_output=True, text=True, timeout=120)

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.engine import Engine
 
@@ -18,20 +17,9 @@ from services.caution_service.projections.bulk import insert_rows, update_rows
 from services.caution_service.projections.tables import history, summaries
 from services.caution_service.projections.wiring import build_projector
 from tests.integration.test_read_support import (
-    BACKENDS, ReadSteps, backend_url, ok, populate, quiet_client, quiet_settings, read_model,
+    ReadSteps, ok, populate, quiet_settings, read_model,
 )
 from tests.support import FakeClock
-
-
-@pytest.fixture(params=BACKENDS)
-def url(request: pytest.FixtureRequest) -> str:
-    return backend_url(request)
-
-
-@pytest.fixture
-def steps(url: str, clock: FakeClock) -> Iterator[ReadSteps]:
-    with quiet_client(url, clock) as client:
-        yield ReadSteps(client, clock)
 
 
 @contextmanager
