@@ -279,13 +279,13 @@ class GroupCommitWriter:
         # after: on SQLite the first insert takes the database's write lock, and whatever runs after it
         # keeps the other API workers and the projector waiting (it was a third of the time the lock
         # was held, measured).
-        now = app.clock()
-        unplaced = [job.render(caution, None) for job, caution in entries]
-        receipts = [
-            (caution.id, app.idempotency.row(job.receipt, response, now))
-            for (job, caution), response in zip(entries, unplaced) if job.receipt is not None
-        ]
         try:
+            now = app.clock()
+            unplaced = [job.render(caution, None) for job, caution in entries]
+            receipts = [
+                (caution.id, app.idempotency.row(job.receipt, response, now))
+                for (job, caution), response in zip(entries, unplaced) if job.receipt is not None
+            ]
             with app.recorder.transaction() as session:  # type: ignore[attr-defined]
                 recordings = app.save(*(caution for _, caution in entries))
                 positions: dict[UUID, int] = {}

@@ -33,6 +33,7 @@ from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.errors import ConflictsWithState, NotEligible
 from services.caution_service.domain.values import ContactStage, RecordedBy, Workshop
 from services.caution_service.idempotency import IdempotencyRecord, Receipt, StoredResponse
+from services.caution_service.vault import VaultKeyMismatch
 from services.caution_service.main import create_app
 from services.caution_service.active_clients import ActiveClients, TrackWritingClients
 from services.caution_service.writer import EventLoopWriter, GroupCommitWriter, Job, Outcome, build_writer
@@ -469,6 +470,30 @@ def test_a_command_that_raises_after_changing_the_caution_leaves_the_stored_stat
     assert names(app, x) == ["Issued", "WorkshopScheduled", "WorkshopAAttended", "VictimContacted"]
     assert versions(app, x) == [1, 2, 3, 4]
     assert writer.fallbacks == 0
+
+
+def test_an_answer_that_cannot_be_rendered_saves_nothing_and_leaves_no_pending_event_behind(
+    app: CautionApplication, writer: GroupCommitWriter
+) -> None:
+    """Answers are rendered before the batch's transaction; one that fails (say the vault key no longer
+    opens a caution's victim details) must fail its whole batch as a failed save would, and the cautions
+    the batch changed in memory must not carry their unsaved events into the next batch."""
+    x = UUID(body_of(through_writer(writer, issuing()))["id"])
+    y = UUID(body_of(through_writer(writer, issuing()))["id"])  # both cached at version 1
+
+    def unrenderable(caution: Caution, position: int | None) -> StoredResponse:
+        raise VaultKeyMismatch("Victim details cannot be opened with the configured key.")
+
+    broken = Job(unrenderable, _receipt("broken", "fp"), caution_id=x, command=schedule_a)
+    failed, other = one_batch(writer, [broken, change(y, schedule_a, key="other")])
+
+    refused_with(failed, VaultKeyMismatch)
+    refused_with(other, VaultKeyMismatch)
+    assert names(app, x) == names(app, y) == ["Issued"]
+    again_x, again_y = one_batch(writer, [change(x, schedule_a, key="again-x"), change(y, schedule_a, key="again-y")])
+    assert body(again_x)["version"] == body(again_y)["version"] == 2
+    assert names(app, x) == names(app, y) == ["Issued", "WorkshopScheduled"]
+    assert idempotency_keys(app) == [(CALLER, "again-x"), (CALLER, "again-y")]
 
 
 # ----- an unexpected failure of a whole batch ---------------------------------------------------------
