@@ -106,8 +106,8 @@ class IdempotencyStore:
                 found[(row.principal_id, row.key)] = IdempotencyRecord(**values)
         return found
 
-    def row(self, receipt: Receipt, response: StoredResponse, now: datetime, position: int | None = None) -> dict[str, Any]:
-        """The record to insert; a caller that seals before it knows the position sets row["position"] later."""
+    def row(self, receipt: Receipt, response: StoredResponse, now: datetime) -> dict[str, Any]:
+        """The record to insert, sealed now; the caller sets row["position"] once the events are inserted."""
         return {
             "principal_id": receipt.principal_id,
             "key": receipt.key,
@@ -116,7 +116,7 @@ class IdempotencyStore:
             "headers": json.dumps(response.headers),
             "body": self._vault.seal({"body": response.body}),
             "created_at": now,
-            "position": position,
+            "position": None,
         }
 
     def insert(self, session: Session | Connection, rows: list[dict[str, Any]]) -> None:
@@ -132,12 +132,15 @@ def replay(record: IdempotencyRecord) -> StoredResponse:
 
 def _add_position_column(engine: Engine) -> None:
     """Databases created before the position column get it; two processes starting at once may race."""
-    table = IdempotencyRecord.__tablename__
-    if any(column["name"] == "position" for column in inspect(engine).get_columns(table)):
+    if _has_position_column(engine):
         return
     try:
         with engine.begin() as connection:
-            connection.execute(text(f"ALTER TABLE {table} ADD COLUMN position INTEGER"))
+            connection.execute(text(f"ALTER TABLE {IdempotencyRecord.__tablename__} ADD COLUMN position INTEGER"))
     except DBAPIError:
-        if not any(column["name"] == "position" for column in inspect(engine).get_columns(table)):
+        if not _has_position_column(engine):  # the other process added it first
             raise
+
+
+def _has_position_column(engine: Engine) -> bool:
+    return any(column["name"] == "position" for column in inspect(engine).get_columns(IdempotencyRecord.__tablename__))
