@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -108,7 +108,7 @@ def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, de
     monitor = DeadlineMonitor(app, utc_now)
     channel = app.recorder.channel_name  # type: ignore[attr-defined]
     commits = SqliteCommits(settings.database_url) if settings.database_url.startswith("sqlite") else None
-    with leadership(settings.database_url, stop) as connection, _closing(commits):
+    with leadership(settings.database_url, stop) as connection, closing(commits) if commits else nullcontext():
         if stop.is_set():
             return
         if connection is not None:
@@ -134,15 +134,6 @@ def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, de
                 continue
             if idle and wait_for_new_events(connection, stop, poll_seconds, commits):
                 stop.wait(COALESCE_SECONDS)  # as the embedded thread does: one batch for a burst of writes
-
-
-@contextmanager
-def _closing(commits: SqliteCommits | None) -> Iterator[None]:
-    try:
-        yield
-    finally:
-        if commits is not None:
-            commits.close()
 
 
 def main() -> None:
