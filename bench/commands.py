@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from . import infra, report as results_file
 from .http_load import run_concurrent, run_sequential
 from .library import run_library
@@ -59,11 +61,37 @@ def _http_scenarios(args: argparse.Namespace, db: str) -> list[dict[str, Any]]:
                     result = run(service)
                     result["projector_cpu_seconds"] = round(projector.cpu_seconds() - projector0, 3)
                     _add_projector_cpu(result)
+                    result.update(_projector_catch_up(service.base_url))
         out.append({"scenario": name, "database": db, "workers": workers, **result})
         _print_done(out[-1])
         if result["errors"]:
             print(f"    {result['errors']} failed requests, e.g. {result['error_samples'][:3]}")
     return out
+
+
+def _projector_catch_up(base_url: str, limit: float = 60.0) -> dict[str, Any]:
+    """How far behind the projection worker was when the load stopped, and how long it took to catch up:
+    a production-shape figure only counts if the read models kept up with it."""
+    started, lag_at_end, caught_up = time.perf_counter(), None, None
+    with httpx.Client(base_url=base_url, timeout=5) as client:
+        while time.perf_counter() - started < limit:
+            lag = client.get("/readyz").json().get("projection_lag")  # a 503 problem carries it too
+            lag_at_end = lag if lag_at_end is None else lag_at_end
+            if lag == 0:
+                caught_up = time.perf_counter() - started
+                break
+            time.sleep(0.02)
+    return {"projection_lag_at_end": lag_at_end,
+            "projector_caught_up_seconds": round(caught_up, 3) if caught_up is not None else None}
+
+
+def catch_up_line(result: dict[str, Any]) -> str:
+    lag, caught = result["projection_lag_at_end"], result["projector_caught_up_seconds"]
+    where = f"Production shape on {result['database']}: when the load stopped, the projection worker "
+    if lag == 0:
+        return where + "had projected every event."
+    after = f"caught up {caught:.2f} s later." if caught is not None else "had not caught up 60 s later."
+    return where + f"was {lag} events behind and {after}"
 
 
 def _add_projector_cpu(result: dict[str, Any]) -> None:
@@ -166,6 +194,9 @@ def markdown(report: dict[str, Any]) -> str:
         ["database", "persistence module", "events", "events/s", "p50 ms", "p99 ms"],
         [[r["database"], r["persistence"], r["events"], f"{r['events_per_second']:.1f}", *_percentiles(r["latency"])]
          for r in reference], text_columns=2)
+    for r in report["results"]:
+        if "projection_lag_at_end" in r:
+            lines += ["", catch_up_line(r)]
     for db, reason in report["skipped"].items():
         lines += ["", f"{db} skipped: {reason}"]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,23 @@
+"""The command benchmark's report says whether the projection worker kept up with the production-shape load."""
+
+from __future__ import annotations
+
+from bench.commands import catch_up_line
+
+
+def _result(lag: int | None, caught: float | None) -> dict[str, object]:
+    return {"database": "sqlite", "projection_lag_at_end": lag, "projector_caught_up_seconds": caught}
+
+
+def test_a_worker_that_kept_up_is_said_to_have_projected_everything() -> None:
+    assert catch_up_line(_result(0, 0.01)).endswith("the projection worker had projected every event.")
+
+
+def test_a_worker_behind_says_how_far_and_how_long_it_took() -> None:
+    line = catch_up_line(_result(412, 0.4321))
+    assert line.startswith("Production shape on sqlite:")
+    assert "was 412 events behind and caught up 0.43 s later." in line
+
+
+def test_a_worker_that_never_caught_up_says_so() -> None:
+    assert catch_up_line(_result(5000, None)).endswith("was 5000 events behind and had not caught up 60 s later.")
