@@ -118,8 +118,8 @@ def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, de
             try:
                 count = projector.run_once()
                 # A short batch read all there was. A write since then has already notified (LISTEN) or
-                # moved SQLite's data_version, so waiting now misses nothing; without either, look again.
-                idle = count < projector.batch_size if connection is not None or commits is not None else count == 0
+                # moved SQLite's data_version, so waiting now misses nothing.
+                idle = count < projector.batch_size
                 if time.monotonic() >= next_deadline_check:
                     monitor.run_once()
                     next_deadline_check = time.monotonic() + deadline_every
