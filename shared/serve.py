@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import uvicorn
 
+from shared.heap import settle_after_startup
+
 log = logging.getLogger("cara.serve")
 RESTART_DELAY_SECONDS = 1.0
 
@@ -42,9 +44,17 @@ class ServeOptions:
                               log_level=self.log_level, access_log=self.access_log)
 
 
+class SettledServer(uvicorn.Server):
+    """A uvicorn server that settles the garbage collector once the app has started (shared/heap.py)."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        settle_after_startup()
+
+
 def serve(options: ServeOptions) -> None:
     if options.workers <= 1:
-        uvicorn.Server(options.uvicorn_config()).run()
+        SettledServer(options.uvicorn_config()).run()
         return
     WorkerPool(options).run()
 
@@ -61,7 +71,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def _run_worker(options: ServeOptions, sock: socket.socket) -> None:
-    uvicorn.Server(options.uvicorn_config()).run(sockets=[sock])
+    SettledServer(options.uvicorn_config()).run(sockets=[sock])
 
 
 class WorkerPool:

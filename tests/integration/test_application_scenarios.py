@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.application import Application
 
 from services.caution_service.application import (
     MAX_ATTEMPTS, CautionApplication, CautionNotFound, ConcurrentChange, DuplicateInFlight, StaleVersion,
@@ -144,6 +145,34 @@ def test_as_of_sees_past_a_snapshot(app: CautionApplication) -> None:
     assert [s.originator_version for s in app.snapshots.get(caution_id)] == [20]
     assert app.get_caution_as_of(caution_id, at(5)).version == 6
     assert app.get_caution_as_of(caution_id, at(22)).version == 23
+
+
+def test_save_records_what_the_librarys_own_save_records(app: CautionApplication) -> None:
+    """CautionApplication.save collects a caution's events itself (a faster class check); the record is the same."""
+    ours, theirs = Caution.issue(**issue_kwargs()), Caution.issue(**issue_kwargs())
+    for caution in (ours, theirs):
+        book(caution, Workshop.A, A_DAY, on=1)
+    mine = app.save(ours)
+    library = Application.save(app, theirs)
+    shape = lambda recordings: [(type(r.domain_event), r.domain_event.originator_version) for r in recordings]  # noqa: E731
+    assert shape(mine) == shape(library) == [(Caution.Issued, 1), (Caution.WorkshopScheduled, 2)]
+    assert [r.notification.id for r in mine] == sorted(r.notification.id for r in mine)
+    assert ours.collect_events() == []  # nothing left pending to be saved twice
+    assert app.get_caution(ours.id).version == app.get_caution(theirs.id).version == 2
+
+
+def test_one_save_of_many_cautions_gives_each_event_its_own_position(app: CautionApplication) -> None:
+    """The bulk insert maps positions back by (caution, version), so each recording names its own event."""
+    cautions = [Caution.issue(**issue_kwargs()) for _ in range(7)]
+    for caution in cautions[::2]:
+        book(caution, Workshop.A, A_DAY, on=1)  # some cautions carry two events in the one insert
+    recordings = app.save(*cautions)
+    stored = {n.id: (n.originator_id, n.originator_version) for n in app.recorder.select_notifications(start=1, limit=100)}
+    assert len(recordings) == 11
+    for r in recordings:
+        assert stored[r.notification.id] == (r.domain_event.originator_id, r.domain_event.originator_version)
+    positions = [r.notification.id for r in recordings]
+    assert positions == sorted(positions) and len(set(positions)) == len(positions)
 
 
 # ----- idempotency, saved in the same transaction as the events -----------------------------------
