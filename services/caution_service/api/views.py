@@ -6,6 +6,7 @@ import calendar
 from dataclasses import fields
 from datetime import date, datetime
 from enum import Enum
+from functools import cache
 from typing import Any
 
 from shared.auth import Role
@@ -26,7 +27,12 @@ def _json_value(value: Any) -> Any:
 
 def _flat(obj: Any) -> dict[str, Any]:
     """A flat value object's fields, ready for JSON (dataclasses.asdict deep-copies every value first)."""
-    return {f.name: _json_value(getattr(obj, f.name)) for f in fields(obj)}
+    return {name: _json_value(getattr(obj, name)) for name in _field_names(type(obj))}
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))  # fields() builds its answer anew on every call
 
 
 def _add_months(day: date, months: int) -> date:
