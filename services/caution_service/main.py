@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     settings = settings or Settings()
     app = FastAPI(
         lifespan=_background_work(settings),
+        telemetry=settings.fastapi_telemetry(),  # type: ignore[arg-type]
         title="CARA caution service",
         version=VERSION,
         description="Records CARA conditional and diversionary cautions as immutable events and "

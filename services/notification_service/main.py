@@ -101,6 +101,7 @@ def build_source(settings: Settings, store: NotificationStore, dispatcher: Dispa
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(title="CARA notification service", version="0.1.0", lifespan=_lifespan(settings),
+                  telemetry=settings.fastapi_telemetry(),  # type: ignore[arg-type]
                   description="Turns caution events into notifications for police, providers and victim contact, "
                               "and delivers them (inbox, signed webhooks, email). Errors are RFC 9457 problem documents.")
     app.state.settings = settings
