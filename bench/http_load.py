@@ -45,6 +45,7 @@ class Lifecycle:
         self.location: str | None = None
         self.etag: str | None = None
         self.step = 0
+        self.events_recorded = 0  # by the last request, from its ETag (the caution's version)
 
     def next_request(self) -> Request:
         key = {"Idempotency-Key": uuid.uuid4().hex}
@@ -60,7 +61,9 @@ class Lifecycle:
         if not ok:
             self.location, self.step = None, 0
             return False
+        before = 0 if request.kind == "issue" else _version(self.etag)
         self.etag = headers.get("etag")
+        self.events_recorded = _version(self.etag) - before
         if request.kind == "issue":
             self.location = headers["location"]
         else:
@@ -68,6 +71,10 @@ class Lifecycle:
             if self.step == len(STEPS):
                 self.location, self.step = None, 0
         return True
+
+
+def _version(etag: str | None) -> int:
+    return int((etag or "0").strip('"'))
 
 
 @dataclass
@@ -78,19 +85,21 @@ class Tally:
     deadline: float = 0.0
     commands: int = 0
     issued: int = 0
+    events: int = 0  # recorded by the successful requests: the unit of the issue's yardstick
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: list[str] = field(default_factory=list)
 
     def more(self) -> bool:
         return self.commands < self.max_commands and time.perf_counter() < self.deadline
 
-    def add(self, request: Request, seconds: float, ok: bool, status: int, text: str) -> None:
+    def add(self, request: Request, seconds: float, ok: bool, status: int, text: str, events: int = 0) -> None:
         if not ok:  # failed requests are counted, but kept out of the latency figures
             if len(self.errors) < 20:
                 self.errors.append(f"{request.kind}: HTTP {status} {text[:300]}")
             self.latencies["_errors"].append(seconds)
             return
         self.latencies[request.kind].append(seconds)
+        self.events += events
         if request.kind == "issue":
             self.issued += 1
         else:
@@ -153,7 +162,7 @@ async def command_load(base_url: str, clients: int, tally: Tally, max_seconds: f
             r = await conn.request("POST", req.path, req.headers, body)
             done = time.perf_counter()
             ok = life.record(req, r.status, r.headers)
-            tally.add(req, done - t0, ok, r.status, "" if ok else r.text)
+            tally.add(req, done - t0, ok, r.status, "" if ok else r.text, life.events_recorded if ok else 0)
             if ok and on_success is not None:
                 await on_success(conn, req, r, done)
 
@@ -191,6 +200,8 @@ def _result(tally: Tally, clients: int, wall: float, client_cpu: float, server_c
         "errors": len(tally.latencies.get("_errors", [])),
         "error_samples": tally.errors,
         "commands_per_second": round(tally.commands / wall, 1),
+        "events": tally.events,
+        "events_per_second": round(tally.events / wall, 1),
         "requests_per_second": round(requests / wall, 1),
         "command_latency": summary_ms(command_latencies),
         "issue_latency": summary_ms(tally.latencies.get("issue", [])),

@@ -21,3 +21,21 @@ def test_a_worker_behind_says_how_far_and_how_long_it_took() -> None:
 
 def test_a_worker_that_never_caught_up_says_so() -> None:
     assert catch_up_line(_result(5000, None)).endswith("was 5000 events behind and had not caught up 60 s later.")
+
+
+def test_the_load_counts_the_events_each_request_recorded_from_its_etag() -> None:
+    from datetime import UTC, datetime
+
+    from bench.http_load import Lifecycle, Tally
+
+    life, tally = Lifecycle({"police": {}, "provider": {}, "victim_contact": {}}, datetime(2026, 1, 1, tzinfo=UTC)), Tally(100)
+    answers = [(201, {"etag": '"1"', "location": "/v1/cautions/c-1"}), (200, {"etag": '"2"'}), (200, {"etag": '"4"'})]
+    for status, headers in answers:
+        request = life.next_request()
+        ok = life.record(request, status, headers)
+        tally.add(request, 0.001, ok, status, "", life.events_recorded if ok else 0)
+    assert (tally.issued, tally.commands, tally.events) == (1, 2, 4)  # the last command recorded two events
+    request = life.next_request()
+    assert not life.record(request, 409, {})  # a refusal recorded nothing and starts a new caution
+    tally.add(request, 0.001, False, 409, "conflict")
+    assert tally.events == 4
