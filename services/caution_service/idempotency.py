@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import DateTime, Integer, String, Text, bindparam, insert, inspect, select, text
+from sqlalchemy import DateTime, Integer, String, Text, insert, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from .driver_sql import InListSelect
 from .vault import VictimVault
 
 
@@ -67,17 +68,19 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
 
 
+# What a replay needs (created_at is for housekeeping, and SQLite's driver would give it as text).
+_FOUND_COLUMNS = ("principal_id", "key", "fingerprint", "status_code", "headers", "body", "position")
+
+
 class IdempotencyStore:
     def __init__(self, engine: Engine, vault: VictimVault) -> None:
         self._engine = engine
         self._vault = vault  # seals stored bodies: a victim contact's response holds victim details
         table = IdempotencyRecord.__table__
         # Two plain INs use the primary key on every database (SQLite scans for a row-value IN); the
-        # cross-product's extra rows are dropped by the caller. Built once: it compiles once, too.
-        self._find = select(table).where(
-            table.c.key.in_(bindparam("keys", expanding=True)),
-            table.c.principal_id.in_(bindparam("principals", expanding=True)),
-        )
+        # cross-product's extra rows are dropped by the caller.
+        self._find = InListSelect(engine.dialect, [table.c[name] for name in _FOUND_COLUMNS],
+                                  [table.c.key, table.c.principal_id])
         self._insert = insert(table)
         Base.metadata.create_all(engine)
         _add_position_column(engine)
@@ -92,18 +95,21 @@ class IdempotencyStore:
 
         Given a connection or session, reads through it (the writer shares one per batch).
         """
-        params = {"keys": list({key for _, key in slots}), "principals": list({p for p, _ in slots})}
-        if connection is None:
+        keys, principals = list({key for _, key in slots}), list({p for p, _ in slots})
+        if isinstance(connection, Session):
+            rows = self._find.rows(connection.connection(), keys, principals)
+        elif connection is None:
             with self._engine.connect() as own:
-                rows = own.execute(self._find, params).all()
+                rows = self._find.rows(own, keys, principals)
         else:
-            rows = connection.execute(self._find, params).all()
+            rows = self._find.rows(connection, keys, principals)
         wanted, found = set(slots), {}
         for row in rows:
-            if (row.principal_id, row.key) in wanted:
-                values = dict(row._mapping)
+            values = dict(zip(_FOUND_COLUMNS, row))
+            slot = (values["principal_id"], values["key"])
+            if slot in wanted:
                 values["body"] = json.dumps(self._vault.open(values["body"])["body"])  # type: ignore[index]
-                found[(row.principal_id, row.key)] = IdempotencyRecord(**values)
+                found[slot] = IdempotencyRecord(**values)
         return found
 
     def row(self, receipt: Receipt, response: StoredResponse, now: datetime) -> dict[str, Any]:

@@ -30,13 +30,14 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection
 
 from shared.problems import ProblemError
 
 from .active_clients import ActiveClients
 from .application import CautionApplication, StaleVersion
 from .domain.caution import Caution
+from .driver_sql import InListSelect
 from .idempotency import IdempotencyRecord, Receipt, StoredResponse, replay
 
 log = logging.getLogger("cara.caution.writer")
@@ -97,12 +98,10 @@ class GroupCommitWriter:
         self.coalesce_seconds = coalesce_seconds
         self._cache_size = cache_size
         self._engine = app.recorder.datastore.engine  # type: ignore[attr-defined]
-        record = app.recorder.events_record_cls  # type: ignore[attr-defined]
-        self._latest_versions = (  # built once: with an expanding IN it compiles once, too
-            select(record.originator_id, func.max(record.originator_version))
-            .where(record.originator_id.in_(bindparam("ids", expanding=True)))
-            .group_by(record.originator_id)
-        )
+        table = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+        self._latest_versions = InListSelect(
+            self._engine.dialect, [table.c.originator_id, table.c.originator_version], [table.c.originator_id],
+            tail="GROUP BY originator_id", select_list="originator_id, max(originator_version)")
         self._cautions: OrderedDict[UUID, Caution] = OrderedDict()  # touched only where batches run
         self._waiting: queue.Queue[Job | None] = queue.Queue(MAX_WAITING)
         self._carried: list[Job] = []  # jobs that could not share the last batch
@@ -241,7 +240,7 @@ class GroupCommitWriter:
         cached = [cid for cid in caution_ids if cid in self._cautions]
         if not cached:
             return
-        latest = {UUID(str(cid)): version for cid, version in connection.execute(self._latest_versions, {"ids": cached})}
+        latest = {UUID(str(cid)): version for cid, version in self._latest_versions.rows(connection, cached)}
         for cid in cached:
             if latest.get(cid) != self._cautions[cid].version:
                 del self._cautions[cid]
