@@ -91,9 +91,10 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     install_problem_handlers(app)
     install_domain_handlers(app)
     install_problem_openapi(app)
-    app.include_router(health.router)
-    app.include_router(cautions.router)
+    # FastAPI tries routes in the order included, twice per request; commands are most of the traffic.
     app.include_router(commands.router)
+    app.include_router(cautions.router)
+    app.include_router(health.router)
     app.include_router(records.router)
     app.include_router(feed.router)
     registry = CollectorRegistry()
