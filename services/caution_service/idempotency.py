@@ -62,9 +62,20 @@ class Receipt:
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
     try:
-        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":")).encode()
+        data = json.loads(body or b"null")
     except ValueError:
-        canonical = body
+        return _digest(method, path, body)
+    return fingerprint_of(method, path, data)
+
+
+def fingerprint_of(method: str, path: str, data: Any) -> str:
+    """The fingerprint of a body already parsed (e.g. `model.model_dump(mode="json")`), without a JSON round trip.
+
+    Records stored earlier hold fingerprints made this way too, so the canonical form must not change."""
+    return _digest(method, path, json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
+
+
+def _digest(method: str, path: str, canonical: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
 
 

@@ -16,7 +16,7 @@ from shared.json_response import FastJSONResponse
 from ..application import CautionApplication
 from ..domain.caution import Caution
 from ..domain.values import RecordedBy
-from ..idempotency import Receipt, StoredResponse, fingerprint
+from ..idempotency import Receipt, StoredResponse, fingerprint_of
 from ..writer import GroupCommitWriter, Job
 from .views import caution_public
 
@@ -79,7 +79,7 @@ async def execute(
     receipt = None
     if ctx.idempotency_key is not None:
         method, path = method_path
-        print_ = fingerprint(method, path, body.model_dump_json().encode())
+        print_ = fingerprint_of(method, path, body.model_dump(mode="json"))
         receipt = Receipt(ctx.caller, ctx.idempotency_key, print_, render)
     job = Job(render, receipt, make=make, caution_id=caution_id, command=command, expected_version=expected_version)
     job.waiter = asyncio.get_running_loop().create_future()
