@@ -2,7 +2,8 @@
 
 The library inserts events through the ORM unit of work, one object per event. A batch of
 commands (see writer.py) saves many events at once, and there the ORM's bookkeeping costs more
-than the database. This recorder writes the same rows with one Core INSERT ... RETURNING.
+than the database. This recorder writes the same rows with one INSERT ... RETURNING, sent through
+the driver (driver_sql.py).
 
 Neither database promises that RETURNING gives rows in the order of the VALUES, and asking
 SQLAlchemy to sort them (`sort_by_parameter_order`) makes it send one INSERT per event to SQLite,
@@ -20,8 +21,9 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
-from sqlalchemy import Insert, insert
 from sqlalchemy.orm import Session
+
+from .driver_sql import InsertMany
 
 TOPIC = "services.caution_service.event_store:Factory"
 
@@ -35,7 +37,8 @@ class BulkInsertRecorder(SQLAlchemyApplicationRecorder):
             {"originator_id": e.originator_id, "originator_version": e.originator_version, "topic": e.topic, "state": e.state}
             for e in stored_events
         ]
-        ids = {(originator_id, version): id_ for id_, originator_id, version in session.execute(self._insert, rows)}
+        inserted = self._insert.execute(session.connection(), rows)
+        ids = {(originator_id, version): id_ for id_, originator_id, version in inserted}
         in_order = [ids[(e.originator_id, e.originator_version)] for e in stored_events]
         if in_order != sorted(in_order):
             # Projections read in position order, so a caution's events must take positions in
@@ -46,9 +49,11 @@ class BulkInsertRecorder(SQLAlchemyApplicationRecorder):
         return in_order
 
     @cached_property
-    def _insert(self) -> Insert:
+    def _insert(self) -> InsertMany:
         table = self.events_record_cls.__table__
-        return insert(table).returning(table.c.id, table.c.originator_id, table.c.originator_version)
+        return InsertMany(self.datastore.engine.dialect,  # type: ignore[union-attr]
+                          [table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state],
+                          returning=[table.c.id, table.c.originator_id, table.c.originator_version])
 
 
 class EventsOutOfOrder(RuntimeError):

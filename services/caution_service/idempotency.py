@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import DateTime, Integer, String, Text, insert, inspect, text
+from sqlalchemy import DateTime, Integer, String, Text, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from .driver_sql import InListSelect
+from .driver_sql import InListSelect, InsertMany
 from .vault import VictimVault
 
 
@@ -92,7 +92,7 @@ class IdempotencyStore:
         # cross-product's extra rows are dropped by the caller.
         self._find = InListSelect(engine.dialect, [table.c[name] for name in _FOUND_COLUMNS],
                                   [table.c.key, table.c.principal_id])
-        self._insert = insert(table)
+        self._insert = InsertMany(engine.dialect, list(table.c))
         Base.metadata.create_all(engine)
         _add_position_column(engine)
 
@@ -139,7 +139,7 @@ class IdempotencyStore:
     def insert(self, session: Session | Connection, rows: list[dict[str, Any]]) -> None:
         """Executed now, not at flush, so a duplicate key surfaces inside the caller's transaction."""
         if rows:
-            session.execute(self._insert, rows)  # Core: no ORM bookkeeping
+            self._insert.execute(session.connection() if isinstance(session, Session) else session, rows)
 
 
 def replay(record: IdempotencyRecord) -> StoredResponse:
