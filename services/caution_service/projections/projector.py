@@ -2,7 +2,8 @@
 
 Each batch is one database transaction: the read-model rows and every
 projection's new position are committed together, so a crash at any point
-either keeps a whole batch or none of it. Positions advance by compare-and-set,
+either keeps a whole batch or none of it (and its commit need not wait for
+the disk: relaxed_commit.py). Positions advance by compare-and-set,
 so a second projector that slips past the leader lock fails instead of doubling rows.
 """
 
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from ..application import CautionApplication
 from ..domain.caution import Caution
 from .bulk import WriteStep
+from .relaxed_commit import relax_commit, restore_on_checkin
 from .tables import metadata, positions
 
 log = logging.getLogger("cara.projector")
@@ -73,6 +75,7 @@ class Projector:
         self._batch = threading.Lock()
         self.last_error: str | None = None
         self._engine = app.recorder.datastore.engine  # type: ignore[attr-defined]
+        restore_on_checkin(self._engine)
         tables = [positions] + [t for p in self.projections for t in p.tables]
         metadata.create_all(self._engine, tables=tables)
         events = app.recorder.events_record_cls.__table__.c  # type: ignore[attr-defined]
@@ -137,6 +140,7 @@ class Projector:
         try:
             to_domain_event = self.app.mapper.to_domain_event
             with self.app.recorder.transaction() as session:  # type: ignore[attr-defined]
+                relax_commit(session.connection())
                 for record in records:
                     event = to_domain_event(_stored(record))
                     caution = self._advance(event)
