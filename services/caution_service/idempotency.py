@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
+import orjson
 from sqlalchemy import DateTime, Integer, String, Text, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -60,6 +61,10 @@ class Receipt:
     render: Callable[[Any, int | None], StoredResponse]
 
 
+# Built once: json.dumps builds a new encoder on every call that passes options.
+_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
 def fingerprint(method: str, path: str, body: bytes) -> str:
     try:
         data = json.loads(body or b"null")
@@ -72,7 +77,7 @@ def fingerprint_of(method: str, path: str, data: Any) -> str:
     """The fingerprint of a body already parsed (e.g. `model.model_dump(mode="json")`), without a JSON round trip.
 
     Records stored earlier hold fingerprints made this way too, so the canonical form must not change."""
-    return _digest(method, path, json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
+    return _digest(method, path, _canonical_json(data).encode())
 
 
 def _digest(method: str, path: str, canonical: bytes) -> str:
@@ -130,7 +135,7 @@ class IdempotencyStore:
             "key": receipt.key,
             "fingerprint": receipt.fingerprint,
             "status_code": response.status_code,
-            "headers": json.dumps(response.headers),
+            "headers": orjson.dumps(response.headers).decode(),  # read back with json.loads
             "body": self._vault.seal({"body": response.body}),
             "created_at": now,
             "position": None,
