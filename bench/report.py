@@ -34,7 +34,8 @@ def environment(databases: list[str], say: Callable[[str], None]) -> dict[str, A
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "git_commit": _git("rev-parse", "--short", "HEAD"),
-        "git_dirty": bool(_git("status", "--porcelain")),
+        # The results a `make bench` has already written this run are not changes to what is measured.
+        "git_dirty": bool(_git("status", "--porcelain", "--", ".", ":(exclude)bench/results")),
         "load_average_at_start": load_average(),
         # CARA_* variables reach the service process too (e.g. CARA_RUN_PROJECTIONS=false); secrets left out
         "cara_environment": {k: v for k, v in sorted(os.environ.items()) if k.startswith("CARA_")
