@@ -21,6 +21,11 @@ from sqlalchemy import Column, Connection, Table
 from sqlalchemy.engine import Dialect
 
 
+# Each statement's parameters stay far below the drivers' limits (SQLite 32,766, PostgreSQL 65,535)
+# whatever the table, and a writer's batch (64 commands) still goes in one.
+ROWS_PER_STATEMENT = 500
+
+
 def _identity(value: Any) -> Any:
     return value
 
@@ -77,6 +82,8 @@ class InListSelect(_DriverStatement):
         return sql
 
     def rows(self, connection: Connection, *lists: Sequence[Any]) -> list[tuple[Any, ...]]:
+        if not all(lists):
+            return []  # `IN ()` matches nothing, and PostgreSQL refuses to parse it
         params = tuple(bind(value) for bind, values in zip(self._binds, lists) for value in values)
         with self._cursor(connection) as cursor:
             cursor.execute(self.text(tuple(len(values) for values in lists)), params)
@@ -105,13 +112,14 @@ class InsertMany(_DriverStatement):
         return sql
 
     def execute(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        """Inserts the rows (dicts keyed by column name); returns the RETURNING rows, in no promised order."""
-        if not rows:
-            return []
+        """Inserts the rows (dicts keyed by column name), in statements of at most ROWS_PER_STATEMENT rows
+        in the order given; returns the RETURNING rows, in no promised order."""
         binds = list(zip(self._names, self._binds))
-        params = tuple(bind(row[name]) for row in rows for name, bind in binds)
+        results, fetched = self._results, []
         with self._cursor(connection) as cursor:
-            cursor.execute(self.text(len(rows)), params)
-            fetched = cursor.fetchall() if self._returning else []
-        results = self._results
+            for start in range(0, len(rows), ROWS_PER_STATEMENT):
+                chunk = rows[start:start + ROWS_PER_STATEMENT]
+                cursor.execute(self.text(len(chunk)), tuple(bind(row[name]) for row in chunk for name, bind in binds))
+                if self._returning:
+                    fetched.extend(cursor.fetchall())
         return [tuple(convert(value) for convert, value in zip(results, row)) for row in fetched]
