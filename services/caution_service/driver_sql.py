@@ -6,8 +6,8 @@ theirs: together a quarter of the writer's CPU (measured per batch phase). Here 
 length of list is rendered once, in the driver's parameter style. On SQLite, values pass through the
 column types' own converters (a UUID is stored as 16 bytes, a time as text), so they are written and
 read exactly as SQLAlchemy would. psycopg adapts UUIDs, strings, bytes, integers and times itself,
-both ways, so on PostgreSQL they pass as they are. A unique key the driver reports broken is raised
-as the event store's IntegrityError, as SQLAlchemy's would have been.
+both ways, so on PostgreSQL they pass as they are. The driver's errors are raised as the event
+store's own (a broken unique key as its IntegrityError), as SQLAlchemy's would have been.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing import persistence
 from sqlalchemy import Column, Connection, Table
 from sqlalchemy.engine import Dialect
 
@@ -24,6 +24,16 @@ from sqlalchemy.engine import Dialect
 # Each statement's parameters stay far below the drivers' limits (SQLite 32,766, PostgreSQL 65,535)
 # whatever the table, and a writer's batch (64 commands) still goes in one.
 ROWS_PER_STATEMENT = 500
+
+
+# The driver's errors (PEP 249), most specific first, as the event store's own: what SQLAlchemy's
+# errors became in the event store's transactions, so callers and the API's handlers see the same
+# (a duplicate key falls back to one command at a time; a database that stays locked is a 503).
+_STORE_ERRORS = [
+    (name, getattr(persistence, name))
+    for name in ("IntegrityError", "OperationalError", "DataError", "ProgrammingError", "NotSupportedError",
+                 "InternalError", "InterfaceError", "DatabaseError")
+] + [("Error", persistence.PersistenceError)]
 
 
 def _identity(value: Any) -> Any:
@@ -35,7 +45,8 @@ class _DriverStatement:
         self._quote = dialect.identifier_preparer
         self._placeholder = "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"
         self._converts = dialect.name != "postgresql"
-        self._integrity_error = getattr(dialect.loaded_dbapi, "IntegrityError", ())
+        dbapi = dialect.loaded_dbapi
+        self._errors = [(getattr(dbapi, name), ours) for name, ours in _STORE_ERRORS if hasattr(dbapi, name)]
         self._texts: dict[tuple[int, ...], str] = {}
 
     def _bind(self, column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
@@ -55,8 +66,11 @@ class _DriverStatement:
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             yield cursor
-        except self._integrity_error as e:
-            raise IntegrityError(str(e)) from e
+        except Exception as e:
+            for theirs, ours in self._errors:
+                if isinstance(e, theirs):
+                    raise ours(str(e)) from e
+            raise
         finally:
             cursor.close()
 
