@@ -148,3 +148,18 @@ def test_replay_survives_a_restart_on_the_same_database(settings: Settings, cloc
     assert replay.json() == first.json()
     assert replay.headers["etag"] == '"2"'
     assert_problem(other, 422)
+
+
+def test_headers_at_their_length_limit_pass_and_one_character_more_is_a_422(steps: Steps) -> None:
+    from services.caution_service.api.deps import IDEMPOTENCY_KEY_MAX, IF_MATCH_MAX
+
+    cid = steps.issue()["id"]
+    body = steps.schedule_body(10)
+    at_limit = steps.post(cid, "workshops/A/schedule", body, _key(steps.provider, "k" * IDEMPOTENCY_KEY_MAX))
+    assert at_limit.status_code == 200, at_limit.text
+    for name, value in (("Idempotency-Key", "k" * (IDEMPOTENCY_KEY_MAX + 1)),
+                        ("If-Match", '"' + "2" * (IF_MATCH_MAX - 1) + '"')):
+        over = steps.post(cid, "workshops/A/schedule", body, {**steps.provider, name: value})
+        problem = assert_problem(over, 422)
+        assert [e["rule"] for e in problem["errors"]] == [f"header.{name}:string_too_long"], problem
+    assert steps.get(cid).json()["version"] == 2  # neither refused request recorded anything
