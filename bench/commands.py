@@ -10,6 +10,9 @@ Scenarios, each on a fresh database (a temporary SQLite file, and a fresh Postgr
                      and the projection worker process beside them;
 * library          - CautionApplication alone (build_application), one thread, the same commands.
 
+The production-shape scenario is bracketed by the issue's yardstick (bench/reference.py, the
+library's own recorder), measured just before and just after it, and compared with their mean.
+
 Each scenario stops after --commands commands or --seconds seconds, whichever comes first.
 Figures are printed and written to bench/results/commands-<date>.json and .md, and latest.md.
 PostgreSQL is skipped, with the reason printed, when it cannot be reached.
@@ -49,6 +52,8 @@ def _http_scenarios(args: argparse.Namespace, db: str) -> list[dict[str, Any]]:
             plans.append((f"http concurrent, {args.production_workers} workers + projector", concurrent,
                           args.production_workers))
     for name, run, workers in plans:
+        bracket = workers > 1 and not args.no_library
+        before = _yardstick(args, db) if bracket else None
         print(f"  {name:16} on {db:10} ...", end=" ", flush=True)
         with infra.database(db) as url:
             if workers == 1:
@@ -62,11 +67,32 @@ def _http_scenarios(args: argparse.Namespace, db: str) -> list[dict[str, Any]]:
                     result["projector_cpu_seconds"] = round(projector.cpu_seconds() - projector0, 3)
                     _add_projector_cpu(result)
                     result.update(_projector_catch_up(service.base_url))
+        if before is not None:
+            result.update(yardstick_events_per_second=[before, _yardstick(args, db)])
         out.append({"scenario": name, "database": db, "workers": workers, **result})
         _print_done(out[-1])
+        if before is not None:
+            print(f"    {yardstick_line(out[-1])}")
         if result["errors"]:
             print(f"    {result['errors']} failed requests, e.g. {result['error_samples'][:3]}")
     return out
+
+
+def _yardstick(args: argparse.Namespace, db: str) -> float:
+    """The issue's yardstick (the library's own recorder), on a fresh database, for a run bracketed by it."""
+    with infra.database(db) as url:
+        options = persistence_options(url)
+        own = next(module for module in options if module != "eventsourcing-sqlalchemy")
+        return float(run_reference(options[own], args.commands, args.seconds)["events_per_second"])
+
+
+def yardstick_line(result: dict[str, Any]) -> str:
+    """The service against the yardstick measured just before and just after it: the machine's speed drifts
+    by a fifth within minutes, so a yardstick from another part of the run compares less fairly."""
+    before, after = result["yardstick_events_per_second"]
+    ratio = result["events_per_second"] / ((before + after) / 2)
+    return (f"Production shape on {result['database']}: {result['events_per_second']:,.0f} events/s; the yardstick "
+            f"just before and after it: {before:,.0f} and {after:,.0f} events/s, so {ratio:.0%} of their mean.")
 
 
 def _projector_catch_up(base_url: str, limit: float = 60.0) -> dict[str, Any]:
@@ -198,6 +224,9 @@ def markdown(report: dict[str, Any]) -> str:
         ["database", "persistence module", "events", "events/s", "p50 ms", "p99 ms"],
         [[r["database"], r["persistence"], r["events"], f"{r['events_per_second']:.1f}", *_percentiles(r["latency"])]
          for r in reference], text_columns=2)
+    for r in report["results"]:
+        if "yardstick_events_per_second" in r:
+            lines += ["", yardstick_line(r)]
     for r in report["results"]:
         if "projection_lag_at_end" in r:
             lines += ["", catch_up_line(r)]

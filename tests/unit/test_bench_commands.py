@@ -39,3 +39,11 @@ def test_the_load_counts_the_events_each_request_recorded_from_its_etag() -> Non
     assert not life.record(request, 409, {})  # a refusal recorded nothing and starts a new caution
     tally.add(request, 0.001, False, 409, "conflict")
     assert tally.events == 4
+
+
+def test_the_production_shape_is_set_against_the_yardstick_measured_around_it() -> None:
+    from bench.commands import yardstick_line
+
+    line = yardstick_line({"database": "sqlite", "events_per_second": 2100.0, "yardstick_events_per_second": [1900.0, 2300.0]})
+    assert line == ("Production shape on sqlite: 2,100 events/s; the yardstick just before and after it: "
+                    "1,900 and 2,300 events/s, so 100% of their mean.")
