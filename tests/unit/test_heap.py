@@ -48,7 +48,9 @@ def test_a_served_app_is_settled_once_it_has_started() -> None:
         frozen = []
 
         def watch():
-            while not server.started:
+            # uvicorn marks itself started inside the startup that settles afterwards: wait for either
+            deadline = time.monotonic() + 10
+            while not (server.started and gc.get_freeze_count()) and time.monotonic() < deadline:
                 time.sleep(0.01)
             frozen.append(gc.get_freeze_count())
             server.should_exit = True
