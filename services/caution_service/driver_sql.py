@@ -43,7 +43,10 @@ def _identity(value: Any) -> Any:
 class _DriverStatement:
     def __init__(self, dialect: Dialect) -> None:
         self._quote = dialect.identifier_preparer
-        self._placeholder = "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"
+        # pysqlite takes `?`; psycopg (pyformat) takes positional `%s` with a tuple. Others are not supported.
+        if dialect.paramstyle not in ("qmark", "format", "pyformat"):
+            raise ValueError(f"no positional placeholder known for paramstyle {dialect.paramstyle!r}")
+        self._placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
         self._converts = dialect.name != "postgresql"
         dbapi = dialect.loaded_dbapi
         self._errors = [(getattr(dbapi, name), ours) for name, ours in _STORE_ERRORS if hasattr(dbapi, name)]
