@@ -112,13 +112,11 @@ class IdempotencyStore:
         Given a connection or session, reads through it (the writer shares one per batch).
         """
         keys, principals = list({key for _, key in slots}), list({p for p, _ in slots})
-        if isinstance(connection, Session):
-            rows = self._find.rows(connection.connection(), keys, principals)
-        elif connection is None:
+        if connection is None:
             with self._engine.connect() as own:
                 rows = self._find.rows(own, keys, principals)
         else:
-            rows = self._find.rows(connection, keys, principals)
+            rows = self._find.rows(_connection_of(connection), keys, principals)
         wanted, found = set(slots), {}
         for row in rows:
             values = dict(zip(_FOUND_COLUMNS, row))
@@ -144,7 +142,11 @@ class IdempotencyStore:
     def insert(self, session: Session | Connection, rows: list[dict[str, Any]]) -> None:
         """Executed now, not at flush, so a duplicate key surfaces inside the caller's transaction."""
         if rows:
-            self._insert.execute(session.connection() if isinstance(session, Session) else session, rows)
+            self._insert.execute(_connection_of(session), rows)
+
+
+def _connection_of(connection: Connection | Session) -> Connection:
+    return connection.connection() if isinstance(connection, Session) else connection
 
 
 def replay(record: IdempotencyRecord) -> StoredResponse:

@@ -240,7 +240,7 @@ class GroupCommitWriter:
         cached = [cid for cid in caution_ids if cid in self._cautions]
         if not cached:
             return
-        latest = {UUID(str(cid)): version for cid, version in self._latest_versions.rows(connection, cached)}
+        latest = dict(self._latest_versions.rows(connection, cached))  # UUIDs: the column's own type on SQLite, psycopg's
         for cid in cached:
             if latest.get(cid) != self._cautions[cid].version:
                 del self._cautions[cid]
