@@ -35,7 +35,7 @@ openapi: setup  ## regenerate the committed OpenAPI and AsyncAPI documents
 projector: setup  ## production shape: the projection worker (one active per database, PostgreSQL advisory lock)
 	$(BIN)/python -m services.caution_service.worker
 
-rebuild: setup  ## drop the read models and replay the event store (PROJECTION=name for one)
+rebuild: setup  ## drop the read models and replay the event store caution by caution (PROJECTION=name for one)
 	$(BIN)/python -m services.caution_service.rebuild $(if $(PROJECTION),--projection $(PROJECTION))
 
 relay: setup  ## publish the event feed to NATS JetStream (NATS_URL=nats://host:4222)
@@ -44,6 +44,7 @@ relay: setup  ## publish the event feed to NATS JetStream (NATS_URL=nats://host:
 bench: setup  ## throughput and latency benchmarks; figures go to bench/results/
 	$(BIN)/python -m bench.commands
 	$(BIN)/python -m bench.readside
+	$(BIN)/python -m bench.rebuild_order
 	$(BIN)/python -m bench.notify
 
 clean:

@@ -4,7 +4,7 @@ For each database:
 
 * seed        - a store of --events events (default 1,000,000: 100,000 cautions), copied from one real
                 caution lifecycle (see bench/seeding.py); events/s of the bulk insert;
-* rebuild     - build_projector(app, batch_size), reset(), run until caught up: events/s and wall time;
+* rebuild     - build_projector(app, batch_size).rebuild(), as `make rebuild` does: events/s and wall time;
                 checks one summary per caution and one history entry per event;
 * queries     - the caution service started on that store (CARA_RUN_PROJECTIONS=false: it is rebuilt);
                 one client, sequential requests: compliance history of random cautions, filtered lists
@@ -84,13 +84,10 @@ def _store_megabytes(app: Any, url: str) -> float | None:
 
 
 def _rebuild(app: Any, batch_size: int, total: int) -> dict[str, Any]:
-    projector = build_projector(app, batch_size=batch_size, cache_size=50_000)  # as `make rebuild` does
-    projector.reset()
+    projector = build_projector(app, batch_size=batch_size)  # as `make rebuild` does: caution by caution
     progress = _Progress("rebuild", total)
-    started, done = time.perf_counter(), 0
-    while count := projector.run_once():
-        done += count
-        progress(done, time.perf_counter() - started)
+    started = time.perf_counter()
+    done = projector.rebuild(progress=lambda count, head: progress(count, time.perf_counter() - started))
     wall = time.perf_counter() - started
     t0 = time.perf_counter()
     projector.refresh_statistics()  # as `make rebuild` does: planner statistics for the fresh read models
@@ -354,7 +351,7 @@ def markdown(rep: dict[str, Any]) -> str:
         f"repeating mix of {'/'.join(map(str, seeding.SHAPES))} events per caution (mean 10; half completed, half "
         f"open and overdue), issue dates spread over {seeding.ISSUE_DAYS} days (all dates of a caution moved together), "
         f"{p['interleave']} cautions interleaved at a time, bulk-inserted with SQLAlchemy Core (bench/seeding.py). "
-        f"Rebuild: build_projector(batch_size={p['batch_size']}), reset(), run_once() until caught up, in this process; "
+        "Rebuild: build_projector().rebuild(), which reads the store caution by caution, in this process; "
         "then projector.refresh_statistics() (ANALYZE of the read-model tables), as `make rebuild` does.",
         "",
         "| database | events | cautions | seed events/s | rebuild s | rebuild events/s | then ANALYZE s | summaries ok | history ok | store MB |",

@@ -1,4 +1,9 @@
-"""`python -m services.caution_service.rebuild`: drop the read models and replay the whole event store."""
+"""`python -m services.caution_service.rebuild`: drop the read models and replay the whole event store.
+
+The store is read caution by caution (Projector.rebuild says why), so memory stays at one batch of
+cautions however many are open at once. Live projectors leave the read models being rebuilt alone
+until it ends, and /readyz reports them as behind meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -12,29 +17,30 @@ from .projections.wiring import build_projector
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--projection", action="append", help="rebuild only this one (repeatable); default all")
-    parser.add_argument("--batch-size", type=int, default=2000)
-    parser.add_argument("--cache-size", type=int, default=50_000,
-                        help="cautions kept in memory (about 4.5 KB each); at least as many as are open at once")
+    parser.add_argument("--cautions-per-batch", type=int, default=200,
+                        help="cautions projected in one transaction (default 200, about 2,000 events)")
+    parser.add_argument("--batch-size", type=int, default=2000,
+                        help="events per batch for what was recorded while the rebuild ran (default 2000)")
     args = parser.parse_args()
     app = build_application(Settings())
-    projector = build_projector(app, batch_size=args.batch_size, cache_size=args.cache_size)
-    head = app.recorder.max_notification_id() or 0
-    projector.reset(args.projection)
-    started, done = time.perf_counter(), 0
-    while count := projector.run_once():
-        done += count
-        _progress(done, head, time.perf_counter() - started)
+    projector = build_projector(app, batch_size=args.batch_size)
+    started = time.perf_counter()
+    try:
+        done = projector.rebuild(args.projection, args.cautions_per_batch,
+                                 progress=lambda done, head: _progress(done, head, time.perf_counter() - started))
+    except ValueError as e:  # an unknown projection name
+        parser.error(str(e))
     elapsed = time.perf_counter() - started
     projector.refresh_statistics()
-    print(f"\nrebuilt {', '.join(p.name for p in projector.projections)}: {done} events in {elapsed:.1f}s "
-          f"({done / elapsed if elapsed else 0:.0f} events/s)", file=sys.stderr)
+    print(f"\nrebuilt {', '.join(args.projection or [p.name for p in projector.projections])}: {done} events in "
+          f"{elapsed:.1f}s ({done / elapsed if elapsed else 0:.0f} events/s)", file=sys.stderr)
 
 
 def _progress(done: int, total: int, elapsed: float) -> None:
     width = 40
-    filled = int(width * done / total) if total else width
+    filled = min(width, int(width * done / total)) if total else width
     rate = done / elapsed if elapsed else 0
     sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} events  {rate:,.0f} events/s")
     sys.stderr.flush()

@@ -5,6 +5,10 @@ projection's new position are committed together, so a crash at any point
 either keeps a whole batch or none of it (and its commit need not wait for
 the disk: relaxed_commit.py). Positions advance by compare-and-set,
 so a second projector that slips past the leader lock fails instead of doubling rows.
+
+A rebuild (`Projector.rebuild`) reads the store caution by caution instead of in position order,
+so that it never needs a caution's earlier state from anywhere but the event just before
+(see its docstring).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -31,6 +35,9 @@ from .tables import metadata, positions
 
 log = logging.getLogger("cara.projector")
 COALESCE_SECONDS = 0.05
+# A projection's position while `rebuild` refills it: live batches leave it alone, and readiness
+# reports the read model as behind until the rebuild sets the position it reached.
+REBUILDING = -1
 STATISTICS_EVERY_SECONDS = 3600.0
 _SELECT_POSITIONS = select(positions.c.name, positions.c.position)
 
@@ -80,11 +87,17 @@ class Projector:
         metadata.create_all(self._engine, tables=tables)
         events = app.recorder.events_record_cls.__table__.c  # type: ignore[attr-defined]
         self._moves: dict[tuple[str, ...], Any] = {}
-        self._select_events = (
-            select(events.id, events.originator_id, events.originator_version, events.topic, events.state)
-            .where(events.id >= bindparam("start"))
-            .order_by(events.id)
-            .limit(bindparam("limit"))
+        columns = (events.id, events.originator_id, events.originator_version, events.topic, events.state)
+        self._select_events = select(*columns).where(events.id >= bindparam("start")).order_by(events.id).limit(
+            bindparam("limit"))
+        # For a rebuild: the next cautions in id order (the unique (caution, version) index gives the order),
+        # then their events up to the store position the rebuild covers.
+        self._next_cautions = (select(events.originator_id).where(events.originator_id > bindparam("after"))
+                               .group_by(events.originator_id).order_by(events.originator_id).limit(bindparam("limit")))
+        self._events_of_cautions = (
+            select(*columns)
+            .where(events.originator_id.in_(bindparam("caution_ids", expanding=True)), events.id <= bindparam("head"))
+            .order_by(events.originator_id, events.originator_version)
         )
         self._ensure_position_rows()
 
@@ -132,11 +145,24 @@ class Projector:
     def _run_batch(self) -> int:
         with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             current = self._read_positions(connection)
-            start = min(current.values(), default=0) + 1
+            for projection in self.projections:
+                if current[projection.name] == REBUILDING:
+                    # Another process is refilling it: what this one remembers of its rows will be stale.
+                    projection.discard()
+                    del current[projection.name]
+            if not current:
+                return 0
+            start = min(current.values()) + 1
             records = connection.execute(self._select_events, {"start": start, "limit": self.batch_size}).all()
         if not records:
             return 0
-        new = records[-1].id
+        self._project(records, current, move_to=records[-1].id)
+        return len(records)
+
+    def _project(self, records: Sequence[Any], current: dict[str, int], move_to: int | None) -> None:
+        """One transaction: each event goes to the projections in `current` that have not had it, and
+        (unless `move_to` is None) their positions move to `move_to` by compare-and-set."""
+        chosen = [p for p in self.projections if p.name in current]
         try:
             to_domain_event = self.app.mapper.to_domain_event
             with self.app.recorder.transaction() as session:  # type: ignore[attr-defined]
@@ -144,20 +170,20 @@ class Projector:
                 for record in records:
                     event = to_domain_event(_stored(record))
                     caution = self._advance(event)
-                    for projection in self.projections:
+                    for projection in chosen:
                         if record.id > current[projection.name]:
                             projection.apply(session, event, caution, record.id)
-                steps = [projection.prepare(session) for projection in self.projections]
+                steps = [projection.prepare(session) for projection in chosen]
                 connection = session.connection()
                 for write in steps:  # only writes from here to the commit (see Projection.prepare)
                     write(connection)
-                self._move_positions(session, current, new)
+                if move_to is not None:
+                    self._move_positions(session, current, move_to)
         except Exception:
             self._cautions.clear()  # the cached states may be ahead of what was committed
             for projection in self.projections:
                 projection.discard()
             raise
-        return len(records)
 
     def run_until_caught_up(self) -> int:
         total = 0
@@ -201,13 +227,63 @@ class Projector:
 
     def reset(self, names: Sequence[str] | None = None) -> None:
         """Drop the chosen read models' rows and rewind them to the start of the store."""
-        chosen = [p for p in self.projections if names is None or p.name in names]
+        self._clear(self._chosen(names), position=0)
+
+    def _chosen(self, names: Sequence[str] | None) -> list[Projection]:
+        unknown = set(names or ()) - {p.name for p in self.projections}
+        if unknown:
+            raise ValueError(f"no such projection: {', '.join(sorted(unknown))}")
+        return [p for p in self.projections if names is None or p.name in names]
+
+    def _clear(self, chosen: list[Projection], position: int) -> None:
         with self.app.recorder.transaction() as session:  # type: ignore[attr-defined]
             for projection in chosen:
                 projection.discard()
                 projection.clear(session)
-                session.execute(update(positions).where(positions.c.name == projection.name).values(position=0))
+                session.execute(update(positions).where(positions.c.name == projection.name).values(position=position))
         self._cautions.clear()
+
+    def rebuild(self, names: Sequence[str] | None = None, cautions_per_batch: int = 200,
+                progress: Callable[[int, int], None] | None = None) -> int:
+        """Drop the chosen read models and project the whole store again, one batch of cautions at a time.
+
+        In position order the events of every caution open at the same time interleave, and each
+        event needs its caution's state from just before it: once more cautions are open than the
+        cache holds, nearly every event means reading the caution back from the store (a national
+        store has hundreds of thousands open at once). Read caution by caution, the state needed is
+        always the one just built, so memory stays at one batch and the store is read once.
+
+        The store position is taken first; the events up to it are projected caution by caution,
+        batch by batch, without moving positions, which stay at REBUILDING meanwhile (live projectors
+        leave those projections alone, and readiness reports them as behind). Then the positions move
+        to that store position by compare-and-set, and whatever was recorded after it is projected in
+        position order. A rebuild that stops half-way leaves the positions at REBUILDING: run it again.
+        Returns how many events it projected.
+        """
+        chosen = self._chosen(names)
+        with self._batch:
+            self._clear(chosen, position=REBUILDING)
+            head = self.app.recorder.max_notification_id() or 0
+            targets = {projection.name: 0 for projection in chosen}
+            done, after = 0, UUID(int=0)
+            while True:
+                with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                    caution_ids = connection.execute(
+                        self._next_cautions, {"after": after, "limit": cautions_per_batch}).scalars().all()
+                    if not caution_ids:
+                        break
+                    records = connection.execute(
+                        self._events_of_cautions, {"caution_ids": caution_ids, "head": head}).all()
+                after = caution_ids[-1]
+                if records:
+                    self._project(records, targets, move_to=None)
+                    done += len(records)
+                    self._cautions.clear()  # each caution is finished within its batch
+                    if progress is not None:
+                        progress(done, head)
+            with self.app.recorder.transaction() as session:  # type: ignore[attr-defined]
+                self._move_positions(session, {name: REBUILDING for name in targets}, head)
+        return done + self.run_until_caught_up()
 
     def refresh_statistics(self) -> None:
         """Give the query planner current row statistics, so list filters pick their indexes.

@@ -1,5 +1,5 @@
 """The projector's tests run on each backend: `url` is SQLite, then PostgreSQL; `steps` a quiet app on it
-(no projector thread, so each test drives the projector itself)."""
+(no projector thread, so each test drives the projector itself). `sqlite_steps` is the same on SQLite alone."""
 
 from __future__ import annotations
 
@@ -19,4 +19,10 @@ def url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def steps(url: str, clock: FakeClock) -> Iterator[ReadSteps]:
     with quiet_client(url, clock) as client:
+        yield ReadSteps(client, clock)
+
+
+@pytest.fixture
+def sqlite_steps(sqlite_url: str, clock: FakeClock) -> Iterator[ReadSteps]:
+    with quiet_client(sqlite_url, clock) as client:
         yield ReadSteps(client, clock)

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from services.caution_service.projections.summary import SummaryProjection
 from services.caution_service.projections.tables import history, summaries
 from services.caution_service.projections.wiring import build_projector
 from tests.integration.test_read_support import (
-    ReadSteps, populate, quiet_client, quiet_settings, read_model, stored_positions,
+    ReadSteps, populate, quiet_settings, read_model, stored_positions,
 )
 from tests.support import FakeClock
 
@@ -81,12 +80,6 @@ class ExplodingProjection:
 
     def clear(self, session: Session) -> None:
         pass
-
-
-@pytest.fixture
-def sqlite_steps(sqlite_url: str, clock: FakeClock) -> Iterator[ReadSteps]:
-    with quiet_client(sqlite_url, clock) as client:
-        yield ReadSteps(client, clock)
 
 
 def _second_app(url: str, clock: FakeClock) -> Any:
