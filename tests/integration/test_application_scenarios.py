@@ -326,3 +326,58 @@ def test_a_missing_caution_is_not_found(app: CautionApplication) -> None:
         app.get_caution(uuid4())
     with pytest.raises(CautionNotFound):
         app.change(uuid4(), lambda c: None)
+
+
+def test_a_snapshot_is_taken_from_the_caution_in_hand_and_equals_one_made_by_replaying_the_store(
+    app: CautionApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot due at version 20 is made from the caution just saved, without reading the store back,
+    and stores the same state as the library's way: replaying the 20 events and snapshotting the result."""
+    caution_id = issue(app)
+    commands: list[Callable[[Caution], None]] = [
+        lambda c: book(c, Workshop.A, A_DAY, on=1), lambda c: miss(c, Workshop.A, A_DAY),
+        lambda c: decide(c, True, A_DAY + 1), lambda c: book(c, Workshop.A, A_DAY + 10, on=A_DAY + 2),
+        lambda c: attend_a(c, A_DAY + 10), lambda c: contact(c, ContactStage.AFTER_WORKSHOP_A, A_DAY + 12, concern=True),
+        lambda c: c.correct(6, "register said 19:00", at(A_DAY + 10) + timedelta(hours=1), recorded_at=at(A_DAY + 13),
+                            recorded_by=PROVIDER),
+        lambda c: book(c, Workshop.B, B_DAY + 10, on=A_DAY + 13),
+    ]
+    commands += [lambda c, n=n: book(c, Workshop.B, B_DAY + 10 + n % 3, on=A_DAY + 13 + n, reason=f"venue {n}")
+                 for n in range(1, 11)]
+    commands.append(lambda c: c.vary_conditions((at(0) + timedelta(days=130)).date(), "provider sickness", "INSP-9",
+                                                occurred_at=at(A_DAY + 25), recorded_at=at(A_DAY + 25),
+                                                recorded_by=PROVIDER))
+    for command in commands[:-1]:
+        step(app, caution_id, command)
+    assert app.snapshots is not None and list(app.snapshots.get(caution_id)) == []
+
+    def no_store_read(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the snapshot was made by reading the caution back from the store")
+
+    monkeypatch.setattr(app, "take_snapshot", no_store_read)
+    assert step(app, caution_id, commands[-1]).version == 20
+
+    [stored] = app.snapshots.get(caution_id)
+    replayed = None
+    for event in app.events.get(caution_id, lte=20):
+        replayed = event.mutate(replayed)
+    library = app.mapper.to_domain_event(app.mapper.to_stored_event(Caution.Snapshot.take(replayed)))
+    assert stored.originator_version == library.originator_version == 20
+    assert stored.state == library.state
+    assert stored.state["round"] == 2 and stored.state["safeguarding_concern"] is True  # a state worth comparing
+    assert vars(app.repository.get(caution_id)) == vars(replayed)  # read through the snapshot: the same caution
+
+
+def test_a_save_whose_due_snapshot_is_not_its_last_event_snapshots_the_library_way(app: CautionApplication) -> None:
+    caution_id = issue(app)
+    step(app, caution_id, lambda c: book(c, Workshop.A, A_DAY, on=1))
+    for n in range(1, 18):  # versions 3..19
+        step(app, caution_id, lambda c, n=n: book(c, Workshop.A, A_DAY + n % 3, on=1 + n, reason=f"moved {n}"))
+
+    def two_events(c: Caution) -> None:  # versions 20 and 21 in one save: the snapshot is due at 20
+        book(c, Workshop.A, A_DAY, on=20, reason="back to the first date")
+        attend_a(c, A_DAY)
+
+    assert step(app, caution_id, two_events).version == 21
+    assert [s.originator_version for s in app.snapshots.get(caution_id)] == [20]
+    assert app.repository.get(caution_id).version == 21
