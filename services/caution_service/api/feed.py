@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -18,16 +17,18 @@ from shared.auth_deps import allow
 from shared.openapi import problems
 
 from ..feed import read_page
+from ..store_head import StoreHead
 from .deps import AppDep
 
 router = APIRouter(prefix="/v1/events", tags=["event feed"])
 Subscriber = Annotated[Principal, Depends(allow(Role.SUBSCRIBER, Role.ADMIN))]
 HEARTBEAT_SECONDS = 15.0
-POLL_SECONDS = 0.1
+DISCONNECT_CHECK_SECONDS = 1.0
 
 
 @router.get("", response_model=EventPage, responses=problems(401, 403, 422))
-def list_events(
+async def list_events(
+    request: Request,
     principal: Subscriber,
     app: AppDep,
     after: Annotated[int, Query(ge=0, description="The last position you processed (0 to start).")] = 0,
@@ -36,12 +37,15 @@ def list_events(
 ) -> JSONResponse:
     """CloudEvents 1.0 (structured JSON) after `after`, in position order, without victim data."""
     deadline = time.monotonic() + wait
+    store_head: StoreHead = request.app.state.store_head
     while True:
-        items, next_after, head = read_page(app, after, limit, principal.force)
-        if items or time.monotonic() >= deadline:
+        items, next_after, head = await run_in_threadpool(read_page, app, after, limit, principal.force)
+        left = deadline - time.monotonic()
+        if items or left <= 0:
             return JSONResponse({"items": items, "next_after": next_after, "head": head})
         after = next_after  # skip other forces' events while waiting
-        time.sleep(POLL_SECONDS)
+        if after >= head:  # read to the head: wait for more (on the event loop, holding no thread)
+            await store_head.wait_past(after, left)
 
 
 @router.get(
@@ -60,19 +64,22 @@ async def stream_events(
     resume = last_event_id is not None and last_event_id.isascii() and last_event_id.isdigit()
     start = int(last_event_id) if resume else (after or 0)
 
+    store_head: StoreHead = request.app.state.store_head
+
     async def events() -> AsyncIterator[str]:
         position = start
         last_sent = time.monotonic()
         yield "retry: 2000\n\n"
         while not await request.is_disconnected():
-            items, position, _ = await run_in_threadpool(read_page, app, position, 100, principal.force)
+            items, position, head = await run_in_threadpool(read_page, app, position, 100, principal.force)
             for item in items:
                 yield f"id: {item['position']}\nevent: {item['type']}\ndata: {json.dumps(item)}\n\n"
                 last_sent = time.monotonic()
-            if not items:
+            if not items and position >= head:
                 if time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
                     yield ": heartbeat\n\n"
                     last_sent = time.monotonic()
-                await asyncio.sleep(POLL_SECONDS * 5)
+                # At most a second at a time, so a subscriber that has gone away is noticed.
+                await store_head.wait_past(position, min(DISCONNECT_CHECK_SECONDS, HEARTBEAT_SECONDS - (time.monotonic() - last_sent)))
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
