@@ -25,7 +25,7 @@ from .config import Settings
 from .deadlines import DeadlineMonitor
 from .active_clients import ActiveClients, TrackWritingClients
 from .projections.wiring import build_projector
-from .store_head import StoreHead
+from .position_watch import PositionWatch
 from .vault import VictimVault
 from .writer import build_writer
 
@@ -88,7 +88,10 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.projector = with_startup_retries(lambda: build_projector(app.state.cautions))
     app.state.cautions.saved_listeners.append(lambda position: app.state.projector.wakeup.set())
     app.state.deadlines = DeadlineMonitor(app.state.cautions, clock)
-    app.state.store_head = StoreHead(lambda: app.state.cautions.recorder.max_notification_id() or 0)
+    # Feed readers wait for the store's head; reads given a min_position, for the read models.
+    app.state.store_head = PositionWatch(
+        "the event store's head", lambda: app.state.cautions.recorder.max_notification_id() or 0, every=0.1)
+    app.state.projected = PositionWatch("the read models' position", lambda: app.state.projector.position(), every=0.02)
     app.state.verifier = settings.verifier()
     install_problem_handlers(app)
     install_domain_handlers(app)

@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     install_problem_openapi(app)
 
     @app.get("/livez", tags=["health"])
-    def livez() -> dict[str, str]:
+    async def livez() -> dict[str, str]:  # on the event loop: a busy thread pool must not make it look dead
         """The process is up."""
         return {"status": "ok"}
 

@@ -17,7 +17,7 @@ from shared.auth_deps import allow
 from shared.openapi import problems
 
 from ..feed import read_page
-from ..store_head import StoreHead
+from ..position_watch import PositionWatch
 from .deps import AppDep
 
 router = APIRouter(prefix="/v1/events", tags=["event feed"])
@@ -37,7 +37,7 @@ async def list_events(
 ) -> JSONResponse:
     """CloudEvents 1.0 (structured JSON) after `after`, in position order, without victim data."""
     deadline = time.monotonic() + wait
-    store_head: StoreHead = request.app.state.store_head
+    store_head: PositionWatch = request.app.state.store_head
     while True:
         items, next_after, head = await run_in_threadpool(read_page, app, after, limit, principal.force)
         left = deadline - time.monotonic()
@@ -64,7 +64,7 @@ async def stream_events(
     resume = last_event_id is not None and last_event_id.isascii() and last_event_id.isdigit()
     start = int(last_event_id) if resume else (after or 0)
 
-    store_head: StoreHead = request.app.state.store_head
+    store_head: PositionWatch = request.app.state.store_head
 
     async def events() -> AsyncIterator[str]:
         position = start

@@ -15,7 +15,7 @@ MAX_READY_LAG = 10_000  # events the read models may trail the store by and stil
 
 
 @router.get("/livez")
-def livez() -> dict[str, str]:
+async def livez() -> dict[str, str]:  # on the event loop: a busy thread pool must not make it look dead
     """The process is up."""
     return {"status": "ok"}
 

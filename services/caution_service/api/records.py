@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from shared.auth import Principal, Role
@@ -35,38 +35,33 @@ PDF = "application/pdf"
 WAIT_SECONDS = 5.0
 
 
-def _caught_up(request: Request, min_position: int | None) -> None:
-    """Read-your-writes: wait for the projections to reach the caller's write, or say they have not."""
+async def _caught_up(request: Request, min_position: int | None) -> None:
+    """Read-your-writes: wait for the projections to reach the caller's write, or say they have not.
+
+    The wait is on the event loop (position_watch.py): a thread held here is one fewer for every other read."""
     if min_position is None:
         return
     projector = request.app.state.projector
-    if min_position > (projector.app.recorder.max_notification_id() or 0):
+    if min_position > (await run_in_threadpool(projector.app.recorder.max_notification_id) or 0):
         raise ProblemError(422, "unknown-position", "No write has that position",
                            "min_position must be a position a write returned.")
-    deadline = time.monotonic() + WAIT_SECONDS
-    while projector.position() < min_position:
-        projector.wakeup.set()
-        if time.monotonic() > deadline:
-            raise ProblemError(503, "read-model-behind", "The read model has not caught up yet",
-                               f"It has reached position {projector.position()}; retry shortly.", headers={"Retry-After": "1"})
-        time.sleep(0.02)
+    projector.wakeup.set()
+    if not await request.app.state.projected.wait_past(min_position - 1, WAIT_SECONDS):
+        reached = await run_in_threadpool(projector.position)
+        raise ProblemError(503, "read-model-behind", "The read model has not caught up yet",
+                           f"It has reached position {reached}; retry shortly.", headers={"Retry-After": "1"})
 
 
-def _projections_reach_the_store(request: Request, seconds: float = 2.0) -> bool:
+async def _projections_reach_the_store(request: Request, seconds: float = 2.0) -> bool:
     """Waits until the projections have caught up with everything recorded so far; False if they did not in time."""
     projector = request.app.state.projector
-    target = projector.app.recorder.max_notification_id() or 0
-    deadline = time.monotonic() + seconds
-    while projector.position() < target:
-        projector.wakeup.set()
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
+    target = await run_in_threadpool(projector.app.recorder.max_notification_id) or 0
+    projector.wakeup.set()
+    return await request.app.state.projected.wait_past(target - 1, seconds)
 
 
 @router.get("/cautions", response_model=CautionPage, responses=problems(400, 401, 403, 422, 503))
-def list_cautions(
+async def list_cautions(
     request: Request,
     principal: Lister,
     app: AppDep,
@@ -83,10 +78,11 @@ def list_cautions(
     """Cautions of your force, newest first, filtered; cursor-paged (`next_cursor`, `Link: rel="next"`)."""
     if force is not None and force != principal.force:
         raise ProblemError(403, "forbidden", "Not allowed for this force", "You can list only your own force's cautions.")
-    _caught_up(request, min_position)
+    await _caught_up(request, min_position)
     f = queries.CautionFilter(principal.force, status, overdue, due_before, offender_ref)
     try:
-        items, next_cursor = queries.list_summaries(app.recorder.datastore.engine, f, clock().date(), limit, cursor)  # type: ignore[attr-defined]
+        items, next_cursor = await run_in_threadpool(
+            queries.list_summaries, app.recorder.datastore.engine, f, clock().date(), limit, cursor)  # type: ignore[attr-defined]
     except queries.BadCursor as e:
         raise ProblemError(400, "bad-cursor", "Unknown cursor", str(e)) from None
     headers = {}
@@ -95,14 +91,16 @@ def list_cautions(
     return JSONResponse({"items": items, "next_cursor": next_cursor}, headers=headers)
 
 
-def _history(request: Request, app, caution_id: UUID, principal: Principal, as_of) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
+def _history(request: Request, app, caution_id: UUID, principal: Principal, as_of,  # type: ignore[no-untyped-def]
+             waited: bool = True) -> tuple[dict, dict] | None:
+    """The history body and the caution's view; None, unless `waited`, when the read model trails the store
+    for this caution (the caller then waits for the projections and asks again)."""
     caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)
     if caution.force != principal.force:
         raise CautionNotFound(caution_id)
     rows = queries.history_rows(app.recorder.datastore.engine, str(caution_id), as_of)
-    if as_of is None and (not rows or rows[-1].entry < caution.version) and _projections_reach_the_store(request):
-        # The store is ahead of the read model for this caution: wait (briefly) for its last entries.
-        rows = queries.history_rows(app.recorder.datastore.engine, str(caution_id), as_of)
+    if as_of is None and (not rows or rows[-1].entry < caution.version) and not waited:
+        return None
     entries = link_corrections([entry_view(r) for r in rows if r.entry <= caution.version])
     if entries and entries[-1]["entry"] < caution.version:
         # The read model trails the store: judge the caution as of the entries shown, so verdict and digest agree.
@@ -125,7 +123,7 @@ def _history(request: Request, app, caution_id: UUID, principal: Principal, as_o
     response_model=ComplianceHistory,
     responses={**problems(401, 403, 404, 406, 422, 503), 200: {"content": {PDF: {}}, "description": "JSON, or the court certificate as PDF"}},
 )
-def compliance_history(
+async def compliance_history(
     request: Request,
     caution_id: UUID,
     principal: CourtOrPolice,
@@ -138,16 +136,26 @@ def compliance_history(
 
     Send `Accept: application/pdf` for the court certificate.
     """
-    _caught_up(request, min_position)
-    body, caution = _history(request, app, caution_id, principal, as_of)
+    await _caught_up(request, min_position)
+    history = await run_in_threadpool(_history, request, app, caution_id, principal, as_of, False)
+    if history is None:
+        # The store is ahead of the read model for this caution: wait (briefly) for its last entries.
+        await _projections_reach_the_store(request)
+        history = await run_in_threadpool(_history, request, app, caution_id, principal, as_of)
+    assert history is not None
+    body, caution = history
     if PDF in request.headers.get("accept", ""):
-        base = str(request.base_url).rstrip("/")
-        check = verify(list(app.events.get(caution_id)), queries.history_rows(app.recorder.datastore.engine, str(caution_id)))  # type: ignore[attr-defined]
-        pdf = render_certificate(body, caution, clock(), base, check)
-        # Header values must be Latin-1 without CR/LF: keep only safe characters of the caller-given reference.
-        filename = f"cara-certificate-{re.sub(r'[^A-Za-z0-9._-]+', '_', caution['police_reference'])}.pdf"
-        return Response(pdf, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{filename}"'})
+        return await run_in_threadpool(_certificate, request, app, caution_id, body, caution, clock)
     return JSONResponse(body)
+
+
+def _certificate(request: Request, app, caution_id: UUID, body: dict, caution: dict, clock) -> Response:  # type: ignore[no-untyped-def]
+    base = str(request.base_url).rstrip("/")
+    check = verify(list(app.events.get(caution_id)), queries.history_rows(app.recorder.datastore.engine, str(caution_id)))  # type: ignore[attr-defined]
+    pdf = render_certificate(body, caution, clock(), base, check)
+    # Header values must be Latin-1 without CR/LF: keep only safe characters of the caller-given reference.
+    filename = f"cara-certificate-{re.sub(r'[^A-Za-z0-9._-]+', '_', caution['police_reference'])}.pdf"
+    return Response(pdf, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
 @router.get(

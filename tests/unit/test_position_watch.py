@@ -1,4 +1,4 @@
-"""StoreHead: readers wait on the event loop; one watcher asks the store while anyone waits, and only then."""
+"""PositionWatch: requests wait on the event loop; one watcher asks for the position while anyone waits, and only then."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from services.caution_service.store_head import StoreHead
+from services.caution_service.position_watch import PositionWatch
 
 
 class Store:
@@ -23,7 +23,7 @@ class Store:
 
 def test_every_reader_behind_the_head_is_released_and_the_rest_wait_on() -> None:
     store = Store()
-    watch = StoreHead(store.read, every=0.01)
+    watch = PositionWatch("the test head", store.read, every=0.01)
 
     async def scenario() -> list[bool]:
         behind = [asyncio.create_task(watch.wait_past(4, 5.0)) for _ in range(3)]
@@ -39,7 +39,7 @@ def test_every_reader_behind_the_head_is_released_and_the_rest_wait_on() -> None
 
 def test_the_store_is_asked_only_while_someone_waits_and_once_per_look_for_everyone() -> None:
     store = Store()
-    watch = StoreHead(store.read, every=0.05)
+    watch = PositionWatch("the test head", store.read, every=0.05)
 
     async def scenario() -> tuple[int, int, int]:
         await asyncio.gather(*(watch.wait_past(9, 0.25) for _ in range(50)))
@@ -58,20 +58,20 @@ def test_the_store_is_asked_only_while_someone_waits_and_once_per_look_for_every
 def test_a_failing_store_read_is_logged_and_the_watch_goes_on(caplog: pytest.LogCaptureFixture) -> None:
     store = Store()
     store.failing = True
-    watch = StoreHead(store.read, every=0.01)
+    watch = PositionWatch("the test head", store.read, every=0.01)
 
     async def scenario() -> tuple[bool, bool]:
         first = await watch.wait_past(5, 0.1)
         store.failing, store.head = False, 7
         return first, await watch.wait_past(5, 1.0)
 
-    with caplog.at_level(logging.ERROR, logger="cara.caution.store_head"):
+    with caplog.at_level(logging.ERROR, logger="cara.caution.position_watch"):
         assert asyncio.run(scenario()) == (False, True)
-    assert "could not read the event store's head" in caplog.text
+    assert "could not read the test head" in caplog.text
 
 
 def test_no_wait_asked_means_no_wait() -> None:
     store = Store()
-    watch = StoreHead(store.read)
+    watch = PositionWatch("the test head", store.read, every=0.1)
     assert asyncio.run(watch.wait_past(0, 0)) is False
     assert watch.looks == 0
