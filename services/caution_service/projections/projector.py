@@ -253,12 +253,12 @@ class Projector:
         store has hundreds of thousands open at once). Read caution by caution, the state needed is
         always the one just built, so memory stays at one batch and the store is read once.
 
-        The store position is taken first; the events up to it are projected caution by caution,
-        batch by batch, without moving positions, which stay at REBUILDING meanwhile (live projectors
-        leave those projections alone, and readiness reports them as behind). Then the positions move
-        to that store position by compare-and-set, and whatever was recorded after it is projected in
-        position order. A rebuild that stops half-way leaves the positions at REBUILDING: run it again.
-        Returns how many events it projected.
+        The read models are emptied and their positions set to REBUILDING (live projectors leave them
+        alone, and readiness reports them as behind), then the store's position is taken. The events
+        up to it are projected caution by caution, batch by batch, without moving positions. Then the
+        positions move from REBUILDING to that store position by compare-and-set, and whatever was
+        recorded meanwhile is projected in position order. A rebuild that stops half-way leaves the
+        positions at REBUILDING: run it again. Returns how many events it projected.
         """
         chosen = self._chosen(names)
         with self._batch:
