@@ -162,3 +162,20 @@ def test_an_offender_name_outside_latin_1_prints_as_given(steps: ReadSteps) -> N
     cid = ok(steps.client.post("/v1/cautions", json=body, headers=steps.police), 201)["id"]
     steps.project()
     assert "Łukasz Wójcik" in _pages(_certificate(steps, cid).content)[0]
+
+
+def test_no_certificate_is_issued_while_the_history_trails_the_store(steps: ReadSteps) -> None:
+    """A court certificate states the whole record or is not issued: 503 with Retry-After until it is complete."""
+    cid = steps.issue_with_victim(police_reference="CC-2026-00418")["id"]
+    steps.run(steps.schedule(cid, "A", 10))
+    steps.project()
+    steps.run(steps.attend(cid, "A", 10))  # recorded, not yet projected
+    refused = steps.history(cid, headers={**steps.court, **PDF})
+    assert refused.status_code == 503
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.headers["retry-after"] == "1"
+    assert refused.json()["type"].endswith("read-model-behind")
+    assert "1 recorded entries" in refused.json()["detail"]
+
+    steps.project()
+    assert _certificate(steps, cid).headers["content-disposition"] == 'inline; filename="cara-certificate-CC-2026-00418.pdf"'

@@ -202,11 +202,17 @@ def test_history_for_the_court_and_police_only_and_only_in_the_callers_force(ste
     assert_problem(steps.history("not-a-uuid"), 422)
 
 
-def test_history_lags_the_store_until_projected(steps: ReadSteps) -> None:
-    """Without min_position the read model answers at once, with what it has."""
+def test_history_lags_the_store_until_projected_and_says_how_far(steps: ReadSteps) -> None:
+    """Without min_position the read model answers (after a short wait) with what it has, and says what is missing."""
     cid = steps.issue()["id"]
     steps.project()
-    steps.run(steps.schedule(cid, "A", 10))
-    assert len(_history(steps, cid)["entries"]) == 1
+    steps.run(steps.schedule(cid, "A", 10), steps.schedule(cid, "B", 40))
+    trailing = _history(steps, cid)
+    assert [e["entry"] for e in trailing["entries"]] == [1]
+    assert trailing["entries_pending"] == 2
+    assert trailing["digest"] == trailing["entries"][-1]["hash"]  # judged as of the entry shown
     steps.project()
-    assert len(_history(steps, cid)["entries"]) == 2
+    complete = _history(steps, cid)
+    assert (len(complete["entries"]), complete["entries_pending"]) == (3, 0)
+    as_of_then = _history(steps, cid, as_of=trailing["entries"][0]["recorded_at"])
+    assert (len(as_of_then["entries"]), as_of_then["entries_pending"]) == (1, 0)

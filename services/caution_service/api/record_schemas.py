@@ -68,6 +68,10 @@ class ComplianceHistory(BaseModel):
     verdict: Verdict
     entries: list[HistoryEntry]
     digest: str = Field(description="The last entry's hash: it changes if any entry is altered.")
+    entries_pending: int = Field(description="Entries recorded in the event store (up to `as_of`) that this history "
+                                 "does not show yet, because the read model trails the store: 0 when it is complete. "
+                                 "Verdict and digest are as of the entries shown; ask again shortly for the rest. "
+                                 "The PDF certificate is refused (503) until it is 0.")
 
 
 class VerificationReport(BaseModel):

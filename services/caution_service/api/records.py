@@ -102,7 +102,8 @@ def _history(request: Request, app, caution_id: UUID, principal: Principal, as_o
     if as_of is None and (not rows or rows[-1].entry < caution.version) and not waited:
         return None
     entries = link_corrections([entry_view(r) for r in rows if r.entry <= caution.version])
-    if entries and entries[-1]["entry"] < caution.version:
+    pending = caution.version - (entries[-1]["entry"] if entries else 0)
+    if entries and pending:
         # The read model trails the store: judge the caution as of the entries shown, so verdict and digest agree.
         caution = app.repository.get(caution_id, version=entries[-1]["entry"])
     body = {
@@ -114,6 +115,7 @@ def _history(request: Request, app, caution_id: UUID, principal: Principal, as_o
         "verdict": verdict(caution, entries),
         "entries": entries,
         "digest": entries[-1]["hash"] if entries else "0" * 64,
+        "entries_pending": pending,
     }
     return body, caution_public(caution, principal.role, (as_of or request.app.state.clock()).date(), app.vault)
 
@@ -145,6 +147,10 @@ async def compliance_history(
     assert history is not None
     body, caution = history
     if PDF in request.headers.get("accept", ""):
+        if body["entries_pending"]:  # a certificate for a court states the whole record, or is not issued
+            raise ProblemError(503, "read-model-behind", "The compliance history has not caught up yet",
+                               f"{body['entries_pending']} recorded entries are not in the history yet; retry shortly.",
+                               headers={"Retry-After": "1"})
         return await run_in_threadpool(_certificate, request, app, caution_id, body, caution, clock)
     return JSONResponse(body)
 
