@@ -181,10 +181,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# Command benchmark, {report['started_at'][:16].replace('T', ' ')} UTC",
         "",
-        f"`make bench` (bench/commands.py) at commit {env['git_commit']}{' (uncommitted changes)' if env['git_dirty'] else ''}; "
-        f"Python {env['python']}, {env['cpus']} CPUs"
-        + (f", PostgreSQL {env['postgresql']}" if "postgresql" in env else "")
-        + f"; 1-minute load average {env['load_average_at_start'][0]} at start, {env['load_average_at_end'][0]} at end.",
+        results_file.measured_on(report, "`make bench` (bench/commands.py)", duration=False),
         f"Each scenario: a fresh database, at most {report['parameters']['commands']} commands or "
         f"{report['parameters']['seconds']:g} s; the command mix is {len(STEPS)} read-modify-write commands per caution "
         "(schedule, reschedule, miss, excuse, schedule, attend A, victim contact, schedule B, attend B, completion, "

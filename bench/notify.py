@@ -278,15 +278,11 @@ def _print_done(r: dict[str, Any]) -> None:
 
 
 def markdown(rep: dict[str, Any]) -> str:
-    env, fmt, p = rep["environment"], report.fmt, rep["parameters"]
+    fmt, p = report.fmt, rep["parameters"]
     lines = [
         f"{HEADING}, {rep['started_at'][:16].replace('T', ' ')} UTC",
         "",
-        f"`python -m bench.notify` (part of `make bench`) at commit {env['git_commit']}"
-        f"{' (uncommitted changes)' if env['git_dirty'] else ''}; Python {env['python']}, {env['cpus']} CPUs"
-        + (f", PostgreSQL {env['postgresql']}" if "postgresql" in env else "")
-        + f"; 1-minute load average {env['load_average_at_start'][0]} at start, {env['load_average_at_end'][0]} at end; "
-        f"{rep['duration_seconds']:.0f} s in all.",
+        report.measured_on(rep, "`python -m bench.notify` (part of `make bench`)"),
         f"Each scenario: fresh databases (caution and notification service on the same kind), each service as its own "
         f"process; {p['clients']} clients run the command workload for {p['seconds']:g} s (after a 2-caution warm-up). "
         f"http: the notification service long-polls GET /v1/events (wait {p['feed_wait']:g} s, 200 a page). "

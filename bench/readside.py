@@ -337,16 +337,12 @@ def run_database(kind: str, args: argparse.Namespace, template: seeding.Template
 
 
 def markdown(rep: dict[str, Any]) -> str:
-    env, fmt = rep["environment"], report.fmt
+    fmt = report.fmt
     p = rep["parameters"]
     lines = [
         f"{HEADING}, {rep['started_at'][:16].replace('T', ' ')} UTC",
         "",
-        f"`python -m bench.readside` (part of `make bench`) at commit {env['git_commit']}"
-        f"{' (uncommitted changes)' if env['git_dirty'] else ''}; Python {env['python']}, {env['cpus']} CPUs"
-        + (f", PostgreSQL {env['postgresql']}" if "postgresql" in env else "")
-        + f"; 1-minute load average {env['load_average_at_start'][0]} at start, {env['load_average_at_end'][0]} at end; "
-        f"{rep['duration_seconds']:.0f} s in all.",
+        report.measured_on(rep, "`python -m bench.readside` (part of `make bench`)"),
         f"Store: one real caution lifecycle recorded through CautionApplication, copied for new caution ids in a "
         f"repeating mix of {'/'.join(map(str, seeding.SHAPES))} events per caution (mean 10; half completed, half "
         f"open and overdue), issue dates spread over {seeding.ISSUE_DAYS} days (all dates of a caution moved together), "

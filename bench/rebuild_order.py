@@ -108,14 +108,11 @@ def run_database(kind: str, args: argparse.Namespace, template: seeding.Template
 
 
 def markdown(rep: dict[str, Any]) -> str:
-    p, env = rep["parameters"], rep["environment"]
+    p = rep["parameters"]
     lines = [
         f"{HEADING}, {rep['started_at'][:16].replace('T', ' ')} UTC",
         "",
-        f"`python -m bench.rebuild_order` (part of `make bench`) at commit {env['git_commit']}"
-        f"{' (uncommitted changes)' if env['git_dirty'] else ''}; Python {env['python']}, {env['cpus']} CPUs"
-        f"{', PostgreSQL ' + env['postgresql'] if env.get('postgresql') else ''}; 1-minute load average "
-        f"{env['load_average_at_start'][0]} at start, {env['load_average_at_end'][0]} at end; {rep['duration_seconds']:.0f} s in all.",
+        report.measured_on(rep, "`python -m bench.rebuild_order` (part of `make bench`)"),
         f"Store: {p['events']:,} events copied from one real caution lifecycle (bench/seeding.py), cautions interleaved "
         f"{p['interleave']:,} at a time, so that many are open at once. Position order: reset() and run_once() "
         f"(batches of {p['batch_size']:,} events) with a cache of {p['cache_size']:,} cautions, as the live projector "

@@ -61,6 +61,18 @@ def envelope(name: str, started: datetime, t0: float, parameters: dict[str, Any]
     }
 
 
+def measured_on(report: dict[str, Any], command: str, duration: bool = True) -> str:
+    """The sentence a report opens with: what ran, at which commit, on what, and how busy the machine was."""
+    env = report["environment"]
+    sentence = (
+        f"{command} at commit {env['git_commit']}{' (uncommitted changes)' if env['git_dirty'] else ''}; "
+        f"Python {env['python']}, {env['cpus']} CPUs"
+        + (f", PostgreSQL {env['postgresql']}" if "postgresql" in env else "")
+        + f"; 1-minute load average {env['load_average_at_start'][0]} at start, {env['load_average_at_end'][0]} at end"
+    )
+    return sentence + (f"; {report['duration_seconds']:.0f} s in all." if duration else ".")
+
+
 def publish(name: str, heading_prefix: str, report: dict[str, Any], text: str, out_dir: Path,
             say: Callable[[str], None]) -> None:
     say("")
