@@ -20,6 +20,7 @@ from ..application import CautionNotFound
 from ..certificate import render_certificate
 from ..projections import queries
 from ..projections.compliance import entry_view, link_corrections, verdict, verify
+from ..projections.projector import REBUILDING
 from .deps import AppDep, ClockDep
 from .record_schemas import CautionPage, ComplianceHistory, Statistics, VerificationReport
 from .views import caution_public
@@ -48,8 +49,10 @@ async def _caught_up(request: Request, min_position: int | None) -> None:
     projector.wakeup.set()
     if not await request.app.state.projected.wait_past(min_position - 1, WAIT_SECONDS):
         reached = await run_in_threadpool(projector.position)
-        raise ProblemError(503, "read-model-behind", "The read model has not caught up yet",
-                           f"It has reached position {reached}; retry shortly.", headers={"Retry-After": "1"})
+        detail = ("The read models are being rebuilt; retry shortly." if reached == REBUILDING
+                  else f"It has reached position {reached}; retry shortly.")
+        raise ProblemError(503, "read-model-behind", "The read model has not caught up yet", detail,
+                           headers={"Retry-After": "1"})
 
 
 async def _projections_reach_the_store(request: Request, seconds: float = 2.0) -> bool:

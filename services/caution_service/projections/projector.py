@@ -90,15 +90,16 @@ class Projector:
         columns = (events.id, events.originator_id, events.originator_version, events.topic, events.state)
         self._select_events = select(*columns).where(events.id >= bindparam("start")).order_by(events.id).limit(
             bindparam("limit"))
-        # For a rebuild: the next cautions in id order (the unique (caution, version) index gives the order),
-        # then their events up to the store position the rebuild covers.
-        self._next_cautions = (select(events.originator_id).where(events.originator_id > bindparam("after"))
-                               .group_by(events.originator_id).order_by(events.originator_id).limit(bindparam("limit")))
-        self._events_of_cautions = (
-            select(*columns)
-            .where(events.originator_id.in_(bindparam("caution_ids", expanding=True)), events.id <= bindparam("head"))
-            .order_by(events.originator_id, events.originator_version)
-        )
+        # For a rebuild: the next cautions in id order, then their events. Both walk the unique (caution, version)
+        # index. Every caution has a version 1, so the first stops at the limit (with GROUP BY, PostgreSQL sorted
+        # the whole table for every batch); the second leaves the store position to the caller (given `id <=`,
+        # PostgreSQL scanned the table by id instead).
+        self._next_cautions = (select(events.originator_id)
+                               .where(events.originator_id > bindparam("after"), events.originator_version == 1)
+                               .order_by(events.originator_id).limit(bindparam("limit")))
+        self._events_of_cautions = (select(*columns)
+                                    .where(events.originator_id.in_(bindparam("caution_ids", expanding=True)))
+                                    .order_by(events.originator_id, events.originator_version))
         self._ensure_position_rows()
 
     # ----- positions ---------------------------------------------------------------
@@ -272,8 +273,8 @@ class Projector:
                         self._next_cautions, {"after": after, "limit": cautions_per_batch}).scalars().all()
                     if not caution_ids:
                         break
-                    records = connection.execute(
-                        self._events_of_cautions, {"caution_ids": caution_ids, "head": head}).all()
+                    records = [record for record in connection.execute(self._events_of_cautions, {"caution_ids": caution_ids})
+                               if record.id <= head]
                 after = caution_ids[-1]
                 if records:
                     self._project(records, targets, move_to=None)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from services.caution_service.api import records
 from services.caution_service.projections.history import HistoryProjection
 from services.caution_service.projections.projector import REBUILDING, Projector
 from services.caution_service.projections.summary import SummaryProjection
@@ -100,8 +101,9 @@ def test_a_rebuild_reads_no_caution_back_from_the_store_however_small_its_cache(
 
 
 def test_live_projectors_leave_a_read_model_being_rebuilt_alone_and_project_what_came_after(
-    steps: ReadSteps, url: str
+    steps: ReadSteps, url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(records, "WAIT_SECONDS", 0.3)  # how long a read waits for its own write
     _store(steps)
     live = steps.client.app.state.projector
     live.run_until_caught_up()
@@ -115,6 +117,9 @@ def test_live_projectors_leave_a_read_model_being_rebuilt_alone_and_project_what
         assert live.run_once() == 0  # the live projector has nothing it may project
         assert live.lag() > head  # readiness counts a read model being rebuilt as behind the whole store
         assert steps.client.get("/readyz").json()["projection_lag"] > head
+        own_write = steps.client.get("/v1/cautions", params={"min_position": head}, headers=steps.police)
+        assert own_write.status_code == 503 and own_write.headers["retry-after"] == "1"
+        assert own_write.json()["detail"] == "The read models are being rebuilt; retry shortly."
         added.append(steps.issue()["id"])  # recorded after the rebuild's store position
         steps.run(steps.schedule(added[0], "A", 10))
         assert live.run_once() == 0
