@@ -56,9 +56,9 @@ def test_a_read_model_that_stays_behind_is_a_503_with_retry_after(
     steps: ReadSteps, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(records, "WAIT_SECONDS", 0.3)
-    issued = steps.issue()
     projector = steps.client.app.state.projector
-    monkeypatch.setattr(projector, "position", lambda: 0)  # as if the projector had stalled
+    monkeypatch.setattr(projector, "run_once", lambda: 0)  # the projector has stalled
+    issued = steps.issue()
     response = steps.history(issued["id"], min_position=issued["position"])
     body = assert_problem(response, 503)
     assert body["type"].endswith("read-model-behind")

@@ -75,3 +75,36 @@ def test_no_wait_asked_means_no_wait() -> None:
     watch = PositionWatch("the test head", store.read, every=0.1)
     assert asyncio.run(watch.wait_past(0, 0)) is False
     assert watch.looks == 0
+
+
+def test_a_poke_releases_at_once_instead_of_at_the_next_look() -> None:
+    """Where this process moved the position itself (its projector's batch), waiters need not wait for a look."""
+    store = Store()
+    watch = PositionWatch("the test head", store.read, every=10.0)  # a look only every 10 s
+
+    async def scenario() -> tuple[float, float, int]:
+        loop = asyncio.get_running_loop()
+        waiting = asyncio.create_task(watch.wait_past(5, 5.0))
+        await asyncio.sleep(0.05)  # the first look has found nothing new
+        started = loop.time()
+        await asyncio.to_thread(watch.poke, 6)  # from another thread, with the new position
+        assert await waiting
+        told = loop.time() - started
+        store.head = 7
+        waiting = asyncio.create_task(watch.wait_past(6, 5.0))
+        await asyncio.sleep(0.05)
+        started = loop.time()
+        watch.poke()  # moved, position unknown: look again now
+        assert await waiting
+        return told, loop.time() - started, watch.looks
+
+    told, looked, looks = asyncio.run(scenario())
+    assert told < 0.5 and looked < 0.5
+    assert looks == 2  # the watcher's first look, and the one the bare poke asked for; the poke with 6 needed none
+
+
+def test_a_poke_with_nobody_waiting_does_nothing() -> None:
+    watch = PositionWatch("the test head", Store().read, every=0.01)
+    watch.poke(9)
+    watch.poke()
+    assert watch.looks == 0

@@ -43,9 +43,12 @@ async def _caught_up(request: Request, min_position: int | None) -> None:
     if min_position is None:
         return
     projector = request.app.state.projector
-    if min_position > (await run_in_threadpool(projector.app.recorder.max_notification_id) or 0):
+    head, reached = await run_in_threadpool(_head_and_projected, projector)
+    if min_position > head:
         raise ProblemError(422, "unknown-position", "No write has that position",
                            "min_position must be a position a write returned.")
+    if reached >= min_position:
+        return
     projector.wakeup.set()
     if not await request.app.state.projected.wait_past(min_position - 1, WAIT_SECONDS):
         reached = await run_in_threadpool(projector.position)
@@ -58,9 +61,16 @@ async def _caught_up(request: Request, min_position: int | None) -> None:
 async def _projections_reach_the_store(request: Request, seconds: float = 2.0) -> bool:
     """Waits until the projections have caught up with everything recorded so far; False if they did not in time."""
     projector = request.app.state.projector
-    target = await run_in_threadpool(projector.app.recorder.max_notification_id) or 0
+    target, reached = await run_in_threadpool(_head_and_projected, projector)
+    if reached >= target:
+        return True
     projector.wakeup.set()
     return await request.app.state.projected.wait_past(target - 1, seconds)
+
+
+def _head_and_projected(projector) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """The store's head and the read models' position, read in one trip to the thread pool."""
+    return projector.app.recorder.max_notification_id() or 0, projector.position()
 
 
 @router.get("/cautions", response_model=CautionPage, responses=problems(400, 401, 403, 422, 503))

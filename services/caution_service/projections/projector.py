@@ -76,6 +76,8 @@ class Projector:
         self.cache_size = cache_size
         self._cautions: OrderedDict[UUID, Caution] = OrderedDict()
         self.wakeup = threading.Event()
+        # Called after each batch that moved the positions, with the projector's position when it is known.
+        self.batch_listeners: list[Callable[[int | None], None]] = []
         # One batch at a time per projector: its cached cautions and the projections' buffers belong
         # to the batch in hand. Without it, a caller projecting in-line (a test, a rebuild step) while
         # the embedded thread ran could insert a row the other batch had just committed.
@@ -146,11 +148,13 @@ class Projector:
     def _run_batch(self) -> int:
         with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             current = self._read_positions(connection)
+            rebuilding = False
             for projection in self.projections:
                 if current[projection.name] == REBUILDING:
                     # Another process is refilling it: what this one remembers of its rows will be stale.
                     projection.discard()
                     del current[projection.name]
+                    rebuilding = True
             if not current:
                 return 0
             start = min(current.values()) + 1
@@ -158,6 +162,8 @@ class Projector:
         if not records:
             return 0
         self._project(records, current, move_to=records[-1].id)
+        for listener in self.batch_listeners:
+            listener(None if rebuilding else records[-1].id)  # every projection has reached it, or is ahead
         return len(records)
 
     def _project(self, records: Sequence[Any], current: dict[str, int], move_to: int | None) -> None:
