@@ -80,6 +80,7 @@ async def stream_events(
                     yield ": heartbeat\n\n"
                     last_sent = time.monotonic()
                 # At most a second at a time, so a subscriber that has gone away is noticed.
-                await store_head.wait_past(position, min(DISCONNECT_CHECK_SECONDS, HEARTBEAT_SECONDS - (time.monotonic() - last_sent)))
+                until_heartbeat = HEARTBEAT_SECONDS - (time.monotonic() - last_sent)
+                await store_head.wait_past(position, min(DISCONNECT_CHECK_SECONDS, until_heartbeat))
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
