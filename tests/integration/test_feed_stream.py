@@ -94,11 +94,10 @@ def test_stream_ids_are_positions_and_last_event_id_resumes(server: ThreadedUvic
 def test_stream_delivers_events_that_arrive_while_connected(server: ThreadedUvicorn) -> None:
     issue(server.url)
     arrived: list[str] = []
+    writer = threading.Timer(0.5, lambda: arrived.append(issue(server.url)))
 
-    def later() -> None:
-        threading.Timer(0.5, lambda: arrived.append(issue(server.url))).start()
-
-    events = read_sse(server.url, 2, NATIONAL, on_open=later)
+    events = read_sse(server.url, 2, NATIONAL, on_open=writer.start)
+    writer.join(10)  # the stream can deliver the event before the writer has its own answer
     assert [e["id"] for e in events] == ["1", "2"]
     assert events[1]["data"]["subject"] == arrived[0]
 
@@ -119,11 +118,10 @@ def test_stream_sends_heartbeats_when_idle(server: ThreadedUvicorn, monkeypatch:
     monkeypatch.setattr(feed_api, "HEARTBEAT_SECONDS", 0.3)
     comments: list[str] = []
     arrived: list[str] = []
+    writer = threading.Timer(2.5, lambda: arrived.append(issue(server.url)))
 
-    def later() -> None:
-        threading.Timer(2.5, lambda: arrived.append(issue(server.url))).start()
-
-    events = read_sse(server.url, 1, NATIONAL, comments=comments, on_open=later)
+    events = read_sse(server.url, 1, NATIONAL, comments=comments, on_open=writer.start)
+    writer.join(10)  # the stream can deliver the event before the writer has its own answer
     assert comments.count(": heartbeat") >= 2, comments
     assert events[0]["data"]["subject"] == arrived[0]  # still a live stream after the heartbeats
 
