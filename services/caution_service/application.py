@@ -96,24 +96,20 @@ class CautionApplication(Application[UUID]):
         The library's `take_snapshot` reads the caution back from the store and replays it, inside
         the save's transaction: on SQLite that holds the only write lock for a read of up to 20
         events. The caution just saved already is that state, and a snapshot is its attributes as
-        they are transcoded (a test checks the two give the same stored snapshot). Anything else, or a
-        save whose due snapshot is not its last event, goes the library's way.
+        they are transcoded (a test checks the two give the same stored snapshot). A save whose due
+        snapshot is not its last event goes the library's way.
         """
         interval = self.snapshotting_intervals.get(Caution)
         if self.snapshots is None or interval is None:
             return
-        others = ProcessingEvent[UUID]()
         for event in processing_event.events:
-            aggregate = processing_event.aggregates.get(event.originator_id)
-            if aggregate is None or (type(aggregate) is Caution and event.originator_version % interval):
+            caution = processing_event.aggregates.get(event.originator_id)
+            if event.originator_version % interval or type(caution) is not Caution:
                 continue
-            if type(aggregate) is Caution and aggregate.version == event.originator_version:
-                self.snapshots.put([Caution.Snapshot.take(aggregate)])  # type: ignore[attr-defined]
+            if caution.version == event.originator_version:
+                self.snapshots.put([Caution.Snapshot.take(caution)])  # type: ignore[attr-defined]
             else:
-                others.events.append(event)
-                others.aggregates[event.originator_id] = aggregate
-        if others.events:
-            super()._take_snapshots(others)
+                self.take_snapshot(caution.id, version=event.originator_version)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.store_head = PositionWatch(
         "the event store's head", lambda: app.state.cautions.recorder.max_notification_id() or 0, every=0.1)
     app.state.projected = PositionWatch("the read models' position", lambda: app.state.projector.position(), every=0.02)
-    app.state.cautions.saved_listeners.append(lambda position: app.state.store_head.poke())
+    app.state.cautions.saved_listeners.append(app.state.store_head.poke)  # its own writes release feed waiters
     app.state.projector.batch_listeners.append(app.state.projected.poke)
     app.state.verifier = settings.verifier()
     install_problem_handlers(app)

@@ -13,6 +13,7 @@ import time
 
 from .config import Settings
 from .main import build_application
+from .projections.projector import UnknownProjection
 from .projections.wiring import build_projector
 
 
@@ -30,7 +31,7 @@ def main() -> None:
     try:
         done = projector.rebuild(args.projection, args.cautions_per_batch,
                                  progress=lambda done, head: _progress(done, head, time.perf_counter() - started))
-    except ValueError as e:  # an unknown projection name
+    except UnknownProjection as e:  # refused before anything was dropped
         parser.error(str(e))
     elapsed = time.perf_counter() - started
     projector.refresh_statistics()

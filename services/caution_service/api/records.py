@@ -58,14 +58,13 @@ async def _caught_up(request: Request, min_position: int | None) -> None:
                            headers={"Retry-After": "1"})
 
 
-async def _projections_reach_the_store(request: Request, seconds: float = 2.0) -> bool:
-    """Waits until the projections have caught up with everything recorded so far; False if they did not in time."""
+async def _projections_reach_the_store(request: Request, seconds: float = 2.0) -> None:
+    """Waits (at most `seconds`) until the projections have caught up with everything recorded so far."""
     projector = request.app.state.projector
     target, reached = await run_in_threadpool(_head_and_projected, projector)
-    if reached >= target:
-        return True
-    projector.wakeup.set()
-    return await request.app.state.projected.wait_past(target - 1, seconds)
+    if reached < target:
+        projector.wakeup.set()
+        await request.app.state.projected.wait_past(target - 1, seconds)
 
 
 def _head_and_projected(projector) -> tuple[int, int]:  # type: ignore[no-untyped-def]

@@ -62,6 +62,10 @@ class Projection(Protocol):
     def clear(self, session: Session) -> None: ...
 
 
+class UnknownProjection(ValueError):
+    """A name that is none of the projector's projections."""
+
+
 class ProjectionConflict(Exception):
     """Another projector moved a position this one was about to move."""
 
@@ -239,7 +243,7 @@ class Projector:
     def _chosen(self, names: Sequence[str] | None) -> list[Projection]:
         unknown = set(names or ()) - {p.name for p in self.projections}
         if unknown:
-            raise ValueError(f"no such projection: {', '.join(sorted(unknown))}")
+            raise UnknownProjection(f"no such projection: {', '.join(sorted(unknown))}")
         return [p for p in self.projections if names is None or p.name in names]
 
     def _clear(self, chosen: list[Projection], position: int) -> None:

@@ -3,7 +3,11 @@ reading any caution back from the store, and with live projectors kept off the r
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -190,3 +194,18 @@ def test_a_rebuild_of_an_empty_store_sets_the_positions_to_the_start(steps: Read
     assert _other_projector(steps, url).rebuild() == 0
     assert set(stored_positions(steps.engine).values()) == {0}
     assert steps.client.app.state.projector.lag() == 0
+
+
+def test_the_rebuild_command_names_an_unknown_read_model_as_a_usage_error(
+    sqlite_steps: ReadSteps, sqlite_url: str
+) -> None:
+    populate(sqlite_steps)
+    sqlite_steps.project()
+    before = read_model(sqlite_steps.engine)
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "CARA_DATABASE_URL": sqlite_url, "CARA_ENVIRONMENT": "test", "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-m", "services.caution_service.rebuild", "--projection", "summaries"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "no such projection: summaries" in done.stderr
+    assert read_model(sqlite_steps.engine) == before
