@@ -2,7 +2,8 @@
 
 The store is read caution by caution (Projector.rebuild says why), so memory stays at one batch of
 cautions however many are open at once. Live projectors leave the read models being rebuilt alone
-until it ends, and /readyz reports them as behind meanwhile.
+until it ends, and /readyz reports them as behind meanwhile. A second rebuild of the same database is
+refused while one runs (projections/rebuild_lock.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from .config import Settings
 from .main import build_application
 from .projections.projector import UnknownProjection
+from .projections.rebuild_lock import RebuildInProgress
 from .projections.wiring import build_projector
 
 
@@ -33,6 +35,8 @@ def main() -> None:
                                  progress=lambda done, head: _progress(done, head, time.perf_counter() - started))
     except UnknownProjection as e:  # refused before anything was dropped
         parser.error(str(e))
+    except RebuildInProgress as e:  # likewise: the read models are the other rebuild's until it ends
+        sys.exit(f"{e}: nothing was changed; wait for it to finish")
     elapsed = time.perf_counter() - started
     projector.refresh_statistics()
     print(f"\nrebuilt {', '.join(args.projection or [p.name for p in projector.projections])}: {done} events in "

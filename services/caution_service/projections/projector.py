@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from ..application import CautionApplication
 from ..domain.caution import Caution
 from .bulk import WriteStep
+from .rebuild_lock import rebuild_lock
 from .relaxed_commit import relax_commit, restore_on_checkin
 from .tables import metadata, positions
 
@@ -270,9 +271,11 @@ class Projector:
         positions move from REBUILDING to that store position by compare-and-set, and whatever was
         recorded meanwhile is projected in position order. A rebuild that stops half-way leaves the
         positions at REBUILDING: run it again. Returns how many events it projected.
+
+        Raises RebuildInProgress, before anything is dropped, while another process rebuilds.
         """
         chosen = self._chosen(names)
-        with self._batch:
+        with rebuild_lock(self._engine), self._batch:
             self._clear(chosen, position=REBUILDING)
             head = self.app.recorder.max_notification_id() or 0
             targets = {projection.name: 0 for projection in chosen}

@@ -15,6 +15,7 @@ import pytest
 from services.caution_service.api import records
 from services.caution_service.projections.history import HistoryProjection
 from services.caution_service.projections.projector import REBUILDING, Projector
+from services.caution_service.projections.rebuild_lock import RebuildInProgress, rebuild_lock
 from services.caution_service.projections.summary import SummaryProjection
 from services.caution_service.projections.wiring import build_projector
 from services.caution_service.main import build_application
@@ -157,6 +158,27 @@ def test_a_rebuild_that_stops_half_way_keeps_the_read_models_marked_until_one_fi
     assert read_model(steps.engine) == expected
 
 
+def test_a_second_rebuild_is_refused_while_one_runs_and_changes_nothing(steps: ReadSteps, url: str) -> None:
+    _store(steps)
+    expected = _in_position_order(steps)
+    refused: list[str] = []
+
+    def meanwhile(done: int, of: int) -> None:
+        if refused:
+            return
+        rows = read_model(steps.engine)
+        with pytest.raises(RebuildInProgress) as second:
+            _other_projector(steps, url).rebuild(cautions_per_batch=2)
+        refused.append(str(second.value))
+        assert read_model(steps.engine) == rows  # the second dropped nothing of the first's work
+
+    assert _other_projector(steps, url).rebuild(cautions_per_batch=2, progress=meanwhile) == _head(steps)
+    assert refused == ["another rebuild of these read models is running"]
+    assert read_model(steps.engine) == expected
+    assert _other_projector(steps, url).rebuild() == _head(steps)  # the first let go of the lock when it ended
+    assert read_model(steps.engine) == expected
+
+
 def test_rebuilding_one_read_model_leaves_the_other_projecting(steps: ReadSteps, url: str) -> None:
     _store(steps)
     live = steps.client.app.state.projector
@@ -196,16 +218,33 @@ def test_a_rebuild_of_an_empty_store_sets_the_positions_to_the_start(steps: Read
     assert steps.client.app.state.projector.lag() == 0
 
 
+def _rebuild_command(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "CARA_DATABASE_URL": url, "CARA_ENVIRONMENT": "test", "PYTHONPATH": str(root)}
+    return subprocess.run([sys.executable, "-m", "services.caution_service.rebuild", *args],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=120)
+
+
 def test_the_rebuild_command_names_an_unknown_read_model_as_a_usage_error(
     sqlite_steps: ReadSteps, sqlite_url: str
 ) -> None:
     populate(sqlite_steps)
     sqlite_steps.project()
     before = read_model(sqlite_steps.engine)
-    root = Path(__file__).resolve().parents[3]
-    env = {**os.environ, "CARA_DATABASE_URL": sqlite_url, "CARA_ENVIRONMENT": "test", "PYTHONPATH": str(root)}
-    done = subprocess.run([sys.executable, "-m", "services.caution_service.rebuild", "--projection", "summaries"],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    done = _rebuild_command(sqlite_url, "--projection", "summaries")
     assert done.returncode == 2
     assert "no such projection: summaries" in done.stderr
     assert read_model(sqlite_steps.engine) == before
+
+
+def test_the_rebuild_command_refuses_while_another_process_rebuilds(sqlite_steps: ReadSteps, sqlite_url: str) -> None:
+    populate(sqlite_steps)
+    sqlite_steps.project()
+    before = read_model(sqlite_steps.engine)
+    with rebuild_lock(sqlite_steps.engine):  # this test process is the other rebuild
+        done = _rebuild_command(sqlite_url)
+    assert done.returncode == 1
+    assert "another rebuild of these read models is running: nothing was changed" in done.stderr
+    assert read_model(sqlite_steps.engine) == before
+    assert set(stored_positions(sqlite_steps.engine).values()) == {_head(sqlite_steps)}
+    assert _rebuild_command(sqlite_url).returncode == 0
