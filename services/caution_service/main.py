@@ -26,6 +26,7 @@ from .deadlines import DeadlineMonitor
 from .active_clients import ActiveClients, TrackWritingClients
 from .projections.wiring import build_projector
 from .position_watch import PositionWatch
+from .read_model_metrics import ReadModelCollector
 from .vault import VictimVault
 from .writer import build_writer
 
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(records.router)
     app.include_router(feed.router)
     registry = CollectorRegistry()
+    registry.register(ReadModelCollector(app.state.projector))
     app.add_route("/metrics", metrics_endpoint(registry), include_in_schema=False)
     app.add_middleware(TrackWritingClients, clients=writing_clients)
     app.add_middleware(RequestMetrics, registry=registry)
