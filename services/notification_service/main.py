@@ -25,6 +25,7 @@ from .api import routes
 from .config import Settings
 from .consumer import FeedConsumer
 from .delivery.dispatcher import Dispatcher
+from .metrics import NotificationCollector
 from .rules import ReminderPolicy
 from .store import NotificationStore
 
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
 
     app.include_router(routes.router)
     registry = CollectorRegistry()
+    registry.register(NotificationCollector(app.state.store.engine, clock))
     app.add_route("/metrics", metrics_endpoint(registry), include_in_schema=False)
     app.add_middleware(RequestMetrics, registry=registry)
     app.add_middleware(BodyLimitMiddleware, max_bytes=64 * 1024)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.notification_service.config import Settings
 from services.notification_service.delivery.dispatcher import Dispatcher
@@ -181,6 +182,45 @@ def test_a_receiver_that_recovers_gets_the_delivery_on_retry(notify: TestClient,
     assert [a["outcome"] for a in webhook["attempts"]] == ["failed", "delivered"]
     assert [h.headers["x-cara-delivery-id"] for h in receiver.received] == [webhook["id"]] * 2
     assert receiver.received[0].body == receiver.received[1].body  # a retry is the same notification
+
+
+def _backlog(client: TestClient) -> dict[str, float]:
+    """The cara_notify_* samples on /metrics, keyed by name and labels."""
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    return {sample.name + "".join(f",{k}={v}" for k, v in sorted(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(response.text) if family.name.startswith("cara_notify")
+            for sample in family.samples}
+
+
+def test_metrics_show_deliveries_waiting_overdue_and_given_up_on(notify: TestClient, receiver: WebhookReceiver,
+                                                                 clock: FakeClock) -> None:
+    receiver.status = 500
+    subscribe(notify, receiver.url, event_types=["new_referral"])
+    apply(notify, issued_event(str(uuid.uuid4()), 7))  # a webhook and an email to the provider
+    backlog = _backlog(notify)
+    assert backlog["cara_notify_database_up"] == 1
+    assert backlog["cara_notify_feed_position"] == 7 and backlog["cara_notify_feed_head"] == 7
+    assert backlog["cara_notify_deliveries,channel=webhook,status=pending"] == 1
+    assert backlog["cara_notify_deliveries,channel=email,status=pending"] == 1
+    assert backlog["cara_notify_deliveries_overdue"] == 0
+
+    clock.advance(minutes=2)  # no dispatcher ran
+    assert _backlog(notify)["cara_notify_deliveries_overdue"] == 2
+
+    dispatcher(notify).run_once()  # the email goes; the webhook fails and waits for its retry
+    backlog = _backlog(notify)
+    assert backlog["cara_notify_deliveries,channel=email,status=pending"] == 0
+    assert backlog["cara_notify_deliveries,channel=webhook,status=pending"] == 1
+    assert backlog["cara_notify_deliveries_overdue"] == 0
+
+    for wait in (10, 20, 40):
+        clock.advance(seconds=wait)
+        dispatcher(notify).run_once()
+    backlog = _backlog(notify)
+    assert backlog["cara_notify_deliveries,channel=webhook,status=pending"] == 0
+    assert backlog["cara_notify_deliveries,channel=webhook,status=dead"] == 1
+    assert backlog["cara_notify_consumer_failing"] == 0 and backlog["cara_notify_skipped_events"] == 0
 
 
 def test_emails_arrive_over_smtp_with_a_message_id_from_the_notification(notify: TestClient, smtp: SmtpSink) -> None:

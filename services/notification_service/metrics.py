@@ -1,0 +1,70 @@
+"""Prometheus gauges of the notification service's own backlog, read from its database at scrape time.
+
+A notification that never reaches a police officer or a provider is invisible from inside the service:
+these say how far the feed consumer has read, how many deliveries wait or have been given up on, and
+whether the dispatcher is keeping up. deploy/k8s/alerts.yaml acts on them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from .store import FEED, utc
+from .tables import consumer_state, deliveries, skipped_events
+
+log = logging.getLogger("cara.notify.metrics")
+OVERDUE_AFTER = timedelta(minutes=1)  # a pending delivery this far past its attempt time: the dispatcher is not keeping up
+WAITING = ("pending", "dead")  # delivered rows grow without bound: counting them would make every scrape slower
+
+
+class NotificationCollector(Collector):
+    def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
+        self.engine, self.clock = engine, clock
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        up = GaugeMetricFamily("cara_notify_database_up", "1 when the notification database answered this scrape")
+        try:
+            figures = self._read()
+        except Exception as e:  # a scrape must still answer, with the failure as a value
+            log.warning("notification metrics unavailable: %s", type(e).__name__)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        consumer, counts, overdue, skipped = figures
+        yield GaugeMetricFamily("cara_notify_feed_position", "Last caution-feed position applied", value=consumer.position)
+        yield GaugeMetricFamily("cara_notify_feed_head", "The caution feed's head when the consumer last read it",
+                                value=consumer.head)
+        yield GaugeMetricFamily("cara_notify_consumer_failing", "1 while the consumer's last attempt failed",
+                                value=1 if consumer.last_error else 0)
+        waiting = GaugeMetricFamily("cara_notify_deliveries", "Deliveries waiting (pending) or given up on (dead)",
+                                    labels=["channel", "status"])
+        for channel in ("email", "webhook"):
+            for status in WAITING:
+                waiting.add_metric([channel, status], counts.get((channel, status), 0))
+        yield waiting
+        yield GaugeMetricFamily("cara_notify_deliveries_overdue",
+                                f"Pending deliveries more than {int(OVERDUE_AFTER.total_seconds())} s past their attempt time",
+                                value=overdue)
+        yield GaugeMetricFamily("cara_notify_skipped_events", "Feed events the consumer could not apply and set aside",
+                                value=skipped)
+
+    def _read(self):  # type: ignore[no-untyped-def]
+        d = deliveries.c
+        late = utc(self.clock()) - OVERDUE_AFTER
+        with self.engine.connect() as conn:
+            consumer = conn.execute(select(consumer_state).where(consumer_state.c.name == FEED)).one()
+            counts = {(channel, status): n for channel, status, n in conn.execute(
+                select(d.channel, d.status, func.count()).where(d.status.in_(WAITING)).group_by(d.channel, d.status))}
+            overdue = conn.execute(select(func.count()).select_from(deliveries)
+                                   .where(d.status == "pending", d.next_attempt_at <= late)).scalar_one()
+            skipped = conn.execute(select(func.count()).select_from(skipped_events)).scalar_one()
+        return consumer, counts, overdue, skipped
