@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from shared.events import NAMES_BY_TYPE, CloudEvent
@@ -37,6 +37,54 @@ def utc(moment: datetime) -> datetime:
 
 def stable_id(*parts: str) -> str:
     return str(uuid.uuid5(NOTIFY_NS, "/".join(parts)))
+
+
+class _Page:
+    """What one transaction of the consumer reads once and writes at once.
+
+    Per event, the store used to ask the database for the caution's facts and the force's subscriptions,
+    and insert each notification and delivery on its own: about six round trips an event, which on
+    PostgreSQL left the consumer seconds behind a busy caution service. Now a page reads its cautions'
+    facts in one query and the subscriptions in another, and writes its notifications and deliveries in
+    one statement each when it ends. Nothing in the page reads those two tables back, so holding their rows
+    until then changes no answer.
+    """
+
+    CHUNK = 500  # ids in one IN list
+
+    def __init__(self, conn: Connection, caution_ids: list[Any]) -> None:
+        self.conn = conn
+        self.known: dict[str, CautionFacts | None] = {}
+        self.notifications: list[dict[str, Any]] = []
+        self.deliveries: list[dict[str, Any]] = []
+        self._subscriptions: list[tuple[str, str, list[str]]] | None = None
+        wanted = sorted({c for c in caution_ids if isinstance(c, str)})
+        for start in range(0, len(wanted), self.CHUNK):
+            chunk = wanted[start:start + self.CHUNK]
+            self.known.update(dict.fromkeys(chunk))
+            for row in conn.execute(select(cautions).where(cautions.c.caution_id.in_(chunk))):
+                self.known[row.caution_id] = CautionFacts(row.caution_id, row.force, row.police_reference,
+                                                          row.period_ends_on)
+
+    def facts(self, caution_id: str) -> CautionFacts | None:
+        if caution_id not in self.known:
+            self.known[caution_id] = NotificationStore.facts(self.conn, caution_id)
+        return self.known[caution_id]
+
+    def subscriptions(self) -> list[tuple[str, str, list[str]]]:
+        """Active subscriptions: (id, force, event types and kinds wanted; empty means all)."""
+        if self._subscriptions is None:
+            s = subscriptions.c
+            self._subscriptions = [(row.id, row.force, json.loads(row.event_types)) for row in
+                                   self.conn.execute(select(s.id, s.force, s.event_types).where(s.active.is_(True)))]
+        return self._subscriptions
+
+    def flush(self) -> None:
+        if self.notifications:
+            self.conn.execute(insert(notifications), self.notifications)
+        if self.deliveries:
+            self.conn.execute(insert(deliveries), self.deliveries)
+        self.notifications, self.deliveries = [], []
 
 
 class NotificationStore:
@@ -77,12 +125,14 @@ class NotificationStore:
         with self.engine.begin() as conn:
             old = conn.execute(select(consumer_state.c.position).where(consumer_state.c.name == FEED)).scalar_one()
             position = old
+            page = _Page(conn, [raw.get("subject") for raw in events if isinstance(raw, dict)])
             for raw in events:
                 at = raw.get("position") if isinstance(raw, dict) else None
                 if isinstance(at, int) and at <= position:
                     continue  # already applied: at-least-once transports may repeat
-                position = self._apply_one(conn, raw, position)
+                position = self._apply_one(conn, page, raw, position)
                 applied += 1
+            page.flush()
             if next_after is not None:
                 position = max(position, next_after)
             moved = conn.execute(
@@ -94,7 +144,7 @@ class NotificationStore:
                 raise ConsumerConflict("the feed position moved under this consumer")
         return applied
 
-    def _apply_one(self, conn: Connection, raw: Any, position: int) -> int:
+    def _apply_one(self, conn: Connection, page: _Page, raw: Any, position: int) -> int:
         try:
             event = CloudEvent.model_validate(raw)
         except ValidationError as e:
@@ -108,7 +158,7 @@ class NotificationStore:
             return event.position
         data = event.data.model_dump(mode="json")
         try:  # read and react before writing, so a payload the rules cannot read is skipped, never a poison pill
-            facts = self._facts_after(conn, event, data)
+            facts = self._facts_after(page, event, data)
             reaction = react(event.type, data, facts, self.policy) if facts is not None else None
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             self._skip(conn, event.position, raw, f"malformed {event.type} payload: {type(e).__name__} {e}")
@@ -116,10 +166,10 @@ class NotificationStore:
         if facts is None or reaction is None:
             self._skip(conn, event.position, raw, "event for a caution whose issue this consumer never saw")
             return event.position
-        self._remember(conn, event, facts)
+        self._remember(conn, page, event, facts)
         for notice in reaction.notices:
             notice_id = stable_id(event.id, notice.rule, notice.recipient_role)
-            self._notify(conn, notice_id, facts, notice, event.id, event.type, event.position)
+            self._notify(page, notice_id, facts, notice, event.id, event.type, event.position)
         for plan in reaction.schedule:
             self._schedule(conn, facts, plan.kind, plan.due_at)
         for plan in reaction.move:
@@ -139,17 +189,18 @@ class NotificationStore:
             position=at, event_id=str(event_id)[:64] if event_id else None,
             event_type=str(event_type)[:200] if event_type else None, reason=reason[:2000], skipped_at=utc(self.clock())))
 
-    def _facts_after(self, conn: Connection, event: CloudEvent, data: dict[str, Any]) -> CautionFacts | None:
+    def _facts_after(self, page: _Page, event: CloudEvent, data: dict[str, Any]) -> CautionFacts | None:
         """What the rules know about the caution once this event is applied (reads only; raises on a bad payload)."""
         if NAMES_BY_TYPE[event.type] == "CautionIssued":
             return CautionFacts(event.subject, event.force, str(data["police_reference"]),
                                 date.fromisoformat(data["period_ends_on"]))
-        facts = self.facts(conn, event.subject)
+        facts = page.facts(event.subject)
         if facts is not None and NAMES_BY_TYPE[event.type] == "ConditionsVaried":
             return dataclasses.replace(facts, period_ends_on=date.fromisoformat(data["period_ends_on"]))
         return facts
 
-    def _remember(self, conn: Connection, event: CloudEvent, facts: CautionFacts) -> None:
+    def _remember(self, conn: Connection, page: _Page, event: CloudEvent, facts: CautionFacts) -> None:
+        page.known[facts.caution_id] = facts
         c = cautions.c
         if NAMES_BY_TYPE[event.type] == "CautionIssued":
             conn.execute(insert(cautions).values(
@@ -163,25 +214,21 @@ class NotificationStore:
         row = conn.execute(select(cautions).where(cautions.c.caution_id == caution_id)).first()
         return CautionFacts(row.caution_id, row.force, row.police_reference, row.period_ends_on) if row else None
 
-    def _notify(self, conn: Connection, notice_id: str, facts: CautionFacts, notice: Notice,
+    def _notify(self, page: _Page, notice_id: str, facts: CautionFacts, notice: Notice,
                 event_id: str | None, event_type: str | None, position: int | None) -> None:
         now = utc(self.clock())
-        conn.execute(insert(notifications).values(
+        page.notifications.append(dict(
             id=notice_id, caution_id=facts.caution_id, force=facts.force, recipient_role=notice.recipient_role,
             kind=notice.kind, title=notice.title, body=notice.body, event_id=event_id, event_type=event_type,
             position=position, created_at=now))
-        for channel, target in self._targets(conn, facts.force, notice.recipient_role, event_type, notice.kind):
-            conn.execute(insert(deliveries).values(
+        for channel, target in self._targets(page, facts.force, notice.recipient_role, event_type, notice.kind):
+            page.deliveries.append(dict(
                 id=stable_id(notice_id, channel, target), notification_id=notice_id, channel=channel, target=target,
                 status="pending", attempts=0, next_attempt_at=now))
 
-    def _targets(self, conn: Connection, force: str, role: str, event_type: str | None, kind: str) -> list[tuple[str, str]]:
-        found = []
-        s = subscriptions.c
-        for sub in conn.execute(select(s.id, s.event_types).where(s.active.is_(True), or_(s.force == force, s.force == "*"))):
-            wanted = json.loads(sub.event_types)
-            if not wanted or event_type in wanted or kind in wanted:
-                found.append(("webhook", sub.id))
+    def _targets(self, page: _Page, force: str, role: str, event_type: str | None, kind: str) -> list[tuple[str, str]]:
+        found = [("webhook", sub_id) for sub_id, sub_force, wanted in page.subscriptions()
+                 if sub_force in (force, "*") and (not wanted or event_type in wanted or kind in wanted)]
         by_role = {**self.email_recipients.get("*", {}), **self.email_recipients.get(force, {})}
         found += [("email", address) for address in by_role.get(role, [])]
         return found
@@ -205,8 +252,9 @@ class NotificationStore:
         with self.engine.begin() as conn:
             r = reminders.c
             due = conn.execute(select(reminders).where(r.status == "scheduled", r.due_at <= now)).all()
+            page = _Page(conn, [reminder.caution_id for reminder in due])
             for reminder in due:
-                facts = self.facts(conn, reminder.caution_id)
+                facts = page.facts(reminder.caution_id)
                 role, title, body = REMINDER_TEXT[reminder.kind]
                 fmt = {"ref": facts.police_reference, "end": facts.period_ends_on} if facts else {}
                 notice = Notice(reminder.kind, role, reminder.kind, title.format(**fmt), body.format(**fmt))
@@ -214,9 +262,10 @@ class NotificationStore:
                 # a reminder re-armed for the same moment (e.g. workshop A attended again) was already sent once
                 already = conn.execute(select(notifications.c.id).where(notifications.c.id == notice_id)).first()
                 if facts is not None and already is None:
-                    self._notify(conn, notice_id, facts, notice, None, None, None)
+                    self._notify(page, notice_id, facts, notice, None, None, None)
                 moved = conn.execute(update(reminders).where(r.id == reminder.id, r.status == "scheduled").values(status="fired"))
                 fired += moved.rowcount
+            page.flush()
         return fired
 
     # ----- reads -----------------------------------------------------------------------------

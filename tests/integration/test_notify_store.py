@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -9,12 +10,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
 
 from services.notification_service.config import Settings
 from services.notification_service.main import build_store, create_app
 from services.notification_service.store import ConsumerConflict, NotificationStore
-from services.notification_service.tables import cautions, deliveries, notifications, reminders, skipped_events
+from services.notification_service.tables import cautions, deliveries, notifications, reminders, skipped_events, subscriptions
 from tests.e2e.notify_support import cloud_event, issued_event
 from tests.support import FakeClock, at, auth
 
@@ -81,6 +82,54 @@ def test_a_page_takes_effect_once_and_moves_the_position(store: NotificationStor
     assert (state["position"], state["head"]) == (6, 6)
     # police and victim contact have an email address in CAMBS; the provider one comes from the "*" entry
     assert count(store, deliveries) == 4
+
+
+def _subscribe(store: NotificationStore, force: str, event_types: list[str], active: bool = True) -> str:
+    subscription_id = str(uuid.uuid4())
+    with store.engine.begin() as conn:
+        conn.execute(insert(subscriptions).values(
+            id=subscription_id, url=f"https://{force.lower()}.example/hook", force=force,
+            event_types=json.dumps(event_types), secret="s" * 24, active=active, created_at=at(0)))
+    return subscription_id
+
+
+def test_a_page_reads_its_cautions_and_subscriptions_once_and_writes_each_table_once(
+    store: NotificationStore,
+) -> None:
+    """Round trips per page, not per event: per event they left the consumer seconds behind on PostgreSQL."""
+    national = _subscribe(store, "*", [])
+    referrals = _subscribe(store, "CAMBS", ["new_referral"])
+    _subscribe(store, "CAMBS", [], active=False)
+    _subscribe(store, "KENT", [])
+    earlier = str(uuid.uuid4())
+    store.apply_page(lifecycle(earlier)[:1], head=1, next_after=1)  # issued in an earlier page
+    events = [cloud_event("WorkshopScheduled", earlier, 2, 2, workshop="A", booking={"venue": "Hub"})]
+    for n in range(20):
+        events += lifecycle(str(uuid.uuid4()), start=3 + 6 * n, reference=f"CC-PAGE-{n}")
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(" ".join(statement.split()).lower())
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        assert store.apply_page(events, head=events[-1]["position"]) == len(events)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+
+    def count_of(prefix: str) -> int:
+        return sum(s.startswith(prefix) for s in statements)
+
+    assert count_of("select known_cautions.") == 1
+    assert count_of("select subscriptions.") == 1
+    assert count_of("insert into notifications") == 1
+    assert count_of("insert into deliveries") == 1
+    assert count(store, notifications) == 1 + 20 * 4  # the earlier page's referral, then four per lifecycle
+    with store.engine.connect() as conn:
+        webhooks = conn.execute(select(deliveries.c.target, func.count()).where(deliveries.c.channel == "webhook")
+                                .group_by(deliveries.c.target)).all()
+    # every notification to the national subscriber; only the referrals to CAMBS's filtered one; none to the rest
+    assert dict(webhooks) == {national: 1 + 20 * 4, referrals: 1 + 20}
 
 
 def test_reapplying_the_same_page_creates_nothing(store: NotificationStore) -> None:
