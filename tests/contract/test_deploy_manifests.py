@@ -1,0 +1,141 @@
+"""The deployment files start what they mean to: every container's settings pass the production checks,
+its module exists, its probes are routes of its app, and the caution service's replicas leave projecting
+to the one worker that holds the leader lock. (No container engine here: this is what can be checked
+without one.)"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cryptography.fernet import Fernet
+from fastapi.testclient import TestClient
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic_settings import BaseSettings
+
+from services.caution_service.config import Settings as CautionSettings
+from services.caution_service.main import create_app as caution_app
+from services.notification_service.config import Settings as NotifySettings
+from services.notification_service.main import create_app as notification_app
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+SETTINGS: dict[str, type[BaseSettings]] = {
+    "services.caution_service": CautionSettings,
+    "services.caution_service.worker": CautionSettings,
+    "services.notification_service": NotifySettings,
+}
+_PUBLIC_PEM = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_bytes(
+    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+# What the cluster's secrets, or the operator's environment for compose, would hold.
+SECRETS = {
+    "database-url": "postgresql+psycopg://cara@postgres:5432/cara", "vault-key": Fernet.generate_key().decode(),
+    "jwt-public-key": _PUBLIC_PEM, "feed-token": "a-subscriber-token",
+    "POSTGRES_PASSWORD": "secret", "CARA_JWT_PUBLIC_KEY": _PUBLIC_PEM, "CARA_JWT_ISSUER": "https://idp.example/",
+    "CARA_VAULT_KEY": Fernet.generate_key().decode(), "CARA_NOTIFY_FEED_TOKEN": "a-subscriber-token",
+}
+
+
+def _k8s_documents() -> list[dict[str, Any]]:
+    return [d for path in sorted((DEPLOY / "k8s").glob("*.yaml")) for d in yaml.safe_load_all(path.read_text()) if d]
+
+
+def _config_maps() -> dict[str, dict[str, str]]:
+    return {d["metadata"]["name"]: d["data"] for d in _k8s_documents() if d["kind"] == "ConfigMap"}
+
+
+def _k8s_containers() -> Iterator[tuple[str, dict[str, Any]]]:
+    for document in _k8s_documents():
+        if document["kind"] == "Deployment":
+            for container in document["spec"]["template"]["spec"]["containers"]:
+                yield document["metadata"]["name"], container
+
+
+def _k8s_env(container: dict[str, Any]) -> dict[str, str]:
+    env = {}
+    for item in container.get("env", []):
+        if "value" in item:
+            env[item["name"]] = item["value"]
+        elif "secretKeyRef" in item["valueFrom"]:
+            env[item["name"]] = SECRETS[item["valueFrom"]["secretKeyRef"]["key"]]
+        else:
+            ref = item["valueFrom"]["configMapKeyRef"]
+            env[item["name"]] = _config_maps()[ref["name"]][ref["key"]]  # a missing key fails here
+    return env
+
+
+def _module(args: list[str]) -> str:
+    assert args[:2] == ["python", "-m"], args
+    return args[2]
+
+
+def _settings(module: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> BaseSettings:
+    for name in [n for n in os.environ if n.startswith("CARA_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return SETTINGS[module]()  # the production checks raise here
+
+
+@pytest.mark.parametrize("name,container", list(_k8s_containers()), ids=[name for name, _ in _k8s_containers()])
+def test_every_kubernetes_container_starts_with_settings_production_accepts(
+    name: str, container: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = _module(container["args"])
+    assert importlib.util.find_spec(module) is not None
+    settings = _settings(module, _k8s_env(container), monkeypatch)
+    assert settings.environment == "production"  # type: ignore[attr-defined]
+
+
+def _compose_env(environment: dict[str, str]) -> dict[str, str]:
+    def substitute(match: re.Match[str]) -> str:
+        name, kind, default = match.groups()
+        if name in SECRETS:
+            return SECRETS[name]
+        assert kind == ":-", f"compose.yaml requires ${{{name}}}: give the test a sample value for it"
+        return default
+
+    return {k: re.sub(r"\$\{(\w+)(?:(:[?-])([^}]*))?\}", substitute, str(v)) for k, v in environment.items()}
+
+
+def test_every_compose_service_built_here_starts_with_settings_production_accepts(monkeypatch: pytest.MonkeyPatch) -> None:
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    built = {name: s for name, s in services.items() if "build" in s}
+    assert set(built) == {"caution-service", "notification-service"}
+    for name, service in built.items():
+        module = _module(service.get("command", ["python", "-m", "services.caution_service"]))  # the image's CMD
+        settings = _settings(module, _compose_env(service["environment"]), monkeypatch)
+        assert settings.environment == "production", name  # type: ignore[attr-defined]
+
+
+def test_the_caution_replicas_leave_projecting_to_the_worker_deployment() -> None:
+    containers = {name: container for name, container in _k8s_containers()}
+    api, worker = containers["caution-service"], containers["caution-projector"]
+    assert _module(api["args"]) == "services.caution_service"
+    assert _k8s_env(api)["CARA_RUN_PROJECTIONS"] == "false"
+    assert CautionSettings(environment="test", run_projections=_k8s_env(api)["CARA_RUN_PROJECTIONS"]).run_projections is False
+    assert _module(worker["args"]) == "services.caution_service.worker"
+    database = [item for item in api["env"] if item["name"] == "CARA_DATABASE_URL"]
+    assert database == [item for item in worker["env"] if item["name"] == "CARA_DATABASE_URL"]  # the same store
+
+
+def test_every_probe_answers_ok_on_a_fresh_service(tmp_path: Path) -> None:
+    caution = CautionSettings(environment="test", database_url=f"sqlite:///{tmp_path}/c.sqlite3", run_projections=False)
+    notify = NotifySettings(environment="test", database_url=f"sqlite:///{tmp_path}/n.sqlite3", run_workers=False)
+    with TestClient(caution_app(caution)) as c, TestClient(notification_app(notify)) as n:
+        clients = {"services.caution_service": c, "services.notification_service": n}
+        probed = 0
+        for _, container in _k8s_containers():
+            for probe in ("readinessProbe", "livenessProbe"):
+                if probe in container:
+                    path = container[probe]["httpGet"]["path"]
+                    answer = clients[_module(container["args"])].get(path)
+                    assert answer.status_code == 200, (container["name"], probe, path, answer.text)
+                    probed += 1
+    assert probed == 4  # both probes of both HTTP services
