@@ -14,13 +14,13 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import closing, contextmanager, nullcontext
+from contextlib import closing, nullcontext
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
 from shared.heap import settle_after_startup
+from shared.leadership import leadership, lock_sql
 
 from .config import Settings
 from .deadlines import DeadlineMonitor
@@ -30,40 +30,8 @@ from .projections.wiring import build_projector
 
 log = logging.getLogger("cara.worker")
 SQLITE_LOOK_SECONDS = 0.05
-LEADER_LOCK_SQL = "SELECT pg_try_advisory_lock(hashtext(current_schema() || ':cara-projector'))"  # one leader per schema
-
-
-def psycopg_conninfo(sqlalchemy_url: str) -> str:
-    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _try_lead(connection: Any) -> bool:
-    acquired = connection.execute(LEADER_LOCK_SQL).fetchone()[0]
-    if acquired is None:  # current_schema() is null: the configured search_path names no existing schema
-        raise RuntimeError("the database URL's search_path names no existing schema")
-    return bool(acquired)
-
-
-@contextmanager
-def leadership(database_url: str, stop: threading.Event, retry_seconds: float = 2.0) -> Iterator[Any]:
-    """Blocks until this process holds the leader lock; yields a connection that LISTENs for new events."""
-    if not database_url.startswith("postgresql"):
-        log.warning("not PostgreSQL: no leader lock, run a single worker")
-        yield None
-        return
-    import psycopg
-
-    connection = psycopg.connect(psycopg_conninfo(database_url), autocommit=True)
-    try:
-        while not _try_lead(connection):
-            log.info("another worker leads; standing by")
-            if stop.wait(retry_seconds):
-                yield None
-                return
-        log.info("leading: projecting and monitoring deadlines")
-        yield connection
-    finally:
-        connection.close()  # closing the session releases the advisory lock
+LEADER_LOCK = "cara-projector"
+LEADER_LOCK_SQL = lock_sql(LEADER_LOCK)  # one leader per schema
 
 
 class SqliteCommits:
@@ -113,7 +81,7 @@ def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, de
         settle_after_startup()
     channel = app.recorder.channel_name  # type: ignore[attr-defined]
     commits = SqliteCommits(settings.database_url) if settings.database_url.startswith("sqlite") else None
-    with leadership(settings.database_url, stop) as connection, closing(commits) if commits else nullcontext():
+    with leadership(settings.database_url, LEADER_LOCK, stop) as connection, closing(commits) if commits else nullcontext():
         if stop.is_set():
             return
         if connection is not None:

@@ -16,6 +16,7 @@ import pytest
 
 from services.caution_service import worker
 from services.caution_service.projections import queries
+from shared.leadership import psycopg_conninfo
 from tests.integration.test_read_support import ReadSteps, ok, quiet_client, quiet_settings
 from tests.support import FakeClock, caution_payload
 
@@ -59,7 +60,7 @@ def steps(postgres_schema_url: str) -> Iterator[ReadSteps]:
 
 @pytest.fixture
 def workers(postgres_schema_url: str, caplog: pytest.LogCaptureFixture) -> Iterator[list[Worker]]:
-    caplog.set_level(logging.INFO, logger="cara.worker")
+    caplog.set_level(logging.INFO, logger="cara.leadership")
     made: list[Worker] = []
     yield made
     for w in made:
@@ -72,7 +73,7 @@ def workers(postgres_schema_url: str, caplog: pytest.LogCaptureFixture) -> Itera
 
 
 def _notify(url: str) -> None:
-    with psycopg.connect(worker.psycopg_conninfo(url), autocommit=True) as connection:
+    with psycopg.connect(psycopg_conninfo(url), autocommit=True) as connection:
         connection.execute("NOTIFY cautions_events")
 
 
@@ -98,7 +99,7 @@ def test_one_worker_leads_and_a_notify_wakes_it(steps: ReadSteps, workers: list[
     first.thread.start()
     _wait_for(lambda: _said(caplog, "worker-1", "leading"), 10, "worker-1 to lead")
     second.thread.start()
-    _wait_for(lambda: _said(caplog, "worker-2", "another worker leads"), 10, "worker-2 to stand by")
+    _wait_for(lambda: _said(caplog, "worker-2", "another process leads"), 10, "worker-2 to stand by")
     time.sleep(0.5)  # let the leader finish its first pass and sleep on LISTEN
 
     cid, written = _issue(steps)
@@ -115,7 +116,7 @@ def test_the_standby_takes_over_when_the_leader_stops(steps: ReadSteps, workers:
     first.thread.start()
     _wait_for(lambda: _said(caplog, "worker-1", "leading"), 10, "worker-1 to lead")
     second.thread.start()
-    _wait_for(lambda: _said(caplog, "worker-2", "another worker leads"), 10, "worker-2 to stand by")
+    _wait_for(lambda: _said(caplog, "worker-2", "another process leads"), 10, "worker-2 to stand by")
 
     first.stop.set()
     _notify(postgres_schema_url)
@@ -145,7 +146,7 @@ def test_the_lock_is_really_held_by_one_session(steps: ReadSteps, workers: list[
     workers.append(first)
     first.thread.start()
     _wait_for(lambda: _said(caplog, "worker-1", "leading"), 10, "worker-1 to lead")
-    with psycopg.connect(worker.psycopg_conninfo(postgres_schema_url), autocommit=True) as connection:
+    with psycopg.connect(psycopg_conninfo(postgres_schema_url), autocommit=True) as connection:
         assert connection.execute(worker.LEADER_LOCK_SQL).fetchone()[0] is False
 
 
@@ -157,7 +158,7 @@ def test_the_lock_is_per_schema_so_two_deployments_in_one_database_each_lead(
     first.thread.start()
     _wait_for(lambda: _said(caplog, "worker-1", "leading"), 10, "worker-1 to lead")
     other_schema = postgres_schema_url.replace("search_path%3D", "search_path%3Dother_")
-    with psycopg.connect(worker.psycopg_conninfo(other_schema), autocommit=True) as connection:
+    with psycopg.connect(psycopg_conninfo(other_schema), autocommit=True) as connection:
         name = connection.execute("SELECT current_setting('search_path')").fetchone()[0]
         connection.execute(f"CREATE SCHEMA {name}")
         try:
