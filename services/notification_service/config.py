@@ -24,7 +24,8 @@ class Settings(AuthSettings):
     nats_stream: str = "CARA_EVENTS"
     nats_subject_prefix: str = "cara.caution."
     nats_durable: str = "notification-service"
-    run_workers: bool = True
+    run_workers: bool = True  # the consumer, dispatcher and reminders; one replica per schema runs them (workers.py)
+    leader_retry_seconds: float = 2.0  # how often a standby replica tries to take over
     # Delivery
     smtp_host: str | None = None
     smtp_port: int = 25

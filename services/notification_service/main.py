@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -28,6 +26,7 @@ from .delivery.dispatcher import Dispatcher
 from .metrics import NotificationCollector
 from .rules import ReminderPolicy
 from .store import NotificationStore
+from .workers import Workers
 
 
 def utc_now() -> datetime:
@@ -61,33 +60,12 @@ def feed_token(settings: Settings) -> Callable[[], str]:
 def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        stop = threading.Event()
-        threads = []
         if settings.run_workers:
-            threads.append(app.state.source.run_in_thread(stop))
-            threads.append(app.state.dispatcher.run_in_thread(stop, settings.dispatch_poll_seconds))
-            threads.append(_reminder_thread(app.state.store, stop, settings.reminder_poll_seconds, app.state.dispatcher))
+            app.state.workers.start()
         yield
-        stop.set()
-        app.state.dispatcher.wakeup.set()
-        for thread in threads:
-            thread.join(timeout=settings.feed_wait_seconds + 15)
+        app.state.workers.stop()
 
     return lifespan
-
-
-def _reminder_thread(store: NotificationStore, stop: threading.Event, every: float, dispatcher: Dispatcher) -> threading.Thread:
-    def loop() -> None:
-        while not stop.wait(every):
-            try:
-                if store.fire_due_reminders():
-                    dispatcher.wakeup.set()
-            except Exception:  # the database may be briefly unavailable: keep the thread alive, try again
-                logging.getLogger("cara.notify.reminders").exception("firing due reminders failed")
-
-    thread = threading.Thread(target=loop, name="cara-reminders", daemon=True)
-    thread.start()
-    return thread
 
 
 def build_source(settings: Settings, store: NotificationStore, dispatcher: Dispatcher):  # type: ignore[no-untyped-def]
@@ -115,6 +93,11 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         max_attempts=settings.webhook_max_attempts, backoff_seconds=settings.webhook_backoff_seconds,
     )
     app.state.source = build_source(settings, app.state.store, app.state.dispatcher)
+    app.state.workers = Workers(
+        settings.database_url, app.state.source, app.state.dispatcher, app.state.store,
+        dispatch_poll_seconds=settings.dispatch_poll_seconds, reminder_poll_seconds=settings.reminder_poll_seconds,
+        join_seconds=settings.feed_wait_seconds + 15, retry_seconds=settings.leader_retry_seconds,
+    )
     install_problem_handlers(app)
     install_problem_openapi(app)
 
@@ -131,7 +114,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
                 conn.execute(text("SELECT 1"))
         except Exception as e:  # any failure to reach the database means not ready
             return problem_response(503, "not-ready", "Not ready", f"The database is unavailable ({type(e).__name__}).")
-        return JSONResponse({"status": "ok", "database": "ok"})
+        workers = "leading" if app.state.workers.leading.is_set() else "standby" if settings.run_workers else "off"
+        return JSONResponse({"status": "ok", "database": "ok", "workers": workers})
 
     app.include_router(routes.router)
     registry = CollectorRegistry()

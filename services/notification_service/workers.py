@@ -1,0 +1,85 @@
+"""The notification service's background work: the feed consumer, the delivery dispatcher and the reminders.
+
+Every replica serves the API, but only one per database schema does this work: two dispatchers could
+send the same email twice, and during a rolling update Kubernetes runs the old pod and the new one side
+by side. The replica holding the PostgreSQL advisory lock works; the others stand by and take over when
+its session ends. If the lock's own session breaks while the workers run, they stop until the lock is
+taken again, since a standby may have taken it meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from shared.leadership import leadership, still_leading
+
+from .delivery.dispatcher import Dispatcher
+from .store import NotificationStore
+
+log = logging.getLogger("cara.notify.workers")
+LOCK = "cara-notification-workers"
+
+
+class Workers:
+    def __init__(self, database_url: str, source: Any, dispatcher: Dispatcher, store: NotificationStore, *,
+                 dispatch_poll_seconds: float, reminder_poll_seconds: float, join_seconds: float,
+                 retry_seconds: float = 2.0, check_seconds: float = 5.0) -> None:
+        self.database_url, self.source, self.dispatcher, self.store = database_url, source, dispatcher, store
+        self.dispatch_poll, self.reminder_poll, self.join_seconds = dispatch_poll_seconds, reminder_poll_seconds, join_seconds
+        self.retry_seconds, self.check_seconds = retry_seconds, check_seconds
+        self.leading = threading.Event()  # set while this replica's workers run
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._lead, name="cara-notify-leader", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.dispatcher.wakeup.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.join_seconds + 5)
+
+    def _lead(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with leadership(self.database_url, LOCK, self._stop, self.retry_seconds) as connection:
+                    if not self._stop.is_set():
+                        self._work_while_leading(connection)
+            except Exception:  # the database is unreachable: stand by and try again, never give up the service
+                log.exception("could not take or keep the workers' lock; trying again in %.0fs", self.retry_seconds)
+                self._stop.wait(self.retry_seconds)
+
+    def _work_while_leading(self, connection: Any) -> None:
+        term = threading.Event()
+        threads = [self.source.run_in_thread(term), self.dispatcher.run_in_thread(term, self.dispatch_poll),
+                   _reminder_thread(self.store, term, self.reminder_poll, self.dispatcher)]
+        self.leading.set()
+        try:
+            while not self._stop.wait(self.check_seconds):
+                if not still_leading(connection):
+                    log.error("the workers' lock session broke; stopping the workers until the lock is taken again")
+                    break
+        finally:
+            self.leading.clear()
+            term.set()
+            self.dispatcher.wakeup.set()
+            for thread in threads:
+                thread.join(timeout=self.join_seconds)
+
+
+def _reminder_thread(store: NotificationStore, stop: threading.Event, every: float, dispatcher: Dispatcher) -> threading.Thread:
+    def loop() -> None:
+        while not stop.wait(every):
+            try:
+                if store.fire_due_reminders():
+                    dispatcher.wakeup.set()
+            except Exception:  # the database may be briefly unavailable: keep the thread alive, try again
+                logging.getLogger("cara.notify.reminders").exception("firing due reminders failed")
+
+    thread = threading.Thread(target=loop, name="cara-reminders", daemon=True)
+    thread.start()
+    return thread
