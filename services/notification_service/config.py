@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import AuthSettings
@@ -18,7 +18,13 @@ class Settings(AuthSettings):
     # Where events come from: the caution service's HTTP feed, or a NATS JetStream relay of it.
     source: Literal["http", "nats"] = "http"
     caution_feed_url: str = "http://127.0.0.1:8000"
-    feed_token: str | None = None  # production: a subscriber token from the identity provider
+    # Production reads the feed with a subscriber token for force "*": better, one the service asks the identity
+    # provider for and renews (OAuth 2.0 client credentials, feed_auth.py); or a fixed one, until it expires.
+    feed_token_url: str | None = None
+    feed_client_id: str | None = None
+    feed_client_secret: SecretStr | None = None
+    feed_scope: str | None = None
+    feed_token: SecretStr | None = None
     feed_wait_seconds: float = 10.0
     nats_url: str = "nats://127.0.0.1:4222"
     nats_stream: str = "CARA_EVENTS"
@@ -42,6 +48,13 @@ class Settings(AuthSettings):
     @model_validator(mode="after")
     def refuse_development_secrets_in_production(self) -> Settings:
         self.refuse_development_signing_key()
-        if self.environment == "production" and self.source == "http" and not self.feed_token:
-            raise ValueError("production needs CARA_NOTIFY_FEED_TOKEN to read the caution feed")
+        credentials = [self.feed_token_url, self.feed_client_id, self.feed_client_secret]
+        if any(credentials) and not all(credentials):
+            raise ValueError("client credentials for the feed need CARA_NOTIFY_FEED_TOKEN_URL, "
+                             "CARA_NOTIFY_FEED_CLIENT_ID and CARA_NOTIFY_FEED_CLIENT_SECRET together")
+        if all(credentials) and self.feed_token:
+            raise ValueError("set either client credentials for the feed or CARA_NOTIFY_FEED_TOKEN, not both")
+        if self.environment == "production" and self.source == "http" and not (all(credentials) or self.feed_token):
+            raise ValueError("production needs client credentials for the caution feed (CARA_NOTIFY_FEED_TOKEN_URL, "
+                             "CARA_NOTIFY_FEED_CLIENT_ID, CARA_NOTIFY_FEED_CLIENT_SECRET) or CARA_NOTIFY_FEED_TOKEN")
         return self

@@ -36,6 +36,8 @@ class FeedConsumer:
             params={"after": self.store.position(), "limit": self.page_size, "wait": self.wait if wait is None else wait},
             headers={"Authorization": f"Bearer {self.token()}"},
         )
+        if response.status_code == 401 and hasattr(self.token, "invalidate"):
+            self.token.invalidate()  # revoked or expired early: the next poll asks the identity provider again
         response.raise_for_status()
         page = response.json()
         applied = self.store.apply_page(page["items"], page["head"], page["next_after"])

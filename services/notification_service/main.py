@@ -23,6 +23,7 @@ from .api import routes
 from .config import Settings
 from .consumer import FeedConsumer
 from .delivery.dispatcher import Dispatcher
+from .feed_auth import ClientCredentials
 from .metrics import NotificationCollector
 from .rules import ReminderPolicy
 from .store import NotificationStore
@@ -50,8 +51,12 @@ def build_store(settings: Settings, clock: Callable[[], datetime]) -> Notificati
 
 
 def feed_token(settings: Settings) -> Callable[[], str]:
+    if settings.feed_token_url and settings.feed_client_id and settings.feed_client_secret:
+        return ClientCredentials(settings.feed_token_url, settings.feed_client_id,
+                                 settings.feed_client_secret.get_secret_value(), settings.feed_scope)
     if settings.feed_token:
-        return lambda: settings.feed_token  # type: ignore[return-value]
+        fixed = settings.feed_token.get_secret_value()
+        return lambda: fixed
     # Local runs: a short-lived national subscriber token signed with the shared development key.
     return lambda: mint_token(settings.jwt_secret, role=Role.SUBSCRIBER, force="*", issuer=settings.jwt_issuer,
                               audience=settings.jwt_audience, subject="notification-service", ttl_seconds=300)

@@ -36,9 +36,10 @@ _PUBLIC_PEM = rsa.generate_private_key(public_exponent=65537, key_size=2048).pub
 # What the cluster's secrets, or the operator's environment for compose, would hold.
 SECRETS = {
     "database-url": "postgresql+psycopg://cara@postgres:5432/cara", "vault-key": Fernet.generate_key().decode(),
-    "jwt-public-key": _PUBLIC_PEM, "feed-token": "a-subscriber-token",
+    "jwt-public-key": _PUBLIC_PEM, "feed-client-secret": "a-client-secret",
     "POSTGRES_PASSWORD": "secret", "CARA_JWT_PUBLIC_KEY": _PUBLIC_PEM, "CARA_JWT_ISSUER": "https://idp.example/",
-    "CARA_VAULT_KEY": Fernet.generate_key().decode(), "CARA_NOTIFY_FEED_TOKEN": "a-subscriber-token",
+    "CARA_VAULT_KEY": Fernet.generate_key().decode(), "CARA_IDP_TOKEN_URL": "https://idp.example/oauth2/token",
+    "CARA_NOTIFY_CLIENT_SECRET": "a-client-secret",
 }
 
 
