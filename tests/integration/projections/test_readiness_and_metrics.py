@@ -89,7 +89,8 @@ def _documents(name: str) -> list[dict[str, Any]]:
 def test_the_kubernetes_readiness_probe_keeps_a_replica_in_service_while_the_read_models_trail(
     steps: ReadSteps, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (deployment,) = [d for d in _documents("caution-service.yaml") if d["kind"] == "Deployment"]
+    (deployment,) = [d for d in _documents("caution-service.yaml")
+                     if d["kind"] == "Deployment" and d["metadata"]["name"] == "caution-service"]
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     probe = container["readinessProbe"]["httpGet"]["path"]
     monkeypatch.setattr(health, "MAX_READY_LAG", 1)
