@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -41,3 +45,30 @@ def metrics_endpoint(registry: CollectorRegistry):  # type: ignore[no-untyped-de
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return metrics
+
+
+class DatabaseGauges(Collector):
+    """Gauges read from a database at scrape time. When the database does not answer, the scrape still does:
+    `<up_metric> 0` and nothing else, rather than a failed scrape or figures it could not read."""
+
+    up_metric = ""
+    up_help = ""
+
+    def read(self) -> Any:
+        raise NotImplementedError
+
+    def families(self, figures: Any) -> Iterator[GaugeMetricFamily]:
+        raise NotImplementedError
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        up = GaugeMetricFamily(self.up_metric, self.up_help)
+        try:
+            figures = self.read()
+        except Exception as e:  # a scrape must still answer, with the failure as a value
+            logging.getLogger("cara.metrics").warning("%s: database unavailable (%s)", self.up_metric, type(e).__name__)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from self.families(figures)

@@ -6,33 +6,27 @@ longer shows up as pods leaving service: it shows up here, for an alert to act o
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
+
+from shared.metrics import DatabaseGauges
 
 from .projections.projector import REBUILDING, Projector
 
-log = logging.getLogger("cara.metrics")
 
+class ReadModelCollector(DatabaseGauges):
+    up_metric = "cara_event_store_up"
+    up_help = "1 when the event store answered this scrape's queries"
 
-class ReadModelCollector(Collector):
     def __init__(self, projector: Projector) -> None:
         self.projector = projector
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        up = GaugeMetricFamily("cara_event_store_up", "1 when the event store answered this scrape's queries")
-        try:
-            head = self.projector.app.recorder.max_notification_id() or 0
-            positions = self.projector.positions()
-        except Exception as e:  # a scrape must still answer, with the failure as a value
-            log.warning("read-model metrics unavailable: %s", type(e).__name__)
-            up.add_metric([], 0)
-            yield up
-            return
-        up.add_metric([], 1)
-        yield up
+    def read(self) -> tuple[int, dict[str, int]]:
+        return self.projector.app.recorder.max_notification_id() or 0, self.projector.positions()
+
+    def families(self, figures: tuple[int, dict[str, int]]) -> Iterator[GaugeMetricFamily]:
+        head, positions = figures
         yield GaugeMetricFamily("cara_event_store_head", "Position of the last event recorded", value=head)
         position = GaugeMetricFamily("cara_projection_position", "Last event position a read model has projected",
                                      labels=["projection"])

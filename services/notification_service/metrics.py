@@ -7,38 +7,31 @@ whether the dispatcher is keeping up. deploy/k8s/alerts.yaml acts on them.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+
+from shared.metrics import DatabaseGauges
 
 from .store import FEED, utc
 from .tables import consumer_state, deliveries, skipped_events
 
-log = logging.getLogger("cara.notify.metrics")
 OVERDUE_AFTER = timedelta(minutes=1)  # a pending delivery this far past its attempt time: the dispatcher is not keeping up
 WAITING = ("pending", "dead")  # delivered rows grow without bound: counting them would make every scrape slower
 
 
-class NotificationCollector(Collector):
+class NotificationCollector(DatabaseGauges):
+    up_metric = "cara_notify_database_up"
+    up_help = "1 when the notification database answered this scrape"
+
     def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
         self.engine, self.clock = engine, clock
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        up = GaugeMetricFamily("cara_notify_database_up", "1 when the notification database answered this scrape")
-        try:
-            figures = self._read()
-        except Exception as e:  # a scrape must still answer, with the failure as a value
-            log.warning("notification metrics unavailable: %s", type(e).__name__)
-            up.add_metric([], 0)
-            yield up
-            return
-        up.add_metric([], 1)
-        yield up
+    def families(self, figures: Any) -> Iterator[GaugeMetricFamily]:
         consumer, counts, overdue, skipped = figures
         yield GaugeMetricFamily("cara_notify_feed_position", "Last caution-feed position applied", value=consumer.position)
         yield GaugeMetricFamily("cara_notify_feed_head", "The caution feed's head when the consumer last read it",
@@ -57,7 +50,7 @@ class NotificationCollector(Collector):
         yield GaugeMetricFamily("cara_notify_skipped_events", "Feed events the consumer could not apply and set aside",
                                 value=skipped)
 
-    def _read(self):  # type: ignore[no-untyped-def]
+    def read(self) -> tuple[Any, dict[tuple[str, str], int], int, int]:
         d = deliveries.c
         late = utc(self.clock()) - OVERDUE_AFTER
         with self.engine.connect() as conn:
