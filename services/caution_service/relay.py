@@ -12,9 +12,14 @@ import asyncio
 import json
 import logging
 import signal
+import threading
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from shared.leadership import psycopg_conninfo
 from shared.nats_stream import STREAM, SUBJECT_PREFIX, ensure_stream, subject_for
 
 from .application import CautionApplication
@@ -22,9 +27,11 @@ from .config import Settings
 from .feed import NATIONAL, read_page
 from .main import build_application
 from .projections.tables import metadata, positions
+from .worker import SqliteCommits, wait_for_new_events
 
 log = logging.getLogger("cara.relay")
 RELAY = "nats_relay"
+COALESCE_SECONDS = 0.01
 
 
 class RelayPosition:
@@ -63,26 +70,53 @@ async def relay_once(  # type: ignore[no-untyped-def]
     return len(items)
 
 
+@contextmanager
+def _new_events(settings: Settings, app: CautionApplication) -> Iterator[tuple[Any, SqliteCommits | None]]:
+    """What tells the relay that something was recorded: a LISTEN connection on PostgreSQL (the store NOTIFYs
+    on each commit), PRAGMA data_version on SQLite. Polling every 100 ms made the feed's way into the
+    stream take 50 ms on average for nothing."""
+    if settings.database_url.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(psycopg_conninfo(settings.database_url), autocommit=True) as connection:
+            connection.execute(f"LISTEN {app.recorder.channel_name}")  # type: ignore[attr-defined]
+            yield connection, None
+    else:
+        with closing(SqliteCommits(settings.database_url)) as commits:
+            yield None, commits
+
+
 async def run(
-    settings: Settings, nats_url: str, stop: asyncio.Event, poll_seconds: float = 0.1,
+    settings: Settings, nats_url: str, stop: asyncio.Event, poll_seconds: float = 5.0,
     stream: str = STREAM, prefix: str = SUBJECT_PREFIX,
 ) -> None:
+    """Relays until `stop`; between pages it sleeps until something is recorded (or `poll_seconds`, as a net)."""
     import nats
 
     app = build_application(settings)
     where = RelayPosition(app)
+    halt = threading.Event()  # what the waiting thread sees of `stop`
+    mirror = asyncio.create_task(_mirror(stop, halt))
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
         await ensure_stream(js, stream, prefix)
-        while not stop.is_set():
-            if await relay_once(app, js, where, stream=stream, prefix=prefix) == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), poll_seconds)
-                except TimeoutError:
-                    pass
+        with _new_events(settings, app) as (listener, commits):
+            while not stop.is_set():
+                if await relay_once(app, js, where, stream=stream, prefix=prefix) == 0:
+                    # A commit since the page was read has already notified, or moved data_version: no miss.
+                    if await asyncio.to_thread(wait_for_new_events, listener, halt, poll_seconds, commits):
+                        # Under load every commit notifies: a moment's wait makes one page of several commits.
+                        await asyncio.sleep(COALESCE_SECONDS)
     finally:
+        halt.set()
+        mirror.cancel()
         await nc.close()
+
+
+async def _mirror(stop: asyncio.Event, halt: threading.Event) -> None:
+    await stop.wait()
+    halt.set()
 
 
 def main() -> None:

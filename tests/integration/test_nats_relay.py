@@ -155,3 +155,76 @@ def test_a_garbage_message_on_the_stream_is_recorded_and_skipped(cautions, clock
     assert status["position"] == 3
     assert [s["reason"].startswith("malformed event") for s in status["skipped"]] == [True]
     assert _kinds(store, caution_id) == EXPECTED
+
+
+class RunningRelay:
+    """`relay.run` in a thread of its own, as `make relay` runs it; `stop()` asks it to end, as SIGTERM does."""
+
+    def __init__(self, settings: Settings, nats_url: str, name: str, prefix: str, poll_seconds: float) -> None:
+        self.ready = threading.Event()
+        self.errors: list[BaseException] = []
+
+        async def main() -> None:
+            self.loop, self.halt = asyncio.get_running_loop(), asyncio.Event()
+            self.ready.set()
+            await relay.run(settings, nats_url, self.halt, poll_seconds=poll_seconds, stream=name, prefix=prefix)
+
+        def thread() -> None:
+            try:
+                asyncio.run(main())
+            except BaseException as e:  # surfaced by stop()
+                self.errors.append(e)
+
+        self.thread = threading.Thread(target=thread, daemon=True)
+        self.thread.start()
+        assert self.ready.wait(10)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.halt.set)
+        self.thread.join(timeout=10)
+        assert not self.thread.is_alive(), "the relay did not stop"
+        assert not self.errors, self.errors
+
+
+def _stored_messages(nats_url: str, name: str) -> int:
+    async def count() -> int:
+        import nats
+        from nats.js.errors import NotFoundError
+
+        nc = await nats.connect(nats_url)
+        try:
+            return (await nc.jetstream().stream_info(name)).state.messages
+        except NotFoundError:
+            return 0
+        finally:
+            await nc.close()
+
+    return asyncio.run(count())
+
+
+def _wait_for_messages(nats_url: str, name: str, count: int, timeout: float) -> float:
+    started = time.monotonic()
+    while _stored_messages(nats_url, name) < count:
+        assert time.monotonic() - started < timeout, f"fewer than {count} messages in the stream after {timeout}s"
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_relay_publishes_what_is_recorded_at_once_not_at_its_next_poll(  # type: ignore[no-untyped-def]
+    backend, request, tmp_path, clock, nats_url, stream
+) -> None:
+    url = f"sqlite:///{tmp_path}/c.sqlite3" if backend == "sqlite" else request.getfixturevalue("postgres_schema_url")
+    settings = Settings(environment="test", database_url=url, run_projections=False)
+    name, prefix = stream
+    with TestClient(create_app(settings, clock)) as client:
+        client.post("/v1/cautions", json=caution_payload(), headers=auth("police"))
+        running = RunningRelay(settings, nats_url, name, prefix, poll_seconds=30)  # only a wake-up explains speed
+        try:
+            _wait_for_messages(nats_url, name, 1, timeout=15)  # what was there when it started
+            for expected in (2, 3):
+                time.sleep(0.3)  # the relay is asleep again
+                client.post("/v1/cautions", json=caution_payload(), headers=auth("police"))
+                assert _wait_for_messages(nats_url, name, expected, timeout=5) < 5
+        finally:
+            running.stop()
