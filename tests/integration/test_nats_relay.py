@@ -157,6 +157,32 @@ def test_a_garbage_message_on_the_stream_is_recorded_and_skipped(cautions, clock
     assert _kinds(store, caution_id) == EXPECTED
 
 
+def test_a_lone_event_is_notified_at_once_not_when_a_batch_fills(cautions, clock, nats_url, stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Sparse traffic is the real load (about 1,500 cautions a year): a lone message must not wait in the
+    consumer for a batch to fill or a fetch to time out (measured here: 1-7 ms from publish to notification)."""
+    name, prefix = stream
+    store = build_store(NotifySettings(environment="test", database_url=f"sqlite:///{tmp_path}/n.sqlite3"), clock)
+    consumer = NatsConsumer(store, nats_url, name, prefix, f"notify-{uuid.uuid4().hex[:6]}", lambda: None)
+    _relay_into(cautions.app.state.cautions, nats_url, name, prefix)  # the stream exists before the consumer starts
+    stop = threading.Event()
+    thread = consumer.run_in_thread(stop)
+    try:
+        delays = []
+        for count in range(1, 6):
+            time.sleep(0.35)  # the consumer is waiting in a fetch begun some time ago
+            cautions.post("/v1/cautions", json=caution_payload(), headers=auth("police"))
+            _relay_into(cautions.app.state.cautions, nats_url, name, prefix)
+            published = time.monotonic()
+            while store.position() < count:
+                assert time.monotonic() - published < 5, "the event was not notified"
+                time.sleep(0.005)
+            delays.append(time.monotonic() - published)
+        assert max(delays) < 0.3, delays
+    finally:
+        stop.set()
+        thread.join(10)
+
+
 class RunningRelay:
     """`relay.run` in a thread of its own, as `make relay` runs it; `stop()` asks it to end, as SIGTERM does."""
 
