@@ -8,8 +8,11 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 import jwt
+
+from .jwks import JwksKeys, UnknownKey
 
 DEV_JWT_SECRET = "cara-development-signing-key-not-for-production"
 DEFAULT_ISSUER = "cara-local"
@@ -46,7 +49,8 @@ class TokenVerifier:
     remembered, bounded in number, and only until their `exp`: the answer cannot outlive the token.
     """
 
-    def __init__(self, key: str, algorithms: list[str], issuer: str, audience: str, cache_size: int = 4096) -> None:
+    def __init__(self, key: str | JwksKeys, algorithms: list[str], issuer: str, audience: str,
+                 cache_size: int = 4096) -> None:
         self._key, self._algorithms = key, algorithms
         self._issuer, self._audience = issuer, audience
         self._passed: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
@@ -67,11 +71,36 @@ class TokenVerifier:
                 self._passed.popitem(last=False)
         return principal
 
+    @property
+    def key_set(self) -> JwksKeys | None:
+        return self._key if isinstance(self._key, JwksKeys) else None
+
+    def not_ready(self) -> str | None:
+        """Why no token can be verified now, if so (the identity provider's keys are not loaded)."""
+        return self._key.not_ready() if isinstance(self._key, JwksKeys) else None
+
+    def close(self) -> None:
+        if isinstance(self._key, JwksKeys):
+            self._key.close()
+
+    def _signing_key(self, token: str) -> Any:
+        if not isinstance(self._key, JwksKeys):
+            return self._key
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as e:
+            raise InvalidToken(str(e)) from None
+        try:
+            return self._key.key_for(kid if isinstance(kid, str) else None)
+        except UnknownKey as e:
+            raise InvalidToken(str(e)) from None
+
     def _verify_signed(self, token: str) -> tuple[Principal, float]:
+        key = self._signing_key(token)  # raises KeysUnavailable while the provider's keys are not loaded
         try:
             claims = jwt.decode(
                 token,
-                self._key,
+                key,
                 algorithms=self._algorithms,
                 issuer=self._issuer,
                 audience=self._audience,

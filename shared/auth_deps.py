@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
 from .auth import InvalidToken, Principal, Role, TokenVerifier
+from .jwks import KeysUnavailable
 from .problems import ProblemError
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT from the force's identity provider (`make token` locally).")
@@ -40,6 +41,9 @@ def verify_bearer(request: Request, token: str | None) -> Principal:
         return verifier.verify(token)
     except InvalidToken as e:
         raise ProblemError(401, "unauthorized", "Authentication required", f"The token was refused: {e}", headers=challenge) from None
+    except KeysUnavailable as e:  # our side: the token may be fine, retry shortly
+        raise ProblemError(503, "keys-unavailable", "Cannot verify tokens yet", f"{str(e).capitalize()}.",
+                           headers={"Retry-After": "5"}) from None
 
 
 def require_role(principal: Principal, roles: tuple[Role, ...]) -> Principal:

@@ -26,7 +26,7 @@ _DESCRIPTIONS = {
     412: "If-Match does not name the current version",
     413: "Body too large",
     422: "Invalid request, or a rule refused it (see `errors`)",
-    503: "A dependency (database) is unavailable",
+    503: "A dependency (the database, the identity provider's signing keys) is unavailable: retry after Retry-After",
 }
 
 
@@ -59,6 +59,8 @@ def install_problem_openapi(app: FastAPI) -> None:
             for operation in path.values():
                 for parameter in operation.get("parameters", []):
                     _absent_not_null(parameter)
+                if "401" in operation.get("responses", {}):  # verifying a token may find no keys to verify it with
+                    operation["responses"].setdefault("503", {})
                 for status, response in operation.get("responses", {}).items():
                     if status.isdigit() and int(status) >= 400:
                         response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}

@@ -7,12 +7,16 @@ from typing import Any
 from pydantic_settings import BaseSettings
 
 from .auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET, TokenVerifier
+from .jwks import JwksKeys
 
 
 class AuthSettings(BaseSettings):
     environment: str = "development"
     jwt_secret: str = DEV_JWT_SECRET
-    jwt_public_key: str | None = None  # production: the identity provider's RS256/ES256 public key (PEM)
+    jwt_public_key: str | None = None  # production: the identity provider's RS256/ES256 public key (PEM) ...
+    jwt_jwks_url: str | None = None  # ... or, better, its JWKS URL: keys are fetched and follow its rotations
+    jwt_jwks_refresh_seconds: float = 300.0
+    jwt_jwks_min_refetch_seconds: float = 30.0  # a token naming an unknown key fetches again, at most this often
     jwt_algorithms: list[str] = ["HS256"]
     jwt_issuer: str = DEFAULT_ISSUER
     jwt_audience: str = DEFAULT_AUDIENCE
@@ -26,8 +30,19 @@ class AuthSettings(BaseSettings):
         return {"tracing": on, "metrics": on, "logs": on, "operation_spans": on}
 
     def verifier(self) -> TokenVerifier:
-        return TokenVerifier(self.jwt_public_key or self.jwt_secret, self.jwt_algorithms, self.jwt_issuer, self.jwt_audience)
+        """Built in create_app: with a JWKS URL it starts the thread that fetches the keys."""
+        key: str | JwksKeys = self.jwt_public_key or self.jwt_secret
+        if self.jwt_jwks_url:
+            key = JwksKeys(self.jwt_jwks_url, refresh_seconds=self.jwt_jwks_refresh_seconds,
+                           min_refetch_seconds=self.jwt_jwks_min_refetch_seconds).start()
+        return TokenVerifier(key, self.jwt_algorithms, self.jwt_issuer, self.jwt_audience)
 
     def refuse_development_signing_key(self) -> None:
-        if self.environment == "production" and self.jwt_public_key is None and self.jwt_secret == DEV_JWT_SECRET:
-            raise ValueError("production needs a JWT public key or a non-default JWT secret")
+        if self.jwt_jwks_url and self.jwt_public_key:
+            raise ValueError("set either a JWKS URL or a JWT public key, not both")
+        if self.jwt_jwks_url and any(a.upper().startswith("HS") for a in self.jwt_algorithms):
+            # an HMAC "secret" taken from a public key set would let anyone who can read it sign tokens
+            raise ValueError("with a JWKS URL the JWT algorithms must be public-key ones (RS256, ES256, ...)")
+        if (self.environment == "production" and self.jwt_public_key is None and self.jwt_jwks_url is None
+                and self.jwt_secret == DEV_JWT_SECRET):
+            raise ValueError("production needs a JWKS URL, a JWT public key or a non-default JWT secret")

@@ -66,6 +66,7 @@ def _background_work(settings: Settings):  # type: ignore[no-untyped-def]
         app.state.projector.wakeup.set()
         for thread in threads:
             thread.join(timeout=10)
+        app.state.verifier.close()
 
     return lifespan
 

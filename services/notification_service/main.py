@@ -69,6 +69,7 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
             app.state.workers.start()
         yield
         app.state.workers.stop()
+        app.state.verifier.close()
 
     return lifespan
 
@@ -113,12 +114,15 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
 
     @app.get("/readyz", tags=["health"], responses={503: {"description": "Not ready"}})
     def readyz() -> JSONResponse:
-        """The database answers."""
+        """The database answers and tokens can be verified."""
         try:
             with app.state.store.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as e:  # any failure to reach the database means not ready
             return problem_response(503, "not-ready", "Not ready", f"The database is unavailable ({type(e).__name__}).")
+        keys = app.state.verifier.not_ready()
+        if keys is not None:
+            return problem_response(503, "not-ready", "Not ready", f"{keys.capitalize()}.")
         workers = "leading" if app.state.workers.leading.is_set() else "standby" if settings.run_workers else "off"
         return JSONResponse({"status": "ok", "database": "ok", "workers": workers})
 

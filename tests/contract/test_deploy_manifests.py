@@ -16,8 +16,6 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic_settings import BaseSettings
 
 from services.caution_service.config import Settings as CautionSettings
@@ -31,13 +29,11 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "services.caution_service.worker": CautionSettings,
     "services.notification_service": NotifySettings,
 }
-_PUBLIC_PEM = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_bytes(
-    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 # What the cluster's secrets, or the operator's environment for compose, would hold.
 SECRETS = {
     "database-url": "postgresql+psycopg://cara@postgres:5432/cara", "vault-key": Fernet.generate_key().decode(),
-    "jwt-public-key": _PUBLIC_PEM, "feed-client-secret": "a-client-secret",
-    "POSTGRES_PASSWORD": "secret", "CARA_JWT_PUBLIC_KEY": _PUBLIC_PEM, "CARA_JWT_ISSUER": "https://idp.example/",
+    "feed-client-secret": "a-client-secret",
+    "POSTGRES_PASSWORD": "secret", "CARA_JWT_JWKS_URL": "https://idp.example/.well-known/jwks.json", "CARA_JWT_ISSUER": "https://idp.example/",
     "CARA_VAULT_KEY": Fernet.generate_key().decode(), "CARA_IDP_TOKEN_URL": "https://idp.example/oauth2/token",
     "CARA_NOTIFY_CLIENT_SECRET": "a-client-secret",
 }

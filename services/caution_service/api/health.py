@@ -33,13 +33,17 @@ def readyz(request: Request, app: AppDep,
                "Checks to leave out. `projections`: ready whatever the read models' lag, as a readiness "
                "probe for replicas that must keep recording commands while the read models catch up "
                "or are rebuilt. The lag is still reported."))] = []) -> JSONResponse:  # noqa: B006
-    """The event store answers and the read models are within bound of it (unless that check is excluded)."""
+    """The event store answers, tokens can be verified, and the read models are within bound of the store
+    (unless that check is excluded)."""
     try:
         with app.recorder.datastore.engine.connect() as connection:  # type: ignore[attr-defined]
             connection.execute(text("SELECT 1"))
         lag = request.app.state.projector.lag()
     except Exception as e:  # any failure to reach the database means not ready
         return problem_response(503, "not-ready", "Not ready", f"The database is unavailable ({type(e).__name__}).")
+    keys = request.app.state.verifier.not_ready()
+    if keys is not None:  # no token could be verified: every business route would answer 503
+        return problem_response(503, "not-ready", "Not ready", f"{keys.capitalize()}.")
     checked = "projections" not in exclude
     if checked and lag > MAX_READY_LAG:
         return problem_response(503, "not-ready", "Not ready", f"The read models are {lag} events behind.", projection_lag=lag)
