@@ -7,12 +7,10 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
@@ -28,6 +26,7 @@ from services.notification_service.config import Settings as NotifySettings
 from shared.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, FORCE_CLAIM, ROLE_CLAIM
 from shared.jwks import JwksKeys
 from tests.integration.conftest import assert_problem
+from tests.json_server import Answer, Asked, JsonServer
 from tests.support import FakeClock
 
 
@@ -64,36 +63,17 @@ class IdentityProvider:
     fetched: int = 0
 
     def __post_init__(self) -> None:
-        provider = self
+        self.server = JsonServer(self._answer)
+        self.url = self.server.url("/.well-known/jwks.json")
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                if not provider.up:
-                    self.send_response(503)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                provider.fetched += 1
-                body = json.dumps({"keys": [k.jwk() for k in provider.published]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/.well-known/jwks.json"
+    def _answer(self, asked: Asked) -> Answer:
+        if not self.up:
+            return 503, None
+        self.fetched += 1
+        return 200, {"keys": [key.jwk() for key in self.published]}
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
 
 @pytest.fixture

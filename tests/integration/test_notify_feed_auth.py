@@ -4,10 +4,8 @@ credentials), from a real token endpoint the tests run, against a real caution s
 from __future__ import annotations
 
 import base64
-import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -20,6 +18,7 @@ from services.notification_service.main import feed_token
 from services.notification_service.store import NotificationStore
 from shared.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET, Role, TokenVerifier, mint_token
 from tests.e2e.notify_support import ThreadedUvicorn, free_port
+from tests.json_server import Answer, Asked, JsonServer
 from tests.integration.test_notify_consumer import (  # noqa: F401 (fixtures)
     Caution, caution_app, caution_server, notify_settings, store)
 
@@ -36,43 +35,24 @@ class TokenEndpoint:
     requests: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        endpoint = self
+        self.server = JsonServer(self._answer)
+        self.url = self.server.url("/oauth2/token")
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-                form = {k: v[0] for k, v in parse_qs(self.rfile.read(int(self.headers["content-length"])).decode()).items()}
-                basic = self.headers.get("authorization", "").removeprefix("Basic ")
-                client = base64.b64decode(basic).decode() if basic else ""
-                endpoint.requests.append({"form": form, "client": client})
-                if client != f"{CLIENT_ID}:{CLIENT_SECRET}":
-                    return self._answer(401, {"error": "invalid_client"})
-                if form.get("grant_type") != "client_credentials":
-                    return self._answer(400, {"error": "unsupported_grant_type"})
-                token = mint_token(endpoint.signing_key, role=Role.SUBSCRIBER, force="*", issuer=DEFAULT_ISSUER,
-                                   audience=DEFAULT_AUDIENCE, subject=CLIENT_ID, ttl_seconds=endpoint.ttl)
-                self._answer(200, {"access_token": token, "token_type": "Bearer", "expires_in": endpoint.ttl})
-
-            def _answer(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/oauth2/token"
+    def _answer(self, asked: Asked) -> Answer:
+        form = {k: v[0] for k, v in parse_qs(asked.body.decode()).items()}
+        basic = asked.headers.get("authorization", "").removeprefix("Basic ")
+        client = base64.b64decode(basic).decode() if basic else ""
+        self.requests.append({"form": form, "client": client})
+        if client != f"{CLIENT_ID}:{CLIENT_SECRET}":
+            return 401, {"error": "invalid_client"}
+        if form.get("grant_type") != "client_credentials":
+            return 400, {"error": "unsupported_grant_type"}
+        token = mint_token(self.signing_key, role=Role.SUBSCRIBER, force="*", issuer=DEFAULT_ISSUER,
+                           audience=DEFAULT_AUDIENCE, subject=CLIENT_ID, ttl_seconds=self.ttl)
+        return 200, {"access_token": token, "token_type": "Bearer", "expires_in": self.ttl}
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
 
 @pytest.fixture
