@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -37,9 +37,11 @@ def _try_lead(connection: Any, name: str) -> bool:
 
 
 @contextmanager
-def leadership(database_url: str, name: str, stop: threading.Event, retry_seconds: float = 2.0) -> Iterator[Any]:
+def leadership(database_url: str, name: str, stop: threading.Event, retry_seconds: float = 2.0,
+               standing_by: Callable[[], None] = lambda: None) -> Iterator[Any]:
     """Blocks until this process holds lock `name` (or `stop` is set); yields the lock's connection
-    (autocommit, free for LISTEN), or None on SQLite and when stopped before leading."""
+    (autocommit, free for LISTEN), or None on SQLite and when stopped before leading. `standing_by` is
+    called at each try (a standby is alive too)."""
     if not database_url.startswith("postgresql"):
         log.warning("not PostgreSQL: no leader lock for %s, run a single worker", name)
         yield None
@@ -49,6 +51,7 @@ def leadership(database_url: str, name: str, stop: threading.Event, retry_second
     connection = psycopg.connect(psycopg_conninfo(database_url), autocommit=True)
     try:
         while not _try_lead(connection, name):
+            standing_by()
             log.info("another process leads %s; standing by", name)
             if stop.wait(retry_seconds):
                 yield None

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from shared.heap import settle_after_startup
+from shared.heartbeat import Heartbeat
 from shared.leadership import leadership, lock_sql
 
 from .config import Settings
@@ -73,7 +74,10 @@ def wait_for_new_events(connection: Any, stop: threading.Event, timeout: float,
 
 
 def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, deadline_every: float = 60.0,
-        settle_heap: bool = False) -> None:
+        settle_heap: bool = False, heartbeat: Heartbeat = Heartbeat(None)) -> None:
+    """Leads (or stands by), projects and monitors deadlines until `stop`; `heartbeat` beats at least
+    every `poll_seconds` (plus one batch) while it does, leading or not."""
+    heartbeat.beat()
     app = build_application(settings)
     projector = build_projector(app)
     monitor = DeadlineMonitor(app, utc_now)
@@ -81,13 +85,14 @@ def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, de
         settle_after_startup()
     channel = app.recorder.channel_name  # type: ignore[attr-defined]
     commits = SqliteCommits(settings.database_url) if settings.database_url.startswith("sqlite") else None
-    with leadership(settings.database_url, LEADER_LOCK, stop) as connection, closing(commits) if commits else nullcontext():
+    with leadership(settings.database_url, LEADER_LOCK, stop, standing_by=heartbeat.beat) as connection, closing(commits) if commits else nullcontext():
         if stop.is_set():
             return
         if connection is not None:
             connection.execute(f"LISTEN {channel}")
         next_deadline_check, next_statistics, backoff = 0.0, 0.0, 1.0
         while not stop.is_set():
+            heartbeat.beat()
             try:
                 count = projector.run_once()
                 # A short batch read all there was. A write since then has already notified (LISTEN) or
@@ -113,12 +118,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--poll-seconds", type=float, default=5.0)
     parser.add_argument("--deadline-every", type=float, default=60.0)
+    parser.add_argument("--heartbeat-file", help="touched while the loop goes round, for a liveness probe "
+                        "(python -m shared.heartbeat FILE 60)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    run(Settings(), stop, args.poll_seconds, args.deadline_every, settle_heap=True)
+    run(Settings(), stop, args.poll_seconds, args.deadline_every, settle_heap=True, heartbeat=Heartbeat(args.heartbeat_file))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
+import sys
+import time
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +25,7 @@ from services.caution_service.config import Settings as CautionSettings
 from services.caution_service.main import create_app as caution_app
 from services.notification_service.config import Settings as NotifySettings
 from services.notification_service.main import create_app as notification_app
+from shared.heartbeat import Heartbeat
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 SETTINGS: dict[str, type[BaseSettings]] = {
@@ -130,9 +134,29 @@ def test_every_probe_answers_ok_on_a_fresh_service(tmp_path: Path) -> None:
         probed = 0
         for _, container in _k8s_containers():
             for probe in ("readinessProbe", "livenessProbe"):
-                if probe in container:
+                if "httpGet" in container.get(probe, {}):
                     path = container[probe]["httpGet"]["path"]
                     answer = clients[_module(container["args"])].get(path)
                     assert answer.status_code == 200, (container["name"], probe, path, answer.text)
                     probed += 1
     assert probed == 4  # both probes of both HTTP services
+
+
+def test_the_projector_liveness_probe_reads_the_heartbeat_the_worker_writes(tmp_path: Path) -> None:
+    worker = dict(_k8s_containers())["caution-projector"]
+    args = worker["args"]
+    beat_file = args[args.index("--heartbeat-file") + 1]
+    command = worker["livenessProbe"]["exec"]["command"]
+    assert command[:3] == ["python", "-m", "shared.heartbeat"] and command[3] == beat_file
+    local = [sys.executable, "-m", "shared.heartbeat", str(tmp_path / "alive"), command[4]]
+    root = Path(__file__).resolve().parents[2]
+
+    def probe() -> int:
+        return subprocess.run(local, cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, timeout=30).returncode
+
+    assert probe() == 1  # no beat yet
+    Heartbeat(tmp_path / "alive").beat()
+    assert probe() == 0
+    old = time.time() - float(command[4]) - 5
+    os.utime(tmp_path / "alive", (old, old))
+    assert probe() == 1  # a loop that stopped going round

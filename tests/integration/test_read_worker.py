@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -16,6 +17,7 @@ import pytest
 
 from services.caution_service import worker
 from services.caution_service.projections import queries
+from shared.heartbeat import Heartbeat, age
 from shared.leadership import psycopg_conninfo
 from tests.integration.test_read_support import ReadSteps, ok, quiet_client, quiet_settings
 from tests.support import FakeClock, caution_payload
@@ -25,13 +27,15 @@ POLL_SECONDS = 20.0  # far longer than any wait below: only a NOTIFY can explain
 
 
 class Worker:
-    def __init__(self, name: str, url: str) -> None:
+    def __init__(self, name: str, url: str, heartbeat: Path | None = None, poll_seconds: float = POLL_SECONDS) -> None:
         self.name, self.stop, self.errors = name, threading.Event(), []  # type: ignore[var-annotated]
+        self.heartbeat, self.poll_seconds = heartbeat, poll_seconds
         self.thread = threading.Thread(target=self._run, args=(url,), name=name, daemon=True)
 
     def _run(self, url: str) -> None:
         try:
-            worker.run(quiet_settings(url), self.stop, poll_seconds=POLL_SECONDS, deadline_every=3600)
+            worker.run(quiet_settings(url), self.stop, poll_seconds=self.poll_seconds, deadline_every=3600,
+                       heartbeat=Heartbeat(self.heartbeat))
         except Exception as e:  # surfaced by the test
             self.errors.append(e)
 
@@ -165,3 +169,25 @@ def test_the_lock_is_per_schema_so_two_deployments_in_one_database_each_lead(
             assert connection.execute(worker.LEADER_LOCK_SQL).fetchone()[0] is True
         finally:
             connection.execute(f"DROP SCHEMA {name}")
+
+
+def _beats_again(path: Path, within: float) -> None:
+    """The file is touched again within `within` seconds of now (the loop, or the standby, goes round)."""
+    _wait_for(lambda: path.exists(), 10, f"a first beat at {path}")
+    before = path.stat().st_mtime_ns
+    _wait_for(lambda: path.stat().st_mtime_ns > before, within, f"another beat at {path}")
+    assert age(path) is not None and age(path) < within  # type: ignore[operator]
+
+
+def test_the_leader_and_the_standby_both_beat_for_the_liveness_probe(
+    workers: list[Worker], postgres_schema_url: str, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    leader = Worker("worker-1", postgres_schema_url, tmp_path / "leader.alive", poll_seconds=0.5)
+    standby = Worker("worker-2", postgres_schema_url, tmp_path / "standby.alive", poll_seconds=0.5)
+    workers += [leader, standby]
+    leader.thread.start()
+    _wait_for(lambda: _said(caplog, "worker-1", "leading"), 10, "worker-1 to lead")
+    standby.thread.start()
+    _wait_for(lambda: _said(caplog, "worker-2", "another process leads"), 10, "worker-2 to stand by")
+    _beats_again(leader.heartbeat, within=3)  # idle: each wait for events is at most poll_seconds  # type: ignore[arg-type]
+    _beats_again(standby.heartbeat, within=5)  # each try for the lock, every 2 s  # type: ignore[arg-type]
