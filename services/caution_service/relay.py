@@ -1,4 +1,5 @@
-"""`make relay`: publishes the feed to NATS JetStream for fan-out at scale.
+"""`make relay`: publishes the feed to NATS JetStream for fan-out at scale. One relay leads per database
+(PostgreSQL advisory lock); others stand by.
 
 One subject per event type; `Nats-Msg-Id` is the event id, so JetStream drops a
 re-publish after a crash. The relay's position is stored only after the
@@ -14,12 +15,12 @@ import logging
 import signal
 import threading
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from shared.leadership import psycopg_conninfo
+from shared.leadership import leadership
 from shared.nats_stream import STREAM, SUBJECT_PREFIX, ensure_stream, subject_for
 
 from .application import CautionApplication
@@ -32,6 +33,7 @@ from .worker import SqliteCommits, wait_for_new_events
 log = logging.getLogger("cara.relay")
 RELAY = "nats_relay"
 COALESCE_SECONDS = 0.01
+RELAY_LOCK = "cara-relay"
 
 
 class RelayPosition:
@@ -71,47 +73,56 @@ async def relay_once(  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def _new_events(settings: Settings, app: CautionApplication) -> Iterator[tuple[Any, SqliteCommits | None]]:
-    """What tells the relay that something was recorded: a LISTEN connection on PostgreSQL (the store NOTIFYs
-    on each commit), PRAGMA data_version on SQLite. Polling every 100 ms made the feed's way into the
-    stream take 50 ms on average for nothing."""
-    if settings.database_url.startswith("postgresql"):
-        import psycopg
-
-        with psycopg.connect(psycopg_conninfo(settings.database_url), autocommit=True) as connection:
+def _lead(settings: Settings, app: CautionApplication, halt: threading.Event) -> Iterator[tuple[Any, SqliteCommits | None]]:
+    """One relay per database (its position is one row): on PostgreSQL it waits for the leader lock, like the
+    projection worker. Then what tells it that something was recorded: LISTEN on the lock's connection (the
+    store NOTIFYs on each commit), or PRAGMA data_version on SQLite. Polling every 100 ms made the feed's way
+    into the stream take 50 ms on average for nothing."""
+    with leadership(settings.database_url, RELAY_LOCK, halt) as connection:
+        if connection is not None:
             connection.execute(f"LISTEN {app.recorder.channel_name}")  # type: ignore[attr-defined]
             yield connection, None
-    else:
-        with closing(SqliteCommits(settings.database_url)) as commits:
-            yield None, commits
+        elif settings.database_url.startswith("postgresql"):  # stopped while standing by
+            yield None, None
+        else:
+            with closing(SqliteCommits(settings.database_url)) as commits:
+                yield None, commits
 
 
 async def run(
     settings: Settings, nats_url: str, stop: asyncio.Event, poll_seconds: float = 5.0,
     stream: str = STREAM, prefix: str = SUBJECT_PREFIX,
 ) -> None:
-    """Relays until `stop`; between pages it sleeps until something is recorded (or `poll_seconds`, as a net)."""
+    """Relays until `stop`, once it leads; between pages it sleeps until something is recorded (or
+    `poll_seconds`, as a net)."""
     import nats
 
     app = build_application(settings)
     where = RelayPosition(app)
-    halt = threading.Event()  # what the waiting thread sees of `stop`
+    halt = threading.Event()  # what the threads see of `stop`
     mirror = asyncio.create_task(_mirror(stop, halt))
-    nc = await nats.connect(nats_url)
+    held = ExitStack()
     try:
-        js = nc.jetstream()
-        await ensure_stream(js, stream, prefix)
-        with _new_events(settings, app) as (listener, commits):
+        # In a thread: a standby waits there, and the loop stays free to hear SIGTERM.
+        listener, commits = await asyncio.to_thread(held.enter_context, _lead(settings, app, halt))
+        if stop.is_set():
+            return
+        nc = await nats.connect(nats_url)
+        try:
+            js = nc.jetstream()
+            await ensure_stream(js, stream, prefix)
             while not stop.is_set():
                 if await relay_once(app, js, where, stream=stream, prefix=prefix) == 0:
                     # A commit since the page was read has already notified, or moved data_version: no miss.
                     if await asyncio.to_thread(wait_for_new_events, listener, halt, poll_seconds, commits):
                         # Under load every commit notifies: a moment's wait makes one page of several commits.
                         await asyncio.sleep(COALESCE_SECONDS)
+        finally:
+            await nc.close()
     finally:
         halt.set()
         mirror.cancel()
-        await nc.close()
+        held.close()
 
 
 async def _mirror(stop: asyncio.Event, halt: threading.Event) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 import uuid
@@ -254,3 +255,33 @@ def test_the_relay_publishes_what_is_recorded_at_once_not_at_its_next_poll(  # t
                 assert _wait_for_messages(nats_url, name, expected, timeout=5) < 5
         finally:
             running.stop()
+
+
+@pytest.mark.postgres
+def test_one_relay_leads_per_database_and_a_standby_takes_over(  # type: ignore[no-untyped-def]
+    postgres_schema_url, clock, nats_url, stream, caplog
+) -> None:
+    caplog.set_level(logging.INFO, logger="cara.leadership")
+    settings = Settings(environment="test", database_url=postgres_schema_url, run_projections=False)
+    name, prefix = stream
+
+    def said(words: str) -> int:
+        return sum(words in r.getMessage() for r in caplog.records)
+
+    with TestClient(create_app(settings, clock)) as client:
+        client.post("/v1/cautions", json=caution_payload(), headers=auth("police"))
+        first = RunningRelay(settings, nats_url, name, prefix, poll_seconds=30)
+        _wait_for_messages(nats_url, name, 1, timeout=15)
+        second = RunningRelay(settings, nats_url, name, prefix, poll_seconds=30)
+        try:
+            deadline = time.monotonic() + 10
+            while not said("another process leads cara-relay"):
+                assert time.monotonic() < deadline, "the second relay did not stand by"
+                time.sleep(0.05)
+            assert said("leading cara-relay") == 1
+            first.stop()
+            client.post("/v1/cautions", json=caution_payload(), headers=auth("police"))
+            _wait_for_messages(nats_url, name, 2, timeout=15)  # the standby tries the lock every 2 s
+            assert said("leading cara-relay") == 2
+        finally:
+            second.stop()
