@@ -92,6 +92,7 @@ class JwksKeys:
         backoff = 1.0
         while not self._stop.is_set():
             started = time.monotonic()
+            self._wake.clear()  # before the fetch: a token asking during it gets the next one
             try:
                 self.refresh()
                 self.last_error, backoff = None, 1.0
@@ -100,7 +101,6 @@ class JwksKeys:
                 self.last_error = str(e)
                 log.warning("%s; retrying in %.0fs", e, backoff)
                 wait, backoff = backoff, min(backoff * 2, self.refresh_seconds)
-            self._wake.clear()
             woken = self._wake.wait(wait)
             if woken and not self._stop.is_set():  # asked for a key we lack: not more often than min_refetch
                 self._stop.wait(max(0.0, self.min_refetch - (time.monotonic() - started)))
