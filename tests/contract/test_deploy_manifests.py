@@ -92,6 +92,8 @@ def test_every_kubernetes_container_starts_with_settings_production_accepts(
     assert importlib.util.find_spec(module) is not None
     settings = _settings(module, _k8s_env(container), monkeypatch)
     assert settings.environment == "production"  # type: ignore[attr-defined]
+    if isinstance(settings, NotifySettings):  # email goes somewhere: the recipients parsed into force -> role
+        assert settings.smtp_host and settings.email_recipients["CAMBS"]["police"]
 
 
 def _compose_env(environment: dict[str, str]) -> dict[str, str]:
