@@ -18,10 +18,11 @@ from shared.openapi import install_problem_openapi
 from shared.problems import install_problem_handlers
 from shared.startup import with_startup_retries
 
-from .api import cautions, commands, feed, health, records
+from .api import cautions, commands, consultation_log, feed, health, records
 from .api.errors import install_domain_handlers
 from .application import CautionApplication
 from .config import Settings
+from .consultations import ConsultationLog
 from .deadlines import DeadlineMonitor
 from .active_clients import ActiveClients, TrackWritingClients
 from .projections.wiring import build_projector
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.projector = with_startup_retries(lambda: build_projector(app.state.cautions))
     app.state.cautions.saved_listeners.append(lambda position: app.state.projector.wakeup.set())
     app.state.deadlines = DeadlineMonitor(app.state.cautions, clock)
+    app.state.consultations = ConsultationLog(app.state.cautions.recorder.datastore.engine, clock)  # type: ignore[attr-defined]
     # Feed readers wait for the store's head; reads given a min_position, for the read models.
     app.state.store_head = PositionWatch(
         "the event store's head", lambda: app.state.cautions.recorder.max_notification_id() or 0, every=0.1)
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(health.router)
     app.include_router(records.router)
     app.include_router(feed.router)
+    app.include_router(consultation_log.router)
     registry = CollectorRegistry()
     registry.register(ReadModelCollector(app.state.projector))
     app.add_route("/metrics", metrics_endpoint(registry), include_in_schema=False)

@@ -74,6 +74,7 @@ ADMITTED: list[tuple[str, str, tuple[str, ...]]] = [
     ("GET", r"/v1/cautions/{caution_id}/compliance-history(/verification)?", ("court", "police")),
     ("GET", r"/v1/statistics", ("police", "admin")),
     ("GET", r"/v1/events(/stream)?", ("subscriber", "admin")),
+    ("GET", r"/v1/consultations", ("admin",)),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from shared.auth import Principal, Role
@@ -15,11 +15,12 @@ from shared.openapi import problems
 from shared.timeformats import Moment
 
 from ..application import CautionNotFound
+from ..consultations import Seen
 from ..domain.caution import Caution
 from ..domain.values import (
     Gender, IssuingOfficer, Offence, Offender, OffendingHistory, Victim,
 )
-from .deps import AppDep, ClockDep, command_context, command_docs
+from .deps import AppDep, ClockDep, PurposeDep, command_context, command_docs, log_consultation
 from .execution import CommandContext, etag, execute
 from .schemas import CautionCreate, CautionPublic
 from .views import caution_public
@@ -62,18 +63,23 @@ async def issue_caution(body: CautionCreate, ctx: IssuerDep) -> JSONResponse:
 
 @router.get("/{caution_id}", response_model=CautionPublic, responses=problems(401, 403, 404, 422))
 def get_caution(
+    request: Request,
     caution_id: UUID,
     principal: ReaderDep,
     app: AppDep,
     clock: ClockDep,
+    purpose: PurposeDep = None,
     as_of: Annotated[Moment | None, Query(description="Show the record as it stood at this time.")] = None,
 ) -> JSONResponse:
-    """The caution's current state, or its state as recorded at `as_of`."""
+    """The caution's current state, or its state as recorded at `as_of`. The victim contact role's reads of
+    the victim's contact details are kept in the consultation log."""
     caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)
     if caution.force != principal.force:
         raise CautionNotFound(caution_id)
     today = (as_of or clock()).date()
     body = caution_public(caution, principal.role, today, app.vault)
+    if body["victim"]["contact_details"] is not None:
+        log_consultation(request, principal, caution_id, Seen.VICTIM_DETAILS, purpose)
     if as_of:
         body["as_of"] = as_of.isoformat()
     return FastJSONResponse(body, headers={"ETag": etag(caution.version)})

@@ -9,16 +9,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import StringConstraints, TypeAdapter, ValidationError
 
-from shared.auth import Role
+from shared.auth import Principal, Role
 from shared.auth_deps import BEARER_SCHEME, bearer_token, require_role, verify_bearer
 from shared.problems import ProblemError
 
 from ..application import CautionApplication
+from ..consultations import Seen
 from .execution import CommandContext
 
 
@@ -32,6 +34,9 @@ async def get_clock(request: Request) -> Callable[[], datetime]:
 
 AppDep = Annotated[CautionApplication, Depends(get_application)]
 ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
+PurposeDep = Annotated[str | None, Header(
+    alias="X-Purpose", max_length=200,
+    description="Why you are consulting this record: kept with your id in the consultation log (DPA 2018 s.62).")]
 
 
 # What If-Match accepts, documented so generated clients (and schemathesis) send well-formed values.
@@ -101,3 +106,9 @@ def command_docs(versioned: bool = True) -> dict[str, Any]:
 def _header_doc(name: str, max_length: int, pattern: str) -> dict[str, Any]:
     return {"in": "header", "name": name, "required": False,
             "schema": {"maxLength": max_length, "pattern": pattern, "title": name, "type": "string"}}
+
+
+def log_consultation(request: Request, principal: Principal, caution_id: UUID, what: Seen, purpose: str | None) -> None:
+    """Before the answer leaves: a consultation the log missed must be one the caller never received."""
+    request.app.state.consultations.record(principal, caution_id, what, purpose,
+                                           getattr(request.state, "request_id", None))

@@ -96,3 +96,20 @@ class MonthStatistics(BaseModel):
 
 class Statistics(BaseModel):
     items: list[MonthStatistics]
+
+
+class Consultation(BaseModel):
+    at: AwareDatetime
+    caution_id: str
+    what: Literal["victim_details", "compliance_history", "certificate"] = Field(
+        description="victim_details: the victim's contact details were shown (a consultation); compliance_history "
+                    "and certificate: the record was given out (a disclosure)")
+    principal_id: str
+    role: str
+    purpose: str | None = Field(description="What the caller gave as X-Purpose")
+    request_id: str | None
+
+
+class ConsultationPage(BaseModel):
+    items: list[Consultation]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")

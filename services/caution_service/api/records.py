@@ -18,10 +18,11 @@ from shared.timeformats import IsoDate, Moment
 
 from ..application import CautionNotFound
 from ..certificate import render_certificate
+from ..consultations import Seen
 from ..projections import queries
 from ..projections.compliance import entry_view, link_corrections, verdict, verify
 from ..projections.projector import REBUILDING
-from .deps import AppDep, ClockDep
+from .deps import AppDep, ClockDep, PurposeDep, log_consultation
 from .record_schemas import CautionPage, ComplianceHistory, Statistics, VerificationReport
 from .views import caution_public
 
@@ -145,10 +146,12 @@ async def compliance_history(
     clock: ClockDep,
     as_of: Annotated[Moment | None, Query(description="RFC 3339 time: the history as recorded up to then.")] = None,
     min_position: MinPosition = None,
+    purpose: PurposeDep = None,
 ) -> Response:
     """Every entry in order with who recorded it, the verdict with reasons, and the integrity digest.
 
-    Send `Accept: application/pdf` for the court certificate.
+    Send `Accept: application/pdf` for the court certificate. Each one given out is kept in the
+    consultation log, as a disclosure.
     """
     await _caught_up(request, min_position)
     history = await run_in_threadpool(_history, request, app, caution_id, principal, as_of, False)
@@ -163,7 +166,10 @@ async def compliance_history(
             raise ProblemError(503, "read-model-behind", "The compliance history has not caught up yet",
                                f"{body['entries_pending']} recorded entries are not in the history yet; retry shortly.",
                                headers={"Retry-After": "1"})
-        return await run_in_threadpool(_certificate, request, app, caution_id, body, caution, clock)
+        certificate = await run_in_threadpool(_certificate, request, app, caution_id, body, caution, clock)
+        await run_in_threadpool(log_consultation, request, principal, caution_id, Seen.CERTIFICATE, purpose)
+        return certificate
+    await run_in_threadpool(log_consultation, request, principal, caution_id, Seen.COMPLIANCE_HISTORY, purpose)
     return JSONResponse(body)
 
 
