@@ -6,19 +6,17 @@ from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from shared.auth import Role
 from shared.openapi import problems
 
 from ..application import CautionNotFound
-from ..consultations import Seen
 from ..domain.caution import Caution
 from ..domain.values import Booking, Workshop
-from .deps import PurposeDep, command_context, command_docs, log_consultation
+from .deps import command_context, command_docs
 from .execution import CommandContext, execute
 from .schemas import (
     AttendanceIn, BreachIn, CautionPublic, CompletionIn, CorrectionIn, ExcuseDecisionIn,
@@ -95,17 +93,13 @@ async def decide_excuse(
 
 @router.post("/victim-contacts", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
 async def record_victim_contact(
-    request: Request, caution_id: UUID, body: VictimContactIn, ctx: VictimContact, purpose: PurposeDep = None,
+    caution_id: UUID, body: VictimContactIn, ctx: VictimContact,
 ) -> JSONResponse:
-    """Record a victim contact; notes are sealed and never leave the victim contact role. The answer shows
-    the victim's contact details, so it is kept in the consultation log."""
+    """Record a victim contact; notes are sealed and never leave the victim contact role."""
     sealed = ctx.app.vault.seal({"notes": body.notes} if body.notes else None)
-    answer = await _run(ctx, caution_id, "victim-contacts", body, lambda c: c.contact_victim(
+    return await _run(ctx, caution_id, "victim-contacts", body, lambda c: c.contact_victim(
         body.stage, body.outcome, body.safeguarding_concern, sealed,
         occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
-    if answer.status_code < 300:
-        await run_in_threadpool(log_consultation, request, ctx.principal, caution_id, Seen.VICTIM_DETAILS, purpose)
-    return answer
 
 
 @router.post("/variations", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())

@@ -178,7 +178,9 @@ class VictimPublic(BaseModel):
     dash_risk: RiskLevel
     consulted: bool
     agrees: bool
-    contact_details: dict | None = Field(None, description="Present for the victim contact role only.")
+    contact_details: dict | None = Field(None, description=(
+        "Present for the victim contact role only, on reads of the caution (GET), each of which is kept in the "
+        "consultation log; never in command answers."))
 
 
 class ConditionsPublic(BaseModel):

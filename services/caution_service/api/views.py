@@ -59,14 +59,18 @@ def _workshop(c: Caution, workshop: Workshop) -> dict[str, Any]:
     }
 
 
-def caution_public(c: Caution, role: Role, today: date, vault: VictimVault, position: int | None = None) -> dict[str, Any]:
+def caution_public(c: Caution, role: Role, today: date, vault: VictimVault, position: int | None = None,
+                   victim_details: bool = True) -> dict[str, Any]:
+    """The caution as `role` may see it. The victim's contact details are the victim contact role's alone,
+    and only where asked for (`victim_details`): reads, which the consultation log records."""
     actions = [
         {"action": a.action, "role": a.role, "due_on": a.due_on.isoformat() if a.due_on else None,
          "overdue": a.due_on is not None and a.due_on < today}
         for a in required_actions(c)
     ]
     victim = _flat(c.victim)
-    victim["contact_details"] = vault.open(c.victim_details_sealed) if role is Role.VICTIM_CONTACT else None
+    shown = victim_details and role is Role.VICTIM_CONTACT
+    victim["contact_details"] = vault.open(c.victim_details_sealed) if shown else None
     return {
         "id": str(c.id),
         "version": c.version,

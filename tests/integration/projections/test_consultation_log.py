@@ -43,13 +43,16 @@ def test_reads_of_victim_details_and_disclosures_of_the_record_are_logged_with_w
     assert items[2]["request_id"] == "req-victim-1" and items[2]["principal_id"].startswith("vc-")  # the caller's sub
 
 
-def test_a_victim_contact_recorded_shows_the_details_and_is_logged(steps: ReadSteps) -> None:
+def test_command_answers_show_no_victim_details_so_they_consult_nothing(steps: ReadSteps) -> None:
+    """Data minimisation: a command's answer confirms what was recorded, and keeping the details out of it
+    keeps consultations (and their log writes) off the write path."""
     cid = steps.issue_with_victim()["id"]
     ok(steps.schedule(cid, "A", 10))
     ok(steps.attend(cid, "A", 10))
-    ok(steps.contact_victim(cid, 12, headers={"X-Purpose": "contact after workshop A"}))
-    (entry,) = _log(steps, caution_id=cid)["items"]
-    assert (entry["what"], entry["purpose"]) == ("victim_details", "contact after workshop A")
+    answer = steps.contact_victim(cid, 12)
+    assert ok(answer)["victim"]["contact_details"] is None
+    assert not [secret for secret in VICTIM_SECRETS if secret in answer.text]
+    assert _log(steps, caution_id=cid)["items"] == []
 
 
 def test_the_log_is_the_force_admins_paged_and_holds_no_victim_details(steps: ReadSteps) -> None:
