@@ -1,21 +1,32 @@
-"""The AsyncAPI 3 document of the caution event feed, generated from the contract in shared/events.py."""
+"""The AsyncAPI 3 document of the caution event feed, generated from the event catalogue (shared/catalogue.py)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from .events import EVENT_TYPES, PAYLOAD_FIELDS, CloudEvent
+from .catalogue import CATALOGUE, EventSpec
+from .events import CloudEvent
 from .nats_stream import subject_for
 
 _JSON_TYPES = {str: {"type": "string"}, bool: {"type": "boolean"}, int: {"type": "integer"}, dict: {"type": "object"},
                date: {"type": "string", "format": "date"}, datetime: {"type": "string", "format": "date-time"}}
 
 
-def _data_schema(name: str) -> dict[str, Any]:
-    own = {field: _JSON_TYPES[kind] for field, kind in PAYLOAD_FIELDS[name].items()}
-    return {"allOf": [{"$ref": "#/components/schemas/EventData"},
-                      {"type": "object", "properties": own, "additionalProperties": True}]}
+def _field_schema(kind: type | tuple[str, ...]) -> dict[str, Any]:
+    if isinstance(kind, tuple):  # an object of which only these sub-fields are published
+        return {"type": "object", "properties": {name: {} for name in kind}}
+    return _JSON_TYPES[kind]
+
+
+def _data_schema(spec: EventSpec) -> dict[str, Any]:
+    own = {name: _field_schema(kind) for name, kind in spec.fields.items()}
+    schema: dict[str, Any] = {"allOf": [{"$ref": "#/components/schemas/EventData"},
+                                        {"type": "object", "properties": own, "additionalProperties": True}]}
+    if spec.withheld:
+        schema["description"] = "Never in this payload: " + "; ".join(
+            f"{name} ({why})" for name, why in spec.withheld.items()) + "."
+    return schema
 
 
 def document(version: str) -> dict[str, Any]:
@@ -23,14 +34,16 @@ def document(version: str) -> dict[str, Any]:
     schemas: dict[str, Any] = dict(envelope.pop("$defs", {}))
     schemas["CloudEvent"] = envelope
     channels, operations, messages = {}, {}, {}
-    for name, cloud_type in EVENT_TYPES.items():
-        schemas[f"{name}Data"] = _data_schema(name)
+    for name, spec in CATALOGUE.items():
+        cloud_type = spec.type
+        schemas[f"{name}Data"] = _data_schema(spec)
         schemas[f"{name}Event"] = {"allOf": [
             {"$ref": "#/components/schemas/CloudEvent"},
             {"type": "object", "properties": {"type": {"const": cloud_type},
                                               "data": {"$ref": f"#/components/schemas/{name}Data"}}},
         ]}
-        messages[name] = {"name": name, "title": name, "contentType": "application/cloudevents+json",
+        messages[name] = {"name": name, "title": name, "summary": spec.description,
+                          "contentType": "application/cloudevents+json",
                           "payload": {"$ref": f"#/components/schemas/{name}Event"}}
         channels[name] = {"address": subject_for(cloud_type), "title": cloud_type,
                           "messages": {name: {"$ref": f"#/components/messages/{name}"}}}

@@ -1,31 +1,41 @@
 """The published event feed: stored events as CloudEvents, in position order, without victim data.
 
-Offender name and date of birth are left out as well: subscribers act on
-references, and the fewer copies of personal data the better.
+What each event publishes is the catalogue's to say (shared/catalogue.py): only the fields its
+entry names leave the service, so a field added to an event stays private until it is catalogued.
+Offender name and date of birth are withheld as well: subscribers act on references, and the fewer
+copies of personal data the better.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from shared.events import EVENT_TYPES, SOURCE, event_id
+from shared.catalogue import EventSpec, FieldKind, spec
+from shared.events import SOURCE, event_id
 
 from .application import CautionApplication
-from .projections.entries import details_of, event_type, plain
+from .domain.caution import event_name
+from .projections.entries import plain
 
 NATIONAL = "*"  # a subscriber whose token names this force sees every force
-_OFFENDER_KEEP = ("reference", "gender")
+
+
+def payload(event: Any, entry: EventSpec) -> dict[str, Any]:
+    """The fields the catalogue publishes for this event and nothing else: a field it does not name stays home."""
+    return {name: _shown(plain(getattr(event, name)), kind) for name, kind in entry.fields.items()}
+
+
+def _shown(value: Any, kind: FieldKind) -> Any:
+    if isinstance(kind, tuple) and isinstance(value, dict):
+        return {key: value[key] for key in kind if key in value}
+    return value
 
 
 def to_cloud_event(event: Any, position: int) -> dict[str, Any]:
-    name = event_type(event)
+    entry = spec(event_name(event))  # an event with no catalogue entry is a programming error, never a guess
     caution_id = str(event.originator_id)
     by = plain(event.recorded_by)
-    data = details_of(event)
-    if name == "CautionIssued":
-        data["offender"] = {k: v for k, v in data["offender"].items() if k in _OFFENDER_KEEP}
-        data["period_ends_on"] = (event.occurred_at.date() + timedelta(days=event.conditions.caution_period_days)).isoformat()
+    data = payload(event, entry)
     occurred = getattr(event, "occurred_at", None) or event.recorded_at
     data.update(
         caution_id=caution_id,
@@ -39,7 +49,7 @@ def to_cloud_event(event: Any, position: int) -> dict[str, Any]:
         "specversion": "1.0",
         "id": event_id(caution_id, event.originator_version),
         "source": SOURCE,
-        "type": EVENT_TYPES.get(name, f"uk.cara.caution.{name.lower()}.v1"),
+        "type": entry.type,
         "subject": caution_id,
         "time": event.recorded_at.isoformat(),
         "datacontenttype": "application/json",

@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from shared.catalogue import require_catalogued
 from shared.http import BodyLimitMiddleware, RequestIdMiddleware
 from shared.metrics import RequestMetrics, metrics_endpoint
 from shared.openapi import install_problem_openapi
@@ -24,6 +25,7 @@ from .application import CautionApplication
 from .config import Settings
 from .consultations import ConsultationLog
 from .deadlines import DeadlineMonitor
+from .domain.caution import event_names
 from .active_clients import ActiveClients, TrackWritingClients
 from .projections.wiring import build_projector
 from .position_watch import PositionWatch
@@ -74,6 +76,7 @@ def _background_work(settings: Settings):  # type: ignore[no-untyped-def]
 
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> FastAPI:
     settings = settings or Settings()
+    require_catalogued(event_names())  # the feed and the court's history describe every event from the catalogue
     app = FastAPI(
         lifespan=_background_work(settings),
         telemetry=settings.fastapi_telemetry(),  # type: ignore[arg-type]

@@ -25,7 +25,7 @@ from .consumer import FeedConsumer
 from .delivery.dispatcher import Dispatcher
 from .feed_auth import ClientCredentials
 from .metrics import NotificationCollector
-from .rules import ReminderPolicy
+from .rules import ReminderPolicy, require_decided
 from .store import NotificationStore
 from .workers import Workers
 
@@ -85,6 +85,7 @@ def build_source(settings: Settings, store: NotificationStore, dispatcher: Dispa
 
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> FastAPI:
     settings = settings or Settings()
+    require_decided()
     app = FastAPI(title="CARA notification service", version="0.1.0", lifespan=_lifespan(settings),
                   telemetry=settings.fastapi_telemetry(),  # type: ignore[arg-type]
                   description="Turns caution events into notifications for police, providers and victim contact, "

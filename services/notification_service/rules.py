@@ -1,5 +1,9 @@
 """Which notifications and reminders each caution event gives rise to. Pure: no I/O.
 
+`RULES` has a line for every event in the catalogue, an empty list where the event asks nothing of
+anyone, so a new event cannot go unconsidered: tests/unit/test_notification_rules.py fails until
+it is decided here. What an event changes in the caution's facts is in facts.py.
+
 Notifications never carry victim details: the feed has none, and the texts
 here name the caution by its police reference only.
 """
@@ -11,15 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from shared.events import EVENT_TYPES
+from shared.catalogue import CATALOGUE, UnknownEvent, require_catalogued
 
-
-@dataclass(frozen=True)
-class CautionFacts:
-    caution_id: str
-    force: str
-    police_reference: str
-    period_ends_on: date
+from .facts import CautionFacts
 
 
 @dataclass(frozen=True)
@@ -142,23 +140,40 @@ def when_withdrawn_cancel_reminders(d: dict, c: CautionFacts, p: ReminderPolicy)
     return Reaction(cancel=[PERIOD_ENDING, WORKSHOP_B_WINDOW])
 
 
-RULES: dict[str, list[Rule]] = {
-    EVENT_TYPES["CautionIssued"]: [when_caution_issued_tell_provider_of_referral],
-    EVENT_TYPES["WorkshopMissed"]: [when_workshop_missed_ask_police_for_excuse_decision],
-    EVENT_TYPES["WorkshopAAttended"]: [when_workshop_a_attended_ask_for_victim_contact],
-    EVENT_TYPES["WorkshopBAttended"]: [when_workshop_b_attended_cancel_window_reminder],
-    EVENT_TYPES["ExcuseDecided"]: [when_excuse_accepted_restart_workshop_reminders],
-    EVENT_TYPES["ConditionsVaried"]: [when_conditions_varied_move_reminders],
-    EVENT_TYPES["Completed"]: [when_completed_tell_victim_contact_and_police],
-    EVENT_TYPES["Breached"]: [when_breached_tell_police_and_victim_contact],
-    EVENT_TYPES["ComplianceDeadlinePassed"]: [when_deadline_passed_tell_police_and_victim_contact],
-    EVENT_TYPES["Withdrawn"]: [when_withdrawn_cancel_reminders],
+RULES: dict[str, list[Rule]] = {  # by the catalogue's event name
+    "CautionIssued": [when_caution_issued_tell_provider_of_referral],
+    "WorkshopScheduled": [],
+    "WorkshopRescheduled": [],
+    "WorkshopMissed": [when_workshop_missed_ask_police_for_excuse_decision],
+    "WorkshopAAttended": [when_workshop_a_attended_ask_for_victim_contact],
+    "WorkshopBAttended": [when_workshop_b_attended_cancel_window_reminder],
+    "ExcuseDecided": [when_excuse_accepted_restart_workshop_reminders],
+    "VictimContacted": [],
+    "ConditionsVaried": [when_conditions_varied_move_reminders],
+    "Completed": [when_completed_tell_victim_contact_and_police],
+    "Breached": [when_breached_tell_police_and_victim_contact],
+    "ComplianceDeadlinePassed": [when_deadline_passed_tell_police_and_victim_contact],
+    "Withdrawn": [when_withdrawn_cancel_reminders],
+    "EntryCorrected": [],
 }
 
 
-def react(event_type: str, data: dict[str, Any], facts: CautionFacts, policy: ReminderPolicy) -> Reaction:
+def undecided(names: set[str]) -> set[str]:
+    """Catalogued events with no line in RULES: the service refuses to start while there are any."""
+    return names - set(RULES)
+
+
+def require_decided() -> None:
+    """Start-up check: every catalogued event has a line in RULES, and RULES names no uncatalogued event."""
+    require_catalogued(set(RULES))
+    missing = undecided(set(CATALOGUE))
+    if missing:
+        raise UnknownEvent(f"no notification decision (notification_service/rules.py RULES) for {', '.join(sorted(missing))}")
+
+
+def react(event_name: str, data: dict[str, Any], facts: CautionFacts, policy: ReminderPolicy) -> Reaction:
     combined = Reaction()
-    for rule in RULES.get(event_type, []):
+    for rule in RULES[event_name]:
         reaction = rule(data, facts, policy)
         combined.notices += reaction.notices
         combined.schedule += reaction.schedule

@@ -11,16 +11,18 @@ import dataclasses
 import json
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from shared.events import NAMES_BY_TYPE, CloudEvent
+from shared.catalogue import SPECS_BY_TYPE
+from shared.events import CloudEvent
 
-from .rules import REMINDER_TEXT, CautionFacts, Notice, ReminderPolicy, react
+from .facts import CautionFacts, changed, facts_after
+from .rules import REMINDER_TEXT, Notice, ReminderPolicy, react
 from .tables import cautions, consumer_state, deliveries, metadata, notifications, reminders, skipped_events, subscriptions
 
 NOTIFY_NS = uuid.UUID("3f0f3c1e-8f4e-4b7b-9a0e-6c2b8f1d2a77")
@@ -153,20 +155,22 @@ class NotificationStore:
             where = ".".join(str(p) for p in first.get("loc", ()))
             self._skip(conn, at, raw, f"malformed event: {where} {first.get('msg', e)}".strip())
             return max(position, at or position)
-        if event.type not in NAMES_BY_TYPE:
+        entry = SPECS_BY_TYPE.get(event.type)
+        if entry is None:  # a newer caution service's event: recorded as skipped, never guessed at
             self._skip(conn, event.position, raw, f"unknown event type {event.type}")
             return event.position
         data = event.data.model_dump(mode="json")
+        known = None if entry.opens_facts else page.facts(event.subject)
         try:  # read and react before writing, so a payload the rules cannot read is skipped, never a poison pill
-            facts = self._facts_after(page, event, data)
-            reaction = react(event.type, data, facts, self.policy) if facts is not None else None
+            facts = facts_after(entry, event.subject, event.force, data, known)
+            reaction = react(entry.name, data, facts, self.policy) if facts is not None else None
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             self._skip(conn, event.position, raw, f"malformed {event.type} payload: {type(e).__name__} {e}")
             return event.position
         if facts is None or reaction is None:
             self._skip(conn, event.position, raw, "event for a caution whose issue this consumer never saw")
             return event.position
-        self._remember(conn, page, event, facts)
+        self._remember(conn, page, known, facts)
         for notice in reaction.notices:
             notice_id = stable_id(event.id, notice.rule, notice.recipient_role)
             self._notify(page, notice_id, facts, notice, event.id, event.type, event.position)
@@ -189,25 +193,14 @@ class NotificationStore:
             position=at, event_id=str(event_id)[:64] if event_id else None,
             event_type=str(event_type)[:200] if event_type else None, reason=reason[:2000], skipped_at=utc(self.clock())))
 
-    def _facts_after(self, page: _Page, event: CloudEvent, data: dict[str, Any]) -> CautionFacts | None:
-        """What the rules know about the caution once this event is applied (reads only; raises on a bad payload)."""
-        if NAMES_BY_TYPE[event.type] == "CautionIssued":
-            return CautionFacts(event.subject, event.force, str(data["police_reference"]),
-                                date.fromisoformat(data["period_ends_on"]))
-        facts = page.facts(event.subject)
-        if facts is not None and NAMES_BY_TYPE[event.type] == "ConditionsVaried":
-            return dataclasses.replace(facts, period_ends_on=date.fromisoformat(data["period_ends_on"]))
-        return facts
-
-    def _remember(self, conn: Connection, page: _Page, event: CloudEvent, facts: CautionFacts) -> None:
-        page.known[facts.caution_id] = facts
-        c = cautions.c
-        if NAMES_BY_TYPE[event.type] == "CautionIssued":
-            conn.execute(insert(cautions).values(
-                caution_id=facts.caution_id, force=facts.force, police_reference=facts.police_reference,
-                period_ends_on=facts.period_ends_on))
-        elif NAMES_BY_TYPE[event.type] == "ConditionsVaried":
-            conn.execute(update(cautions).where(c.caution_id == facts.caution_id).values(period_ends_on=facts.period_ends_on))
+    def _remember(self, conn: Connection, page: _Page, before: CautionFacts | None, after: CautionFacts) -> None:
+        page.known[after.caution_id] = after
+        if before is None:
+            conn.execute(insert(cautions).values(**dataclasses.asdict(after)))
+            return
+        updates = changed(before, after)
+        if updates:
+            conn.execute(update(cautions).where(cautions.c.caution_id == after.caution_id).values(**updates))
 
     @staticmethod
     def facts(conn: Connection, caution_id: str) -> CautionFacts | None:

@@ -19,7 +19,7 @@ def test_committed_document_matches_the_code(name: str) -> None:
 
 
 def test_asyncapi_names_every_event_type_with_its_subject() -> None:
-    from shared.events import EVENT_TYPES
+    from shared.catalogue import EVENT_TYPES
 
     doc = json.loads((OPENAPI / "caution-events.asyncapi.json").read_text())
     assert doc["asyncapi"].startswith("3.")

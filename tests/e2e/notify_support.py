@@ -225,7 +225,8 @@ class NotifyProcess(ServiceProcess):
 def cloud_event(name: str, caution_id: str, version: int, position: int, *, force: str = "CAMBS",
                 occurred_at: str = "2026-03-02T10:00:00+00:00", **fields: Any) -> dict[str, Any]:
     """One feed item as `services.caution_service.feed.to_cloud_event` shapes it."""
-    from shared.events import EVENT_TYPES, event_id
+    from shared.catalogue import EVENT_TYPES
+    from shared.events import event_id
 
     recorded_by = {"id": "tester", "role": "police", "force": force}
     return {

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from shared.events import EVENT_TYPES, CloudEvent, event_id
+from shared.catalogue import EVENT_TYPES
+from shared.events import CloudEvent, event_id
 from tests.integration.conftest import Steps
 from tests.support import FakeClock, auth
 

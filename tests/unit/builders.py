@@ -209,3 +209,37 @@ def refused(error: type[DomainError], rule: str, caution: Caution | None = None)
     assert caught.value.rule == rule, f"refused for {caught.value.rule!r}, expected {rule!r}"
     if caution is not None:
         assert (caution.version, len(caution.pending_events), list(caution.entries)) == before
+
+
+# ----- one of every kind of event -------------------------------------------------------------------
+
+
+def cautions_with_every_kind_of_event() -> list[Caution]:
+    """Three cautions whose pending events, between them, are of every kind a caution records."""
+    done = issued()
+    book(done, Workshop.A, A_DAY)
+    book(done, Workshop.A, A_DAY + 1, on=1, reason="venue closed")
+    attend_a(done, A_DAY + 1)
+    contact(done, ContactStage.AFTER_WORKSHOP_A, A_DAY + 2)
+    correct(done, 4, None, A_DAY + 3)
+    book(done, Workshop.B, B_DAY + 1, on=A_DAY + 3)
+    attend_b(done, B_DAY + 1)
+    complete(done, B_DAY + 2)
+    contact(done, ContactStage.ON_COMPLETION, B_DAY + 3)
+    breached = issued(police_reference="CC-0002")
+    book(breached, Workshop.A, A_DAY)
+    miss(breached, Workshop.A, A_DAY)
+    decide(breached, False, A_DAY + 1)
+    breach(breached, A_DAY + 2)
+    withdrawn = issued(police_reference="CC-0003")
+    vary(withdrawn, ISSUED_ON + timedelta(days=120), 5)
+    pass_deadline(withdrawn, 121)
+    withdraw(withdrawn, 122)
+    return [done, breached, withdrawn]
+
+
+def one_of_each_event() -> dict[str, Any]:
+    """An event of every kind a caution records, by its name."""
+    from services.caution_service.domain.caution import event_name
+
+    return {event_name(e): e for c in cautions_with_every_kind_of_event() for e in c.collect_events()}

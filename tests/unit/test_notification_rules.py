@@ -11,7 +11,7 @@ from services.notification_service import rules
 from services.notification_service.rules import (
     PERIOD_ENDING, REMINDER_TEXT, RULES, WORKSHOP_B_WINDOW, CautionFacts, Reaction, ReminderPolicy, react,
 )
-from shared.events import EVENT_TYPES
+from shared.catalogue import CATALOGUE
 
 FACTS = CautionFacts(caution_id="c-1", force="CAMBS", police_reference="CC-REF-42", period_ends_on=date(2026, 6, 22))
 POLICY = ReminderPolicy(period_ending_days=14, workshop_b_days=21)
@@ -40,7 +40,7 @@ def issued() -> dict[str, Any]:
 
 
 def reaction(name: str, payload: dict[str, Any]) -> Reaction:
-    return react(EVENT_TYPES[name], payload, FACTS, POLICY)
+    return react(name, payload, FACTS, POLICY)
 
 
 def kinds(r: Reaction) -> list[tuple[str, str]]:
@@ -53,9 +53,16 @@ def assert_no_victim_data(r: Reaction) -> None:
             assert secret not in notice.title and secret not in notice.body, (notice, secret)
 
 
+def test_every_catalogued_event_has_a_notification_decision() -> None:
+    """A new event is decided here (an empty list when it asks nothing of anyone), never left out by accident."""
+    assert set(RULES) == set(CATALOGUE), "RULES and the event catalogue name different events"
+    assert rules.undecided(set(CATALOGUE)) == set()
+    assert rules.undecided(set(CATALOGUE) | {"SomethingNew"}) == {"SomethingNew"}
+
+
 def test_every_rule_is_named_when_event_reaction() -> None:
-    for event_type, listed in RULES.items():
-        assert event_type in EVENT_TYPES.values()
+    for event_name, listed in RULES.items():
+        assert event_name in CATALOGUE
         for rule in listed:
             assert rule.__name__.startswith("when_"), rule.__name__
             assert getattr(rules, rule.__name__) is rule
@@ -75,7 +82,7 @@ def test_issued_tells_the_provider_of_the_referral_and_schedules_the_period_endi
 
 
 def test_the_reminder_policy_moves_the_period_ending_reminder() -> None:
-    r = react(EVENT_TYPES["CautionIssued"], issued(), FACTS, ReminderPolicy(period_ending_days=7, workshop_b_days=21))
+    r = react("CautionIssued", issued(), FACTS, ReminderPolicy(period_ending_days=7, workshop_b_days=21))
     assert r.schedule[0].due_at == datetime(2026, 6, 15, 9, 0, tzinfo=UTC)
 
 
@@ -112,7 +119,7 @@ def test_an_accepted_excuse_cancels_the_workshop_b_window_reminder_a_rejected_on
 
 def test_varied_conditions_move_the_period_ending_reminder_to_the_new_end() -> None:
     moved = CautionFacts(FACTS.caution_id, FACTS.force, FACTS.police_reference, date(2026, 7, 20))
-    r = react(EVENT_TYPES["ConditionsVaried"], data(period_ends_on="2026-07-20", previous_period_ends_on="2026-06-22",
+    r = react("ConditionsVaried", data(period_ends_on="2026-07-20", previous_period_ends_on="2026-06-22",
                                                     reason="illness", authorised_by="INSP-1"), moved, POLICY)
     assert r.notices == []
     assert [(p.kind, p.due_at) for p in r.schedule] == [(PERIOD_ENDING, datetime(2026, 7, 6, 9, 0, tzinfo=UTC))]
@@ -156,9 +163,11 @@ def test_events_without_a_rule_give_no_reaction(name: str) -> None:
     assert r.notices == [] and r.schedule == [] and r.cancel == []
 
 
-def test_an_unknown_event_type_gives_no_reaction() -> None:
-    r = react("uk.cara.caution.something-new.v1", data(), FACTS, POLICY)
-    assert r.notices == [] and r.schedule == [] and r.cancel == []
+def test_an_event_the_rules_never_decided_is_an_error_not_a_silence() -> None:
+    """The store skips (and records) feed types the catalogue lacks before it reacts; a catalogued name with no
+    line in RULES is a programming error, which start-up refuses, so `react` never quietly answers nothing."""
+    with pytest.raises(KeyError):
+        react("SomethingNew", data(), FACTS, POLICY)
 
 
 def test_reminder_texts_name_the_caution_by_reference_and_go_to_the_right_role() -> None:

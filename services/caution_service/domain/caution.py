@@ -2,15 +2,21 @@
 
 Public methods check the rules and raise a named domain error; the private
 `@event` methods only change state, because they also run when the caution is
-rebuilt from its stored events.
+rebuilt from its stored events. Every event, once applied, takes the next entry
+number in the caution's record (`Caution.Event.apply`), so no mutator keeps that
+count by hand.
+
+Each event here has an entry in the event catalogue (shared/catalogue.py), which
+tells the feed, the court's history and the notification service about it;
+tests/unit/test_catalogue.py fails when one is missing.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, CanMutateAggregate, event
 
 from . import eligibility
 from .errors import ConflictsWithState, InvalidCommand, NotEligible
@@ -38,7 +44,23 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 class Caution(Aggregate):
+    # The shape of the state a snapshot holds. Changing what __init__ or a mutator stores means
+    # raising this and adding `upcast_v<n>_v<n+1>(state)`, so snapshots already stored still load;
+    # tests/unit/test_caution_snapshots.py fails when the shape changes without it.
+    class_version = 1
+
+    class Event(Aggregate.Event):
+        """Every caution event: once its own change is made, it is the next entry in the record."""
+
+        public_name: ClassVar[str | None] = None  # where the catalogue's name is not the class name
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.entries.append(event_name(self))
+
     class Issued(Aggregate.Created):
+        public_name: ClassVar[str | None] = "CautionIssued"
+
         police_reference: str
         force: str
         legal_basis: LegalBasis
@@ -52,6 +74,10 @@ class Caution(Aggregate):
         occurred_at: datetime
         recorded_at: datetime
         recorded_by: RecordedBy
+
+        @property
+        def period_ends_on(self) -> date:
+            return self.conditions.period_ends_on(self.occurred_at.date())
 
     class WorkshopMissed(Aggregate.Event):
         """v1 said only `late: bool`; v2 names the reason (late, absent, left early)."""
@@ -97,8 +123,8 @@ class Caution(Aggregate):
         self.conditions = conditions
         self.victim_details_sealed = victim_details_sealed
         self.issued_at = occurred_at
-        self.period_ends_on = occurred_at.date() + timedelta(days=conditions.caution_period_days)
-        self.entries: list[str] = ["CautionIssued"]
+        self.period_ends_on = conditions.period_ends_on(occurred_at.date())
+        self.entries: list[str] = []  # each event's name, in order: entry n is entries[n - 1]
         self.round = 1
         self.booking_a: Booking | None = None
         self.booking_b: Booking | None = None
@@ -238,12 +264,10 @@ class Caution(Aggregate):
     def _scheduled(self, workshop, booking, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
         self._set_booking(workshop, booking)
         self.first_booked_at = self.first_booked_at or occurred_at
-        self.entries.append("WorkshopScheduled")
 
     @event("WorkshopRescheduled")
     def _rescheduled(self, workshop, booking, previous, reason, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
         self._set_booking(workshop, booking)
-        self.entries.append("WorkshopRescheduled")
 
     def _set_booking(self, workshop: Workshop, booking: Booking) -> None:
         if workshop is Workshop.A:
@@ -258,10 +282,9 @@ class Caution(Aggregate):
     @event("WorkshopAAttended")
     def _workshop_a_attended(self, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
         self.attended_a_at = occurred_at
-        self.entries.append("WorkshopAAttended")
-        self.attended_a_version = len(self.entries)
+        self.attended_a_version = self._entry_being_recorded()
         if self.first_attended_a_at is None:
-            self.first_attended_a_at, self.first_attended_a_version = occurred_at, len(self.entries)
+            self.first_attended_a_at, self.first_attended_a_version = occurred_at, self.attended_a_version
 
     def attend_workshop_b(self, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
         self._require_attendable(Workshop.B, occurred_at, recorded_at)
@@ -273,8 +296,7 @@ class Caution(Aggregate):
     @event("WorkshopBAttended")
     def _workshop_b_attended(self, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
         self.attended_b_at = occurred_at
-        self.entries.append("WorkshopBAttended")
-        self.attended_b_version = len(self.entries)
+        self.attended_b_version = self._entry_being_recorded()
 
     def miss_workshop(
         self,
@@ -301,7 +323,6 @@ class Caution(Aggregate):
     @event(WorkshopMissed)
     def _workshop_missed(self, workshop, reason, note, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
         self.pending_miss = workshop
-        self.entries.append("WorkshopMissed")
 
     def decide_excuse(
         self, accepted: bool, reason: str, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy
@@ -315,7 +336,6 @@ class Caution(Aggregate):
     @event("ExcuseDecided")
     def _excuse_decided(self, workshop, accepted, reason, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
         self.pending_miss = None
-        self.entries.append("ExcuseDecided")
         if not accepted:
             self.breach_referred = True
             return
@@ -363,7 +383,6 @@ class Caution(Aggregate):
         else:
             self.contacted_after_a = True
         self.safeguarding_concern = self.safeguarding_concern or safeguarding_concern
-        self.entries.append("VictimContacted")
 
     # ----- police decisions --------------------------------------------------------
 
@@ -402,7 +421,6 @@ class Caution(Aggregate):
         self.period_ends_on = period_ends_on
         if recorded_at.date() <= period_ends_on:
             self.deadline_passed = False
-        self.entries.append("ConditionsVaried")
 
     def record_deadline_passed(self, *, recorded_at: datetime, recorded_by: RecordedBy) -> None:
         self._require_open()
@@ -415,7 +433,6 @@ class Caution(Aggregate):
     @event("ComplianceDeadlinePassed")
     def _deadline_passed(self, period_ended_on, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
         self.deadline_passed = True
-        self.entries.append("ComplianceDeadlinePassed")
 
     def breach(
         self, outcome: BreachOutcome, reason: str, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy
@@ -428,7 +445,6 @@ class Caution(Aggregate):
     def _breached(self, outcome, reason, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
         self.final_status, self.final_at, self.breach_outcome = Status.BREACHED, occurred_at, outcome
         self.pending_miss = None
-        self.entries.append("Breached")
 
     def complete(self, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
         self._require_open()
@@ -456,7 +472,6 @@ class Caution(Aggregate):
     @event("Completed")
     def _completed(self, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
         self.final_status, self.final_at = Status.COMPLETED, occurred_at
-        self.entries.append("Completed")
 
     def withdraw(self, reason: str, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
         self._require_open()
@@ -467,7 +482,6 @@ class Caution(Aggregate):
     def _withdrawn(self, reason, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
         self.final_status, self.final_at = Status.WITHDRAWN, occurred_at
         self.pending_miss = None
-        self.entries.append("Withdrawn")
 
     # ----- corrections ---------------------------------------------------------------
 
@@ -511,7 +525,10 @@ class Caution(Aggregate):
                 self.attended_b_at = corrected_occurred_at
             if corrects_version == self.first_attended_a_version:
                 self.first_attended_a_at = corrected_occurred_at  # the after-A contact is measured from it
-        self.entries.append("EntryCorrected")
+
+    def _entry_being_recorded(self) -> int:
+        """In a mutator: the entry number its event takes (the base event appends it once the mutator returns)."""
+        return len(self.entries) + 1
 
     # ----- guards ----------------------------------------------------------------------
 
@@ -587,3 +604,27 @@ def _require_period_within_statutory_maximum(days: int) -> None:
         raise InvalidCommand(
             "statutory_maximum_period", f"The caution period cannot exceed {STATUTORY_MAX_PERIOD_DAYS // 7} weeks."
         )
+
+
+def event_name(event: Any) -> str:
+    """The event's name in the record and the catalogue: its class name unless it declares another."""
+    return event_name_of_class(type(event))
+
+
+# The library gives every aggregate a `Created` event; a caution is created by `Issued` instead.
+_UNUSED_LIBRARY_EVENTS = ("Created",)
+
+
+def recorded_event_classes() -> list[type]:
+    """Every kind of event a caution records: its event classes that no other one extends (the bases are not)."""
+    kinds = [v for name, v in vars(Caution).items()
+             if isinstance(v, type) and issubclass(v, CanMutateAggregate) and name not in _UNUSED_LIBRARY_EVENTS]
+    return [kind for kind in kinds if not any(other is not kind and issubclass(other, kind) for other in kinds)]
+
+
+def event_names() -> set[str]:
+    return {event_name_of_class(kind) for kind in recorded_event_classes()}
+
+
+def event_name_of_class(kind: type) -> str:
+    return getattr(kind, "public_name", None) or kind.__name__

@@ -8,7 +8,7 @@ them into strings.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 
 
@@ -157,6 +157,10 @@ class Conditions:
     caution_period_days: int = 16 * 7
     first_contact_days: int = 14
     min_days_between_workshops: int = 28
+
+    def period_ends_on(self, issued_on: date) -> date:
+        """The last day of the caution period: the period counts in whole days from the day of the caution."""
+        return issued_on + timedelta(days=self.caution_period_days)
 
 
 @dataclass(frozen=True)

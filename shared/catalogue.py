@@ -1,0 +1,185 @@
+"""The event catalogue: everything the system says about each kind of caution event, in one entry.
+
+An entry gives the event's public name and CloudEvents type, the fields its feed payload carries
+(and, with the reason, what it withholds), the sentence the court reads in the compliance history,
+and what the event tells subscribers about the caution (the facts the notification service keeps).
+
+The caution service's aggregate declares its events; this catalogue describes them to everyone
+else. The feed, the compliance history and the notification service read only this, and a test
+fails when an aggregate event has no entry here or an entry no event (tests/unit/test_catalogue.py).
+It lives in `shared/` because it is the contract: the notification service must never import the
+caution service's domain classes.
+
+Sentences are part of the integrity chain of every compliance history already recorded (the
+summary is hashed), so a change to an existing sentence breaks verification of old records:
+add a new sentence only for a new event, or a new major version.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import MappingProxyType
+from typing import Any
+
+TYPE_PREFIX = "uk.cara.caution."
+
+# Fields every payload carries (shared/events.py `EventData`), so no entry lists them.
+COMMON_FIELDS = ("caution_id", "version", "force", "occurred_at", "recorded_at", "recorded_by")
+
+Details = Mapping[str, Any]
+Sentence = Callable[[Details], str]
+FieldKind = type | tuple[str, ...]  # a JSON kind, or an object's sub-fields shown on the feed (the rest withheld)
+
+
+class UnknownEvent(LookupError):
+    """An event the catalogue does not describe: a programming error, never silently passed on."""
+
+
+def type_for(name: str, major: int = 1) -> str:
+    kebab = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", name).lower()
+    return f"{TYPE_PREFIX}{kebab}.v{major}"
+
+
+def _frozen(mapping: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One kind of event, as every reader outside the aggregate knows it."""
+
+    name: str
+    description: str
+    sentence: Sentence
+    fields: Mapping[str, FieldKind] = field(default_factory=_frozen)
+    withheld: Mapping[str, str] = field(default_factory=_frozen)  # field (or "field.sub") -> why it stays home
+    facts: Mapping[str, str] = field(default_factory=_frozen)  # subscriber fact -> the payload field that sets it
+    opens_facts: bool = False  # the first thing subscribers learn of a caution: its facts start here
+    major: int = 1
+
+    @property
+    def type(self) -> str:
+        return type_for(self.name, self.major)
+
+
+def _when(iso: str | None) -> str:
+    if not iso:
+        return "?"
+    return datetime.fromisoformat(iso).strftime("%d %b %Y %H:%M")
+
+
+def _words(value: str) -> str:
+    return value.replace("_", " ")
+
+
+def _issued(d: Details) -> str:
+    officer, offence = d["issuing_officer"], d["offence"]
+    return (
+        f"{_words(d['legal_basis']).capitalize()} issued by {officer['name']} ({_words(officer['rank'])}) for "
+        f"{_words(offence['category'])} committed on {offence['committed_on']}; "
+        f"caution period {d['conditions']['caution_period_days']} days."
+    )
+
+
+_MISS_REASONS = {"did_not_attend": "did not attend", "arrived_late": "arrived late (late entry is refused)",
+                 "left_early": "left early"}
+
+
+def _missed(d: Details) -> str:
+    return f"Workshop {d['workshop']} missed: {_MISS_REASONS[d['reason']]}. {d['note']}"
+
+
+def _excuse(d: Details) -> str:
+    if d["accepted"]:
+        return (f"Reasonable excuse for missing workshop {d['workshop']} accepted: {d['reason']}. "
+                "Both workshops to be attended again.")
+    return f"Excuse for missing workshop {d['workshop']} rejected: {d['reason']}. Referred for a breach decision."
+
+
+def _rescheduled(d: Details) -> str:
+    return (f"Workshop {d['workshop']} moved from {_when(d['previous']['session_at'])} to "
+            f"{_when(d['booking']['session_at'])} at {d['booking']['venue']}: {d['reason']}")
+
+
+def _victim_contacted(d: Details) -> str:
+    stage = "after workshop A" if d["stage"] == "after_workshop_a" else "on completion"
+    return f"Victim contact {stage} recorded (outcome: {_words(d['outcome'])})."
+
+
+def _varied(d: Details) -> str:
+    return (f"Caution period end changed from {d['previous_period_ends_on']} to {d['period_ends_on']}, "
+            f"authorised by {d['authorised_by']}: {d['reason']}")
+
+
+def _corrected(d: Details) -> str:
+    when = d.get("corrected_occurred_at")
+    return (f"Correction to entry {d['corrects_version']} ({d['corrected_type']}): {d['reason'].rstrip('.')}."
+            + (f" Corrected time: {_when(when)}." if when else ""))
+
+
+_VICTIM_DETAILS = "the victim's contact details: sealed, for the victim contact role alone"
+
+CATALOGUE: Mapping[str, EventSpec] = MappingProxyType({spec.name: spec for spec in (
+    EventSpec(
+        "CautionIssued", "A conditional or diversionary caution was issued with the CARA conditions.", _issued,
+        fields={"police_reference": str, "legal_basis": str, "offender": ("reference", "gender"), "offence": dict,
+                "history": dict, "victim": dict, "issuing_officer": dict, "conditions": dict, "period_ends_on": date},
+        withheld={"victim_details_sealed": _VICTIM_DETAILS,
+                  "offender.name": "subscribers act on the offender's reference, not on who they are",
+                  "offender.date_of_birth": "subscribers act on the offender's reference, not on who they are"},
+        facts={"police_reference": "police_reference", "period_ends_on": "period_ends_on"}, opens_facts=True,
+    ),
+    EventSpec(
+        "WorkshopScheduled", "The provider booked workshop A or B.",
+        lambda d: f"Workshop {d['workshop']} booked for {_when(d['booking']['session_at'])} at {d['booking']['venue']}.",
+        fields={"workshop": str, "booking": dict},
+    ),
+    EventSpec("WorkshopRescheduled", "The provider moved a booked workshop, with the reason.", _rescheduled,
+              fields={"workshop": str, "booking": dict, "previous": dict, "reason": str}),
+    EventSpec("WorkshopAAttended", "The offender attended the whole of workshop A.",
+              lambda d: "Attended workshop A in full."),
+    EventSpec("WorkshopMissed", "The offender missed a workshop, arrived late or left early.", _missed,
+              fields={"workshop": str, "reason": str, "note": str}),
+    EventSpec("ExcuseDecided", "The police accepted or rejected the excuse for a missed workshop.", _excuse,
+              fields={"workshop": str, "accepted": bool, "reason": str}),
+    EventSpec("VictimContacted", "The victim contact service recorded a contact with the victim.", _victim_contacted,
+              fields={"stage": str, "outcome": str, "safeguarding_concern": bool},
+              withheld={"details_sealed": _VICTIM_DETAILS}),
+    EventSpec("WorkshopBAttended", "The offender attended the whole of workshop B.",
+              lambda d: "Attended workshop B in full."),
+    EventSpec("ConditionsVaried", "The police moved the end of the caution period, with the reason.", _varied,
+              fields={"previous_period_ends_on": date, "period_ends_on": date, "reason": str, "authorised_by": str},
+              facts={"period_ends_on": "period_ends_on"}),
+    EventSpec("ComplianceDeadlinePassed", "The caution period ended without the caution being completed.",
+              lambda d: f"The caution period ended on {d['period_ended_on']} without completion.",
+              fields={"period_ended_on": date}),
+    EventSpec("Breached", "The police decided the conditions were broken without reasonable excuse.",
+              lambda d: f"Breach decided ({_words(d['outcome'])}): {d['reason']}",
+              fields={"outcome": str, "reason": str}),
+    EventSpec("Completed", "Every condition was met and the caution is complete.",
+              lambda d: "All conditions met; caution completed."),
+    EventSpec("Withdrawn", "The police set the caution aside (issued in error, appeal).",
+              lambda d: f"Caution withdrawn: {d['reason']}", fields={"reason": str}),
+    EventSpec("EntryCorrected", "An earlier entry was corrected; the original stays in the record.", _corrected,
+              fields={"corrects_version": int, "corrected_type": str, "reason": str, "corrected_occurred_at": datetime}),
+)})
+
+EVENT_TYPES: Mapping[str, str] = MappingProxyType({name: spec.type for name, spec in CATALOGUE.items()})
+SPECS_BY_TYPE: Mapping[str, EventSpec] = MappingProxyType({spec.type: spec for spec in CATALOGUE.values()})
+
+
+def spec(name: str) -> EventSpec:
+    try:
+        return CATALOGUE[name]
+    except KeyError:
+        raise UnknownEvent(f"{name} has no entry in the event catalogue (shared/catalogue.py)") from None
+
+
+def require_catalogued(names: set[str]) -> None:
+    """Start-up check: a service that records or reacts to an event the catalogue lacks refuses to start."""
+    missing = names - set(CATALOGUE)
+    if missing:
+        raise UnknownEvent(f"no entry in the event catalogue (shared/catalogue.py) for {', '.join(sorted(missing))}")
