@@ -16,16 +16,13 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from .domain.caution import Caution
+from .domain.errors import CautionNotFound
 from .domain.values import Conditions
 from .idempotency import IdempotencyStore, Receipt
 from .transcodings import register_caution_transcodings
 from .vault import VictimVault
 
 MAX_ATTEMPTS = 5
-
-
-class CautionNotFound(Exception):
-    pass
 
 
 class StaleVersion(Exception):

@@ -14,7 +14,7 @@ from shared.json_response import FastJSONResponse
 from shared.openapi import problems
 from shared.timeformats import Moment
 
-from ..application import CautionNotFound
+from ..domain.errors import require_same_force
 from ..consultations import Seen
 from ..domain.caution import Caution
 from ..domain.values import (
@@ -74,8 +74,7 @@ def get_caution(
     """The caution's current state, or its state as recorded at `as_of`. The victim contact role's reads of
     the victim's contact details are kept in the consultation log."""
     caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)
-    if caution.force != principal.force:
-        raise CautionNotFound(caution_id)
+    require_same_force(caution.force, principal.force, caution_id)
     today = (as_of or clock()).date()
     body = caution_public(caution, principal.role, today, app.vault)
     if body["victim"]["contact_details"] is not None:

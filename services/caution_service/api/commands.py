@@ -13,8 +13,8 @@ from pydantic import BaseModel
 from shared.auth import Role
 from shared.openapi import problems
 
-from ..application import CautionNotFound
 from ..domain.caution import Caution
+from ..domain.errors import require_same_force
 from ..domain.values import Booking, Workshop
 from .deps import command_context, command_docs
 from .execution import CommandContext, execute
@@ -37,8 +37,7 @@ async def _run(
     ctx: CommandContext, caution_id: UUID, path: str, body: BaseModel, command: Callable[[Caution], None],
 ) -> JSONResponse:
     def in_force(caution: Caution) -> None:
-        if caution.force != ctx.principal.force:
-            raise CautionNotFound(caution_id)  # another force's caution is not disclosed
+        require_same_force(caution.force, ctx.principal.force, caution_id)
         command(caution)
 
     return await execute(

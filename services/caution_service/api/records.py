@@ -16,11 +16,12 @@ from shared.openapi import problems
 from shared.problems import ProblemError
 from shared.timeformats import IsoDate, Moment
 
-from ..application import CautionNotFound
+from ..domain.errors import require_same_force
 from ..certificate import render_certificate
 from ..consultations import Seen
 from ..projections import queries
-from ..projections.compliance import entry_view, link_corrections, verdict, verify
+from ..domain.verdict import verdict
+from ..projections.compliance import entry_view, link_corrections, verify
 from ..projections.projector import REBUILDING
 from .deps import AppDep, ClockDep, PurposeDep, log_consultation
 from .record_schemas import CautionPage, ComplianceHistory, Statistics, VerificationReport
@@ -109,8 +110,7 @@ def _history(request: Request, app, caution_id: UUID, principal: Principal, as_o
     """The history body and the caution's view; None, unless `waited`, when the read model trails the store
     for this caution (the caller then waits for the projections and asks again)."""
     caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)
-    if caution.force != principal.force:
-        raise CautionNotFound(caution_id)
+    require_same_force(caution.force, principal.force, caution_id)
     rows = queries.history_rows(app.recorder.datastore.engine, str(caution_id), as_of)
     if as_of is None and (not rows or rows[-1].entry < caution.version) and not waited:
         return None
@@ -190,8 +190,7 @@ def _certificate(request: Request, app, caution_id: UUID, body: dict, caution: d
 def verify_history(caution_id: UUID, principal: CourtOrPolice, app: AppDep) -> JSONResponse:
     """Recompute the integrity chain from the event store: intact, or the first entry that does not match."""
     caution = app.get_caution(caution_id)
-    if caution.force != principal.force:
-        raise CautionNotFound(caution_id)
+    require_same_force(caution.force, principal.force, caution_id)
     report = verify(list(app.events.get(caution_id)), queries.history_rows(app.recorder.datastore.engine, str(caution_id)))  # type: ignore[attr-defined]
     return JSONResponse({"caution_id": str(caution_id), **report.as_dict()})
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import fields
 from datetime import date, datetime
 from enum import Enum
@@ -13,7 +12,7 @@ from shared.auth import Role
 
 from ..domain.caution import Caution
 from ..domain.progress import required_actions
-from ..domain.values import Status, Workshop
+from ..domain.values import Workshop
 from ..vault import VictimVault
 
 
@@ -33,20 +32,6 @@ def _flat(obj: Any) -> dict[str, Any]:
 @cache
 def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls))  # fields() builds its answer anew on every call
-
-
-def _add_months(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def spent_on(c: Caution) -> date | None:
-    """Rehabilitation of Offenders Act: three months after the caution, or when it ceases to have effect."""
-    three_months = _add_months(c.issued_at.date(), 3)
-    if c.status in (Status.BREACHED, Status.WITHDRAWN) and c.final_at is not None:
-        return min(three_months, c.final_at.date())
-    return three_months
 
 
 def _workshop(c: Caution, workshop: Workshop) -> dict[str, Any]:
@@ -101,10 +86,5 @@ def caution_public(c: Caution, role: Role, today: date, vault: VictimVault, posi
         "required_actions": actions,
         "next_action": actions[0] if actions else None,
         "overdue": any(a["overdue"] for a in actions),
-        "spent_on": _spent(c),
+        "spent_on": c.spent_on.isoformat(),
     }
-
-
-def _spent(c: Caution) -> str | None:
-    day = spent_on(c)
-    return day.isoformat() if day else None

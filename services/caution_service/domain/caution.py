@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate, CanMutateAggregate, event
 
-from . import eligibility
+from . import eligibility, spent
 from .errors import ConflictsWithState, InvalidCommand, NotEligible
 from .values import (
     STATUTORY_MAX_PERIOD_DAYS,
@@ -202,6 +202,10 @@ class Caution(Aggregate):
         if self.deadline_passed:
             return Status.DEADLINE_PASSED
         return Status.ACTIVE
+
+    @property
+    def spent_on(self) -> date:
+        return spent.spent_on(self.issued_at.date(), self.status, self.final_at.date() if self.final_at else None)
 
     @property
     def is_open(self) -> bool:

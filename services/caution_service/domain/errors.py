@@ -30,3 +30,13 @@ class NotEligible(Exception):
     def __init__(self, failures: list[RuleFailure]) -> None:
         super().__init__("; ".join(f.message for f in failures))
         self.failures = failures
+
+
+class CautionNotFound(Exception):
+    """No such caution, or one of another force's: to a caller outside its force a caution does not exist."""
+
+
+def require_same_force(caution_force: str, caller_force: str, caution_id: object) -> None:
+    """Every read and command is scoped to the caller's force; another force's caution is not disclosed."""
+    if caution_force != caller_force:
+        raise CautionNotFound(caution_id)

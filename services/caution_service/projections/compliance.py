@@ -1,46 +1,11 @@
-"""The compliance history a court reads: ordered entries, the verdict with reasons, and the integrity chain."""
+"""The compliance history a court reads: ordered entries and the integrity chain (the verdict is domain/verdict.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain.caution import Caution
-from ..domain.values import Status
 from .entries import GENESIS, entry_content, entry_from_row, entry_hash
-
-VERDICTS = {
-    Status.COMPLETED: "complied",
-    Status.BREACHED: "not_complied",
-    Status.WITHDRAWN: "withdrawn",
-}
-
-
-def verdict(c: Caution, entries: list[dict[str, Any]]) -> dict[str, Any]:
-    outcome = VERDICTS.get(c.status, "in_progress")
-    return {"outcome": outcome, "reasons": _reasons(c, outcome, entries)}
-
-
-def _reasons(c: Caution, outcome: str, entries: list[dict[str, Any]]) -> list[str]:
-    if outcome == "complied":
-        a, b = c.attended_a_at, c.attended_b_at
-        assert a is not None and b is not None  # completion is refused without both
-        return [
-            f"Workshop A attended on {a.date()}.",
-            f"Workshop B attended on {b.date()}, {(b.date() - a.date()).days} days after A.",
-            "The victim was contacted after workshop A.",
-            f"Both workshops inside the caution period (ended {c.period_ends_on}).",
-        ]
-    if outcome in ("not_complied", "withdrawn"):
-        closing = "Breached" if outcome == "not_complied" else "Withdrawn"
-        return [e["summary"] for e in entries if e["event_type"] == closing][-1:]
-    reasons = [f"Not yet met: {item}." for item in c.unmet_conditions()]
-    reasons.append(f"The caution period ends on {c.period_ends_on}.")
-    if c.deadline_passed:
-        reasons.append("The caution period has ended without completion; a police decision is due.")
-    if c.breach_referred:
-        reasons.append("An excuse was rejected; the case is referred for a breach decision.")
-    return reasons
 
 
 def entry_view(row: Any) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from uuid import UUID
 from sqlalchemy import Connection, delete
 from sqlalchemy.orm import Session
 
-from ..api.views import spent_on
 from ..domain.caution import Caution
 from ..domain.progress import required_actions
 from .bulk import WriteStep, insert_rows, update_rows
@@ -108,6 +107,6 @@ def _row(c: Caution, position: int) -> dict[str, Any]:
         "next_action_due_on": first.due_on if first else None,
         "deadline_passed": c.deadline_passed,
         "closed_on": c.final_at.date() if c.final_at else None,
-        "spent_on": spent_on(c),
+        "spent_on": c.spent_on,
         "position": position,
     }
