@@ -72,7 +72,7 @@ class _Progress:
 
 
 def _store_megabytes(app: Any, url: str) -> float | None:
-    engine = app.recorder.datastore.engine
+    engine = app.engine
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
         return round(sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 2**20, 1)
@@ -92,7 +92,7 @@ def _rebuild(app: Any, batch_size: int, total: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     projector.refresh_statistics()  # as `make rebuild` does: planner statistics for the fresh read models
     statistics = time.perf_counter() - t0
-    engine = app.recorder.datastore.engine
+    engine = app.engine
     with engine.connect() as conn:
         summary_rows = conn.execute(select(func.count()).select_from(summaries)).scalar_one()
         history_rows = conn.execute(select(func.count()).select_from(history)).scalar_one()
@@ -104,7 +104,7 @@ def _rebuild(app: Any, batch_size: int, total: int) -> dict[str, Any]:
 
 def _samples(app: Any, count: int, rng: random.Random) -> dict[str, list[str]]:
     s = summaries.c
-    with app.recorder.datastore.engine.connect() as conn:
+    with app.engine.connect() as conn:
         rows = conn.execute(select(s.caution_id, s.offender_reference)).all()
     picked = rng.sample(rows, min(count, len(rows)))
     return {"caution_ids": [r[0] for r in picked], "offender_refs": [r[1] for r in picked]}

@@ -57,7 +57,7 @@ def _counting_store_reads(projector: Projector) -> list[int]:
 
 def _digest(app: Any) -> dict[str, Any]:
     """Row counts and one SHA-256 over every read-model row in a fixed order: equal digests, equal rows."""
-    engine = app.recorder.datastore.engine
+    engine = app.engine
     out: dict[str, Any] = {}
     with engine.connect() as connection:
         for table, order in ((summaries, [summaries.c.caution_id]), (history, [history.c.caution_id, history.c.entry])):

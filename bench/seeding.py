@@ -178,7 +178,7 @@ def cautions_for(events: int) -> int:
 
 def bulk_insert(app: CautionApplication, rows: list[dict[str, Any]], chunk: int = 20_000) -> None:
     table = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
-    engine = app.recorder.datastore.engine  # type: ignore[attr-defined]
+    engine = app.engine
     with engine.begin() as conn:
         for start in range(0, len(rows), chunk):
             conn.execute(insert(table), rows[start:start + chunk])
@@ -216,7 +216,7 @@ def verify_bulk_insert(kind: str, template: Template) -> None:
                    [(e.originator_version, e.topic, e.state) for e in b], "bulk rows differ from insert_events rows"
             assert {e.originator_id for e in b} == {bulk_id}
             table = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
-            engine = app.recorder.datastore.engine  # type: ignore[attr-defined]
+            engine = app.engine
             with engine.connect() as conn:  # the raw column values, as the driver returns them
                 rows = conn.exec_driver_sql(
                     f"SELECT originator_id, originator_version, topic, state FROM {table.name} "

@@ -6,7 +6,8 @@ record, so a retried request can never record its events twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,8 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Recording
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from .domain.caution import Caution
 from .domain.errors import CautionNotFound
@@ -64,7 +67,40 @@ class CautionApplication(Application[UUID]):
         self.clock = clock
         self.conditions_for = conditions_for
         self.saved_listeners: list[Callable[[int], None]] = []
-        self.idempotency = IdempotencyStore(self.recorder.datastore.engine, vault)  # type: ignore[attr-defined]
+        self.idempotency = IdempotencyStore(self.engine, vault)
+
+    @property
+    def engine(self) -> Engine:
+        """The database the event store, the read models and the service's own tables share."""
+        return self.recorder.datastore.engine  # type: ignore[attr-defined,no-any-return]
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One database transaction: what `save` and the session's own writes do inside it commit together."""
+        with self.recorder.transaction() as session:  # type: ignore[attr-defined]
+            yield session
+
+    def record(self, batch: Sequence[tuple[Caution, dict[str, Any] | None]]) -> dict[UUID, int]:
+        """The one write path: saves these cautions' new events and each one's Idempotency-Key record (already
+        rendered and sealed, or None) in one transaction; returns each caution's new store position.
+
+        The records get their position here, once the events are inserted. Listeners hear of the last
+        position after the commit, so a woken reader sees the events. A duplicate (caution, version) or
+        key raises IntegrityError and nothing is recorded.
+        """
+        with self.transaction() as session:
+            recordings = self.save(*(caution for caution, _ in batch))
+            positions = {recording.domain_event.originator_id: recording.notification.id for recording in recordings}
+            rows = []
+            for caution, row in batch:
+                if row is not None:
+                    row["position"] = positions[caution.id]
+                    rows.append(row)
+            self.idempotency.insert(session, rows)
+        last = max(positions.values())
+        for listener in self.saved_listeners:
+            listener(last)
+        return positions
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """The library's `save`, collecting a caution's events with a plain class check.
@@ -165,12 +201,5 @@ class CautionApplication(Application[UUID]):
         if receipt is not None:
             response = receipt.render(caution, None)
             row = self.idempotency.row(receipt, response, self.clock())
-        with self.recorder.transaction() as session:  # type: ignore[attr-defined]
-            recordings = self.save(caution)
-            position = recordings[-1].notification.id
-            if row is not None:
-                row["position"] = position
-                self.idempotency.insert(session, [row])
-        for listener in self.saved_listeners:  # after commit, so a woken reader sees the events
-            listener(position)
+        position = self.record([(caution, row)])[caution.id]
         return Saved(caution, position, response.at_position(position) if response is not None else None)

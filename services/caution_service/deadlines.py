@@ -35,7 +35,7 @@ class DeadlineMonitor:
         query = select(s.caution_id).where(
             s.status.in_(OPEN_STATUSES), s.deadline_passed.is_(False), s.period_ends_on < today
         )
-        with self.app.recorder.datastore.engine.connect() as connection:  # type: ignore[attr-defined]
+        with self.app.engine.connect() as connection:
             return [UUID(row[0]) for row in connection.execute(query)]
 
     def run_once(self) -> list[UUID]:

@@ -38,6 +38,10 @@ class IdempotencyRecord(Base):
     position: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
+class KeyReused(Exception):
+    """The caller sent a different request under a key it had used already: refused, never answered as the first."""
+
+
 @dataclass(frozen=True)
 class StoredResponse:
     status_code: int

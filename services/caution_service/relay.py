@@ -39,7 +39,7 @@ RELAY_LOCK = "cara-relay"
 class RelayPosition:
     def __init__(self, app: CautionApplication) -> None:
         self.app = app
-        engine = app.recorder.datastore.engine  # type: ignore[attr-defined]
+        engine = app.engine
         metadata.create_all(engine, tables=[positions])
         with engine.begin() as conn:
             if conn.execute(select(positions.c.name).where(positions.c.name == RELAY)).first() is None:

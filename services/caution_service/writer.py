@@ -32,13 +32,11 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 from sqlalchemy import Connection
 
-from shared.problems import ProblemError
-
 from .active_clients import ActiveClients
 from .application import CautionApplication, StaleVersion
 from .domain.caution import Caution
 from .driver_sql import InListSelect
-from .idempotency import IdempotencyRecord, Receipt, StoredResponse, replay
+from .idempotency import IdempotencyRecord, KeyReused, Receipt, StoredResponse, replay
 
 log = logging.getLogger("cara.caution.writer")
 
@@ -72,18 +70,14 @@ class Job:
         return (self.receipt.principal_id, self.receipt.key) if self.receipt else None
 
 
-class WriterBusy(ProblemError):
-    def __init__(self) -> None:
-        super().__init__(503, "busy", "Too many commands waiting", "Try again shortly.", headers={"Retry-After": "1"})
+class WriterBusy(Exception):
+    """More commands are waiting than the writer takes: the caller should come back shortly."""
 
 
 def answered_before(previous: IdempotencyRecord, receipt: Receipt) -> Outcome:
     """The stored answer to a retried request; a key reused for a different request is refused."""
     if previous.fingerprint != receipt.fingerprint:
-        raise ProblemError(
-            422, "idempotency-key-reused", "Idempotency-Key reused with a different request",
-            "This key was already used for a different request; use a new key.",
-        )
+        raise KeyReused()
     return Outcome(replay(previous), replayed=True)
 
 
@@ -97,7 +91,7 @@ class GroupCommitWriter:
         self.clients = clients or ActiveClients()
         self.coalesce_seconds = coalesce_seconds
         self._cache_size = cache_size
-        self._engine = app.recorder.datastore.engine  # type: ignore[attr-defined]
+        self._engine = app.engine
         table = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
         self._latest_versions = InListSelect(
             self._engine.dialect, [table.c.originator_id, table.c.originator_version], [table.c.originator_id],
@@ -231,7 +225,7 @@ class GroupCommitWriter:
                 continue
             try:
                 self._finish(job, answered_before(previous, job.receipt))
-            except ProblemError as e:
+            except KeyReused as e:
                 self._finish(job, error=e)
         return remaining
 
@@ -274,25 +268,16 @@ class GroupCommitWriter:
 
     def _save(self, entries: list[tuple[Job, Caution]]) -> None:
         app = self.app
-        # Answers are rendered and sealed before the transaction, with the store position filled in
-        # after: on SQLite the first insert takes the database's write lock, and whatever runs after it
-        # keeps the other API workers and the projector waiting (it was a third of the time the lock
-        # was held, measured).
+        # Answers are rendered (by each job's route) and sealed before the transaction, with the store
+        # position filled in after: on SQLite the first insert takes the database's write lock, and whatever
+        # runs after it keeps the other API workers and the projector waiting (it was a third of the time
+        # the lock was held, measured).
         try:
             now = app.clock()
             unplaced = [job.render(caution, None) for job, caution in entries]
-            receipts = [
-                (caution.id, app.idempotency.row(job.receipt, response, now))
-                for (job, caution), response in zip(entries, unplaced) if job.receipt is not None
-            ]
-            with app.recorder.transaction() as session:  # type: ignore[attr-defined]
-                recordings = app.save(*(caution for _, caution in entries))
-                positions: dict[UUID, int] = {}
-                for recording in recordings:
-                    positions[recording.domain_event.originator_id] = recording.notification.id
-                for caution_id, row in receipts:
-                    row["position"] = positions[caution_id]
-                app.idempotency.insert(session, [row for _, row in receipts])
+            batch = [(caution, app.idempotency.row(job.receipt, response, now) if job.receipt is not None else None)
+                     for (job, caution), response in zip(entries, unplaced)]
+            positions = app.record(batch)
         except IntegrityError:
             # Someone else wrote one of these cautions, or used one of these keys, in the meantime.
             self.fallbacks += 1
@@ -309,9 +294,6 @@ class GroupCommitWriter:
             self._finish(job, Outcome(response.at_position(positions[caution.id])))
         self.batches += 1
         self.commands += len(entries)
-        last = max(positions.values())
-        for listener in app.saved_listeners:
-            listener(last)
 
     def _remember(self, caution: Caution) -> None:
         self._cautions[caution.id] = caution
@@ -399,7 +381,7 @@ class EventLoopWriter(GroupCommitWriter):
 def build_writer(app: CautionApplication, mode: str, cache_size: int, clients: ActiveClients | None = None,
                  coalesce_seconds: float = COALESCE_SECONDS) -> GroupCommitWriter:
     """`auto`: on the event loop for SQLite, a thread of its own for anything reached over a network."""
-    dialect = app.recorder.datastore.engine.dialect.name  # type: ignore[attr-defined]
+    dialect = app.engine.dialect.name
     kind = EventLoopWriter if mode == "event-loop" or (mode == "auto" and dialect == "sqlite") else GroupCommitWriter
     return kind(app, cache_size, clients=clients, coalesce_seconds=coalesce_seconds)
 

@@ -285,7 +285,7 @@ class CautionWorkflow(WORKFLOW_SCHEMA.as_state_machine()):  # type: ignore[misc]
         that an earlier scenario used on another request is refused (422), so a scenario replayed by Hypothesis
         got other answers than the first time it ran: FlakyStrategyDefinition, in one of five full runs here and
         in every run of 150 scenarios (400 pass with this)."""
-        with APP.state.cautions.recorder.datastore.engine.begin() as connection:
+        with APP.state.cautions.engine.begin() as connection:
             connection.execute(delete(IdempotencyRecord.__table__))
 
     def validate_response(self, response: Any, case: schemathesis.Case, additional_checks: Any = None,

@@ -128,7 +128,7 @@ def test_read_models_equal_a_fresh_rebuild_after_a_sigkill_mid_stream(service: C
     assert caught_up.status_code == 200
     service.stop()
 
-    engine = projector.app.recorder.datastore.engine
+    engine = projector.app.engine
     live = read_model(engine)
     histories = live["compliance_history"]
     assert len(histories) == head  # every stored event projected once: none lost, none doubled

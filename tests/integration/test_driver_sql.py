@@ -22,7 +22,7 @@ def test_latest_versions_by_caution_for_lists_of_any_length(app: CautionApplicat
     cautions = [Caution.issue(**issue_kwargs()) for _ in range(5)]
     app.save(*cautions)
     table = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
-    engine = app.recorder.datastore.engine  # type: ignore[attr-defined]
+    engine = app.engine
     latest = InListSelect(engine.dialect, [table.c.originator_id, table.c.originator_version], [table.c.originator_id],
                           tail="GROUP BY originator_id", select_list="originator_id, max(originator_version)")
     ids = [c.id for c in cautions]
@@ -50,7 +50,7 @@ def test_a_database_that_stays_locked_is_the_event_stores_operational_error(sqli
     """The API answers the event store's OperationalError with 503: a raw driver error would have been a 500."""
     app = build_application(Settings(environment="test", database_url=sqlite_url), clock)
     table = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
-    engine = app.recorder.datastore.engine  # type: ignore[attr-defined]
+    engine = app.engine
     insert = InsertMany(engine.dialect, [table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state])
     other = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # holds the write lock

@@ -70,7 +70,7 @@ class ReadSteps(Steps):
 
     @property
     def engine(self) -> Engine:
-        return self.client.app.state.cautions.recorder.datastore.engine  # type: ignore[attr-defined]
+        return self.client.app.state.cautions.engine
 
     def issue_with_victim(self, occurred_at: datetime = at(0), **overrides: Any) -> dict[str, Any]:
         response = self.client.post("/v1/cautions", json=victim_payload(occurred_at, **overrides), headers=self.police)

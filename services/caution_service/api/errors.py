@@ -10,8 +10,10 @@ from fastapi.responses import JSONResponse
 
 from shared.problems import problem_response
 
-from ..application import CautionNotFound, ConcurrentChange, DuplicateInFlight, StaleVersion
-from ..domain.errors import ConflictsWithState, InvalidCommand, NotEligible
+from ..application import ConcurrentChange, DuplicateInFlight, StaleVersion
+from ..domain.errors import CautionNotFound, ConflictsWithState, InvalidCommand, NotEligible
+from ..idempotency import KeyReused
+from ..writer import WriterBusy
 
 log = logging.getLogger("cara.caution.errors")
 
@@ -61,6 +63,18 @@ def install_domain_handlers(app: FastAPI) -> None:
             409, "idempotency-key-in-flight", "A request with this Idempotency-Key was being processed",
             "Retry with the same key to receive the recorded response.", instance=request.url.path,
         )
+
+    @app.exception_handler(KeyReused)
+    def key_reused(request: Request, exc: KeyReused) -> JSONResponse:
+        return problem_response(
+            422, "idempotency-key-reused", "Idempotency-Key reused with a different request",
+            "This key was already used for a different request; use a new key.", instance=request.url.path,
+        )
+
+    @app.exception_handler(WriterBusy)
+    def busy(request: Request, exc: WriterBusy) -> JSONResponse:
+        return problem_response(503, "busy", "Too many commands waiting", "Try again shortly.",
+                                instance=request.url.path, headers={"Retry-After": "1"})
 
     @app.exception_handler(OperationalError)
     def unavailable(request: Request, exc: OperationalError) -> JSONResponse:

@@ -36,7 +36,7 @@ def readyz(request: Request, app: AppDep,
     """The event store answers, tokens can be verified, and the read models are within bound of the store
     (unless that check is excluded)."""
     try:
-        with app.recorder.datastore.engine.connect() as connection:  # type: ignore[attr-defined]
+        with app.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         lag = request.app.state.projector.lag()
     except Exception as e:  # any failure to reach the database means not ready

@@ -96,7 +96,7 @@ async def list_cautions(
     f = queries.CautionFilter(principal.force, status, overdue, due_before, offender_ref)
     try:
         items, next_cursor = await run_in_threadpool(
-            queries.list_summaries, app.recorder.datastore.engine, f, clock().date(), limit, cursor)  # type: ignore[attr-defined]
+            queries.list_summaries, app.engine, f, clock().date(), limit, cursor)
     except queries.BadCursor as e:
         raise ProblemError(400, "bad-cursor", "Unknown cursor", str(e)) from None
     headers = {}
@@ -111,7 +111,7 @@ def _history(request: Request, app, caution_id: UUID, principal: Principal, as_o
     for this caution (the caller then waits for the projections and asks again)."""
     caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)
     require_same_force(caution.force, principal.force, caution_id)
-    rows = queries.history_rows(app.recorder.datastore.engine, str(caution_id), as_of)
+    rows = queries.history_rows(app.engine, str(caution_id), as_of)
     if as_of is None and (not rows or rows[-1].entry < caution.version) and not waited:
         return None
     entries = link_corrections([entry_view(r) for r in rows if r.entry <= caution.version])
@@ -175,7 +175,7 @@ async def compliance_history(
 
 def _certificate(request: Request, app, caution_id: UUID, body: dict, caution: dict, clock) -> Response:  # type: ignore[no-untyped-def]
     base = str(request.base_url).rstrip("/")
-    check = verify(list(app.events.get(caution_id)), queries.history_rows(app.recorder.datastore.engine, str(caution_id)))  # type: ignore[attr-defined]
+    check = verify(list(app.events.get(caution_id)), queries.history_rows(app.engine, str(caution_id)))
     pdf = render_certificate(body, caution, clock(), base, check)
     # Header values must be Latin-1 without CR/LF: keep only safe characters of the caller-given reference.
     filename = f"cara-certificate-{re.sub(r'[^A-Za-z0-9._-]+', '_', caution['police_reference'])}.pdf"
@@ -191,7 +191,7 @@ def verify_history(caution_id: UUID, principal: CourtOrPolice, app: AppDep) -> J
     """Recompute the integrity chain from the event store: intact, or the first entry that does not match."""
     caution = app.get_caution(caution_id)
     require_same_force(caution.force, principal.force, caution_id)
-    report = verify(list(app.events.get(caution_id)), queries.history_rows(app.recorder.datastore.engine, str(caution_id)))  # type: ignore[attr-defined]
+    report = verify(list(app.events.get(caution_id)), queries.history_rows(app.engine, str(caution_id)))
     return JSONResponse({"caution_id": str(caution_id), **report.as_dict()})
 
 
@@ -203,6 +203,6 @@ def force_statistics(
     until: IsoDate | None = None,
 ) -> JSONResponse:
     """Per month for your force: issued, completed, breached, withdrawn, median days to complete."""
-    items = queries.force_statistics(app.recorder.datastore.engine, principal.force, since, until)  # type: ignore[attr-defined]
+    items = queries.force_statistics(app.engine, principal.force, since, until)
     return JSONResponse({"items": items})
 

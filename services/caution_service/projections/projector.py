@@ -88,7 +88,7 @@ class Projector:
         # the embedded thread ran could insert a row the other batch had just committed.
         self._batch = threading.Lock()
         self.last_error: str | None = None
-        self._engine = app.recorder.datastore.engine  # type: ignore[attr-defined]
+        self._engine = app.engine
         restore_on_checkin(self._engine)
         tables = [positions] + [t for p in self.projections for t in p.tables]
         metadata.create_all(self._engine, tables=tables)
@@ -114,7 +114,7 @@ class Projector:
     def _ensure_position_rows(self) -> None:
         for projection in self.projections:
             try:
-                with self.app.recorder.transaction() as session:  # type: ignore[attr-defined]
+                with self.app.transaction() as session:
                     found = session.execute(select(positions.c.name).where(positions.c.name == projection.name)).first()
                     if found is None:
                         session.execute(insert(positions).values(name=projection.name, position=0))
@@ -177,7 +177,7 @@ class Projector:
         chosen = [p for p in self.projections if p.name in current]
         try:
             to_domain_event = self.app.mapper.to_domain_event
-            with self.app.recorder.transaction() as session:  # type: ignore[attr-defined]
+            with self.app.transaction() as session:
                 relax_commit(session.connection())
                 for record in records:
                     event = to_domain_event(_stored(record))
@@ -248,7 +248,7 @@ class Projector:
         return [p for p in self.projections if names is None or p.name in names]
 
     def _clear(self, chosen: list[Projection], position: int) -> None:
-        with self.app.recorder.transaction() as session:  # type: ignore[attr-defined]
+        with self.app.transaction() as session:
             for projection in chosen:
                 projection.discard()
                 projection.clear(session)
@@ -295,7 +295,7 @@ class Projector:
                     self._cautions.clear()  # each caution is finished within its batch
                     if progress is not None:
                         progress(done, head)
-            with self.app.recorder.transaction() as session:  # type: ignore[attr-defined]
+            with self.app.transaction() as session:
                 self._move_positions(session, {name: REBUILDING for name in targets}, head)
         return done + self.run_until_caught_up()
 
@@ -304,7 +304,7 @@ class Projector:
 
         PostgreSQL's autovacuum does this in time; SQLite never does it by itself.
         """
-        engine = self.app.recorder.datastore.engine  # type: ignore[attr-defined]
+        engine = self.app.engine
         with engine.begin() as connection:
             if engine.dialect.name == "sqlite":
                 connection.execute(text("PRAGMA analysis_limit=1000"))

@@ -84,7 +84,7 @@ def test_a_fresh_projector_continues_every_chain_with_one_read(steps: ReadSteps,
     steps.issue()
 
     fresh = build_projector(build_application(quiet_settings(url), clock))  # nothing remembered
-    with statements(fresh.app.recorder.datastore.engine) as seen:
+    with statements(fresh.app.engine) as seen:
         assert fresh.run_until_caught_up() == 4
     chain_reads = [sql for sql, _ in seen if sql.upper().startswith("SELECT") and "compliance_history" in sql]
     assert len(chain_reads) == 1, chain_reads

@@ -53,11 +53,11 @@ def test_a_projection_batch_commits_relaxed_and_every_connection_goes_back_to_fu
 
     assert projector.run_once() > 0
 
-    sqlite = app.recorder.datastore.engine.dialect.name == "sqlite"  # type: ignore[attr-defined]
+    sqlite = app.engine.dialect.name == "sqlite"
     assert probe.seen == [NORMAL if sqlite else "off"]
     # Every connection the pool can give out now, the one the batch used among them, commits with its flush,
     # as the event store's writes (commands, the deadline monitor) must.
-    engine = app.recorder.datastore.engine  # type: ignore[attr-defined]
+    engine = app.engine
     held = [engine.connect() for _ in range(engine.pool.size())]
     try:
         for connection in held:
