@@ -46,7 +46,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 class Caution(Aggregate):
     # The shape of the state a snapshot holds. Changing what __init__ or a mutator stores means
     # raising this and adding `upcast_v<n>_v<n+1>(state)`, so snapshots already stored still load;
-    # tests/unit/test_caution_snapshots.py fails when the shape changes without it.
+    # tests/integration/test_caution_snapshots.py fails when the shape changes without it.
     class_version = 1
 
     class Event(Aggregate.Event):
