@@ -1,0 +1,74 @@
+"""The inbox: a role's notifications in one force, newest first, and one notification with its deliveries."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.engine import Engine
+
+from .delivery.dispatcher import notification_body
+from .store import utc
+from .tables import attempts, deliveries, notifications
+
+
+class BadCursor(ValueError):
+    """A cursor this service did not give out."""
+
+
+def cursor_for(created_at: Any, note_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([utc(created_at).isoformat(), note_id]).encode()).decode()
+
+
+def _position_of(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, note_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(at), str(note_id)
+    except (ValueError, TypeError):
+        raise BadCursor("The cursor is not one this service gave out.") from None
+
+
+def page(engine: Engine, force: str, role: str, caution_id: str | None, limit: int,
+         cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of notifications for `role` in `force`, and the cursor of the next (None at the end)."""
+    n = notifications.c
+    query = select(notifications).where(n.force == force, n.recipient_role == role)
+    if caution_id:
+        query = query.where(n.caution_id == caution_id)
+    if cursor:
+        at, last_id = _position_of(cursor)
+        query = query.where(or_(n.created_at < at, and_(n.created_at == at, n.id < last_id)))
+    with engine.connect() as conn:
+        rows = conn.execute(query.order_by(n.created_at.desc(), n.id.desc()).limit(limit + 1)).mappings().all()
+    items = [notification_body(dict(r)) for r in rows[:limit]]
+    next_cursor = cursor_for(rows[limit - 1]["created_at"], rows[limit - 1]["id"]) if len(rows) > limit else None
+    return items, next_cursor
+
+
+def detail(engine: Engine, notification_id: str, force: str, role: str) -> dict[str, Any] | None:
+    """The notification with each delivery and its attempt log; None unless it is `role`'s in `force`."""
+    n = notifications.c
+    with engine.connect() as conn:
+        row = conn.execute(select(notifications).where(
+            n.id == notification_id, n.force == force, n.recipient_role == role)).mappings().first()
+        if row is None:
+            return None
+        found = conn.execute(select(deliveries).where(deliveries.c.notification_id == row["id"])).mappings().all()
+        log = conn.execute(select(attempts).where(attempts.c.delivery_id.in_([d["id"] for d in found]))
+                           .order_by(attempts.c.attempt)).mappings().all()
+    body = notification_body(dict(row))
+    body["deliveries"] = [_delivery(d, [a for a in log if a["delivery_id"] == d["id"]]) for d in found]
+    return body
+
+
+def _delivery(d: Any, log: list[Any]) -> dict[str, Any]:
+    return {
+        "id": d["id"], "channel": d["channel"], "target": d["target"], "status": d["status"],
+        "next_attempt_at": utc(d["next_attempt_at"]).isoformat() if d["status"] == "pending" else None,
+        "last_error": d["last_error"],
+        "attempts": [{"attempt": a["attempt"], "at": utc(a["at"]).isoformat(), "outcome": a["outcome"],
+                      "detail": a["detail"]} for a in log],
+    }

@@ -1,0 +1,57 @@
+"""Webhook subscriptions of a force: registered, listed, read and deactivated (their delivery history stays)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from .store import utc
+from .tables import subscriptions
+
+
+def public(row: Any, secret: str | None = None) -> dict[str, Any]:
+    """The subscription as its force's admin sees it; the secret only in the answer that created it."""
+    return {"id": row["id"], "url": row["url"], "force": row["force"], "event_types": json.loads(row["event_types"]),
+            "active": row["active"], "created_at": utc(row["created_at"]).isoformat(), "secret": secret}
+
+
+def create(engine: Engine, force: str, url: str, event_types: list[str], secret: str | None,
+           now: datetime) -> dict[str, Any]:
+    secret = secret or secrets.token_urlsafe(32)
+    row = {"id": str(uuid.uuid4()), "url": url, "force": force, "event_types": json.dumps(event_types),
+           "secret": secret, "active": True, "created_at": utc(now)}
+    with engine.begin() as conn:
+        conn.execute(insert(subscriptions).values(**row))
+    return public(row, secret)
+
+
+def of_force(engine: Engine, force: str) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(subscriptions).where(subscriptions.c.force == force)).mappings().all()
+    return [public(r) for r in rows]
+
+
+def _owned(conn: Connection, subscription_id: str, force: str) -> Any:
+    return conn.execute(select(subscriptions).where(
+        subscriptions.c.id == subscription_id, subscriptions.c.force == force)).mappings().first()
+
+
+def one(engine: Engine, subscription_id: str, force: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = _owned(conn, subscription_id, force)
+    return public(row) if row is not None else None
+
+
+def deactivate(engine: Engine, subscription_id: str, force: str) -> bool:
+    """False when the force has no such subscription."""
+    with engine.begin() as conn:
+        if _owned(conn, subscription_id, force) is None:
+            return False
+        conn.execute(update(subscriptions).where(subscriptions.c.id == subscription_id).values(active=False))
+    return True
