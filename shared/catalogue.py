@@ -6,7 +6,7 @@ and what the event tells subscribers about the caution (the facts the notificati
 
 The caution service's aggregate declares its events; this catalogue describes them to everyone
 else. The feed, the compliance history and the notification service read only this, and a test
-fails when an aggregate event has no entry here or an entry no event (tests/unit/test_catalogue.py).
+fails when an aggregate event has no entry here or an entry no event (tests/caution_service/unit/test_catalogue.py).
 It lives in `shared/` because it is the contract: the notification service must never import the
 caution service's domain classes.
 

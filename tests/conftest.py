@@ -13,6 +13,9 @@ from services.caution_service.config import Settings
 from services.caution_service.main import create_app
 from tests.support import FakeClock
 
+# Fixtures every tier of both services' tests may use: a caution driven over HTTP, services as processes.
+pytest_plugins = ["tests.caution_fixtures", "tests.process_fixtures"]
+
 POSTGRES_URL = os.environ.get("CARA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

@@ -1,7 +1,7 @@
 """Which notifications and reminders each caution event gives rise to. Pure: no I/O.
 
 `RULES` has a line for every event in the catalogue, an empty list where the event asks nothing of
-anyone, so a new event cannot go unconsidered: tests/unit/test_notification_rules.py fails until
+anyone, so a new event cannot go unconsidered: tests/notification_service/unit/test_notification_rules.py fails until
 it is decided here. What an event changes in the caution's facts is in facts.py.
 
 Notifications never carry victim details: the feed has none, and the texts

@@ -8,7 +8,7 @@ count by hand.
 
 Each event here has an entry in the event catalogue (shared/catalogue.py), which
 tells the feed, the court's history and the notification service about it;
-tests/unit/test_catalogue.py fails when one is missing.
+tests/caution_service/unit/test_catalogue.py fails when one is missing.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 class Caution(Aggregate):
     # The shape of the state a snapshot holds. Changing what __init__ or a mutator stores means
     # raising this and adding `upcast_v<n>_v<n+1>(state)`, so snapshots already stored still load;
-    # tests/integration/test_caution_snapshots.py fails when the shape changes without it.
+    # tests/caution_service/integration/test_caution_snapshots.py fails when the shape changes without it.
     class_version = 1
 
     class Event(Aggregate.Event):

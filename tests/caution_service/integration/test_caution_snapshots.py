@@ -1,0 +1,82 @@
+"""Snapshots written by an earlier shape of the Caution still load, and a change of shape cannot go unnoticed.
+
+The fixture was written by the code before `Caution.class_version` existed (its commit is in the file):
+22 stored events of one caution and the snapshot taken at version 20, exactly as the store holds them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+
+from services.caution_service.application import CautionApplication
+from services.caution_service.config import Settings
+from services.caution_service.domain.caution import Caution
+from services.caution_service.main import build_application
+from tests.support import FakeClock
+
+FIXTURE = json.loads((Path(__file__).parents[2] / "fixtures" / "caution-snapshot-v1.json").read_text())
+CAUTION_ID = UUID(FIXTURE["caution_id"])
+# The attributes a snapshot holds, per class_version; a new version's shape is added here with its upcaster.
+STATE_SHAPES = {1: frozenset(FIXTURE["state_names"])}
+
+
+def _stored(record: dict[str, Any]) -> StoredEvent:
+    return StoredEvent(CAUTION_ID, record["version"], record["topic"], record["state"].encode())
+
+
+@pytest.fixture
+def app(sqlite_url: str) -> CautionApplication:
+    return build_application(Settings(environment="test", database_url=sqlite_url), FakeClock())
+
+
+def _replayed(app: CautionApplication) -> Caution:
+    caution = None
+    for record in FIXTURE["events"]:
+        caution = app.mapper.to_domain_event(_stored(record)).mutate(caution)
+    assert isinstance(caution, Caution)
+    return caution
+
+
+def _state(caution: Caution) -> dict[str, Any]:
+    return {name: value for name, value in vars(caution).items() if name != "_modified_on"}
+
+
+def test_a_snapshot_of_the_previous_shape_loads_as_the_state_its_events_give(app: CautionApplication) -> None:
+    snapshot = app.mapper.to_domain_event(_stored(FIXTURE["snapshots"][0]))
+    from_snapshot = snapshot.mutate(None)
+    replayed = _replayed(app)
+    at_twenty = None
+    for record in FIXTURE["events"][:20]:
+        at_twenty = app.mapper.to_domain_event(_stored(record)).mutate(at_twenty)
+    assert isinstance(from_snapshot, Caution) and from_snapshot.version == 20
+    assert _state(from_snapshot) == _state(at_twenty)
+    assert set(vars(from_snapshot)) == set(vars(replayed))  # upcast to today's shape, whatever the version
+
+
+def test_the_repository_loads_a_stored_previous_shape_snapshot_and_the_events_after_it(app: CautionApplication) -> None:
+    app.recorder.insert_events([_stored(record) for record in FIXTURE["events"]])
+    assert app.snapshots is not None
+    app.snapshots.recorder.insert_events([_stored(record) for record in FIXTURE["snapshots"]])
+    loaded = app.get_caution(CAUTION_ID)
+    assert loaded.version == 22
+    assert _state(loaded) == _state(_replayed(app))
+    assert loaded.entries[-1] == "WorkshopBAttended" and len(loaded.entries) == 22
+
+
+def test_the_state_has_the_shape_its_class_version_names() -> None:
+    """Adding, renaming or dropping an attribute of Caution changes what snapshots hold: raise
+    Caution.class_version, add `upcast_v<n>_v<n+1>` for the snapshots already stored, and add the
+    new shape to STATE_SHAPES."""
+    replayed = _replayed(build_application(Settings(environment="test", database_url="sqlite://"), FakeClock()))
+    version = Caution.class_version
+    assert version in STATE_SHAPES, f"add the shape of class_version {version} to STATE_SHAPES"
+    assert set(vars(replayed)) == STATE_SHAPES[version], (
+        "Caution's state changed shape: raise class_version and add an upcaster for stored snapshots")
+    for older in range(1, version):
+        assert hasattr(Caution, f"upcast_v{older}_v{older + 1}"), f"snapshots of version {older} cannot be loaded"

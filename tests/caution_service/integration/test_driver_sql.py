@@ -1,0 +1,66 @@
+"""The writer's plain-SQL reads (driver_sql.py) find what SQLAlchemy wrote, on both databases."""
+
+from __future__ import annotations
+
+import sqlite3
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.persistence import OperationalError
+
+from services.caution_service.application import CautionApplication
+from services.caution_service.domain.caution import Caution
+from services.caution_service.config import Settings
+from services.caution_service.driver_sql import InListSelect, InsertMany
+from services.caution_service.main import build_application
+from services.caution_service.idempotency import Receipt, StoredResponse
+from tests.support import FakeClock
+from tests.caution_service.unit.builders import issue_kwargs
+
+
+def test_latest_versions_by_caution_for_lists_of_any_length(app: CautionApplication) -> None:
+    cautions = [Caution.issue(**issue_kwargs()) for _ in range(5)]
+    app.save(*cautions)
+    table = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+    engine = app.engine
+    latest = InListSelect(engine.dialect, [table.c.originator_id, table.c.originator_version], [table.c.originator_id],
+                          tail="GROUP BY originator_id", select_list="originator_id, max(originator_version)")
+    ids = [c.id for c in cautions]
+    with engine.connect() as connection:
+        for n in (1, 3, 5, 3):  # texts are kept per length; the same length again reuses one
+            rows = latest.rows(connection, ids[:n] + [uuid4()])  # an unknown id finds nothing
+            assert {(UUID(str(cid)), version) for cid, version in rows} == {(cid, 1) for cid in ids[:n]}
+    assert set(latest._texts) == {(2,), (4,), (6,)}
+
+
+def test_an_idempotency_record_is_found_for_its_caller_only(app: CautionApplication) -> None:
+    def render(caution: Caution, position: int | None) -> StoredResponse:
+        return StoredResponse(201, {"id": str(caution.id), "position": position})
+
+    receipt = Receipt("CAMBS/police/pc-1", "key-1", "print-1", render)
+    issued = app.issue(lambda: Caution.issue(**issue_kwargs()), receipt)
+    found = app.idempotency.find_many([("CAMBS/police/pc-1", "key-1"), ("KENT/police/pc-1", "key-1"),
+                                       ("CAMBS/police/pc-1", "key-2")])
+    assert list(found) == [("CAMBS/police/pc-1", "key-1")]
+    record = found[("CAMBS/police/pc-1", "key-1")]
+    assert (record.fingerprint, record.status_code, record.position) == ("print-1", 201, issued.position)
+
+
+def test_a_database_that_stays_locked_is_the_event_stores_operational_error(sqlite_url: str, clock: FakeClock) -> None:
+    """The API answers the event store's OperationalError with 503: a raw driver error would have been a 500."""
+    app = build_application(Settings(environment="test", database_url=sqlite_url), clock)
+    table = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+    engine = app.engine
+    insert = InsertMany(engine.dialect, [table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state])
+    other = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # holds the write lock
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+            with pytest.raises(OperationalError):
+                insert.execute(connection, [{"originator_id": uuid4(), "originator_version": 1, "topic": "t", "state": b"{}"}])
+            connection.exec_driver_sql("PRAGMA busy_timeout = 5000")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        app.close()

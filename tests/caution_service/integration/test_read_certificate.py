@@ -1,0 +1,181 @@
+"""The court certificate: `Accept: application/pdf` on the compliance history gives a PDF a court can file.
+
+Page 1 is rendered to PNG (pypdfium2) to prove the file draws; its text layer is read to check what it says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+import pytest
+from sqlalchemy import update
+
+from services.caution_service.projections.tables import history
+from tests.caution_fixtures import assert_problem
+from tests.caution_service.integration.test_read_support import VICTIM_NOTE, VICTIM_SECRETS, ReadSteps, ok, quiet_client
+from tests.support import FakeClock, at, auth, caution_payload, iso
+
+PDF = {"Accept": "application/pdf"}
+
+
+@pytest.fixture
+def steps(sqlite_url: str, clock: FakeClock) -> Iterator[ReadSteps]:
+    with quiet_client(sqlite_url, clock) as client:
+        yield ReadSteps(client, clock)
+
+
+def _pages(content: bytes) -> list[str]:
+    document = pdfium.PdfDocument(content)
+    return [document[i].get_textpage().get_text_range() for i in range(len(document))]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _certificate(steps: ReadSteps, cid: str, **params: Any) -> Any:
+    response = steps.history(cid, headers={**steps.court, **PDF}, **params)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    return response
+
+
+def _completed(steps: ReadSteps) -> str:
+    cid = steps.issue_with_victim(police_reference="CC-2026-00417")["id"]
+    steps.run(steps.schedule(cid, "A", 10), steps.schedule(cid, "B", 40), steps.attend(cid, "A", 10),
+              steps.contact_victim(cid, 12, notes=VICTIM_NOTE), steps.attend(cid, "B", 40), steps.complete(cid, 41),
+              steps.contact_victim(cid, 43, stage="on_completion", notes=VICTIM_NOTE))
+    steps.project()
+    return cid
+
+
+def test_page_one_renders_and_states_reference_legal_basis_verdict(steps: ReadSteps, tmp_path: Path) -> None:
+    cid = _completed(steps)
+    response = _certificate(steps, cid)
+    assert response.headers["content-disposition"] == 'inline; filename="cara-certificate-CC-2026-00417.pdf"'
+
+    document = pdfium.PdfDocument(response.content)
+    png = tmp_path / "certificate-page-1.png"
+    document[0].render(scale=1.5).to_pil().save(png)
+    image = pdfium.PdfDocument(response.content)[0].render(scale=0.5).to_pil().convert("L")
+    assert png.stat().st_size > 20_000
+    assert image.width < image.height  # A4 portrait
+    inked = sum(image.histogram()[:250])  # anti-aliased text is grey at this scale, so count any ink
+    assert inked > 0.02 * image.width * image.height  # real text and table lines, not a blank page
+
+    page_one = _pages(response.content)[0]
+    assert "CARA compliance certificate" in page_one
+    assert "CC-2026-00417" in page_one
+    assert "Conditional caution, Criminal Justice Act 2003 ss.22-27" in page_one
+    assert "Verdict: COMPLIED with the conditions" in page_one
+    assert "Workshop B attended on 2026-04-11, 30 days after A." in page_one
+    assert "reference V-" in page_one and "(details withheld)" in page_one
+
+
+def test_certificate_carries_the_digest_and_how_to_verify_it(steps: ReadSteps) -> None:
+    cid = _completed(steps)
+    text = _squash("".join(_pages(_certificate(steps, cid).content)))
+
+    digest = ok(steps.history(cid))["digest"]
+    assert digest == steps.verification(cid)["digest"]
+    assert _squash(f"Digest (SHA-256 chain over 8 entries): {digest}") in _squash(text)
+    assert f"http://testserver/v1/cautions/{cid}/compliance-history/verification" in text
+    assert _squash("Checked against the event store when generated: intact (8 entries).") in text
+    for entry in ok(steps.history(cid))["entries"]:
+        assert _squash(entry["summary"]) in text
+
+
+def test_certificate_never_shows_victim_details(steps: ReadSteps) -> None:
+    cid = _completed(steps)
+    text = "".join(_pages(_certificate(steps, cid).content))
+    for secret in VICTIM_SECRETS:
+        assert secret not in text
+        assert _squash(secret) not in _squash(text)
+
+
+@pytest.mark.parametrize("story, verdict", [
+    ("breached", "Verdict: DID NOT COMPLY with the conditions"),
+    ("withdrawn", "Verdict: WITHDRAWN (the caution was set aside)"),
+    ("open", "Verdict: IN PROGRESS (the caution period has not concluded)"),
+])
+def test_each_verdict_is_stated(steps: ReadSteps, story: str, verdict: str) -> None:
+    cid = steps.issue(legal_basis="diversionary_caution")["id"]
+    if story == "breached":
+        steps.run(steps.schedule(cid, "A", 10), steps.miss(cid, "A", 10),
+                  steps.breach(cid, 20, "Missed workshop A; no excuse given."))
+    elif story == "withdrawn":
+        steps.run(steps.withdraw(cid, 3, "Issued in error."))
+    steps.project()
+    page_one = _pages(_certificate(steps, cid).content)[0]
+    assert verdict in page_one
+    assert "Diversionary caution, Police, Crime, Sentencing and Courts Act 2022 Part 6" in page_one
+
+
+def test_an_as_of_certificate_says_so_and_shows_the_record_then(steps: ReadSteps) -> None:
+    cid = _completed(steps)
+    then = at(12, 13)  # after the victim contact after A was recorded (12:30), before B
+    digest_then = ok(steps.history(cid, as_of=iso(then)))["digest"]
+    text = _squash("".join(_pages(_certificate(steps, cid, as_of=iso(then)).content)))
+    assert _squash(f"the record as it stood at {iso(then)}") in text
+    assert _squash(f"chain over 5 entries): {digest_then}") in _squash(text)
+    assert _squash("Verdict: IN PROGRESS") in text
+    assert "AttendedworkshopBinfull." not in text
+
+
+def test_a_tampered_history_is_flagged_on_the_certificate(steps: ReadSteps) -> None:
+    cid = _completed(steps)
+    with steps.engine.begin() as connection:
+        connection.execute(update(history).where(history.c.caution_id == cid, history.c.entry == 3)
+                           .values(summary="Workshop B booked for a date the court never heard of."))
+    text = _squash("".join(_pages(_certificate(steps, cid).content)))
+    assert _squash("WARNING: checked against the event store when generated: NOT INTACT at entry 3.") in text
+
+
+def test_a_reference_with_any_characters_still_gives_a_safe_filename(steps: ReadSteps) -> None:
+    """Regression: a non-Latin-1 reference made the PDF route fail with a 500 (header encoding)."""
+    for reference in ("CC/Łódź/2026-7", 'CC "quoted"\r\nX-Injected: 1'):
+        response = steps.client.post("/v1/cautions", json=caution_payload(police_reference=reference),
+                                     headers=steps.police)
+        cid = ok(response, 201)["id"]
+        steps.project()
+        disposition = _certificate(steps, cid).headers["content-disposition"]
+        assert re.fullmatch(r'inline; filename="cara-certificate-[A-Za-z0-9._-]+\.pdf"', disposition), disposition
+
+
+def test_json_stays_the_default_and_the_pdf_obeys_the_same_access_rules(steps: ReadSteps) -> None:
+    cid = _completed(steps)
+    assert steps.history(cid).headers["content-type"] == "application/json"
+    assert steps.history(cid, headers={**steps.court, "Accept": "application/json"}).json()["caution_id"] == cid
+    assert _certificate(steps, cid).status_code == 200
+    assert steps.history(cid, headers={**steps.police, **PDF}).headers["content-type"] == "application/pdf"
+    assert_problem(steps.history(cid, headers={**auth("court", "ESSEX"), **PDF}), 404)
+    assert_problem(steps.history(cid, headers={**auth("provider"), **PDF}), 403)
+
+
+def test_an_offender_name_outside_latin_1_prints_as_given(steps: ReadSteps) -> None:
+    body = caution_payload(offender={"name": "Łukasz Wójcik"})
+    cid = ok(steps.client.post("/v1/cautions", json=body, headers=steps.police), 201)["id"]
+    steps.project()
+    assert "Łukasz Wójcik" in _pages(_certificate(steps, cid).content)[0]
+
+
+def test_no_certificate_is_issued_while_the_history_trails_the_store(steps: ReadSteps) -> None:
+    """A court certificate states the whole record or is not issued: 503 with Retry-After until it is complete."""
+    cid = steps.issue_with_victim(police_reference="CC-2026-00418")["id"]
+    steps.run(steps.schedule(cid, "A", 10))
+    steps.project()
+    steps.run(steps.attend(cid, "A", 10))  # recorded, not yet projected
+    refused = steps.history(cid, headers={**steps.court, **PDF})
+    assert refused.status_code == 503
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.headers["retry-after"] == "1"
+    assert refused.json()["type"].endswith("read-model-behind")
+    assert "1 recorded entries" in refused.json()["detail"]
+
+    steps.project()
+    assert _certificate(steps, cid).headers["content-disposition"] == 'inline; filename="cara-certificate-CC-2026-00418.pdf"'

@@ -1,0 +1,131 @@
+"""The event catalogue against the aggregate: every event described once, completely, and never drifting.
+
+Each test names the slip it catches: an event without an entry, an entry without an event, a field
+the feed would silently drop or publish, a court sentence that changed under recorded histories.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from services.caution_service.domain.caution import event_name, event_names
+from services.caution_service.feed import to_cloud_event
+from services.caution_service.projections.entries import details_of
+from services.notification_service.facts import SETTABLE
+from shared.catalogue import CATALOGUE, COMMON_FIELDS, EVENT_TYPES, UnknownEvent, require_catalogued, spec
+from shared.events import CloudEvent
+from tests.caution_service.unit.builders import cautions_with_every_kind_of_event, one_of_each_event
+
+EVENTS = one_of_each_event()
+_BOOKKEEPING = {"originator_id", "originator_version", "originator_topic", "timestamp"}
+
+# What the court read for these events before the catalogue existed. Each summary is hashed into the
+# integrity chain of every history already recorded: if one of these changes, old records stop verifying.
+RECORDED_SENTENCES = {
+    "Breached": "Breach decided (prosecute): did not comply",
+    "CautionIssued": "Conditional caution issued by Sgt Jo Bloggs (sergeant) for common assault committed on "
+                     "2026-02-20; caution period 112 days.",
+    "Completed": "All conditions met; caution completed.",
+    "ComplianceDeadlinePassed": "The caution period ended on 2026-06-30 without completion.",
+    "ConditionsVaried": "Caution period end changed from 2026-06-22 to 2026-06-30, authorised by INSP-9: illness",
+    "EntryCorrected": "Correction to entry 4 (WorkshopAAttended): typo in the register.",
+    "ExcuseDecided": "Excuse for missing workshop A rejected: no excuse given. Referred for a breach decision.",
+    "VictimContacted": "Victim contact on completion recorded (outcome: contacted).",
+    "Withdrawn": "Caution withdrawn: issued in error",
+    "WorkshopAAttended": "Attended workshop A in full.",
+    "WorkshopBAttended": "Attended workshop B in full.",
+    "WorkshopMissed": "Workshop A missed: did not attend. no show",
+    "WorkshopRescheduled": "Workshop A moved from 12 Mar 2026 10:00 to 13 Mar 2026 10:00 at Hall 1: venue closed",
+    "WorkshopScheduled": "Workshop A booked for 12 Mar 2026 10:00 at Hall 1.",
+}
+
+
+def test_every_event_a_caution_records_has_a_catalogue_entry() -> None:
+    missing = event_names() - set(CATALOGUE)
+    assert not missing, f"add an entry to shared/catalogue.py for {sorted(missing)}"
+
+
+def test_every_catalogue_entry_describes_an_event_a_caution_records() -> None:
+    orphans = set(CATALOGUE) - event_names()
+    assert not orphans, f"catalogue entries with no event on Caution: {sorted(orphans)}"
+
+
+def test_the_examples_cover_every_event() -> None:
+    assert set(EVENTS) == event_names()
+
+
+def test_start_up_refuses_an_event_without_an_entry() -> None:
+    require_catalogued(event_names())
+    with pytest.raises(UnknownEvent, match="SomethingNew"):
+        require_catalogued(event_names() | {"SomethingNew"})
+    with pytest.raises(UnknownEvent):
+        spec("SomethingNew")
+
+
+@pytest.mark.parametrize("name", sorted(EVENTS))
+def test_each_field_of_an_event_is_published_or_withheld_with_a_reason(name: str) -> None:
+    """A field added to an event must be catalogued: published, or withheld and why. Neither is silent."""
+    entry, fields = CATALOGUE[name], set(vars(EVENTS[name])) - _BOOKKEEPING
+    withheld_whole = {path for path in entry.withheld if "." not in path}
+    uncatalogued = fields - set(entry.fields) - set(COMMON_FIELDS) - withheld_whole
+    assert not uncatalogued, f"{name}: catalogue these fields as published or withheld: {sorted(uncatalogued)}"
+    for path, why in entry.withheld.items():
+        assert why.strip(), f"{name}: say why {path} is withheld"
+        assert path.split(".")[0] in fields, f"{name}: withholds {path}, which the event does not carry"
+
+
+@pytest.mark.parametrize("name", sorted(EVENTS))
+def test_each_published_field_comes_from_its_event(name: str) -> None:
+    event = EVENTS[name]
+    for field, kind in CATALOGUE[name].fields.items():
+        assert hasattr(event, field), f"{name}: the catalogue publishes {field}, which the event does not give"
+        if isinstance(kind, tuple):  # only these sub-fields go out: every other one is withheld, with a reason
+            value = details_of(event).get(field) or {}
+            others = {f"{field}.{sub}" for sub in value} - {f"{field}.{sub}" for sub in kind}
+            assert others <= set(CATALOGUE[name].withheld), f"{name}: say why {sorted(others)} are withheld"
+
+
+@pytest.mark.parametrize("name", sorted(EVENTS))
+def test_the_feed_carries_what_the_catalogue_publishes_and_nothing_withheld(name: str) -> None:
+    entry, cloud_event = CATALOGUE[name], to_cloud_event(EVENTS[name], position=1)
+    CloudEvent.model_validate(cloud_event)
+    assert cloud_event["type"] == EVENT_TYPES[name] == entry.type
+    assert set(cloud_event["data"]) == set(entry.fields) | set(COMMON_FIELDS)
+    for path in entry.withheld:
+        top, _, sub = path.partition(".")
+        published = cloud_event["data"].get(top)
+        assert (top not in cloud_event["data"]) if not sub else (sub not in (published or {})), path
+
+
+@pytest.mark.parametrize("name", sorted(EVENTS))
+def test_each_entry_gives_the_court_the_sentence_it_always_has(name: str) -> None:
+    assert CATALOGUE[name].sentence(details_of(EVENTS[name])) == RECORDED_SENTENCES[name]
+
+
+def test_the_sentences_pinned_here_are_every_entry() -> None:
+    assert set(RECORDED_SENTENCES) == set(CATALOGUE)
+
+
+def test_entries_say_what_they_are_for_the_asyncapi_document() -> None:
+    for name, entry in CATALOGUE.items():
+        assert entry.name == name and entry.description.endswith("."), name
+
+
+def test_facts_are_set_from_published_fields_the_notification_service_can_read() -> None:
+    openers = [entry for entry in CATALOGUE.values() if entry.opens_facts]
+    assert [entry.name for entry in openers] == ["CautionIssued"]
+    assert set(openers[0].facts) == set(SETTABLE), "the event that opens a caution's facts must set all of them"
+    for entry in CATALOGUE.values():
+        assert set(entry.facts) <= set(SETTABLE), entry.name
+        assert set(entry.facts.values()) <= set(entry.fields), f"{entry.name}: a fact must come from a published field"
+
+
+def test_every_event_takes_the_next_entry_number_once_when_replayed() -> None:
+    """The base event's hook numbers entries, so no mutator can forget to (or do it twice)."""
+    for caution in cautions_with_every_kind_of_event():
+        events = caution.collect_events()
+        replayed = None
+        for event in events:
+            replayed = event.mutate(replayed)
+        assert replayed is not None
+        assert replayed.entries == [event_name(e) for e in events] == caution.entries
