@@ -24,6 +24,7 @@ from .application import CautionApplication
 from .config import Settings
 from .consultations import ConsultationLog
 from .deadlines import DeadlineMonitor
+from .migrations import migrate
 from .active_clients import ActiveClients, TrackWritingClients
 from .projections.wiring import build_projector
 from .position_watch import PositionWatch
@@ -45,10 +46,18 @@ def _prepare_sqlite_directory(url: str) -> None:
 
 
 def build_application(settings: Settings, clock: Callable[[], datetime] = utc_now) -> CautionApplication:
+    """The application on a database whose tables are at the newest migration: every process of this
+    service (API, projection worker, relay, rebuild) starts here, so each upgrades the schema first."""
     _prepare_sqlite_directory(settings.database_url)
-    return with_startup_retries(lambda: CautionApplication(
+    return with_startup_retries(lambda: _migrated(CautionApplication(
         settings.eventsourcing_env(), VictimVault(settings.vault_key), clock, settings.conditions_for
-    ))
+    )))
+
+
+def _migrated(app: CautionApplication) -> CautionApplication:
+    """On the application's own engine: an in-memory SQLite database exists only there."""
+    migrate(app.recorder.datastore.engine)  # type: ignore[attr-defined]
+    return app
 
 
 def _background_work(settings: Settings):  # type: ignore[no-untyped-def]
