@@ -30,7 +30,7 @@ def locked_transaction(engine: Engine, name: str) -> Iterator[Connection]:
         with engine.begin() as connection:
             connection.execute(text(_PG_LOCK), {"name": f":cara-migrate-{name}"})
             yield connection
-    elif engine.dialect.name == "sqlite" and database not in (None, "", ":memory:") and "mode=memory" not in str(engine.url):
+    elif engine.dialect.name == "sqlite" and database not in (None, "", ":memory:") and "mode=memory" not in database:
         with _file_lock(f"{database}.migrate-lock"), engine.begin() as connection:
             yield connection
     else:

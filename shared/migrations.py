@@ -5,8 +5,9 @@ even when both services share a database. The eventsourcing library's tables (ev
 tracking) are the library's to create: Alembic neither creates nor compares them (`foreign_tables`).
 
 Several processes start at once in production (API replicas, the projection worker, the relay), so the
-upgrade is serialised (migration_lock.py) and done in one transaction where the database allows DDL in one. A database made before there were migrations has the tables
-but no version table: it is stamped at the revision its tables match, then upgraded, never recreated.
+upgrade is serialised (migration_lock.py), in one transaction where the database has transactional DDL
+(PostgreSQL). A database made before there were migrations has the tables but no version table: it is
+stamped at the revision its tables match, then upgraded, never recreated.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -25,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from .migration_lock import locked_transaction
 
 log = logging.getLogger("cara.migrations")
+
 
 @dataclass(frozen=True)
 class Migrations:
@@ -78,14 +81,13 @@ class Migrations:
             context.stamp(ScriptDirectory.from_config(self.config()), revision)
 
 
-def run_env(context: object) -> None:
-    """The body of each service's env.py: online only, on the connection the caller opened."""
-    config = context.config  # type: ignore[attr-defined]
-    migrations: Migrations = config.attributes["migrations"]
-    connection = config.attributes.get("connection")
+def run_env(context: Any) -> None:
+    """The body of each service's env.py (`alembic.context`): online only, on the connection the caller opened."""
+    migrations: Migrations = context.config.attributes["migrations"]
+    connection = context.config.attributes.get("connection")
     if connection is None:
         raise RuntimeError("migrations run from code (Migrations.upgrade or `make migrate`), on an open connection")
-    context.configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite",  # type: ignore[attr-defined]
-                      **migrations.context_options())
-    with context.begin_transaction():  # type: ignore[attr-defined]
-        context.run_migrations()  # type: ignore[attr-defined]
+    batch = connection.dialect.name == "sqlite"  # SQLite alters most things by copying the table
+    context.configure(connection=connection, render_as_batch=batch, **migrations.context_options())
+    with context.begin_transaction():
+        context.run_migrations()

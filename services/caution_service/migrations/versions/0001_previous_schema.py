@@ -63,7 +63,8 @@ def _create_summaries() -> None:
         sa.Column("position", sa.BigInteger, nullable=False),
     )
     op.create_index("ix_summaries_force_issued", "caution_summaries", ["force", "issued_on", "caution_id"])
-    op.create_index("ix_summaries_force_status_issued", "caution_summaries", ["force", "status", "issued_on", "caution_id"])
+    op.create_index("ix_summaries_force_status_issued", "caution_summaries",
+                    ["force", "status", "issued_on", "caution_id"])
     op.create_index("ix_summaries_force_offender_issued", "caution_summaries",
                     ["force", "offender_reference", "issued_on", "caution_id"])
     op.create_index("ix_summaries_force_due", "caution_summaries", ["force", "next_action_due_on"])
