@@ -9,7 +9,7 @@ ROLE ?= police
 FORCE ?= CAMBS
 CAUTION_PORT ?= 8000
 
-.PHONY: setup run test token openapi bench projector rebuild relay clean
+.PHONY: setup run test token openapi bench projector rebuild relay migrate clean
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ projector: setup  ## production shape: the projection worker (one active per dat
 
 rebuild: setup  ## drop the read models and replay the event store caution by caution (PROJECTION=name for one)
 	$(BIN)/python -m services.caution_service.rebuild $(if $(PROJECTION),--projection $(PROJECTION))
+
+migrate: setup  ## upgrade both services' databases to their newest migration (the services also do it at start)
+	@mkdir -p var
+	$(BIN)/python -m services.migrate
 
 relay: setup  ## publish the event feed to NATS JetStream (NATS_URL=nats://host:4222)
 	$(BIN)/python -m services.caution_service.relay --nats-url $(or $(NATS_URL),nats://127.0.0.1:4222)

@@ -52,8 +52,7 @@ class Seen(str, Enum):
 
 class ConsultationLog:
     def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
-        self.engine, self.clock = engine, clock
-        metadata.create_all(engine)
+        self.engine, self.clock = engine, clock  # the table is made by migrations/
 
     def record(self, principal: Principal, caution_id: UUID | str, what: Seen, purpose: str | None,
                request_id: str | None) -> None:

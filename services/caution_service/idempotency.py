@@ -9,9 +9,8 @@ from datetime import datetime
 from typing import Any, Callable
 
 import orjson
-from sqlalchemy import DateTime, Integer, String, Text, inspect, text
+from sqlalchemy import DateTime, Integer, String, Text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from .driver_sql import InListSelect, InsertMany
@@ -34,7 +33,7 @@ class IdempotencyRecord(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # The store position the answer reports, kept beside the sealed body rather than in it: the
     # writer seals the body before its transaction, and the position is known only once the events
-    # are inserted (writer.py). Null in records written before this column, whose bodies hold it.
+    # are inserted (writer.py). Null in records written before this column (migration 0002), whose bodies hold it.
     position: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
@@ -101,9 +100,7 @@ class IdempotencyStore:
         # cross-product's extra rows are dropped by the caller.
         self._find = InListSelect(engine.dialect, [table.c[name] for name in _FOUND_COLUMNS],
                                   [table.c.key, table.c.principal_id])
-        self._insert = InsertMany(engine.dialect, list(table.c))
-        Base.metadata.create_all(engine)
-        _add_position_column(engine)
+        self._insert = InsertMany(engine.dialect, list(table.c))  # the table is made by migrations/
 
     def find(self, principal_id: str, key: str) -> IdempotencyRecord | None:
         return self.find_many([(principal_id, key)]).get((principal_id, key))
@@ -157,18 +154,3 @@ def replay(record: IdempotencyRecord) -> StoredResponse:
     stored = StoredResponse(record.status_code, json.loads(record.body), json.loads(record.headers))
     return stored.at_position(record.position)
 
-
-def _add_position_column(engine: Engine) -> None:
-    """Databases created before the position column get it; two processes starting at once may race."""
-    if _has_position_column(engine):
-        return
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(f"ALTER TABLE {IdempotencyRecord.__tablename__} ADD COLUMN position INTEGER"))
-    except DBAPIError:
-        if not _has_position_column(engine):  # the other process added it first
-            raise
-
-
-def _has_position_column(engine: Engine) -> bool:
-    return any(column["name"] == "position" for column in inspect(engine).get_columns(IdempotencyRecord.__tablename__))

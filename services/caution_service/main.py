@@ -26,6 +26,7 @@ from .config import Settings
 from .consultations import ConsultationLog
 from .deadlines import DeadlineMonitor
 from .domain.caution import event_names
+from .migrations import migrate
 from .active_clients import ActiveClients, TrackWritingClients
 from .projections.wiring import build_projector
 from .position_watch import PositionWatch
@@ -47,10 +48,18 @@ def _prepare_sqlite_directory(url: str) -> None:
 
 
 def build_application(settings: Settings, clock: Callable[[], datetime] = utc_now) -> CautionApplication:
+    """The application on a database whose tables are at the newest migration: every process of this
+    service (API, projection worker, relay, rebuild) starts here, so each upgrades the schema first."""
     _prepare_sqlite_directory(settings.database_url)
-    return with_startup_retries(lambda: CautionApplication(
+    return with_startup_retries(lambda: _migrated(CautionApplication(
         settings.eventsourcing_env(), VictimVault(settings.vault_key), clock, settings.conditions_for
-    ))
+    )))
+
+
+def _migrated(app: CautionApplication) -> CautionApplication:
+    """On the application's own engine: an in-memory SQLite database exists only there."""
+    migrate(app.engine)
+    return app
 
 
 def _background_work(settings: Settings):  # type: ignore[no-untyped-def]

@@ -27,7 +27,7 @@ from .application import CautionApplication
 from .config import Settings
 from .feed import NATIONAL, read_page
 from .main import build_application
-from .projections.tables import metadata, positions
+from .projections.tables import positions
 from .worker import SqliteCommits, wait_for_new_events
 
 log = logging.getLogger("cara.relay")
@@ -39,8 +39,7 @@ RELAY_LOCK = "cara-relay"
 class RelayPosition:
     def __init__(self, app: CautionApplication) -> None:
         self.app = app
-        engine = app.engine
-        metadata.create_all(engine, tables=[positions])
+        engine = app.engine  # its tables are made by migrations/, in build_application
         with engine.begin() as conn:
             if conn.execute(select(positions.c.name).where(positions.c.name == RELAY)).first() is None:
                 conn.execute(insert(positions).values(name=RELAY, position=0))

@@ -25,6 +25,7 @@ from .consumer import FeedConsumer
 from .delivery.dispatcher import Dispatcher
 from .feed_auth import ClientCredentials
 from .metrics import NotificationCollector
+from .migrations import migrate
 from .rules import ReminderPolicy, require_decided
 from .store import NotificationStore
 from .workers import Workers
@@ -47,6 +48,7 @@ def _engine(url: str):  # type: ignore[no-untyped-def]
 def build_store(settings: Settings, clock: Callable[[], datetime]) -> NotificationStore:
     policy = ReminderPolicy(settings.reminder_days_before_period_end, settings.workshop_b_reminder_days_before_period_end)
     engine = _engine(settings.database_url)
+    with_startup_retries(lambda: migrate(engine))  # every process of this service starts here
     return with_startup_retries(lambda: NotificationStore(engine, clock, policy, settings.email_recipients))
 
 

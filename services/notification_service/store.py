@@ -23,7 +23,7 @@ from shared.events import CloudEvent
 
 from .facts import CautionFacts, changed, facts_after
 from .rules import REMINDER_TEXT, Notice, ReminderPolicy, react
-from .tables import cautions, consumer_state, deliveries, metadata, notifications, reminders, skipped_events, subscriptions
+from .tables import cautions, consumer_state, deliveries, notifications, reminders, skipped_events, subscriptions
 
 NOTIFY_NS = uuid.UUID("3f0f3c1e-8f4e-4b7b-9a0e-6c2b8f1d2a77")
 FEED = "caution-feed"
@@ -97,8 +97,7 @@ class NotificationStore:
         self.engine = engine
         self.clock = clock
         self.policy = policy
-        self.email_recipients = email_recipients
-        metadata.create_all(engine)
+        self.email_recipients = email_recipients  # the tables are made by migrations/, in build_store
         with engine.begin() as conn:
             if conn.execute(select(consumer_state.c.name).where(consumer_state.c.name == FEED)).first() is None:
                 conn.execute(insert(consumer_state).values(name=FEED, position=0, head=0))

@@ -32,7 +32,7 @@ from ..domain.caution import Caution
 from .bulk import WriteStep
 from .rebuild_lock import rebuild_lock
 from .relaxed_commit import relax_commit, restore_on_checkin
-from .tables import metadata, positions
+from .tables import positions
 
 log = logging.getLogger("cara.projector")
 COALESCE_SECONDS = 0.05
@@ -89,9 +89,7 @@ class Projector:
         self._batch = threading.Lock()
         self.last_error: str | None = None
         self._engine = app.engine
-        restore_on_checkin(self._engine)
-        tables = [positions] + [t for p in self.projections for t in p.tables]
-        metadata.create_all(self._engine, tables=tables)
+        restore_on_checkin(self._engine)  # the tables are made by migrations/, in build_application
         events = app.recorder.events_record_cls.__table__.c  # type: ignore[attr-defined]
         self._moves: dict[tuple[str, ...], Any] = {}
         columns = (events.id, events.originator_id, events.originator_version, events.topic, events.state)

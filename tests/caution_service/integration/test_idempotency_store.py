@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from services.caution_service.config import DEV_VAULT_KEY
 from services.caution_service.idempotency import IdempotencyStore, Receipt, StoredResponse, replay
+from services.caution_service.migrations import migrate
 from services.caution_service.vault import VictimVault
 
 OLD_TABLE = """CREATE TABLE cautions_idempotency (
@@ -43,9 +44,10 @@ def test_a_table_from_before_the_position_column_gains_it_and_its_records_replay
              "b": vault.seal({"body": old_body}), "t": NOW},
         )
 
-    store = IdempotencyStore(engine, vault)
+    migrate(engine)  # as every process of the service does at start-up
     assert "position" in {column["name"] for column in inspect(engine).get_columns("cautions_idempotency")}
-    IdempotencyStore(engine, vault)  # a second process starting later finds the column there
+    migrate(engine)  # a second process starting later finds the column there
+    store = IdempotencyStore(engine, vault)
 
     new = StoredResponse(200, {"id": "c-2", "version": 3, "position": None}, {"ETag": '"3"'})
     row = store.row(_receipt("new"), new, NOW)

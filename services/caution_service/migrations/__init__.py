@@ -1,0 +1,53 @@
+"""The caution service's schema history: its read models, Idempotency-Key records and consultation log.
+
+Never the event store's tables: the eventsourcing library creates those itself (shared/migrations.py).
+Run at start-up by `build_application` (every process of this service goes through it) and by `make migrate`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import MetaData, inspect
+from sqlalchemy.engine import Connection, Engine
+
+from shared.migrations import Migrations
+
+VERSION_TABLE = "cautions_alembic_version"
+# What the eventsourcing recorders make for the application named "cautions" (application.py): never ours.
+EVENT_STORE_TABLES = frozenset(f"cautions_{purpose}" for purpose in ("events", "snapshots", "tracking"))
+
+
+def metadata() -> MetaData:
+    """Every table this service owns, as the code declares it: what the migrations must produce."""
+    from ..consultations import metadata as consultations
+    from ..idempotency import Base
+    from ..projections.tables import metadata as read_models
+
+    combined = MetaData()
+    for source in (read_models, Base.metadata, consultations):
+        for table in source.tables.values():
+            table.to_metadata(combined)
+    return combined
+
+
+def legacy_revision(connection: Connection) -> str | None:
+    """The revision a database made before migrations holds, judged by what each revision added.
+
+    The previous code created every table when the API process started, so a database that served
+    requests holds all the tables of its time; what differs between times is only what 0002 and 0003 add.
+    """
+    tables = set(inspect(connection).get_table_names())
+    if "cautions_idempotency" not in tables:
+        return None  # a new database (perhaps with the event store's tables already): migrate from the start
+    if "consultations" in tables:
+        return "0003"
+    columns = {column["name"] for column in inspect(connection).get_columns("cautions_idempotency")}
+    return "0002" if "position" in columns else "0001"
+
+
+MIGRATIONS = Migrations(str(Path(__file__).parent), VERSION_TABLE, metadata, legacy_revision, EVENT_STORE_TABLES)
+
+
+def migrate(engine: Engine) -> None:
+    MIGRATIONS.upgrade(engine)

@@ -1,0 +1,42 @@
+"""`make migrate`: bring both services' databases to their newest migration, from the same settings
+(CARA_DATABASE_URL, CARA_NOTIFY_DATABASE_URL; SQLite files under var/ by default) the services read.
+
+The services also upgrade at start-up; this is for doing it ahead of a deployment, or checking it works.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from services.caution_service.config import Settings as CautionSettings
+from services.caution_service.migrations import MIGRATIONS as CAUTION_MIGRATIONS
+from services.notification_service.config import Settings as NotificationSettings
+from services.notification_service.migrations import MIGRATIONS as NOTIFICATION_MIGRATIONS
+from shared.migrations import Migrations
+
+
+def upgrade(name: str, url: str, migrations: Migrations) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    try:
+        migrations.upgrade(engine)
+        with engine.connect() as connection:
+            print(f"{name}: {parsed.render_as_string(hide_password=True)} at {migrations.current(connection)}")
+    finally:
+        engine.dispose()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    upgrade("caution service", CautionSettings().database_url, CAUTION_MIGRATIONS)
+    upgrade("notification service", NotificationSettings().database_url, NOTIFICATION_MIGRATIONS)
+
+
+if __name__ == "__main__":
+    main()

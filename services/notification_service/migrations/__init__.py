@@ -1,0 +1,34 @@
+"""The notification service's schema history: everything in tables.py.
+
+Run at start-up by `build_store` (every process of this service goes through it) and by `make migrate`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import MetaData, inspect
+from sqlalchemy.engine import Connection, Engine
+
+from shared.migrations import Migrations
+
+VERSION_TABLE = "notifications_alembic_version"
+
+
+def metadata() -> MetaData:
+    from ..tables import metadata
+
+    return metadata
+
+
+def legacy_revision(connection: Connection) -> str | None:
+    """A database made before migrations holds the tables of 0001: the store created them all at once,
+    and they have not changed since."""
+    return "0001" if "consumer_state" in inspect(connection).get_table_names() else None
+
+
+MIGRATIONS = Migrations(str(Path(__file__).parent), VERSION_TABLE, metadata, legacy_revision)
+
+
+def migrate(engine: Engine) -> None:
+    MIGRATIONS.upgrade(engine)

@@ -1,0 +1,7 @@
+"""Alembic's entry point for the notification service's migrations; the work is in shared/migrations.py."""
+
+from alembic import context
+
+from shared.migrations import run_env
+
+run_env(context)
