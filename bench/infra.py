@@ -149,7 +149,7 @@ def postgres_unavailable_reason(url: str = POSTGRES_URL) -> str | None:
     """None when PostgreSQL answers, otherwise why not."""
     try:
         import psycopg
-    except ImportError as e:  # pragma: no cover - psycopg is in requirements.txt
+    except ImportError as e:  # pragma: no cover - psycopg is in the runtime lock
         return f"psycopg is not installed ({e})"
     try:
         with psycopg.connect(_plain_postgres(url), connect_timeout=3) as conn:
