@@ -43,7 +43,7 @@ run: setup  ## start both services: caution :8000, notification :8001 (SQLite un
 	@mkdir -p var
 	CAUTION_PORT=$(CAUTION_PORT) $(BIN)/python -m services.run_local
 
-test: setup  ## the whole test suite
+test: lint typecheck  ## ruff, mypy, then the whole test suite
 	$(BIN)/python -m pytest
 
 token: setup  ## print a development bearer token: make token ROLE=police FORCE=CAMBS
