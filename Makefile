@@ -2,28 +2,48 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+# Locked with pip-tools: its lock files are plain requirements files with hashes, so the venv and the
+# production image install them with pip alone (`--require-hashes --no-deps`, nothing resolved at
+# install time, no extra installer to bootstrap), and pip-compile resolves through pip's own
+# configuration. requirements/runtime.lock: the services (the image); requirements/dev.lock: runtime
+# plus tests, benchmarks, ruff, mypy and pip-tools (the venv). Regenerate both with `make lock`.
+LOCK := requirements/dev.lock
+STAMP := $(VENV)/.installed-$(shell cksum < $(LOCK) | cut -d' ' -f1)
 export PYTHONPATH := $(CURDIR)
 
 ROLE ?= police
 FORCE ?= CAMBS
 CAUTION_PORT ?= 8000
 
-.PHONY: setup run test token openapi bench projector rebuild relay migrate clean
+LINTED := services shared tests bench docs
 
-$(STAMP): requirements.txt
+.PHONY: setup run test lint typecheck lock token openapi bench projector rebuild migrate relay clean
+
+$(STAMP): $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 setup: $(STAMP)
+
+lock: setup  ## regenerate requirements/*.lock from pyproject.toml (keeps current pins; UPGRADE=1 to upgrade)
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --no-emit-find-links --no-emit-index-url \
+		$(if $(UPGRADE),--upgrade) --output-file requirements/runtime.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --no-emit-find-links --no-emit-index-url \
+		--allow-unsafe --extra dev --constraint requirements/runtime.lock \
+		$(if $(UPGRADE),--upgrade) --output-file requirements/dev.lock pyproject.toml
+
+lint: setup  ## ruff over all the Python code
+	$(BIN)/ruff check $(LINTED)
+
+typecheck: setup  ## mypy: strict on the domain and shared/, checked everywhere else (config in pyproject.toml)
+	$(BIN)/mypy
 
 run: setup  ## start both services: caution :8000, notification :8001 (SQLite under var/)
 	@mkdir -p var
 	CAUTION_PORT=$(CAUTION_PORT) $(BIN)/python -m services.run_local
 
-test: setup  ## the whole test suite
+test: lint typecheck  ## ruff, mypy, then the whole test suite
 	$(BIN)/python -m pytest
 
 token: setup  ## print a development bearer token: make token ROLE=police FORCE=CAMBS

@@ -29,7 +29,8 @@ from typing import Any
 
 import httpx
 
-from . import infra, report as results_file
+from . import infra
+from . import report as results_file
 from .http_load import run_concurrent, run_sequential
 from .library import run_library
 from .reference import persistence_options, run_reference
@@ -61,7 +62,8 @@ def _http_scenarios(args: argparse.Namespace, db: str) -> list[dict[str, Any]]:
                     result = run(service)
             else:
                 env = {"CARA_RUN_PROJECTIONS": "false"}
-                with infra.ServiceProcess(url, workers=workers, env=env) as service, infra.ProjectorProcess(url) as projector:
+                with infra.ServiceProcess(url, workers=workers, env=env) as service, \
+                        infra.ProjectorProcess(url) as projector:
                     projector0 = projector.cpu_seconds()
                     result = run(service)
                     result["projector_cpu_seconds"] = round(projector.cpu_seconds() - projector0, 3)
@@ -183,19 +185,21 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         results_file.measured_on(report, "`make bench` (bench/commands.py)", duration=False),
         f"Each scenario: a fresh database, at most {report['parameters']['commands']} commands or "
-        f"{report['parameters']['seconds']:g} s; the command mix is {len(STEPS)} read-modify-write commands per caution "
-        "(schedule, reschedule, miss, excuse, schedule, attend A, victim contact, schedule B, attend B, completion, "
-        "victim contact). HTTP requests carry If-Match and Idempotency-Key. The service runs with its default settings "
-        "(access log off): as one uvicorn worker that also projects (the embedded default), or, in the production-shape "
-        "row, as several uvicorn workers with CARA_RUN_PROJECTIONS=false beside the projection worker process "
-        "(`make projector`); server CPU counts every one of those processes. Latencies are per command, issue excluded."
+        f"{report['parameters']['seconds']:g} s; the command mix is {len(STEPS)} read-modify-write commands per "
+        "caution (schedule, reschedule, miss, excuse, schedule, attend A, victim contact, schedule B, attend B, "
+        "completion, victim contact). HTTP requests carry If-Match and Idempotency-Key. The service runs with its "
+        "default settings (access log off): as one uvicorn worker that also projects (the embedded default), or, in "
+        "the production-shape row, as several uvicorn workers with CARA_RUN_PROJECTIONS=false beside the projection "
+        "worker process (`make projector`); server CPU counts every one of those processes. Latencies are per "
+        "command, issue excluded."
         + (f" CARA_* overrides: {', '.join(f'{k}={v}' for k, v in env['cara_environment'].items())}."
            if env["cara_environment"] else ""),
         "",
         "Events/s counts every event the requests recorded (each issue and each command records one, read from the "
         "ETag): the unit of the yardstick below.",
         "",
-        "| scenario | database | clients | commands | commands/s | events/s | p50 ms | p99 ms | issue p50 ms | server CPU ms/request | errors |",
+        "| scenario | database | clients | commands | commands/s | events/s | p50 ms | p99 ms | issue p50 ms | server "
+        "CPU ms/request | errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["results"]:
@@ -203,8 +207,8 @@ def markdown(report: dict[str, Any]) -> str:
             continue
         lat, issue = r["command_latency"] or {}, r["issue_latency"] or {}
         lines.append(
-            f"| {r['scenario']} | {r['database']} | {r['clients']} | {r['commands']} | {r['commands_per_second']:.1f} | "
-            f"{_fmt(r.get('events_per_second'), 1)} | "
+            f"| {r['scenario']} | {r['database']} | {r['clients']} | {r['commands']} | "
+            f"{r['commands_per_second']:.1f} | {_fmt(r.get('events_per_second'), 1)} | "
             f"{_fmt(lat.get('p50_ms'))} | {_fmt(lat.get('p99_ms'))} | {_fmt(issue.get('p50_ms'))} | "
             f"{_fmt(r['server_cpu_ms_per_request'])} | {r['errors']} |"
         )

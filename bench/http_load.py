@@ -40,7 +40,7 @@ class Request:
 class Lifecycle:
     """One client's cautions, one after another: issue, then every step, carrying the ETag forward."""
 
-    def __init__(self, tokens: dict[str, str], issued: datetime) -> None:
+    def __init__(self, tokens: dict[str, dict[str, str]], issued: datetime) -> None:
         self.tokens, self.issued = tokens, issued
         self.location: str | None = None
         self.etag: str | None = None
@@ -190,7 +190,8 @@ def run_concurrent(service: ServiceProcess, clients: int, max_commands: int, max
 
 
 def _result(tally: Tally, clients: int, wall: float, client_cpu: float, server_cpu: float) -> dict[str, Any]:
-    command_latencies = [s for kind, values in tally.latencies.items() if kind not in ("issue", "_errors") for s in values]
+    command_latencies = [s for kind, values in tally.latencies.items() if kind not in ("issue", "_errors")
+                         for s in values]
     requests = tally.commands + tally.issued
     return {
         "clients": clients,

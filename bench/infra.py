@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Self
 
 import httpx
 
@@ -56,7 +57,7 @@ class BackgroundProcess:
         self._log = tempfile.NamedTemporaryFile("w+", prefix=f"cara-bench-{name}-", suffix=".log", delete=False)
         self.process: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> BackgroundProcess:
+    def __enter__(self) -> Self:
         self.process = subprocess.Popen([sys.executable, *self.args], cwd=ROOT, env=self.env,
                                         stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30.0
@@ -149,13 +150,14 @@ def postgres_unavailable_reason(url: str = POSTGRES_URL) -> str | None:
     """None when PostgreSQL answers, otherwise why not."""
     try:
         import psycopg
-    except ImportError as e:  # pragma: no cover - psycopg is in requirements.txt
+    except ImportError as e:  # pragma: no cover - psycopg is in the runtime lock
         return f"psycopg is not installed ({e})"
     try:
         with psycopg.connect(_plain_postgres(url), connect_timeout=3) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as e:
-        return f"PostgreSQL not reachable at {url}: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}"
+        why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        return f"PostgreSQL not reachable at {url}: {why}"
     return None
 
 
@@ -163,7 +165,9 @@ def postgres_version(url: str = POSTGRES_URL) -> str:
     import psycopg
 
     with psycopg.connect(_plain_postgres(url), connect_timeout=3) as conn:
-        return str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+        row = conn.execute("SHOW server_version").fetchone()
+        assert row is not None
+        return str(row[0])
 
 
 @contextmanager

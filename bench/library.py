@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from services.caution_service.config import Settings
 from services.caution_service.domain.values import RecordedBy
+from services.caution_service.event_store import engine_of
 from services.caution_service.main import build_application
 
 from .stats import summary_ms
@@ -39,7 +41,7 @@ def run_library(database_url: str, max_commands: int, max_seconds: float) -> dic
                     break
                 stamp = {"recorded_at": datetime.now(UTC), "recorded_by": RECORDED_BY[step.role]}
                 t0 = time.perf_counter()
-                app.change(caution_id, lambda c, step=step, stamp=stamp: step.apply(c, issued, stamp))
+                app.change(caution_id, step.command(issued, stamp))
                 if latencies is not None:
                     latencies.append(time.perf_counter() - t0)
                 budget[0] -= 1
@@ -61,7 +63,9 @@ def run_library(database_url: str, max_commands: int, max_seconds: float) -> dic
         cpu = time.process_time() - cpu0
     finally:
         app.close()
-        engine = getattr(app.recorder.datastore, "engine", None)  # type: ignore[attr-defined]
+        engine = None
+        with contextlib.suppress(TypeError):  # not stored through SQLAlchemy
+            engine = engine_of(app)
         if engine is not None:
             engine.dispose()
     commands = len(latencies)

@@ -35,11 +35,10 @@ from typing import Any
 
 import httpx
 
+from shared.events import event_id
 from tests.support import auth
 
 from . import infra, report
-from shared.events import event_id
-
 from .http_load import TIMEOUT, Request, Tally, _result, _warm_up, command_load
 from .raw_http import Connection, Response
 from .stats import summary_ms
@@ -72,7 +71,9 @@ def _pipeline_ready(caution: infra.ServiceProcess, notify_url: str) -> None:
         raise RuntimeError("the notification pipeline did not handle the warm-up within 60 s")
 
 
-async def _load(caution: infra.ServiceProcess, clients: int, seconds: float) -> tuple[dict[str, Any], dict[str, datetime]]:
+async def _load(
+    caution: infra.ServiceProcess, clients: int, seconds: float
+) -> tuple[dict[str, Any], dict[str, datetime]]:
     tally = Tally(10**9)
     acked: dict[str, datetime] = {}
 
@@ -204,7 +205,8 @@ def run_scenario(transport: str, kind: str, args: argparse.Namespace) -> dict[st
             env |= {"CARA_NOTIFY_SOURCE": "http", "CARA_NOTIFY_CAUTION_FEED_URL": caution.base_url,
                     "CARA_NOTIFY_FEED_WAIT_SECONDS": str(args.feed_wait)}
         else:
-            env |= {"CARA_NOTIFY_SOURCE": "nats", "CARA_NOTIFY_NATS_URL": args.nats_url, "CARA_NOTIFY_NATS_STREAM": stream,
+            env |= {"CARA_NOTIFY_SOURCE": "nats", "CARA_NOTIFY_NATS_URL": args.nats_url,
+                    "CARA_NOTIFY_NATS_STREAM": stream,
                     "CARA_NOTIFY_NATS_SUBJECT_PREFIX": prefix, "CARA_NOTIFY_NATS_DURABLE": f"bench-{run_id}"}
             relay = infra.BackgroundProcess(
                 "relay", ["-m", "services.caution_service.relay", "--nats-url", args.nats_url, "--stream", stream,
@@ -244,16 +246,19 @@ def run_scenario(transport: str, kind: str, args: argparse.Namespace) -> dict[st
                 result["stream_deleted"] = problem is None
                 if problem:
                     result["stream_delete_error"] = problem
-    latencies, by_role, unmatched = [], {}, 0
+    latencies: list[float] = []
+    by_role: dict[str, dict[str, Any]] = {}
+    unmatched = 0
     since_ack = [(datetime.fromisoformat(n["created_at"]) - acked[n["event_id"]]).total_seconds()
                  for items in notes.values() for n in items if n["event_id"] in acked]
-    relay_delays = [(at - recorded[event_id]).total_seconds() for event_id, at in stored.items() if event_id in recorded]
+    relay_delays = [(at - recorded[event_id]).total_seconds()
+                    for event_id, at in stored.items() if event_id in recorded]
     consumer_delays = [(datetime.fromisoformat(n["created_at"]) - stored[n["event_id"]]).total_seconds()
                        for items in notes.values() for n in items if n["event_id"] in stored]
     for role, items in notes.items():
         from_events = [n for n in items if n["event_id"]]
         by_role[role] = {"notifications": len(items), "from_events": len(from_events)}
-        role_latencies = []
+        role_latencies: list[float] = []
         for n in from_events:
             if n["event_id"] not in acked:  # the warm-up's
                 continue
@@ -290,7 +295,8 @@ def _print_done(r: dict[str, Any]) -> None:
     lat = r["latency"] or {}
     _say(f"    {r['load']['commands']} commands ({r['load']['commands_per_second']}/s), {r['events']} events -> "
          f"{r['notifications']} notifications; latency p50 {lat.get('p50_ms', float('nan')):.0f} ms, "
-         f"p99 {lat.get('p99_ms', float('nan')):.0f} ms; consumer caught up {r['caught_up_seconds_after_load']}s after the load")
+         f"p99 {lat.get('p99_ms', float('nan')):.0f} ms; consumer caught up {r['caught_up_seconds_after_load']}s after "
+         "the load")
 
 
 def markdown(rep: dict[str, Any]) -> str:
@@ -305,12 +311,14 @@ def markdown(rep: dict[str, Any]) -> str:
         f"http: the notification service long-polls GET /v1/events (wait {p['feed_wait']:g} s, 200 a page). "
         "nats: the relay publishes the feed to a JetStream stream of its own, the notification service pulls it. "
         "Latency = notification created_at - event recorded_at (same clock), over every event-driven notification "
-        "of the timed load, of force CAMBS for police, provider and victim_contact. recorded_at is stamped when the command starts, so "
+        "of the timed load, of force CAMBS for police, provider and victim_contact. recorded_at is stamped when the "
+        "command starts, so "
         "this includes the write's own time in the busy caution service (command p50); \"after ack\" runs instead "
         "from the moment the writing client had its 2xx response. Caught up = seconds after the load stopped until "
         "the consumer's position reached the caution store's head.",
         "",
-        "| transport | database | commands/s | command p50 ms | events | notifications | p50 ms | p90 ms | p99 ms | max ms | after ack p50 / p99 ms | caught up after load s | CPU s caution / notify / relay | errors |",
+        "| transport | database | commands/s | command p50 ms | events | notifications | p50 ms | p90 ms | p99 ms | "
+        "max ms | after ack p50 / p99 ms | caught up after load s | CPU s caution / notify / relay | errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|",
     ]
     for r in rep["results"]:
@@ -319,7 +327,8 @@ def markdown(rep: dict[str, Any]) -> str:
         lines.append(
             f"| {r['transport']} | {r['database']} | {r['load']['commands_per_second']:.1f} | "
             f"{fmt((r['load']['command_latency'] or {}).get('p50_ms'), 0)} | {r['events']} | "
-            f"{r['notifications']} | {fmt(lat.get('p50_ms'), 0)} | {fmt(lat.get('p90_ms'), 0)} | {fmt(lat.get('p99_ms'), 0)} | "
+            f"{r['notifications']} | {fmt(lat.get('p50_ms'), 0)} | {fmt(lat.get('p90_ms'), 0)} | "
+            f"{fmt(lat.get('p99_ms'), 0)} | "
             f"{fmt(lat.get('max_ms'), 0)} | {fmt(ack.get('p50_ms'), 0)} / {fmt(ack.get('p99_ms'), 0)} | "
             f"{fmt(r['caught_up_seconds_after_load'])} | "
             f"{cpu['caution']} / {cpu['notification']} / {cpu['relay'] if cpu['relay'] is not None else '-'} | "
@@ -331,10 +340,12 @@ def markdown(rep: dict[str, Any]) -> str:
         lines.append(f"- {r['transport']}, {r['database']}: " + "; ".join(parts))
     split = [r for r in rep["results"] if r.get("relay_delay")]
     if split:
-        lines += ["", "NATS, where the time goes (JetStream's stored time of each message as the midpoint), p50 / p99 ms:", ""]
+        lines += ["", "NATS, where the time goes (JetStream's stored time of each message as the midpoint), "
+                  "p50 / p99 ms:", ""]
         for r in split:
             a, b = r["relay_delay"], r["stream_to_notification"] or {}
-            lines.append(f"- {r['database']}: event recorded -> in the stream {fmt(a.get('p50_ms'), 0)} / {fmt(a.get('p99_ms'), 0)}; "
+            lines.append(f"- {r['database']}: event recorded -> in the stream "
+                         f"{fmt(a.get('p50_ms'), 0)} / {fmt(a.get('p99_ms'), 0)}; "
                          f"in the stream -> notification created {fmt(b.get('p50_ms'), 0)} / {fmt(b.get('p99_ms'), 0)} "
                          f"({r['stream_messages']} messages)")
     for kind, reason in rep["skipped"].items():

@@ -25,6 +25,7 @@ import asyncio
 import random
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select, text
 
+from services.caution_service.event_store import engine_of
 from services.caution_service.projections.tables import history, summaries
 from services.caution_service.projections.wiring import build_projector
 from tests.support import auth
@@ -72,7 +74,7 @@ class _Progress:
 
 
 def _store_megabytes(app: Any, url: str) -> float | None:
-    engine = app.engine
+    engine = engine_of(app)
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
         return round(sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 2**20, 1)
@@ -92,7 +94,7 @@ def _rebuild(app: Any, batch_size: int, total: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     projector.refresh_statistics()  # as `make rebuild` does: planner statistics for the fresh read models
     statistics = time.perf_counter() - t0
-    engine = app.engine
+    engine = engine_of(app)
     with engine.connect() as conn:
         summary_rows = conn.execute(select(func.count()).select_from(summaries)).scalar_one()
         history_rows = conn.execute(select(func.count()).select_from(history)).scalar_one()
@@ -104,7 +106,7 @@ def _rebuild(app: Any, batch_size: int, total: int) -> dict[str, Any]:
 
 def _samples(app: Any, count: int, rng: random.Random) -> dict[str, list[str]]:
     s = summaries.c
-    with app.engine.connect() as conn:
+    with engine_of(app).connect() as conn:
         rows = conn.execute(select(s.caution_id, s.offender_reference)).all()
     picked = rng.sample(rows, min(count, len(rows)))
     return {"caution_ids": [r[0] for r in picked], "offender_refs": [r[1] for r in picked]}
@@ -118,7 +120,10 @@ def _measure(client: httpx.Client, service: infra.ServiceProcess, calls: list[tu
     """Sequential GETs; latency per request, server CPU per request, rows per response."""
     for path, params in calls[:10]:  # warm-up: imports, caches, connection
         client.get(path, params=params, headers=headers)
-    latencies, rows, errors, samples = [], [], 0, []
+    latencies: list[float] = []
+    rows: list[int] = []
+    samples: list[str] = []
+    errors = 0
     cpu0, start = service.cpu_seconds(), time.perf_counter()
     for path, params in calls:
         t0 = time.perf_counter()
@@ -135,7 +140,8 @@ def _measure(client: httpx.Client, service: infra.ServiceProcess, calls: list[tu
     return {"requests": len(calls), "errors": errors, "error_samples": samples, "latency": summary_ms(latencies),
             "requests_per_second": round(len(calls) / wall, 1),
             "server_cpu_ms_per_request": round(1000 * cpu / len(calls), 2) if calls else None,
-            "rows_per_response": {"min": min(rows), "max": max(rows), "mean": round(sum(rows) / len(rows), 1)} if rows else None}
+            "rows_per_response": {"min": min(rows), "max": max(rows), "mean": round(sum(rows) / len(rows), 1)}
+            if rows else None}
 
 
 def _cursor_calls(client: httpx.Client, headers: dict[str, str], pages: int) -> list[tuple[str, dict[str, Any]]]:
@@ -157,7 +163,7 @@ def _queries(service: infra.ServiceProcess, samples: dict[str, list[str]], reque
     out: dict[str, Any] = {}
     ids, refs = samples["caution_ids"][:requests], samples["offender_refs"][:requests]
     with httpx.Client(base_url=service.base_url, timeout=TIMEOUT) as client:
-        plans = [
+        plans: list[tuple[str, list[tuple[str, dict[str, Any]]], Callable[[Any], int]]] = [
             ("compliance history (random caution)",
              [(f"/v1/cautions/{i}/compliance-history", {}) for i in ids], lambda b: len(b["entries"])),
             ("list status=completed&limit=50",
@@ -172,7 +178,8 @@ def _queries(service: infra.ServiceProcess, samples: dict[str, list[str]], reque
         for name, calls, rows_of in plans:
             out[name] = _measure(client, service, calls, police, rows_of)
             lat = out[name]["latency"] or {}
-            _say(f"      {name:38} p50 {lat.get('p50_ms', float('nan')):7.2f} ms  p99 {lat.get('p99_ms', float('nan')):7.2f} ms"
+            _say(f"      {name:38} p50 {lat.get('p50_ms', float('nan')):7.2f} ms  "
+                 f"p99 {lat.get('p99_ms', float('nan')):7.2f} ms"
                  f"  ({out[name]['requests']} requests, {out[name]['errors']} errors)")
     return out
 
@@ -298,7 +305,8 @@ def run_database(kind: str, args: argparse.Namespace, template: seeding.Template
         try:
             _say(f"  [{kind}] seeding {events:,} events ({seeding.cautions_for(events):,} cautions) ...")
             result["seed"] = seeding.seed(app, template, events, args.interleave, _Progress("seed", events))
-            _say(f"    seeded in {result['seed']['wall_seconds']:.1f}s: {result['seed']['events_per_second']:,.0f} events/s")
+            seed = result["seed"]
+            _say(f"    seeded in {seed['wall_seconds']:.1f}s: {seed['events_per_second']:,.0f} events/s")
             _say(f"  [{kind}] rebuilding the read models (batch {args.batch_size}) ...")
             rebuild = _rebuild(app, args.batch_size, events)
             cautions = result["seed"]["cautions"]
@@ -322,14 +330,16 @@ def run_database(kind: str, args: argparse.Namespace, template: seeding.Template
             f = result["feed"]
             _say(f"    {f['events']:,} events in {f['wall_seconds']:.1f}s: {f['events_per_second']:,.0f} events/s, "
                  f"page p50 {f['page_latency']['p50_ms']:.0f} ms")
-    _say(f"  [{kind}] projection lag under load: {args.clients} clients for {args.lag_seconds:g}s on a fresh database ...")
+    _say(f"  [{kind}] projection lag under load: {args.clients} clients for {args.lag_seconds:g}s "
+         "on a fresh database ...")
     with infra.database(kind) as url, infra.ServiceProcess(url) as service:
         lag = _lag_under_load(service, args.clients, args.lag_seconds, args.probe_every)
     result["lag_under_load"] = lag
     ryw = lag["read_your_writes"]["delay"] or {}
     _say(f"    {lag['commands']} commands ({lag['commands_per_second']}/s); lag p50 {lag['lag_events']['p50']} "
          f"p99 {lag['lag_events']['p99']} events; read-your-writes p50 {ryw.get('p50_ms', float('nan')):.0f} ms "
-         f"p99 {ryw.get('p99_ms', float('nan')):.0f} ms; caught up {lag['catch_up_seconds_after_load']}s after the load")
+         f"p99 {ryw.get('p99_ms', float('nan')):.0f} ms; caught up {lag['catch_up_seconds_after_load']}s after the "
+         "load")
     return result
 
 
@@ -345,18 +355,21 @@ def markdown(rep: dict[str, Any]) -> str:
         report.measured_on(rep, "`python -m bench.readside` (part of `make bench`)"),
         f"Store: one real caution lifecycle recorded through CautionApplication, copied for new caution ids in a "
         f"repeating mix of {'/'.join(map(str, seeding.SHAPES))} events per caution (mean 10; half completed, half "
-        f"open and overdue), issue dates spread over {seeding.ISSUE_DAYS} days (all dates of a caution moved together), "
+        f"open and overdue), issue dates spread over {seeding.ISSUE_DAYS} days (all dates of a caution moved "
+        "together), "
         f"{p['interleave']} cautions interleaved at a time, bulk-inserted with SQLAlchemy Core (bench/seeding.py). "
         "Rebuild: build_projector().rebuild(), which reads the store caution by caution, in this process; "
         "then projector.refresh_statistics() (ANALYZE of the read-model tables), as `make rebuild` does.",
         "",
-        "| database | events | cautions | seed events/s | rebuild s | rebuild events/s | then ANALYZE s | summaries ok | history ok | store MB |",
+        "| database | events | cautions | seed events/s | rebuild s | rebuild events/s | then ANALYZE s | summaries ok "
+        "| history ok | store MB |",
         "|---|---:|---:|---:|---:|---:|---:|---|---|---:|",
     ]
     for r in rep["results"]:
         s, b = r["seed"], r["rebuild"]
         lines.append(f"| {r['database']} | {s['events']:,} | {s['cautions']:,} | {s['events_per_second']:,.0f} | "
-                     f"{b['wall_seconds']:.1f} | {b['events_per_second']:,.0f} | {b['refresh_statistics_seconds']:.1f} | "
+                     f"{b['wall_seconds']:.1f} | {b['events_per_second']:,.0f} | {b['refresh_statistics_seconds']:.1f} "
+                     "| "
                      f"{'yes' if b['checks']['summaries_equal_cautions'] else 'NO'} ({b['summary_rows']:,}) | "
                      f"{'yes' if b['checks']['history_rows_equal_events'] else 'NO'} ({b['history_rows']:,}) | "
                      f"{fmt(r.get('store_megabytes'), 0)} |")
@@ -365,7 +378,8 @@ def markdown(rep: dict[str, Any]) -> str:
         f"Reads over HTTP on that store: the service as one uvicorn worker, projections off (already rebuilt); one "
         f"client, sequential requests, {p['requests']} of each (after 10 warm-up requests); police token, force CAMBS.",
         "",
-        "| database | request | p50 ms | p90 ms | p99 ms | requests/s | rows/response | server CPU ms/request | errors |",
+        "| database | request | p50 ms | p90 ms | p99 ms | requests/s | rows/response | server CPU ms/request | errors "
+        "|",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rep["results"]:
@@ -386,7 +400,8 @@ def markdown(rep: dict[str, Any]) -> str:
         f = r["feed"]
         lat = f["page_latency"] or {}
         lines.append(f"| {r['database']} | {f['events']:,} | {f['pages']} | {f['events_per_second']:,.0f} | "
-                     f"{fmt(lat.get('p50_ms'), 0)} | {fmt(lat.get('p99_ms'), 0)} | {fmt(f['server_cpu_ms_per_1000_events'], 0)} |")
+                     f"{fmt(lat.get('p50_ms'), 0)} | {fmt(lat.get('p99_ms'), 0)} | "
+                     f"{fmt(f['server_cpu_ms_per_1000_events'], 0)} |")
     lines += [
         "",
         f"Projection lag under load: a fresh database, the service with its embedded projector, {p['clients']} clients "
@@ -395,15 +410,18 @@ def markdown(rep: dict[str, Any]) -> str:
         "GET /v1/cautions?limit=1&min_position=<the write's position>; the delay runs from the write's response to "
         "that read's 200 (the service waits up to 5 s, then answers 503 and the client asks again).",
         "",
-        "| database | commands/s | command p50 ms | lag p50 | lag p99 | lag max | RYW probes | RYW p50 ms | RYW p99 ms | RYW 503s | caught up after load s | errors |",
+        "| database | commands/s | command p50 ms | lag p50 | lag p99 | lag max | RYW probes | RYW p50 ms | RYW p99 ms "
+        "| RYW 503s | caught up after load s | errors |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rep["results"]:
         g = r["lag_under_load"]
         ryw = g["read_your_writes"]
         d = ryw["delay"] or {}
-        lines.append(f"| {r['database']} | {g['commands_per_second']:.1f} | {fmt((g['command_latency'] or {}).get('p50_ms'), 0)} | "
-                     f"{g['lag_events']['p50']} | {g['lag_events']['p99']} | {g['lag_events']['max']} | {ryw['probes']} | "
+        command_p50 = (g["command_latency"] or {}).get("p50_ms")
+        lines.append(f"| {r['database']} | {g['commands_per_second']:.1f} | {fmt(command_p50, 0)} | "
+                     f"{g['lag_events']['p50']} | {g['lag_events']['p99']} | {g['lag_events']['max']} | "
+                     f"{ryw['probes']} | "
                      f"{fmt(d.get('p50_ms'), 0)} | {fmt(d.get('p99_ms'), 0)} | {ryw['retries_after_503']} | "
                      f"{fmt(g['catch_up_seconds_after_load'])} | {g['errors']} |")
     for note in rep.get("notes", []):
@@ -415,17 +433,22 @@ def markdown(rep: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], prog="python -m bench.readside")
-    parser.add_argument("--events", type=int, default=DEFAULT_EVENTS, help=f"events in the SQLite store (default {DEFAULT_EVENTS:,})")
+    parser.add_argument("--events", type=int, default=DEFAULT_EVENTS,
+                        help=f"events in the SQLite store (default {DEFAULT_EVENTS:,})")
     parser.add_argument("--pg-events", type=int, default=DEFAULT_PG_EVENTS,
                         help=f"events in the PostgreSQL store (default {DEFAULT_PG_EVENTS:,})")
     parser.add_argument("--databases", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
-    parser.add_argument("--batch-size", type=int, default=2000, help="projector batch size for the rebuild (default 2000)")
-    parser.add_argument("--interleave", type=int, default=1000, help="cautions whose events are interleaved (default 1000)")
+    parser.add_argument("--batch-size", type=int, default=2000,
+                        help="projector batch size for the rebuild (default 2000)")
+    parser.add_argument("--interleave", type=int, default=1000,
+                        help="cautions whose events are interleaved (default 1000)")
     parser.add_argument("--requests", type=int, default=300, help="requests per query kind (default 300)")
-    parser.add_argument("--feed-events", type=int, default=200_000, help="events to page through the feed (default 200,000)")
+    parser.add_argument("--feed-events", type=int, default=200_000,
+                        help="events to page through the feed (default 200,000)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients in the lag scenario (default 16)")
     parser.add_argument("--lag-seconds", type=float, default=20.0, help="length of the lag scenario (default 20)")
-    parser.add_argument("--probe-every", type=int, default=10, help="a read-your-writes probe after every Nth write (default 10)")
+    parser.add_argument("--probe-every", type=int, default=10,
+                        help="a read-your-writes probe after every Nth write (default 10)")
     parser.add_argument("--seed", type=int, default=20261122, help="random seed for the sampled ids")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory (default bench/results)")
     args = parser.parse_args(argv)
@@ -436,7 +459,8 @@ def main(argv: list[str] | None = None) -> int:
     _say(f"Read-side benchmark: {args.events:,} events on SQLite, {args.pg_events:,} on PostgreSQL; "
          f"databases: {', '.join(databases) or 'none'}")
     t0 = time.perf_counter()
-    _say("  recording one caution lifecycle through CautionApplication; checking the bulk insert against insert_events ...")
+    _say("  recording one caution lifecycle through CautionApplication; "
+         "checking the bulk insert against insert_events ...")
     template = seeding.build_template()
     for db in databases:
         seeding.verify_bulk_insert(db, template)
@@ -446,7 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     rep = report.envelope("readside", started, t0, parameters, environment, skipped, results)
     report.publish("readside", HEADING, rep, markdown(rep), args.out, _say)
     failed = [r["database"] for r in results if not all(r["rebuild"]["checks"].values())]
-    errors = sum(q["errors"] for r in results for q in r["queries"].values()) + sum(r["lag_under_load"]["errors"] for r in results)
+    errors = (sum(q["errors"] for r in results for q in r["queries"].values())
+              + sum(r["lag_under_load"]["errors"] for r in results))
     if failed or errors:
         print(f"checks failed on {failed or 'none'}; {errors} failed requests (see the JSON)", file=sys.stderr)
         return 1

@@ -1,4 +1,5 @@
-"""`python -m bench.rebuild_order`: a rebuild when many cautions are open at once, in position order and caution by caution.
+"""`python -m bench.rebuild_order`: a rebuild when many cautions are open at once, in position order and
+caution by caution.
 
 A national store has hundreds of thousands of cautions open at the same time, so in position order
 their events interleave widely. For each database this seeds a store of --events events whose
@@ -27,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from services.caution_service.event_store import engine_of
 from services.caution_service.projections.projector import Projector
 from services.caution_service.projections.tables import history, summaries
 from services.caution_service.projections.wiring import build_projector
@@ -57,7 +59,7 @@ def _counting_store_reads(projector: Projector) -> list[int]:
 
 def _digest(app: Any) -> dict[str, Any]:
     """Row counts and one SHA-256 over every read-model row in a fixed order: equal digests, equal rows."""
-    engine = app.engine
+    engine = engine_of(app)
     out: dict[str, Any] = {}
     with engine.connect() as connection:
         for table, order in ((summaries, [summaries.c.caution_id]), (history, [history.c.caution_id, history.c.entry])):
@@ -113,18 +115,21 @@ def markdown(rep: dict[str, Any]) -> str:
         f"{HEADING}, {rep['started_at'][:16].replace('T', ' ')} UTC",
         "",
         report.measured_on(rep, "`python -m bench.rebuild_order` (part of `make bench`)"),
-        f"Store: {p['events']:,} events copied from one real caution lifecycle (bench/seeding.py), cautions interleaved "
+        f"Store: {p['events']:,} events copied from one real caution lifecycle (bench/seeding.py), cautions "
+        "interleaved "
         f"{p['interleave']:,} at a time, so that many are open at once. Position order: reset() and run_once() "
         f"(batches of {p['batch_size']:,} events) with a cache of {p['cache_size']:,} cautions, as the live projector "
         f"reads the store. By caution: Projector.rebuild() ({p['cautions_per_batch']} cautions a transaction), as "
         "`make rebuild` does. Store reads: how often a caution's earlier state was read back from the store.",
         "",
-        "| database | events | cautions | position order events/s | store reads | by caution events/s | store reads | speed-up | same rows |",
+        "| database | events | cautions | position order events/s | store reads | by caution events/s | store reads | "
+        "speed-up | same rows |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rep["results"]:
         a, b = r["position_order"], r["by_caution"]
-        lines.append(f"| {r['database']} | {a['events']:,} | {r['seed']['cautions']:,} | {a['events_per_second']:,.0f} | "
+        lines.append(f"| {r['database']} | {a['events']:,} | {r['seed']['cautions']:,} | "
+                     f"{a['events_per_second']:,.0f} | "
                      f"{a['store_reads']:,} | {b['events_per_second']:,.0f} | {b['store_reads']:,} | "
                      f"{b['events_per_second'] / a['events_per_second']:.1f}x | {'yes' if r['same_rows'] else 'NO'} |")
     for db, reason in rep["skipped"].items():
@@ -139,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="cautions whose events interleave (default 6,000: every caution of the default store)")
     parser.add_argument("--cache-size", type=int, default=5000, help="the live projector's cache (default 5,000)")
     parser.add_argument("--batch-size", type=int, default=2000, help="events per position-order batch (default 2,000)")
-    parser.add_argument("--cautions-per-batch", type=int, default=200, help="cautions per rebuild transaction (default 200)")
+    parser.add_argument("--cautions-per-batch", type=int, default=200,
+                        help="cautions per rebuild transaction (default 200)")
     parser.add_argument("--databases", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory (default bench/results)")
     args = parser.parse_args(argv)

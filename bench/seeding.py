@@ -28,6 +28,7 @@ table (checked against `recorder.insert_events` by `verify_bulk_insert`).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import uuid
@@ -40,6 +41,8 @@ from sqlalchemy import insert, select
 
 from services.caution_service.application import CautionApplication
 from services.caution_service.config import Settings
+from services.caution_service.domain.caution import Caution
+from services.caution_service.event_store import engine_of, events_table
 from services.caution_service.main import build_application
 
 from . import infra
@@ -108,7 +111,9 @@ def open_app(database_url: str) -> CautionApplication:
 
 def close_app(app: CautionApplication) -> None:
     app.close()
-    engine = getattr(app.recorder.datastore, "engine", None)  # type: ignore[attr-defined]
+    engine = None
+    with contextlib.suppress(TypeError):  # not stored through SQLAlchemy
+        engine = engine_of(app)
     if engine is not None:
         engine.dispose()
 
@@ -122,7 +127,7 @@ def build_template() -> Template:
             caution_id = app.issue(lambda: new_caution(issued, datetime.now(UTC), TEMPLATE_SERIAL)).caution.id
             for step in STEPS:
                 stamp = {"recorded_at": datetime.now(UTC), "recorded_by": RECORDED_BY[step.role]}
-                app.change(caution_id, lambda c, step=step, stamp=stamp: step.apply(c, issued, stamp))
+                app.change(caution_id, step.command(issued, stamp))
             stored = app.recorder.select_notifications(1, 100)
         finally:
             close_app(app)
@@ -177,8 +182,8 @@ def cautions_for(events: int) -> int:
 
 
 def bulk_insert(app: CautionApplication, rows: list[dict[str, Any]], chunk: int = 20_000) -> None:
-    table = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
-    engine = app.engine
+    table = events_table(app)
+    engine = engine_of(app)
     with engine.begin() as conn:
         for start in range(0, len(rows), chunk):
             conn.execute(insert(table), rows[start:start + chunk])
@@ -215,8 +220,8 @@ def verify_bulk_insert(kind: str, template: Template) -> None:
             assert [(e.originator_version, e.topic, e.state) for e in a] == \
                    [(e.originator_version, e.topic, e.state) for e in b], "bulk rows differ from insert_events rows"
             assert {e.originator_id for e in b} == {bulk_id}
-            table = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
-            engine = app.engine
+            table = events_table(app)
+            engine = engine_of(app)
             with engine.connect() as conn:  # the raw column values, as the driver returns them
                 rows = conn.exec_driver_sql(
                     f"SELECT originator_id, originator_version, topic, state FROM {table.name} "
@@ -224,8 +229,9 @@ def verify_bulk_insert(kind: str, template: Template) -> None:
                 ).all()
                 assert len(rows) == 2 and type(rows[0][0]) is type(rows[1][0]), "originator_id stored differently"
                 assert rows[0][1:] == rows[1][1:]
-                assert conn.execute(select(table.c.id).order_by(table.c.id)).all() == [(i,) for i in range(1, 2 * len(template.events) + 1)]
-            caution = app.repository.get(bulk_id)
+                ids = conn.execute(select(table.c.id).order_by(table.c.id)).scalars().all()
+                assert list(ids) == list(range(1, 2 * len(template.events) + 1))
+            caution: Caution = app.repository.get(bulk_id)
             assert caution.version == len(template.events)
         finally:
             close_app(app)

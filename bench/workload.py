@@ -20,8 +20,24 @@ from typing import Any
 
 from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.values import (
-    Booking, Conditions, ContactOutcome, ContactStage, Gender, IssuingOfficer, LegalBasis, MissReason, Offence,
-    OffenceCategory, Offender, OffendingHistory, Rank, RecordedBy, Relationship, RiskLevel, Victim, Workshop,
+    Booking,
+    Conditions,
+    ContactOutcome,
+    ContactStage,
+    Gender,
+    IssuingOfficer,
+    LegalBasis,
+    MissReason,
+    Offence,
+    OffenceCategory,
+    Offender,
+    OffendingHistory,
+    Rank,
+    RecordedBy,
+    Relationship,
+    RiskLevel,
+    Victim,
+    Workshop,
 )
 
 ISSUED_DAYS_AGO = 60
@@ -44,6 +60,10 @@ class Step:
     path: str  # relative to /v1/cautions/{id}/
     body: Callable[[datetime], dict[str, Any]]  # issued_at -> JSON body
     apply: Callable[[Caution, datetime, dict[str, Any]], None]  # (caution, issued_at, stamp) -> domain call
+
+    def command(self, issued: datetime, stamp: dict[str, Any]) -> Callable[[Caution], None]:
+        """The domain call for one caution, as the application's `change` takes it."""
+        return lambda c: self.apply(c, issued, stamp)
 
 
 def _when(issued: datetime, days: float, hours: float = 0) -> str:

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from services.caution_service.config import Settings  # noqa: E402
 from services.caution_service.main import create_app  # noqa: E402
-from tests.support import FakeClock, auth  # noqa: E402
+from tests.support import FakeClock, app_state, auth  # noqa: E402
 
 BASE_URL = "https://cara.example.police.uk"
 POLICE = auth("police", "CAMBS", subject="PC-4471")
@@ -43,7 +43,8 @@ CAUTION = {
     "offender": {"reference": "PNC-SAMPLE-0417", "name": "Daniel Marsh", "date_of_birth": "1988-11-03",
                  "gender": "male"},
     "offence": {"category": "criminal_damage", "committed_on": "2026-02-20",
-                "description": "Broke a door panel during an argument with his partner", "relationship": "current_partner",
+                "description": "Broke a door panel during an argument with his partner",
+                "relationship": "current_partner",
                 "admitted": True, "evidence_sufficient_to_charge": True, "charge_decision_by": "CPS"},
     "history": {"last_domestic_abuse_disposal_on": None, "serving_community_sentence": False},
     "victim": {"reference": "V-SAMPLE-0417", "dash_risk": "standard", "consulted": True, "agrees": True,
@@ -87,7 +88,7 @@ def build_certificate(database: Path) -> bytes:
             clock.now = datetime.fromisoformat(recorded)
             response = client.post(f"/v1/cautions/{cid}/{path}", json=body, headers=caller)
             assert response.status_code == 200, (path, response.text)
-        client.app.state.projector.run_until_caught_up()  # type: ignore[attr-defined]
+        app_state(client).projector.run_until_caught_up()
         clock.now = datetime.fromisoformat(when("05-05", "09:30"))
         pdf = client.get(f"/v1/cautions/{cid}/compliance-history", headers={**COURT, "Accept": "application/pdf"})
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf", pdf.text

@@ -56,7 +56,8 @@ def document(version: str) -> dict[str, Any]:
             "version": version,
             "description": "Every change to a CARA caution, as CloudEvents 1.0 in position order. Read them over HTTP "
                            "(GET /v1/events, GET /v1/events/stream) or from NATS JetStream (one subject per type, "
-                           "Nats-Msg-Id = event id). Payloads never carry victim details; tolerate unknown fields and types.",
+                           "Nats-Msg-Id = event id). Payloads never carry victim details; "
+                           "tolerate unknown fields and types.",
         },
         "servers": {
             "http-feed": {"host": "localhost:8000", "protocol": "http", "pathname": "/v1/events",

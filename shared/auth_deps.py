@@ -5,8 +5,8 @@ Verifying a signature is quick CPU work, so these are `async def` and skip the t
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -40,7 +40,8 @@ def verify_bearer(request: Request, token: str | None) -> Principal:
     try:
         return verifier.verify(token)
     except InvalidToken as e:
-        raise ProblemError(401, "unauthorized", "Authentication required", f"The token was refused: {e}", headers=challenge) from None
+        raise ProblemError(401, "unauthorized", "Authentication required", f"The token was refused: {e}",
+                           headers=challenge) from None
     except KeysUnavailable as e:  # our side: the token may be fine, retry shortly
         raise ProblemError(503, "keys-unavailable", "Cannot verify tokens yet", f"{str(e).capitalize()}.",
                            headers={"Retry-After": "5"}) from None
@@ -56,7 +57,7 @@ def require_role(principal: Principal, roles: tuple[Role, ...]) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def allow(*roles: Role) -> Callable[[Principal], Principal]:
+def allow(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     """A dependency that admits only the given roles."""
 
     async def check(principal: PrincipalDep) -> Principal:

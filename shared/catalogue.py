@@ -134,7 +134,8 @@ CATALOGUE: Mapping[str, EventSpec] = MappingProxyType({spec.name: spec for spec 
     ),
     EventSpec(
         "WorkshopScheduled", "The provider booked workshop A or B.",
-        lambda d: f"Workshop {d['workshop']} booked for {_when(d['booking']['session_at'])} at {d['booking']['venue']}.",
+        lambda d: (f"Workshop {d['workshop']} booked for {_when(d['booking']['session_at'])} "
+                   f"at {d['booking']['venue']}."),
         fields={"workshop": str, "booking": dict},
     ),
     EventSpec("WorkshopRescheduled", "The provider moved a booked workshop, with the reason.", _rescheduled,
@@ -164,7 +165,8 @@ CATALOGUE: Mapping[str, EventSpec] = MappingProxyType({spec.name: spec for spec 
     EventSpec("Withdrawn", "The police set the caution aside (issued in error, appeal).",
               lambda d: f"Caution withdrawn: {d['reason']}", fields={"reason": str}),
     EventSpec("EntryCorrected", "An earlier entry was corrected; the original stays in the record.", _corrected,
-              fields={"corrects_version": int, "corrected_type": str, "reason": str, "corrected_occurred_at": datetime}),
+              fields={"corrects_version": int, "corrected_type": str, "reason": str,
+                      "corrected_occurred_at": datetime}),
 )})
 
 EVENT_TYPES: Mapping[str, str] = MappingProxyType({name: spec.type for name, spec in CATALOGUE.items()})

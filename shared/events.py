@@ -2,8 +2,9 @@
 
 CloudEvents 1.0 in structured JSON mode. `type` is `uk.cara.caution.<kebab-name>.v<major>`;
 `subject` is the caution id; `position` (an extension attribute) is the global, gap-free order
-of the feed. The types, and each one's payload fields, are in the catalogue (shared/catalogue.py). Payloads never carry victim details. Consumers must
-tolerate unknown fields and unknown types (new events are added over time).
+of the feed. The types, and each one's payload fields, are in the catalogue (shared/catalogue.py).
+Payloads never carry victim details. Consumers must tolerate unknown fields and unknown types (new
+events are added over time).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 SOURCE = "/cara/caution-service"
-SPEC_VERSION = "1.0"
+SPEC_VERSION: Literal["1.0"] = "1.0"
 EVENT_ID_NAMESPACE = uuid.UUID("9b0e4f55-2f0c-4d7a-9a55-1f3c0c4e6a11")
 
 

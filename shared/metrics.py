@@ -4,30 +4,33 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class RequestMetrics:
-    def __init__(self, app: Any, registry: CollectorRegistry) -> None:
+    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
         self.app = app
-        self.requests = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry)
-        self.latency = Histogram("http_request_duration_seconds", "HTTP request latency", ["method", "route"], registry=registry)
+        self.requests = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"],
+                                registry=registry)
+        self.latency = Histogram("http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+                                 registry=registry)
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
         status = [500]
 
-        async def send_wrapper(message: dict) -> None:
+        async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
             await send(message)
@@ -40,24 +43,27 @@ class RequestMetrics:
             self.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
 
 
-def metrics_endpoint(registry: CollectorRegistry):  # type: ignore[no-untyped-def]
+def metrics_endpoint(registry: CollectorRegistry) -> Callable[[Request], Response]:
     def metrics(request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return metrics
 
 
-class DatabaseGauges(Collector):
+Figures = TypeVar("Figures")
+
+
+class DatabaseGauges(Collector, Generic[Figures]):
     """Gauges read from a database at scrape time. When the database does not answer, the scrape still does:
     `<up_metric> 0` and nothing else, rather than a failed scrape or figures it could not read."""
 
     up_metric = ""
     up_help = ""
 
-    def read(self) -> Any:
+    def read(self) -> Figures:
         raise NotImplementedError
 
-    def families(self, figures: Any) -> Iterator[GaugeMetricFamily]:
+    def families(self, figures: Figures) -> Iterator[GaugeMetricFamily]:
         raise NotImplementedError
 
     def collect(self) -> Iterator[GaugeMetricFamily]:

@@ -14,7 +14,8 @@ PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route: each status answered with a problem document."""
-    return {s: {"description": _DESCRIPTIONS.get(s, "Problem"), "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}} for s in statuses}
+    return {s: {"description": _DESCRIPTIONS.get(s, "Problem"), "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
+            for s in statuses}
 
 
 _DESCRIPTIONS = {

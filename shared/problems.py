@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -43,7 +44,7 @@ class ProblemError(Exception):
 
 def problem_response(
     status: int, slug: str, title: str, detail: str | None = None, *, instance: str | None = None,
-    headers: dict[str, str] | None = None, **extra: Any,
+    headers: Mapping[str, str] | None = None, **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status}
     if detail:
@@ -70,7 +71,8 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     errors = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-        errors.append({"rule": f"{where}:{err.get('type', 'invalid')}", "message": f"{where}: {err.get('msg', 'invalid')}"})
+        errors.append({"rule": f"{where}:{err.get('type', 'invalid')}",
+                       "message": f"{where}: {err.get('msg', 'invalid')}"})
     return errors
 
 
@@ -85,7 +87,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _validation_errors(exc)
         if any(e["rule"].endswith("json_invalid") for e in errors):
-            return problem_response(400, "malformed-json", "The body is not valid JSON", errors=errors, instance=request.url.path)
+            return problem_response(400, "malformed-json", "The body is not valid JSON", errors=errors,
+                                    instance=request.url.path)
         return problem_response(
             422, "validation-failed", "The request is not valid", "; ".join(e["message"] for e in errors)[:2000],
             errors=errors, instance=request.url.path,
@@ -100,4 +103,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(500, "internal-error", "Internal error", "The error has been logged.", instance=request.url.path)
+        return problem_response(500, "internal-error", "Internal error", "The error has been logged.",
+                                instance=request.url.path)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from fastapi.telemetry import TelemetryConfig
 from pydantic_settings import BaseSettings
 
 from .auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET, TokenVerifier
@@ -25,7 +24,7 @@ class AuthSettings(BaseSettings):
     # of an API worker's CPU. Request counts and latencies are in /metrics either way.
     opentelemetry: bool = False
 
-    def fastapi_telemetry(self) -> dict[str, Any]:
+    def fastapi_telemetry(self) -> TelemetryConfig:
         on = self.opentelemetry
         return {"tracing": on, "metrics": on, "logs": on, "operation_spans": on}
 

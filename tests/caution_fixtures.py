@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from services.caution_service.application import CautionApplication
 from services.caution_service.config import Settings
 from services.caution_service.main import build_application, create_app
-from tests.support import FakeClock, at, auth, caution_payload, iso
+from tests.support import FakeClock, app_state, at, auth, caution_payload, iso
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -101,7 +101,7 @@ def steps(client: TestClient, clock: FakeClock) -> Steps:
 
 def recorded_events(client: TestClient, caution_id: str | None = None) -> list[Any]:
     """The stored events (all, or one caution's), read straight from the app's event store."""
-    recorder = client.app.state.cautions.recorder  # type: ignore[attr-defined]
+    recorder = app_state(client).cautions.recorder
     notifications = recorder.select_notifications(start=1, limit=100_000)
     if caution_id is not None:
         notifications = [n for n in notifications if str(n.originator_id) == caution_id]

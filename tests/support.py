@@ -6,9 +6,19 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from starlette.datastructures import State
+
 from shared.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET, Role, mint_token
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def app_state(client: TestClient) -> State:
+    """The state of the FastAPI app a test client drives (a TestClient types its app as any ASGI app)."""
+    assert isinstance(client.app, FastAPI)
+    return client.app.state
 
 
 class FakeClock:

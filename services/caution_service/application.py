@@ -15,12 +15,14 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Recording
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from .domain.caution import Caution
 from .domain.errors import CautionNotFound
 from .domain.values import Conditions
+from .event_store import engine_of
 from .idempotency import IdempotencyStore, Receipt
 from .transcodings import register_caution_transcodings
 from .vault import VictimVault
@@ -72,12 +74,15 @@ class CautionApplication(Application[UUID]):
     @property
     def engine(self) -> Engine:
         """The database the event store, the read models and the service's own tables share."""
-        return self.recorder.datastore.engine  # type: ignore[attr-defined,no-any-return]
+        return engine_of(self)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One database transaction: what `save` and the session's own writes do inside it commit together."""
-        with self.recorder.transaction() as session:  # type: ignore[attr-defined]
+        recorder = self.recorder
+        if not isinstance(recorder, SQLAlchemyApplicationRecorder):
+            raise TypeError(f"no SQLAlchemy transactions behind {type(recorder).__name__}")
+        with recorder.transaction() as session:
             yield session
 
     def record(self, batch: Sequence[tuple[Caution, dict[str, Any] | None]]) -> dict[UUID, int]:
@@ -120,7 +125,7 @@ class CautionApplication(Application[UUID]):
         recordings = self._record(processing_event)
         self._take_snapshots(processing_event)
         self._notify(recordings)
-        self.notify(processing_event.events)  # type: ignore[arg-type]
+        self.notify(processing_event.events)
         return recordings
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
@@ -140,7 +145,7 @@ class CautionApplication(Application[UUID]):
             if event.originator_version % interval or type(caution) is not Caution:
                 continue
             if caution.version == event.originator_version:
-                self.snapshots.put([Caution.Snapshot.take(caution)])  # type: ignore[attr-defined]
+                self.snapshots.put([Caution.Snapshot.take(caution)])
             else:
                 self.take_snapshot(caution.id, version=event.originator_version)
 
@@ -157,8 +162,9 @@ class CautionApplication(Application[UUID]):
     def get_caution_as_of(self, caution_id: UUID, as_of: datetime) -> Caution:
         """The caution as the record showed it at `as_of` (by recorded_at)."""
         version = None
+        stored: Any  # every caution event carries recorded_at, though no base class the store names declares it
         for stored in self.events.get(caution_id):
-            if stored.recorded_at > as_of:  # type: ignore[attr-defined]
+            if stored.recorded_at > as_of:
                 break
             version = stored.originator_version
         if version is None:

@@ -41,8 +41,11 @@ def styles() -> dict[str, ParagraphStyle]:
     pdfmetrics.registerFontFamily("CaraSans", normal="CaraSans", bold="CaraSans-Bold")
     base = getSampleStyleSheet()
     bold = {"Title", "Heading2", "Heading4"}
-    chosen = {name: base[name].clone(f"cara-{name}", fontName="CaraSans-Bold" if name in bold else "CaraSans")
-              for name in ("Title", "Heading2", "Heading4", "BodyText")}
+    chosen: dict[str, ParagraphStyle] = {}
+    for name in ("Title", "Heading2", "Heading4", "BodyText"):
+        style = base[name]
+        assert isinstance(style, ParagraphStyle)  # the sample sheet also holds list styles
+        chosen[name] = style.clone(f"cara-{name}", fontName="CaraSans-Bold" if name in bold else "CaraSans")
     chosen["small"] = chosen["BodyText"].clone("cara-small", fontSize=8, leading=10)
     chosen["url"] = chosen["BodyText"].clone("cara-url", fontName="Courier", fontSize=7, leading=9)
     return chosen
@@ -63,7 +66,8 @@ def render_certificate(
     story: list[Any] = [
         _p("CARA compliance certificate", "Title"),
         _p(f"Generated {generated_at.isoformat(timespec='seconds')}"
-           + (f"; the record as it stood at {history['as_of']}" if history.get("as_of") else "; the record as it stands now"),
+           + (f"; the record as it stood at {history['as_of']}" if history.get("as_of")
+              else "; the record as it stands now"),
            "BodyText"),
         Spacer(1, 4 * mm),
         _facts_table(caution),
@@ -90,7 +94,8 @@ def render_certificate(
 def _check_line(check: Verification) -> str:
     if check.intact:
         return f"Checked against the event store when generated: intact ({check.entries_checked} entries)."
-    return f"WARNING: checked against the event store when generated: NOT INTACT at entry {check.first_broken_entry}. {check.problem}"
+    return ("WARNING: checked against the event store when generated: "
+            f"NOT INTACT at entry {check.first_broken_entry}. {check.problem}")
 
 
 def _facts_table(c: dict[str, Any]) -> Table:
@@ -104,7 +109,8 @@ def _facts_table(c: dict[str, Any]) -> Table:
         ("Victim", f"reference {c['victim']['reference']} (details withheld)"),
         ("Issued", f"{c['issued_at']} by {officer['name']} ({officer['rank'].replace('_', ' ')}, {officer['id']})"),
         ("Conditions", f"attend workshop A, then workshop B at least {cond['min_days_between_workshops']} days later, "
-                       f"both within the caution period; first provider contact within {cond['first_contact_days']} days"),
+                       "both within the caution period; "
+                       f"first provider contact within {cond['first_contact_days']} days"),
         ("Caution period ends", c["period_ends_on"]),
     ]
     table = Table([[_p(k), _p(v)] for k, v in rows], colWidths=[38 * mm, 140 * mm])
@@ -125,7 +131,8 @@ def _timeline(entries: list[dict[str, Any]]) -> Table:
     rows = [header]
     for e in entries:
         by = e["recorded_by"]
-        what = e["summary"] + (f" (corrected by entry {', '.join(map(str, e['corrected_by']))})" if e["corrected_by"] else "")
+        corrected_by = ", ".join(map(str, e["corrected_by"]))
+        what = e["summary"] + (f" (corrected by entry {corrected_by})" if e["corrected_by"] else "")
         rows.append([_p(e["entry"]), _p(_human(e["occurred_at"])), _p(_human(e["recorded_at"])),
                      _p(f"{by['role']} {by['id']} ({by['force']})"), _p(what)])
     table = Table(rows, colWidths=[10 * mm, 32 * mm, 32 * mm, 34 * mm, 70 * mm], repeatRows=1)

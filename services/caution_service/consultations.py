@@ -61,7 +61,9 @@ class ConsultationLog:
                 at=self.clock().astimezone(UTC), force=principal.force, caution_id=str(caution_id), what=what.value,
                 principal_id=principal.id, role=principal.role.value, purpose=purpose, request_id=request_id))
 
-    def page(self, force: str, caution_id: UUID | None, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    def page(
+        self, force: str, caution_id: UUID | None, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
         """Newest first, within one force; `cursor` continues after the last row of the previous page."""
         c = consultations.c
         query = select(consultations).where(c.force == force)

@@ -15,6 +15,7 @@ from uuid import UUID
 from sqlalchemy import select
 
 from .application import CautionApplication
+from .domain.caution import Caution
 from .domain.errors import ConflictsWithState
 from .domain.values import RecordedBy
 from .projections.queries import OPEN_STATUSES
@@ -51,7 +52,7 @@ class DeadlineMonitor:
             log.info("recorded ComplianceDeadlinePassed for %d caution(s)", len(recorded))
         return recorded
 
-    def _record(self, caution) -> None:  # type: ignore[no-untyped-def]
+    def _record(self, caution: Caution) -> None:
         by = RecordedBy(id=MONITOR_ID, role="system", force=caution.force)
         caution.record_deadline_passed(recorded_at=self.clock(), recorded_by=by)
 

@@ -20,7 +20,6 @@ from eventsourcing import persistence
 from sqlalchemy import Column, Connection, Table
 from sqlalchemy.engine import Dialect
 
-
 # Each statement's parameters stay far below the drivers' limits (SQLite 32,766, PostgreSQL 65,535)
 # whatever the table, and a writer's batch (64 commands) still goes in one.
 ROWS_PER_STATEMENT = 500
@@ -66,7 +65,9 @@ class _DriverStatement:
 
     @contextmanager
     def _cursor(self, connection: Connection) -> Iterator[Any]:
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        driver = connection.connection.driver_connection
+        assert driver is not None  # a connection checked out of the pool has one
+        cursor = driver.cursor()
         try:
             yield cursor
         except Exception as e:
@@ -85,7 +86,7 @@ class InListSelect(_DriverStatement):
                  tail: str = "", select_list: str | None = None) -> None:
         super().__init__(dialect)
         self._head = (f"SELECT {select_list or ', '.join(self._quote.quote(c.name) for c in columns)} "
-                      f"FROM {self._table(columns[0].table)} WHERE ")  # type: ignore[arg-type]
+                      f"FROM {self._table(columns[0].table)} WHERE ")
         self._in_names = [self._quote.quote(c.name) for c in in_columns]
         self._tail = f" {tail}" if tail else ""
         self._binds = [self._bind(c, dialect) for c in in_columns]
@@ -94,19 +95,20 @@ class InListSelect(_DriverStatement):
     def text(self, lengths: tuple[int, ...]) -> str:
         sql = self._texts.get(lengths)
         if sql is None:
-            conditions = [f"{name} IN ({self._placeholders(n)})" for name, n in zip(self._in_names, lengths)]
+            conditions = [f"{name} IN ({self._placeholders(n)})"
+                          for name, n in zip(self._in_names, lengths, strict=True)]
             sql = self._texts[lengths] = self._head + " AND ".join(conditions) + self._tail
         return sql
 
     def rows(self, connection: Connection, *lists: Sequence[Any]) -> list[tuple[Any, ...]]:
         if not all(lists):
             return []  # `IN ()` matches nothing, and PostgreSQL refuses to parse it
-        params = tuple(bind(value) for bind, values in zip(self._binds, lists) for value in values)
+        params = tuple(bind(value) for bind, values in zip(self._binds, lists, strict=True) for value in values)
         with self._cursor(connection) as cursor:
             cursor.execute(self.text(tuple(len(values) for values in lists)), params)
             fetched = cursor.fetchall()
         results = self._results
-        return [tuple(convert(value) for convert, value in zip(results, row)) for row in fetched]
+        return [tuple(convert(value) for convert, value in zip(results, row, strict=True)) for row in fetched]
 
 
 class InsertMany(_DriverStatement):
@@ -115,7 +117,7 @@ class InsertMany(_DriverStatement):
     def __init__(self, dialect: Dialect, columns: Sequence[Column[Any]], returning: Sequence[Column[Any]] = ()) -> None:
         super().__init__(dialect)
         self._names = [c.name for c in columns]
-        self._head = (f"INSERT INTO {self._table(columns[0].table)} "  # type: ignore[arg-type]
+        self._head = (f"INSERT INTO {self._table(columns[0].table)} "
                       f"({', '.join(self._quote.quote(name) for name in self._names)}) VALUES ")
         self._returning = f" RETURNING {', '.join(self._quote.quote(c.name) for c in returning)}" if returning else ""
         self._binds = [self._bind(c, dialect) for c in columns]
@@ -131,7 +133,7 @@ class InsertMany(_DriverStatement):
     def execute(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
         """Inserts the rows (dicts keyed by column name), in statements of at most ROWS_PER_STATEMENT rows
         in the order given; returns the RETURNING rows, in no promised order."""
-        binds = list(zip(self._names, self._binds))
+        binds = list(zip(self._names, self._binds, strict=True))
         results, fetched = self._results, []
         with self._cursor(connection) as cursor:
             for start in range(0, len(rows), ROWS_PER_STATEMENT):
@@ -139,4 +141,4 @@ class InsertMany(_DriverStatement):
                 cursor.execute(self.text(len(chunk)), tuple(bind(row[name]) for row in chunk for name, bind in binds))
                 if self._returning:
                     fetched.extend(cursor.fetchall())
-        return [tuple(convert(value) for convert, value in zip(results, row)) for row in fetched]
+        return [tuple(convert(value) for convert, value in zip(results, row, strict=True)) for row in fetched]

@@ -18,9 +18,12 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
+from eventsourcing.application import Application
 from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
+from sqlalchemy import Table
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from .driver_sql import InsertMany
@@ -28,13 +31,34 @@ from .driver_sql import InsertMany
 TOPIC = "services.caution_service.event_store:Factory"
 
 
+def engine_of(app: Application[Any]) -> Engine:
+    """The SQLAlchemy engine an application built with this module (or eventsourcing-sqlalchemy) stores events with."""
+    recorder = app.recorder
+    engine = recorder.datastore.engine if isinstance(recorder, SQLAlchemyApplicationRecorder) else None
+    if not isinstance(engine, Engine):
+        raise TypeError(f"no SQLAlchemy engine behind {type(recorder).__name__}")
+    return engine
+
+
+def events_table(app: Application[Any]) -> Table:
+    """The table an application built with this module (or eventsourcing-sqlalchemy) stores events in."""
+    recorder = app.recorder
+    table = recorder.events_record_cls.__table__ if isinstance(recorder, SQLAlchemyApplicationRecorder) else None
+    if not isinstance(table, Table):
+        raise TypeError(f"no SQLAlchemy events table behind {type(recorder).__name__}")
+    return table
+
+
 class BulkInsertRecorder(SQLAlchemyApplicationRecorder):
-    def _insert_stored_events(self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
+    def _insert_stored_events(
+        self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int]:
         if not stored_events:
             return []
         self._lock_table(session)  # PostgreSQL: positions must commit in the order they are given
         rows = [
-            {"originator_id": e.originator_id, "originator_version": e.originator_version, "topic": e.topic, "state": e.state}
+            {"originator_id": e.originator_id, "originator_version": e.originator_version, "topic": e.topic,
+             "state": e.state}
             for e in stored_events
         ]
         inserted = self._insert.execute(session.connection(), rows)
@@ -51,7 +75,8 @@ class BulkInsertRecorder(SQLAlchemyApplicationRecorder):
     @cached_property
     def _insert(self) -> InsertMany:
         table = self.events_record_cls.__table__
-        return InsertMany(self.datastore.engine.dialect,  # type: ignore[union-attr]
+        assert self.datastore.engine is not None  # set when the datastore is made
+        return InsertMany(self.datastore.engine.dialect,
                           [table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state],
                           returning=[table.c.id, table.c.originator_id, table.c.originator_version])
 

@@ -59,7 +59,9 @@ def to_cloud_event(event: Any, position: int) -> dict[str, Any]:
     }
 
 
-def read_page(app: CautionApplication, after: int, limit: int, force: str, max_scan: int = 5000) -> tuple[list[dict], int, int]:
+def read_page(
+    app: CautionApplication, after: int, limit: int, force: str, max_scan: int = 5000
+) -> tuple[list[dict[str, Any]], int, int]:
     """Events after `after` visible to `force`; returns (events, next_after, head)."""
     head = app.recorder.max_notification_id() or 0
     items: list[dict] = []

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 from sqlalchemy import DateTime, Integer, String, Text
@@ -95,7 +96,7 @@ class IdempotencyStore:
     def __init__(self, engine: Engine, vault: VictimVault) -> None:
         self._engine = engine
         self._vault = vault  # seals stored bodies: a victim contact's response holds victim details
-        table = IdempotencyRecord.__table__
+        table = Base.metadata.tables[IdempotencyRecord.__tablename__]  # the mapped class's table, typed as a Table
         # Two plain INs use the primary key on every database (SQLite scans for a row-value IN); the
         # cross-product's extra rows are dropped by the caller.
         self._find = InListSelect(engine.dialect, [table.c[name] for name in _FOUND_COLUMNS],
@@ -120,10 +121,12 @@ class IdempotencyStore:
             rows = self._find.rows(_connection_of(connection), keys, principals)
         wanted, found = set(slots), {}
         for row in rows:
-            values = dict(zip(_FOUND_COLUMNS, row))
+            values = dict(zip(_FOUND_COLUMNS, row, strict=True))  # the row holds exactly these columns
             slot = (values["principal_id"], values["key"])
             if slot in wanted:
-                values["body"] = json.dumps(self._vault.open(values["body"])["body"])  # type: ignore[index]
+                opened = self._vault.open(values["body"])
+                assert opened is not None  # row() always seals {"body": ...}, which is never empty
+                values["body"] = json.dumps(opened["body"])
                 found[slot] = IdempotencyRecord(**values)
         return found
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from shared.openapi import install_problem_openapi
 from shared.problems import install_problem_handlers
 from shared.startup import with_startup_retries
 
+from .active_clients import ActiveClients, TrackWritingClients
 from .api import cautions, commands, consultation_log, feed, health, records
 from .api.errors import install_domain_handlers
 from .application import CautionApplication
@@ -27,9 +28,8 @@ from .consultations import ConsultationLog
 from .deadlines import DeadlineMonitor
 from .domain.caution import event_names
 from .migrations import migrate
-from .active_clients import ActiveClients, TrackWritingClients
-from .projections.wiring import build_projector
 from .position_watch import PositionWatch
+from .projections.wiring import build_projector
 from .read_model_metrics import ReadModelCollector
 from .vault import VictimVault
 from .writer import build_writer
@@ -62,13 +62,13 @@ def _migrated(app: CautionApplication) -> CautionApplication:
     return app
 
 
-def _background_work(settings: Settings):  # type: ignore[no-untyped-def]
+def _background_work(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """Embedded default: projections and the deadline monitor run inside the API process."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
-        threads = []
+        threads: list[threading.Thread] = []
         if settings.run_projections:
             threads.append(app.state.projector.run_in_thread(stop, settings.projection_poll_seconds))
             threads.append(app.state.deadlines.run_in_thread(stop, settings.deadline_check_seconds))
@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     require_catalogued(event_names())  # the feed and the court's history describe every event from the catalogue
     app = FastAPI(
         lifespan=_background_work(settings),
-        telemetry=settings.fastapi_telemetry(),  # type: ignore[arg-type]
+        telemetry=settings.fastapi_telemetry(),
         title="CARA caution service",
         version=VERSION,
         description="Records CARA conditional and diversionary cautions as immutable events and "

@@ -15,7 +15,7 @@ from shared.metrics import DatabaseGauges
 from .projections.projector import REBUILDING, Projector
 
 
-class ReadModelCollector(DatabaseGauges):
+class ReadModelCollector(DatabaseGauges[tuple[int, dict[str, int]]]):
     up_metric = "cara_event_store_up"
     up_help = "1 when the event store answered this scrape's queries"
 

@@ -16,8 +16,9 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import insert, select, update
 
 from shared.leadership import leadership
@@ -29,6 +30,9 @@ from .feed import NATIONAL, read_page
 from .main import build_application
 from .projections.tables import positions
 from .worker import SqliteCommits, wait_for_new_events
+
+if TYPE_CHECKING:
+    from nats.js import JetStreamContext
 
 log = logging.getLogger("cara.relay")
 RELAY = "nats_relay"
@@ -54,8 +58,9 @@ class RelayPosition:
             conn.execute(update(positions).where(positions.c.name == RELAY).values(position=position))
 
 
-async def relay_once(  # type: ignore[no-untyped-def]
-    app: CautionApplication, js, where: RelayPosition, batch: int = 500, stream: str = STREAM, prefix: str = SUBJECT_PREFIX
+async def relay_once(
+    app: CautionApplication, js: JetStreamContext, where: RelayPosition, batch: int = 500, stream: str = STREAM,
+    prefix: str = SUBJECT_PREFIX,
 ) -> int:
     after = await asyncio.to_thread(where.get)
     items, next_after, _ = await asyncio.to_thread(read_page, app, after, batch, NATIONAL)
@@ -72,14 +77,18 @@ async def relay_once(  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def _lead(settings: Settings, app: CautionApplication, halt: threading.Event) -> Iterator[tuple[Any, SqliteCommits | None]]:
+def _lead(
+    settings: Settings, app: CautionApplication, halt: threading.Event
+) -> Iterator[tuple[Any, SqliteCommits | None]]:
     """One relay per database (its position is one row): on PostgreSQL it waits for the leader lock, like the
     projection worker. Then what tells it that something was recorded: LISTEN on the lock's connection (the
     store NOTIFYs on each commit), or PRAGMA data_version on SQLite. Polling every 100 ms made the feed's way
     into the stream take 50 ms on average for nothing."""
     with leadership(settings.database_url, RELAY_LOCK, halt) as connection:
         if connection is not None:
-            connection.execute(f"LISTEN {app.recorder.channel_name}")  # type: ignore[attr-defined]
+            recorder = app.recorder
+            assert isinstance(recorder, SQLAlchemyApplicationRecorder)  # the event store's (event_store.py)
+            connection.execute(f"LISTEN {recorder.channel_name}")
             yield connection, None
         elif settings.database_url.startswith("postgresql"):  # stopped while standing by
             yield None, None

@@ -38,7 +38,7 @@ class EnumAsValue(Transcoding):
 
     def decode(self, data: Any) -> Enum:
         try:
-            return self._members[data]  # type: ignore[return-value]
+            return self._members[data]
         except (KeyError, TypeError):
             return self.type(data)  # aliases, _missing_, or the error for a value that is not a member
 

@@ -17,6 +17,7 @@ import time
 from contextlib import closing, nullcontext
 from typing import Any
 
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy.engine import make_url
 
 from shared.heap import settle_after_startup
@@ -73,8 +74,11 @@ def wait_for_new_events(connection: Any, stop: threading.Event, timeout: float,
     return False
 
 
+NO_HEARTBEAT = Heartbeat(None)
+
+
 def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, deadline_every: float = 60.0,
-        settle_heap: bool = False, heartbeat: Heartbeat = Heartbeat(None)) -> None:
+        settle_heap: bool = False, heartbeat: Heartbeat = NO_HEARTBEAT) -> None:
     """Leads (or stands by), projects and monitors deadlines until `stop`; `heartbeat` beats at least
     every `poll_seconds` (plus one batch) while it does, leading or not."""
     heartbeat.beat()
@@ -83,9 +87,12 @@ def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, de
     monitor = DeadlineMonitor(app, utc_now)
     if settle_heap:  # only as its own process: tests run this in threads of a shared one
         settle_after_startup()
-    channel = app.recorder.channel_name  # type: ignore[attr-defined]
+    recorder = app.recorder
+    assert isinstance(recorder, SQLAlchemyApplicationRecorder)  # the event store's (event_store.py)
+    channel = recorder.channel_name
     commits = SqliteCommits(settings.database_url) if settings.database_url.startswith("sqlite") else None
-    with leadership(settings.database_url, LEADER_LOCK, stop, standing_by=heartbeat.beat) as connection, closing(commits) if commits else nullcontext():
+    with leadership(settings.database_url, LEADER_LOCK, stop, standing_by=heartbeat.beat) as connection, \
+            closing(commits) if commits else nullcontext():
         if stop.is_set():
             return
         if connection is not None:
@@ -125,7 +132,8 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    run(Settings(), stop, args.poll_seconds, args.deadline_every, settle_heap=True, heartbeat=Heartbeat(args.heartbeat_file))
+    run(Settings(), stop, args.poll_seconds, args.deadline_every, settle_heap=True,
+        heartbeat=Heartbeat(args.heartbeat_file))
 
 
 if __name__ == "__main__":

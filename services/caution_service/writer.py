@@ -36,6 +36,7 @@ from .active_clients import ActiveClients
 from .application import CautionApplication, StaleVersion
 from .domain.caution import Caution
 from .driver_sql import InListSelect
+from .event_store import events_table
 from .idempotency import IdempotencyRecord, KeyReused, Receipt, StoredResponse, replay
 
 log = logging.getLogger("cara.caution.writer")
@@ -55,7 +56,7 @@ class Outcome:
 class Job:
     """One command request: issue a new caution (`make`) or change one (`command`)."""
 
-    render: Callable[[Caution, int], StoredResponse]
+    render: Callable[[Caution, int | None], StoredResponse]  # the position is None until the events are stored
     receipt: Receipt | None = None
     make: Callable[[], Caution] | None = None
     caution_id: UUID | None = None
@@ -92,7 +93,7 @@ class GroupCommitWriter:
         self.coalesce_seconds = coalesce_seconds
         self._cache_size = cache_size
         self._engine = app.engine
-        table = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+        table = events_table(app)
         self._latest_versions = InListSelect(
             self._engine.dialect, [table.c.originator_id, table.c.originator_version], [table.c.originator_id],
             tail="GROUP BY originator_id", select_list="originator_id, max(originator_version)")
@@ -234,7 +235,8 @@ class GroupCommitWriter:
         cached = [cid for cid in caution_ids if cid in self._cautions]
         if not cached:
             return
-        latest = dict(self._latest_versions.rows(connection, cached))  # UUIDs: the column's own type on SQLite, psycopg's
+        # UUIDs: the column's own type on SQLite, psycopg's
+        latest = dict(self._latest_versions.rows(connection, cached))
         for cid in cached:
             if latest.get(cid) != self._cautions[cid].version:
                 del self._cautions[cid]
@@ -276,7 +278,7 @@ class GroupCommitWriter:
             now = app.clock()
             unplaced = [job.render(caution, None) for job, caution in entries]
             batch = [(caution, app.idempotency.row(job.receipt, response, now) if job.receipt is not None else None)
-                     for (job, caution), response in zip(entries, unplaced)]
+                     for (job, caution), response in zip(entries, unplaced, strict=True)]
             positions = app.record(batch)
         except IntegrityError:
             # Someone else wrote one of these cautions, or used one of these keys, in the meantime.
@@ -289,7 +291,7 @@ class GroupCommitWriter:
             for _, caution in entries:
                 self._cautions.pop(caution.id, None)
             raise
-        for (job, caution), response in zip(entries, unplaced):
+        for (job, caution), response in zip(entries, unplaced, strict=True):
             self._remember(caution)
             self._finish(job, Outcome(response.at_position(positions[caution.id])))
         self.batches += 1
@@ -312,7 +314,8 @@ class GroupCommitWriter:
         if error is not None:
             job.future.set_exception(error)
         else:
-            job.future.set_result(outcome)  # type: ignore[arg-type]
+            assert outcome is not None  # every caller gives an outcome or an error
+            job.future.set_result(outcome)
         if job.waiter is not None:
             self._finished.append(job)
 

@@ -33,7 +33,8 @@ class FeedConsumer:
         """Read one page after the stored position and apply it; returns how many events were new."""
         response = self.client.get(
             f"{self.feed_url}/v1/events",
-            params={"after": self.store.position(), "limit": self.page_size, "wait": self.wait if wait is None else wait},
+            params={"after": self.store.position(), "limit": self.page_size,
+                    "wait": self.wait if wait is None else wait},
             headers={"Authorization": f"Bearer {self.token()}"},
         )
         if response.status_code == 401 and hasattr(self.token, "invalidate"):

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from shared.auth import Role, mint_token
 from shared.http import BodyLimitMiddleware, RequestIdMiddleware
@@ -28,14 +28,14 @@ from .metrics import NotificationCollector
 from .migrations import migrate
 from .rules import ReminderPolicy, require_decided
 from .store import NotificationStore
-from .workers import Workers
+from .workers import EventSource, Workers
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _engine(url: str):  # type: ignore[no-untyped-def]
+def _engine(url: str) -> Engine:
     if url.startswith("sqlite:///") and ":memory:" not in url:
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
@@ -46,7 +46,8 @@ def _engine(url: str):  # type: ignore[no-untyped-def]
 
 
 def build_store(settings: Settings, clock: Callable[[], datetime]) -> NotificationStore:
-    policy = ReminderPolicy(settings.reminder_days_before_period_end, settings.workshop_b_reminder_days_before_period_end)
+    policy = ReminderPolicy(settings.reminder_days_before_period_end,
+                            settings.workshop_b_reminder_days_before_period_end)
     engine = _engine(settings.database_url)
     with_startup_retries(lambda: migrate(engine))  # every process of this service starts here
     return with_startup_retries(lambda: NotificationStore(engine, clock, policy, settings.email_recipients))
@@ -64,7 +65,7 @@ def feed_token(settings: Settings) -> Callable[[], str]:
                               audience=settings.jwt_audience, subject="notification-service", ttl_seconds=300)
 
 
-def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.run_workers:
@@ -76,22 +77,24 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
     return lifespan
 
 
-def build_source(settings: Settings, store: NotificationStore, dispatcher: Dispatcher):  # type: ignore[no-untyped-def]
+def build_source(settings: Settings, store: NotificationStore, dispatcher: Dispatcher) -> EventSource:
     if settings.source == "nats":
         from .nats_consumer import NatsConsumer
 
         return NatsConsumer(store, settings.nats_url, settings.nats_stream, settings.nats_subject_prefix,
                             settings.nats_durable, dispatcher.wakeup.set)
-    return FeedConsumer(store, settings.caution_feed_url, feed_token(settings), settings.feed_wait_seconds, dispatcher.wakeup.set)
+    return FeedConsumer(store, settings.caution_feed_url, feed_token(settings), settings.feed_wait_seconds,
+                        dispatcher.wakeup.set)
 
 
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> FastAPI:
     settings = settings or Settings()
     require_decided()
     app = FastAPI(title="CARA notification service", version="0.1.0", lifespan=_lifespan(settings),
-                  telemetry=settings.fastapi_telemetry(),  # type: ignore[arg-type]
+                  telemetry=settings.fastapi_telemetry(),
                   description="Turns caution events into notifications for police, providers and victim contact, "
-                              "and delivers them (inbox, signed webhooks, email). Errors are RFC 9457 problem documents.")
+                              "and delivers them (inbox, signed webhooks, email). "
+                              "Errors are RFC 9457 problem documents.")
     app.state.settings = settings
     app.state.clock = clock
     app.state.verifier = settings.verifier()

@@ -20,20 +20,26 @@ from shared.metrics import DatabaseGauges
 from .store import FEED, utc
 from .tables import consumer_state, deliveries, skipped_events
 
-OVERDUE_AFTER = timedelta(minutes=1)  # a pending delivery this far past its attempt time: the dispatcher is not keeping up
+# a pending delivery this far past its attempt time: the dispatcher is not keeping up
+OVERDUE_AFTER = timedelta(minutes=1)
 WAITING = ("pending", "dead")  # delivered rows grow without bound: counting them would make every scrape slower
 
 
-class NotificationCollector(DatabaseGauges):
+# the consumer's state row, waiting deliveries by (channel, status), overdue deliveries, skipped events
+Figures = tuple[Any, dict[tuple[str, str], int], int, int]
+
+
+class NotificationCollector(DatabaseGauges[Figures]):
     up_metric = "cara_notify_database_up"
     up_help = "1 when the notification database answered this scrape"
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
         self.engine, self.clock = engine, clock
 
-    def families(self, figures: Any) -> Iterator[GaugeMetricFamily]:
+    def families(self, figures: Figures) -> Iterator[GaugeMetricFamily]:
         consumer, counts, overdue, skipped = figures
-        yield GaugeMetricFamily("cara_notify_feed_position", "Last caution-feed position applied", value=consumer.position)
+        yield GaugeMetricFamily("cara_notify_feed_position", "Last caution-feed position applied",
+                                value=consumer.position)
         yield GaugeMetricFamily("cara_notify_feed_head", "The caution feed's head when the consumer last read it",
                                 value=consumer.head)
         yield GaugeMetricFamily("cara_notify_consumer_failing", "1 while the consumer's last attempt failed",
@@ -45,12 +51,13 @@ class NotificationCollector(DatabaseGauges):
                 waiting.add_metric([channel, status], counts.get((channel, status), 0))
         yield waiting
         yield GaugeMetricFamily("cara_notify_deliveries_overdue",
-                                f"Pending deliveries more than {int(OVERDUE_AFTER.total_seconds())} s past their attempt time",
+                                f"Pending deliveries more than {int(OVERDUE_AFTER.total_seconds())} s "
+                                "past their attempt time",
                                 value=overdue)
         yield GaugeMetricFamily("cara_notify_skipped_events", "Feed events the consumer could not apply and set aside",
                                 value=skipped)
 
-    def read(self) -> tuple[Any, dict[tuple[str, str], int], int, int]:
+    def read(self) -> Figures:
         d = deliveries.c
         late = utc(self.clock()) - OVERDUE_AFTER
         with self.engine.connect() as conn:

@@ -12,10 +12,14 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from shared.nats_stream import ensure_stream
 
 from .store import NotificationStore
+
+if TYPE_CHECKING:
+    from nats.aio.msg import Msg
 
 log = logging.getLogger("cara.notify.nats")
 
@@ -45,13 +49,13 @@ class NatsConsumer:
             while not stop.is_set():
                 try:
                     messages = await subscription.fetch(batch=100, timeout=fetch_timeout)
-                except (NatsTimeout, asyncio.TimeoutError):  # nats-py raises the bare asyncio one when the deadline runs out
+                except (TimeoutError, NatsTimeout):  # nats-py raises the bare asyncio one when the deadline runs out
                     continue
                 await self._handle(messages)
         finally:
             await nc.close()
 
-    async def _handle(self, messages) -> None:  # type: ignore[no-untyped-def]
+    async def _handle(self, messages: list[Msg]) -> None:
         """Apply the whole fetch in one transaction, then acknowledge it; on failure hand it all back."""
         events = [_parse(message.data) for message in messages]
         head = max((e.get("position", 0) for e in events if isinstance(e.get("position"), int)), default=0)

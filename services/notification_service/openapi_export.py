@@ -10,5 +10,6 @@ from .main import create_app
 
 def served_document() -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(Settings(environment="test", database_url=f"sqlite:///{tmp}/openapi.sqlite3", run_workers=False))
+        settings = Settings(environment="test", database_url=f"sqlite:///{tmp}/openapi.sqlite3", run_workers=False)
+        app = create_app(settings)
         return app.openapi()

@@ -72,7 +72,8 @@ def when_workshop_missed_ask_police_for_excuse_decision(d: dict, c: CautionFacts
     why = d.get("reason", "did_not_attend").replace("_", " ")
     return Reaction(notices=[Notice("workshop_missed", "police", "excuse_decision_needed",
                                     f"Workshop {d.get('workshop')} missed: {c.police_reference}",
-                                    f"The offender missed workshop {d.get('workshop')} ({why}). Decide whether there was a reasonable excuse.")])
+                                    f"The offender missed workshop {d.get('workshop')} ({why}). "
+                                    "Decide whether there was a reasonable excuse.")])
 
 
 def when_workshop_a_attended_ask_for_victim_contact(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
@@ -128,7 +129,8 @@ def when_deadline_passed_tell_police_and_victim_contact(d: dict, c: CautionFacts
     return Reaction(
         notices=[
             Notice("deadline_passed", "police", "breach_decision_needed", f"Caution period ended: {c.police_reference}",
-                   f"The caution period ended on {d.get('period_ended_on')} without completion. Decide on breach or variation."),
+                   f"The caution period ended on {d.get('period_ended_on')} without completion. "
+                   "Decide on breach or variation."),
             Notice("deadline_passed", "victim_contact", "safety_planning", f"Safety planning: {c.police_reference}",
                    "The caution period ended without completion. Review safety planning with the victim."),
         ],
@@ -168,7 +170,8 @@ def require_decided() -> None:
     require_catalogued(set(RULES))
     missing = undecided(set(CATALOGUE))
     if missing:
-        raise UnknownEvent(f"no notification decision (notification_service/rules.py RULES) for {', '.join(sorted(missing))}")
+        raise UnknownEvent(
+            f"no notification decision (notification_service/rules.py RULES) for {', '.join(sorted(missing))}")
 
 
 def react(event_name: str, data: dict[str, Any], facts: CautionFacts, policy: ReminderPolicy) -> Reaction:

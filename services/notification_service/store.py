@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -107,7 +107,8 @@ class NotificationStore:
     def consumer(self) -> dict[str, Any]:
         with self.engine.connect() as conn:
             row = conn.execute(select(consumer_state).where(consumer_state.c.name == FEED)).mappings().one()
-            skipped = conn.execute(select(skipped_events).order_by(skipped_events.c.id.desc()).limit(20)).mappings().all()
+            newest = select(skipped_events).order_by(skipped_events.c.id.desc()).limit(20)
+            skipped = conn.execute(newest).mappings().all()
         return {**dict(row), "skipped": [{k: v for k, v in s.items() if k != "id"} for s in skipped]}
 
     def position(self) -> int:
@@ -150,9 +151,10 @@ class NotificationStore:
             event = CloudEvent.model_validate(raw)
         except ValidationError as e:
             at = raw.get("position") if isinstance(raw, dict) and isinstance(raw.get("position"), int) else None
-            first = e.errors()[0] if e.errors() else {}
-            where = ".".join(str(p) for p in first.get("loc", ()))
-            self._skip(conn, at, raw, f"malformed event: {where} {first.get('msg', e)}".strip())
+            errors = e.errors()
+            where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
+            why = errors[0]["msg"] if errors else str(e)
+            self._skip(conn, at, raw, f"malformed event: {where} {why}".strip())
             return max(position, at or position)
         entry = SPECS_BY_TYPE.get(event.type)
         if entry is None:  # a newer caution service's event: recorded as skipped, never guessed at
@@ -190,7 +192,8 @@ class NotificationStore:
         event_type = raw.get("type") if isinstance(raw, dict) else None
         conn.execute(insert(skipped_events).values(
             position=at, event_id=str(event_id)[:64] if event_id else None,
-            event_type=str(event_type)[:200] if event_type else None, reason=reason[:2000], skipped_at=utc(self.clock())))
+            event_type=str(event_type)[:200] if event_type else None, reason=reason[:2000],
+            skipped_at=utc(self.clock())))
 
     def _remember(self, conn: Connection, page: _Page, before: CautionFacts | None, after: CautionFacts) -> None:
         page.known[after.caution_id] = after
@@ -255,14 +258,15 @@ class NotificationStore:
                 already = conn.execute(select(notifications.c.id).where(notifications.c.id == notice_id)).first()
                 if facts is not None and already is None:
                     self._notify(page, notice_id, facts, notice, None, None, None)
-                moved = conn.execute(update(reminders).where(r.id == reminder.id, r.status == "scheduled").values(status="fired"))
+                moved = conn.execute(update(reminders).where(r.id == reminder.id, r.status == "scheduled")
+                                     .values(status="fired"))
                 fired += moved.rowcount
             page.flush()
         return fired
 
     # ----- reads -----------------------------------------------------------------------------
 
-    def due_deliveries(self, limit: int = 50) -> list[Any]:
+    def due_deliveries(self, limit: int = 50) -> Sequence[Any]:
         now = utc(self.clock())
         d = deliveries.c
         with self.engine.connect() as conn:

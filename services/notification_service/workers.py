@@ -11,23 +11,30 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 from shared.leadership import leadership, still_leading
 
 from .delivery.dispatcher import Dispatcher
 from .store import NotificationStore
 
+
+class EventSource(Protocol):
+    """Where caution events come from: the HTTP feed (consumer.py) or NATS JetStream (nats_consumer.py)."""
+
+    def run_in_thread(self, stop: threading.Event) -> threading.Thread: ...
+
 log = logging.getLogger("cara.notify.workers")
 LOCK = "cara-notification-workers"
 
 
 class Workers:
-    def __init__(self, database_url: str, source: Any, dispatcher: Dispatcher, store: NotificationStore, *,
+    def __init__(self, database_url: str, source: EventSource, dispatcher: Dispatcher, store: NotificationStore, *,
                  dispatch_poll_seconds: float, reminder_poll_seconds: float, join_seconds: float,
                  retry_seconds: float = 2.0, check_seconds: float = 5.0) -> None:
         self.database_url, self.source, self.dispatcher, self.store = database_url, source, dispatcher, store
-        self.dispatch_poll, self.reminder_poll, self.join_seconds = dispatch_poll_seconds, reminder_poll_seconds, join_seconds
+        self.dispatch_poll, self.reminder_poll = dispatch_poll_seconds, reminder_poll_seconds
+        self.join_seconds = join_seconds
         self.retry_seconds, self.check_seconds = retry_seconds, check_seconds
         self.leading = threading.Event()  # set while this replica's workers run
         self._stop = threading.Event()
@@ -71,7 +78,9 @@ class Workers:
                 thread.join(timeout=self.join_seconds)
 
 
-def _reminder_thread(store: NotificationStore, stop: threading.Event, every: float, dispatcher: Dispatcher) -> threading.Thread:
+def _reminder_thread(
+    store: NotificationStore, stop: threading.Event, every: float, dispatcher: Dispatcher
+) -> threading.Thread:
     def loop() -> None:
         while not stop.wait(every):
             try:

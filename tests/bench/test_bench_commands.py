@@ -28,7 +28,8 @@ def test_the_load_counts_the_events_each_request_recorded_from_its_etag() -> Non
 
     from bench.http_load import Lifecycle, Tally
 
-    life, tally = Lifecycle({"police": {}, "provider": {}, "victim_contact": {}}, datetime(2026, 1, 1, tzinfo=UTC)), Tally(100)
+    life = Lifecycle({"police": {}, "provider": {}, "victim_contact": {}}, datetime(2026, 1, 1, tzinfo=UTC))
+    tally = Tally(100)
     answers = [(201, {"etag": '"1"', "location": "/v1/cautions/c-1"}), (200, {"etag": '"2"'}), (200, {"etag": '"4"'})]
     for status, headers in answers:
         request = life.next_request()
@@ -44,6 +45,7 @@ def test_the_load_counts_the_events_each_request_recorded_from_its_etag() -> Non
 def test_the_production_shape_is_set_against_the_yardstick_measured_around_it() -> None:
     from bench.commands import yardstick_line
 
-    line = yardstick_line({"database": "sqlite", "events_per_second": 2100.0, "yardstick_events_per_second": [1900.0, 2300.0]})
+    line = yardstick_line({"database": "sqlite", "events_per_second": 2100.0,
+                           "yardstick_events_per_second": [1900.0, 2300.0]})
     assert line == ("Production shape on sqlite: 2,100 events/s; the yardstick just before and after it: "
                     "1,900 and 2,300 events/s, so 100% of their mean.")

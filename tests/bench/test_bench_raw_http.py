@@ -21,8 +21,13 @@ from bench.raw_http import Connection
 PEERS: list[tuple[str, int]] = []  # the client address of every request the app saw, in order
 
 
+def _peer(request: Request) -> tuple[str, int]:
+    assert request.client is not None  # always known over TCP
+    return request.client.host, request.client.port
+
+
 async def echo(request: Request) -> Response:
-    PEERS.append((request.client.host, request.client.port))
+    PEERS.append(_peer(request))
     body = await request.body()
     return JSONResponse(
         {"method": request.method, "path": request.url.path, "query": request.url.query,
@@ -33,7 +38,7 @@ async def echo(request: Request) -> Response:
 
 
 async def chunked(request: Request) -> Response:
-    PEERS.append((request.client.host, request.client.port))
+    PEERS.append(_peer(request))
 
     async def parts():
         for i in range(5):
@@ -43,12 +48,12 @@ async def chunked(request: Request) -> Response:
 
 
 async def closing(request: Request) -> Response:
-    PEERS.append((request.client.host, request.client.port))
+    PEERS.append(_peer(request))
     return PlainTextResponse("bye", headers={"Connection": "close"})
 
 
 async def missing(request: Request) -> Response:
-    PEERS.append((request.client.host, request.client.port))
+    PEERS.append(_peer(request))
     return PlainTextResponse("no such thing", status_code=404)
 
 

@@ -20,7 +20,8 @@ def test_postgres_url_keeps_host_database_and_the_schema_from_the_search_path() 
     options = persistence_options("postgresql+psycopg://bench:pw@db.local:6543/cara?options=-csearch_path%3Dbench_1")
     native = options["eventsourcing.postgres"]
     assert (native["POSTGRES_HOST"], native["POSTGRES_PORT"], native["POSTGRES_DBNAME"]) == ("db.local", "6543", "cara")
-    assert (native["POSTGRES_USER"], native["POSTGRES_PASSWORD"], native["POSTGRES_SCHEMA"]) == ("bench", "pw", "bench_1")
+    given = (native["POSTGRES_USER"], native["POSTGRES_PASSWORD"], native["POSTGRES_SCHEMA"])
+    assert given == ("bench", "pw", "bench_1")
 
 
 def test_each_measured_event_is_stored_and_the_environment_is_left_as_found(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import time
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,6 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
-from pydantic_settings import BaseSettings
 
 from services.caution_service.config import Settings as CautionSettings
 from services.caution_service.main import create_app as caution_app
@@ -28,7 +27,7 @@ from services.notification_service.main import create_app as notification_app
 from shared.heartbeat import Heartbeat
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-SETTINGS: dict[str, type[BaseSettings]] = {
+SETTINGS: dict[str, type[CautionSettings] | type[NotifySettings]] = {
     "services.caution_service": CautionSettings,
     "services.caution_service.worker": CautionSettings,
     "services.notification_service": NotifySettings,
@@ -76,7 +75,7 @@ def _module(args: list[str]) -> str:
     return args[2]
 
 
-def _settings(module: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> BaseSettings:
+def _settings(module: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> CautionSettings | NotifySettings:
     for name in [n for n in os.environ if n.startswith("CARA_")]:
         monkeypatch.delenv(name)
     for name, value in env.items():
@@ -91,7 +90,7 @@ def test_every_kubernetes_container_starts_with_settings_production_accepts(
     module = _module(container["args"])
     assert importlib.util.find_spec(module) is not None
     settings = _settings(module, _k8s_env(container), monkeypatch)
-    assert settings.environment == "production"  # type: ignore[attr-defined]
+    assert settings.environment == "production"
     if isinstance(settings, NotifySettings):  # email goes somewhere: the recipients parsed into force -> role
         assert settings.smtp_host and settings.email_recipients["CAMBS"]["police"]
 
@@ -107,14 +106,16 @@ def _compose_env(environment: dict[str, str]) -> dict[str, str]:
     return {k: re.sub(r"\$\{(\w+)(?:(:[?-])([^}]*))?\}", substitute, str(v)) for k, v in environment.items()}
 
 
-def test_every_compose_service_built_here_starts_with_settings_production_accepts(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_compose_service_built_here_starts_with_settings_production_accepts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
     built = {name: s for name, s in services.items() if "build" in s}
     assert set(built) == {"caution-service", "notification-service"}
     for name, service in built.items():
         module = _module(service.get("command", ["python", "-m", "services.caution_service"]))  # the image's CMD
         settings = _settings(module, _compose_env(service["environment"]), monkeypatch)
-        assert settings.environment == "production", name  # type: ignore[attr-defined]
+        assert settings.environment == "production", name
 
 
 def test_the_caution_replicas_leave_projecting_to_the_worker_deployment() -> None:
@@ -122,7 +123,8 @@ def test_the_caution_replicas_leave_projecting_to_the_worker_deployment() -> Non
     api, worker = containers["caution-service"], containers["caution-projector"]
     assert _module(api["args"]) == "services.caution_service"
     assert _k8s_env(api)["CARA_RUN_PROJECTIONS"] == "false"
-    assert CautionSettings(environment="test", run_projections=_k8s_env(api)["CARA_RUN_PROJECTIONS"]).run_projections is False
+    api_settings = CautionSettings(environment="test", run_projections=_k8s_env(api)["CARA_RUN_PROJECTIONS"])
+    assert api_settings.run_projections is False
     assert _module(worker["args"]) == "services.caution_service.worker"
     database = [item for item in api["env"] if item["name"] == "CARA_DATABASE_URL"]
     assert database == [item for item in worker["env"] if item["name"] == "CARA_DATABASE_URL"]  # the same store

@@ -27,7 +27,7 @@ from shared.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, FORCE_CLAIM, ROLE_CLAI
 from shared.jwks import JwksKeys
 from tests.caution_fixtures import assert_problem
 from tests.json_server import Answer, Asked, JsonServer
-from tests.support import FakeClock
+from tests.support import FakeClock, app_state
 
 
 @dataclass
@@ -100,9 +100,9 @@ def _wait_for(condition: Any, what: str, timeout: float = 10) -> None:
 
 
 def _keys(client: TestClient) -> JwksKeys:
-    keys = client.app.state.verifier.key_set  # type: ignore[attr-defined]
+    keys = app_state(client).verifier.key_set
     assert keys is not None
-    return keys  # type: ignore[no-any-return]
+    return keys
 
 
 def _hs256_signed_with(secret: bytes, kid: str) -> str:

@@ -21,7 +21,12 @@ from services.caution_service.projections.wiring import build_projector
 from services.notification_service.migrations import MIGRATIONS as NOTIFICATIONS
 from shared.migrations import Migrations
 from tests.shared.legacy_schemas import (
-    CAUTIONS_AT_LAST_CREATE_ALL, CAUTIONS_BEFORE_POSITION, NOTIFICATIONS as NOTIFICATIONS_DDL, create_legacy,
+    CAUTIONS_AT_LAST_CREATE_ALL,
+    CAUTIONS_BEFORE_POSITION,
+    create_legacy,
+)
+from tests.shared.legacy_schemas import (
+    NOTIFICATIONS as NOTIFICATIONS_DDL,
 )
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

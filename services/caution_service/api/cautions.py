@@ -14,11 +14,16 @@ from shared.json_response import FastJSONResponse
 from shared.openapi import problems
 from shared.timeformats import Moment
 
-from ..domain.errors import require_same_force
 from ..consultations import Seen
 from ..domain.caution import Caution
+from ..domain.errors import require_same_force
 from ..domain.values import (
-    Gender, IssuingOfficer, Offence, Offender, OffendingHistory, Victim,
+    Gender,
+    IssuingOfficer,
+    Offence,
+    Offender,
+    OffendingHistory,
+    Victim,
 )
 from .deps import AppDep, ClockDep, PurposeDep, command_context, command_docs, log_consultation
 from .execution import CommandContext, etag, execute
@@ -45,7 +50,8 @@ def _new_caution(body: CautionCreate, ctx: CommandContext) -> Caution:
         victim=Victim(v.reference, v.dash_risk, v.consulted, v.agrees),
         issuing_officer=IssuingOfficer(i.id, i.name, i.rank, i.authorised_person),
         conditions=app.conditions_for(force),
-        victim_details_sealed=app.vault.seal(v.contact_details.model_dump(exclude_none=True) if v.contact_details else None),
+        victim_details_sealed=app.vault.seal(
+            v.contact_details.model_dump(exclude_none=True) if v.contact_details else None),
         occurred_at=body.occurred_at,
         recorded_at=ctx.now(),
         recorded_by=ctx.recorded_by,

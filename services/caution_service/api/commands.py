@@ -19,8 +19,17 @@ from ..domain.values import Booking, Workshop
 from .deps import command_context, command_docs
 from .execution import CommandContext, execute
 from .schemas import (
-    AttendanceIn, BreachIn, CautionPublic, CompletionIn, CorrectionIn, ExcuseDecisionIn,
-    NonAttendanceIn, ScheduleIn, VariationIn, VictimContactIn, WithdrawalIn,
+    AttendanceIn,
+    BreachIn,
+    CautionPublic,
+    CompletionIn,
+    CorrectionIn,
+    ExcuseDecisionIn,
+    NonAttendanceIn,
+    ScheduleIn,
+    VariationIn,
+    VictimContactIn,
+    WithdrawalIn,
 )
 
 router = APIRouter(prefix="/v1/cautions/{caution_id}", tags=["caution commands"])
@@ -46,39 +55,48 @@ async def _run(
     )
 
 
-@router.post("/workshops/{workshop}/schedule", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
+@router.post(
+    "/workshops/{workshop}/schedule", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs()
+)
 async def schedule_workshop(
     caution_id: UUID, workshop: WorkshopPath, body: ScheduleIn, ctx: Provider,
 ) -> JSONResponse:
     """Book workshop A or B (a second booking of the same workshop is a reschedule and needs a reason)."""
     booking = Booking(body.session_at, body.venue)
     return await _run(ctx, caution_id, f"workshops/{workshop.value}/schedule", body, lambda c: c.schedule_workshop(
-        workshop, booking, body.reason, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
+        workshop, booking, body.reason,
+        occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
-@router.post("/workshops/{workshop}/attendance", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
+@router.post(
+    "/workshops/{workshop}/attendance", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs()
+)
 async def record_attendance(
     caution_id: UUID, workshop: WorkshopPath, body: AttendanceIn, ctx: Provider,
 ) -> JSONResponse:
     """The offender attended the whole workshop (B counts only 28+ days after A)."""
-    stamp = dict(occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by)
+    recorded_at, recorded_by = ctx.now(), ctx.recorded_by
 
     def attend(c: Caution) -> None:
         if workshop is Workshop.A:
-            c.attend_workshop_a(**stamp)
+            c.attend_workshop_a(occurred_at=body.occurred_at, recorded_at=recorded_at, recorded_by=recorded_by)
         else:
-            c.attend_workshop_b(**stamp)
+            c.attend_workshop_b(occurred_at=body.occurred_at, recorded_at=recorded_at, recorded_by=recorded_by)
 
     return await _run(ctx, caution_id, f"workshops/{workshop.value}/attendance", body, attend)
 
 
-@router.post("/workshops/{workshop}/non-attendance", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
+@router.post(
+    "/workshops/{workshop}/non-attendance", response_model=CautionPublic, responses=ERRORS,
+    openapi_extra=command_docs(),
+)
 async def record_non_attendance(
     caution_id: UUID, workshop: WorkshopPath, body: NonAttendanceIn, ctx: Provider,
 ) -> JSONResponse:
     """The offender missed the workshop or arrived late (CARA refuses late entry); police then decide on any excuse."""
     return await _run(ctx, caution_id, f"workshops/{workshop.value}/non-attendance", body, lambda c: c.miss_workshop(
-        workshop, body.reason, body.note, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
+        workshop, body.reason, body.note,
+        occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
 @router.post("/excuse-decisions", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
@@ -144,4 +162,5 @@ async def correct_entry(
 ) -> JSONResponse:
     """Correct an earlier entry; the original stays in the record and the correction points at it."""
     return await _run(ctx, caution_id, "corrections", body, lambda c: c.correct(
-        body.corrects_entry, body.reason, body.corrected_occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
+        body.corrects_entry, body.reason, body.corrected_occurred_at,
+        recorded_at=ctx.now(), recorded_by=ctx.recorded_by))

@@ -34,7 +34,8 @@ async def consultations(
         items, next_cursor = await run_in_threadpool(
             request.app.state.consultations.page, principal.force, caution_id, limit, cursor)
     except BadCursor:
-        raise ProblemError(400, "bad-cursor", "Unknown cursor", "The cursor is not one this service gave out.") from None
+        raise ProblemError(400, "bad-cursor", "Unknown cursor",
+                           "The cursor is not one this service gave out.") from None
     headers = {}
     if next_cursor:
         headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'

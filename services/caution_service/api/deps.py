@@ -67,7 +67,8 @@ def expected_version(if_match: str | None) -> int | None:
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')
     if not (tag.isascii() and tag.isdigit()):  # str.isdigit() alone admits "²", which int() refuses
-        raise ProblemError(400, "bad-if-match", "Malformed If-Match", 'Send the ETag you were given, e.g. If-Match: "3".')
+        raise ProblemError(400, "bad-if-match", "Malformed If-Match",
+                           'Send the ETag you were given, e.g. If-Match: "3".')
     return int(tag)
 
 

@@ -43,7 +43,8 @@ def install_domain_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(CautionNotFound)
     def not_found(request: Request, exc: CautionNotFound) -> JSONResponse:
-        return problem_response(404, "not-found", "No such caution", "No caution with that id in your force.", instance=request.url.path)
+        return problem_response(404, "not-found", "No such caution", "No caution with that id in your force.",
+                                instance=request.url.path)
 
     @app.exception_handler(StaleVersion)
     def stale(request: Request, exc: StaleVersion) -> JSONResponse:
@@ -55,7 +56,8 @@ def install_domain_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ConcurrentChange)
     def concurrent(request: Request, exc: ConcurrentChange) -> JSONResponse:
-        return problem_response(409, "concurrent-change", "The caution is being changed by others", "Try again.", instance=request.url.path)
+        return problem_response(409, "concurrent-change", "The caution is being changed by others", "Try again.",
+                                instance=request.url.path)
 
     @app.exception_handler(DuplicateInFlight)
     def duplicate(request: Request, exc: DuplicateInFlight) -> JSONResponse:
@@ -79,4 +81,5 @@ def install_domain_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     def unavailable(request: Request, exc: OperationalError) -> JSONResponse:
         log.error("database unavailable: %s", exc)
-        return problem_response(503, "unavailable", "The database is unavailable", "Try again shortly.", instance=request.url.path)
+        return problem_response(503, "unavailable", "The database is unavailable", "Try again shortly.",
+                                instance=request.url.path)

@@ -69,10 +69,11 @@ async def execute(
 ) -> FastJSONResponse:
     """Hands the command to the group-commit writer and answers with what it recorded (or replays)."""
 
-    def render(caution: Caution, position: int) -> StoredResponse:
+    def render(caution: Caution, position: int | None) -> StoredResponse:
         # Never the victim's contact details: a command's answer confirms what was recorded, and the
         # details are shown (and the consultation logged) only to a read that asks for them.
-        view = caution_public(caution, ctx.principal.role, ctx.now().date(), ctx.app.vault, position, victim_details=False)
+        view = caution_public(caution, ctx.principal.role, ctx.now().date(), ctx.app.vault, position,
+                              victim_details=False)
         headers = {"ETag": etag(caution.version)}
         if created:
             headers["Location"] = f"/v1/cautions/{caution.id}"

@@ -12,8 +12,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from shared.auth import Principal, Role
-from shared.events import EventPage
 from shared.auth_deps import allow
+from shared.events import EventPage
 from shared.openapi import problems
 
 from ..feed import read_page
@@ -33,7 +33,9 @@ async def list_events(
     app: AppDep,
     after: Annotated[int, Query(ge=0, description="The last position you processed (0 to start).")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait for new events when there are none (long-poll).")] = 0,
+    wait: Annotated[
+        float, Query(ge=0, le=30, description="Seconds to wait for new events when there are none (long-poll).")
+    ] = 0,
 ) -> JSONResponse:
     """CloudEvents 1.0 (structured JSON) after `after`, in position order, without victim data."""
     deadline = time.monotonic() + wait
@@ -50,7 +52,10 @@ async def list_events(
 
 @router.get(
     "/stream",
-    responses={**problems(401, 403, 422), 200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}},
+    responses={
+        **problems(401, 403, 422),
+        200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"},
+    },
 )
 async def stream_events(
     request: Request,
@@ -61,8 +66,10 @@ async def stream_events(
 ) -> StreamingResponse:
     """The same events as Server-Sent Events: `id` is the position; reconnect with `Last-Event-ID` to resume."""
     # isascii(): "²".isdigit() is true but int() refuses it
-    resume = last_event_id is not None and last_event_id.isascii() and last_event_id.isdigit()
-    start = int(last_event_id) if resume else (after or 0)
+    if last_event_id is not None and last_event_id.isascii() and last_event_id.isdigit():
+        start = int(last_event_id)
+    else:
+        start = after or 0
 
     store_head: PositionWatch = request.app.state.store_head
 

@@ -46,7 +46,8 @@ def readyz(request: Request, app: AppDep,
         return problem_response(503, "not-ready", "Not ready", f"{keys.capitalize()}.")
     checked = "projections" not in exclude
     if checked and lag > MAX_READY_LAG:
-        return problem_response(503, "not-ready", "Not ready", f"The read models are {lag} events behind.", projection_lag=lag)
+        return problem_response(503, "not-ready", "Not ready", f"The read models are {lag} events behind.",
+                                projection_lag=lag)
     body: dict[str, object] = {"status": "ok", "database": "ok", "projection_lag": lag}
     if not checked:
         body["excluded"] = sorted(set(exclude))

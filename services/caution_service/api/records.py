@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,13 +18,14 @@ from shared.openapi import problems
 from shared.problems import ProblemError
 from shared.timeformats import IsoDate, Moment
 
-from ..domain.errors import require_same_force
+from ..application import CautionApplication
 from ..certificate import render_certificate
 from ..consultations import Seen
-from ..projections import queries
+from ..domain.errors import require_same_force
 from ..domain.verdict import verdict
+from ..projections import queries
 from ..projections.compliance import entry_view, link_corrections, verify
-from ..projections.projector import REBUILDING
+from ..projections.projector import REBUILDING, Projector
 from .deps import AppDep, ClockDep, PurposeDep, log_consultation
 from .record_schemas import CautionPage, ComplianceHistory, Statistics, VerificationReport
 from .views import caution_public
@@ -32,8 +35,14 @@ router = APIRouter(prefix="/v1", tags=["records"])
 Lister = Annotated[Principal, Depends(allow(Role.POLICE, Role.PROVIDER, Role.COURT))]
 CourtOrPolice = Annotated[Principal, Depends(allow(Role.COURT, Role.POLICE))]
 StatsReader = Annotated[Principal, Depends(allow(Role.POLICE, Role.ADMIN))]
-MinPosition = Annotated[int | None, Query(ge=0, description="Wait (briefly) until the read model has reached this feed position: send the `position` your write returned.")]
-Status = Literal["active", "excuse_decision_pending", "breach_referred", "deadline_passed", "completed", "breached", "withdrawn"]
+MinPosition = Annotated[int | None, Query(
+    ge=0,
+    description=("Wait (briefly) until the read model has reached this feed position: "
+                 "send the `position` your write returned."),
+)]
+Status = Literal[
+    "active", "excuse_decision_pending", "breach_referred", "deadline_passed", "completed", "breached", "withdrawn"
+]
 PDF = "application/pdf"
 WAIT_SECONDS = 5.0
 
@@ -69,7 +78,7 @@ async def _projections_reach_the_store(request: Request, seconds: float = 2.0) -
         await request.app.state.projected.wait_past(target - 1, seconds)
 
 
-def _head_and_projected(projector) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def _head_and_projected(projector: Projector) -> tuple[int, int]:
     """The store's head and the read models' position, read in one trip to the thread pool."""
     return projector.app.recorder.max_notification_id() or 0, projector.position()
 
@@ -91,7 +100,8 @@ async def list_cautions(
 ) -> JSONResponse:
     """Cautions of your force, newest first, filtered; cursor-paged (`next_cursor`, `Link: rel="next"`)."""
     if force is not None and force != principal.force:
-        raise ProblemError(403, "forbidden", "Not allowed for this force", "You can list only your own force's cautions.")
+        raise ProblemError(403, "forbidden", "Not allowed for this force",
+                           "You can list only your own force's cautions.")
     await _caught_up(request, min_position)
     f = queries.CautionFilter(principal.force, status, overdue, due_before, offender_ref)
     try:
@@ -105,8 +115,8 @@ async def list_cautions(
     return JSONResponse({"items": items, "next_cursor": next_cursor}, headers=headers)
 
 
-def _history(request: Request, app, caution_id: UUID, principal: Principal, as_of,  # type: ignore[no-untyped-def]
-             waited: bool = True) -> tuple[dict, dict] | None:
+def _history(request: Request, app: CautionApplication, caution_id: UUID, principal: Principal,
+             as_of: datetime | None, waited: bool = True) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """The history body and the caution's view; None, unless `waited`, when the read model trails the store
     for this caution (the caller then waits for the projections and asks again)."""
     caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)
@@ -136,7 +146,10 @@ def _history(request: Request, app, caution_id: UUID, principal: Principal, as_o
 @router.get(
     "/cautions/{caution_id}/compliance-history",
     response_model=ComplianceHistory,
-    responses={**problems(401, 403, 404, 406, 422, 503), 200: {"content": {PDF: {}}, "description": "JSON, or the court certificate as PDF"}},
+    responses={
+        **problems(401, 403, 404, 406, 422, 503),
+        200: {"content": {PDF: {}}, "description": "JSON, or the court certificate as PDF"},
+    },
 )
 async def compliance_history(
     request: Request,
@@ -173,7 +186,8 @@ async def compliance_history(
     return JSONResponse(body)
 
 
-def _certificate(request: Request, app, caution_id: UUID, body: dict, caution: dict, clock) -> Response:  # type: ignore[no-untyped-def]
+def _certificate(request: Request, app: CautionApplication, caution_id: UUID, body: dict[str, Any],
+                 caution: dict[str, Any], clock: Callable[[], datetime]) -> Response:
     base = str(request.base_url).rstrip("/")
     check = verify(list(app.events.get(caution_id)), queries.history_rows(app.engine, str(caution_id)))
     pdf = render_certificate(body, caution, clock(), base, check)

@@ -26,7 +26,8 @@ def _json_value(value: Any) -> Any:
 
 def _flat(obj: Any) -> dict[str, Any]:
     """A flat value object's fields, ready for JSON (dataclasses.asdict deep-copies every value first)."""
-    return {name: _json_value(getattr(obj, name)) for name in _field_names(type(obj))}
+    cls: type = type(obj)  # a plain `type` (mypy takes type[Any] for unhashable)
+    return {name: _json_value(getattr(obj, name)) for name in _field_names(cls)}
 
 
 @cache

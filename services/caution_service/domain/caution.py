@@ -249,7 +249,8 @@ class Caution(Aggregate):
         if workshop is Workshop.B:
             self._require_b_session_after_a(booking.session_at)
         elif self.booking_b is not None and (
-            (self.booking_b.session_at.date() - booking.session_at.date()).days < self.conditions.min_days_between_workshops
+            (self.booking_b.session_at.date() - booking.session_at.date()).days
+            < self.conditions.min_days_between_workshops
         ):
             raise InvalidCommand(
                 "workshop_b_after_gap", "Workshop A would be too close to the booked workshop B; move B first."
@@ -260,17 +261,34 @@ class Caution(Aggregate):
             return
         if not (reason and reason.strip()):
             raise InvalidCommand(
-                "reschedule_needs_reason", f"Workshop {workshop.value} is already booked; give the reason for rescheduling."
+                "reschedule_needs_reason",
+                f"Workshop {workshop.value} is already booked; give the reason for rescheduling.",
             )
         self._rescheduled(workshop, booking, previous, reason, occurred_at, recorded_at, recorded_by)
 
     @event("WorkshopScheduled")
-    def _scheduled(self, workshop, booking, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+    def _scheduled(
+        self,
+        workshop: Workshop,
+        booking: Booking,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
         self._set_booking(workshop, booking)
         self.first_booked_at = self.first_booked_at or occurred_at
 
     @event("WorkshopRescheduled")
-    def _rescheduled(self, workshop, booking, previous, reason, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+    def _rescheduled(
+        self,
+        workshop: Workshop,
+        booking: Booking,
+        previous: Booking,
+        reason: str,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
         self._set_booking(workshop, booking)
 
     def _set_booking(self, workshop: Workshop, booking: Booking) -> None:
@@ -284,7 +302,7 @@ class Caution(Aggregate):
         self._workshop_a_attended(occurred_at, recorded_at, recorded_by)
 
     @event("WorkshopAAttended")
-    def _workshop_a_attended(self, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+    def _workshop_a_attended(self, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
         self.attended_a_at = occurred_at
         self.attended_a_version = self._entry_being_recorded()
         if self.first_attended_a_at is None:
@@ -298,7 +316,7 @@ class Caution(Aggregate):
         self._workshop_b_attended(occurred_at, recorded_at, recorded_by)
 
     @event("WorkshopBAttended")
-    def _workshop_b_attended(self, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+    def _workshop_b_attended(self, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
         self.attended_b_at = occurred_at
         self.attended_b_version = self._entry_being_recorded()
 
@@ -318,14 +336,24 @@ class Caution(Aggregate):
         self._require_booked_not_attended(workshop)
         booking = self.booking(workshop)
         if booking is not None and occurred_at < booking.session_at - CLOCK_SKEW:
-            raise InvalidCommand("miss_after_session_start", "A workshop can be missed only once its session has begun.")
+            raise InvalidCommand(
+                "miss_after_session_start", "A workshop can be missed only once its session has begun."
+            )
         self._workshop_missed(
             workshop=workshop, reason=reason, note=note,
             occurred_at=occurred_at, recorded_at=recorded_at, recorded_by=recorded_by,
         )
 
     @event(WorkshopMissed)
-    def _workshop_missed(self, workshop, reason, note, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+    def _workshop_missed(
+        self,
+        workshop: Workshop,
+        reason: MissReason,
+        note: str,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
         self.pending_miss = workshop
 
     def decide_excuse(
@@ -338,7 +366,15 @@ class Caution(Aggregate):
         self._excuse_decided(self.pending_miss, accepted, reason, occurred_at, recorded_at, recorded_by)
 
     @event("ExcuseDecided")
-    def _excuse_decided(self, workshop, accepted, reason, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+    def _excuse_decided(
+        self,
+        workshop: Workshop,
+        accepted: bool,
+        reason: str,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
         self.pending_miss = None
         if not accepted:
             self.breach_referred = True
@@ -369,7 +405,9 @@ class Caution(Aggregate):
                     "completion_contact_needs_completion", "The on-completion victim contact needs a completed caution."
                 )
             if self.final_at is not None and occurred_at < self.final_at:
-                raise InvalidCommand("completion_contact_after_completion", "The contact cannot precede the completion.")
+                raise InvalidCommand(
+                    "completion_contact_after_completion", "The contact cannot precede the completion."
+                )
         else:
             self._require_open()
             if self.first_attended_a_at is None:
@@ -378,10 +416,21 @@ class Caution(Aggregate):
                 )
             if occurred_at < self.first_attended_a_at:
                 raise InvalidCommand("victim_contact_after_workshop_a", "The contact cannot precede workshop A.")
-        self._victim_contacted(stage, outcome, safeguarding_concern, details_sealed, occurred_at, recorded_at, recorded_by)
+        self._victim_contacted(
+            stage, outcome, safeguarding_concern, details_sealed, occurred_at, recorded_at, recorded_by
+        )
 
     @event("VictimContacted")
-    def _victim_contacted(self, stage, outcome, safeguarding_concern, details_sealed, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+    def _victim_contacted(
+        self,
+        stage: ContactStage,
+        outcome: ContactOutcome,
+        safeguarding_concern: bool,
+        details_sealed: str | None,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
         if stage is ContactStage.ON_COMPLETION:
             self.contacted_on_completion = True
         else:
@@ -418,10 +467,21 @@ class Caution(Aggregate):
                     "variation_would_exclude_booking",
                     f"Workshop {workshop.value} is booked after the new end; reschedule it first.",
                 )
-        self._conditions_varied(self.period_ends_on, period_ends_on, reason, authorised_by, occurred_at, recorded_at, recorded_by)
+        self._conditions_varied(
+            self.period_ends_on, period_ends_on, reason, authorised_by, occurred_at, recorded_at, recorded_by
+        )
 
     @event("ConditionsVaried")
-    def _conditions_varied(self, previous_period_ends_on, period_ends_on, reason, authorised_by, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+    def _conditions_varied(
+        self,
+        previous_period_ends_on: date,
+        period_ends_on: date,
+        reason: str,
+        authorised_by: str,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
         self.period_ends_on = period_ends_on
         if recorded_at.date() <= period_ends_on:
             self.deadline_passed = False
@@ -435,18 +495,33 @@ class Caution(Aggregate):
         self._deadline_passed(self.period_ends_on, recorded_at, recorded_at, recorded_by)
 
     @event("ComplianceDeadlinePassed")
-    def _deadline_passed(self, period_ended_on, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+    def _deadline_passed(
+        self, period_ended_on: date, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy,
+    ) -> None:
         self.deadline_passed = True
 
     def breach(
-        self, outcome: BreachOutcome, reason: str, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy
+        self,
+        outcome: BreachOutcome,
+        reason: str,
+        *,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
     ) -> None:
         self._require_open()
         self._require_time(occurred_at, recorded_at)
         self._breached(outcome, reason, occurred_at, recorded_at, recorded_by)
 
     @event("Breached")
-    def _breached(self, outcome, reason, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+    def _breached(
+        self,
+        outcome: BreachOutcome,
+        reason: str,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
         self.final_status, self.final_at, self.breach_outcome = Status.BREACHED, occurred_at, outcome
         self.pending_miss = None
 
@@ -474,7 +549,7 @@ class Caution(Aggregate):
         return missing
 
     @event("Completed")
-    def _completed(self, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+    def _completed(self, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
         self.final_status, self.final_at = Status.COMPLETED, occurred_at
 
     def withdraw(self, reason: str, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
@@ -483,7 +558,7 @@ class Caution(Aggregate):
         self._withdrawn(reason, occurred_at, recorded_at, recorded_by)
 
     @event("Withdrawn")
-    def _withdrawn(self, reason, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+    def _withdrawn(self, reason: str, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
         self.final_status, self.final_at = Status.WITHDRAWN, occurred_at
         self.pending_miss = None
 
@@ -508,7 +583,9 @@ class Caution(Aggregate):
             self._require_time(corrected_occurred_at, recorded_at)
             self._check_attendance_correction(corrects_version, corrected_occurred_at)
         corrected_type = self.entries[corrects_version - 1]
-        self._corrected(corrects_version, corrected_type, reason, corrected_occurred_at, recorded_at, recorded_at, recorded_by)
+        self._corrected(
+            corrects_version, corrected_type, reason, corrected_occurred_at, recorded_at, recorded_at, recorded_by
+        )
 
     def _check_attendance_correction(self, version: int, when: datetime) -> None:
         if when.date() > self.period_ends_on:
@@ -521,7 +598,16 @@ class Caution(Aggregate):
                 raise InvalidCommand("workshop_b_after_gap", "The corrected time would put workshop A too close to B.")
 
     @event("EntryCorrected")
-    def _corrected(self, corrects_version, corrected_type, reason, corrected_occurred_at, occurred_at, recorded_at, recorded_by) -> None:  # type: ignore[no-untyped-def]
+    def _corrected(
+        self,
+        corrects_version: int,
+        corrected_type: str,
+        reason: str,
+        corrected_occurred_at: datetime | None,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
         if corrected_occurred_at is not None:
             if corrects_version == self.attended_a_version:
                 self.attended_a_at = corrected_occurred_at
@@ -538,7 +624,9 @@ class Caution(Aggregate):
 
     def _require_open(self) -> None:
         if not self.is_open:
-            raise ConflictsWithState("caution_is_closed", f"The caution is {self.status.value}; nothing more can be recorded.")
+            raise ConflictsWithState(
+                "caution_is_closed", f"The caution is {self.status.value}; nothing more can be recorded."
+            )
 
     def _require_no_pending_miss(self) -> None:
         if self.pending_miss is not None:
@@ -573,7 +661,9 @@ class Caution(Aggregate):
         if self.booking(workshop) is None:
             raise ConflictsWithState("workshop_not_booked", f"Workshop {workshop.value} has not been booked.")
         if self.attended_at(workshop) is not None:
-            raise ConflictsWithState("workshop_already_attended", f"Workshop {workshop.value} has already been attended.")
+            raise ConflictsWithState(
+                "workshop_already_attended", f"Workshop {workshop.value} has already been attended."
+            )
 
     def _require_attendable(self, workshop: Workshop, occurred_at: datetime, recorded_at: datetime) -> None:
         self._require_open()

@@ -83,7 +83,8 @@ def no_recent_domestic_abuse_disposal(a: Application) -> str | None:
     last = a.history.last_domestic_abuse_disposal_on
     if last is None or last < _years_before(a.issued_on, LOOKBACK_YEARS):
         return None
-    return f"The offender had a domestic abuse conviction or caution on {last.isoformat()}, within the previous {LOOKBACK_YEARS} years."
+    return (f"The offender had a domestic abuse conviction or caution on {last.isoformat()}, "
+            f"within the previous {LOOKBACK_YEARS} years.")
 
 
 def not_serving_community_sentence(a: Application) -> str | None:

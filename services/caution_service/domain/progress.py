@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from .caution import Caution
 from .values import Status
@@ -24,7 +24,8 @@ def required_actions(c: Caution) -> list[RequiredAction]:
     if c.status is Status.COMPLETED:
         if c.contacted_on_completion:
             return []
-        return [RequiredAction("contact_victim_on_completion", "victim_contact", _plus(c.final_at, VICTIM_CONTACT_DAYS))]
+        due = _plus(c.final_at, VICTIM_CONTACT_DAYS)
+        return [RequiredAction("contact_victim_on_completion", "victim_contact", due)]
     if c.status in (Status.BREACHED, Status.WITHDRAWN):
         return []
     if c.status is Status.EXCUSE_DECISION_PENDING:
@@ -33,9 +34,8 @@ def required_actions(c: Caution) -> list[RequiredAction]:
         return [RequiredAction("decide_breach_or_vary", "police", None)]
     actions = _workshop_actions(c)
     if c.first_attended_a_at is not None and not c.contacted_after_a:
-        actions.append(
-            RequiredAction("contact_victim_after_workshop_a", "victim_contact", _plus(c.first_attended_a_at, VICTIM_CONTACT_DAYS))
-        )
+        due = _plus(c.first_attended_a_at, VICTIM_CONTACT_DAYS)
+        actions.append(RequiredAction("contact_victim_after_workshop_a", "victim_contact", due))
     if c.conditions_met:
         actions.append(RequiredAction("record_completion", "provider", c.period_ends_on))
     return actions
@@ -57,6 +57,6 @@ def _workshop_actions(c: Caution) -> list[RequiredAction]:
     return []
 
 
-def _plus(when, days: int) -> date | None:  # type: ignore[no-untyped-def]
+def _plus(when: datetime | None, days: int) -> date | None:
     return None if when is None else when.date() + timedelta(days=days)
 

@@ -55,7 +55,8 @@ def update_rows(connection: Connection, table: Table, key: str, rows: list[dict[
         connection.execute(_postgresql_update(table.name, key, columns), {"rows": _json(rows)})
     else:
         by_key = f"b_{key}"  # a column's own name is taken by its SET value
-        connection.execute(_update(table, key), [{**{name: row[name] for name in columns}, by_key: row[key]} for row in rows])
+        connection.execute(_update(table, key),
+                           [{**{name: row[name] for name in columns}, by_key: row[key]} for row in rows])
 
 
 @lru_cache(maxsize=64)

@@ -58,7 +58,8 @@ def verify(events: list[Any], rows: list[Any]) -> Verification:
         previous = digest
     for index, row in enumerate(rows):
         if index >= len(expected):
-            return _broken(index, row.entry, "The stored history has an entry with no event in the event store.", expected)
+            return _broken(index, row.entry, "The stored history has an entry with no event in the event store.",
+                           expected)
         content, prev_hash, digest = expected[index]
         number = content["entry"]
         if row.entry != number:
@@ -66,7 +67,8 @@ def verify(events: list[Any], rows: list[Any]) -> Verification:
         if entry_from_row(row).content() != content:
             return _broken(index, number, f"Entry {number} differs from the event it records.", expected)
         if row.previous_hash != prev_hash or row.entry_hash != digest:
-            return _broken(index, number, f"Entry {number}'s hash does not match its content and predecessor.", expected)
+            return _broken(index, number, f"Entry {number}'s hash does not match its content and predecessor.",
+                           expected)
     checked = len(rows)
     digest = expected[checked - 1][2] if checked else GENESIS
     return Verification(True, checked, len(expected) - checked, digest, None, None)

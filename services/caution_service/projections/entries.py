@@ -1,4 +1,5 @@
-"""Compliance-history entries: each event in plain words (its catalogue sentence), its details without victim data, and its hash.
+"""Compliance-history entries: each event in plain words (its catalogue sentence), its details without victim
+data, and its hash.
 
 The hash covers the entry's canonical content and the previous entry's hash, so
 the last hash (the digest) changes if any earlier entry is altered.
@@ -20,10 +21,13 @@ from shared.catalogue import spec
 from ..domain.caution import event_name
 
 GENESIS = "0" * 64
-_HIDDEN = {"originator_id", "originator_version", "originator_topic", "timestamp", "occurred_at", "recorded_at", "recorded_by"}
+_HIDDEN = {
+    "originator_id", "originator_version", "originator_topic", "timestamp", "occurred_at", "recorded_at", "recorded_by"
+}
 # Built once: json.dumps builds a new encoder on every call that passes options.
 _canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-details_json = json.JSONEncoder(sort_keys=True).encode  # the stored `details` column: json.dumps(details, sort_keys=True)
+# The stored `details` column: json.dumps(details, sort_keys=True).
+details_json = json.JSONEncoder(sort_keys=True).encode
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,9 @@ def _unchanged(value: Any) -> Any:
     return value
 
 
-_CONVERTERS: dict[type, Callable[[Any], Any]] = {str: _unchanged, int: _unchanged, bool: _unchanged, type(None): _unchanged}
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {
+    str: _unchanged, int: _unchanged, bool: _unchanged, type(None): _unchanged
+}
 
 
 def details_of(event: Any) -> dict[str, Any]:

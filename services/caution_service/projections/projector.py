@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from ..application import CautionApplication
 from ..domain.caution import Caution
+from ..event_store import events_table
 from .bulk import WriteStep
 from .rebuild_lock import rebuild_lock
 from .relaxed_commit import relax_commit, restore_on_checkin
@@ -90,7 +91,7 @@ class Projector:
         self.last_error: str | None = None
         self._engine = app.engine
         restore_on_checkin(self._engine)  # the tables are made by migrations/, in build_application
-        events = app.recorder.events_record_cls.__table__.c  # type: ignore[attr-defined]
+        events = events_table(app).c
         self._moves: dict[tuple[str, ...], Any] = {}
         columns = (events.id, events.originator_id, events.originator_version, events.topic, events.state)
         self._select_events = select(*columns).where(events.id >= bindparam("start")).order_by(events.id).limit(
@@ -284,8 +285,8 @@ class Projector:
                         self._next_cautions, {"after": after, "limit": cautions_per_batch}).scalars().all()
                     if not caution_ids:
                         break
-                    records = [record for record in connection.execute(self._events_of_cautions, {"caution_ids": caution_ids})
-                               if record.id <= head]
+                    found = connection.execute(self._events_of_cautions, {"caution_ids": caution_ids})
+                    records = [record for record in found if record.id <= head]
                 after = caution_ids[-1]
                 if records:
                     self._project(records, targets, move_to=None)
@@ -345,4 +346,5 @@ def _stored(record: Any) -> Any:
     """The row as the mapper reads it (the same attributes as a StoredEvent), state as bytes."""
     if type(record.state) is bytes:
         return record
-    return StoredEvent(record.originator_id, record.originator_version, record.topic, bytes(record.state))  # a memoryview
+    # otherwise the driver gave the state as a memoryview
+    return StoredEvent(record.originator_id, record.originator_version, record.topic, bytes(record.state))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import Row, literal, or_, select, tuple_
 from sqlalchemy.engine import Engine
 
 from .tables import history, summaries
@@ -43,7 +43,9 @@ def decode_cursor(cursor: str) -> tuple[date, str]:
         raise BadCursor("The cursor is not one this service gave out.") from e
 
 
-def list_summaries(engine: Engine, f: CautionFilter, today: date, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+def list_summaries(
+    engine: Engine, f: CautionFilter, today: date, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first; the cursor is the (issued_on, id) of the last row, so pages stay stable under inserts."""
     s = summaries.c
     query = select(summaries).where(s.force == f.force)
@@ -60,12 +62,13 @@ def list_summaries(engine: Engine, f: CautionFilter, today: date, limit: int, cu
     if cursor:
         last_day, last_id = decode_cursor(cursor)
         # A row-value comparison, so PostgreSQL and SQLite both walk the (force, issued_on, caution_id) index.
-        query = query.where(tuple_(s.issued_on, s.caution_id) < tuple_(last_day, last_id))
+        query = query.where(tuple_(s.issued_on, s.caution_id) < tuple_(literal(last_day), literal(last_id)))
     query = query.order_by(s.issued_on.desc(), s.caution_id.desc()).limit(limit + 1)
     with engine.connect() as connection:
         rows = connection.execute(query).mappings().all()
     page = [_summary(dict(r), today) for r in rows[:limit]]
-    next_cursor = encode_cursor(rows[limit - 1]["issued_on"], rows[limit - 1]["caution_id"]) if len(rows) > limit else None
+    last = rows[limit - 1] if len(rows) > limit else None
+    next_cursor = encode_cursor(last["issued_on"], last["caution_id"]) if last is not None else None
     return page, next_cursor
 
 
@@ -92,10 +95,10 @@ def _summary(row: dict[str, Any], today: date) -> dict[str, Any]:
     }
 
 
-def history_rows(engine: Engine, caution_id: str, as_of: datetime | None = None) -> list[Any]:
+def history_rows(engine: Engine, caution_id: str, as_of: datetime | None = None) -> list[Row[Any]]:
     query = select(history).where(history.c.caution_id == caution_id).order_by(history.c.entry)
     with engine.connect() as connection:
-        rows = connection.execute(query).all()
+        rows = list(connection.execute(query))
     if as_of is not None:
         rows = [r for r in rows if datetime.fromisoformat(r.recorded_at) <= as_of]
     return rows
@@ -105,7 +108,8 @@ def force_statistics(engine: Engine, force: str, since: date | None, until: date
     """Per month: issued, completed, breached, withdrawn, and median days from issue to completion."""
     s = summaries.c
     query = select(s.status, s.issued_on, s.closed_on).where(s.force == force)
-    months: dict[str, dict[str, Any]] = defaultdict(lambda: {"issued": 0, "completed": 0, "breached": 0, "withdrawn": 0, "_days": []})
+    months: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"issued": 0, "completed": 0, "breached": 0, "withdrawn": 0, "_days": []})
     with engine.connect() as connection:
         for status, issued_on, closed_on in connection.execute(query):
             if _within(issued_on, since, until):
@@ -119,7 +123,8 @@ def force_statistics(engine: Engine, force: str, since: date | None, until: date
     for month in sorted(months):
         m = months[month]
         days = m.pop("_days")
-        result.append({"force": force, "month": month, **m, "median_days_to_complete": stats.median(days) if days else None})
+        result.append({"force": force, "month": month, **m,
+                       "median_days_to_complete": stats.median(days) if days else None})
     return result
 
 

@@ -61,10 +61,11 @@ class SummaryProjection:
             if is_new:
                 new.append(row)
             else:
-                before = written.get(caution_id)
+                before = written.get(caution_id)  # the `indexed` written below: one value per _INDEXED name
                 columns = _ALWAYS + (_INDEXED if before is None else tuple(
-                    name for name, old, value in zip(_INDEXED, before, indexed) if old != value))
-                changed.setdefault(columns, []).append({"caution_id": caution_id, **{name: row[name] for name in columns}})
+                    name for name, old, value in zip(_INDEXED, before, indexed, strict=True) if old != value))
+                changed.setdefault(columns, []).append(
+                    {"caution_id": caution_id, **{name: row[name] for name in columns}})
             if narrow:
                 written[caution_id] = indexed
                 written.move_to_end(caution_id)

@@ -20,7 +20,12 @@ from shared.problems import ProblemError
 from .. import inbox, subscriptions
 from ..store import utc
 from .schemas import (
-    ConsumerStatus, NotificationDetail, NotificationPage, SubscriptionCreate, SubscriptionPage, SubscriptionPublic,
+    ConsumerStatus,
+    NotificationDetail,
+    NotificationPage,
+    SubscriptionCreate,
+    SubscriptionPage,
+    SubscriptionPublic,
 )
 
 router = APIRouter(prefix="/v1")
@@ -29,10 +34,12 @@ Admin = Annotated[Principal, Depends(allow(Role.ADMIN))]
 
 
 def _engine(request: Request) -> Engine:
-    return request.app.state.store.engine  # type: ignore[no-any-return]
+    engine: Engine = request.app.state.store.engine
+    return engine
 
 
-@router.get("/notifications", response_model=NotificationPage, tags=["notifications"], responses=problems(400, 401, 403, 422))
+@router.get("/notifications", response_model=NotificationPage, tags=["notifications"],
+            responses=problems(400, 401, 403, 422))
 def list_notifications(
     request: Request,
     principal: Reader,

@@ -56,7 +56,8 @@ class Dispatcher:
 
     def _send(self, delivery: Any) -> None:
         with self.engine.connect() as conn:
-            note = conn.execute(select(notifications).where(notifications.c.id == delivery.notification_id)).mappings().one()
+            note = conn.execute(
+                select(notifications).where(notifications.c.id == delivery.notification_id)).mappings().one()
             body = notification_body(dict(note))
             if delivery.channel == "webhook":
                 sub = conn.execute(select(subscriptions).where(subscriptions.c.id == delivery.target)).one()

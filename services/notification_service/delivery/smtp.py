@@ -6,7 +6,9 @@ import smtplib
 from email.message import EmailMessage
 
 
-def send_email(host: str, port: int, sender: str, to: str, subject: str, text: str, notification_id: str, timeout: float) -> None:
+def send_email(
+    host: str, port: int, sender: str, to: str, subject: str, text: str, notification_id: str, timeout: float
+) -> None:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to

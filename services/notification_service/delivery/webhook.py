@@ -26,7 +26,9 @@ def verify_signature(secret: str, timestamp: str, body: bytes, signature: str, t
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def post_webhook(client: httpx.Client, url: str, secret: str, body: bytes, delivery_id: str, notification_id: str) -> None:
+def post_webhook(
+    client: httpx.Client, url: str, secret: str, body: bytes, delivery_id: str, notification_id: str
+) -> None:
     """Raises on anything but a 2xx, so the dispatcher retries."""
     timestamp = str(int(time.time()))
     response = client.post(url, content=body, headers={

@@ -26,7 +26,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 from hypothesis import strategies as st
-from sqlalchemy import delete
+from requests.structures import CaseInsensitiveDict
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.parameters import ParameterLocation
@@ -39,8 +39,11 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import Table, delete
+from starlette.types import Message
 
 from services.caution_service.config import Settings
+from services.caution_service.event_store import engine_of
 from services.caution_service.idempotency import IdempotencyRecord
 from services.caution_service.main import create_app
 from shared.problems import PROBLEM_JSON
@@ -117,7 +120,9 @@ class RoleToken:
         return token(role_for(ctx.operation.method, ctx.operation.path), FORCE, subject="contract-test")
 
     def set(self, case: schemathesis.Case, data: str, ctx: schemathesis.AuthContext) -> None:
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+        headers = CaseInsensitiveDict(case.headers)
+        headers["Authorization"] = f"Bearer {data}"
+        case.headers = headers
 
 
 # ----- steering generated cases ---------------------------------------------------------
@@ -183,6 +188,7 @@ def flatmap_case(context: schemathesis.HookContext, case: schemathesis.Case) -> 
         if positive and fix and issuing:
             case.body = fresh
         elif positive and fix and dated:
+            assert isinstance(case.body, dict)
             case.body = {**case.body, "occurred_at": when}
         return case
 
@@ -285,8 +291,10 @@ class CautionWorkflow(WORKFLOW_SCHEMA.as_state_machine()):  # type: ignore[misc]
         that an earlier scenario used on another request is refused (422), so a scenario replayed by Hypothesis
         got other answers than the first time it ran: FlakyStrategyDefinition, in one of five full runs here and
         in every run of 150 scenarios (400 pass with this)."""
-        with APP.state.cautions.engine.begin() as connection:
-            connection.execute(delete(IdempotencyRecord.__table__))
+        with engine_of(APP.state.cautions).begin() as connection:
+            table = IdempotencyRecord.__table__
+            assert isinstance(table, Table)
+            connection.execute(delete(table))
 
     def validate_response(self, response: Any, case: schemathesis.Case, additional_checks: Any = None,
                           **kwargs: Any) -> None:
@@ -309,10 +317,10 @@ def _concrete(path: str) -> str:
 def _asgi(method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> tuple[int, dict, bytes]:
     """One request straight into the ASGI app: headers are sent as raw bytes, and the client then disconnects
     (so a stream ends)."""
-    sent: list[dict] = []
+    sent: list[Message] = []
     delivered = False
 
-    async def receive() -> dict:
+    async def receive() -> Message:
         nonlocal delivered
         if not delivered:
             delivered = True
@@ -320,7 +328,7 @@ def _asgi(method: str, path: str, headers: list[tuple[bytes, bytes]], body: byte
         await asyncio.sleep(0.05)
         return {"type": "http.disconnect"}
 
-    async def send(message: dict) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     scope = {

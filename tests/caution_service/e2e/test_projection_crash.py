@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import httpx
 import pytest
 
 from services.caution_service.config import Settings
+from services.caution_service.event_store import engine_of
 from services.caution_service.main import build_application
 from services.caution_service.projections import queries
 from services.caution_service.projections.compliance import verify
@@ -60,7 +62,7 @@ class Driver(threading.Thread):
                     self._write(lambda: client.post("/v1/cautions", json=caution_payload(issued_at), headers=POLICE))
                     cid = self.last_id
                     for path, body, who in _lifecycle(issued_at, withdraw=n % 4 == 3):
-                        self._write(lambda: client.post(f"/v1/cautions/{cid}/{path}", json=body, headers=who))
+                        self._write(partial(client.post, f"/v1/cautions/{cid}/{path}", json=body, headers=who))
             except httpx.TransportError as e:
                 self.failed = e
 
@@ -128,7 +130,7 @@ def test_read_models_equal_a_fresh_rebuild_after_a_sigkill_mid_stream(service: C
     assert caught_up.status_code == 200
     service.stop()
 
-    engine = projector.app.engine
+    engine = engine_of(projector.app)
     live = read_model(engine)
     histories = live["compliance_history"]
     assert len(histories) == head  # every stored event projected once: none lost, none doubled

@@ -129,7 +129,7 @@ def test_sigkill_mid_stream_then_resend_records_each_keyed_command_once(service:
     assert all(r.status_code == 200 for r in resent), [r.text for r in resent if r.status_code != 200]
     versions = [r.json()["version"] for r in resent]
     assert versions == list(range(3, 3 + STREAM))  # each keyed command recorded exactly once, in order
-    for (key, _), response in zip(requests, resent):
+    for (key, _), response in zip(requests, resent, strict=True):
         if key in answered:  # seen before the kill: the very same answer is replayed
             assert response.headers["idempotent-replayed"] == "true"
             assert response.json() == answered[key].json()

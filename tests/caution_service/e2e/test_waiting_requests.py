@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import httpx
-
-from pathlib import Path
 
 from tests.process_fixtures import ServiceProcess
 from tests.service_processes import CautionProcess
@@ -22,14 +22,15 @@ SUBSCRIBERS = 60  # more than the thread pool's 40
 WAIT_SECONDS = 8.0
 
 
-async def _scenario(url: str) -> dict[str, float | list[int]]:
+async def _scenario(url: str) -> dict[str, Any]:
     police, national = auth("police"), auth("subscriber", "*")
     limits = httpx.Limits(max_connections=SUBSCRIBERS + 10)
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as feed, \
             httpx.AsyncClient(base_url=url, timeout=30) as officer:
         head = (await feed.get("/v1/events", headers=national)).json()["head"]
         started = time.monotonic()
-        polls = [asyncio.create_task(feed.get("/v1/events", params={"after": head, "wait": WAIT_SECONDS}, headers=national))
+        params = {"after": head, "wait": WAIT_SECONDS}
+        polls = [asyncio.create_task(feed.get("/v1/events", params=params, headers=national))
                  for _ in range(SUBSCRIBERS)]
         await asyncio.sleep(1.0)  # every subscriber is waiting now
         assert not any(p.done() for p in polls)
@@ -46,20 +47,23 @@ async def _scenario(url: str) -> dict[str, float | list[int]]:
         pages = await asyncio.gather(*polls)
         return {"read_took": read_took, "woken_after": time.monotonic() - written, "waited": written - started,
                 "statuses": [p.status_code for p in pages],
-                "positions": [[item["position"] for item in p.json()["items"]] for p in pages]}  # type: ignore[dict-item]
+                "positions": [[item["position"] for item in p.json()["items"]] for p in pages]}
 
 
-def test_sixty_long_polling_subscribers_neither_hold_back_a_read_nor_miss_the_next_event(service: ServiceProcess) -> None:
+def test_sixty_long_polling_subscribers_neither_hold_back_a_read_nor_miss_the_next_event(
+    service: ServiceProcess,
+) -> None:
     result = asyncio.run(_scenario(service.url))
     assert result["read_took"] < 2.0, result["read_took"]  # it waited ~7 s for a thread before
     assert result["statuses"] == [200] * SUBSCRIBERS
-    assert all(len(positions) == 1 for positions in result["positions"])  # type: ignore[union-attr]
+    assert all(len(positions) == 1 for positions in result["positions"])
     assert result["woken_after"] < 3.0, result["woken_after"]  # woken by the write, not by their 8 s timeout
 
 
-async def _reads_waiting_for_a_stalled_projector(url: str) -> dict[str, object]:
+async def _reads_waiting_for_a_stalled_projector(url: str) -> dict[str, Any]:
     police = auth("police")
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=httpx.Limits(max_connections=SUBSCRIBERS + 10)) as readers, \
+    limits = httpx.Limits(max_connections=SUBSCRIBERS + 10)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as readers, \
             httpx.AsyncClient(base_url=url, timeout=30) as officer:
         issued_at = (datetime.now(UTC) - timedelta(days=3)).replace(microsecond=0)
         issued = await officer.post("/v1/cautions", json=caution_payload(occurred_at=issued_at), headers=police)
@@ -80,7 +84,8 @@ async def _reads_waiting_for_a_stalled_projector(url: str) -> dict[str, object]:
 
 def test_reads_waiting_for_a_stalled_projector_leave_readiness_and_other_reads_alone(tmp_path: Path) -> None:
     """An API replica whose projection worker is down (CARA_RUN_PROJECTIONS=false and none running)."""
-    service = CautionProcess.on_sqlite(tmp_path / "cautions.sqlite3", tmp_path / "service.log", CARA_RUN_PROJECTIONS="false")
+    service = CautionProcess.on_sqlite(tmp_path / "cautions.sqlite3", tmp_path / "service.log",
+                                       CARA_RUN_PROJECTIONS="false")
     service.start()
     try:
         result = asyncio.run(_reads_waiting_for_a_stalled_projector(service.url))

@@ -24,8 +24,8 @@ CONNECTIONS = 32
 
 @pytest.fixture
 def pool() -> Iterator[WorkerPool]:
-    pool = WorkerPool(ServeOptions("tests.caution_service.e2e.pid_app:create_app", port=0, workers=2, log_level="warning",
-                                   access_log=False))
+    pool = WorkerPool(ServeOptions("tests.caution_service.e2e.pid_app:create_app", port=0, workers=2,
+                                   log_level="warning", access_log=False))
     pool.start()
     try:
         yield pool
@@ -65,7 +65,8 @@ def test_connections_opened_together_are_spread_over_every_worker(pool: WorkerPo
 def test_a_worker_that_dies_is_started_again_on_its_socket(pool: WorkerPool) -> None:
     victim = pool.processes[0]
     _pids_behind_keep_alive_connections(pool.port, 4)  # both are up
-    os.kill(victim.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    assert victim.pid is not None  # started
+    os.kill(victim.pid, signal.SIGKILL)
     victim.join(10)
     pool.restart_dead_workers()
     assert pool.processes[0].pid != victim.pid and pool.processes[0].is_alive()

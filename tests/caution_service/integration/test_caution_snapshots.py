@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.domain import CanMutateProtocol
 from eventsourcing.persistence import StoredEvent
 
 from services.caution_service.application import CautionApplication
@@ -35,10 +36,17 @@ def app(sqlite_url: str) -> CautionApplication:
     return build_application(Settings(environment="test", database_url=sqlite_url), FakeClock())
 
 
+def _event(app: CautionApplication, record: dict[str, Any]) -> CanMutateProtocol[Caution]:
+    """A stored event or snapshot as the domain object that rebuilds a caution."""
+    event = app.mapper.to_domain_event(_stored(record))
+    assert isinstance(event, CanMutateProtocol)
+    return event
+
+
 def _replayed(app: CautionApplication) -> Caution:
-    caution = None
+    caution: Caution | None = None
     for record in FIXTURE["events"]:
-        caution = app.mapper.to_domain_event(_stored(record)).mutate(caution)
+        caution = _event(app, record).mutate(caution)
     assert isinstance(caution, Caution)
     return caution
 
@@ -48,13 +56,13 @@ def _state(caution: Caution) -> dict[str, Any]:
 
 
 def test_a_snapshot_of_the_previous_shape_loads_as_the_state_its_events_give(app: CautionApplication) -> None:
-    snapshot = app.mapper.to_domain_event(_stored(FIXTURE["snapshots"][0]))
-    from_snapshot = snapshot.mutate(None)
+    from_snapshot = _event(app, FIXTURE["snapshots"][0]).mutate(None)
     replayed = _replayed(app)
-    at_twenty = None
+    at_twenty: Caution | None = None
     for record in FIXTURE["events"][:20]:
-        at_twenty = app.mapper.to_domain_event(_stored(record)).mutate(at_twenty)
+        at_twenty = _event(app, record).mutate(at_twenty)
     assert isinstance(from_snapshot, Caution) and from_snapshot.version == 20
+    assert isinstance(at_twenty, Caution)
     assert _state(from_snapshot) == _state(at_twenty)
     assert set(vars(from_snapshot)) == set(vars(replayed))  # upcast to today's shape, whatever the version
 

@@ -9,20 +9,21 @@ import pytest
 from eventsourcing.persistence import OperationalError
 
 from services.caution_service.application import CautionApplication
-from services.caution_service.domain.caution import Caution
 from services.caution_service.config import Settings
+from services.caution_service.domain.caution import Caution
 from services.caution_service.driver_sql import InListSelect, InsertMany
-from services.caution_service.main import build_application
+from services.caution_service.event_store import engine_of, events_table
 from services.caution_service.idempotency import Receipt, StoredResponse
-from tests.support import FakeClock
+from services.caution_service.main import build_application
 from tests.caution_service.unit.builders import issue_kwargs
+from tests.support import FakeClock
 
 
 def test_latest_versions_by_caution_for_lists_of_any_length(app: CautionApplication) -> None:
     cautions = [Caution.issue(**issue_kwargs()) for _ in range(5)]
     app.save(*cautions)
-    table = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
-    engine = app.engine
+    table = events_table(app)
+    engine = engine_of(app)
     latest = InListSelect(engine.dialect, [table.c.originator_id, table.c.originator_version], [table.c.originator_id],
                           tail="GROUP BY originator_id", select_list="originator_id, max(originator_version)")
     ids = [c.id for c in cautions]
@@ -49,16 +50,18 @@ def test_an_idempotency_record_is_found_for_its_caller_only(app: CautionApplicat
 def test_a_database_that_stays_locked_is_the_event_stores_operational_error(sqlite_url: str, clock: FakeClock) -> None:
     """The API answers the event store's OperationalError with 503: a raw driver error would have been a 500."""
     app = build_application(Settings(environment="test", database_url=sqlite_url), clock)
-    table = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
-    engine = app.engine
-    insert = InsertMany(engine.dialect, [table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state])
+    table = events_table(app)
+    engine = engine_of(app)
+    insert = InsertMany(engine.dialect,
+                        [table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state])
     other = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # holds the write lock
     try:
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA busy_timeout = 0")
             with pytest.raises(OperationalError):
-                insert.execute(connection, [{"originator_id": uuid4(), "originator_version": 1, "topic": "t", "state": b"{}"}])
+                row = {"originator_id": uuid4(), "originator_version": 1, "topic": "t", "state": b"{}"}
+                insert.execute(connection, [row])
             connection.exec_driver_sql("PRAGMA busy_timeout = 5000")
     finally:
         other.execute("ROLLBACK")

@@ -10,8 +10,8 @@ from eventsourcing.persistence import IntegrityError
 from services.caution_service import driver_sql
 from services.caution_service.application import CautionApplication
 from services.caution_service.domain.caution import Caution
-from services.caution_service.event_store import EventsOutOfOrder
 from services.caution_service.domain.values import Workshop
+from services.caution_service.event_store import EventsOutOfOrder
 from tests.caution_service.unit.builders import A_DAY, book, issue_kwargs
 
 
@@ -24,7 +24,7 @@ class NumberedBackwards:
     def execute(self, connection: Any, rows: Any) -> list[tuple[Any, ...]]:
         returned = self.insert.execute(connection, rows)
         ids = sorted(id_ for id_, _, _ in returned)
-        return [(id_, oid, version) for id_, (_, oid, version) in zip(reversed(ids), returned)]
+        return [(id_, oid, version) for id_, (_, oid, version) in zip(reversed(ids), returned, strict=True)]
 
 
 def test_events_numbered_out_of_the_order_given_are_refused_and_nothing_is_recorded(app: CautionApplication) -> None:
@@ -38,7 +38,8 @@ def test_events_numbered_out_of_the_order_given_are_refused_and_nothing_is_recor
 def test_a_broken_unique_key_is_the_event_stores_integrity_error(app: CautionApplication) -> None:
     caution = Caution.issue(**issue_kwargs())
     app.save(caution)
-    first, second = app.repository.get(caution.id), app.repository.get(caution.id)
+    first: Caution = app.repository.get(caution.id)
+    second: Caution = app.repository.get(caution.id)
     for copy in (first, second):
         book(copy, Workshop.A, A_DAY, on=1)
     app.save(first)
@@ -57,7 +58,8 @@ def test_a_save_larger_than_one_statement_goes_in_several_in_order(
         book(caution, Workshop.A, A_DAY, on=1)
     recordings = app.save(*cautions)
     assert len(recordings) == 40
-    stored = {n.id: (n.originator_id, n.originator_version) for n in app.recorder.select_notifications(start=1, limit=100)}
+    stored = {n.id: (n.originator_id, n.originator_version)
+              for n in app.recorder.select_notifications(start=1, limit=100)}
     assert [stored[r.notification.id] for r in recordings] == [
         (r.domain_event.originator_id, r.domain_event.originator_version) for r in recordings]
     assert [r.notification.id for r in recordings] == sorted(stored)

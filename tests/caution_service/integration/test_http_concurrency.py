@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from services.caution_service.config import Settings
 from services.caution_service.main import create_app
 from tests.caution_fixtures import Steps, assert_problem, event_names
-from tests.support import FakeClock, at, auth, caution_payload, iso
+from tests.support import FakeClock, app_state, at, auth, caution_payload, iso
 
 THREADS = 20
 
@@ -141,5 +141,5 @@ def test_the_same_idempotency_key_at_once_issues_one_caution(steps: Steps) -> No
     assert counts[201] + counts[409] == THREADS, counts
     ids = {r.json()["id"] for r in responses if r.status_code == 201}
     assert len(ids) == 1
-    recorder = steps.client.app.state.cautions.recorder  # type: ignore[attr-defined]
+    recorder = app_state(steps.client).cautions.recorder
     assert len(recorder.select_notifications(start=1, limit=1000)) == 1

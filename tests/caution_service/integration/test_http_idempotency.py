@@ -67,9 +67,9 @@ def test_key_order_and_whitespace_in_json_do_not_change_the_fingerprint(steps: S
     body = steps.schedule_body(10)
     headers = {**_key(steps.provider, "schedule-a-3"), "Content-Type": "application/json"}
     url = f"/v1/cautions/{cid}/workshops/A/schedule"
-    compact = '{"occurred_at": "%s", "session_at": "%s", "venue": "%s"}' % (
+    compact = '{{"occurred_at": "{}", "session_at": "{}", "venue": "{}"}}'.format(
         body["occurred_at"], body["session_at"], body["venue"])
-    reordered = '{ "venue" : "%s",\n "session_at": "%s", "occurred_at": "%s" }' % (
+    reordered = '{{ "venue" : "{}",\n "session_at": "{}", "occurred_at": "{}" }}'.format(
         body["venue"], body["session_at"], body["occurred_at"])
 
     first = steps.client.post(url, content=compact, headers=headers)

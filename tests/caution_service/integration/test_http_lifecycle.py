@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from tests.caution_fixtures import Steps, assert_problem
-from tests.support import at, caution_payload, iso
+from tests.support import app_state, at, caution_payload, iso
 
 
 def _etag_matches(response: Any) -> None:
@@ -117,7 +117,7 @@ def test_every_response_carries_a_request_id_and_echoes_a_safe_one(steps: Steps)
 
 
 def test_a_body_just_under_the_size_limit_is_accepted(steps: Steps) -> None:
-    limit = steps.client.app.state.settings.max_body_bytes  # type: ignore[attr-defined]
+    limit = app_state(steps.client).settings.max_body_bytes
     content = json.dumps(caution_payload()).encode()
     content += b" " * (limit - len(content))  # JSON padded with whitespace to exactly the limit
 

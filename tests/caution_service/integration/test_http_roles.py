@@ -12,7 +12,7 @@ import pytest
 
 from shared.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET, FORCE_CLAIM, ROLE_CLAIM
 from tests.caution_fixtures import Steps, assert_problem, recorded_events
-from tests.support import at, auth, caution_payload, iso
+from tests.support import app_state, at, auth, caution_payload, iso
 
 ALL_ROLES = ("police", "provider", "victim_contact", "court", "subscriber", "admin")
 VICTIM_PHONE = "07700 900123"  # from caution_payload()
@@ -88,7 +88,7 @@ def test_reading_a_caution_refuses_subscriber_and_admin(steps: Steps, caution_id
 
 def _token(**claims: Any) -> str:
     now = int(time.time())
-    base = {"sub": "officer-1", ROLE_CLAIM: "police", FORCE_CLAIM: "CAMBS", "iss": DEFAULT_ISSUER,
+    base: dict[str, Any] = {"sub": "officer-1", ROLE_CLAIM: "police", FORCE_CLAIM: "CAMBS", "iss": DEFAULT_ISSUER,
             "aud": DEFAULT_AUDIENCE, "iat": now, "exp": now + 600}
     base.update(claims)
     secret = base.pop("_secret", DEV_JWT_SECRET)
@@ -104,7 +104,8 @@ BAD_TOKENS = {
     "no force": _token(**{FORCE_CLAIM: None}),
     "no expiry": _token(exp=None),
     "garbage": "not.a.jwt",
-    "alg none": jwt.encode({"sub": "x", ROLE_CLAIM: "police", FORCE_CLAIM: "CAMBS"}, None, algorithm="none"),
+    # "": no key
+    "alg none": jwt.encode({"sub": "x", ROLE_CLAIM: "police", FORCE_CLAIM: "CAMBS"}, "", algorithm="none"),
 }
 
 
@@ -195,7 +196,7 @@ def test_victim_notes_and_details_never_reach_other_roles_on_any_route(steps: St
     assert replay.headers["idempotent-replayed"] == "true"
     # Not even the caller's own role gets them in a command's answer: only a read does, and it is logged.
     assert replay.json()["victim"]["contact_details"] is None and VICTIM_PHONE not in replay.text
-    steps.client.app.state.projector.run_until_caught_up()  # type: ignore[attr-defined]
+    app_state(steps.client).projector.run_until_caught_up()
     others = [r for r in seen if r.request.headers["authorization"] != steps.victim_contact["Authorization"]]
     for role in ("police", "provider", "court", "subscriber", "admin"):
         headers = auth(role)
@@ -220,7 +221,7 @@ def test_victim_notes_and_details_never_reach_other_roles_on_any_route(steps: St
 def test_victim_details_and_notes_are_not_stored_in_plain_text(steps: Steps) -> None:
     """Encrypted at rest: neither the event store nor the Idempotency-Key records hold them readable."""
     cid, _ = _walk_to_completion_with_notes(steps)  # its keyed victim contact stores a detail-bearing response
-    database = steps.client.app.state.settings.database_url.removeprefix("sqlite:///")  # type: ignore[attr-defined]
+    database = app_state(steps.client).settings.database_url.removeprefix("sqlite:///")
     db = sqlite3.connect(database)  # reads through the WAL too
     try:
         rows = db.execute("SELECT state FROM cautions_events").fetchall()

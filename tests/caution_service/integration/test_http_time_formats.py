@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.support import auth, caution_payload
 
 
-def _assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
+def _assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 @pytest.mark.parametrize("occurred_at", [0, 1772445600, "1772445600", "2026-03-02", "02/03/2026 10:00"])
-def test_a_command_time_that_is_not_rfc_3339_is_refused(client: TestClient, occurred_at) -> None:  # type: ignore[no-untyped-def]
+def test_a_command_time_that_is_not_rfc_3339_is_refused(client: TestClient, occurred_at: int | str) -> None:
     payload = {**caution_payload(), "occurred_at": occurred_at}
     body = _assert_problem(client.post("/v1/cautions", json=payload, headers=auth("police")), 422)
     assert any("RFC 3339" in e["message"] or "offset" in e["message"] for e in body["errors"]), body
 
 
 @pytest.mark.parametrize("dob", [0, "0", "19900517", "17/05/1990"])
-def test_a_date_that_is_not_iso_is_refused(client: TestClient, dob) -> None:  # type: ignore[no-untyped-def]
-    body = _assert_problem(client.post("/v1/cautions", json=caution_payload(offender={"date_of_birth": dob}), headers=auth("police")), 422)
+def test_a_date_that_is_not_iso_is_refused(client: TestClient, dob: int | str) -> None:
+    payload = caution_payload(offender={"date_of_birth": dob})
+    body = _assert_problem(client.post("/v1/cautions", json=payload, headers=auth("police")), 422)
     assert any("YYYY-MM-DD" in e["message"] for e in body["errors"]), body
 
 

@@ -53,7 +53,7 @@ def test_a_table_from_before_the_position_column_gains_it_and_its_records_replay
     row = store.row(_receipt("new"), new, NOW)
     row["position"] = 12
     with engine.begin() as connection:
-        store.insert(connection, [row])  # type: ignore[arg-type]
+        store.insert(connection, [row])
 
     old_record, new_record = store.find("CAMBS/provider/p-1", "old"), store.find("CAMBS/provider/p-1", "new")
     assert old_record is not None and new_record is not None

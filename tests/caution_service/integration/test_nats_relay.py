@@ -8,24 +8,29 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from services.caution_service import relay
+from services.caution_service.application import CautionApplication
 from services.caution_service.config import Settings
 from services.caution_service.main import create_app
 from services.notification_service.config import Settings as NotifySettings
 from services.notification_service.main import build_store
 from services.notification_service.nats_consumer import NatsConsumer
+from services.notification_service.store import NotificationStore
 from services.notification_service.tables import notifications
 from shared.nats_stream import ensure_stream
-from tests.support import FakeClock, at, auth, caution_payload, iso
+from tests.support import FakeClock, app_state, at, auth, caution_payload, iso
 
 
 @pytest.fixture
-def stream(nats_url: str):  # type: ignore[no-untyped-def]
+def stream(nats_url: str) -> Iterator[tuple[str, str]]:
     """A stream and subject prefix of this test's own, removed afterwards."""
     tag = uuid.uuid4().hex[:10]
     name = f"CARA_TEST_{tag}"
@@ -46,7 +51,7 @@ def stream(nats_url: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def cautions(tmp_path, clock):  # type: ignore[no-untyped-def]
+def cautions(tmp_path: Path, clock: FakeClock) -> Iterator[TestClient]:
     settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path}/c.sqlite3", run_projections=False)
     with TestClient(create_app(settings, clock)) as client:
         yield client
@@ -57,11 +62,14 @@ def _lifecycle_start(client: TestClient, clock: FakeClock) -> str:
     client.post(f"/v1/cautions/{caution_id}/workshops/A/schedule",
                 json={"occurred_at": iso(at(0)), "session_at": iso(at(7)), "venue": "Hub"}, headers=auth("provider"))
     clock.advance(days=7)
-    client.post(f"/v1/cautions/{caution_id}/workshops/A/attendance", json={"occurred_at": iso(at(7))}, headers=auth("provider"))
+    client.post(f"/v1/cautions/{caution_id}/workshops/A/attendance", json={"occurred_at": iso(at(7))},
+                headers=auth("provider"))
     return caution_id
 
 
-async def _relay_twice_and_read(app, nats_url: str, stream: str, prefix: str) -> tuple[int, int, list[dict]]:  # type: ignore[no-untyped-def]
+async def _relay_twice_and_read(
+    app: CautionApplication, nats_url: str, stream: str, prefix: str
+) -> tuple[int, int, list[dict[str, Any]]]:
     import nats
 
     nc = await nats.connect(nats_url)
@@ -77,7 +85,8 @@ async def _relay_twice_and_read(app, nats_url: str, stream: str, prefix: str) ->
         messages = await sub.fetch(batch=10, timeout=2)
         read = []
         for message in messages:
-            read.append({**json.loads(message.data), "nats_subject": message.subject, "msg_id": message.headers.get("Nats-Msg-Id")})
+            msg_id = (message.headers or {}).get("Nats-Msg-Id")
+            read.append({**json.loads(message.data), "nats_subject": message.subject, "msg_id": msg_id})
             await message.ack()
         return first, info.state.messages, read
     finally:
@@ -85,20 +94,23 @@ async def _relay_twice_and_read(app, nats_url: str, stream: str, prefix: str) ->
         await nc.close()
 
 
-def test_relay_publishes_each_event_once_per_type_subject(cautions, clock, nats_url, stream) -> None:  # type: ignore[no-untyped-def]
+def test_relay_publishes_each_event_once_per_type_subject(
+    cautions: TestClient, clock: FakeClock, nats_url: str, stream: tuple[str, str]
+) -> None:
     caution_id = _lifecycle_start(cautions, clock)
     name, prefix = stream
-    first, stored, read = asyncio.run(_relay_twice_and_read(cautions.app.state.cautions, nats_url, name, prefix))
+    first, stored, read = asyncio.run(_relay_twice_and_read(app_state(cautions).cautions, nats_url, name, prefix))
     assert first == 3
     assert stored == 3, "a re-published event must be dropped by JetStream's Nats-Msg-Id de-duplication"
     assert [m["nats_subject"] for m in read] == [f"{prefix}caution-issued.v1", f"{prefix}workshop-scheduled.v1",
                                            f"{prefix}workshop-a-attended.v1"]
-    assert all(m["msg_id"] == m["id"] and m["nats_subject"] == prefix + m["type"].removeprefix("uk.cara.caution.") for m in read)
+    assert all(m["msg_id"] == m["id"] and m["nats_subject"] == prefix + m["type"].removeprefix("uk.cara.caution.")
+               for m in read)
     assert all(m["data"]["caution_id"] == caution_id for m in read)
     assert "Sam Victim" not in json.dumps(read)
 
 
-def _relay_into(app, nats_url: str, name: str, prefix: str, garbage: bytes | None = None) -> None:  # type: ignore[no-untyped-def]
+def _relay_into(app: CautionApplication, nats_url: str, name: str, prefix: str, garbage: bytes | None = None) -> None:
     """Relay the store into the test's stream, after an optional unparseable message."""
 
     async def publish() -> None:
@@ -115,7 +127,9 @@ def _relay_into(app, nats_url: str, name: str, prefix: str, garbage: bytes | Non
     asyncio.run(publish())
 
 
-def _consume_until(store, nats_url: str, name: str, prefix: str, durable: str, position: int) -> None:  # type: ignore[no-untyped-def]
+def _consume_until(
+    store: NotificationStore, nats_url: str, name: str, prefix: str, durable: str, position: int
+) -> None:
     consumer = NatsConsumer(store, nats_url, name, prefix, durable, lambda: None)
     stop = threading.Event()
     thread = consumer.run_in_thread(stop)
@@ -126,19 +140,21 @@ def _consume_until(store, nats_url: str, name: str, prefix: str, durable: str, p
     thread.join(10)
 
 
-def _kinds(store, caution_id: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def _kinds(store: NotificationStore, caution_id: str) -> list[tuple[str, str]]:
     with store.engine.connect() as conn:
         rows = conn.execute(select(notifications.c.recipient_role, notifications.c.kind)
                             .where(notifications.c.caution_id == caution_id).order_by(notifications.c.kind)).all()
-    return [tuple(r) for r in rows]
+    return [(role, kind) for role, kind in rows]
 
 
 EXPECTED = [("provider", "new_referral"), ("victim_contact", "victim_contact_due")]
 
 
-def test_notification_service_consumes_from_jetstream_exactly_once(cautions, clock, nats_url, stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_notification_service_consumes_from_jetstream_exactly_once(
+    cautions: TestClient, clock: FakeClock, nats_url: str, stream: tuple[str, str], tmp_path: Path
+) -> None:
     caution_id = _lifecycle_start(cautions, clock)
-    _relay_into(cautions.app.state.cautions, nats_url, *stream)
+    _relay_into(app_state(cautions).cautions, nats_url, *stream)
     store = build_store(NotifySettings(environment="test", database_url=f"sqlite:///{tmp_path}/n.sqlite3"), clock)
     durable = f"notify-{uuid.uuid4().hex[:6]}"
     for _ in range(2):  # a restarted consumer resumes from its durable position and adds nothing
@@ -147,9 +163,11 @@ def test_notification_service_consumes_from_jetstream_exactly_once(cautions, clo
     assert store.consumer()["last_error"] is None
 
 
-def test_a_garbage_message_on_the_stream_is_recorded_and_skipped(cautions, clock, nats_url, stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_garbage_message_on_the_stream_is_recorded_and_skipped(
+    cautions: TestClient, clock: FakeClock, nats_url: str, stream: tuple[str, str], tmp_path: Path
+) -> None:
     caution_id = _lifecycle_start(cautions, clock)
-    _relay_into(cautions.app.state.cautions, nats_url, *stream, garbage=b"{not json")
+    _relay_into(app_state(cautions).cautions, nats_url, *stream, garbage=b"{not json")
     store = build_store(NotifySettings(environment="test", database_url=f"sqlite:///{tmp_path}/n.sqlite3"), clock)
     _consume_until(store, nats_url, *stream, f"notify-{uuid.uuid4().hex[:6]}", position=3)
     status = store.consumer()
@@ -158,21 +176,23 @@ def test_a_garbage_message_on_the_stream_is_recorded_and_skipped(cautions, clock
     assert _kinds(store, caution_id) == EXPECTED
 
 
-def test_a_lone_event_is_notified_at_once_not_when_a_batch_fills(cautions, clock, nats_url, stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_lone_event_is_notified_at_once_not_when_a_batch_fills(
+    cautions: TestClient, clock: FakeClock, nats_url: str, stream: tuple[str, str], tmp_path: Path
+) -> None:
     """Sparse traffic is the real load (about 1,500 cautions a year): a lone message must not wait in the
     consumer for a batch to fill or a fetch to time out (measured here: 1-7 ms from publish to notification)."""
     name, prefix = stream
     store = build_store(NotifySettings(environment="test", database_url=f"sqlite:///{tmp_path}/n.sqlite3"), clock)
     consumer = NatsConsumer(store, nats_url, name, prefix, f"notify-{uuid.uuid4().hex[:6]}", lambda: None)
-    _relay_into(cautions.app.state.cautions, nats_url, name, prefix)  # the stream exists before the consumer starts
+    _relay_into(app_state(cautions).cautions, nats_url, name, prefix)  # the stream exists before the consumer starts
     stop = threading.Event()
     thread = consumer.run_in_thread(stop)
     try:
-        delays = []
+        delays: list[float] = []
         for count in range(1, 6):
             time.sleep(0.35)  # the consumer is waiting in a fetch begun some time ago
             cautions.post("/v1/cautions", json=caution_payload(), headers=auth("police"))
-            _relay_into(cautions.app.state.cautions, nats_url, name, prefix)
+            _relay_into(app_state(cautions).cautions, nats_url, name, prefix)
             published = time.monotonic()
             while store.position() < count:
                 assert time.monotonic() - published < 5, "the event was not notified"
@@ -238,8 +258,9 @@ def _wait_for_messages(nats_url: str, name: str, count: int, timeout: float) -> 
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_the_relay_publishes_what_is_recorded_at_once_not_at_its_next_poll(  # type: ignore[no-untyped-def]
-    backend, request, tmp_path, clock, nats_url, stream
+def test_the_relay_publishes_what_is_recorded_at_once_not_at_its_next_poll(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock, nats_url: str,
+    stream: tuple[str, str],
 ) -> None:
     url = f"sqlite:///{tmp_path}/c.sqlite3" if backend == "sqlite" else request.getfixturevalue("postgres_schema_url")
     settings = Settings(environment="test", database_url=url, run_projections=False)
@@ -258,8 +279,9 @@ def test_the_relay_publishes_what_is_recorded_at_once_not_at_its_next_poll(  # t
 
 
 @pytest.mark.postgres
-def test_one_relay_leads_per_database_and_a_standby_takes_over(  # type: ignore[no-untyped-def]
-    postgres_schema_url, clock, nats_url, stream, caplog
+def test_one_relay_leads_per_database_and_a_standby_takes_over(
+    postgres_schema_url: str, clock: FakeClock, nats_url: str, stream: tuple[str, str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="cara.leadership")
     settings = Settings(environment="test", database_url=postgres_schema_url, run_projections=False)

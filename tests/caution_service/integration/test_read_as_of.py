@@ -77,7 +77,7 @@ def _history_as_of(steps: ReadSteps, when: datetime) -> Any:
 def test_as_of_each_recorded_moment_gives_exactly_what_was_read_live_then(steps: ReadSteps) -> None:
     seen = _run_timeline(steps)
 
-    for when, (caution_then, history_then) in zip(RECORDED, seen):
+    for when, (caution_then, history_then) in zip(RECORDED, seen, strict=True):
         caution = _caution_as_of(steps, when)
         assert caution.headers["etag"] == f'"{caution_then["version"]}"'
         assert ok(caution) == {**caution_then, "as_of": iso(when)}

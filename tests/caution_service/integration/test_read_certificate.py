@@ -178,4 +178,5 @@ def test_no_certificate_is_issued_while_the_history_trails_the_store(steps: Read
     assert "1 recorded entries" in refused.json()["detail"]
 
     steps.project()
-    assert _certificate(steps, cid).headers["content-disposition"] == 'inline; filename="cara-certificate-CC-2026-00418.pdf"'
+    disposition = _certificate(steps, cid).headers["content-disposition"]
+    assert disposition == 'inline; filename="cara-certificate-CC-2026-00418.pdf"'

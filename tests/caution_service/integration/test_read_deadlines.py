@@ -14,8 +14,15 @@ import pytest
 from services.caution_service.deadlines import MONITOR_ID, DeadlineMonitor
 from services.caution_service.main import build_application
 from tests.caution_fixtures import event_names
-from tests.caution_service.integration.test_read_support import BACKENDS, ReadSteps, backend_url, ok, quiet_client, quiet_settings
-from tests.support import FakeClock, at
+from tests.caution_service.integration.test_read_support import (
+    BACKENDS,
+    ReadSteps,
+    backend_url,
+    ok,
+    quiet_client,
+    quiet_settings,
+)
+from tests.support import FakeClock, app_state, at
 
 PERIOD_ENDS = date(2026, 6, 22)  # issued 2 March (at(0)) + 112 days
 DAY_AFTER = at((PERIOD_ENDS - at(0).date()).days + 1, 9)
@@ -28,7 +35,7 @@ def steps(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[ReadStep
 
 
 def _monitor(steps: ReadSteps) -> DeadlineMonitor:
-    return steps.client.app.state.deadlines  # type: ignore[no-any-return]
+    return app_state(steps.client).deadlines
 
 
 def _deadline_events(steps: ReadSteps, cid: str) -> int:
@@ -51,7 +58,7 @@ def test_records_the_passing_once_even_when_run_again_or_by_a_second_monitor(ste
     assert _monitor(steps).run_once() == []  # the summary has not caught up: the aggregate refuses
     steps.project()
     assert _monitor(steps).run_once() == []
-    other_replica = DeadlineMonitor(build_application(quiet_settings(steps.client.app.state.settings.database_url),
+    other_replica = DeadlineMonitor(build_application(quiet_settings(app_state(steps.client).settings.database_url),
                                                       steps.clock), steps.clock)
     assert other_replica.run_once() == []
     assert _deadline_events(steps, cid) == 1
@@ -124,7 +131,7 @@ def test_monitors_racing_on_two_replicas_record_it_once(steps: ReadSteps) -> Non
     ids = [_open_caution(steps) for _ in range(3)]
     steps.project()
     steps.clock.now = DAY_AFTER
-    url = steps.client.app.state.settings.database_url
+    url = app_state(steps.client).settings.database_url
     monitors = [DeadlineMonitor(build_application(quiet_settings(url), steps.clock), steps.clock) for _ in range(3)]
     results: list[Any] = []
     start = threading.Barrier(len(monitors))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -83,7 +84,7 @@ def test_entries_chain_their_hashes_and_the_digest_is_the_last_hash(steps: ReadS
     entries = body["entries"]
 
     assert entries[0]["previous_hash"] == GENESIS
-    for before, after in zip(entries, entries[1:]):
+    for before, after in pairwise(entries):
         assert after["previous_hash"] == before["hash"]
     assert body["digest"] == entries[-1]["hash"]
     content_keys = ("caution_id", "entry", "event_type", "summary", "occurred_at", "recorded_at", "recorded_by",
@@ -174,7 +175,8 @@ def test_verdict_withdrawn_gives_the_reason(steps: ReadSteps) -> None:
     cid = steps.issue()["id"]
     steps.run(steps.withdraw(cid, 4, "Set aside on appeal"))
     steps.project()
-    assert _history(steps, cid)["verdict"] == {"outcome": "withdrawn", "reasons": ["Caution withdrawn: Set aside on appeal"]}
+    assert _history(steps, cid)["verdict"] == {"outcome": "withdrawn",
+                                               "reasons": ["Caution withdrawn: Set aside on appeal"]}
 
 
 def test_an_accepted_excuse_restarts_both_workshops_in_the_history(steps: ReadSteps) -> None:

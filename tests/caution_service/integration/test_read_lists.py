@@ -6,6 +6,7 @@ import base64
 import json
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -114,10 +115,11 @@ def test_other_roles_may_not_list(steps: ReadSteps, role: str) -> None:
     assert_problem(steps.listing(headers=auth(role)), 403)
 
 
-def _walk(steps: ReadSteps, limit: int) -> list[dict]:
-    pages, cursor = [], None
+def _walk(steps: ReadSteps, limit: int) -> list[dict[str, Any]]:
+    pages: list[dict[str, Any]] = []
+    cursor = None
     while True:
-        params = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
         body = ok(steps.listing(**params))
         pages.append(body)
         cursor = body["next_cursor"]

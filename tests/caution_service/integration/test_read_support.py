@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from services.caution_service.config import Settings
+from services.caution_service.event_store import engine_of
 from services.caution_service.main import create_app
 from services.caution_service.projections.tables import history, positions, summaries
 from tests.caution_fixtures import Steps
-from tests.support import FakeClock, at, caution_payload, iso
+from tests.support import FakeClock, app_state, at, caution_payload, iso
 
 VICTIM_NAME = "Samantha Quillfeather"
 VICTIM_PHONE = "07700 900987"
@@ -65,12 +66,16 @@ def victim_payload(occurred_at: datetime = at(0), **overrides: Any) -> dict[str,
 class ReadSteps(Steps):
     """Steps plus the police decisions, corrections and the read-side requests."""
 
+    # set by the scenarios that need them: the caution under test, and one left untouched beside it
+    cid: str
+    neighbour: str
+
     def project(self) -> int:
-        return self.client.app.state.projector.run_until_caught_up()  # type: ignore[attr-defined]
+        return app_state(self.client).projector.run_until_caught_up()
 
     @property
     def engine(self) -> Engine:
-        return self.client.app.state.cautions.engine
+        return engine_of(app_state(self.client).cautions)
 
     def issue_with_victim(self, occurred_at: datetime = at(0), **overrides: Any) -> dict[str, Any]:
         response = self.client.post("/v1/cautions", json=victim_payload(occurred_at, **overrides), headers=self.police)
@@ -171,4 +176,4 @@ def read_model(engine: Engine) -> dict[str, list[dict[str, Any]]]:
 
 def stored_positions(engine: Engine) -> dict[str, int]:
     with engine.connect() as connection:
-        return dict(connection.execute(select(positions.c.name, positions.c.position)).all())
+        return {name: position for name, position in connection.execute(select(positions.c.name, positions.c.position))}

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from services.caution_service.projections.entries import entry_from_row, entry_hash
 from services.caution_service.projections.tables import history
 from tests.caution_service.integration.test_read_support import BACKENDS, ReadSteps, backend_url, ok, quiet_client
-from tests.support import FakeClock
+from tests.support import FakeClock, app_state
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_a_deleted_entry_is_reported_missing(steps: ReadSteps, lifecycle: str) -
 def test_a_rebuild_repairs_a_tampered_history(steps: ReadSteps, lifecycle: str) -> None:
     _tamper(steps, lifecycle, 6, summary="Did not attend workshop B.")
     assert steps.verification(lifecycle)["intact"] is False
-    steps.client.app.state.projector.reset()
+    app_state(steps.client).projector.reset()
     steps.project()
     assert steps.verification(lifecycle)["intact"] is True
 

@@ -28,7 +28,8 @@ POLL_SECONDS = 20.0  # far longer than any wait below: only a NOTIFY can explain
 
 class Worker:
     def __init__(self, name: str, url: str, heartbeat: Path | None = None, poll_seconds: float = POLL_SECONDS) -> None:
-        self.name, self.stop, self.errors = name, threading.Event(), []  # type: ignore[var-annotated]
+        self.name, self.stop = name, threading.Event()
+        self.errors: list[BaseException] = []
         self.heartbeat, self.poll_seconds = heartbeat, poll_seconds
         self.thread = threading.Thread(target=self._run, args=(url,), name=name, daemon=True)
 
@@ -79,6 +80,12 @@ def workers(postgres_schema_url: str, caplog: pytest.LogCaptureFixture) -> Itera
 def _notify(url: str) -> None:
     with psycopg.connect(psycopg_conninfo(url), autocommit=True) as connection:
         connection.execute("NOTIFY cautions_events")
+
+
+def _first(connection: psycopg.Connection[Any], sql: str) -> Any:
+    row = connection.execute(sql).fetchone()
+    assert row is not None
+    return row[0]
 
 
 def _said(caplog: pytest.LogCaptureFixture, name: str, words: str) -> bool:
@@ -151,7 +158,7 @@ def test_the_lock_is_really_held_by_one_session(steps: ReadSteps, workers: list[
     first.thread.start()
     _wait_for(lambda: _said(caplog, "worker-1", "leading"), 10, "worker-1 to lead")
     with psycopg.connect(psycopg_conninfo(postgres_schema_url), autocommit=True) as connection:
-        assert connection.execute(worker.LEADER_LOCK_SQL).fetchone()[0] is False
+        assert _first(connection, worker.LEADER_LOCK_SQL) is False
 
 
 def test_the_lock_is_per_schema_so_two_deployments_in_one_database_each_lead(
@@ -163,10 +170,10 @@ def test_the_lock_is_per_schema_so_two_deployments_in_one_database_each_lead(
     _wait_for(lambda: _said(caplog, "worker-1", "leading"), 10, "worker-1 to lead")
     other_schema = postgres_schema_url.replace("search_path%3D", "search_path%3Dother_")
     with psycopg.connect(psycopg_conninfo(other_schema), autocommit=True) as connection:
-        name = connection.execute("SELECT current_setting('search_path')").fetchone()[0]
+        name = _first(connection, "SELECT current_setting('search_path')")
         connection.execute(f"CREATE SCHEMA {name}")
         try:
-            assert connection.execute(worker.LEADER_LOCK_SQL).fetchone()[0] is True
+            assert _first(connection, worker.LEADER_LOCK_SQL) is True
         finally:
             connection.execute(f"DROP SCHEMA {name}")
 
@@ -176,7 +183,8 @@ def _beats_again(path: Path, within: float) -> None:
     _wait_for(lambda: path.exists(), 10, f"a first beat at {path}")
     before = path.stat().st_mtime_ns
     _wait_for(lambda: path.stat().st_mtime_ns > before, within, f"another beat at {path}")
-    assert age(path) is not None and age(path) < within  # type: ignore[operator]
+    since = age(path)
+    assert since is not None and since < within
 
 
 def test_the_leader_and_the_standby_both_beat_for_the_liveness_probe(
@@ -189,5 +197,6 @@ def test_the_leader_and_the_standby_both_beat_for_the_liveness_probe(
     _wait_for(lambda: _said(caplog, "worker-1", "leading"), 10, "worker-1 to lead")
     standby.thread.start()
     _wait_for(lambda: _said(caplog, "worker-2", "another process leads"), 10, "worker-2 to stand by")
-    _beats_again(leader.heartbeat, within=3)  # idle: each wait for events is at most poll_seconds  # type: ignore[arg-type]
-    _beats_again(standby.heartbeat, within=5)  # each try for the lock, every 2 s  # type: ignore[arg-type]
+    assert leader.heartbeat is not None and standby.heartbeat is not None
+    _beats_again(leader.heartbeat, within=3)  # idle: each wait for events is at most poll_seconds
+    _beats_again(standby.heartbeat, within=5)  # each try for the lock, every 2 s

@@ -14,7 +14,12 @@ import pytest
 from services.caution_service import worker
 from tests.caution_service.integration.test_read_support import ReadSteps
 from tests.caution_service.integration.test_read_worker import (
-    POLL_SECONDS, Worker, _issue, _projected, _wait_for, steps_on_the_real_clock,
+    POLL_SECONDS,
+    Worker,
+    _issue,
+    _projected,
+    _wait_for,
+    steps_on_the_real_clock,
 )
 
 

@@ -13,7 +13,7 @@ from services.caution_service.config import Settings
 from services.caution_service.main import create_app
 from tests.caution_fixtures import assert_problem
 from tests.caution_service.integration.test_read_support import BACKENDS, ReadSteps, backend_url, ok
-from tests.support import FakeClock
+from tests.support import FakeClock, app_state
 
 
 @pytest.fixture(params=BACKENDS)
@@ -56,7 +56,7 @@ def test_a_read_model_that_stays_behind_is_a_503_with_retry_after(
     steps: ReadSteps, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(records, "WAIT_SECONDS", 0.3)
-    projector = steps.client.app.state.projector
+    projector = app_state(steps.client).projector
     monkeypatch.setattr(projector, "run_once", lambda: 0)  # the projector has stalled
     issued = steps.issue()
     response = steps.history(issued["id"], min_position=issued["position"])
@@ -84,7 +84,7 @@ def test_without_min_position_the_history_still_waits_for_the_cautions_own_lates
     issued = steps.issue()
     cid = issued["id"]
     ok(steps.history(cid, min_position=issued["position"]))
-    projector = steps.client.app.state.projector
+    projector = app_state(steps.client).projector
     released, real_run_once = threading.Event(), projector.run_once
 
     def held_run_once() -> int:

@@ -23,7 +23,9 @@ create_app(Settings(environment="test", database_url=sys.argv[2], {no_workers}=F
     ("services.caution_service", "run_projections"),
     ("services.notification_service", "run_workers"),
 ])
-def test_replicas_starting_at_once_on_a_fresh_schema_all_start(postgres_schema_url: str, module: str, no_workers: str) -> None:
+def test_replicas_starting_at_once_on_a_fresh_schema_all_start(
+    postgres_schema_url: str, module: str, no_workers: str
+) -> None:
     code = START.format(module=module, no_workers=no_workers)
     start_at = str(time.time() + 4)  # after every interpreter has imported, so the CREATEs really overlap
     env = {**os.environ, "PYTHONPATH": os.getcwd()}

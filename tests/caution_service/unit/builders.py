@@ -108,6 +108,12 @@ def issued(**overrides: Any) -> Caution:
     return Caution.issue(**issue_kwargs(**overrides))
 
 
+def pending(c: Caution, index: int = -1) -> Any:
+    """One of the caution's new events. Most event classes are made at run time by `@event("Name")`, so
+    the type checker cannot know their fields: the event comes back as Any."""
+    return c.pending_events[index]
+
+
 # ----- steps: each takes the caution and a day offset, and records one hour later -----------------
 
 

@@ -9,8 +9,22 @@ from services.caution_service.domain.errors import ConflictsWithState, InvalidCo
 from services.caution_service.domain.values import Conditions, MissReason, Workshop
 
 from .builders import (
-    A_DAY, B_DAY, T0, at, attend_a, attend_b, book, breach, completed, event_names, issued, miss, refused,
-    with_a_attended, with_b_booked, withdraw,
+    A_DAY,
+    B_DAY,
+    T0,
+    at,
+    attend_a,
+    attend_b,
+    book,
+    breach,
+    completed,
+    event_names,
+    issued,
+    miss,
+    refused,
+    with_a_attended,
+    with_b_booked,
+    withdraw,
 )
 
 PERIOD_END_DAY = 16 * 7

@@ -12,9 +12,29 @@ from services.caution_service.domain.errors import ConflictsWithState, DomainErr
 from services.caution_service.domain.values import TERMINAL, BreachOutcome, ContactStage, Status, Workshop
 
 from .builders import (
-    A_DAY, B_DAY, ISSUED_ON, POLICE, at, attend_a, attend_b, book, breach, complete, completed, contact, correct,
+    A_DAY,
+    B_DAY,
+    ISSUED_ON,
+    POLICE,
+    at,
+    attend_a,
+    attend_b,
+    book,
+    breach,
+    complete,
+    completed,
+    contact,
+    correct,
     decide,
-    event_names, issued, miss, pass_deadline, ready_to_complete, refused, vary, with_a_attended, with_b_booked,
+    event_names,
+    issued,
+    miss,
+    pass_deadline,
+    ready_to_complete,
+    refused,
+    vary,
+    with_a_attended,
+    with_b_booked,
     withdraw,
 )
 

@@ -9,8 +9,26 @@ from services.caution_service.domain.errors import ConflictsWithState, InvalidCo
 from services.caution_service.domain.values import Workshop
 
 from .builders import (
-    A_DAY, B_DAY, PROVIDER, T0, at, attend_a, attend_b, book, completed, correct, decide, event_names, issued, miss,
-    ready_to_complete, refused, with_a_attended, with_b_booked, withdraw,
+    A_DAY,
+    B_DAY,
+    PROVIDER,
+    T0,
+    at,
+    attend_a,
+    attend_b,
+    book,
+    completed,
+    correct,
+    decide,
+    event_names,
+    issued,
+    miss,
+    pending,
+    ready_to_complete,
+    refused,
+    with_a_attended,
+    with_b_booked,
+    withdraw,
 )
 
 A_ATTENDED = 3  # version of WorkshopAAttended in the builders' stages
@@ -23,7 +41,7 @@ def test_a_correction_is_a_new_entry_referring_to_the_corrected_one() -> None:
     c = with_a_attended()
     correct(c, A_ATTENDED, at(A_DAY, hour=9), A_DAY + 1)
     assert event_names(c)[-1] == "EntryCorrected"
-    event = c.pending_events[-1]
+    event = pending(c)
     assert event.corrects_version == A_ATTENDED
     assert event.corrected_type == "WorkshopAAttended"
     assert event.reason == "typo in the register"

@@ -8,7 +8,7 @@ from services.caution_service.domain.caution import CLOCK_SKEW, Caution
 from services.caution_service.domain.errors import InvalidCommand
 from services.caution_service.domain.values import STATUTORY_MAX_PERIOD_DAYS, Conditions, LegalBasis, Status
 
-from .builders import ISSUED_ON, POLICE, T0, issue_kwargs, issued, refused
+from .builders import ISSUED_ON, POLICE, T0, issue_kwargs, issued, pending, refused
 
 
 def test_issued_caution_is_active_at_version_one() -> None:
@@ -24,7 +24,7 @@ def test_issued_caution_records_the_force_conditions_and_who_recorded_it() -> No
     c = issued(conditions=conditions, legal_basis=LegalBasis.DIVERSIONARY_CAUTION)
     assert c.conditions == conditions
     assert c.legal_basis is LegalBasis.DIVERSIONARY_CAUTION
-    event = c.pending_events[0]
+    event = pending(c, 0)
     assert event.recorded_by == POLICE
     assert event.occurred_at == T0
 

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.errors import ConflictsWithState, InvalidCommand
 from services.caution_service.domain.values import ContactStage, MissReason, Status, Workshop
 
 from .builders import (
-    A_DAY, B_DAY, at, attend_a, attend_b, book, breach, complete, contact, decide, event_names, issued, miss, refused,
-    with_a_attended, with_b_booked, withdraw,
+    A_DAY,
+    B_DAY,
+    at,
+    attend_a,
+    attend_b,
+    book,
+    breach,
+    complete,
+    contact,
+    decide,
+    event_names,
+    issued,
+    miss,
+    refused,
+    with_a_attended,
+    with_b_booked,
+    withdraw,
 )
 
 
-def with_a_missed(reason: MissReason = MissReason.DID_NOT_ATTEND):  # type: ignore[no-untyped-def]
+def with_a_missed(reason: MissReason = MissReason.DID_NOT_ATTEND) -> Caution:
     c = issued()
     book(c, Workshop.A, A_DAY, on=1)
     miss(c, Workshop.A, A_DAY, reason)
@@ -22,6 +38,7 @@ def test_a_late_arrival_is_recorded_as_a_missed_workshop() -> None:
     c = with_a_missed(MissReason.ARRIVED_LATE)
     assert event_names(c)[-1] == "WorkshopMissed"
     event = c.pending_events[-1]
+    assert isinstance(event, Caution.WorkshopMissed)
     assert event.reason is MissReason.ARRIVED_LATE
     assert event.workshop is Workshop.A
     assert c.attended_a_at is None

@@ -8,8 +8,21 @@ from services.caution_service.domain.errors import ConflictsWithState, InvalidCo
 from services.caution_service.domain.values import Booking, Conditions, MissReason, Workshop
 
 from .builders import (
-    A_DAY, B_DAY, PROVIDER, at, attend_a, book, breach, completed, event_names, issued, miss, refused,
-    with_a_attended, withdraw,
+    A_DAY,
+    B_DAY,
+    PROVIDER,
+    at,
+    attend_a,
+    book,
+    breach,
+    completed,
+    event_names,
+    issued,
+    miss,
+    pending,
+    refused,
+    with_a_attended,
+    withdraw,
 )
 
 PERIOD_END_DAY = 16 * 7
@@ -20,7 +33,7 @@ def test_booking_workshop_a_records_workshop_scheduled() -> None:
     book(c, Workshop.A, A_DAY, on=1)
     assert event_names(c)[-1] == "WorkshopScheduled"
     assert c.booking_a == Booking(at(A_DAY), "Hall 1")
-    event = c.pending_events[-1]
+    event = pending(c)
     assert event.workshop is Workshop.A
     assert event.recorded_by == PROVIDER
 
@@ -44,7 +57,7 @@ def test_rebooking_with_a_reason_records_workshop_rescheduled_keeping_the_old_bo
     book(c, Workshop.A, A_DAY, on=1)
     book(c, Workshop.A, A_DAY + 3, on=2, reason="venue flooded")
     assert event_names(c)[-2:] == ["WorkshopScheduled", "WorkshopRescheduled"]
-    event = c.pending_events[-1]
+    event = pending(c)
     assert event.previous == Booking(at(A_DAY), "Hall 1")
     assert event.booking == Booking(at(A_DAY + 3), "Hall 1")
     assert event.reason == "venue flooded"

@@ -8,8 +8,25 @@ from services.caution_service.domain.errors import ConflictsWithState, InvalidCo
 from services.caution_service.domain.values import ContactStage, Status, Workshop
 
 from .builders import (
-    A_DAY, B_DAY, ISSUED_ON, SYSTEM, at, attend_a, attend_b, book, breach, complete, completed, contact, event_names,
-    issued, pass_deadline, refused, vary, with_b_booked,
+    A_DAY,
+    B_DAY,
+    ISSUED_ON,
+    SYSTEM,
+    at,
+    attend_a,
+    attend_b,
+    book,
+    breach,
+    complete,
+    completed,
+    contact,
+    event_names,
+    issued,
+    pass_deadline,
+    pending,
+    refused,
+    vary,
+    with_b_booked,
 )
 
 PERIOD_END_DAY = 16 * 7
@@ -19,7 +36,7 @@ def test_varying_the_period_records_the_old_and_new_end() -> None:
     c = issued()
     vary(c, ISSUED_ON + timedelta(weeks=18), 20)
     assert event_names(c)[-1] == "ConditionsVaried"
-    event = c.pending_events[-1]
+    event = pending(c)
     assert event.previous_period_ends_on == ISSUED_ON + timedelta(weeks=16)
     assert event.period_ends_on == ISSUED_ON + timedelta(weeks=18)
     assert event.authorised_by == "INSP-9"
@@ -72,8 +89,8 @@ def test_the_deadline_is_recorded_as_passed_the_day_after_the_period_ends() -> N
     c = issued()
     pass_deadline(c, PERIOD_END_DAY + 1)
     assert event_names(c)[-1] == "ComplianceDeadlinePassed"
-    assert c.pending_events[-1].period_ended_on == ISSUED_ON + timedelta(weeks=16)
-    assert c.pending_events[-1].recorded_by == SYSTEM
+    assert pending(c).period_ended_on == ISSUED_ON + timedelta(weeks=16)
+    assert pending(c).recorded_by == SYSTEM
     assert c.status is Status.DEADLINE_PASSED
     assert c.is_open
 

@@ -12,8 +12,24 @@ from services.caution_service.domain.errors import ConflictsWithState, InvalidCo
 from services.caution_service.domain.values import ContactOutcome, ContactStage, Workshop
 
 from .builders import (
-    A_DAY, B_DAY, VICTIM_SERVICE, at, book, breach, completed, contact, decide, event_names, issued, miss,
-    ready_to_complete, refused, with_a_attended, with_b_booked, withdraw,
+    A_DAY,
+    B_DAY,
+    VICTIM_SERVICE,
+    at,
+    book,
+    breach,
+    completed,
+    contact,
+    decide,
+    event_names,
+    issued,
+    miss,
+    pending,
+    ready_to_complete,
+    refused,
+    with_a_attended,
+    with_b_booked,
+    withdraw,
 )
 
 AFTER_A = ContactStage.AFTER_WORKSHOP_A
@@ -32,7 +48,7 @@ def test_the_victim_is_contacted_once_workshop_a_is_attended() -> None:
     c.contact_victim(AFTER_A, ContactOutcome.UNABLE_TO_CONTACT, False, "sealed-details",
                      occurred_at=at(A_DAY + 2), recorded_at=at(A_DAY + 2), recorded_by=VICTIM_SERVICE)
     assert event_names(c)[-1] == "VictimContacted"
-    event = c.pending_events[-1]
+    event = pending(c)
     assert (event.stage, event.outcome, event.details_sealed) == (AFTER_A, ContactOutcome.UNABLE_TO_CONTACT,
                                                                    "sealed-details")
     assert c.contacted_after_a

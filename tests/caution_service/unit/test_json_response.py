@@ -15,7 +15,8 @@ BODY = {
     "position": 40213,
     "breach_referred": False,
     "safeguarding_concern": None,
-    "workshops": [{"workshop": "A", "venue": "Café Ely, Saint-Étienne Room", "attended_at": "2026-03-02T09:30:00+00:00"}],
+    "workshops": [{"workshop": "A", "venue": "Café Ely, Saint-Étienne Room",
+                   "attended_at": "2026-03-02T09:30:00+00:00"}],
     "notes": 'line one\nline "two"\t\u2028 \u00e9\u4e2d\U0001f600 \\ </script>',
     "actions": [],
 }
@@ -26,7 +27,8 @@ def test_the_bytes_are_those_of_starlettes_json_response() -> None:
 
 
 def test_the_headers_are_those_of_a_json_response() -> None:
-    fast, standard = FastJSONResponse(BODY, status_code=201, headers={"ETag": '"12"'}), JSONResponse(BODY, 201, {"ETag": '"12"'})
+    fast = FastJSONResponse(BODY, status_code=201, headers={"ETag": '"12"'})
+    standard = JSONResponse(BODY, 201, {"ETag": '"12"'})
     assert fast.status_code == 201
     assert fast.headers["content-type"] == standard.headers["content-type"] == "application/json"
     assert fast.headers["content-length"] == standard.headers["content-length"]

@@ -1,4 +1,5 @@
-"""PositionWatch: requests wait on the event loop; one watcher asks for the position while anyone waits, and only then."""
+"""PositionWatch: requests wait on the event loop; one watcher asks for the position while anyone waits,
+and only then."""
 
 from __future__ import annotations
 

@@ -352,7 +352,8 @@ class CautionMachine(RuleBasedStateMachine):
         for e in self.events:
             replayed = e.mutate(replayed)
         assert replayed == c, "replaying the events does not rebuild the live caution"
-        from_store = store().repository.get(c.id, version=c.version)  # snapshot (if any) + later events, no cache
+        # a snapshot (if any) and the later events, no cache
+        from_store: Caution = store().repository.get(c.id, version=c.version)
         assert from_store == c, "the caution loaded from the event store differs from the live one"
         assert store().get_caution(c.id) == c
         # coverage of the interesting paths (pytest --hypothesis-show-statistics)

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
@@ -19,13 +20,28 @@ from services.caution_service.config import Settings
 from services.caution_service.domain import values
 from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.values import (
-    Booking, Conditions, Gender, IssuingOfficer, MissReason, Offence, OffenceCategory, Offender, OffendingHistory,
-    Rank, RecordedBy, Relationship, RiskLevel, Victim, Workshop,
+    Booking,
+    Conditions,
+    Gender,
+    IssuingOfficer,
+    MissReason,
+    Offence,
+    OffenceCategory,
+    Offender,
+    OffendingHistory,
+    Rank,
+    RecordedBy,
+    Relationship,
+    RiskLevel,
+    Victim,
+    Workshop,
 )
 from services.caution_service.main import build_application
 from tests.support import FakeClock
 
 from .builders import A_DAY, LATER, PROVIDER, at, book, completed, issued, miss
+
+T = TypeVar("T")
 
 
 def make_app(url: str) -> CautionApplication:
@@ -112,7 +128,8 @@ def test_a_new_workshop_missed_is_stored_as_version_2_with_its_reason(app: Cauti
     state = json.loads(stored.state)
     assert state["class_version"] == 2
     assert "late" not in state
-    assert list(app.events.get(c.id))[-1].reason is MissReason.LEFT_EARLY
+    last = list(app.events.get(c.id))[-1]
+    assert isinstance(last, Caution.WorkshopMissed) and last.reason is MissReason.LEFT_EARLY
 
 
 # ----- transcoding --------------------------------------------------------------------------------
@@ -130,7 +147,7 @@ SAMPLES: dict[type, Any] = {
 }
 
 
-def classes_in_values(kind: type) -> list[type]:
+def classes_in_values(kind: type[T]) -> list[type[T]]:
     return [
         obj for obj in vars(values).values()
         if isinstance(obj, type) and obj.__module__ == values.__name__ and issubclass(obj, kind) and obj is not kind
@@ -208,6 +225,7 @@ def test_a_caution_with_more_than_20_events_is_snapshotted_and_reloads_equal(
     c.attend_workshop_a(occurred_at=at(A_DAY + 1), recorded_at=at(A_DAY + 1), recorded_by=PROVIDER)
     app.save(c)
 
+    assert app.snapshots is not None
     snapshots = list(app.snapshots.get(c.id))
     assert [s.originator_version for s in snapshots] == [20]
 
@@ -223,12 +241,16 @@ def test_a_caution_with_more_than_20_events_is_snapshotted_and_reloads_equal(
 def test_the_snapshot_holds_the_same_state_as_replaying_the_first_20_events(app: CautionApplication) -> None:
     c = with_many_events(22)
     app.save(c)
+    assert app.snapshots is not None
     snapshot = list(app.snapshots.get(c.id))[0]
+    assert isinstance(snapshot, Snapshot)
     from_snapshot = snapshot.mutate(None)
     replayed: Caution | None = None
     for event in app.events.get(c.id, lte=20):
+        assert isinstance(event, Aggregate.Event)
         replayed = event.mutate(replayed)
     assert from_snapshot == replayed
+    assert isinstance(from_snapshot, Caution)
     assert isinstance(from_snapshot.booking_a, Booking)
     assert isinstance(from_snapshot.conditions, Conditions)
     assert type(from_snapshot.period_ends_on) is date

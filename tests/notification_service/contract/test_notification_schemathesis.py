@@ -15,6 +15,7 @@ import hypothesis
 import schemathesis
 from hypothesis import HealthCheck
 from hypothesis import strategies as st
+from requests.structures import CaseInsensitiveDict
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import (
@@ -61,7 +62,9 @@ class RoleToken:
         return token(role, FORCE, subject="contract-test")
 
     def set(self, case: schemathesis.Case, data: str, ctx: schemathesis.AuthContext) -> None:
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+        headers = CaseInsensitiveDict(case.headers)
+        headers["Authorization"] = f"Bearer {data}"
+        case.headers = headers
 
 
 @schema.hook

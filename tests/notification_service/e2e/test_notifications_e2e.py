@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,12 @@ BREACHED = {"provider": ["new_referral"], "victim_contact": ["safety_planning"],
             "police": ["caution_breached", "excuse_decision_needed"]}
 
 
+def _text(message: Message) -> str:
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes), "a single-part message"
+    return payload.decode()
+
+
 @dataclass
 class Stack:
     caution: CautionProcess
@@ -56,7 +63,7 @@ class Stack:
         return [h for h in self.receiver.received if h.json()["caution_id"] == cid]
 
     def mails_for(self, cid: str) -> list[Any]:
-        return [m for m in self.smtp.messages if f"Caution: {cid}" in m.get_payload(decode=True).decode()]
+        return [m for m in self.smtp.messages if f"Caution: {cid}" in _text(m)]
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +155,7 @@ def inbox(stack: Stack, role: str, cid: str) -> list[dict[str, Any]]:
     response = httpx.get(f"{stack.notify.url}/v1/notifications", params={"caution_id": cid, "limit": 200},
                          headers=auth(role, FORCE), timeout=10)
     assert response.status_code == 200, response.text
-    return response.json()["items"]  # type: ignore[no-any-return]
+    return response.json()["items"]
 
 
 def kinds_by_role(stack: Stack, cid: str) -> dict[str, list[str]]:
@@ -249,8 +256,8 @@ def test_a_missed_workshop_and_breach_notifies_police_and_victim_contact(stack: 
 
 def test_a_sigkill_mid_stream_loses_and_doubles_nothing(stack: Stack) -> None:
     cautions = [Caution(stack) for _ in range(5)]
-    stream = [(c, step) for step in range(7) for c in cautions]  # interleaved, as real work arrives
-    stream = [(c, c.completing_steps()[step]) for c, step in stream]
+    order = [(c, step) for step in range(7) for c in cautions]  # interleaved, as real work arrives
+    stream = [(c, c.completing_steps()[step]) for c, step in order]
     kill_at, restart_at = 9, 22
     for number, (caution, (path, body, role)) in enumerate(stream):
         if number == kill_at:

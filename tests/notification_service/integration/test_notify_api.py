@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from services.notification_service.config import Settings
 from services.notification_service.main import create_app
 from tests.service_processes import cloud_event, issued_event
-from tests.support import FakeClock, auth
+from tests.support import FakeClock, app_state, auth
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def notify(tmp_path: Any, clock: FakeClock) -> Iterator[TestClient]:
 
 
 def apply(client: TestClient, events: list[dict[str, Any]]) -> None:
-    store = client.app.state.store  # type: ignore[attr-defined]
+    store = app_state(client).store
     store.apply_page(events, head=events[-1]["position"], next_after=events[-1]["position"])
 
 
@@ -95,7 +95,7 @@ def test_the_inbox_pages_newest_first_with_a_cursor(notify: TestClient, clock: F
     cursor = None
     pages = 0
     while True:
-        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
         response = get(notify, "/v1/notifications", "provider", **params)
         assert response.status_code == 200
         body = response.json()
@@ -162,7 +162,7 @@ def test_consumer_status_is_admin_only(notify: TestClient) -> None:
     assert status == {"source": "http", "position": 0, "head": 0, "lag": 0, "last_error": None, "last_error_at": None,
                       "updated_at": None, "skipped": []}
     apply(notify, [issued_event(str(uuid.uuid4()), 1)])
-    notify.app.state.store.apply_page([], head=9, next_after=1)  # type: ignore[attr-defined]
+    app_state(notify).store.apply_page([], head=9, next_after=1)
     status = get(notify, "/v1/consumer", "admin").json()
     assert (status["position"], status["head"], status["lag"]) == (1, 9, 8)
     assert status["updated_at"]

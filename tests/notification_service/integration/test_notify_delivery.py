@@ -16,7 +16,7 @@ from services.notification_service.delivery.dispatcher import Dispatcher
 from services.notification_service.delivery.webhook import verify_signature
 from services.notification_service.main import create_app
 from tests.service_processes import SmtpSink, WebhookReceiver, cloud_event, issued_event
-from tests.support import FakeClock, auth
+from tests.support import FakeClock, app_state, auth
 
 SECRET = "receiver-secret-0123456789"
 RECIPIENTS = {"CAMBS": {"police": ["ops@cambs.example"], "victim_contact": ["vcs@cambs.example", "vcs2@cambs.example"],
@@ -47,18 +47,18 @@ def notify(tmp_path: Any, clock: FakeClock, smtp: SmtpSink) -> Iterator[TestClie
 
 
 def dispatcher(client: TestClient) -> Dispatcher:
-    return client.app.state.dispatcher  # type: ignore[attr-defined,no-any-return]
+    return app_state(client).dispatcher
 
 
 def subscribe(client: TestClient, url: str, force: str = "CAMBS", **body: Any) -> dict[str, Any]:
     response = client.post("/v1/subscriptions", json={"url": url, "secret": SECRET, **body},
                            headers=auth("admin", force))
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def apply(client: TestClient, *events: dict[str, Any]) -> None:
-    store = client.app.state.store  # type: ignore[attr-defined]
+    store = app_state(client).store
     last = events[-1]["position"]
     store.apply_page(list(events), head=last, next_after=last)
 
@@ -71,13 +71,13 @@ def referral_and_contact(cid: str) -> list[dict[str, Any]]:
 def inbox(client: TestClient, role: str) -> list[dict[str, Any]]:
     response = client.get("/v1/notifications", headers=auth(role))
     assert response.status_code == 200, response.text
-    return response.json()["items"]  # type: ignore[no-any-return]
+    return response.json()["items"]
 
 
 def detail(client: TestClient, role: str, notification_id: str) -> dict[str, Any]:
     response = client.get(f"/v1/notifications/{notification_id}", headers=auth(role))
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def test_webhooks_are_signed_and_carry_the_notification(notify: TestClient, receiver: WebhookReceiver) -> None:
@@ -237,7 +237,9 @@ def test_emails_arrive_over_smtp_with_a_message_id_from_the_notification(notify:
         assert message["Message-ID"] == f"<{note['id']}@cara.notifications>"
         assert message["Subject"] == note["title"]
         assert message["From"] == "cara-notifications@localhost"
-        text = message.get_payload(decode=True).decode()
+        payload = message.get_payload(decode=True)
+        assert isinstance(payload, bytes)  # a single-part message
+        text = payload.decode()
         assert note["body"] in text and cid in text and note["id"] in text
     assert sorted(rcpt for _, rcpts in smtp.envelopes for rcpt in rcpts) == sorted(by_to)
     for note, role in ((referral, "provider"), (contact, "victim_contact")):

@@ -17,10 +17,15 @@ from services.notification_service.feed_auth import ClientCredentials, TokenErro
 from services.notification_service.main import feed_token
 from services.notification_service.store import NotificationStore
 from shared.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET, Role, TokenVerifier, mint_token
-from tests.service_processes import ThreadedUvicorn, free_port
 from tests.json_server import Answer, Asked, JsonServer
 from tests.notification_service.integration.test_notify_consumer import (  # noqa: F401 (fixtures)
-    Caution, caution_app, caution_server, notify_settings, store)
+    Caution,
+    caution_app,
+    caution_server,
+    notify_settings,
+    store,
+)
+from tests.service_processes import ThreadedUvicorn, free_port
 
 CLIENT_ID, CLIENT_SECRET = "notification-service", "client-secret-that-must-never-be-logged"
 
@@ -92,7 +97,7 @@ def test_refused_credentials_are_a_clear_error_that_never_shows_the_secret(endpo
 
 
 def test_the_consumer_keeps_reading_the_feed_as_its_tokens_expire_and_are_revoked(
-    caution_server: ThreadedUvicorn, store: NotificationStore, tmp_path: Any
+    caution_server: ThreadedUvicorn, store: NotificationStore, tmp_path: Any  # noqa: F811 (the fixtures imported above)
 ) -> None:
     endpoint = TokenEndpoint(ttl=2, signing_key="a-key-the-caution-service-does-not-trust-0123")
     try:
@@ -122,7 +127,7 @@ def test_the_consumer_keeps_reading_the_feed_as_its_tokens_expire_and_are_revoke
       "feed_token": "z"}, "not both"),
     ({}, "production needs client credentials"),
 ])
-def test_production_refuses_half_given_or_missing_feed_credentials(given: dict[str, str], problem: str) -> None:
+def test_production_refuses_half_given_or_missing_feed_credentials(given: dict[str, Any], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         Settings(environment="production", jwt_secret="a-production-secret-0123456789", **given)
 

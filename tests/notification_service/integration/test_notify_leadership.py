@@ -17,7 +17,7 @@ from services.notification_service.config import Settings
 from services.notification_service.main import create_app
 from shared.leadership import psycopg_conninfo
 from tests.service_processes import free_port, wait_until
-from tests.support import FakeClock
+from tests.support import FakeClock, app_state
 
 
 def _settings(url: str) -> Settings:
@@ -38,7 +38,7 @@ def _replica(url: str, check_seconds: float = 5.0) -> Iterator[TestClient]:
 def _workers_of(client: TestClient) -> str:
     answer = client.get("/readyz")
     assert answer.status_code == 200, answer.text
-    return answer.json()["workers"]  # type: ignore[no-any-return]
+    return answer.json()["workers"]
 
 
 def _dispatchers() -> int:
@@ -53,7 +53,7 @@ def test_one_replica_works_and_a_standby_takes_over_when_it_stops(postgres_schem
         wait_until(lambda: _workers_of(first) == "leading", 10, what="the first replica to lead")
         with _replica(postgres_schema_url) as second:
             wait_until(lambda: _workers_of(second) == "standby", 10, what="the second to stand by")
-            assert not second.app.state.workers.leading.wait(1.0)  # type: ignore[attr-defined]
+            assert not app_state(second).workers.leading.wait(1.0)
             assert _dispatchers() == before + 1  # one dispatcher for the two replicas
             running_first.close()  # the first replica shuts down (a rolling update, a crash)
             wait_until(lambda: _workers_of(second) == "leading", 10, what="the standby to take over")
@@ -63,7 +63,9 @@ def test_one_replica_works_and_a_standby_takes_over_when_it_stops(postgres_schem
 def _kill_lock_session(url: str) -> int:
     """Ends the database session that holds the workers' lock in this schema, as a database restart would."""
     with psycopg.connect(psycopg_conninfo(url), autocommit=True) as connection:
-        key = connection.execute(f"SELECT hashtext(current_schema() || ':{workers.LOCK}')").fetchone()[0]  # type: ignore[index]
+        row = connection.execute(f"SELECT hashtext(current_schema() || ':{workers.LOCK}')").fetchone()
+        assert row is not None
+        key = row[0]
         pids = [row[0] for row in connection.execute(
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = %s::bigint::oid",
             [key & 0xFFFFFFFF])]

@@ -6,16 +6,24 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import Row, event, func, insert, select
 
 from services.notification_service.config import Settings
 from services.notification_service.main import build_store, create_app
 from services.notification_service.store import ConsumerConflict, NotificationStore
-from services.notification_service.tables import cautions, deliveries, notifications, reminders, skipped_events, subscriptions
+from services.notification_service.tables import (
+    cautions,
+    deliveries,
+    notifications,
+    reminders,
+    skipped_events,
+    subscriptions,
+)
 from tests.service_processes import cloud_event, issued_event
 from tests.support import FakeClock, at, auth
 
@@ -129,7 +137,7 @@ def test_a_page_reads_its_cautions_and_subscriptions_once_and_writes_each_table_
         webhooks = conn.execute(select(deliveries.c.target, func.count()).where(deliveries.c.channel == "webhook")
                                 .group_by(deliveries.c.target)).all()
     # every notification to the national subscriber; only the referrals to CAMBS's filtered one; none to the rest
-    assert dict(webhooks) == {national: 1 + 20 * 4, referrals: 1 + 20}
+    assert {target: n for target, n in webhooks} == {national: 1 + 20 * 4, referrals: 1 + 20}
 
 
 def test_reapplying_the_same_page_creates_nothing(store: NotificationStore) -> None:
@@ -300,7 +308,7 @@ def test_a_reminder_rearmed_for_the_same_time_is_not_sent_twice_and_does_not_blo
     assert [k for _, k in kinds(store)].count("caution_period_ending") == 2
 
 
-def test_varied_conditions_move_a_scheduled_workshop_b_reminder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_varied_conditions_move_a_scheduled_workshop_b_reminder(tmp_path: Path) -> None:
     """The B-window reminder follows a new period end while it is still pending."""
     from sqlalchemy import select as _select
 
@@ -317,7 +325,7 @@ def test_varied_conditions_move_a_scheduled_workshop_b_reminder(tmp_path) -> Non
     end = first["data"]["period_ends_on"]
     store.apply_page([first, cloud_event("WorkshopAAttended", caution_id, 2, 2)], 2)
 
-    def b_reminder():  # type: ignore[no-untyped-def]
+    def b_reminder() -> Row[Any]:
         with store.engine.connect() as conn:
             return conn.execute(_select(_reminders.c.due_at, _reminders.c.status)
                                 .where(_reminders.c.kind == "workshop_b_window_closing")).one()

@@ -9,7 +9,14 @@ import pytest
 
 from services.notification_service import rules
 from services.notification_service.rules import (
-    PERIOD_ENDING, REMINDER_TEXT, RULES, WORKSHOP_B_WINDOW, CautionFacts, Reaction, ReminderPolicy, react,
+    PERIOD_ENDING,
+    REMINDER_TEXT,
+    RULES,
+    WORKSHOP_B_WINDOW,
+    CautionFacts,
+    Reaction,
+    ReminderPolicy,
+    react,
 )
 from shared.catalogue import CATALOGUE
 

@@ -11,7 +11,13 @@ import httpx
 import pytest
 
 from services.notification_service.delivery.webhook import (
-    DELIVERY_HEADER, NOTIFICATION_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, DeliveryFailed, post_webhook, sign,
+    DELIVERY_HEADER,
+    NOTIFICATION_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    DeliveryFailed,
+    post_webhook,
+    sign,
     verify_signature,
 )
 

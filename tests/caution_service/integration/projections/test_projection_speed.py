@@ -12,14 +12,19 @@ from typing import Any
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.engine import Engine
 
+from services.caution_service.event_store import engine_of
 from services.caution_service.main import build_application
 from services.caution_service.projections.bulk import insert_rows, update_rows
 from services.caution_service.projections.tables import history, summaries
 from services.caution_service.projections.wiring import build_projector
 from tests.caution_service.integration.test_read_support import (
-    ReadSteps, ok, populate, quiet_settings, read_model,
+    ReadSteps,
+    ok,
+    populate,
+    quiet_settings,
+    read_model,
 )
-from tests.support import FakeClock
+from tests.support import FakeClock, app_state
 
 
 @contextmanager
@@ -49,7 +54,7 @@ def _writes(seen: list[tuple[str, bool]]) -> list[str]:
 
 
 def test_a_batch_costs_the_same_statements_for_three_events_as_for_thirty(steps: ReadSteps, url: str) -> None:
-    projector = steps.client.app.state.projector
+    projector = app_state(steps.client).projector
     populate(steps)
     steps.project()
     counts = []
@@ -71,7 +76,7 @@ def test_an_idle_projector_only_reads(steps: ReadSteps) -> None:
     populate(steps)
     steps.project()
     with statements(steps.engine) as seen:
-        assert steps.client.app.state.projector.run_once() == 0
+        assert app_state(steps.client).projector.run_once() == 0
     assert len(seen) == 2 and not _writes(seen), seen
 
 
@@ -84,7 +89,7 @@ def test_a_fresh_projector_continues_every_chain_with_one_read(steps: ReadSteps,
     steps.issue()
 
     fresh = build_projector(build_application(quiet_settings(url), clock))  # nothing remembered
-    with statements(fresh.app.engine) as seen:
+    with statements(engine_of(fresh.app)) as seen:
         assert fresh.run_until_caught_up() == 4
     chain_reads = [sql for sql, _ in seen if sql.upper().startswith("SELECT") and "compliance_history" in sql]
     assert len(chain_reads) == 1, chain_reads
@@ -102,8 +107,8 @@ def test_small_batches_by_projectors_that_keep_restarting_equal_one_rebuild(step
                                                                             clock: FakeClock) -> None:
     """Rows updated only in what changed (SQLite) or all at once (PostgreSQL) end up the same."""
     populate(steps, snapshotted=True)
-    head = steps.client.app.state.cautions.recorder.max_notification_id()
-    projector = steps.client.app.state.projector
+    head = app_state(steps.client).cautions.recorder.max_notification_id()
+    projector = app_state(steps.client).projector
     projector.reset()
     size = 1
     while projector.position() < head:

@@ -4,9 +4,9 @@ and a second projector racing the first can never double a row (compare-and-set 
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
-import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,13 @@ from services.caution_service.projections.summary import SummaryProjection
 from services.caution_service.projections.tables import history, summaries
 from services.caution_service.projections.wiring import build_projector
 from tests.caution_service.integration.test_read_support import (
-    ReadSteps, populate, quiet_settings, read_model, stored_positions,
+    ReadSteps,
+    populate,
+    quiet_settings,
+    read_model,
+    stored_positions,
 )
-from tests.support import FakeClock
+from tests.support import FakeClock, app_state
 
 WAIT_SECONDS = 10.0
 counted = MetaData()
@@ -98,7 +102,7 @@ def _count(engine: Any, table: Table) -> int:
 
 
 def _head(steps: ReadSteps) -> int:
-    return steps.client.app.state.cautions.recorder.max_notification_id()  # type: ignore[attr-defined]
+    return app_state(steps.client).cautions.recorder.max_notification_id()
 
 
 class _ProjectingSteps(ReadSteps):
@@ -129,7 +133,7 @@ def test_incremental_projection_equals_a_fresh_rebuild_row_for_row(steps: ReadSt
     assert len(incremental["caution_summaries"]) == 6
     assert {p["position"] for p in incremental["projection_positions"]} == {head}
 
-    projector = steps.client.app.state.projector
+    projector = app_state(steps.client).projector
     projector.reset()
     assert read_model(steps.engine)["compliance_history"] == []
     assert set(stored_positions(steps.engine).values()) == {0}
@@ -158,7 +162,7 @@ def test_rebuild_in_tiny_batches_with_a_tiny_state_cache_equals_one_big_batch(sq
 
 def test_a_batch_that_fails_midway_commits_nothing_and_the_position_stays(steps: ReadSteps, url: str) -> None:
     populate(steps)
-    app = steps.client.app.state.cautions
+    app = app_state(steps.client).cautions
     exploding = ExplodingProjection(on_event=5)
     projector = Projector(app, [SummaryProjection(), HistoryProjection(), exploding], batch_size=100)
     projector.reset()
@@ -174,7 +178,7 @@ def test_a_batch_that_fails_midway_commits_nothing_and_the_position_stays(steps:
     exploding.armed = False
     assert projector.run_until_caught_up() == _head(steps)
     after_retry = read_model(steps.engine)
-    steps.client.app.state.projector.reset()
+    app_state(steps.client).projector.reset()
     steps.project()
     fresh = read_model(steps.engine)
     assert after_retry["compliance_history"] == fresh["compliance_history"]
@@ -184,7 +188,7 @@ def test_a_batch_that_fails_midway_commits_nothing_and_the_position_stays(steps:
 def test_a_failure_in_a_later_batch_keeps_the_earlier_batches_only(sqlite_steps: ReadSteps) -> None:
     steps = sqlite_steps
     populate(steps)
-    app = steps.client.app.state.cautions
+    app = app_state(steps.client).cautions
     exploding = ExplodingProjection(on_event=8)  # inside the third batch of three
     projector = Projector(app, [SummaryProjection(), HistoryProjection(), exploding], batch_size=3)
     projector.reset()
@@ -232,8 +236,8 @@ def test_two_projectors_racing_in_threads_never_double_a_row(steps: ReadSteps, u
     head = _head(steps)
     steps.project()
     expected = read_model(steps.engine)
-    steps.client.app.state.projector.reset()
-    Projector(_with_seen_table(steps.client.app.state.cautions), [CountingProjection()]).reset()
+    app_state(steps.client).projector.reset()
+    Projector(_with_seen_table(app_state(steps.client).cautions), [CountingProjection()]).reset()
 
     failures: list[str] = []
     start = threading.Barrier(2)
@@ -271,7 +275,7 @@ def test_reset_of_one_projection_rebuilds_only_that_one(sqlite_steps: ReadSteps)
     populate(steps)
     steps.project()
     expected = read_model(steps.engine)
-    projector = steps.client.app.state.projector
+    projector = app_state(steps.client).projector
     projector.reset(["compliance_history"])
 
     assert _count(steps.engine, history) == 0
@@ -333,13 +337,18 @@ def test_one_projector_called_from_two_threads_runs_one_batch_at_a_time(sqlite_s
         inside.set()
         assert release.wait(WAIT_SECONDS)
 
-    projector = Projector(_with_seen_table(steps.client.app.state.cautions),
-                          [SummaryProjection(), CountingProjection(hold_the_batch)], batch_size=1000)
+    projector = Projector(_with_seen_table(app_state(steps.client).cautions),
+                          [SummaryProjection(), CountingProjection(hold_the_batch)],
+                          batch_size=1000)
     first = threading.Thread(target=projector.run_once)
     first.start()
     assert inside.wait(WAIT_SECONDS)
     second_done = threading.Event()
-    second = threading.Thread(target=lambda: (projector.run_until_caught_up(), second_done.set()))
+    def catch_up() -> None:
+        projector.run_until_caught_up()
+        second_done.set()
+
+    second = threading.Thread(target=catch_up)
     second.start()
     assert not second_done.wait(0.3)  # held behind the first batch
     release.set()

@@ -76,7 +76,8 @@ def test_metrics_show_the_store_head_and_each_read_model_position_and_lag(steps:
     assert _by_projection(gauges, "cara_projection_lag_events") == dict.fromkeys(PROJECTIONS, 0)
 
     with steps.engine.begin() as connection:  # what a rebuild leaves when it stops half-way
-        connection.execute(update(positions).where(positions.c.name == "compliance_history").values(position=REBUILDING))
+        connection.execute(update(positions).where(positions.c.name == "compliance_history")
+                           .values(position=REBUILDING))
     gauges = _gauges(steps)
     assert _by_projection(gauges, "cara_projection_rebuilding") == {"caution_summaries": 0, "compliance_history": 1}
     assert _by_projection(gauges, "cara_projection_lag_events") == {"caution_summaries": 0, "compliance_history": 4}

@@ -13,13 +13,20 @@ from typing import Any
 import pytest
 
 from services.caution_service.api import records
+from services.caution_service.main import build_application
 from services.caution_service.projections.history import HistoryProjection
 from services.caution_service.projections.projector import REBUILDING, Projector
 from services.caution_service.projections.rebuild_lock import RebuildInProgress, rebuild_lock
 from services.caution_service.projections.summary import SummaryProjection
 from services.caution_service.projections.wiring import build_projector
-from services.caution_service.main import build_application
-from tests.caution_service.integration.test_read_support import ReadSteps, populate, quiet_settings, read_model, stored_positions
+from tests.caution_service.integration.test_read_support import (
+    ReadSteps,
+    populate,
+    quiet_settings,
+    read_model,
+    stored_positions,
+)
+from tests.support import app_state
 
 
 def _interleaved(steps: ReadSteps, count: int = 5) -> list[str]:
@@ -41,12 +48,12 @@ def _store(steps: ReadSteps) -> None:
 
 
 def _head(steps: ReadSteps) -> int:
-    return steps.client.app.state.cautions.recorder.max_notification_id()  # type: ignore[attr-defined]
+    return app_state(steps.client).cautions.recorder.max_notification_id()
 
 
 def _in_position_order(steps: ReadSteps) -> dict[str, list[dict[str, Any]]]:
     """The read models as the live projector builds them, event by event in store order."""
-    projector = steps.client.app.state.projector
+    projector = app_state(steps.client).projector
     projector.reset()
     projector.run_until_caught_up()
     return read_model(steps.engine)
@@ -87,7 +94,11 @@ def test_a_rebuild_reads_no_caution_back_from_the_store_however_small_its_cache(
         calls: list[Any] = []
         repository = projector.app.repository
         real_get = repository.get
-        repository.get = lambda *args, **kwargs: (calls.append(args), real_get(*args, **kwargs))[1]  # type: ignore[method-assign]
+        def counted_get(*args: Any, **kwargs: Any) -> Any:
+            calls.append(args)
+            return real_get(*args, **kwargs)
+
+        repository.get = counted_get  # type: ignore[method-assign]
         return calls
 
     app = build_application(quiet_settings(sqlite_url), steps.clock)
@@ -110,7 +121,7 @@ def test_live_projectors_leave_a_read_model_being_rebuilt_alone_and_project_what
 ) -> None:
     monkeypatch.setattr(records, "WAIT_SECONDS", 0.3)  # how long a read waits for its own write
     _store(steps)
-    live = steps.client.app.state.projector
+    live = app_state(steps.client).projector
     live.run_until_caught_up()
     head = _head(steps)
     added: list[str] = []
@@ -151,8 +162,8 @@ def test_a_rebuild_that_stops_half_way_keeps_the_read_models_marked_until_one_fi
         _other_projector(steps, url).rebuild(cautions_per_batch=2, progress=stop)
     assert set(stored_positions(steps.engine).values()) == {REBUILDING}
     assert 0 < len(read_model(steps.engine)["caution_summaries"]) < len(expected["caution_summaries"])
-    assert steps.client.app.state.projector.run_once() == 0
-    assert steps.client.app.state.projector.lag() > _head(steps)
+    assert app_state(steps.client).projector.run_once() == 0
+    assert app_state(steps.client).projector.lag() > _head(steps)
 
     assert _other_projector(steps, url).rebuild() == _head(steps)
     assert read_model(steps.engine) == expected
@@ -181,7 +192,7 @@ def test_a_second_rebuild_is_refused_while_one_runs_and_changes_nothing(steps: R
 
 def test_rebuilding_one_read_model_leaves_the_other_projecting(steps: ReadSteps, url: str) -> None:
     _store(steps)
-    live = steps.client.app.state.projector
+    live = app_state(steps.client).projector
     live.run_until_caught_up()
     head = _head(steps)
     seen: list[dict[str, int]] = []
@@ -204,7 +215,7 @@ def test_an_unknown_read_model_is_refused_before_anything_is_dropped(steps: Read
     populate(steps)
     steps.project()
     before = read_model(steps.engine)
-    projector = steps.client.app.state.projector
+    projector = app_state(steps.client).projector
     with pytest.raises(ValueError, match="no such projection: summaries"):
         projector.rebuild(["summaries"])
     with pytest.raises(ValueError, match="no such projection"):
@@ -215,7 +226,7 @@ def test_an_unknown_read_model_is_refused_before_anything_is_dropped(steps: Read
 def test_a_rebuild_of_an_empty_store_sets_the_positions_to_the_start(steps: ReadSteps, url: str) -> None:
     assert _other_projector(steps, url).rebuild() == 0
     assert set(stored_positions(steps.engine).values()) == {0}
-    assert steps.client.app.state.projector.lag() == 0
+    assert app_state(steps.client).projector.lag() == 0
 
 
 def _rebuild_command(url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 
+from services.caution_service.event_store import engine_of
 from services.caution_service.main import build_application
 from services.caution_service.projections.history import HistoryProjection
 from services.caution_service.projections.projector import Projector
@@ -53,11 +55,12 @@ def test_a_projection_batch_commits_relaxed_and_every_connection_goes_back_to_fu
 
     assert projector.run_once() > 0
 
-    sqlite = app.engine.dialect.name == "sqlite"
+    sqlite = engine_of(app).dialect.name == "sqlite"
     assert probe.seen == [NORMAL if sqlite else "off"]
     # Every connection the pool can give out now, the one the batch used among them, commits with its flush,
     # as the event store's writes (commands, the deadline monitor) must.
-    engine = app.engine
+    engine = engine_of(app)
+    assert isinstance(engine.pool, QueuePool)
     held = [engine.connect() for _ in range(engine.pool.size())]
     try:
         for connection in held:
