@@ -10,32 +10,47 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.catalogue import EventSpec, FieldKind, spec
+from shared.catalogue import EventSpec, spec
 from shared.events import SOURCE, event_id
 
 from .application import CautionApplication
-from .domain.caution import event_name
+from .domain.caution import event_name_of_class
 from .projections.entries import plain
 
 NATIONAL = "*"  # a subscriber whose token names this force sees every force
 
 
-def payload(event: Any, entry: EventSpec) -> dict[str, Any]:
+Published = tuple[tuple[str, tuple[str, ...] | None], ...]  # each field, with the sub-fields kept where only some are
+
+
+def payload(event: Any, published: Published) -> dict[str, Any]:
     """The fields the catalogue publishes for this event and nothing else: a field it does not name stays home."""
-    return {name: _shown(plain(getattr(event, name)), kind) for name, kind in entry.fields.items()}
+    data = {}
+    for name, keep in published:
+        value = plain(getattr(event, name))
+        data[name] = value if keep is None else {key: value[key] for key in keep if key in value}
+    return data
 
 
-def _shown(value: Any, kind: FieldKind) -> Any:
-    if isinstance(kind, tuple) and isinstance(value, dict):
-        return {key: value[key] for key in kind if key in value}
-    return value
+def _entry_for(kind: type) -> tuple[EventSpec, Published]:
+    """The catalogue's entry for this class of event and what it publishes, worked out once per class (the feed
+    reads tens of thousands of events a second). An event with no entry is a programming error, never a guess."""
+    found = _ENTRIES.get(kind)
+    if found is None:
+        entry = spec(event_name_of_class(kind))
+        published = tuple((name, k if isinstance(k, tuple) else None) for name, k in entry.fields.items())
+        found = _ENTRIES[kind] = (entry, published)
+    return found
+
+
+_ENTRIES: dict[type, tuple[EventSpec, Published]] = {}
 
 
 def to_cloud_event(event: Any, position: int) -> dict[str, Any]:
-    entry = spec(event_name(event))  # an event with no catalogue entry is a programming error, never a guess
+    entry, published = _entry_for(type(event))
     caution_id = str(event.originator_id)
     by = plain(event.recorded_by)
-    data = payload(event, entry)
+    data = payload(event, published)
     occurred = getattr(event, "occurred_at", None) or event.recorded_at
     data.update(
         caution_id=caution_id,
