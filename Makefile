@@ -17,7 +17,7 @@ CAUTION_PORT ?= 8000
 
 LINTED := services shared tests bench docs
 
-.PHONY: setup run test lint typecheck lock token openapi bench projector rebuild migrate relay clean
+.PHONY: setup run test lint typecheck lock token openapi bench projector rebuild migrate rotate-keys master-key relay clean
 
 $(STAMP): $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ rebuild: setup  ## drop the read models and replay the event store caution by ca
 migrate: setup  ## upgrade both services' databases to their newest migration (the services also do it at start)
 	@mkdir -p var
 	$(BIN)/python -m services.migrate
+
+rotate-keys: setup  ## rewrap every person's data key under the first of CARA_MASTER_KEYS (see README, Personal data)
+	$(BIN)/python -m services.caution_service.rotate_keys
+
+master-key: setup  ## print a new master key: make master-key KEY_ID=2027-01
+	@$(BIN)/python -m services.caution_service.rotate_keys --generate '$(or $(KEY_ID),$(shell date +%Y-%m))'
 
 relay: setup  ## publish the event feed to NATS JetStream (NATS_URL=nats://host:4222)
 	$(BIN)/python -m services.caution_service.relay --nats-url $(or $(NATS_URL),nats://127.0.0.1:4222)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from shared.keyring import MasterKeys
 from shared.settings import AuthSettings
 
 from .domain.values import STATUTORY_MAX_PERIOD_DAYS, Conditions
 from .event_store import TOPIC as EVENT_STORE_TOPIC
 
 DEV_VAULT_KEY = "Y2FyYS1kZXZlbG9wbWVudC12YXVsdC1rZXktMzJiISE="  # base64 of 32 bytes, development only
+# The master keys that wrap each person's data key (shared/keyring.py): `id:base64url-key`, the current one first.
+DEV_MASTER_KEYS = "dev:Y2FyYS1kZXZlbG9wbWVudC1tYXN0ZXIta2V5LTMyYiE"  # development only
 
 
 class ForceConditions(BaseModel):
@@ -28,6 +31,7 @@ class Settings(AuthSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///var/caution-service.sqlite3"
     vault_key: str = DEV_VAULT_KEY
+    master_keys: str = DEV_MASTER_KEYS
     force_conditions: dict[str, ForceConditions] = {}
     max_body_bytes: int = 64 * 1024
     aggregate_cache_size: int = 10_000
@@ -45,7 +49,18 @@ class Settings(AuthSettings):
         if self.environment == "production":
             if self.vault_key == DEV_VAULT_KEY:
                 raise ValueError("production needs its own CARA_VAULT_KEY")
+            if self.master_keys == DEV_MASTER_KEYS:
+                raise ValueError("production needs its own CARA_MASTER_KEYS")
         return self
+
+    @field_validator("master_keys")
+    @classmethod
+    def master_keys_are_well_formed(cls, value: str) -> str:
+        MasterKeys.parse(value)  # a malformed key is refused at start, never at the first seal
+        return value
+
+    def master(self) -> MasterKeys:
+        return MasterKeys.parse(self.master_keys)
 
     def conditions_for(self, force: str) -> Conditions:
         chosen = self.force_conditions.get(force, ForceConditions())
@@ -59,5 +74,5 @@ class Settings(AuthSettings):
         }
 
     def describe(self) -> str:
-        safe = self.model_dump(exclude={"jwt_secret", "vault_key", "jwt_public_key"})
+        safe = self.model_dump(exclude={"jwt_secret", "vault_key", "jwt_public_key", "master_keys"})
         return json.dumps(safe, default=str)

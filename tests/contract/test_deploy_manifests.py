@@ -25,6 +25,7 @@ from services.caution_service.main import create_app as caution_app
 from services.notification_service.config import Settings as NotifySettings
 from services.notification_service.main import create_app as notification_app
 from shared.heartbeat import Heartbeat
+from shared.keyring import MasterKeys
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 SETTINGS: dict[str, type[CautionSettings] | type[NotifySettings]] = {
@@ -35,6 +36,7 @@ SETTINGS: dict[str, type[CautionSettings] | type[NotifySettings]] = {
 # What the cluster's secrets, or the operator's environment for compose, would hold.
 SECRETS = {
     "database-url": "postgresql+psycopg://cara@postgres:5432/cara", "vault-key": Fernet.generate_key().decode(),
+    "master-keys": MasterKeys.generate("2026-12"), "CARA_MASTER_KEYS": MasterKeys.generate("2026-12"),
     "feed-client-secret": "a-client-secret",
     "POSTGRES_PASSWORD": "secret", "CARA_JWT_JWKS_URL": "https://idp.example/.well-known/jwks.json", "CARA_JWT_ISSUER": "https://idp.example/",
     "CARA_VAULT_KEY": Fernet.generate_key().decode(), "CARA_IDP_TOKEN_URL": "https://idp.example/oauth2/token",

@@ -148,13 +148,15 @@ def test_a_database_from_before_the_position_column_is_stamped_at_0001_and_upgra
     assert differences(engine, CAUTIONS) == []
 
 
-def test_a_database_from_the_last_create_all_is_stamped_at_head_and_left_as_it_was(engine: Engine) -> None:
+def test_a_database_from_the_last_create_all_is_stamped_at_0003_and_upgraded_keeping_its_rows(engine: Engine) -> None:
     create_legacy(engine, CAUTIONS_AT_LAST_CREATE_ALL)
     _old_idempotency_row(engine)
+    with engine.connect() as connection:
+        assert CAUTIONS.legacy_revision(connection) == "0003"
 
     CAUTIONS.upgrade(engine)
 
-    assert at(engine, CAUTIONS) == "0003" == CAUTIONS.head()
+    assert at(engine, CAUTIONS) == CAUTIONS.head() == "0004"
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM cautions_idempotency")).scalar_one() == 1
     assert differences(engine, CAUTIONS) == []

@@ -1,4 +1,4 @@
-"""The caution service's schema history: its read models, Idempotency-Key records and consultation log.
+"""The caution service's schema history: its read models, Idempotency-Key records, consultation log and person keys.
 
 Never the event store's tables: the eventsourcing library creates those itself (shared/migrations.py).
 Run at start-up by `build_application` (every process of this service goes through it) and by `make migrate`.
@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import MetaData, inspect
 from sqlalchemy.engine import Connection, Engine
 
+from shared.keyring import metadata as person_keys
 from shared.migrations import Migrations
 
 VERSION_TABLE = "cautions_alembic_version"
@@ -25,7 +26,7 @@ def metadata() -> MetaData:
     from ..projections.tables import metadata as read_models
 
     combined = MetaData()
-    for source in (read_models, Base.metadata, consultations):
+    for source in (read_models, Base.metadata, consultations, person_keys):
         for table in source.tables.values():
             table.to_metadata(combined)
     return combined
