@@ -19,10 +19,14 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from shared.keyring import MasterKeys
+
+from .config import DEV_MASTER_KEYS
 from .domain.caution import Caution
 from .domain.errors import CautionNotFound
 from .domain.values import Conditions
 from .event_store import engine_of
+from .fingerprint_keys import FingerprintKeys
 from .idempotency import IdempotencyStore, Receipt
 from .transcodings import register_caution_transcodings
 from .vault import VictimVault
@@ -63,13 +67,16 @@ class CautionApplication(Application[UUID]):
         vault: VictimVault,
         clock: Callable[[], datetime],
         conditions_for: Callable[[str], Conditions] = lambda force: Conditions(),
+        masters: MasterKeys | None = None,
     ) -> None:
         super().__init__(env)
         self.vault = vault
         self.clock = clock
         self.conditions_for = conditions_for
         self.saved_listeners: list[Callable[[int], None]] = []
-        self.idempotency = IdempotencyStore(self.engine, vault)
+        # Development's master keys when none are given (production refuses them: config.py)
+        fingerprints = FingerprintKeys(masters or MasterKeys.parse(DEV_MASTER_KEYS))
+        self.idempotency = IdempotencyStore(self.engine, vault, fingerprints)
 
     @property
     def engine(self) -> Engine:

@@ -10,11 +10,12 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy import DateTime, Integer, String, Text, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from .driver_sql import InListSelect, InsertMany
+from .fingerprint_keys import FingerprintKeys
 from .vault import VictimVault
 
 
@@ -27,7 +28,10 @@ class IdempotencyRecord(Base):
 
     principal_id: Mapped[str] = mapped_column(String(400), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # HMAC of the request's digest under the key of the master key named beside it (fingerprint_keys.py);
+    # a record from before keying holds the bare digest until start-up keys it (`key_legacy_fingerprints`).
     fingerprint: Mapped[str] = mapped_column(String(64))
+    fingerprint_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status_code: Mapped[int] = mapped_column(Integer)
     headers: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
@@ -89,13 +93,14 @@ def _digest(method: str, path: str, canonical: bytes) -> str:
 
 
 # What a replay needs (created_at is for housekeeping, and SQLite's driver would give it as text).
-_FOUND_COLUMNS = ("principal_id", "key", "fingerprint", "status_code", "headers", "body", "position")
+_FOUND_COLUMNS = ("principal_id", "key", "fingerprint", "fingerprint_key", "status_code", "headers", "body", "position")
 
 
 class IdempotencyStore:
-    def __init__(self, engine: Engine, vault: VictimVault) -> None:
+    def __init__(self, engine: Engine, vault: VictimVault, fingerprints: FingerprintKeys) -> None:
         self._engine = engine
         self._vault = vault  # seals stored bodies: a victim contact's response holds victim details
+        self._fingerprints = fingerprints
         table = Base.metadata.tables[IdempotencyRecord.__tablename__]  # the mapped class's table, typed as a Table
         # Two plain INs use the primary key on every database (SQLite scans for a row-value IN); the
         # cross-product's extra rows are dropped by the caller.
@@ -135,13 +140,38 @@ class IdempotencyStore:
         return {
             "principal_id": receipt.principal_id,
             "key": receipt.key,
-            "fingerprint": receipt.fingerprint,
+            "fingerprint": self._fingerprints.keyed(receipt.fingerprint),
+            "fingerprint_key": self._fingerprints.current,
             "status_code": response.status_code,
             "headers": orjson.dumps(response.headers).decode(),  # read back with json.loads
             "body": self._vault.seal({"body": response.body}),
             "created_at": now,
             "position": None,
         }
+
+    def same_request(self, record: IdempotencyRecord, receipt: Receipt) -> bool:
+        """Whether the stored record answers this request (the same caller, key and request body)."""
+        return self._fingerprints.same(record.fingerprint, record.fingerprint_key, receipt.fingerprint)
+
+    def key_legacy_fingerprints(self, batch: int = 500) -> int:
+        """Keys the bare digests of records stored before fingerprints were keyed; returns how many.
+
+        Run at start-up, after the migrations: until then a database reader could test guesses of a
+        request (a victim's phone number) against them. Two processes doing it at once write the same values.
+        """
+        table, done = Base.metadata.tables[IdempotencyRecord.__tablename__], 0
+        c, keys = table.c, self._fingerprints
+        while True:
+            with self._engine.begin() as connection:
+                rows = connection.execute(select(c.principal_id, c.key, c.fingerprint)
+                                          .where(c.fingerprint_key.is_(None)).limit(batch)).all()
+                for row in rows:
+                    unkeyed = (c.principal_id == row.principal_id, c.key == row.key, c.fingerprint_key.is_(None))
+                    connection.execute(update(table).where(*unkeyed).values(
+                        fingerprint=keys.keyed(row.fingerprint), fingerprint_key=keys.current))
+            done += len(rows)
+            if len(rows) < batch:
+                return done
 
     def insert(self, session: Session | Connection, rows: list[dict[str, Any]]) -> None:
         """Executed now, not at flush, so a duplicate key surfaces inside the caller's transaction."""

@@ -52,13 +52,15 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     service (API, projection worker, relay, rebuild) starts here, so each upgrades the schema first."""
     _prepare_sqlite_directory(settings.database_url)
     return with_startup_retries(lambda: _migrated(CautionApplication(
-        settings.eventsourcing_env(), VictimVault(settings.vault_key), clock, settings.conditions_for
+        settings.eventsourcing_env(), VictimVault(settings.vault_key), clock, settings.conditions_for,
+        settings.master(),
     )))
 
 
 def _migrated(app: CautionApplication) -> CautionApplication:
     """On the application's own engine: an in-memory SQLite database exists only there."""
     migrate(app.engine)
+    app.idempotency.key_legacy_fingerprints()
     return app
 
 

@@ -37,7 +37,7 @@ from .application import CautionApplication, StaleVersion
 from .domain.caution import Caution
 from .driver_sql import InListSelect
 from .event_store import events_table
-from .idempotency import IdempotencyRecord, KeyReused, Receipt, StoredResponse, replay
+from .idempotency import IdempotencyRecord, IdempotencyStore, KeyReused, Receipt, StoredResponse, replay
 
 log = logging.getLogger("cara.caution.writer")
 
@@ -75,9 +75,9 @@ class WriterBusy(Exception):
     """More commands are waiting than the writer takes: the caller should come back shortly."""
 
 
-def answered_before(previous: IdempotencyRecord, receipt: Receipt) -> Outcome:
+def answered_before(store: IdempotencyStore, previous: IdempotencyRecord, receipt: Receipt) -> Outcome:
     """The stored answer to a retried request; a key reused for a different request is refused."""
-    if previous.fingerprint != receipt.fingerprint:
+    if not store.same_request(previous, receipt):
         raise KeyReused()
     return Outcome(replay(previous), replayed=True)
 
@@ -225,7 +225,7 @@ class GroupCommitWriter:
                 remaining.append(job)
                 continue
             try:
-                self._finish(job, answered_before(previous, job.receipt))
+                self._finish(job, answered_before(self.app.idempotency, previous, job.receipt))
             except KeyReused as e:
                 self._finish(job, error=e)
         return remaining
@@ -400,7 +400,7 @@ def run_alone(app: CautionApplication, job: Job) -> Outcome:
     if receipt is not None:
         previous = app.idempotency.find(receipt.principal_id, receipt.key)
         if previous is not None:
-            return answered_before(previous, receipt)
+            return answered_before(app.idempotency, previous, receipt)
     if job.make is not None:
         saved = app.issue(job.make, receipt)
     else:

@@ -8,6 +8,7 @@ from eventsourcing.persistence import OperationalError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from shared.keyring import KeyUnavailable
 from shared.problems import problem_response
 
 from ..application import ConcurrentChange, DuplicateInFlight, StaleVersion
@@ -77,6 +78,13 @@ def install_domain_handlers(app: FastAPI) -> None:
     def busy(request: Request, exc: WriterBusy) -> JSONResponse:
         return problem_response(503, "busy", "Too many commands waiting", "Try again shortly.",
                                 instance=request.url.path, headers={"Retry-After": "1"})
+
+    @app.exception_handler(KeyUnavailable)
+    def key_unavailable(request: Request, exc: KeyUnavailable) -> JSONResponse:
+        log.error("a key is not available: %s", exc)  # names key ids, never what they seal
+        return problem_response(503, "key-unavailable", "A key this record needs is not configured",
+                                "The service cannot open a key it needs; try again shortly.",
+                                instance=request.url.path, headers={"Retry-After": "30"})
 
     @app.exception_handler(OperationalError)
     def unavailable(request: Request, exc: OperationalError) -> JSONResponse:

@@ -214,7 +214,8 @@ def test_a_receipt_is_stored_with_the_events_it_answers_for(app: CautionApplicat
     record = app.idempotency.find("CAMBS/provider/prov-7", "k-1")
     assert record is not None
     assert record.status_code == 200
-    assert record.fingerprint == "fingerprint-k-1"
+    assert record.fingerprint != "fingerprint-k-1" and record.fingerprint_key == "dev"  # keyed, never the digest
+    assert app.idempotency.same_request(record, receipt("k-1"))
 
 
 def test_a_receipt_whose_render_raises_leaves_no_events_and_no_record(app: CautionApplication) -> None:
