@@ -35,6 +35,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
+# Development's master keys (`id:base64url-key`, current first); production refuses them (each service's config).
+DEV_MASTER_KEYS = "dev:Y2FyYS1kZXZlbG9wbWVudC1tYXN0ZXIta2V5LTMyYiE"
 SEAL_PREFIX = "p1."
 NONCE_BYTES = 12
 KEY_BYTES = 32

@@ -19,9 +19,8 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from shared.keyring import MasterKeys
+from shared.keyring import DEV_MASTER_KEYS, MasterKeys
 
-from .config import DEV_MASTER_KEYS
 from .domain.caution import Caution
 from .domain.errors import CautionNotFound
 from .domain.values import Conditions

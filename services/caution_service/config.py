@@ -8,15 +8,13 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.keyring import MasterKeys
+from shared.keyring import DEV_MASTER_KEYS, MasterKeys
 from shared.settings import AuthSettings
 
 from .domain.values import STATUTORY_MAX_PERIOD_DAYS, Conditions
 from .event_store import TOPIC as EVENT_STORE_TOPIC
 
 DEV_VAULT_KEY = "Y2FyYS1kZXZlbG9wbWVudC12YXVsdC1rZXktMzJiISE="  # base64 of 32 bytes, development only
-# The master keys that wrap each person's data key (shared/keyring.py): `id:base64url-key`, the current one first.
-DEV_MASTER_KEYS = "dev:Y2FyYS1kZXZlbG9wbWVudC1tYXN0ZXIta2V5LTMyYiE"  # development only
 
 
 class ForceConditions(BaseModel):
@@ -31,7 +29,7 @@ class Settings(AuthSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///var/caution-service.sqlite3"
     vault_key: str = DEV_VAULT_KEY
-    master_keys: str = DEV_MASTER_KEYS
+    master_keys: str = DEV_MASTER_KEYS  # wrap each person's data key (shared/keyring.py); current first
     force_conditions: dict[str, ForceConditions] = {}
     max_body_bytes: int = 64 * 1024
     aggregate_cache_size: int = 10_000

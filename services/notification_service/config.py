@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from shared.keyring import DEV_MASTER_KEYS, MasterKeys
+from shared.secret_box import SecretBox
 from shared.settings import AuthSettings
 
 
@@ -15,6 +17,7 @@ class Settings(AuthSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///var/notification-service.sqlite3"
+    master_keys: str = DEV_MASTER_KEYS  # seal webhook signing secrets at rest (shared/secret_box.py); current first
     # Where events come from: the caution service's HTTP feed, or a NATS JetStream relay of it.
     source: Literal["http", "nats"] = "http"
     caution_feed_url: str = "http://127.0.0.1:8000"
@@ -54,7 +57,18 @@ class Settings(AuthSettings):
                              "CARA_NOTIFY_FEED_CLIENT_ID and CARA_NOTIFY_FEED_CLIENT_SECRET together")
         if all(credentials) and self.feed_token:
             raise ValueError("set either client credentials for the feed or CARA_NOTIFY_FEED_TOKEN, not both")
+        if self.environment == "production" and self.master_keys == DEV_MASTER_KEYS:
+            raise ValueError("production needs its own CARA_NOTIFY_MASTER_KEYS")
         if self.environment == "production" and self.source == "http" and not (all(credentials) or self.feed_token):
             raise ValueError("production needs client credentials for the caution feed (CARA_NOTIFY_FEED_TOKEN_URL, "
                              "CARA_NOTIFY_FEED_CLIENT_ID, CARA_NOTIFY_FEED_CLIENT_SECRET) or CARA_NOTIFY_FEED_TOKEN")
         return self
+
+    @field_validator("master_keys")
+    @classmethod
+    def master_keys_are_well_formed(cls, value: str) -> str:
+        MasterKeys.parse(value)
+        return value
+
+    def webhook_secrets(self) -> SecretBox:
+        return SecretBox(MasterKeys.parse(self.master_keys), "webhook signing secret")

@@ -19,6 +19,7 @@ from shared.openapi import install_problem_openapi
 from shared.problems import install_problem_handlers, problem_response
 from shared.startup import with_startup_retries
 
+from . import subscriptions
 from .api import routes
 from .config import Settings
 from .consumer import FeedConsumer
@@ -98,11 +99,14 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.settings = settings
     app.state.clock = clock
     app.state.verifier = settings.verifier()
+    app.state.webhook_secrets = settings.webhook_secrets()
     app.state.store = build_store(settings, clock)
+    subscriptions.reseal_secrets(app.state.store.engine, app.state.webhook_secrets)
     app.state.dispatcher = Dispatcher(
         app.state.store.engine, clock, smtp_host=settings.smtp_host, smtp_port=settings.smtp_port,
         email_from=settings.email_from, timeout=settings.webhook_timeout_seconds,
         max_attempts=settings.webhook_max_attempts, backoff_seconds=settings.webhook_backoff_seconds,
+        secrets=app.state.webhook_secrets,
     )
     app.state.source = build_source(settings, app.state.store, app.state.dispatcher)
     app.state.workers = Workers(

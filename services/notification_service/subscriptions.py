@@ -11,6 +11,9 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from shared.keyring import BadSeal
+from shared.secret_box import SecretBox
+
 from .store import utc
 from .tables import subscriptions
 
@@ -21,14 +24,32 @@ def public(row: Any, secret: str | None = None) -> dict[str, Any]:
             "active": row["active"], "created_at": utc(row["created_at"]).isoformat(), "secret": secret}
 
 
-def create(engine: Engine, force: str, url: str, event_types: list[str], secret: str | None,
+def create(engine: Engine, box: SecretBox, force: str, url: str, event_types: list[str], secret: str | None,
            now: datetime) -> dict[str, Any]:
+    """The signing secret is shown once, in this answer; it is stored sealed (shared/secret_box.py)."""
     secret = secret or secrets.token_urlsafe(32)
     row = {"id": str(uuid.uuid4()), "url": url, "force": force, "event_types": json.dumps(event_types),
-           "secret": secret, "active": True, "created_at": utc(now)}
+           "secret": box.seal(secret), "active": True, "created_at": utc(now)}
     with engine.begin() as conn:
         conn.execute(insert(subscriptions).values(**row))
     return public(row, secret)
+
+
+def reseal_secrets(engine: Engine, box: SecretBox) -> int:
+    """At start-up: seals secrets stored in clear before sealing, and reseals those under an old master key."""
+    s, done = subscriptions.c, 0
+    with engine.begin() as conn:
+        for row in conn.execute(select(s.id, s.secret)).all():
+            try:
+                if not box.needs_resealing(row.secret):
+                    continue
+                clear = box.open(row.secret)
+            except BadSeal:  # clear text, from before secrets were sealed
+                clear = row.secret
+            conn.execute(update(subscriptions).where(s.id == row.id, s.secret == row.secret)
+                         .values(secret=box.seal(clear)))
+            done += 1
+    return done
 
 
 def of_force(engine: Engine, force: str) -> list[dict[str, Any]]:

@@ -100,7 +100,7 @@ subscriptions = Table(
     Column("url", String(2000), nullable=False),
     Column("force", String(64), nullable=False),
     Column("event_types", Text, nullable=False),  # JSON list; empty means all
-    Column("secret", String(200), nullable=False),
+    Column("secret", Text, nullable=False),  # sealed (shared/secret_box.py): never in clear at rest
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -37,6 +37,7 @@ SETTINGS: dict[str, type[CautionSettings] | type[NotifySettings]] = {
 SECRETS = {
     "database-url": "postgresql+psycopg://cara@postgres:5432/cara", "vault-key": Fernet.generate_key().decode(),
     "master-keys": MasterKeys.generate("2026-12"), "CARA_MASTER_KEYS": MasterKeys.generate("2026-12"),
+    "CARA_NOTIFY_MASTER_KEYS": MasterKeys.generate("2026-12"),
     "feed-client-secret": "a-client-secret",
     "POSTGRES_PASSWORD": "secret", "CARA_JWT_JWKS_URL": "https://idp.example/.well-known/jwks.json", "CARA_JWT_ISSUER": "https://idp.example/",
     "CARA_VAULT_KEY": Fernet.generate_key().decode(), "CARA_IDP_TOKEN_URL": "https://idp.example/oauth2/token",

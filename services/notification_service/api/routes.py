@@ -71,8 +71,8 @@ def get_notification(request: Request, notification_id: uuid.UUID, principal: Re
              responses=problems(400, 401, 403, 413, 422))
 def create_subscription(request: Request, body: SubscriptionCreate, principal: Admin) -> JSONResponse:
     """Register a webhook endpoint for your force; deliveries are signed with the secret (HMAC-SHA256)."""
-    created = subscriptions.create(_engine(request), principal.force, str(body.url), body.event_types, body.secret,
-                                   request.app.state.clock())
+    created = subscriptions.create(_engine(request), request.app.state.webhook_secrets, principal.force,
+                                   str(body.url), body.event_types, body.secret, request.app.state.clock())
     return JSONResponse(created, status_code=201, headers={"Location": f"/v1/subscriptions/{created['id']}"})
 
 

@@ -17,6 +17,8 @@ import httpx
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
+from shared.secret_box import SecretBox
+
 from ..store import utc
 from ..tables import attempts, deliveries, notifications, subscriptions
 from .smtp import send_email
@@ -28,9 +30,10 @@ log = logging.getLogger("cara.notify.dispatch")
 class Dispatcher:
     def __init__(
         self, engine: Engine, clock: Callable[[], datetime], *, smtp_host: str | None, smtp_port: int, email_from: str,
-        timeout: float, max_attempts: int, backoff_seconds: float,
+        timeout: float, max_attempts: int, backoff_seconds: float, secrets: SecretBox,
     ) -> None:
         self.engine, self.clock = engine, clock
+        self.secrets = secrets  # opens each subscription's signing secret, sealed at rest
         self.smtp_host, self.smtp_port, self.email_from = smtp_host, smtp_port, email_from
         self.timeout, self.max_attempts, self.backoff = timeout, max_attempts, backoff_seconds
         self.client = httpx.Client(timeout=timeout)
@@ -63,7 +66,8 @@ class Dispatcher:
                 sub = conn.execute(select(subscriptions).where(subscriptions.c.id == delivery.target)).one()
                 if not sub.active:
                     raise RuntimeError("subscription deleted")
-                post_webhook(self.client, sub.url, sub.secret, json.dumps(body).encode(), delivery.id, note["id"])
+                secret = self.secrets.open(sub.secret)
+                post_webhook(self.client, sub.url, secret, json.dumps(body).encode(), delivery.id, note["id"])
             elif self.smtp_host is None:
                 raise RuntimeError("no SMTP server configured")
             else:

@@ -17,6 +17,7 @@ from services.notification_service.feed_auth import ClientCredentials, TokenErro
 from services.notification_service.main import feed_token
 from services.notification_service.store import NotificationStore
 from shared.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET, Role, TokenVerifier, mint_token
+from shared.keyring import MasterKeys
 from tests.json_server import Answer, Asked, JsonServer
 from tests.notification_service.integration.test_notify_consumer import (  # noqa: F401 (fixtures)
     Caution,
@@ -121,6 +122,14 @@ def test_the_consumer_keeps_reading_the_feed_as_its_tokens_expire_and_are_revoke
         endpoint.stop()
 
 
+MASTER = MasterKeys.generate("2026-12")
+
+
+def test_production_needs_its_own_master_keys_for_webhook_secrets() -> None:
+    with pytest.raises(ValueError, match="CARA_NOTIFY_MASTER_KEYS"):
+        Settings(environment="production", jwt_secret="a-production-secret-0123456789", feed_token="fixed")
+
+
 @pytest.mark.parametrize("given,problem", [
     ({"feed_token_url": "https://idp.example/token"}, "need CARA_NOTIFY_FEED_TOKEN_URL"),
     ({"feed_token_url": "https://idp.example/token", "feed_client_id": "x", "feed_client_secret": "y",
@@ -129,10 +138,11 @@ def test_the_consumer_keeps_reading_the_feed_as_its_tokens_expire_and_are_revoke
 ])
 def test_production_refuses_half_given_or_missing_feed_credentials(given: dict[str, Any], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
-        Settings(environment="production", jwt_secret="a-production-secret-0123456789", **given)
+        Settings(environment="production", jwt_secret="a-production-secret-0123456789", master_keys=MASTER, **given)
 
 
 def test_a_fixed_feed_token_is_still_accepted() -> None:
-    settings = Settings(environment="production", jwt_secret="a-production-secret-0123456789", feed_token="fixed")
+    settings = Settings(environment="production", jwt_secret="a-production-secret-0123456789", feed_token="fixed",
+                        master_keys=MASTER)
     assert feed_token(settings)() == "fixed"
     assert "fixed" not in repr(settings)
