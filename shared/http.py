@@ -14,7 +14,11 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 class RequestIdMiddleware:
-    """Every response carries X-Request-ID: the caller's, when it is safe to echo, or a new one."""
+    """Every response carries X-Request-ID: the caller's, when it is safe to echo, or a new one.
+
+    The service also makes an id of its own for every request (`server_request_id`): records that must be
+    trusted, like the consultation log, name the request by it, with the caller's kept beside it.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -24,8 +28,12 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(REQUEST_ID.encode(), b"").decode("latin-1")
-        request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        server_id = uuid.uuid4().hex
+        safe = bool(_SAFE_ID.match(given))
+        request_id = given if safe else server_id
+        state = scope.setdefault("state", {})
+        state["request_id"], state["server_request_id"] = request_id, server_id
+        state["caller_request_id"] = given if safe else None
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

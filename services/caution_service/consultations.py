@@ -8,20 +8,42 @@ the request id. It never holds the details themselves: only that they were seen.
 
 Unlike the read models, this is not rebuilt from the event store: reads leave no events. It is written
 before the answer leaves, so a consultation the log missed is one the caller never received.
+
+Each force's entries form a hash chain (each hash covers the entry and the one before it, and the force's
+head row holds the last), so an entry altered, removed or added behind the service's back is found by
+`verify` (GET /v1/consultations/verification). The request id is the service's own; the one the caller
+sent, if any, is kept beside it.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, and_, insert, or_, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from shared.auth import Principal
 
@@ -39,9 +61,40 @@ consultations = Table(
     Column("role", String(32), nullable=False),
     Column("purpose", String(200)),
     Column("request_id", String(64)),
+    Column("caller_request_id", String(200)),
+    Column("previous_hash", String(64)),
+    Column("entry_hash", String(64)),
     Index("ix_consultations_force_at", "force", "at", "id"),
     Index("ix_consultations_caution", "caution_id", "at", "id"),
 )
+
+
+heads = Table(  # each force's chain: its newest entry and that entry's hash
+    "consultation_heads",
+    metadata,
+    Column("force", String(64), primary_key=True),
+    Column("last_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
+
+GENESIS = "0" * 64
+_CHAINED = ("at", "force", "caution_id", "what", "principal_id", "role", "purpose", "request_id", "caller_request_id")
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
+def entry_hash(entry: dict[str, Any], previous_hash: str) -> str:
+    content = {name: entry[name] for name in _CHAINED}
+    content["at"] = _utc(content["at"]).isoformat()
+    return hashlib.sha256((previous_hash + _canonical(content)).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    intact: bool
+    entries_checked: int
+    digest: str
+    first_broken_id: int | None = None
+    problem: str | None = None
 
 
 class Seen(str, Enum):
@@ -55,11 +108,49 @@ class ConsultationLog:
         self.engine, self.clock = engine, clock  # the table is made by migrations/
 
     def record(self, principal: Principal, caution_id: UUID | str, what: Seen, purpose: str | None,
-               request_id: str | None) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(insert(consultations).values(
-                at=self.clock().astimezone(UTC), force=principal.force, caution_id=str(caution_id), what=what.value,
-                principal_id=principal.id, role=principal.role.value, purpose=purpose, request_id=request_id))
+               request_id: str | None, caller_request_id: str | None = None) -> None:
+        entry = {"at": self.clock().astimezone(UTC), "force": principal.force, "caution_id": str(caution_id),
+                 "what": what.value, "principal_id": principal.id, "role": principal.role.value, "purpose": purpose,
+                 "request_id": request_id, "caller_request_id": caller_request_id}
+        for attempt in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    self._append(conn, entry)
+                return
+            except IntegrityError:  # two first entries of a force at once: the other made its head; go again
+                if attempt == 2:
+                    raise
+
+    def _append(self, conn: Connection, entry: dict[str, Any]) -> None:
+        h = heads.c
+        # A write first: it takes SQLite's write lock, or the head row's lock on PostgreSQL, so entries of
+        # one force are chained one at a time.
+        held = conn.execute(update(heads).where(h.force == entry["force"]).values(last_id=h.last_id)).rowcount
+        if held == 0:
+            conn.execute(insert(heads).values(force=entry["force"], last_id=0, last_hash=GENESIS))
+        previous = conn.execute(select(h.last_hash).where(h.force == entry["force"])).scalar_one()
+        digest = entry_hash(entry, previous)
+        row_id = conn.execute(insert(consultations).values(**entry, previous_hash=previous, entry_hash=digest)
+                              .returning(consultations.c.id)).scalar_one()
+        conn.execute(update(heads).where(h.force == entry["force"]).values(last_id=row_id, last_hash=digest))
+
+    def verify(self, force: str) -> ChainCheck:
+        """Recompute the force's chain from its first entry: intact, or the first entry that does not match."""
+        c = consultations.c
+        running, checked = GENESIS, 0
+        with self.engine.connect() as conn:
+            head = conn.execute(select(heads.c.last_id, heads.c.last_hash).where(heads.c.force == force)).first()
+            rows = conn.execute(select(consultations).where(c.force == force).order_by(c.id)).mappings()
+            for row in rows:
+                if row["previous_hash"] != running:
+                    return ChainCheck(False, checked, running, row["id"],
+                                      "an entry before this one was removed or added, or this one was moved")
+                if row["entry_hash"] != entry_hash(dict(row), running):
+                    return ChainCheck(False, checked, running, row["id"], "this entry was altered")
+                running, checked = row["entry_hash"], checked + 1
+        if (head.last_hash if head else GENESIS) != running:
+            return ChainCheck(False, checked, running, None, "the newest entries were removed")
+        return ChainCheck(True, checked, running)
 
     def page(
         self, force: str, caution_id: UUID | None, limit: int, cursor: str | None
@@ -86,7 +177,7 @@ def _utc(moment: datetime) -> datetime:
 def _public(row: Any) -> dict[str, Any]:
     return {"at": _utc(row["at"]).isoformat(), "caution_id": row["caution_id"], "what": row["what"],
             "principal_id": row["principal_id"], "role": row["role"], "purpose": row["purpose"],
-            "request_id": row["request_id"]}
+            "request_id": row["request_id"], "caller_request_id": row["caller_request_id"]}
 
 
 def _cursor(at: datetime, row_id: int) -> str:

@@ -15,7 +15,7 @@ from shared.openapi import problems
 from shared.problems import ProblemError
 
 from ..consultations import BadCursor
-from .record_schemas import ConsultationPage
+from .record_schemas import ConsultationChainCheck, ConsultationPage
 
 router = APIRouter(prefix="/v1", tags=["consultation log"])
 Admin = Annotated[Principal, Depends(allow(Role.ADMIN))]
@@ -40,3 +40,11 @@ async def consultations(
     if next_cursor:
         headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
     return JSONResponse({"items": items, "next_cursor": next_cursor}, headers=headers)
+
+
+@router.get("/consultations/verification", response_model=ConsultationChainCheck, responses=problems(401, 403))
+async def verify_consultations(request: Request, principal: Admin) -> JSONResponse:
+    """Recompute your force's log chain: intact, or the first entry altered, removed or added behind the service."""
+    check = await run_in_threadpool(request.app.state.consultations.verify, principal.force)
+    return JSONResponse({"force": principal.force, "intact": check.intact, "entries_checked": check.entries_checked,
+                         "digest": check.digest, "first_broken_id": check.first_broken_id, "problem": check.problem})

@@ -111,5 +111,7 @@ def _header_doc(name: str, max_length: int, pattern: str) -> dict[str, Any]:
 
 def log_consultation(request: Request, principal: Principal, caution_id: UUID, what: Seen, purpose: str | None) -> None:
     """Before the answer leaves: a consultation the log missed must be one the caller never received."""
+    state = request.state
     request.app.state.consultations.record(principal, caution_id, what, purpose,
-                                           getattr(request.state, "request_id", None))
+                                           getattr(state, "server_request_id", None),
+                                           getattr(state, "caller_request_id", None))

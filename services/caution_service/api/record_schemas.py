@@ -107,7 +107,17 @@ class Consultation(BaseModel):
     principal_id: str
     role: str
     purpose: str | None = Field(description="What the caller gave as X-Purpose")
-    request_id: str | None
+    request_id: str | None = Field(description="The service's own id for the request")
+    caller_request_id: str | None = Field(description="The X-Request-ID the caller sent, if any")
+
+
+class ConsultationChainCheck(BaseModel):
+    force: str
+    intact: bool = Field(description="Every entry of the force's log is as it was written, and none is missing")
+    entries_checked: int
+    digest: str = Field(description="The hash of the newest entry checked: note it to check later")
+    first_broken_id: int | None = Field(description="The first entry that does not match, when one does not")
+    problem: str | None
 
 
 class ConsultationPage(BaseModel):

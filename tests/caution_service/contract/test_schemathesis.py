@@ -78,6 +78,7 @@ ADMITTED: list[tuple[str, str, tuple[str, ...]]] = [
     ("GET", r"/v1/statistics", ("police", "admin")),
     ("GET", r"/v1/events(/stream)?", ("subscriber", "admin")),
     ("GET", r"/v1/consultations", ("admin",)),
+    ("GET", r"/v1/consultations/verification", ("admin",)),
 ]
 
 

@@ -40,7 +40,8 @@ def test_reads_of_victim_details_and_disclosures_of_the_record_are_logged_with_w
         ("victim_details", "victim_contact", "safety plan call"),
     ]
     assert {i["caution_id"] for i in items} == {cid}
-    assert items[2]["request_id"] == "req-victim-1" and items[2]["principal_id"].startswith("vc-")  # the caller's sub
+    assert items[2]["caller_request_id"] == "req-victim-1" and items[2]["principal_id"].startswith("vc-")  # its sub
+    assert len(items[2]["request_id"]) == 32 and items[2]["request_id"] != "req-victim-1"  # the service's own id
 
 
 def test_command_answers_show_no_victim_details_so_they_consult_nothing(steps: ReadSteps) -> None:
