@@ -38,7 +38,9 @@ class Steps:
         self.client, self.clock, self.force = client, clock, force
         self.police = auth("police", force, subject=f"officer-{uuid.uuid4().hex[:6]}")
         self.provider = auth("provider", force, subject=f"provider-{uuid.uuid4().hex[:6]}")
-        self.victim_contact = auth("victim_contact", force, subject=f"vc-{uuid.uuid4().hex[:6]}")
+        # Reads of the victim's details need a reason (X-Purpose); the victim contact service always gives one.
+        self.victim_contact = {**auth("victim_contact", force, subject=f"vc-{uuid.uuid4().hex[:6]}"),
+                               "X-Purpose": "victim contact call"}
         self.court = auth("court", force, subject=f"court-{uuid.uuid4().hex[:6]}")
 
     def issue(self, **overrides: Any) -> dict[str, Any]:

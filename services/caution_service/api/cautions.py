@@ -12,6 +12,7 @@ from shared.auth import Principal, Role
 from shared.auth_deps import allow
 from shared.json_response import FastJSONResponse
 from shared.openapi import problems
+from shared.problems import ProblemError
 from shared.timeformats import Moment
 
 from ..consultations import Seen
@@ -67,7 +68,7 @@ async def issue_caution(body: CautionCreate, ctx: IssuerDep) -> JSONResponse:
     return await execute(ctx, ("POST", "/v1/cautions"), body, make=lambda: _new_caution(body, ctx), created=True)
 
 
-@router.get("/{caution_id}", response_model=CautionPublic, responses=problems(401, 403, 404, 422))
+@router.get("/{caution_id}", response_model=CautionPublic, responses=problems(400, 401, 403, 404, 422))
 def get_caution(
     request: Request,
     caution_id: UUID,
@@ -78,10 +79,15 @@ def get_caution(
     as_of: Annotated[Moment | None, Query(description="Show the record as it stood at this time.")] = None,
 ) -> JSONResponse:
     """The caution's current state, or its state as recorded at `as_of`. The victim contact role's reads of
-    the victim's contact details are kept in the consultation log."""
+    the victim's contact details need a reason (`X-Purpose`, DPA 2018 s.62) and are kept in the consultation log."""
     caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)
     require_same_force(caution.force, principal.force, caution_id)
     today = (as_of or clock()).date()
+    shows_details = principal.role is Role.VICTIM_CONTACT and caution.victim_details_sealed is not None
+    if shows_details and not (purpose and purpose.strip()):
+        raise ProblemError(400, "purpose-required", "Say why you need the victim's contact details",
+                           "Send an X-Purpose header: every consultation of the victim's contact details is logged "
+                           "with its reason.")
     body = caution_public(caution, principal.role, today, app.vault)
     if body["victim"]["contact_details"] is not None:
         log_consultation(request, principal, caution_id, Seen.VICTIM_DETAILS, purpose)

@@ -111,11 +111,13 @@ def test_entries_logged_before_the_chain_are_chained_by_the_migration(database_u
 
 def test_the_force_admin_verifies_over_http(steps: Steps) -> None:
     cid = steps.issue()["id"]
+    refused = steps.client.get(f"/v1/cautions/{cid}", headers=auth("victim_contact"))  # no X-Purpose: nothing shown
+    assert refused.status_code == 400 and refused.json()["type"] == "/problems/purpose-required"
     assert steps.client.get(f"/v1/cautions/{cid}", headers=steps.victim_contact).status_code == 200
     admin = auth("admin", "CAMBS", subject="dpo-1")
     answer = steps.client.get("/v1/consultations/verification", headers=admin)
     assert answer.status_code == 200
-    assert answer.json() | {"digest": None} == {"force": "CAMBS", "intact": True, "entries_checked": 1,
+    assert answer.json() | {"digest": None} == {"force": "CAMBS", "intact": True, "entries_checked": 1,  # one read
                                                 "digest": None, "first_broken_id": None, "problem": None}
     with app_state(steps.client).cautions.engine.begin() as connection:
         connection.execute(update(consultations).values(role="police"))

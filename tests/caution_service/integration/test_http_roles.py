@@ -81,7 +81,7 @@ def test_issuing_is_for_police_only(steps: Steps) -> None:
 
 def test_reading_a_caution_refuses_subscriber_and_admin(steps: Steps, caution_id: str) -> None:
     for role in ("police", "provider", "court", "victim_contact"):
-        assert steps.get(caution_id, auth(role)).status_code == 200, role
+        assert steps.get(caution_id, {**auth(role), "X-Purpose": "a check"}).status_code == 200, role
     for role in ("subscriber", "admin"):
         assert_problem(steps.get(caution_id, auth(role)), 403)
 
@@ -174,7 +174,10 @@ def test_victim_details_are_shown_to_victim_contact_only(steps: Steps) -> None:
         response = steps.get(cid, auth(role))
         assert response.json()["victim"]["contact_details"] is None, role
         assert VICTIM_PHONE not in response.text and "Sam Victim" not in response.text, role
-    as_victim_contact = steps.get(cid, auth("victim_contact")).json()
+    without_a_reason = steps.get(cid, auth("victim_contact"))
+    assert assert_problem(without_a_reason, 400)["type"] == "/problems/purpose-required"
+    assert VICTIM_PHONE not in without_a_reason.text
+    as_victim_contact = steps.get(cid, {**auth("victim_contact"), "X-Purpose": "safety call"}).json()
     assert as_victim_contact["victim"]["contact_details"] == {"name": "Sam Victim", "phone": VICTIM_PHONE}
 
 
