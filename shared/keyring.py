@@ -31,7 +31,9 @@ from typing import Any
 
 import orjson
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
@@ -97,6 +99,13 @@ class MasterKeys:
             raise ValueError("at least one master key is needed")
         return cls(keys, next(iter(keys)))
 
+    def derive(self, key_id: str, purpose: bytes) -> bytes:
+        """A 256-bit key for one purpose (HKDF from the master key), so a key serves one use and no other."""
+        master = self.keys.get(key_id)
+        if master is None:
+            raise KeyUnavailable(f"master key {key_id} is not configured")
+        return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose).derive(master)
+
     @staticmethod
     def generate(key_id: str) -> str:
         """A new master key in the form `parse` reads (for `make` targets and tests)."""
@@ -145,11 +154,6 @@ class KeyRing:
             self._cache.pop(key_id, None)
         return deleted
 
-    def exists(self, key_id: str) -> bool:
-        with self._engine.connect() as connection:
-            found = connection.execute(select(person_keys.c.key_id).where(person_keys.c.key_id == key_id)).first()
-        return found is not None
-
     def rotate(self, batch: int = 500) -> int:
         """Rewrap every data key not wrapped by the current master key; returns how many were rewrapped."""
         done = 0
@@ -184,11 +188,6 @@ class KeyRing:
             raise BadSeal("the seal does not open with its person's key") from None
         return orjson.loads(plain)
 
-    @staticmethod
-    def key_of(seal: str) -> str:
-        """Whose key a seal is under (without opening it)."""
-        return _parts(seal)[0]
-
     # ----- internals ---------------------------------------------------------------------------
 
     def _data_key(self, key_id: str) -> AESGCM:
@@ -215,29 +214,40 @@ class KeyRing:
 
     def _wrap(self, key_id: str, data_key: bytes) -> str:
         nonce = os.urandom(NONCE_BYTES)
-        master = AESGCM(self._masters.keys[self._masters.current])
-        return base64.urlsafe_b64encode(nonce + master.encrypt(nonce, data_key, key_id.encode())).decode()
+        wrapping = AESGCM(self._masters.derive(self._masters.current, _WRAPPING))
+        return base64.urlsafe_b64encode(nonce + wrapping.encrypt(nonce, data_key, key_id.encode())).decode()
 
     def _unwrap(self, key_id: str, master_key_id: str, wrapped: str) -> bytes:
-        master_key = self._masters.keys.get(master_key_id)
-        if master_key is None:
-            raise KeyUnavailable(f"data key {key_id} is wrapped by master key {master_key_id}, which is not configured")
         raw = base64.urlsafe_b64decode(wrapped)
         try:
-            return AESGCM(master_key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], key_id.encode())
+            wrapping = AESGCM(self._masters.derive(master_key_id, _WRAPPING))
+            return wrapping.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], key_id.encode())
+        except KeyUnavailable:
+            raise KeyUnavailable(f"data key {key_id} is wrapped by master key {master_key_id}, "
+                                 "which is not configured") from None
         except InvalidTag:
             raise KeyUnavailable(f"master key {master_key_id} does not open data key {key_id}") from None
 
 
-def _parts(seal: str) -> tuple[str, bytes]:
-    if not seal.startswith(SEAL_PREFIX):
-        raise BadSeal("not a person seal")
-    key_id, sep, encoded = seal[len(SEAL_PREFIX):].partition(".")
+_WRAPPING = b"CARA person key wrapping"
+
+
+def split_seal(seal: str, prefix: str) -> tuple[str, bytes]:
+    """`<prefix><key id>.<base64url of nonce and ciphertext>` apart: the key id and the raw bytes."""
+    key_id, sep, encoded = seal.removeprefix(prefix).rpartition(".")
     try:
-        uuid.UUID(key_id)
         raw = base64.b64decode(encoded, altchars=b"-_", validate=True)
     except (ValueError, binascii.Error):
+        raise BadSeal("not a seal") from None
+    if not seal.startswith(prefix) or not sep or not key_id or len(raw) <= NONCE_BYTES:
+        raise BadSeal("not a seal")
+    return key_id, raw
+
+
+def _parts(seal: str) -> tuple[str, bytes]:
+    key_id, raw = split_seal(seal, SEAL_PREFIX)
+    try:
+        uuid.UUID(key_id)
+    except ValueError:
         raise BadSeal("not a person seal") from None
-    if not sep or len(raw) <= NONCE_BYTES:
-        raise BadSeal("not a person seal")
     return key_id, raw

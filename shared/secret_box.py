@@ -8,15 +8,12 @@ it needs the master key too. A seal names its master key's id (`s1.<id>.<base64u
 from __future__ import annotations
 
 import base64
-import binascii
 import os
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .keyring import NONCE_BYTES, BadSeal, KeyUnavailable, MasterKeys
+from .keyring import NONCE_BYTES, BadSeal, MasterKeys, split_seal
 
 PREFIX = "s1."
 
@@ -34,7 +31,7 @@ class SecretBox:
         return f"{PREFIX}{key_id}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
     def open(self, sealed: str) -> str:
-        key_id, raw = _parts(sealed)
+        key_id, raw = split_seal(sealed, PREFIX)
         try:
             return self._cipher(key_id).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], self._purpose).decode()
         except InvalidTag:
@@ -42,27 +39,10 @@ class SecretBox:
 
     def needs_resealing(self, stored: str) -> bool:
         """Clear text from before sealing, or sealed under a master key that is no longer the current one."""
-        return not stored.startswith(PREFIX) or _parts(stored)[0] != self._masters.current
+        return not stored.startswith(PREFIX) or split_seal(stored, PREFIX)[0] != self._masters.current
 
     def _cipher(self, key_id: str) -> AESGCM:
         cipher = self._ciphers.get(key_id)
         if cipher is None:
-            master = self._masters.keys.get(key_id)
-            if master is None:
-                raise KeyUnavailable(f"a secret is sealed under master key {key_id}, which is not configured")
-            key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"CARA secret box: " + self._purpose)
-            cipher = self._ciphers[key_id] = AESGCM(key.derive(master))
+            cipher = self._ciphers[key_id] = AESGCM(self._masters.derive(key_id, b"CARA secret box: " + self._purpose))
         return cipher
-
-
-def _parts(sealed: str) -> tuple[str, bytes]:
-    if not sealed.startswith(PREFIX):
-        raise BadSeal("not a sealed secret")
-    key_id, sep, encoded = sealed[len(PREFIX):].rpartition(".")
-    try:
-        raw = base64.b64decode(encoded, altchars=b"-_", validate=True)
-    except (ValueError, binascii.Error):
-        raise BadSeal("not a sealed secret") from None
-    if not sep or not key_id or len(raw) <= NONCE_BYTES:
-        raise BadSeal("not a sealed secret")
-    return key_id, raw

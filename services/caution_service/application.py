@@ -15,7 +15,6 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Recording
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
-from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -24,7 +23,7 @@ from shared.keyring import DEV_MASTER_KEYS, MasterKeys
 from .domain.caution import Caution
 from .domain.errors import CautionNotFound
 from .domain.values import Conditions
-from .event_store import engine_of
+from .event_store import engine_of, recorder_of
 from .fingerprint_keys import FingerprintKeys
 from .idempotency import IdempotencyStore, Receipt
 from .transcodings import register_caution_transcodings
@@ -73,6 +72,8 @@ class CautionApplication(Application[UUID]):
         self.clock = clock
         self.conditions_for = conditions_for
         self.saved_listeners: list[Callable[[int], None]] = []
+        # Looked up once: both are on every request's path.
+        self._recorder, self._engine = recorder_of(self), engine_of(self)
         # Development's master keys when none are given (production refuses them: config.py)
         fingerprints = FingerprintKeys(masters or MasterKeys.parse(DEV_MASTER_KEYS))
         self.idempotency = IdempotencyStore(self.engine, vault, fingerprints)
@@ -80,15 +81,12 @@ class CautionApplication(Application[UUID]):
     @property
     def engine(self) -> Engine:
         """The database the event store, the read models and the service's own tables share."""
-        return engine_of(self)
+        return self._engine
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One database transaction: what `save` and the session's own writes do inside it commit together."""
-        recorder = self.recorder
-        if not isinstance(recorder, SQLAlchemyApplicationRecorder):
-            raise TypeError(f"no SQLAlchemy transactions behind {type(recorder).__name__}")
-        with recorder.transaction() as session:
+        with self._recorder.transaction() as session:
             yield session
 
     def record(self, batch: Sequence[tuple[Caution, dict[str, Any] | None]]) -> dict[UUID, int]:

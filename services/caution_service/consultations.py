@@ -125,10 +125,11 @@ class ConsultationLog:
         h = heads.c
         # A write first: it takes SQLite's write lock, or the head row's lock on PostgreSQL, so entries of
         # one force are chained one at a time.
-        held = conn.execute(update(heads).where(h.force == entry["force"]).values(last_id=h.last_id)).rowcount
-        if held == 0:
+        previous = conn.execute(update(heads).where(h.force == entry["force"]).values(last_id=h.last_id)
+                                .returning(h.last_hash)).scalar_one_or_none()
+        if previous is None:  # the force's first entry
             conn.execute(insert(heads).values(force=entry["force"], last_id=0, last_hash=GENESIS))
-        previous = conn.execute(select(h.last_hash).where(h.force == entry["force"])).scalar_one()
+            previous = GENESIS
         digest = entry_hash(entry, previous)
         row_id = conn.execute(insert(consultations).values(**entry, previous_hash=previous, entry_hash=digest)
                               .returning(consultations.c.id)).scalar_one()

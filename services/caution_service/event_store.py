@@ -31,21 +31,27 @@ from .driver_sql import InsertMany
 TOPIC = "services.caution_service.event_store:Factory"
 
 
-def engine_of(app: Application[Any]) -> Engine:
-    """The SQLAlchemy engine an application built with this module (or eventsourcing-sqlalchemy) stores events with."""
+def recorder_of(app: Application[Any]) -> SQLAlchemyApplicationRecorder:
+    """The recorder of an application built with this module (or eventsourcing-sqlalchemy)."""
     recorder = app.recorder
-    engine = recorder.datastore.engine if isinstance(recorder, SQLAlchemyApplicationRecorder) else None
+    if not isinstance(recorder, SQLAlchemyApplicationRecorder):
+        raise TypeError(f"no SQLAlchemy event store behind {type(recorder).__name__}")
+    return recorder
+
+
+def engine_of(app: Application[Any]) -> Engine:
+    """The SQLAlchemy engine the application stores events with."""
+    engine = recorder_of(app).datastore.engine
     if not isinstance(engine, Engine):
-        raise TypeError(f"no SQLAlchemy engine behind {type(recorder).__name__}")
+        raise TypeError("the event store has no SQLAlchemy engine")
     return engine
 
 
 def events_table(app: Application[Any]) -> Table:
-    """The table an application built with this module (or eventsourcing-sqlalchemy) stores events in."""
-    recorder = app.recorder
-    table = recorder.events_record_cls.__table__ if isinstance(recorder, SQLAlchemyApplicationRecorder) else None
+    """The table the application stores events in."""
+    table = recorder_of(app).events_record_cls.__table__
     if not isinstance(table, Table):
-        raise TypeError(f"no SQLAlchemy events table behind {type(recorder).__name__}")
+        raise TypeError("the event store has no SQLAlchemy events table")
     return table
 
 

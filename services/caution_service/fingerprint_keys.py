@@ -14,10 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-from shared.keyring import KeyUnavailable, MasterKeys
+from shared.keyring import MasterKeys
 
 
 class FingerprintKeys:
@@ -40,11 +37,6 @@ class FingerprintKeys:
 
     def _key(self, key_id: str) -> bytes:
         key = self._keys.get(key_id)
-        if key is None:
-            master = self._masters.keys.get(key_id)
-            if master is None:
-                raise KeyUnavailable(f"Idempotency-Key records made under master key {key_id} cannot be checked: "
-                                     "it is no longer configured")
-            key = self._keys[key_id] = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                                            info=b"CARA idempotency fingerprint").derive(master)
+        if key is None:  # derived once per master key: this runs for every command with an Idempotency-Key
+            key = self._keys[key_id] = self._masters.derive(key_id, b"CARA idempotency fingerprint")
         return key

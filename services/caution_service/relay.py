@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import insert, select, update
 
 from shared.leadership import leadership
@@ -26,6 +25,7 @@ from shared.nats_stream import STREAM, SUBJECT_PREFIX, ensure_stream, subject_fo
 
 from .application import CautionApplication
 from .config import Settings
+from .event_store import recorder_of
 from .feed import NATIONAL, read_page
 from .main import build_application
 from .projections.tables import positions
@@ -86,9 +86,7 @@ def _lead(
     into the stream take 50 ms on average for nothing."""
     with leadership(settings.database_url, RELAY_LOCK, halt) as connection:
         if connection is not None:
-            recorder = app.recorder
-            assert isinstance(recorder, SQLAlchemyApplicationRecorder)  # the event store's (event_store.py)
-            connection.execute(f"LISTEN {recorder.channel_name}")
+            connection.execute(f"LISTEN {recorder_of(app).channel_name}")
             yield connection, None
         elif settings.database_url.startswith("postgresql"):  # stopped while standing by
             yield None, None

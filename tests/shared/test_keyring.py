@@ -38,7 +38,6 @@ def test_a_sealed_value_opens_with_its_persons_key_and_is_never_the_same_twice(e
     assert first != second and NAME not in first
     assert keys.open(first) == keys.open(second) == value
     assert ring(engine).open(first) == value  # another process, no cache: the key comes from the table
-    assert KeyRing.key_of(first) == person
 
 
 def test_destroying_a_key_erases_that_person_alone(engine: Engine) -> None:
@@ -53,7 +52,7 @@ def test_destroying_a_key_erases_that_person_alone(engine: Engine) -> None:
     with pytest.raises(Erased):
         ring(engine).open(offender_seal)  # nor with the database and the master key, from anywhere
     assert keys.open(victim_seal) == "07700 900123"
-    assert keys.destroy(offender) is False and not keys.exists(offender) and keys.exists(victim)
+    assert keys.destroy(offender) is False
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(person_keys)).scalar_one() == 1
 
