@@ -121,15 +121,45 @@ def _corrected(d: Details) -> str:
 
 
 _VICTIM_DETAILS = "the victim's contact details: sealed, for the victim contact role alone"
+_OFFENDER_IDENTITY = "subscribers act on the offender's reference, not on who they are (sealed under their key)"
+_KEY_ID = "which data key seals a person's fields: of no use outside the caution service"
+_REASON = "free text that may name the person"
+
+# DataProtectionBasis values (services/caution_service/domain/values.py) in the court's words.
+_BASES = {
+    "dpa_2018_s46": "Data Protection Act 2018 s.46, rectification",
+    "dpa_2018_s47_1": "Data Protection Act 2018 s.47(1), erasure",
+    "dpa_2018_s47_2": "Data Protection Act 2018 s.47(2), erasure to comply with a legal obligation",
+    "dpa_2018_s47_4": "Data Protection Act 2018 s.47(4), accuracy contested",
+    "dpa_2018_s47_2_evidence": "Data Protection Act 2018 s.47(2), kept as evidence",
+    "dpa_2018_s39": "Data Protection Act 2018 s.39, the force's retention period",
+    "court_order": "a court order",
+}
+
+
+def _erased(d: Details) -> str:
+    return f"The {d['person']}'s personal data was erased under {_BASES[d['legal_basis']]}: {d['reason']}"
+
+
+def _restricted(d: Details) -> str:
+    return f"Processing of the {d['person']}'s personal data restricted under {_BASES[d['legal_basis']]}: {d['reason']}"
+
+
+def _rectified(d: Details) -> str:
+    fields = ", ".join(_words(f) for f in d["corrected"])
+    return f"The {d['person']}'s personal data corrected ({fields}): {d['reason']}"
 
 CATALOGUE: Mapping[str, EventSpec] = MappingProxyType({spec.name: spec for spec in (
     EventSpec(
         "CautionIssued", "A conditional or diversionary caution was issued with the CARA conditions.", _issued,
-        fields={"police_reference": str, "legal_basis": str, "offender": ("reference", "gender"), "offence": dict,
+        fields={"police_reference": str, "legal_basis": str, "offender": ("reference",),
+                "offence": ("category", "committed_on", "relationship", "admitted", "evidence_sufficient_to_charge",
+                            "charge_decision_by"),
                 "history": dict, "victim": dict, "issuing_officer": dict, "conditions": dict, "period_ends_on": date},
         withheld={"victim_details_sealed": _VICTIM_DETAILS,
-                  "offender.name": "subscribers act on the offender's reference, not on who they are",
-                  "offender.date_of_birth": "subscribers act on the offender's reference, not on who they are"},
+                  "offender.identity_sealed": _OFFENDER_IDENTITY,
+                  "offence.description": "free text about the offender and the victim: sealed under the offender's key",
+                  "offender_key": _KEY_ID, "victim_key": _KEY_ID},
         facts={"police_reference": "police_reference", "period_ends_on": "period_ends_on"}, opens_facts=True,
     ),
     EventSpec(
@@ -167,6 +197,16 @@ CATALOGUE: Mapping[str, EventSpec] = MappingProxyType({spec.name: spec for spec 
     EventSpec("EntryCorrected", "An earlier entry was corrected; the original stays in the record.", _corrected,
               fields={"corrects_version": int, "corrected_type": str, "reason": str,
                       "corrected_occurred_at": datetime}),
+    EventSpec("PersonalDataErased", "A person's personal data was erased: their data key is destroyed.", _erased,
+              fields={"person": str, "legal_basis": str}, withheld={"key_id": _KEY_ID, "reason": _REASON}),
+    EventSpec("ProcessingRestricted", "Processing of a person's personal data was restricted.", _restricted,
+              fields={"person": str, "legal_basis": str}, withheld={"reason": _REASON}),
+    EventSpec("RestrictionLifted", "A restriction on a person's personal data was lifted.",
+              lambda d: f"Restriction on the {d['person']}'s personal data lifted: {d['reason']}",
+              fields={"person": str}, withheld={"reason": _REASON}),
+    EventSpec("PersonalDataRectified", "A person's personal data was corrected.", _rectified,
+              fields={"person": str, "corrected": list},
+              withheld={"sealed": "the corrected data, sealed under the person's key", "reason": _REASON}),
 )})
 
 EVENT_TYPES: Mapping[str, str] = MappingProxyType({name: spec.type for name, spec in CATALOGUE.items()})

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, delete, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 # Development's master keys (`id:base64url-key`, current first); production refuses them (each service's config).
 DEV_MASTER_KEYS = "dev:Y2FyYS1kZXZlbG9wbWVudC1tYXN0ZXIta2V5LTMyYiE"
@@ -131,6 +131,7 @@ class KeyRing:
         self._cache_seconds = cache_seconds
         self._cache_size = cache_size
         self._cache: OrderedDict[str, tuple[float, AESGCM]] = OrderedDict()
+        self._prepared: dict[str, dict[str, Any]] = {}  # key id -> its person_keys row, until stored or discarded
         self._lock = threading.Lock()
 
     # ----- data keys ---------------------------------------------------------------------------
@@ -146,13 +147,42 @@ class KeyRing:
         self._remember(key_id, AESGCM(data_key))
         return key_id
 
+    def prepare_key(self) -> str:
+        """A data key for one person, made now and stored by `store_prepared` in the transaction that records
+        the first seal under it, so a key exists exactly when something sealed under it was recorded."""
+        key_id = str(uuid.uuid4())
+        data_key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+        row = {"key_id": key_id, "master_key_id": self._masters.current, "wrapped": self._wrap(key_id, data_key),
+               "created_at": self._clock()}
+        with self._lock:
+            self._prepared[key_id] = row
+        self._remember(key_id, AESGCM(data_key))
+        return key_id
+
+    def store_prepared(self, connection: Connection, key_ids: list[str]) -> None:
+        """Inserts these prepared keys in the caller's transaction; `settle` forgets them once it commits."""
+        with self._lock:
+            rows = [self._prepared[key_id] for key_id in key_ids]
+        connection.execute(insert(person_keys), rows)
+
+    def discard_prepared(self, key_ids: list[str]) -> None:
+        """Forgets prepared keys: stored now, or never to be (the command that made them was refused)."""
+        with self._lock:
+            for key_id in key_ids:
+                self._prepared.pop(key_id, None)
+
     def destroy(self, key_id: str) -> bool:
         """Erase everything sealed under this key; False when it was already gone."""
         with self._engine.begin() as connection:
-            deleted = connection.execute(delete(person_keys).where(person_keys.c.key_id == key_id)).rowcount == 1
+            return self.destroy_in(connection, [key_id]) == 1
+
+    def destroy_in(self, connection: Connection, key_ids: list[str]) -> int:
+        """Destroys these keys in the caller's transaction (with the erasure it records); returns how many were held."""
+        deleted = connection.execute(delete(person_keys).where(person_keys.c.key_id.in_(key_ids))).rowcount
         with self._lock:
-            self._cache.pop(key_id, None)
-        return deleted
+            for key_id in key_ids:
+                self._cache.pop(key_id, None)
+        return int(deleted)
 
     def rotate(self, batch: int = 500) -> int:
         """Rewrap every data key not wrapped by the current master key; returns how many were rewrapped."""
@@ -199,9 +229,15 @@ class KeyRing:
         k = person_keys.c
         with self._engine.connect() as connection:
             row = connection.execute(select(k.master_key_id, k.wrapped).where(k.key_id == key_id)).first()
-        if row is None:
-            raise Erased(key_id)
-        data_key = AESGCM(self._unwrap(key_id, row.master_key_id, row.wrapped))
+        if row is not None:
+            master_key_id, wrapped = row.master_key_id, row.wrapped
+        else:
+            with self._lock:
+                prepared = self._prepared.get(key_id)
+            if prepared is None:
+                raise Erased(key_id)
+            master_key_id, wrapped = prepared["master_key_id"], prepared["wrapped"]
+        data_key = AESGCM(self._unwrap(key_id, master_key_id, wrapped))
         self._remember(key_id, data_key)
         return data_key
 

@@ -6,7 +6,7 @@ record, so a retried request can never record its events twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,9 +18,10 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from shared.keyring import DEV_MASTER_KEYS, MasterKeys
+from shared.keyring import DEV_MASTER_KEYS, KeyRing, MasterKeys
 
-from .domain.caution import Caution
+from .disclosure import PersonalData
+from .domain.caution import Caution, event_name
 from .domain.errors import CautionNotFound
 from .domain.values import Conditions
 from .event_store import engine_of, recorder_of
@@ -75,8 +76,10 @@ class CautionApplication(Application[UUID]):
         # Looked up once: both are on every request's path.
         self._recorder, self._engine = recorder_of(self), engine_of(self)
         # Development's master keys when none are given (production refuses them: config.py)
-        fingerprints = FingerprintKeys(masters or MasterKeys.parse(DEV_MASTER_KEYS))
-        self.idempotency = IdempotencyStore(self.engine, vault, fingerprints)
+        masters = masters or MasterKeys.parse(DEV_MASTER_KEYS)
+        self.idempotency = IdempotencyStore(self.engine, vault, FingerprintKeys(masters))
+        self.keyring = KeyRing(self.engine, masters)  # each person's data key (shared/keyring.py)
+        self.personal = PersonalData(self.keyring)
 
     @property
     def engine(self) -> Engine:
@@ -97,7 +100,10 @@ class CautionApplication(Application[UUID]):
         position after the commit, so a woken reader sees the events. A duplicate (caution, version) or
         key raises IntegrityError and nothing is recorded.
         """
+        made, destroyed = _key_changes(caution for caution, _ in batch)
         with self.transaction() as session:
+            if made:
+                self.keyring.store_prepared(session.connection(), made)
             recordings = self.save(*(caution for caution, _ in batch))
             positions = {recording.domain_event.originator_id: recording.notification.id for recording in recordings}
             rows = []
@@ -106,6 +112,9 @@ class CautionApplication(Application[UUID]):
                     row["position"] = positions[caution.id]
                     rows.append(row)
             self.idempotency.insert(session, rows)
+            if destroyed:
+                self.keyring.destroy_in(session.connection(), destroyed)
+        self.keyring.discard_prepared(made)
         last = max(positions.values())
         for listener in self.saved_listeners:
             listener(last)
@@ -213,3 +222,19 @@ class CautionApplication(Application[UUID]):
             row = self.idempotency.row(receipt, response, self.clock())
         position = self.record([(caution, row)])[caution.id]
         return Saved(caution, position, response.at_position(position) if response is not None else None)
+
+
+def _key_changes(cautions: Iterable[Caution]) -> tuple[list[str], list[str]]:
+    """The data keys these cautions' new events first seal under, and those their erasures destroy.
+
+    Both are written in the transaction that records the events: a key exists exactly while a recorded
+    event may need it, and an erasure is recorded if and only if the key is gone."""
+    made, destroyed = [], []
+    for caution in cautions:
+        for pending in caution.pending_events:
+            name = event_name(pending)
+            if name == "CautionIssued":
+                made += [caution.offender_key, caution.victim_key]
+            elif name == "PersonalDataErased":
+                destroyed.append(vars(pending)["key_id"])  # a field of the event its @event mutator declares
+    return made, destroyed

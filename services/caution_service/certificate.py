@@ -104,8 +104,8 @@ def _facts_table(c: dict[str, Any]) -> Table:
         ("Caution", f"{c['police_reference']} (system id {c['id']})"),
         ("Force", c["force"]),
         ("Legal basis", LEGAL_BASIS.get(c["legal_basis"], c["legal_basis"])),
-        ("Offender", f"{o['name']}, born {o['date_of_birth']}, reference {o['reference']}"),
-        ("Offence", f"{off['category'].replace('_', ' ')} on {off['committed_on']}: {off['description']}"),
+        ("Offender", _offender(o, c["personal_data"]["offender"])),
+        ("Offence", f"{off['category'].replace('_', ' ')} on {off['committed_on']}"),
         ("Victim", f"reference {c['victim']['reference']} (details withheld)"),
         ("Issued", f"{c['issued_at']} by {officer['name']} ({officer['rank'].replace('_', ' ')}, {officer['id']})"),
         ("Conditions", f"attend workshop A, then workshop B at least {cond['min_days_between_workshops']} days later, "
@@ -117,6 +117,15 @@ def _facts_table(c: dict[str, Any]) -> Table:
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("BACKGROUND", (0, 0), (0, -1), colors.whitesmoke)]))
     return table
+
+
+def _offender(offender: dict[str, Any], data: dict[str, Any]) -> str:
+    """By the force's reference alone: a certificate leaves the system, so it carries no name or date of birth
+    (the court reads those from the API), and says when the person's data was erased or restricted."""
+    line = f"reference {offender['reference']}"
+    if data["state"] != "held":
+        line += f"; personal data {data['state']} on {data['on']} under {data['legal_basis']}: {data['reason']}"
+    return line
 
 
 def _human(iso: str) -> str:

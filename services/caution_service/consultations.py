@@ -99,6 +99,7 @@ class ChainCheck:
 
 class Seen(str, Enum):
     VICTIM_DETAILS = "victim_details"  # consultation
+    PERSONAL_DATA = "personal_data"  # consultation: any other personal data of a caution (disclosure.py)
     COMPLIANCE_HISTORY = "compliance_history"  # disclosure
     CERTIFICATE = "certificate"  # disclosure
 

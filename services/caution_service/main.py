@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from eventsourcing.utils import get_topic
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
@@ -20,13 +21,14 @@ from shared.problems import install_problem_handlers
 from shared.startup import with_startup_retries
 
 from .active_clients import ActiveClients, TrackWritingClients
-from .api import cautions, commands, consultation_log, feed, health, records
+from .api import cautions, commands, consultation_log, feed, health, personal_data, records
 from .api.errors import install_domain_handlers
 from .application import CautionApplication
 from .config import Settings
 from .consultations import ConsultationLog
 from .deadlines import DeadlineMonitor
-from .domain.caution import event_names
+from .domain.caution import Caution, event_names
+from .domain.errors import StoreHoldsClearText
 from .migrations import migrate
 from .position_watch import PositionWatch
 from .projections.wiring import build_projector
@@ -60,8 +62,32 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
 def _migrated(app: CautionApplication) -> CautionApplication:
     """On the application's own engine: an in-memory SQLite database exists only there."""
     migrate(app.engine)
+    refuse_clear_text_store(app)
     app.idempotency.key_legacy_fingerprints()
     return app
+
+
+class ClearTextStore(RuntimeError):
+    """The store was written by a version that held offenders' names and dates of birth in clear."""
+
+
+def refuse_clear_text_store(app: CautionApplication) -> None:
+    """Refuses, at start, a store whose cautions were issued before personal data was sealed per person.
+
+    Their names and dates of birth are inside the integrity chains in clear, so no key can erase them, and
+    sealing them now would change every digest a court was given. Such a store is not read at all: its
+    data is moved under the process in README.md ("An existing store"), not by this service. The first
+    caution issued is enough to tell: a store is written by one version or the other, never both."""
+    first = app.recorder.select_notifications(start=None, limit=1, topics=[get_topic(Caution.Issued)])
+    if not first:
+        return
+    try:
+        app.mapper.to_domain_event(first[0])
+    except StoreHoldsClearText:
+        raise ClearTextStore(
+            "This event store was written before personal data was sealed per person (issue 14): it holds "
+            "offenders' names and dates of birth in clear. This version refuses to start on it; see README.md, "
+            "'Personal data', 'An existing store'.") from None
 
 
 def _background_work(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
@@ -123,6 +149,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(records.router)
     app.include_router(feed.router)
     app.include_router(consultation_log.router)
+    app.include_router(personal_data.router)
     registry = CollectorRegistry()
     registry.register(ReadModelCollector(app.state.projector))
     app.add_route("/metrics", metrics_endpoint(registry), include_in_schema=False)

@@ -16,6 +16,7 @@ from shared.problems import ProblemError
 from shared.timeformats import Moment
 
 from ..consultations import Seen
+from ..disclosure import Field, identity_json
 from ..domain.caution import Caution
 from ..domain.errors import require_same_force
 from ..domain.values import (
@@ -23,13 +24,14 @@ from ..domain.values import (
     IssuingOfficer,
     Offence,
     Offender,
+    OffenderIdentity,
     OffendingHistory,
     Victim,
 )
 from .deps import AppDep, ClockDep, PurposeDep, command_context, command_docs, log_consultation
 from .execution import CommandContext, etag, execute
 from .schemas import CautionCreate, CautionPublic
-from .views import caution_public
+from .views import caution_public, disclosed
 
 router = APIRouter(prefix="/v1/cautions", tags=["cautions"])
 
@@ -38,25 +40,35 @@ ReaderDep = Annotated[Principal, Depends(allow(Role.POLICE, Role.PROVIDER, Role.
 
 
 def _new_caution(body: CautionCreate, ctx: CommandContext) -> Caution:
-    app, force = ctx.app, ctx.principal.force
+    """Each person gets a data key of their own; what identifies them is sealed under it before the event exists."""
+    app, force, keyring = ctx.app, ctx.principal.force, ctx.app.keyring
     o, off, h, v, i = body.offender, body.offence, body.history, body.victim, body.issuing_officer
-    return Caution.issue(
-        police_reference=body.police_reference,
-        force=force,
-        legal_basis=body.legal_basis,
-        offender=Offender(o.reference, o.name, o.date_of_birth, Gender(o.gender)),
-        offence=Offence(off.category, off.committed_on, off.description, off.relationship, off.admitted,
-                        off.evidence_sufficient_to_charge, off.charge_decision_by),
-        history=OffendingHistory(h.last_domestic_abuse_disposal_on, h.serving_community_sentence),
-        victim=Victim(v.reference, v.dash_risk, v.consulted, v.agrees),
-        issuing_officer=IssuingOfficer(i.id, i.name, i.rank, i.authorised_person),
-        conditions=app.conditions_for(force),
-        victim_details_sealed=app.vault.seal(
-            v.contact_details.model_dump(exclude_none=True) if v.contact_details else None),
-        occurred_at=body.occurred_at,
-        recorded_at=ctx.now(),
-        recorded_by=ctx.recorded_by,
-    )
+    offender_key, victim_key = keyring.prepare_key(), keyring.prepare_key()
+    identity = OffenderIdentity(o.name, o.date_of_birth, Gender(o.gender))
+    details = v.contact_details.model_dump(exclude_none=True) if v.contact_details else None
+    try:
+        return Caution.issue(
+            police_reference=body.police_reference,
+            force=force,
+            legal_basis=body.legal_basis,
+            offender=Offender(o.reference, keyring.seal(offender_key, identity_json(identity))),
+            identity=identity,
+            offence=Offence(off.category, off.committed_on, keyring.seal(offender_key, off.description),
+                            off.relationship, off.admitted, off.evidence_sufficient_to_charge, off.charge_decision_by),
+            history=OffendingHistory(h.last_domestic_abuse_disposal_on, h.serving_community_sentence),
+            victim=Victim(v.reference, v.dash_risk, v.consulted, v.agrees),
+            issuing_officer=IssuingOfficer(i.id, i.name, i.rank, i.authorised_person),
+            conditions=app.conditions_for(force),
+            victim_details_sealed=keyring.seal(victim_key, details) if details else None,
+            offender_key=offender_key,
+            victim_key=victim_key,
+            occurred_at=body.occurred_at,
+            recorded_at=ctx.now(),
+            recorded_by=ctx.recorded_by,
+        )
+    except BaseException:
+        keyring.discard_prepared([offender_key, victim_key])  # refused: nothing sealed under them is recorded
+        raise
 
 
 @router.post(
@@ -78,19 +90,23 @@ def get_caution(
     purpose: PurposeDep = None,
     as_of: Annotated[Moment | None, Query(description="Show the record as it stood at this time.")] = None,
 ) -> JSONResponse:
-    """The caution's current state, or its state as recorded at `as_of`. The victim contact role's reads of
-    the victim's contact details need a reason (`X-Purpose`, DPA 2018 s.62) and are kept in the consultation log."""
+    """The caution's current state, or its state as recorded at `as_of`, with the personal data the caller's role
+    may see (each such read is kept in the consultation log, DPA 2018 s.62). The victim contact role's reads of the
+    victim's contact details need a reason (`X-Purpose`)."""
     caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)
     require_same_force(caution.force, principal.force, caution_id)
     today = (as_of or clock()).date()
-    shows_details = principal.role is Role.VICTIM_CONTACT and caution.victim_details_sealed is not None
+    shown = disclosed(caution, principal.role)
+    shows_details = Field.VICTIM_DETAILS in shown and caution.victim_details_sealed is not None
     if shows_details and not (purpose and purpose.strip()):
         raise ProblemError(400, "purpose-required", "Say why you need the victim's contact details",
                            "Send an X-Purpose header: every consultation of the victim's contact details is logged "
                            "with its reason.")
-    body = caution_public(caution, principal.role, today, app.vault)
-    if body["victim"]["contact_details"] is not None:
+    body = caution_public(caution, principal.role, today, app.personal)
+    if shows_details:
         log_consultation(request, principal, caution_id, Seen.VICTIM_DETAILS, purpose)
+    if any(field is not Field.VICTIM_DETAILS for field in shown):
+        log_consultation(request, principal, caution_id, Seen.PERSONAL_DATA, purpose)
     if as_of:
         body["as_of"] = as_of.isoformat()
     return FastJSONResponse(body, headers={"ETag": etag(caution.version)})

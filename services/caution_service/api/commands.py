@@ -15,7 +15,7 @@ from shared.openapi import problems
 
 from ..domain.caution import Caution
 from ..domain.errors import require_same_force
-from ..domain.values import Booking, Workshop
+from ..domain.values import Booking, Person, Workshop
 from .deps import command_context, command_docs
 from .execution import CommandContext, execute
 from .schemas import (
@@ -42,7 +42,7 @@ PoliceOrProvider = Annotated[CommandContext, Depends(command_context(Role.POLICE
 WorkshopPath = Annotated[Workshop, Path(description="A or B")]
 
 
-async def _run(
+async def run_on_caution(
     ctx: CommandContext, caution_id: UUID, path: str, body: BaseModel, command: Callable[[Caution], None],
 ) -> JSONResponse:
     def in_force(caution: Caution) -> None:
@@ -63,7 +63,8 @@ async def schedule_workshop(
 ) -> JSONResponse:
     """Book workshop A or B (a second booking of the same workshop is a reschedule and needs a reason)."""
     booking = Booking(body.session_at, body.venue)
-    return await _run(ctx, caution_id, f"workshops/{workshop.value}/schedule", body, lambda c: c.schedule_workshop(
+    path = f"workshops/{workshop.value}/schedule"
+    return await run_on_caution(ctx, caution_id, path, body, lambda c: c.schedule_workshop(
         workshop, booking, body.reason,
         occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
@@ -83,7 +84,7 @@ async def record_attendance(
         else:
             c.attend_workshop_b(occurred_at=body.occurred_at, recorded_at=recorded_at, recorded_by=recorded_by)
 
-    return await _run(ctx, caution_id, f"workshops/{workshop.value}/attendance", body, attend)
+    return await run_on_caution(ctx, caution_id, f"workshops/{workshop.value}/attendance", body, attend)
 
 
 @router.post(
@@ -94,7 +95,8 @@ async def record_non_attendance(
     caution_id: UUID, workshop: WorkshopPath, body: NonAttendanceIn, ctx: Provider,
 ) -> JSONResponse:
     """The offender missed the workshop or arrived late (CARA refuses late entry); police then decide on any excuse."""
-    return await _run(ctx, caution_id, f"workshops/{workshop.value}/non-attendance", body, lambda c: c.miss_workshop(
+    path = f"workshops/{workshop.value}/non-attendance"
+    return await run_on_caution(ctx, caution_id, path, body, lambda c: c.miss_workshop(
         workshop, body.reason, body.note,
         occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
@@ -104,7 +106,7 @@ async def decide_excuse(
     caution_id: UUID, body: ExcuseDecisionIn, ctx: Police,
 ) -> JSONResponse:
     """Accept a reasonable excuse (both workshops are attended again) or reject it (breach referral)."""
-    return await _run(ctx, caution_id, "excuse-decisions", body, lambda c: c.decide_excuse(
+    return await run_on_caution(ctx, caution_id, "excuse-decisions", body, lambda c: c.decide_excuse(
         body.accepted, body.reason, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
@@ -112,11 +114,18 @@ async def decide_excuse(
 async def record_victim_contact(
     caution_id: UUID, body: VictimContactIn, ctx: VictimContact,
 ) -> JSONResponse:
-    """Record a victim contact; notes are sealed and never leave the victim contact role."""
-    sealed = ctx.app.vault.seal({"notes": body.notes} if body.notes else None)
-    return await _run(ctx, caution_id, "victim-contacts", body, lambda c: c.contact_victim(
-        body.stage, body.outcome, body.safeguarding_concern, sealed,
-        occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
+    """Record a victim contact; notes are sealed under the victim's own key and never leave the victim contact role."""
+    keyring = ctx.app.keyring
+
+    def contact(c: Caution) -> None:
+        sealed = None
+        if body.notes:
+            c.require_not_erased(Person.VICTIM)
+            sealed = keyring.seal(c.victim_key, {"notes": body.notes})
+        c.contact_victim(body.stage, body.outcome, body.safeguarding_concern, sealed,
+                         occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by)
+
+    return await run_on_caution(ctx, caution_id, "victim-contacts", body, contact)
 
 
 @router.post("/variations", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
@@ -124,7 +133,7 @@ async def vary_conditions(
     caution_id: UUID, body: VariationIn, ctx: Police,
 ) -> JSONResponse:
     """Change the end of the caution period (never beyond the statutory 20 weeks), with the reason."""
-    return await _run(ctx, caution_id, "variations", body, lambda c: c.vary_conditions(
+    return await run_on_caution(ctx, caution_id, "variations", body, lambda c: c.vary_conditions(
         body.period_ends_on, body.reason, body.authorised_by,
         occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
@@ -134,7 +143,7 @@ async def decide_breach(
     caution_id: UUID, body: BreachIn, ctx: Police,
 ) -> JSONResponse:
     """The police decide the conditions were not met without reasonable excuse."""
-    return await _run(ctx, caution_id, "breach", body, lambda c: c.breach(
+    return await run_on_caution(ctx, caution_id, "breach", body, lambda c: c.breach(
         body.outcome, body.reason, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
@@ -143,7 +152,7 @@ async def record_completion(
     caution_id: UUID, body: CompletionIn, ctx: PoliceOrProvider,
 ) -> JSONResponse:
     """Complete the caution; refused, naming what is missing, unless every condition is met."""
-    return await _run(ctx, caution_id, "completion", body, lambda c: c.complete(
+    return await run_on_caution(ctx, caution_id, "completion", body, lambda c: c.complete(
         occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
@@ -152,7 +161,7 @@ async def withdraw(
     caution_id: UUID, body: WithdrawalIn, ctx: Police,
 ) -> JSONResponse:
     """Set the caution aside (issued in error, appeal)."""
-    return await _run(ctx, caution_id, "withdrawal", body, lambda c: c.withdraw(
+    return await run_on_caution(ctx, caution_id, "withdrawal", body, lambda c: c.withdraw(
         body.reason, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
@@ -161,6 +170,6 @@ async def correct_entry(
     caution_id: UUID, body: CorrectionIn, ctx: PoliceOrProvider,
 ) -> JSONResponse:
     """Correct an earlier entry; the original stays in the record and the correction points at it."""
-    return await _run(ctx, caution_id, "corrections", body, lambda c: c.correct(
+    return await run_on_caution(ctx, caution_id, "corrections", body, lambda c: c.correct(
         body.corrects_entry, body.reason, body.corrected_occurred_at,
         recorded_at=ctx.now(), recorded_by=ctx.recorded_by))

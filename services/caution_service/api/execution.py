@@ -70,10 +70,9 @@ async def execute(
     """Hands the command to the group-commit writer and answers with what it recorded (or replays)."""
 
     def render(caution: Caution, position: int | None) -> StoredResponse:
-        # Never the victim's contact details: a command's answer confirms what was recorded, and the
-        # details are shown (and the consultation logged) only to a read that asks for them.
-        view = caution_public(caution, ctx.principal.role, ctx.now().date(), ctx.app.vault, position,
-                              victim_details=False)
+        # Nothing sealed is opened: a command's answer confirms what was recorded, and personal data is
+        # shown (and the consultation logged) only to a read that asks for it.
+        view = caution_public(caution, ctx.principal.role, ctx.now().date(), None, position)
         headers = {"ETag": etag(caution.version)}
         if created:
             headers["Location"] = f"/v1/cautions/{caution.id}"

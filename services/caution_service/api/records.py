@@ -140,7 +140,11 @@ def _history(request: Request, app: CautionApplication, caution_id: UUID, princi
         "digest": entries[-1]["hash"] if entries else "0" * 64,
         "entries_pending": pending,
     }
-    return body, caution_public(caution, principal.role, (as_of or request.app.state.clock()).date(), app.vault)
+    view = caution_public(caution, principal.role, (as_of or request.app.state.clock()).date(), app.personal)
+    # Entries hold personal data only sealed (what the chain covers); the reader sees it opened here, once,
+    # or what became of it ("erased on ... under ...").
+    body["offender"], body["personal_data"] = view["offender"], view["personal_data"]
+    return body, view
 
 
 @router.get(

@@ -13,6 +13,7 @@ from ..domain.values import (
     BreachOutcome,
     ContactOutcome,
     ContactStage,
+    DataProtectionBasis,
     Gender,
     LegalBasis,
     MissReason,
@@ -157,6 +158,38 @@ class CorrectionIn(Strict):
     corrected_occurred_at: Moment | None = None
 
 
+class ErasureIn(Strict):
+    """Erase a person's data: their data key is destroyed, and nothing sealed under it can be opened again."""
+
+    reason: Reason
+    legal_basis: DataProtectionBasis
+
+
+class RestrictionIn(Strict):
+    reason: Reason
+    legal_basis: DataProtectionBasis
+
+
+class LiftingIn(Strict):
+    reason: Reason
+
+
+class OffenderRectificationIn(Strict):
+    """The fields to correct; those not given stay as they are."""
+
+    name: Text | None = None
+    date_of_birth: PastDate | None = None
+    gender: Gender | None = None
+    reason: Reason
+
+
+class VictimRectificationIn(Strict):
+    """The victim's contact details as they should be (they replace what was held)."""
+
+    contact_details: VictimDetailsIn
+    reason: Reason
+
+
 # ----- responses -----------------------------------------------------------------------
 
 
@@ -174,13 +207,43 @@ class ActionPublic(BaseModel):
 
 
 class VictimPublic(BaseModel):
-    reference: str
-    dash_risk: RiskLevel
+    reference: str | None = Field(description="Null for roles that may not see it (the provider).")
+    dash_risk: RiskLevel | None
     consulted: bool
     agrees: bool
     contact_details: dict | None = Field(None, description=(
         "Present for the victim contact role only, on reads of the caution (GET), each of which is kept in the "
         "consultation log; never in command answers."))
+
+
+class OffenderPublic(BaseModel):
+    reference: str
+    name: str | None = Field(description="Null in command answers, for roles that may not see it, and once erased "
+                                         "or restricted (see `personal_data`).")
+    date_of_birth: date | None
+    gender: Gender | None
+
+
+class OffencePublic(BaseModel):
+    category: OffenceCategory
+    committed_on: date
+    description: str | None = Field(description="Police and court reads only.")
+    relationship: Relationship
+    admitted: bool
+    evidence_sufficient_to_charge: bool
+    charge_decision_by: str
+
+
+class HistoryPublic(BaseModel):
+    last_domestic_abuse_disposal_on: date | None
+    serving_community_sentence: bool
+
+
+class DataStatePublic(BaseModel):
+    state: Literal["held", "restricted", "erased"]
+    on: date | None
+    reason: str | None
+    legal_basis: DataProtectionBasis | None
 
 
 class ConditionsPublic(BaseModel):
@@ -197,9 +260,15 @@ class CautionPublic(BaseModel):
     force: str
     legal_basis: LegalBasis
     status: Status
-    offender: OffenderIn
-    offence: OffenceIn
+    offender: OffenderPublic
+    offence: OffencePublic
+    history: HistoryPublic | None = Field(description="Police and court reads only.")
     victim: VictimPublic
+    personal_data: dict[Literal["offender", "victim"], DataStatePublic] = Field(
+        description="Each person's data: held, or restricted or erased (when, why, under which law).")
+    withheld: list[str] = Field(description=(
+        "The kinds of personal data this answer leaves out: those your role may not see, those erased or restricted, "
+        "and, in a command's answer, everything sealed (read the caution to see it)."))
     issuing_officer: OfficerIn
     conditions: ConditionsPublic
     issued_at: AwareDatetime

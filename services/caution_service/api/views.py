@@ -1,4 +1,4 @@
-"""How a caution is shown to a caller: the derived facts, and victim details only for victim contact."""
+"""How a caution is shown to a caller: the derived facts, and the personal data its role may see (disclosure.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Any
 
 from shared.auth import Role
 
+from ..disclosure import SEALED, Field, PersonalData, data_state, shown_to
 from ..domain.caution import Caution
 from ..domain.progress import required_actions
-from ..domain.values import Workshop
-from ..vault import VictimVault
+from ..domain.values import Person, Workshop
 
 
 def _json_value(value: Any) -> Any:
@@ -45,18 +45,28 @@ def _workshop(c: Caution, workshop: Workshop) -> dict[str, Any]:
     }
 
 
-def caution_public(c: Caution, role: Role, today: date, vault: VictimVault, position: int | None = None,
-                   victim_details: bool = True) -> dict[str, Any]:
-    """The caution as `role` may see it. The victim's contact details are the victim contact role's alone,
-    and only where asked for (`victim_details`): reads, which the consultation log records."""
+def caution_public(c: Caution, role: Role, today: date, personal: PersonalData | None,
+                   position: int | None = None) -> dict[str, Any]:
+    """The caution as `role` may see it (disclosure.py). Sealed fields are opened only given `personal`: a read,
+    which the consultation log records; a command's answer (`personal` None) confirms what was recorded and
+    opens nothing, so no personal data is kept in its Idempotency-Key record either."""
     actions = [
         {"action": a.action, "role": a.role, "due_on": a.due_on.isoformat() if a.due_on else None,
          "overdue": a.due_on is not None and a.due_on < today}
         for a in required_actions(c)
     ]
+    shown = {field for field in Field if shown_to(role, field, c)}
+    opened = shown if personal is not None else shown - SEALED
+    identity = personal.offender_identity(c) if personal and Field.OFFENDER_IDENTITY in opened else None
+    offence = _flat(c.offence)
+    offence["description"] = (personal.offence_description(c)
+                              if personal and Field.OFFENCE_DESCRIPTION in opened else None)
     victim = _flat(c.victim)
-    shown = victim_details and role is Role.VICTIM_CONTACT
-    victim["contact_details"] = vault.open(c.victim_details_sealed) if shown else None
+    if Field.VICTIM_REFERENCE not in opened:
+        victim["reference"] = None
+    if Field.DASH_RISK not in opened:
+        victim["dash_risk"] = None
+    victim["contact_details"] = personal.victim_details(c) if personal and Field.VICTIM_DETAILS in opened else None
     return {
         "id": str(c.id),
         "version": c.version,
@@ -65,9 +75,12 @@ def caution_public(c: Caution, role: Role, today: date, vault: VictimVault, posi
         "force": c.force,
         "legal_basis": c.legal_basis.value,
         "status": c.status.value,
-        "offender": _flat(c.offender),
-        "offence": _flat(c.offence),
+        "offender": {"reference": c.offender.reference, **(identity or _NO_IDENTITY)},
+        "offence": offence,
+        "history": _flat(c.history) if Field.OFFENDING_HISTORY in opened else None,
         "victim": victim,
+        "personal_data": {person.value: data_state(c, person) for person in Person},
+        "withheld": sorted(field.value for field in Field if field not in opened),
         "issuing_officer": _flat(c.issuing_officer),
         "conditions": _flat(c.conditions),
         "issued_at": c.issued_at.isoformat(),
@@ -89,3 +102,11 @@ def caution_public(c: Caution, role: Role, today: date, vault: VictimVault, posi
         "overdue": any(a["overdue"] for a in actions),
         "spent_on": c.spent_on.isoformat(),
     }
+
+
+_NO_IDENTITY = {"name": None, "date_of_birth": None, "gender": None}
+
+
+def disclosed(c: Caution, role: Role) -> list[Field]:
+    """The personal data fields a read of this caution by `role` shows: what the consultation log records."""
+    return [field for field in Field if shown_to(role, field, c)]

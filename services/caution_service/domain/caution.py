@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from eventsourcing.domain import Aggregate, CanMutateAggregate, event
 
 from . import eligibility, spent
-from .errors import ConflictsWithState, InvalidCommand, NotEligible
+from .errors import ConflictsWithState, InvalidCommand, NotEligible, StoreHoldsClearText
 from .values import (
     STATUTORY_MAX_PERIOD_DAYS,
     TERMINAL,
@@ -28,12 +28,16 @@ from .values import (
     Conditions,
     ContactOutcome,
     ContactStage,
+    DataNotice,
+    DataProtectionBasis,
     IssuingOfficer,
     LegalBasis,
     MissReason,
     Offence,
     Offender,
+    OffenderIdentity,
     OffendingHistory,
+    Person,
     RecordedBy,
     Status,
     Victim,
@@ -47,7 +51,11 @@ class Caution(Aggregate):
     # The shape of the state a snapshot holds. Changing what __init__ or a mutator stores means
     # raising this and adding `upcast_v<n>_v<n+1>(state)`, so snapshots already stored still load;
     # tests/caution_service/integration/test_caution_snapshots.py fails when the shape changes without it.
-    class_version = 1
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        raise StoreHoldsClearText("a snapshot from before personal data was sealed")
 
     class Event(Aggregate.Event):
         """Every caution event: once its own change is made, it is the next entry in the record."""
@@ -59,7 +67,11 @@ class Caution(Aggregate):
             aggregate.entries.append(event_name(self))
 
     class Issued(Aggregate.Created):
+        """v2: the offender's identity and the offence description are sealed under the offender's data key,
+        the victim's details under the victim's (`offender_key`, `victim_key`); v1 held them in clear."""
+
         public_name: ClassVar[str | None] = "CautionIssued"
+        class_version = 2
 
         police_reference: str
         force: str
@@ -71,6 +83,8 @@ class Caution(Aggregate):
         issuing_officer: IssuingOfficer
         conditions: Conditions
         victim_details_sealed: str | None
+        offender_key: str
+        victim_key: str
         occurred_at: datetime
         recorded_at: datetime
         recorded_by: RecordedBy
@@ -78,6 +92,10 @@ class Caution(Aggregate):
         @property
         def period_ends_on(self) -> date:
             return self.conditions.period_ends_on(self.occurred_at.date())
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            raise StoreHoldsClearText("a caution issued before personal data was sealed")
 
     class WorkshopMissed(Aggregate.Event):
         """v1 said only `late: bool`; v2 names the reason (late, absent, left early)."""
@@ -108,6 +126,8 @@ class Caution(Aggregate):
         issuing_officer: IssuingOfficer,
         conditions: Conditions,
         victim_details_sealed: str | None,
+        offender_key: str,
+        victim_key: str,
         occurred_at: datetime,
         recorded_at: datetime,
         recorded_by: RecordedBy,
@@ -122,6 +142,10 @@ class Caution(Aggregate):
         self.issuing_officer = issuing_officer
         self.conditions = conditions
         self.victim_details_sealed = victim_details_sealed
+        self.offender_key = offender_key
+        self.victim_key = victim_key
+        self.erased: dict[Person, DataNotice] = {}
+        self.restricted: dict[Person, DataNotice] = {}
         self.issued_at = occurred_at
         self.period_ends_on = conditions.period_ends_on(occurred_at.date())
         self.entries: list[str] = []  # each event's name, in order: entry n is entries[n - 1]
@@ -155,20 +179,25 @@ class Caution(Aggregate):
         force: str,
         legal_basis: LegalBasis,
         offender: Offender,
+        identity: OffenderIdentity,
         offence: Offence,
         history: OffendingHistory,
         victim: Victim,
         issuing_officer: IssuingOfficer,
         conditions: Conditions,
         victim_details_sealed: str | None,
+        offender_key: str,
+        victim_key: str,
         occurred_at: datetime,
         recorded_at: datetime,
         recorded_by: RecordedBy,
     ) -> Caution:
+        """`identity` is the offender's identity in clear, for the rules only: the record keeps it as the caller
+        sealed it in `offender` (under `offender_key`), with the offence description and the victim's details."""
         _require_not_future(occurred_at, recorded_at)
         _require_period_within_statutory_maximum(conditions.caution_period_days)
         application = eligibility.Application(
-            offender, offence, history, victim, issuing_officer, occurred_at.date()
+            identity, offence, history, victim, issuing_officer, occurred_at.date()
         )
         failures = eligibility.failed_rules(application)
         if failures:
@@ -184,6 +213,8 @@ class Caution(Aggregate):
             issuing_officer=issuing_officer,
             conditions=conditions,
             victim_details_sealed=victim_details_sealed,
+            offender_key=offender_key,
+            victim_key=victim_key,
             occurred_at=occurred_at,
             recorded_at=recorded_at,
             recorded_by=recorded_by,
@@ -206,6 +237,10 @@ class Caution(Aggregate):
     @property
     def spent_on(self) -> date:
         return spent.spent_on(self.issued_at.date(), self.status, self.final_at.date() if self.final_at else None)
+
+    def key_of(self, person: Person) -> str:
+        """The id of the data key the person's fields in this caution are sealed under."""
+        return self.offender_key if person is Person.OFFENDER else self.victim_key
 
     @property
     def is_open(self) -> bool:
@@ -561,6 +596,93 @@ class Caution(Aggregate):
     def _withdrawn(self, reason: str, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
         self.final_status, self.final_at = Status.WITHDRAWN, occurred_at
         self.pending_miss = None
+
+    # ----- personal data (Data Protection Act 2018 Part 3) ----------------------------
+    # Allowed in any state, closed cautions included: the law's duties outlast the caution.
+
+    def erase_personal_data(
+        self, person: Person, reason: str, legal_basis: DataProtectionBasis,
+        *, recorded_at: datetime, recorded_by: RecordedBy,
+    ) -> None:
+        """Erase the person's data (s.47): their data key is destroyed when this is recorded, so the sealed
+        fields stay where they are, in the chain, and can never be opened again."""
+        self.require_not_erased(person)
+        self._require_reason(reason)
+        self._personal_data_erased(person, self.key_of(person), reason, legal_basis, recorded_at, recorded_at,
+                                   recorded_by)
+
+    @event("PersonalDataErased")
+    def _personal_data_erased(
+        self, person: Person, key_id: str, reason: str, legal_basis: DataProtectionBasis,
+        occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy,
+    ) -> None:
+        self.erased[person] = DataNotice(occurred_at.date(), reason, legal_basis)
+        self.restricted.pop(person, None)
+
+    def restrict_processing(
+        self, person: Person, reason: str, legal_basis: DataProtectionBasis,
+        *, recorded_at: datetime, recorded_by: RecordedBy,
+    ) -> None:
+        """Restrict processing (s.47(2)-(4)): the data is kept but shown to no one until the restriction is lifted."""
+        self.require_not_erased(person)
+        self._require_reason(reason)
+        if person in self.restricted:
+            raise ConflictsWithState("already_restricted", f"The {person.value}'s data is already restricted.")
+        self._processing_restricted(person, reason, legal_basis, recorded_at, recorded_at, recorded_by)
+
+    @event("ProcessingRestricted")
+    def _processing_restricted(
+        self, person: Person, reason: str, legal_basis: DataProtectionBasis,
+        occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy,
+    ) -> None:
+        self.restricted[person] = DataNotice(occurred_at.date(), reason, legal_basis)
+
+    def lift_restriction(self, person: Person, reason: str, *, recorded_at: datetime, recorded_by: RecordedBy) -> None:
+        self._require_reason(reason)
+        if person not in self.restricted:
+            raise ConflictsWithState("not_restricted", f"The {person.value}'s data is not restricted.")
+        self._restriction_lifted(person, reason, recorded_at, recorded_at, recorded_by)
+
+    @event("RestrictionLifted")
+    def _restriction_lifted(
+        self, person: Person, reason: str, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy,
+    ) -> None:
+        self.restricted.pop(person, None)
+
+    def rectify_personal_data(
+        self, person: Person, corrected: list[str], sealed: str, reason: str,
+        *, recorded_at: datetime, recorded_by: RecordedBy,
+    ) -> None:
+        """Correct the person's data (s.46): `sealed` replaces what was held (the offender's identity, or the
+        victim's contact details), sealed under the same person's key; the old seal stays in the record."""
+        self.require_not_erased(person)
+        self._require_reason(reason)
+        if not corrected:
+            raise InvalidCommand("nothing_to_rectify", "Name at least one field to correct.")
+        self._personal_data_rectified(person, sorted(corrected), sealed, reason, recorded_at, recorded_at,
+                                      recorded_by)
+
+    @event("PersonalDataRectified")
+    def _personal_data_rectified(
+        self, person: Person, corrected: list[str], sealed: str, reason: str,
+        occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy,
+    ) -> None:
+        if person is Person.OFFENDER:
+            self.offender = Offender(self.offender.reference, sealed)
+        else:
+            self.victim_details_sealed = sealed
+
+    def require_not_erased(self, person: Person) -> None:
+        """Nothing more is sealed under, or opened with, an erased person's key."""
+        if person in self.erased:
+            notice = self.erased[person]
+            raise ConflictsWithState("personal_data_erased",
+                                     f"The {person.value}'s personal data was erased on {notice.on.isoformat()}.")
+
+    @staticmethod
+    def _require_reason(reason: str) -> None:
+        if not reason.strip():
+            raise InvalidCommand("reason_required", "Give the reason.")
 
     # ----- corrections ---------------------------------------------------------------
 

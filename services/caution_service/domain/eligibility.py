@@ -15,7 +15,7 @@ from .values import (
     IssuingOfficer,
     Offence,
     OffenceCategory,
-    Offender,
+    OffenderIdentity,
     OffendingHistory,
     Rank,
     Relationship,
@@ -32,7 +32,7 @@ LOOKBACK_YEARS = 2
 class Application:
     """The facts an issuing officer asserts about one offender and offence."""
 
-    offender: Offender
+    offender: OffenderIdentity
     offence: Offence
     history: OffendingHistory
     victim: Victim

@@ -40,3 +40,10 @@ def require_same_force(caution_force: str, caller_force: str, caution_id: object
     """Every read and command is scoped to the caller's force; another force's caution is not disclosed."""
     if caution_force != caller_force:
         raise CautionNotFound(caution_id)
+
+
+class StoreHoldsClearText(Exception):
+    """A caution recorded before personal data was sealed (issue 14): this version refuses to read it.
+
+    Such a store holds names and dates of birth in clear inside its hash chains; it is refused at start
+    (event_store.refuse_clear_text_store) rather than read, so nothing is shown or written from it."""

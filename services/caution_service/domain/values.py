@@ -107,19 +107,56 @@ class RecordedBy:
     force: str
 
 
+class Person(Enum):
+    """Whose personal data: each person in a caution has a data key of their own (shared/keyring.py)."""
+
+    OFFENDER = "offender"
+    VICTIM = "victim"
+
+
+class DataProtectionBasis(Enum):
+    """The law under which a person's data is erased, restricted or corrected (Data Protection Act 2018 Part 3)."""
+
+    RECTIFICATION = "dpa_2018_s46"  # the data subject's right to rectification
+    ERASURE = "dpa_2018_s47_1"  # processing would infringe the data protection principles
+    ERASURE_LEGAL_OBLIGATION = "dpa_2018_s47_2"  # erasure to comply with a legal obligation
+    RESTRICTION_ACCURACY = "dpa_2018_s47_4"  # accuracy contested, and it cannot be settled
+    RESTRICTION_EVIDENCE = "dpa_2018_s47_2_evidence"  # kept, instead of erased, as evidence
+    RETENTION = "dpa_2018_s39"  # kept no longer than necessary: the force's retention policy
+    COURT_ORDER = "court_order"
+
+
 @dataclass(frozen=True)
-class Offender:
-    reference: str  # the force's own person reference (e.g. PNC id)
+class OffenderIdentity:
+    """Who the offender is, in clear: only in memory, to check the rules and to show to roles allowed to see it.
+
+    The record holds it sealed under the offender's own data key (`Offender.identity_sealed`)."""
+
     name: str
     date_of_birth: date
     gender: Gender
 
 
 @dataclass(frozen=True)
+class Offender:
+    reference: str  # the force's own person reference (e.g. PNC id)
+    identity_sealed: str  # name, date of birth and gender, sealed under the offender's data key
+
+
+@dataclass(frozen=True)
+class DataNotice:
+    """An erasure or restriction of one person's data, as the record shows it in their place."""
+
+    on: date
+    reason: str
+    legal_basis: DataProtectionBasis
+
+
+@dataclass(frozen=True)
 class Offence:
     category: OffenceCategory
     committed_on: date
-    description: str
+    description: str  # sealed under the offender's data key: free text about them and the victim
     relationship: Relationship
     admitted: bool
     evidence_sufficient_to_charge: bool

@@ -1,5 +1,5 @@
-"""Compliance-history entries: each event in plain words (its catalogue sentence), its details without victim
-data, and its hash.
+"""Compliance-history entries: each event in plain words (its catalogue sentence), its details (personal data
+only sealed), and its hash.
 
 The hash covers the entry's canonical content and the previous entry's hash, so
 the last hash (the digest) changes if any earlier entry is altered.
@@ -100,12 +100,9 @@ _CONVERTERS: dict[type, Callable[[Any], Any]] = {
 
 
 def details_of(event: Any) -> dict[str, Any]:
-    """Everything the event says except bookkeeping and sealed (victim) fields."""
-    return {
-        key: plain(value)
-        for key, value in vars(event).items()
-        if key not in _HIDDEN and not key.endswith("_sealed")
-    }
+    """Everything the event says except bookkeeping. Personal data is here only as the event holds it, sealed
+    under its person's key, so the chain covers it and still verifies once that key is destroyed."""
+    return {key: plain(value) for key, value in vars(event).items() if key not in _HIDDEN}
 
 
 def entry_content(event: Any) -> dict[str, Any]:

@@ -330,7 +330,7 @@ def test_refused_commands_leave_no_event_and_do_not_stop_the_batch(
         change(c, in_force("ESSEX", schedule_a), key="refused-c"),  # another force's caution
         change(d, schedule_a, key="refused-d", expected_version=7),  # stale If-Match
         change(uuid4(), schedule_a, key="refused-missing"),
-        issuing(key="refused-issue", offender=offender(date_of_birth=date(2015, 1, 1))),  # not eligible
+        issuing(key="refused-issue", identity=offender(date_of_birth=date(2015, 1, 1))),  # not eligible
         change(e, schedule_a, key="ok-e"),
     ])
     ok_a, refused_b, ok_b, refused_c, refused_d, missing, refused_issue, ok_e = futures

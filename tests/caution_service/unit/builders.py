@@ -22,6 +22,7 @@ from services.caution_service.domain.values import (
     BreachOutcome,
     Conditions,
     ContactOutcome,
+    DataProtectionBasis,
     ContactStage,
     Gender,
     IssuingOfficer,
@@ -30,7 +31,9 @@ from services.caution_service.domain.values import (
     Offence,
     OffenceCategory,
     Offender,
+    OffenderIdentity,
     OffendingHistory,
+    Person,
     Rank,
     RecordedBy,
     Relationship,
@@ -47,10 +50,17 @@ POLICE = RecordedBy("SGT-1001", "police", "CAMBS")
 PROVIDER = RecordedBy("prov-7", "provider", "CAMBS")
 VICTIM_SERVICE = RecordedBy("vcs-3", "victim_contact", "CAMBS")
 SYSTEM = RecordedBy("system", "system", "CAMBS")
+ADMIN = RecordedBy("dpo-1", "admin", "CAMBS")
 
 
-def offender(**overrides: Any) -> Offender:
-    return replace(Offender("PNC-0001", "Alex Example", date(1990, 5, 17), Gender.MALE), **overrides)
+def offender(**overrides: Any) -> OffenderIdentity:
+    """The offender's identity in clear, as the rules see it (the record holds it sealed: `recorded_offender`)."""
+    return replace(OffenderIdentity("Alex Example", date(1990, 5, 17), Gender.MALE), **overrides)
+
+
+def recorded_offender(**overrides: Any) -> Offender:
+    """The offender as the domain records them: the seal is opaque to it, so a stand-in does here."""
+    return replace(Offender("PNC-0001", "p1.offender-key.c2VhbGVkIGlkZW50aXR5"), **overrides)
 
 
 def offence(**overrides: Any) -> Offence:
@@ -89,13 +99,16 @@ def issue_kwargs(**overrides: Any) -> dict[str, Any]:
         police_reference="CC-0001",
         force="CAMBS",
         legal_basis=LegalBasis.CONDITIONAL_CAUTION,
-        offender=offender(),
+        offender=recorded_offender(),
+        identity=offender(),
         offence=offence(),
         history=history(),
         victim=victim(),
         issuing_officer=officer(),
         conditions=Conditions(),
         victim_details_sealed=None,
+        offender_key="offender-key",
+        victim_key="victim-key",
         occurred_at=T0,
         recorded_at=T0 + LATER,
         recorded_by=POLICE,
@@ -241,6 +254,12 @@ def cautions_with_every_kind_of_event() -> list[Caution]:
     vary(withdrawn, ISSUED_ON + timedelta(days=120), 5)
     pass_deadline(withdrawn, 121)
     withdraw(withdrawn, 122)
+    data: dict[str, Any] = {"recorded_at": at(130), "recorded_by": ADMIN}
+    withdrawn.restrict_processing(Person.VICTIM, "accuracy contested", DataProtectionBasis.RESTRICTION_ACCURACY,
+                                  **data)
+    withdrawn.lift_restriction(Person.VICTIM, "accuracy settled", **data)
+    withdrawn.rectify_personal_data(Person.OFFENDER, ["name"], "p1.offender-key.Y29ycmVjdGVk", "spelling", **data)
+    withdrawn.erase_personal_data(Person.OFFENDER, "retention period over", DataProtectionBasis.RETENTION, **data)
     return [done, breached, withdrawn]
 
 

@@ -37,6 +37,13 @@ RECORDED_SENTENCES = {
     "WorkshopMissed": "Workshop A missed: did not attend. no show",
     "WorkshopRescheduled": "Workshop A moved from 12 Mar 2026 10:00 to 13 Mar 2026 10:00 at Hall 1: venue closed",
     "WorkshopScheduled": "Workshop A booked for 12 Mar 2026 10:00 at Hall 1.",
+    # Added with per-person keys (issue 14):
+    "ProcessingRestricted": "Processing of the victim's personal data restricted under Data Protection Act 2018 "
+                            "s.47(4), accuracy contested: accuracy contested",
+    "RestrictionLifted": "Restriction on the victim's personal data lifted: accuracy settled",
+    "PersonalDataRectified": "The offender's personal data corrected (name): spelling",
+    "PersonalDataErased": "The offender's personal data was erased under Data Protection Act 2018 s.39, the force's "
+                          "retention period: retention period over",
 }
 
 

@@ -22,12 +22,15 @@ from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.values import (
     Booking,
     Conditions,
+    DataNotice,
+    DataProtectionBasis,
     Gender,
     IssuingOfficer,
     MissReason,
     Offence,
     OffenceCategory,
     Offender,
+    OffenderIdentity,
     OffendingHistory,
     Rank,
     RecordedBy,
@@ -136,7 +139,9 @@ def test_a_new_workshop_missed_is_stored_as_version_2_with_its_reason(app: Cauti
 
 SAMPLES: dict[type, Any] = {
     RecordedBy: RecordedBy("u1", "provider", "CAMBS"),
-    Offender: Offender("PNC-1", "Alex Example", date(1990, 5, 17), Gender.FEMALE),
+    Offender: Offender("PNC-1", "p1.key.c2VhbGVk"),
+    OffenderIdentity: OffenderIdentity("Alex Example", date(1990, 5, 17), Gender.FEMALE),
+    DataNotice: DataNotice(date(2027, 1, 1), "retention period over", DataProtectionBasis.RETENTION),
     Offence: Offence(OffenceCategory.HARASSMENT, date(2026, 2, 1), "messages", Relationship.FORMER_PARTNER,
                      True, True, "CPS"),
     OffendingHistory: OffendingHistory(date(2021, 1, 1), False),
