@@ -9,8 +9,11 @@ from .catalogue import CATALOGUE, EventSpec
 from .events import CloudEvent
 from .nats_stream import subject_for
 
-_JSON_TYPES = {str: {"type": "string"}, bool: {"type": "boolean"}, int: {"type": "integer"}, dict: {"type": "object"},
-               date: {"type": "string", "format": "date"}, datetime: {"type": "string", "format": "date-time"}}
+_JSON_TYPES: dict[type, dict[str, Any]] = {
+    str: {"type": "string"}, bool: {"type": "boolean"}, int: {"type": "integer"}, dict: {"type": "object"},
+    list: {"type": "array", "items": {"type": "string"}},
+    date: {"type": "string", "format": "date"}, datetime: {"type": "string", "format": "date-time"},
+}
 
 
 def _field_schema(kind: type | tuple[str, ...]) -> dict[str, Any]:

@@ -160,10 +160,14 @@ class KeyRing:
         return key_id
 
     def store_prepared(self, connection: Connection, key_ids: list[str]) -> None:
-        """Inserts these prepared keys in the caller's transaction; `settle` forgets them once it commits."""
+        """Inserts these prepared keys in the caller's transaction (`discard_prepared` forgets them once it commits).
+
+        An id this keyring did not prepare has no key to store: a caution made straight from domain values
+        (tests, the benchmark's library baseline) names stand-in ids, and its seals read as erased."""
         with self._lock:
-            rows = [self._prepared[key_id] for key_id in key_ids]
-        connection.execute(insert(person_keys), rows)
+            rows = [self._prepared[key_id] for key_id in key_ids if key_id in self._prepared]
+        if rows:
+            connection.execute(insert(person_keys), rows)
 
     def discard_prepared(self, key_ids: list[str]) -> None:
         """Forgets prepared keys: stored now, or never to be (the command that made them was refused)."""

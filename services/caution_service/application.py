@@ -100,7 +100,7 @@ class CautionApplication(Application[UUID]):
         position after the commit, so a woken reader sees the events. A duplicate (caution, version) or
         key raises IntegrityError and nothing is recorded.
         """
-        made, destroyed = _key_changes(caution for caution, _ in batch)
+        made, destroyed = key_changes(caution for caution, _ in batch)
         with self.transaction() as session:
             if made:
                 self.keyring.store_prepared(session.connection(), made)
@@ -224,7 +224,7 @@ class CautionApplication(Application[UUID]):
         return Saved(caution, position, response.at_position(position) if response is not None else None)
 
 
-def _key_changes(cautions: Iterable[Caution]) -> tuple[list[str], list[str]]:
+def key_changes(cautions: Iterable[Caution]) -> tuple[list[str], list[str]]:
     """The data keys these cautions' new events first seal under, and those their erasures destroy.
 
     Both are written in the transaction that records the events: a key exists exactly while a recorded

@@ -69,15 +69,15 @@ SEALED = frozenset({Field.OFFENDER_IDENTITY, Field.OFFENCE_DESCRIPTION, Field.VI
 def shown_to(role: Role, field: Field, caution: Caution) -> bool:
     """Whether `role` may see `field` of this caution now (not once its person is erased or restricted)."""
     person = OWNER[field]
-    return role in SEEN_BY[field] and person not in caution.erased and person not in caution.restricted
+    return role in SEEN_BY[field] and person.value not in caution.erased and person.value not in caution.restricted
 
 
 def data_state(caution: Caution, person: Person) -> dict[str, Any]:
     """What the record says of the person's data: held, restricted or erased, and when and why."""
-    notice: DataNotice | None = caution.erased.get(person)
+    notice: DataNotice | None = caution.erased.get(person.value)
     state = "erased"
     if notice is None:
-        notice, state = caution.restricted.get(person), "restricted"
+        notice, state = caution.restricted.get(person.value), "restricted"
     if notice is None:
         return {"state": "held", "on": None, "reason": None, "legal_basis": None}
     return {"state": state, "on": notice.on.isoformat(), "reason": notice.reason,

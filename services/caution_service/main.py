@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from eventsourcing.persistence import MapperDeserialisationError
 from eventsourcing.utils import get_topic
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -83,7 +84,9 @@ def refuse_clear_text_store(app: CautionApplication) -> None:
         return
     try:
         app.mapper.to_domain_event(first[0])
-    except StoreHoldsClearText:
+    except (StoreHoldsClearText, MapperDeserialisationError) as e:
+        if not isinstance(e, StoreHoldsClearText) and not isinstance(e.__cause__, StoreHoldsClearText):
+            raise
         raise ClearTextStore(
             "This event store was written before personal data was sealed per person (issue 14): it holds "
             "offenders' names and dates of birth in clear. This version refuses to start on it; see README.md, "

@@ -14,6 +14,7 @@ from typing import Any
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from .domain import values
+from .domain.errors import StoreHoldsClearText
 
 
 class DateAsISO(Transcoding):
@@ -58,6 +59,15 @@ class DataclassAsDict(Transcoding):
         return self.type(**data)
 
 
+class OffenderAsDict(DataclassAsDict):
+    """Refuses an offender recorded before identities were sealed (a name in clear), naming why."""
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        if "name" in data:
+            raise StoreHoldsClearText("an offender recorded with their name in clear")
+        return super().decode(data)
+
+
 def _members(kind: type) -> list[type]:
     found = []
     for obj in vars(values).values():
@@ -72,4 +82,4 @@ def register_caution_transcodings(transcoder: JSONTranscoder) -> None:
         transcoder.register(EnumAsValue(enum_cls))
     for obj in vars(values).values():
         if isinstance(obj, type) and dataclasses.is_dataclass(obj):
-            transcoder.register(DataclassAsDict(obj))
+            transcoder.register(OffenderAsDict(obj) if obj is values.Offender else DataclassAsDict(obj))

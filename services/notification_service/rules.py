@@ -157,6 +157,11 @@ RULES: dict[str, list[Rule]] = {  # by the catalogue's event name
     "ComplianceDeadlinePassed": [when_deadline_passed_tell_police_and_victim_contact],
     "Withdrawn": [when_withdrawn_cancel_reminders],
     "EntryCorrected": [],
+    # This service holds no personal data (the feed carries none), so a person's data changing concerns no one here.
+    "PersonalDataErased": [],
+    "ProcessingRestricted": [],
+    "RestrictionLifted": [],
+    "PersonalDataRectified": [],
 }
 
 

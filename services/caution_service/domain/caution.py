@@ -144,8 +144,9 @@ class Caution(Aggregate):
         self.victim_details_sealed = victim_details_sealed
         self.offender_key = offender_key
         self.victim_key = victim_key
-        self.erased: dict[Person, DataNotice] = {}
-        self.restricted: dict[Person, DataNotice] = {}
+        # Keyed by Person value: a snapshot is JSON, whose object keys are text.
+        self.erased: dict[str, DataNotice] = {}
+        self.restricted: dict[str, DataNotice] = {}
         self.issued_at = occurred_at
         self.period_ends_on = conditions.period_ends_on(occurred_at.date())
         self.entries: list[str] = []  # each event's name, in order: entry n is entries[n - 1]
@@ -616,8 +617,8 @@ class Caution(Aggregate):
         self, person: Person, key_id: str, reason: str, legal_basis: DataProtectionBasis,
         occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy,
     ) -> None:
-        self.erased[person] = DataNotice(occurred_at.date(), reason, legal_basis)
-        self.restricted.pop(person, None)
+        self.erased[person.value] = DataNotice(occurred_at.date(), reason, legal_basis)
+        self.restricted.pop(person.value, None)
 
     def restrict_processing(
         self, person: Person, reason: str, legal_basis: DataProtectionBasis,
@@ -626,7 +627,7 @@ class Caution(Aggregate):
         """Restrict processing (s.47(2)-(4)): the data is kept but shown to no one until the restriction is lifted."""
         self.require_not_erased(person)
         self._require_reason(reason)
-        if person in self.restricted:
+        if person.value in self.restricted:
             raise ConflictsWithState("already_restricted", f"The {person.value}'s data is already restricted.")
         self._processing_restricted(person, reason, legal_basis, recorded_at, recorded_at, recorded_by)
 
@@ -635,11 +636,11 @@ class Caution(Aggregate):
         self, person: Person, reason: str, legal_basis: DataProtectionBasis,
         occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy,
     ) -> None:
-        self.restricted[person] = DataNotice(occurred_at.date(), reason, legal_basis)
+        self.restricted[person.value] = DataNotice(occurred_at.date(), reason, legal_basis)
 
     def lift_restriction(self, person: Person, reason: str, *, recorded_at: datetime, recorded_by: RecordedBy) -> None:
         self._require_reason(reason)
-        if person not in self.restricted:
+        if person.value not in self.restricted:
             raise ConflictsWithState("not_restricted", f"The {person.value}'s data is not restricted.")
         self._restriction_lifted(person, reason, recorded_at, recorded_at, recorded_by)
 
@@ -647,7 +648,7 @@ class Caution(Aggregate):
     def _restriction_lifted(
         self, person: Person, reason: str, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy,
     ) -> None:
-        self.restricted.pop(person, None)
+        self.restricted.pop(person.value, None)
 
     def rectify_personal_data(
         self, person: Person, corrected: list[str], sealed: str, reason: str,
@@ -674,8 +675,8 @@ class Caution(Aggregate):
 
     def require_not_erased(self, person: Person) -> None:
         """Nothing more is sealed under, or opened with, an erased person's key."""
-        if person in self.erased:
-            notice = self.erased[person]
+        if person.value in self.erased:
+            notice = self.erased[person.value]
             raise ConflictsWithState("personal_data_erased",
                                      f"The {person.value}'s personal data was erased on {notice.on.isoformat()}.")
 

@@ -1,7 +1,9 @@
 """Snapshots written by an earlier shape of the Caution still load, and a change of shape cannot go unnoticed.
 
-The fixture was written by the code before `Caution.class_version` existed (its commit is in the file):
-22 stored events of one caution and the snapshot taken at version 20, exactly as the store holds them.
+Each fixture holds 22 stored events of one caution and the snapshot taken at version 20, exactly as the
+store holds them (the commit that wrote it is in the file). Version 1 was written before personal data was
+sealed per person (issue 14): its events and snapshot hold a name in clear, and are refused rather than
+read; version 2 is the same caution as it is recorded now.
 """
 
 from __future__ import annotations
@@ -13,18 +15,21 @@ from uuid import UUID
 
 import pytest
 from eventsourcing.domain import CanMutateProtocol
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
 
 from services.caution_service.application import CautionApplication
 from services.caution_service.config import Settings
 from services.caution_service.domain.caution import Caution
-from services.caution_service.main import build_application
+from services.caution_service.domain.errors import StoreHoldsClearText
+from services.caution_service.main import ClearTextStore, build_application
 from tests.support import FakeClock
 
-FIXTURE = json.loads((Path(__file__).parents[2] / "fixtures" / "caution-snapshot-v1.json").read_text())
+FIXTURES = Path(__file__).parents[2] / "fixtures"
+CLEAR_TEXT = json.loads((FIXTURES / "caution-snapshot-v1.json").read_text())
+FIXTURE = json.loads((FIXTURES / "caution-snapshot-v2.json").read_text())
 CAUTION_ID = UUID(FIXTURE["caution_id"])
 # The attributes a snapshot holds, per class_version; a new version's shape is added here with its upcaster.
-STATE_SHAPES = {1: frozenset(FIXTURE["state_names"])}
+STATE_SHAPES = {1: frozenset(CLEAR_TEXT["state_names"]), 2: frozenset(FIXTURE["state_names"])}
 
 
 def _stored(record: dict[str, Any]) -> StoredEvent:
@@ -34,6 +39,27 @@ def _stored(record: dict[str, Any]) -> StoredEvent:
 @pytest.fixture
 def app(sqlite_url: str) -> CautionApplication:
     return build_application(Settings(environment="test", database_url=sqlite_url), FakeClock())
+
+
+def test_a_caution_or_snapshot_holding_personal_data_in_clear_is_refused(app: CautionApplication) -> None:
+    for record in (CLEAR_TEXT["events"][0], CLEAR_TEXT["snapshots"][0]):
+        with pytest.raises(MapperDeserialisationError) as refused:
+            _event(app, record)
+        assert isinstance(refused.value.__cause__, StoreHoldsClearText)
+
+
+def test_a_store_written_before_sealing_is_refused_at_start(sqlite_url: str) -> None:
+    build_application(Settings(environment="test", database_url=sqlite_url), FakeClock()).recorder.insert_events(
+        [_stored(record) for record in CLEAR_TEXT["events"]])
+    with pytest.raises(ClearTextStore, match="README.md"):
+        build_application(Settings(environment="test", database_url=sqlite_url), FakeClock())
+
+
+def test_a_store_written_now_is_not_refused(sqlite_url: str) -> None:
+    build_application(Settings(environment="test", database_url=sqlite_url), FakeClock()).recorder.insert_events(
+        [_stored(record) for record in FIXTURE["events"]])
+    assert build_application(Settings(environment="test", database_url=sqlite_url), FakeClock()).get_caution(
+        CAUTION_ID).version == 22
 
 
 def _event(app: CautionApplication, record: dict[str, Any]) -> CanMutateProtocol[Caution]:
@@ -88,3 +114,25 @@ def test_the_state_has_the_shape_its_class_version_names() -> None:
         "Caution's state changed shape: raise class_version and add an upcaster for stored snapshots")
     for older in range(1, version):
         assert hasattr(Caution, f"upcast_v{older}_v{older + 1}"), f"snapshots of version {older} cannot be loaded"
+
+
+def test_a_snapshot_after_an_erasure_loads_with_it(app: CautionApplication) -> None:
+    """The erasure and restriction notices are part of the state a snapshot holds (keyed by text: JSON)."""
+    from services.caution_service.domain.values import DataProtectionBasis, Person, RecordedBy
+    from tests.support import at
+
+    app.recorder.insert_events([_stored(record) for record in FIXTURE["events"]])
+    caution = app.get_caution(CAUTION_ID)
+    admin = RecordedBy("dpo-1", "admin", "CAMBS")
+    caution.restrict_processing(Person.VICTIM, "contested", DataProtectionBasis.RESTRICTION_ACCURACY,
+                                recorded_at=at(200), recorded_by=admin)
+    caution.erase_personal_data(Person.OFFENDER, "retention", DataProtectionBasis.RETENTION,
+                                recorded_at=at(200), recorded_by=admin)
+    app.save(caution)
+    app.take_snapshot(CAUTION_ID)
+    assert app.snapshots is not None
+    stored = list(app.snapshots.get(CAUTION_ID))[-1]
+    assert isinstance(stored, CanMutateProtocol) and stored.originator_version == caution.version
+    snapshot = stored.mutate(None)
+    assert isinstance(snapshot, Caution)
+    assert snapshot.erased == caution.erased and snapshot.restricted == caution.restricted

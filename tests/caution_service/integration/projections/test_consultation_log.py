@@ -24,7 +24,8 @@ def test_reads_of_victim_details_and_disclosures_of_the_record_are_logged_with_w
     steps.project()
     police_read = ok(steps.client.get(f"/v1/cautions/{cid}", headers=steps.police))
     assert police_read["victim"]["contact_details"] is None
-    assert _log(steps)["items"] == []  # the police saw no details: nothing to log
+    # The police saw the offender's identity (and the rest their role may see), not the victim's details.
+    assert [(i["what"], i["role"]) for i in _log(steps)["items"]] == [("personal_data", "police")]
 
     seen = steps.client.get(f"/v1/cautions/{cid}", headers={**steps.victim_contact, "X-Purpose": "safety plan call",
                                                             "X-Request-ID": "req-victim-1"})
@@ -37,11 +38,14 @@ def test_reads_of_victim_details_and_disclosures_of_the_record_are_logged_with_w
     assert [(i["what"], i["role"], i["purpose"]) for i in items] == [
         ("certificate", "court", None),
         ("compliance_history", "court", "Cambridge Magistrates, case 123"),
+        ("personal_data", "victim_contact", "safety plan call"),
         ("victim_details", "victim_contact", "safety plan call"),
+        ("personal_data", "police", None),
     ]
+    items = [i for i in items if i["what"] == "victim_details"] + items[:2]
     assert {i["caution_id"] for i in items} == {cid}
-    assert items[2]["caller_request_id"] == "req-victim-1" and items[2]["principal_id"].startswith("vc-")  # its sub
-    assert len(items[2]["request_id"]) == 32 and items[2]["request_id"] != "req-victim-1"  # the service's own id
+    assert items[0]["caller_request_id"] == "req-victim-1" and items[0]["principal_id"].startswith("vc-")  # its sub
+    assert len(items[0]["request_id"]) == 32 and items[0]["request_id"] != "req-victim-1"  # the service's own id
 
 
 def test_command_answers_show_no_victim_details_so_they_consult_nothing(steps: ReadSteps) -> None:
@@ -63,9 +67,10 @@ def test_the_log_is_the_force_admins_paged_and_holds_no_victim_details(steps: Re
     first = _log(steps, limit=2)
     assert len(first["items"]) == 2 and first["next_cursor"]
     second = steps.client.get("/v1/consultations", params={"limit": 2, "cursor": first["next_cursor"]}, headers=ADMIN)
-    assert [i["caution_id"] for i in first["items"] + ok(second)["items"]] == cids[::-1]  # newest first
+    # Newest first; each read logs two entries (the victim's details, and the rest of the personal data shown).
+    assert [i["caution_id"] for i in first["items"] + ok(second)["items"]] == [cids[2], cids[2], cids[1], cids[1]]
     assert 'rel="next"' in steps.client.get("/v1/consultations", params={"limit": 2}, headers=ADMIN).headers["link"]
-    assert [i["caution_id"] for i in _log(steps, caution_id=cids[1])["items"]] == [cids[1]]
+    assert [i["caution_id"] for i in _log(steps, caution_id=cids[1])["items"]] == [cids[1], cids[1]]
 
     assert _log(steps, headers=auth("admin", "KENT"))["items"] == []  # another force's admin
     assert_problem(steps.client.get("/v1/consultations", headers=steps.police), 403)
