@@ -52,6 +52,7 @@ class Settings(AuthSettings):
     retention: RetentionConfig = Field(RetentionConfig(),
                                        validation_alias=AliasChoices("CARA_NOTIFY_RETENTION", "CARA_RETENTION"))
     retention_check_seconds: float = 3600.0  # how often the leader looks whether the day's retention run is due
+    retention_batch: int = Field(default=500, ge=1)  # rows erased per transaction: locks stay short
 
     @model_validator(mode="after")
     def refuse_development_secrets_in_production(self) -> Settings:

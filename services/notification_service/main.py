@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         settings.database_url, app.state.source, app.state.dispatcher, app.state.store,
         dispatch_poll_seconds=settings.dispatch_poll_seconds, reminder_poll_seconds=settings.reminder_poll_seconds,
         join_seconds=settings.feed_wait_seconds + 15, retry_seconds=settings.leader_retry_seconds,
-        retention=build_retention(app.state.store.engine, settings.retention, clock),
+        retention=build_retention(app.state.store.engine, settings.retention, clock, settings.retention_batch),
         retention_check_seconds=settings.retention_check_seconds,
     )
     install_problem_handlers(app)
