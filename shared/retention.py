@@ -16,7 +16,7 @@ is checked at start, and a mistake names where it is.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
@@ -114,9 +114,6 @@ class RetentionConfig(BaseModel):
     def forces_with_their_own(self) -> list[str]:
         return sorted(self.forces)
 
-    def describe(self) -> dict[str, object]:
-        return {"default": asdict(self.policy_for(None)),
-                "forces": {force: asdict(self.policy_for(force)) for force in self.forces_with_their_own()}}
 
 
 def _checked(periods: dict[str, int]) -> dict[str, int]:
