@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
@@ -63,10 +63,10 @@ class DatabaseGauges(Collector, Generic[Figures]):
     def read(self) -> Figures:
         raise NotImplementedError
 
-    def families(self, figures: Figures) -> Iterator[GaugeMetricFamily]:
+    def families(self, figures: Figures) -> Iterator[Metric]:
         raise NotImplementedError
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily(self.up_metric, self.up_help)
         try:
             figures = self.read()

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.keyring import DEV_MASTER_KEYS, MasterKeys
+from shared.retention import RetentionConfig
 from shared.settings import AuthSettings
 
 from .domain.values import STATUTORY_MAX_PERIOD_DAYS, Conditions
@@ -40,6 +41,9 @@ class Settings(AuthSettings):
     run_projections: bool = True  # embedded default; production API replicas set false and run `make projector`
     projection_poll_seconds: float = 1.0
     deadline_check_seconds: float = 60.0
+    retention: RetentionConfig = RetentionConfig()  # CARA_RETENTION, JSON (shared/retention.py)
+    retention_check_seconds: float = 3600.0  # how often the leader looks whether the day's retention run is due
+    retention_batch: int = Field(default=500, ge=1)  # rows erased per transaction: locks stay short
 
     @model_validator(mode="after")
     def refuse_development_secrets_in_production(self) -> Settings:

@@ -12,7 +12,8 @@ before the answer leaves, so a consultation the log missed is one the caller nev
 Each force's entries form a hash chain (each hash covers the entry and the one before it, and the force's
 head row holds the last), so an entry altered, removed or added behind the service's back is found by
 `verify` (GET /v1/consultations/verification). The request id is the service's own; the one the caller
-sent, if any, is kept beside it.
+sent, if any, is kept beside it. Retention prunes the oldest entries and keeps an anchor in the head row
+(consultation_pruning.py), from which `verify` starts.
 """
 
 from __future__ import annotations
@@ -75,6 +76,11 @@ heads = Table(  # each force's chain: its newest entry and that entry's hash
     Column("force", String(64), primary_key=True),
     Column("last_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
     Column("last_hash", String(64), nullable=False),
+    # The anchor: the newest entry retention has pruned (consultation_pruning.py). The chain now starts
+    # from its hash, so what remains still verifies and a removal just after it is still found. The id
+    # is for the record: SQLite may give it to a new entry again once the entries after it are gone.
+    Column("pruned_through_id", BigInteger().with_variant(Integer, "sqlite")),
+    Column("pruned_through_hash", String(64)),
 )
 
 GENESIS = "0" * 64
@@ -84,7 +90,7 @@ _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 
 def entry_hash(entry: dict[str, Any], previous_hash: str) -> str:
     content = {name: entry[name] for name in _CHAINED}
-    content["at"] = _utc(content["at"]).isoformat()
+    content["at"] = as_utc(content["at"]).isoformat()
     return hashlib.sha256((previous_hash + _canonical(content)).encode()).hexdigest()
 
 
@@ -137,11 +143,14 @@ class ConsultationLog:
         conn.execute(update(heads).where(h.force == entry["force"]).values(last_id=row_id, last_hash=digest))
 
     def verify(self, force: str) -> ChainCheck:
-        """Recompute the force's chain from its first entry: intact, or the first entry that does not match."""
-        c = consultations.c
-        running, checked = GENESIS, 0
+        """Recompute the force's chain from its first entry kept (after the anchor retention left, if it
+        pruned any): intact, or the first entry that does not match."""
+        c, h = consultations.c, heads.c
         with self.engine.connect() as conn:
-            head = conn.execute(select(heads.c.last_id, heads.c.last_hash).where(heads.c.force == force)).first()
+            head = conn.execute(select(h.last_hash, h.pruned_through_hash).where(h.force == force)).first()
+            # Not the anchor's id: SQLite gives a deleted newest row's id again, so after pruning ids say little.
+            running = head.pruned_through_hash if head and head.pruned_through_hash else GENESIS
+            checked = 0
             rows = conn.execute(select(consultations).where(c.force == force).order_by(c.id)).mappings()
             for row in rows:
                 if row["previous_hash"] != running:
@@ -172,18 +181,18 @@ class ConsultationLog:
         return items, _cursor(rows[limit - 1]["at"], rows[limit - 1]["id"]) if more else None
 
 
-def _utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _public(row: Any) -> dict[str, Any]:
-    return {"at": _utc(row["at"]).isoformat(), "caution_id": row["caution_id"], "what": row["what"],
+    return {"at": as_utc(row["at"]).isoformat(), "caution_id": row["caution_id"], "what": row["what"],
             "principal_id": row["principal_id"], "role": row["role"], "purpose": row["purpose"],
             "request_id": row["request_id"], "caller_request_id": row["caller_request_id"]}
 
 
 def _cursor(at: datetime, row_id: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps([_utc(at).isoformat(), row_id]).encode()).decode()
+    return base64.urlsafe_b64encode(json.dumps([as_utc(at).isoformat(), row_id]).encode()).decode()
 
 
 class BadCursor(ValueError):

@@ -19,6 +19,7 @@ from shared.http import BodyLimitMiddleware, RequestIdMiddleware
 from shared.metrics import RequestMetrics, metrics_endpoint
 from shared.openapi import install_problem_openapi
 from shared.problems import install_problem_handlers
+from shared.retention_metrics import RetentionCollector
 from shared.startup import with_startup_retries
 
 from .active_clients import ActiveClients, TrackWritingClients
@@ -34,6 +35,9 @@ from .migrations import migrate
 from .position_watch import PositionWatch
 from .projections.wiring import build_projector
 from .read_model_metrics import ReadModelCollector
+from .retention import ITEMS as RETENTION_ITEMS
+from .retention import TABLES as RETENTION_TABLES
+from .retention import build_retention
 from .vault import VictimVault
 from .writer import build_writer
 
@@ -94,7 +98,7 @@ def refuse_clear_text_store(app: CautionApplication) -> None:
 
 
 def _background_work(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """Embedded default: projections and the deadline monitor run inside the API process."""
+    """Embedded default: projections, the deadline monitor and retention run inside the API process."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -103,6 +107,7 @@ def _background_work(settings: Settings) -> Callable[[FastAPI], AbstractAsyncCon
         if settings.run_projections:
             threads.append(app.state.projector.run_in_thread(stop, settings.projection_poll_seconds))
             threads.append(app.state.deadlines.run_in_thread(stop, settings.deadline_check_seconds))
+            threads.append(app.state.retention.run_in_thread(stop, settings.retention_check_seconds))
         yield
         app.state.writer.stop()
         stop.set()
@@ -135,6 +140,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.cautions.saved_listeners.append(lambda position: app.state.projector.wakeup.set())
     app.state.deadlines = DeadlineMonitor(app.state.cautions, clock)
     app.state.consultations = ConsultationLog(app.state.cautions.engine, clock)
+    app.state.retention = build_retention(app.state.cautions.engine, settings.retention, clock,
+                                          settings.retention_batch)
     # Feed readers wait for the store's head; reads given a min_position, for the read models.
     app.state.store_head = PositionWatch(
         "the event store's head", lambda: app.state.cautions.recorder.max_notification_id() or 0, every=0.1)
@@ -155,6 +162,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(personal_data.router)
     registry = CollectorRegistry()
     registry.register(ReadModelCollector(app.state.projector))
+    registry.register(RetentionCollector(app.state.cautions.engine, RETENTION_TABLES, RETENTION_ITEMS))
     app.add_route("/metrics", metrics_endpoint(registry), include_in_schema=False)
     app.add_middleware(TrackWritingClients, clients=writing_clients)
     app.add_middleware(RequestMetrics, registry=registry)

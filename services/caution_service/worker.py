@@ -14,7 +14,9 @@ import signal
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from contextlib import closing, nullcontext
+from datetime import datetime
 from typing import Any
 
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
@@ -27,8 +29,9 @@ from shared.leadership import leadership, lock_sql
 from .config import Settings
 from .deadlines import DeadlineMonitor
 from .main import build_application, utc_now
-from .projections.projector import COALESCE_SECONDS, STATISTICS_EVERY_SECONDS
+from .projections.projector import COALESCE_SECONDS, STATISTICS_EVERY_SECONDS, Projector
 from .projections.wiring import build_projector
+from .retention import build_retention
 
 log = logging.getLogger("cara.worker")
 SQLITE_LOOK_SECONDS = 0.05
@@ -78,13 +81,15 @@ NO_HEARTBEAT = Heartbeat(None)
 
 
 def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, deadline_every: float = 60.0,
-        settle_heap: bool = False, heartbeat: Heartbeat = NO_HEARTBEAT) -> None:
-    """Leads (or stands by), projects and monitors deadlines until `stop`; `heartbeat` beats at least
-    every `poll_seconds` (plus one batch) while it does, leading or not."""
+        settle_heap: bool = False, heartbeat: Heartbeat = NO_HEARTBEAT,
+        clock: Callable[[], datetime] = utc_now) -> None:
+    """Leads (or stands by), projects, monitors deadlines and applies retention until `stop`; `heartbeat`
+    beats at least every `poll_seconds` (plus one batch) while it does, leading or not."""
     heartbeat.beat()
-    app = build_application(settings)
+    app = build_application(settings, clock)
     projector = build_projector(app)
-    monitor = DeadlineMonitor(app, utc_now)
+    monitor = DeadlineMonitor(app, clock)
+    retention = build_retention(app.engine, settings.retention, clock, settings.retention_batch)
     if settle_heap:  # only as its own process: tests run this in threads of a shared one
         settle_after_startup()
     recorder = app.recorder
@@ -97,28 +102,40 @@ def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, de
             return
         if connection is not None:
             connection.execute(f"LISTEN {channel}")
-        next_deadline_check, next_statistics, backoff = 0.0, 0.0, 1.0
-        while not stop.is_set():
-            heartbeat.beat()
-            try:
-                count = projector.run_once()
-                # A short batch read all there was. A write since then has already notified (LISTEN) or
-                # moved SQLite's data_version, so waiting now misses nothing.
-                idle = count < projector.batch_size
-                if time.monotonic() >= next_deadline_check:
-                    monitor.run_once()
-                    next_deadline_check = time.monotonic() + deadline_every
-                if idle and time.monotonic() >= next_statistics:
-                    projector.refresh_statistics()
-                    next_statistics = time.monotonic() + STATISTICS_EVERY_SECONDS
-                backoff = 1.0
-            except Exception:  # keep the lead through a transient database error; the log says what failed
-                log.exception("projection or deadline run failed; retrying in %.0fs", backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
-                continue
-            if idle and wait_for_new_events(connection, stop, poll_seconds, commits):
-                stop.wait(COALESCE_SECONDS)  # as the embedded thread does: one batch for a burst of writes
+        # Its own thread, so a long first run does not hold up projections; it stops with the lead.
+        retention_stop = threading.Event()
+        retention_thread = retention.run_in_thread(retention_stop, settings.retention_check_seconds)
+        try:
+            _lead(projector, monitor, connection, commits, stop, poll_seconds, deadline_every, heartbeat)
+        finally:
+            retention_stop.set()
+            retention_thread.join(timeout=30)
+
+
+def _lead(projector: Projector, monitor: DeadlineMonitor, connection: Any, commits: SqliteCommits | None,
+          stop: threading.Event, poll_seconds: float, deadline_every: float, heartbeat: Heartbeat) -> None:
+    next_deadline_check, next_statistics, backoff = 0.0, 0.0, 1.0
+    while not stop.is_set():
+        heartbeat.beat()
+        try:
+            count = projector.run_once()
+            # A short batch read all there was. A write since then has already notified (LISTEN) or
+            # moved SQLite's data_version, so waiting now misses nothing.
+            idle = count < projector.batch_size
+            if time.monotonic() >= next_deadline_check:
+                monitor.run_once()
+                next_deadline_check = time.monotonic() + deadline_every
+            if idle and time.monotonic() >= next_statistics:
+                projector.refresh_statistics()
+                next_statistics = time.monotonic() + STATISTICS_EVERY_SECONDS
+            backoff = 1.0
+        except Exception:  # keep the lead through a transient database error; the log says what failed
+            log.exception("projection or deadline run failed; retrying in %.0fs", backoff)
+            stop.wait(backoff)
+            backoff = min(backoff * 2, 30.0)
+            continue
+        if idle and wait_for_new_events(connection, stop, poll_seconds, commits):
+            stop.wait(COALESCE_SECONDS)  # as the embedded thread does: one batch for a burst of writes
 
 
 def main() -> None:

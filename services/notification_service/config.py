@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.keyring import DEV_MASTER_KEYS, MasterKeys
+from shared.retention import RetentionConfig
 from shared.secret_box import SecretBox
 from shared.settings import AuthSettings
 
 
 class Settings(AuthSettings):
-    model_config = SettingsConfigDict(env_prefix="CARA_NOTIFY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CARA_NOTIFY_", extra="ignore", populate_by_name=True)
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///var/notification-service.sqlite3"
@@ -47,6 +48,11 @@ class Settings(AuthSettings):
     reminder_poll_seconds: float = 30.0
     reminder_days_before_period_end: int = 14
     workshop_b_reminder_days_before_period_end: int = 21
+    # CARA_NOTIFY_RETENTION, or else the CARA_RETENTION the caution service reads: one policy can serve both.
+    retention: RetentionConfig = Field(RetentionConfig(),
+                                       validation_alias=AliasChoices("CARA_NOTIFY_RETENTION", "CARA_RETENTION"))
+    retention_check_seconds: float = 3600.0  # how often the leader looks whether the day's retention run is due
+    retention_batch: int = Field(default=500, ge=1)  # rows erased per transaction: locks stay short
 
     @model_validator(mode="after")
     def refuse_development_secrets_in_production(self) -> Settings:

@@ -17,6 +17,7 @@ from shared.http import BodyLimitMiddleware, RequestIdMiddleware
 from shared.metrics import RequestMetrics, metrics_endpoint
 from shared.openapi import install_problem_openapi
 from shared.problems import install_problem_handlers, problem_response
+from shared.retention_metrics import RetentionCollector
 from shared.startup import with_startup_retries
 
 from . import subscriptions
@@ -27,6 +28,9 @@ from .delivery.dispatcher import Dispatcher
 from .feed_auth import ClientCredentials
 from .metrics import NotificationCollector
 from .migrations import migrate
+from .retention import ITEMS as RETENTION_ITEMS
+from .retention import TABLES as RETENTION_TABLES
+from .retention import build_retention
 from .rules import ReminderPolicy, require_decided
 from .store import NotificationStore
 from .workers import EventSource, Workers
@@ -113,6 +117,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         settings.database_url, app.state.source, app.state.dispatcher, app.state.store,
         dispatch_poll_seconds=settings.dispatch_poll_seconds, reminder_poll_seconds=settings.reminder_poll_seconds,
         join_seconds=settings.feed_wait_seconds + 15, retry_seconds=settings.leader_retry_seconds,
+        retention=build_retention(app.state.store.engine, settings.retention, clock, settings.retention_batch),
+        retention_check_seconds=settings.retention_check_seconds,
     )
     install_problem_handlers(app)
     install_problem_openapi(app)
@@ -139,6 +145,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(routes.router)
     registry = CollectorRegistry()
     registry.register(NotificationCollector(app.state.store.engine, clock))
+    registry.register(RetentionCollector(app.state.store.engine, RETENTION_TABLES, RETENTION_ITEMS))
     app.add_route("/metrics", metrics_endpoint(registry), include_in_schema=False)
     app.add_middleware(RequestMetrics, registry=registry)
     app.add_middleware(BodyLimitMiddleware, max_bytes=64 * 1024)

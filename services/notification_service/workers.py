@@ -1,4 +1,5 @@
-"""The notification service's background work: the feed consumer, the delivery dispatcher and the reminders.
+"""The notification service's background work: the feed consumer, the delivery dispatcher, the reminders and
+retention (retention.py).
 
 Every replica serves the API, but only one per database schema does this work: two dispatchers could
 send the same email twice, and during a rolling update Kubernetes runs the old pod and the new one side
@@ -14,6 +15,7 @@ import threading
 from typing import Any, Protocol
 
 from shared.leadership import leadership, still_leading
+from shared.retention_job import RetentionJob
 
 from .delivery.dispatcher import Dispatcher
 from .store import NotificationStore
@@ -31,8 +33,10 @@ LOCK = "cara-notification-workers"
 class Workers:
     def __init__(self, database_url: str, source: EventSource, dispatcher: Dispatcher, store: NotificationStore, *,
                  dispatch_poll_seconds: float, reminder_poll_seconds: float, join_seconds: float,
-                 retry_seconds: float = 2.0, check_seconds: float = 5.0) -> None:
+                 retry_seconds: float = 2.0, check_seconds: float = 5.0, retention: RetentionJob | None = None,
+                 retention_check_seconds: float = 3600.0) -> None:
         self.database_url, self.source, self.dispatcher, self.store = database_url, source, dispatcher, store
+        self.retention, self.retention_check = retention, retention_check_seconds
         self.dispatch_poll, self.reminder_poll = dispatch_poll_seconds, reminder_poll_seconds
         self.join_seconds = join_seconds
         self.retry_seconds, self.check_seconds = retry_seconds, check_seconds
@@ -64,6 +68,8 @@ class Workers:
         term = threading.Event()
         threads = [self.source.run_in_thread(term), self.dispatcher.run_in_thread(term, self.dispatch_poll),
                    _reminder_thread(self.store, term, self.reminder_poll, self.dispatcher)]
+        if self.retention is not None:
+            threads.append(self.retention.run_in_thread(term, self.retention_check))
         self.leading.set()
         try:
             while not self._stop.wait(self.check_seconds):

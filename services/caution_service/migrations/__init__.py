@@ -1,4 +1,5 @@
-"""The caution service's schema history: its read models, Idempotency-Key records, consultation log and person keys.
+"""The caution service's schema history: its read models, Idempotency-Key records, consultation log, person keys
+and what its retention job keeps of its runs.
 
 Never the event store's tables: the eventsourcing library creates those itself (shared/migrations.py).
 Run at start-up by `build_application` (every process of this service goes through it) and by `make migrate`.
@@ -24,9 +25,10 @@ def metadata() -> MetaData:
     from ..consultations import metadata as consultations
     from ..idempotency import Base
     from ..projections.tables import metadata as read_models
+    from ..retention import TABLES as retention
 
     combined = MetaData()
-    for source in (read_models, Base.metadata, consultations, person_keys):
+    for source in (read_models, Base.metadata, consultations, person_keys, retention.metadata):
         for table in source.tables.values():
             table.to_metadata(combined)
     return combined

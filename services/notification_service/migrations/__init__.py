@@ -1,4 +1,4 @@
-"""The notification service's schema history: everything in tables.py.
+"""The notification service's schema history: everything in tables.py, and what its retention job keeps of its runs.
 
 Run at start-up by `build_store` (every process of this service goes through it) and by `make migrate`.
 """
@@ -16,9 +16,14 @@ VERSION_TABLE = "notifications_alembic_version"
 
 
 def metadata() -> MetaData:
-    from ..tables import metadata
+    from ..retention import TABLES as retention
+    from ..tables import metadata as tables
 
-    return metadata
+    combined = MetaData()
+    for source in (tables, retention.metadata):
+        for table in source.tables.values():
+            table.to_metadata(combined)
+    return combined
 
 
 def legacy_revision(connection: Connection) -> str | None:
