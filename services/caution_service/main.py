@@ -21,7 +21,7 @@ from shared.problems import install_problem_handlers
 from shared.startup import with_startup_retries
 
 from .active_clients import ActiveClients, TrackWritingClients
-from .api import cautions, commands, consultation_log, feed, health, personal_data, records
+from .api import cautions, commands, consultation_log, feed, health, personal_data, records, subject_access
 from .api.errors import install_domain_handlers
 from .application import CautionApplication
 from .config import Settings
@@ -150,6 +150,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(feed.router)
     app.include_router(consultation_log.router)
     app.include_router(personal_data.router)
+    app.include_router(subject_access.router)
     registry = CollectorRegistry()
     registry.register(ReadModelCollector(app.state.projector))
     app.add_route("/metrics", metrics_endpoint(registry), include_in_schema=False)

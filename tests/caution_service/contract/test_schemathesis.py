@@ -51,7 +51,7 @@ from tests.support import T0, FakeClock, auth, caution_payload, token
 
 FORCE = "CAMBS"
 OTHER_FORCE = "ESSEX"
-ALL_ROLES = ("police", "provider", "victim_contact", "court", "subscriber", "admin")
+ALL_ROLES = ("police", "provider", "victim_contact", "court", "subscriber", "admin", "sar")
 OPEN_PATHS = {"/livez", "/readyz"}
 STREAM_PATH = "/v1/events/stream"
 HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
@@ -79,6 +79,7 @@ ADMITTED: list[tuple[str, str, tuple[str, ...]]] = [
     ("GET", r"/v1/events(/stream)?", ("subscriber", "admin")),
     ("GET", r"/v1/consultations", ("admin",)),
     ("GET", r"/v1/consultations/verification", ("admin",)),
+    ("GET", r"/v1/subject-access", ("sar", "admin")),
 ]
 
 
