@@ -28,6 +28,7 @@ class Role(str, Enum):
     COURT = "court"
     SUBSCRIBER = "subscriber"
     ADMIN = "admin"
+    SAR = "sar"  # the subject access officer: answers subject access requests (DPA 2018 s.45), reads nothing else
 
 
 @dataclass(frozen=True)

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
-import font_source_sans_pro
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Spacer, Table
 
+from .pdf import build, grid, labelled, para
 from .projections.compliance import Verification
 
 LEGAL_BASIS = {
@@ -30,65 +21,36 @@ OUTCOMES = {
     "withdrawn": "WITHDRAWN (the caution was set aside)",
     "in_progress": "IN PROGRESS (the caution period has not concluded)",
 }
-FONT_FILES = Path(font_source_sans_pro.__file__).parent / "files"
-
-
-@cache
-def styles() -> dict[str, ParagraphStyle]:
-    """An embedded font with Latin Extended glyphs: names such as Łukasz Wójcik must print, not show boxes."""
-    pdfmetrics.registerFont(TTFont("CaraSans", str(FONT_FILES / "SourceSansPro-Regular.ttf")))
-    pdfmetrics.registerFont(TTFont("CaraSans-Bold", str(FONT_FILES / "SourceSansPro-Bold.ttf")))
-    pdfmetrics.registerFontFamily("CaraSans", normal="CaraSans", bold="CaraSans-Bold")
-    base = getSampleStyleSheet()
-    bold = {"Title", "Heading2", "Heading4"}
-    chosen: dict[str, ParagraphStyle] = {}
-    for name in ("Title", "Heading2", "Heading4", "BodyText"):
-        style = base[name]
-        assert isinstance(style, ParagraphStyle)  # the sample sheet also holds list styles
-        chosen[name] = style.clone(f"cara-{name}", fontName="CaraSans-Bold" if name in bold else "CaraSans")
-    chosen["small"] = chosen["BodyText"].clone("cara-small", fontSize=8, leading=10)
-    chosen["url"] = chosen["BodyText"].clone("cara-url", fontName="Courier", fontSize=7, leading=9)
-    return chosen
-
-
-def _p(text: Any, style: str = "small") -> Paragraph:
-    return Paragraph(escape(str(text)), styles()[style])
 
 
 def render_certificate(
     history: dict[str, Any], caution: dict[str, Any], generated_at: datetime, base_url: str, check: Verification
 ) -> bytes:
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm, topMargin=16 * mm, bottomMargin=16 * mm,
-        title=f"CARA compliance certificate {caution['police_reference']}", author="CARA compliance tracker",
-    )
-    story: list[Any] = [
-        _p("CARA compliance certificate", "Title"),
-        _p(f"Generated {generated_at.isoformat(timespec='seconds')}"
+    story: list[Flowable] = [
+        para("CARA compliance certificate", "Title"),
+        para(f"Generated {generated_at.isoformat(timespec='seconds')}"
            + (f"; the record as it stood at {history['as_of']}" if history.get("as_of")
               else "; the record as it stands now"),
            "BodyText"),
         Spacer(1, 4 * mm),
         _facts_table(caution),
         Spacer(1, 5 * mm),
-        _p(f"Verdict: {OUTCOMES[history['verdict']['outcome']]}", "Heading2"),
+        para(f"Verdict: {OUTCOMES[history['verdict']['outcome']]}", "Heading2"),
     ]
-    story += [_p(f"- {reason}", "BodyText") for reason in history["verdict"]["reasons"]]
-    story += [Spacer(1, 4 * mm), _p("Timeline", "Heading2"), _timeline(history["entries"])]
+    story += [para(f"- {reason}", "BodyText") for reason in history["verdict"]["reasons"]]
+    story += [Spacer(1, 4 * mm), para("Timeline", "Heading2"), _timeline(history["entries"])]
     story += [
         Spacer(1, 5 * mm),
-        _p("Integrity", "Heading2"),
-        _p(f"Digest (SHA-256 chain over {len(history['entries'])} entries):", "BodyText"),
-        _p(history["digest"], "url"),
-        _p("Each entry's hash covers its content and the previous entry's hash, so any later change to any "
+        para("Integrity", "Heading2"),
+        para(f"Digest (SHA-256 chain over {len(history['entries'])} entries):", "BodyText"),
+        para(history["digest"], "url"),
+        para("Each entry's hash covers its content and the previous entry's hash, so any later change to any "
            "entry changes this digest. To verify, request the address below: it recomputes the chain from the "
            "event store and must report intact with the same digest.", "BodyText"),
-        _p(f"{base_url}/v1/cautions/{caution['id']}/compliance-history/verification", "url"),
-        _p(_check_line(check), "Heading4"),
+        para(f"{base_url}/v1/cautions/{caution['id']}/compliance-history/verification", "url"),
+        para(_check_line(check), "Heading4"),
     ]
-    doc.build(story)
-    return buffer.getvalue()
+    return build(story, f"CARA compliance certificate {caution['police_reference']}")
 
 
 def _check_line(check: Verification) -> str:
@@ -113,10 +75,7 @@ def _facts_table(c: dict[str, Any]) -> Table:
                        f"first provider contact within {cond['first_contact_days']} days"),
         ("Caution period ends", c["period_ends_on"]),
     ]
-    table = Table([[_p(k), _p(v)] for k, v in rows], colWidths=[38 * mm, 140 * mm])
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("BACKGROUND", (0, 0), (0, -1), colors.whitesmoke)]))
-    return table
+    return labelled(rows)
 
 
 def _offender(offender: dict[str, Any], data: dict[str, Any]) -> str:
@@ -128,7 +87,7 @@ def _offender(offender: dict[str, Any], data: dict[str, Any]) -> str:
     return line
 
 
-def _human(iso: str) -> str:
+def human_time(iso: str) -> str:
     """`2026-03-02T10:00:00+00:00` as `02 Mar 2026 10:00 (UTC+00:00)`: readable, and it wraps cleanly."""
     moment = datetime.fromisoformat(iso)
     offset = moment.isoformat()[-6:] if moment.utcoffset() is not None else ""
@@ -136,15 +95,12 @@ def _human(iso: str) -> str:
 
 
 def _timeline(entries: list[dict[str, Any]]) -> Table:
-    header = [_p(h) for h in ("No.", "Happened", "Recorded", "Recorded by", "What happened")]
+    header = [para(h) for h in ("No.", "Happened", "Recorded", "Recorded by", "What happened")]
     rows = [header]
     for e in entries:
         by = e["recorded_by"]
         corrected_by = ", ".join(map(str, e["corrected_by"]))
         what = e["summary"] + (f" (corrected by entry {corrected_by})" if e["corrected_by"] else "")
-        rows.append([_p(e["entry"]), _p(_human(e["occurred_at"])), _p(_human(e["recorded_at"])),
-                     _p(f"{by['role']} {by['id']} ({by['force']})"), _p(what)])
-    table = Table(rows, colWidths=[10 * mm, 32 * mm, 32 * mm, 34 * mm, 70 * mm], repeatRows=1)
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey)]))
-    return table
+        rows.append([para(e["entry"]), para(human_time(e["occurred_at"])), para(human_time(e["recorded_at"])),
+                     para(f"{by['role']} {by['id']} ({by['force']})"), para(what)])
+    return grid(rows, [10 * mm, 32 * mm, 32 * mm, 34 * mm, 70 * mm], header_row=True)

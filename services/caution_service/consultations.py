@@ -108,6 +108,7 @@ class Seen(str, Enum):
     PERSONAL_DATA = "personal_data"  # consultation: any other personal data of a caution (disclosure.py)
     COMPLIANCE_HISTORY = "compliance_history"  # disclosure
     CERTIFICATE = "certificate"  # disclosure
+    SUBJECT_ACCESS = "subject_access"  # disclosure to the data subject (DPA 2018 s.45), one entry per caution
 
 
 class ConsultationLog:
@@ -162,6 +163,16 @@ class ConsultationLog:
         if (head.last_hash if head else GENESIS) != running:
             return ChainCheck(False, checked, running, None, "the newest entries were removed")
         return ChainCheck(True, checked, running)
+
+    def about(self, force: str, caution_ids: list[str]) -> list[dict[str, Any]]:
+        """Every entry of the force about these cautions, oldest first (a subject access export lists them)."""
+        if not caution_ids:
+            return []
+        c = consultations.c
+        query = (select(consultations).where(c.force == force, c.caution_id.in_(caution_ids))
+                 .order_by(c.at, c.id))
+        with self.engine.connect() as conn:
+            return [_public(row) for row in conn.execute(query).mappings()]
 
     def page(
         self, force: str, caution_id: UUID | None, limit: int, cursor: str | None

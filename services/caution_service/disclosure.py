@@ -106,6 +106,10 @@ class PersonalData:
         sealed = caution.victim_details_sealed
         return self._open(sealed) if sealed is not None else None
 
+    def open_sealed(self, seal: str) -> Any:
+        """Any seal of the caution's (a victim contact's notes): None once its person's key is destroyed."""
+        return self._open(seal)
+
     def _open(self, seal: str) -> Any:
         """None once the key is destroyed: the caution's own record of the erasure says so to the reader."""
         try:

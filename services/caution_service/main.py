@@ -23,7 +23,7 @@ from shared.retention_metrics import RetentionCollector
 from shared.startup import with_startup_retries
 
 from .active_clients import ActiveClients, TrackWritingClients
-from .api import cautions, commands, consultation_log, feed, health, personal_data, records
+from .api import cautions, commands, consultation_log, feed, health, personal_data, records, subject_access
 from .api.errors import install_domain_handlers
 from .application import CautionApplication
 from .config import Settings
@@ -160,6 +160,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(feed.router)
     app.include_router(consultation_log.router)
     app.include_router(personal_data.router)
+    app.include_router(subject_access.router)
     registry = CollectorRegistry()
     registry.register(ReadModelCollector(app.state.projector))
     registry.register(RetentionCollector(app.state.cautions.engine, RETENTION_TABLES, RETENTION_ITEMS))

@@ -101,9 +101,11 @@ class Statistics(BaseModel):
 class Consultation(BaseModel):
     at: AwareDatetime
     caution_id: str
-    what: Literal["victim_details", "compliance_history", "certificate"] = Field(
-        description="victim_details: the victim's contact details were shown (a consultation); compliance_history "
-                    "and certificate: the record was given out (a disclosure)")
+    what: Literal["victim_details", "personal_data", "compliance_history", "certificate", "subject_access"] = Field(
+        description="victim_details: the victim's contact details were shown, personal_data: other personal data "
+                    "of the caution (consultations); compliance_history and certificate: the record was given out, "
+                    "subject_access: given to the person it is about, through the subject access officer "
+                    "(disclosures)")
     principal_id: str
     role: str
     purpose: str | None = Field(description="What the caller gave as X-Purpose")
@@ -123,3 +125,66 @@ class ConsultationChainCheck(BaseModel):
 class ConsultationPage(BaseModel):
     items: list[Consultation]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class SubjectRef(BaseModel):
+    person: Literal["offender", "victim"]
+    reference: str
+
+
+class SubjectDataState(BaseModel):
+    state: Literal["held", "restricted", "erased"]
+    on: date | None
+    reason: str | None
+    legal_basis: str | None
+    statement: str | None = Field(description='"erased on <date> under <basis>" once erased, else null')
+
+
+class SubjectEntry(BaseModel):
+    entry: int
+    event_type: str
+    sentence: str = Field(description="The entry in the court's words (the compliance history's summary)")
+    occurred_at: AwareDatetime
+    recorded_at: AwareDatetime
+    recorded_by: RecordedByPublic
+
+
+class VictimContactEntry(SubjectEntry):
+    stage: str
+    outcome: str
+    safeguarding_concern: bool
+    notes: str | None = Field(description="Opened; or the erasure statement")
+
+
+class SubjectCaution(BaseModel):
+    caution_id: str
+    police_reference: str
+    legal_basis: str
+    status: str
+    issued_at: AwareDatetime
+    period_ends_on: date
+    data_state: SubjectDataState
+    held: dict[str, Any] = Field(description=(
+        "What the caution holds about the person, opened. Offender: reference, name, date_of_birth, gender, "
+        "offence, offending_history. Victim: reference, dash_risk, consulted, agrees, contact_details. An erased "
+        "field says \"erased on <date> under <basis>\"."))
+    compliance_history: list[SubjectEntry]
+    victim_contacts: list[VictimContactEntry] | None = Field(None, description="A victim's export only")
+    entries_withheld: list[int] = Field(description="Entries about the other person, left out")
+    consultations: list[Consultation]
+
+
+class NotificationServiceHolding(BaseModel):
+    holds_personal_data: bool
+    statement: str
+
+
+class SubjectAccessExport(BaseModel):
+    subject: SubjectRef
+    force: str
+    generated_at: AwareDatetime
+    purpose: str
+    legal_basis: str
+    cautions: list[SubjectCaution]
+    notification_service: NotificationServiceHolding
+    notes: list[str]

@@ -95,6 +95,26 @@ def _summary(row: dict[str, Any], today: date) -> dict[str, Any]:
     }
 
 
+def cautions_of_person(engine: Engine, force: str, *, offender_reference: str | None = None,
+                       victim_reference: str | None = None) -> list[str]:
+    """The ids of the force's cautions naming this offender (or victim) by reference, oldest first."""
+    s = summaries.c
+    column, value = ((s.offender_reference, offender_reference) if offender_reference is not None
+                     else (s.victim_reference, victim_reference))
+    query = select(s.caution_id).where(s.force == force, column == value).order_by(s.issued_on, s.caution_id)
+    with engine.connect() as connection:
+        return list(connection.execute(query).scalars())
+
+
+def victim_references_missing(engine: Engine, force: str) -> bool:
+    """Whether some summary of the force was projected before it held the victim's reference (migration 0009):
+    until a rebuild fills them, a search by victim reference could miss cautions."""
+    s = summaries.c
+    query = select(s.caution_id).where(s.force == force, s.victim_reference.is_(None)).limit(1)
+    with engine.connect() as connection:
+        return connection.execute(query).first() is not None
+
+
 def history_rows(engine: Engine, caution_id: str, as_of: datetime | None = None) -> list[Row[Any]]:
     query = select(history).where(history.c.caution_id == caution_id).order_by(history.c.entry)
     with engine.connect() as connection:

@@ -25,7 +25,8 @@ from .bulk import WriteStep, insert_rows, update_rows
 from .tables import summaries
 
 # Set when the caution is issued and never changed by a later event (see domain/caution.py).
-_FIXED = ("caution_id", "force", "police_reference", "offender_reference", "legal_basis", "issued_at", "issued_on")
+_FIXED = ("caution_id", "force", "police_reference", "offender_reference", "victim_reference", "legal_basis",
+          "issued_at", "issued_on")
 # Changeable columns that are part of an index: written only when the value changed.
 _INDEXED = ("status", "period_ends_on", "next_action_due_on")
 _ALWAYS = tuple(c.name for c in summaries.columns if c.name not in _FIXED and c.name not in _INDEXED)
@@ -96,6 +97,7 @@ def _row(c: Caution, position: int) -> dict[str, Any]:
         "force": c.force,
         "police_reference": c.police_reference,
         "offender_reference": c.offender.reference,
+        "victim_reference": c.victim.reference,
         "legal_basis": c.legal_basis.value,
         "status": c.status.value,
         "version": c.version,

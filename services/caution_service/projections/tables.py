@@ -20,6 +20,8 @@ summaries = Table(
     Column("force", String(64), nullable=False),
     Column("police_reference", String(100), nullable=False),
     Column("offender_reference", String(100), nullable=False),
+    # Null only in a row projected before migration 0009: a rebuild fills it (subject access by victim needs it).
+    Column("victim_reference", String(100)),
     Column("legal_basis", String(32), nullable=False),
     Column("status", String(32), nullable=False),
     Column("version", Integer, nullable=False),
@@ -38,6 +40,7 @@ summaries = Table(
     Index("ix_summaries_force_issued", "force", "issued_on", "caution_id"),
     Index("ix_summaries_force_status_issued", "force", "status", "issued_on", "caution_id"),
     Index("ix_summaries_force_offender_issued", "force", "offender_reference", "issued_on", "caution_id"),
+    Index("ix_summaries_force_victim_issued", "force", "victim_reference", "issued_on", "caution_id"),
     Index("ix_summaries_force_due", "force", "next_action_due_on"),
     Index("ix_summaries_open_period", "status", "period_ends_on"),
 )

@@ -51,7 +51,7 @@ from tests.support import T0, FakeClock, auth, caution_payload, token
 
 FORCE = "CAMBS"
 OTHER_FORCE = "ESSEX"
-ALL_ROLES = ("police", "provider", "victim_contact", "court", "subscriber", "admin")
+ALL_ROLES = ("police", "provider", "victim_contact", "court", "subscriber", "admin", "sar")
 OPEN_PATHS = {"/livez", "/readyz"}
 STREAM_PATH = "/v1/events/stream"
 HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
@@ -82,6 +82,7 @@ ADMITTED: list[tuple[str, str, tuple[str, ...]]] = [
     ("POST", r"/v1/cautions/{caution_id}/personal-data/{person}/(erasure|restriction|restriction-lifting)", ("admin",)),
     ("POST", r"/v1/cautions/{caution_id}/personal-data/offender/rectification", ("police", "admin")),
     ("POST", r"/v1/cautions/{caution_id}/personal-data/victim/rectification", ("victim_contact", "admin")),
+    ("GET", r"/v1/subject-access", ("sar", "admin")),
 ]
 
 

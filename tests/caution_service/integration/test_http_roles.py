@@ -14,7 +14,7 @@ from shared.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET, FORCE_
 from tests.caution_fixtures import Steps, assert_problem, recorded_events
 from tests.support import app_state, at, auth, caution_payload, iso
 
-ALL_ROLES = ("police", "provider", "victim_contact", "court", "subscriber", "admin")
+ALL_ROLES = ("police", "provider", "victim_contact", "court", "subscriber", "admin", "sar")
 VICTIM_PHONE = "07700 900123"  # from caution_payload()
 SECRET_NOTE = "victim-note-" + uuid.uuid4().hex
 
