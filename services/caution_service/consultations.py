@@ -102,6 +102,7 @@ class Seen(str, Enum):
     PERSONAL_DATA = "personal_data"  # consultation: any other personal data of a caution (disclosure.py)
     COMPLIANCE_HISTORY = "compliance_history"  # disclosure
     CERTIFICATE = "certificate"  # disclosure
+    OFFENDER_SEARCH = "offender_search"  # consultation: found by the offender's name and date of birth
 
 
 class ConsultationLog:
