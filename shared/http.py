@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
+import urllib.parse
 import uuid
 
 from starlette.exceptions import HTTPException
@@ -91,3 +93,38 @@ class _TooLarge(HTTPException):
 
     def __init__(self, max_bytes: int) -> None:
         super().__init__(413, f"The limit is {max_bytes} bytes.")
+
+
+# Query parameters whose values are personal data: never written to our access log. The caution service takes no
+# name or date of birth in a URL (POST /v1/cautions/search takes them in the body), but a caller may still send them.
+PERSONAL_QUERY_PARAMETERS = frozenset({"name", "offender_name", "date_of_birth", "offender_date_of_birth"})
+REDACTED = "redacted"
+
+
+def redact_query(path_with_query: str, personal: frozenset[str] = PERSONAL_QUERY_PARAMETERS) -> str:
+    """The path with the values of personal query parameters replaced (keys compared decoded and casefolded)."""
+    path, sep, query = path_with_query.partition("?")
+    if not sep:
+        return path_with_query
+    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    if not any(key.casefold() in personal for key, _ in pairs):
+        return path_with_query
+    kept = [(key, REDACTED if key.casefold() in personal else value) for key, value in pairs]
+    return f"{path}?{urllib.parse.urlencode(kept)}"
+
+
+class AccessLogRedaction(logging.Filter):
+    """Rewrites uvicorn's access-log line (`client - "METHOD path?query HTTP/x" status`) with `redact_query`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (args[0], args[1], redact_query(args[2]), args[3], args[4])
+        return True
+
+
+def install_access_log_redaction(logger_name: str = "uvicorn.access") -> None:
+    """Once per process: uvicorn's access logger keeps its filters when uvicorn configures logging again."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, AccessLogRedaction) for f in logger.filters):
+        logger.addFilter(AccessLogRedaction())

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import uvicorn
 
 from shared.heap import settle_after_startup
+from shared.http import install_access_log_redaction
 
 log = logging.getLogger("cara.serve")
 RESTART_DELAY_SECONDS = 1.0
@@ -40,8 +41,10 @@ class ServeOptions:
     access_log: bool = True
 
     def uvicorn_config(self) -> uvicorn.Config:
-        return uvicorn.Config(self.factory, factory=True, host=self.host, port=self.port,
-                              log_level=self.log_level, access_log=self.access_log)
+        config = uvicorn.Config(self.factory, factory=True, host=self.host, port=self.port,
+                                log_level=self.log_level, access_log=self.access_log)
+        install_access_log_redaction()  # after the Config has set uvicorn's logging up
+        return config
 
 
 class SettledServer(uvicorn.Server):

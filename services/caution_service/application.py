@@ -27,6 +27,7 @@ from .domain.values import Conditions
 from .event_store import engine_of, recorder_of
 from .fingerprint_keys import FingerprintKeys
 from .idempotency import IdempotencyStore, Receipt
+from .search_index import BlindIndex
 from .transcodings import register_caution_transcodings
 from .vault import VictimVault
 
@@ -80,6 +81,7 @@ class CautionApplication(Application[UUID]):
         self.idempotency = IdempotencyStore(self.engine, vault, FingerprintKeys(masters))
         self.keyring = KeyRing(self.engine, masters)  # each person's data key (shared/keyring.py)
         self.personal = PersonalData(self.keyring)
+        self.search_index = BlindIndex(masters)  # offender names' keyed terms (search_index.py)
 
     @property
     def engine(self) -> Engine:

@@ -109,6 +109,7 @@ class Seen(str, Enum):
     COMPLIANCE_HISTORY = "compliance_history"  # disclosure
     CERTIFICATE = "certificate"  # disclosure
     SUBJECT_ACCESS = "subject_access"  # disclosure to the data subject (DPA 2018 s.45), one entry per caution
+    OFFENDER_SEARCH = "offender_search"  # consultation: found by the offender's name and date of birth
 
 
 class ConsultationLog:

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from shared.catalogue import require_catalogued
-from shared.http import BodyLimitMiddleware, RequestIdMiddleware
+from shared.http import BodyLimitMiddleware, RequestIdMiddleware, install_access_log_redaction
 from shared.metrics import RequestMetrics, metrics_endpoint
 from shared.openapi import install_problem_openapi
 from shared.problems import install_problem_handlers
@@ -169,5 +169,6 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.add_middleware(RequestMetrics, registry=registry)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
+    install_access_log_redaction()  # names in a query string (refused, but sent) never reach our access log
     logging.getLogger("cara").info("caution service configured: %s", settings.describe())
     return app

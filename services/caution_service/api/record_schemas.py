@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from ..search_index import Match
+from .schemas import PastDate
 
 
 class CautionSummary(BaseModel):
@@ -31,6 +34,23 @@ class CautionSummary(BaseModel):
 class CautionPage(BaseModel):
     items: list[CautionSummary]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class OffenderSearch(BaseModel):
+    """Find your force's cautions by the offender's name and date of birth (in the body: never in a URL)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = Field(
+        description="The offender's full name (case, accents, apostrophes, hyphens and spacing do not matter).")
+    date_of_birth: PastDate
+    match: Match = Field(
+        Match.FULL_NAME,
+        description="full_name: the whole name and the date of birth. surname: the last word of the name and the "
+                    "date of birth, for a first name misspelt or given differently; it can find another person "
+                    "with the same surname and date of birth, so check the identity in the caution.")
+    limit: int = Field(50, ge=1, le=200)
+    cursor: str | None = Field(None, max_length=200, description="The `next_cursor` of the previous page.")
 
 
 class RecordedByPublic(BaseModel):
@@ -101,11 +121,13 @@ class Statistics(BaseModel):
 class Consultation(BaseModel):
     at: AwareDatetime
     caution_id: str
-    what: Literal["victim_details", "personal_data", "compliance_history", "certificate", "subject_access"] = Field(
-        description="victim_details: the victim's contact details were shown, personal_data: other personal data "
-                    "of the caution (consultations); compliance_history and certificate: the record was given out, "
-                    "subject_access: given to the person it is about, through the subject access officer "
-                    "(disclosures)")
+    what: Literal["victim_details", "personal_data", "offender_search", "compliance_history", "certificate",
+                  "subject_access"] = Field(
+        description="victim_details: the victim's contact details were shown (a consultation); personal_data: other "
+                    "personal data of the caution was shown (a consultation); offender_search: the caution was found "
+                    "by its offender's name and date of birth (a consultation); compliance_history and certificate: "
+                    "the record was given out (a disclosure); subject_access: given to the person it is about, "
+                    "through the subject access officer (a disclosure, DPA 2018 s.45)")
     principal_id: str
     role: str
     purpose: str | None = Field(description="What the caller gave as X-Purpose")

@@ -27,7 +27,7 @@ from ..projections import queries
 from ..projections.compliance import entry_view, link_corrections, verify
 from ..projections.projector import REBUILDING, Projector
 from .deps import AppDep, ClockDep, PurposeDep, log_consultation
-from .record_schemas import CautionPage, ComplianceHistory, Statistics, VerificationReport
+from .record_schemas import CautionPage, ComplianceHistory, OffenderSearch, Statistics, VerificationReport
 from .views import caution_public
 
 router = APIRouter(prefix="/v1", tags=["records"])
@@ -45,6 +45,8 @@ Status = Literal[
 ]
 PDF = "application/pdf"
 WAIT_SECONDS = 5.0
+# Personal data a caller might try to put in the list's query string: refused, never used (see `search_cautions`).
+_PERSONAL_QUERY = frozenset({"offender_name", "offender_date_of_birth", "name", "date_of_birth"})
 
 
 async def _caught_up(request: Request, min_position: int | None) -> None:
@@ -98,7 +100,14 @@ async def list_cautions(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     min_position: MinPosition = None,
 ) -> JSONResponse:
-    """Cautions of your force, newest first, filtered; cursor-paged (`next_cursor`, `Link: rel="next"`)."""
+    """Cautions of your force, newest first, filtered; cursor-paged (`next_cursor`, `Link: rel="next"`).
+
+    To find cautions by the offender's name and date of birth, POST them to /v1/cautions/search: a name
+    here would be ignored by the filters, so it is refused (400) rather than answered with the whole force."""
+    if _PERSONAL_QUERY & request.query_params.keys():
+        raise ProblemError(400, "search-by-post", "Search by name with POST /v1/cautions/search",
+                           "Names and dates of birth are not taken in a URL (proxies and browsers log URLs): send "
+                           "them in the body of POST /v1/cautions/search.")
     if force is not None and force != principal.force:
         raise ProblemError(403, "forbidden", "Not allowed for this force",
                            "You can list only your own force's cautions.")
@@ -113,6 +122,44 @@ async def list_cautions(
     if next_cursor:
         headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
     return JSONResponse({"items": items, "next_cursor": next_cursor}, headers=headers)
+
+
+@router.post("/cautions/search", response_model=CautionPage, responses=problems(400, 401, 403, 422, 503))
+async def search_cautions(
+    request: Request,
+    body: OffenderSearch,
+    principal: Lister,
+    app: AppDep,
+    clock: ClockDep,
+    min_position: MinPosition = None,
+    purpose: PurposeDep = None,
+) -> JSONResponse:
+    """Your force's cautions whose offender has this name and date of birth, newest first, as the list gives them.
+
+    The name and date of birth go in the body, never in a URL: a query string is written to proxy, gateway and
+    browser logs, which keep personal data out of anyone's control (so there is no GET form). The service holds no
+    name in clear to compare with: it compares keyed terms of the normalised name and date of birth (a blind index),
+    which an erasure or restriction of the offender's data removes. Each caution found is kept in the consultation
+    log (DPA 2018 s.62), with the `X-Purpose` given. Page with `cursor` in the body (there is no `Link` header)."""
+    await _caught_up(request, min_position)
+    terms = app.search_index.search_terms(body.name, body.date_of_birth, body.match)
+    if not terms:
+        raise ProblemError(422, "unsearchable-name", "The name has no letters or digits",
+                           "Give the offender's name as it is written.")
+    f = queries.CautionFilter(principal.force, search_terms=tuple(terms))
+    try:
+        items, next_cursor = await run_in_threadpool(
+            queries.list_summaries, app.engine, f, clock().date(), body.limit, body.cursor)
+    except queries.BadCursor as e:
+        raise ProblemError(400, "bad-cursor", "Unknown cursor", str(e)) from None
+    if items:
+        await run_in_threadpool(_log_found, request, principal, items, purpose)
+    return JSONResponse({"items": items, "next_cursor": next_cursor})
+
+
+def _log_found(request: Request, principal: Principal, items: list[dict[str, Any]], purpose: str | None) -> None:
+    for item in items:
+        log_consultation(request, principal, UUID(item["id"]), Seen.OFFENDER_SEARCH, purpose)
 
 
 def _history(request: Request, app: CautionApplication, caution_id: UUID, principal: Principal,

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Row, literal, or_, select, tuple_
 from sqlalchemy.engine import Engine
 
-from .tables import history, summaries
+from .tables import history, offender_search, summaries
 
 OPEN_STATUSES = ("active", "excuse_decision_pending", "breach_referred", "deadline_passed")
 
@@ -29,6 +29,8 @@ class CautionFilter:
     overdue: bool | None = None
     due_before: date | None = None
     offender_reference: str | None = None
+    # Blind-index terms of an offender search (search_index.py): only cautions holding one of them.
+    search_terms: tuple[str, ...] | None = None
 
 
 def encode_cursor(issued_on: date, caution_id: str) -> str:
@@ -53,6 +55,10 @@ def list_summaries(
         query = query.where(s.status == f.status)
     if f.offender_reference:
         query = query.where(s.offender_reference == f.offender_reference)
+    if f.search_terms is not None:
+        o = offender_search.c
+        query = query.where(s.caution_id.in_(
+            select(o.caution_id).where(o.force == f.force, o.term.in_(f.search_terms))))
     if f.due_before:
         query = query.where(s.next_action_due_on < f.due_before)
     if f.overdue is True:

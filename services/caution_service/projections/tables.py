@@ -64,3 +64,15 @@ history = Table(
     Column("previous_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False),
 )
+
+# The blind index of offender names and dates of birth (search_index.py): keyed terms only, never clear text
+# or an unkeyed hash. A caution's rows go when its offender's data is erased or restricted.
+offender_search = Table(
+    "offender_search",
+    metadata,
+    Column("caution_id", String(36), primary_key=True),
+    Column("term", String(64), primary_key=True),  # hex HMAC-SHA256
+    Column("force", String(64), nullable=False),
+    Column("key_id", String(64), nullable=False),  # the master key the term's HMAC key was derived from
+    Index("ix_offender_search_force_term", "force", "term"),
+)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from services.caution_service.config import Settings
 from services.caution_service.event_store import engine_of
 from services.caution_service.main import create_app
-from services.caution_service.projections.tables import history, positions, summaries
+from services.caution_service.projections.tables import history, offender_search, positions, summaries
 from tests.caution_fixtures import Steps
 from tests.support import FakeClock, app_state, at, caution_payload, iso
 
@@ -169,6 +169,8 @@ def read_model(engine: Engine) -> dict[str, list[dict[str, Any]]]:
                 select(summaries).order_by(summaries.c.caution_id)).mappings()],
             "compliance_history": [dict(r) for r in connection.execute(
                 select(history).order_by(history.c.caution_id, history.c.entry)).mappings()],
+            "offender_search": [dict(r) for r in connection.execute(
+                select(offender_search).order_by(offender_search.c.caution_id, offender_search.c.term)).mappings()],
             "projection_positions": [dict(r) for r in connection.execute(
                 select(positions).order_by(positions.c.name)).mappings()],
         }

@@ -3,7 +3,7 @@
 oldest entries are pruned (consultation_pruning.py).
 
 Revision ID: 0008
-Revises: 0006 (0007, a person's data erased, is being written beside this one; the merge renumbers)
+Revises: 0007
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -198,7 +198,7 @@ def test_a_failure_in_a_later_batch_keeps_the_earlier_batches_only(sqlite_steps:
     with pytest.raises(RuntimeError):
         projector.run_once()
 
-    assert set(stored_positions(steps.engine).values()) == {6}
+    assert set(projector.positions().values()) == {6}
     rows = read_model(steps.engine)["compliance_history"]
     assert sorted(r["position"] for r in rows) == [1, 2, 3, 4, 5, 6]
 
@@ -280,7 +280,8 @@ def test_reset_of_one_projection_rebuilds_only_that_one(sqlite_steps: ReadSteps)
 
     assert _count(steps.engine, history) == 0
     assert _count(steps.engine, summaries) == 6
-    assert stored_positions(steps.engine) == {"caution_summaries": _head(steps), "compliance_history": 0}
+    assert stored_positions(steps.engine) == {"caution_summaries": _head(steps), "compliance_history": 0,
+                                              "offender_search": _head(steps)}
     assert projector.lag() == _head(steps)
     projector.run_until_caught_up()
     assert read_model(steps.engine) == expected
@@ -322,7 +323,7 @@ def test_the_rebuild_command_replays_the_whole_store_and_repairs_the_read_models
 
     assert done.returncode == 0, done.stderr
     assert f"{head}/{head} events" in done.stderr
-    assert f"rebuilt caution_summaries, compliance_history: {head} events" in done.stderr
+    assert f"rebuilt caution_summaries, compliance_history, offender_search: {head} events" in done.stderr
     assert read_model(steps.engine) == expected
 
 
