@@ -69,7 +69,7 @@ SEALED = frozenset({Field.OFFENDER_IDENTITY, Field.OFFENCE_DESCRIPTION, Field.VI
 def shown_to(role: Role, field: Field, caution: Caution) -> bool:
     """Whether `role` may see `field` of this caution now (not once its person is erased or restricted)."""
     person = OWNER[field]
-    return role in SEEN_BY[field] and person.value not in caution.erased and person.value not in caution.restricted
+    return role in SEEN_BY[field] and not caution.is_erased(person) and not caution.is_restricted(person)
 
 
 def data_state(caution: Caution, person: Person) -> dict[str, Any]:

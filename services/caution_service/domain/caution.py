@@ -243,6 +243,12 @@ class Caution(Aggregate):
         """The id of the data key the person's fields in this caution are sealed under."""
         return self.offender_key if person is Person.OFFENDER else self.victim_key
 
+    def is_erased(self, person: Person) -> bool:
+        return person.value in self.erased
+
+    def is_restricted(self, person: Person) -> bool:
+        return person.value in self.restricted
+
     @property
     def is_open(self) -> bool:
         return self.status not in TERMINAL

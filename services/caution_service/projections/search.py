@@ -71,7 +71,7 @@ class SearchProjection:
 
     def _rows(self, caution: Caution) -> list[dict[str, Any]]:
         """The caution's terms now: none while its offender's data is erased or restricted, or once the key is gone."""
-        if Person.OFFENDER in caution.erased or Person.OFFENDER in caution.restricted:
+        if caution.is_erased(Person.OFFENDER) or caution.is_restricted(Person.OFFENDER):
             return []
         try:
             identity = self.keyring.open(caution.offender.identity_sealed)
