@@ -94,13 +94,15 @@ class CautionApplication(Application[UUID]):
         with self._recorder.transaction() as session:
             yield session
 
-    def record(self, batch: Sequence[tuple[Caution, dict[str, Any] | None]]) -> dict[UUID, int]:
+    def record(self, batch: Sequence[tuple[Caution, dict[str, Any] | None]],
+               also: Callable[[Session], None] | None = None) -> dict[UUID, int]:
         """The one write path: saves these cautions' new events and each one's Idempotency-Key record (already
         rendered and sealed, or None) in one transaction; returns each caution's new store position.
 
         The records get their position here, once the events are inserted. Listeners hear of the last
         position after the commit, so a woken reader sees the events. A duplicate (caution, version) or
-        key raises IntegrityError and nothing is recorded.
+        key raises IntegrityError and nothing is recorded. `also` writes in
+        the same transaction (the retention job's count of what it erased: counted if and only if recorded).
         """
         made, destroyed = key_changes(caution for caution, _ in batch)
         with self.transaction() as session:
@@ -116,6 +118,8 @@ class CautionApplication(Application[UUID]):
             self.idempotency.insert(session, rows)
             if destroyed:
                 self.keyring.destroy_in(session.connection(), destroyed)
+            if also is not None:
+                also(session)
         self.keyring.discard_prepared(made)
         last = max(positions.values())
         for listener in self.saved_listeners:
@@ -200,6 +204,7 @@ class CautionApplication(Application[UUID]):
         *,
         expected_version: int | None = None,
         receipt: Receipt | None = None,
+        also: Callable[[Session], None] | None = None,
     ) -> Saved:
         for _ in range(MAX_ATTEMPTS):
             caution = self.get_caution(caution_id)
@@ -207,7 +212,7 @@ class CautionApplication(Application[UUID]):
                 raise StaleVersion(expected_version, caution.version)
             command(caution)
             try:
-                return self._save(caution, receipt)
+                return self._save(caution, receipt, also)
             except IntegrityError:
                 if receipt and self.idempotency.find(receipt.principal_id, receipt.key):
                     raise DuplicateInFlight() from None
@@ -215,14 +220,14 @@ class CautionApplication(Application[UUID]):
                     raise StaleVersion(expected_version, self.get_caution(caution_id).version) from None
         raise ConcurrentChange()
 
-    def _save(self, caution: Caution, receipt: Receipt | None) -> Saved:
+    def _save(self, caution: Caution, receipt: Receipt | None, also: Callable[[Session], None] | None = None) -> Saved:
         # The answer is rendered and sealed before the transaction: on SQLite its first insert takes
         # the database's write lock, and whatever runs after that keeps every other writer waiting.
         response = row = None
         if receipt is not None:
             response = receipt.render(caution, None)
             row = self.idempotency.row(receipt, response, self.clock())
-        position = self.record([(caution, row)])[caution.id]
+        position = self.record([(caution, row)], also)[caution.id]
         return Saved(caution, position, response.at_position(position) if response is not None else None)
 
 

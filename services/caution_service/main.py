@@ -140,7 +140,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.cautions.saved_listeners.append(lambda position: app.state.projector.wakeup.set())
     app.state.deadlines = DeadlineMonitor(app.state.cautions, clock)
     app.state.consultations = ConsultationLog(app.state.cautions.engine, clock)
-    app.state.retention = build_retention(app.state.cautions.engine, settings.retention, clock,
+    app.state.retention = build_retention(app.state.cautions, settings.retention, clock,
                                           settings.retention_batch)
     # Feed readers wait for the store's head; reads given a min_position, for the read models.
     app.state.store_head = PositionWatch(

@@ -1,5 +1,5 @@
-"""The caution service's retention job (shared/retention_job.py): Idempotency-Key records and the consultation
-log now; a person's data, erased when its period ends, is one more step in `build_retention`."""
+"""The caution service's retention job (shared/retention_job.py): each person's data when its period ends
+(retention_people.py), Idempotency-Key records and the consultation log."""
 
 from __future__ import annotations
 
@@ -12,13 +12,16 @@ from sqlalchemy.engine import Engine
 from shared.retention import RetentionConfig, days_before
 from shared.retention_job import RetentionJob, Run, retention_tables, scopes
 
+from .application import CautionApplication
 from .consultation_pruning import ITEM as CONSULTATIONS
 from .consultation_pruning import ConsultationRetention
 from .idempotency import Base, IdempotencyRecord
+from .retention_people import ITEMS as PEOPLE
+from .retention_people import PersonalDataRetention
 
 TABLES = retention_tables("cautions_")
 IDEMPOTENCY_RECORDS = "idempotency_records"
-ITEMS = [IDEMPOTENCY_RECORDS, CONSULTATIONS]  # reported on /metrics from the start, at 0
+ITEMS = [*PEOPLE, IDEMPOTENCY_RECORDS, CONSULTATIONS]  # reported on /metrics from the start, at 0
 IDEMPOTENCY_TABLE = Base.metadata.tables[IdempotencyRecord.__tablename__]
 
 
@@ -49,7 +52,10 @@ def _callers_of(force: str) -> ColumnElement[bool]:
     return IDEMPOTENCY_TABLE.c.principal_id.startswith(f"{force}/", autoescape=True)
 
 
-def build_retention(engine: Engine, config: RetentionConfig, clock: Callable[[], datetime],
+def build_retention(app: CautionApplication, config: RetentionConfig, clock: Callable[[], datetime],
                     batch: int = 500) -> RetentionJob:
-    return RetentionJob(engine, TABLES, [IdempotencyRetention(engine, config, batch),
+    """People's data first: an erasure is the duty the law puts first, the housekeeping can wait a day."""
+    engine = app.engine
+    return RetentionJob(engine, TABLES, [PersonalDataRetention(app, config, batch),
+                                         IdempotencyRetention(engine, config, batch),
                                          ConsultationRetention(engine, config, batch)], clock)

@@ -89,7 +89,7 @@ def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, de
     app = build_application(settings, clock)
     projector = build_projector(app)
     monitor = DeadlineMonitor(app, clock)
-    retention = build_retention(app.engine, settings.retention, clock, settings.retention_batch)
+    retention = build_retention(app, settings.retention, clock, settings.retention_batch)
     if settle_heap:  # only as its own process: tests run this in threads of a shared one
         settle_after_startup()
     recorder = app.recorder

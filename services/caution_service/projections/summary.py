@@ -19,8 +19,10 @@ from uuid import UUID
 from sqlalchemy import Connection, delete
 from sqlalchemy.orm import Session
 
+from ..disclosure import data_state
 from ..domain.caution import Caution
 from ..domain.progress import required_actions
+from ..domain.values import Person
 from .bulk import WriteStep, insert_rows, update_rows
 from .tables import summaries
 
@@ -98,6 +100,8 @@ def _row(c: Caution, position: int) -> dict[str, Any]:
         "police_reference": c.police_reference,
         "offender_reference": c.offender.reference,
         "victim_reference": c.victim.reference,
+        "offender_data": data_state(c, Person.OFFENDER)["state"],
+        "victim_data": data_state(c, Person.VICTIM)["state"],
         "legal_basis": c.legal_basis.value,
         "status": c.status.value,
         "version": c.version,

@@ -22,6 +22,9 @@ summaries = Table(
     Column("offender_reference", String(100), nullable=False),
     # Null only in a row projected before migration 0009: a rebuild fills it (subject access by victim needs it).
     Column("victim_reference", String(100)),
+    # Each person's data: held, restricted or erased (disclosure.data_state), for the retention job's queries.
+    Column("offender_data", String(16), nullable=False, server_default="held"),
+    Column("victim_data", String(16), nullable=False, server_default="held"),
     Column("legal_basis", String(32), nullable=False),
     Column("status", String(32), nullable=False),
     Column("version", Integer, nullable=False),
@@ -41,6 +44,8 @@ summaries = Table(
     Index("ix_summaries_force_status_issued", "force", "status", "issued_on", "caution_id"),
     Index("ix_summaries_force_offender_issued", "force", "offender_reference", "issued_on", "caution_id"),
     Index("ix_summaries_force_victim_issued", "force", "victim_reference", "issued_on", "caution_id"),
+    Index("ix_summaries_victim_data_closed", "victim_data", "closed_on"),
+    Index("ix_summaries_offender_data_spent", "offender_data", "spent_on"),
     Index("ix_summaries_force_due", "force", "next_action_due_on"),
     Index("ix_summaries_open_period", "status", "period_ends_on"),
 )

@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import create_engine, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
-from services.caution_service.consultation_pruning import ITEM
+from services.caution_service.consultation_pruning import ITEM, ConsultationRetention
 from services.caution_service.consultations import ConsultationLog, Seen, consultations, heads
 from services.caution_service.migrations import migrate
-from services.caution_service.retention import build_retention
+from services.caution_service.retention import TABLES
 from shared.auth import Principal, Role
 from shared.retention import RetentionConfig
+from shared.retention_job import RetentionJob
 from tests.support import FakeClock
 
 VC = Principal(id="vc-1", role=Role.VICTIM_CONTACT, force="CAMBS")
@@ -50,7 +51,9 @@ def ids(engine: Engine, force: str) -> list[int]:
 
 
 def prune(engine: Engine, clock: FakeClock, config: RetentionConfig = KENT_KEEPS_A_YEAR) -> int:
-    return build_retention(engine, config, clock, batch=2).run().get(ITEM, 0)
+    """The consultation log's step alone: the others need a whole application, which this log does not."""
+    job = RetentionJob(engine, TABLES, [ConsultationRetention(engine, config, batch=2)], clock)
+    return job.run().get(ITEM, 0)
 
 
 def test_old_entries_are_pruned_once_and_what_remains_still_verifies(engine: Engine, clock: FakeClock) -> None:

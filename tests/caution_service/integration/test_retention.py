@@ -54,34 +54,35 @@ def logged(engine: Engine) -> int:
         return int(connection.execute(select(func.coalesce(func.sum(TABLES.erasures.c.deleted), 0))).scalar_one())
 
 
-def job(engine: Engine, clock: FakeClock, config: RetentionConfig = KENT_KEEPS_A_WEEK, batch: int = 500
+def job(app: CautionApplication, clock: FakeClock, config: RetentionConfig = KENT_KEEPS_A_WEEK, batch: int = 500
         ) -> RetentionJob:
-    return build_retention(engine, config, clock, batch)
+    return build_retention(app, config, clock, batch)
 
 
-def test_with_the_clock_moved_forward_each_expired_record_is_erased_once(engine: Engine, clock: FakeClock) -> None:
+def test_with_the_clock_moved_forward_each_expired_record_is_erased_once(
+        app: CautionApplication, engine: Engine, clock: FakeClock) -> None:
     old_cambs = stored(engine, "CAMBS/police/officer-1", clock.now - timedelta(days=31))
     young_cambs = stored(engine, "CAMBS/provider/p-1", clock.now - timedelta(days=10))
     old_kent = stored(engine, "KENT/police/officer-9", clock.now - timedelta(days=8))  # KENT keeps a week
     young_kent = stored(engine, "KENT/police/officer-9", clock.now - timedelta(days=2))
     kentish = stored(engine, "KENTISH/police/x", clock.now - timedelta(days=8))  # not KENT: the default's 30 days
 
-    first = job(engine, clock).run_if_due()
+    first = job(app, clock).run_if_due()
 
     assert first == {IDEMPOTENCY_RECORDS: 2}
     assert keys(engine) == {young_cambs, young_kent, kentish}
-    assert job(engine, clock).run_if_due() is None  # the day is done, even for a new process
-    assert job(engine, clock).run() == {}  # and asked again anyway, finds nothing left to erase
+    assert job(app, clock).run_if_due() is None  # the day is done, even for a new process
+    assert job(app, clock).run() == {}  # and asked again anyway, finds nothing left to erase
 
     clock.advance(days=21)  # young_cambs is 31 days old now, young_kent 23, kentish 29
-    assert job(engine, clock).run_if_due() == {IDEMPOTENCY_RECORDS: 2}
+    assert job(app, clock).run_if_due() == {IDEMPOTENCY_RECORDS: 2}
     assert keys(engine) == {kentish}
     assert totals(engine)[IDEMPOTENCY_RECORDS] == logged(engine) == 4
     assert old_cambs not in keys(engine) and old_kent not in keys(engine)
 
 
 def test_a_run_cut_short_is_finished_by_the_next_without_counting_twice(
-        engine: Engine, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+        app: CautionApplication, engine: Engine, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
     expired = {stored(engine, "CAMBS/police/officer-1", clock.now - timedelta(days=40 + n)) for n in range(5)}
     kept = stored(engine, "CAMBS/police/officer-1", clock.now)
     record, calls = Run.record, []
@@ -96,11 +97,11 @@ def test_a_run_cut_short_is_finished_by_the_next_without_counting_twice(
 
     monkeypatch.setattr(Run, "record", crash_in_the_second_batch)
     with pytest.raises(RuntimeError):
-        job(engine, clock, batch=2).run_if_due()
+        job(app, clock, batch=2).run_if_due()
     assert len(expired & keys(engine)) == 3 and totals(engine) == {IDEMPOTENCY_RECORDS: 2} and logged(engine) == 2
 
     monkeypatch.setattr(Run, "record", record)  # restarted
-    restarted = job(engine, clock, batch=2)
+    restarted = job(app, clock, batch=2)
     assert restarted.due()
     assert restarted.run_if_due() == {IDEMPOTENCY_RECORDS: 3}
     assert keys(engine) == {kept}
@@ -108,15 +109,16 @@ def test_a_run_cut_short_is_finished_by_the_next_without_counting_twice(
     assert restarted.run_if_due() is None
 
 
-def test_a_run_stopped_between_batches_leaves_the_day_to_do(engine: Engine, clock: FakeClock) -> None:
+def test_a_run_stopped_between_batches_leaves_the_day_to_do(
+        app: CautionApplication, engine: Engine, clock: FakeClock) -> None:
     for n in range(4):
         stored(engine, "CAMBS/police/officer-1", clock.now - timedelta(days=40 + n))
     stop = threading.Event()
-    first = job(engine, clock, batch=2)
+    first = job(app, clock, batch=2)
     first.steps[0] = _StopsAfterOneBatch(first.steps[0], stop)  # the worker losing its lead, or SIGTERM
     first.run_if_due(stop)
-    assert totals(engine) == {IDEMPOTENCY_RECORDS: 2} and job(engine, clock).due()
-    assert job(engine, clock, batch=2).run_if_due() == {IDEMPOTENCY_RECORDS: 2}
+    assert totals(engine) == {IDEMPOTENCY_RECORDS: 2} and job(app, clock).due()
+    assert job(app, clock, batch=2).run_if_due() == {IDEMPOTENCY_RECORDS: 2}
 
 
 class _StopsAfterOneBatch:
@@ -136,7 +138,8 @@ class _StopsAfterOneBatch:
         self.step.apply(run)
 
 
-def test_two_runners_at_once_erase_and_count_each_record_once(engine: Engine, clock: FakeClock) -> None:
+def test_two_runners_at_once_erase_and_count_each_record_once(
+        app: CautionApplication, engine: Engine, clock: FakeClock) -> None:
     """The embedded shape with several API processes: each runs the job."""
     for n in range(30):
         stored(engine, f"CAMBS/police/officer-{n % 3}", clock.now - timedelta(days=40, minutes=n))
@@ -149,7 +152,7 @@ def test_two_runners_at_once_erase_and_count_each_record_once(engine: Engine, cl
         except BaseException as e:  # reported below
             failures.append(e)
 
-    threads = [threading.Thread(target=run, args=(job(engine, clock, batch=3),)) for _ in range(2)]
+    threads = [threading.Thread(target=run, args=(job(app, clock, batch=3),)) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -174,7 +177,7 @@ def test_the_projection_worker_runs_it_and_the_api_reports_it_on_metrics(databas
                                          kwargs={"poll_seconds": 0.2, "deadline_every": 3600, "clock": clock})
         worker_thread.start()
         try:
-            _wait_for(lambda: not job(engine, clock).due(), 20, "the worker's retention run")
+            _wait_for(lambda: not job(app_state(client).cautions, clock).due(), 20, "the worker's retention run")
         finally:
             stop.set()
             worker_thread.join(timeout=20)
