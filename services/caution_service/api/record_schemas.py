@@ -100,15 +100,24 @@ class Statistics(BaseModel):
 
 class Consultation(BaseModel):
     at: AwareDatetime
-    caution_id: str
-    what: Literal["victim_details", "compliance_history", "certificate"] = Field(
-        description="victim_details: the victim's contact details were shown (a consultation); compliance_history "
-                    "and certificate: the record was given out (a disclosure)")
+    caution_id: str = Field(description='The caution; "*" for a list or feed page, or a refusal naming none')
+    what: Literal["victim_details", "personal_data", "compliance_history", "certificate", "caution_list",
+                  "event_feed", "denied"] = Field(
+        description="victim_details: the victim's contact details were shown, personal_data: other personal data of "
+                    "the caution, caution_list: a page of cautions (offender references) (consultations); "
+                    "compliance_history and certificate: the record was given out, event_feed: feed events were "
+                    "given to a subscriber (disclosures); denied: a read of personal data refused (401, 403) or "
+                    "answered 404. A caller refused before it was known (401) is logged with force, role and "
+                    "principal_id \"-\"")
     principal_id: str
     role: str
     purpose: str | None = Field(description="What the caller gave as X-Purpose")
     request_id: str | None = Field(description="The service's own id for the request")
     caller_request_id: str | None = Field(description="The X-Request-ID the caller sent, if any")
+    route: str | None = Field(description='The route, as its template ("GET /v1/cautions/{caution_id}"); null on '
+                                          "entries logged before routes were")
+    detail: str | None = Field(description="The filters a list used (names only), the positions a feed page gave, "
+                                           "the as_of of a past state, or the answer a denial got")
 
 
 class ConsultationChainCheck(BaseModel):
