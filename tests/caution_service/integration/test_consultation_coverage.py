@@ -84,9 +84,9 @@ READS = [
 def app_routes(app: FastAPI) -> Iterator[tuple[str, set[str]]]:
     """Every route of the app with its methods, through the routers it includes."""
     for route in app.routes:
-        contexts = route.effective_route_contexts() if hasattr(route, "effective_route_contexts") else [route]
+        contexts: Any = route.effective_route_contexts() if hasattr(route, "effective_route_contexts") else [route]
         for context in contexts:
-            yield context.path, set(getattr(context, "methods", None) or ())
+            yield str(getattr(context, "path", "")), set(getattr(context, "methods", None) or ())
 
 
 def test_every_get_route_of_the_app_is_read_here_and_every_other_route_is_a_command(steps: Steps) -> None:
