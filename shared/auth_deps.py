@@ -5,7 +5,7 @@ Verifying a signature is quick CPU work, so these are `async def` and skip the t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -57,10 +57,23 @@ def require_role(principal: Principal, roles: tuple[Role, ...]) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def allow(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
-    """A dependency that admits only the given roles."""
+Refusal = Callable[[Request, Principal | None, ProblemError], Awaitable[None]]
 
-    async def check(principal: PrincipalDep) -> Principal:
-        return require_role(principal, roles)
+
+def allow(*roles: Role, on_refusal: Refusal | None = None) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency that admits only the given roles; `on_refusal` hears of each caller it refuses (401 or 403),
+    with the caller when its token was good, before the refusal is answered."""
+
+    async def check(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ) -> Principal:
+        principal = None
+        try:
+            principal = verify_bearer(request, credentials.credentials if credentials else None)
+            return require_role(principal, roles)
+        except ProblemError as refusal:
+            if on_refusal is not None and refusal.status in (401, 403):
+                await on_refusal(request, principal, refusal)
+            raise
 
     return check

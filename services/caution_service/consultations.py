@@ -65,6 +65,8 @@ consultations = Table(
     Column("caller_request_id", String(200)),
     Column("previous_hash", String(64)),
     Column("entry_hash", String(64)),
+    Column("route", String(200)),  # "GET /v1/cautions/{caution_id}": the route's template, never the values sent
+    Column("detail", String(200)),  # what else the entry needs: the filters a list used, the answer a denial got
     Index("ix_consultations_force_at", "force", "at", "id"),
     Index("ix_consultations_caution", "caution_id", "at", "id"),
 )
@@ -85,11 +87,16 @@ heads = Table(  # each force's chain: its newest entry and that entry's hash
 
 GENESIS = "0" * 64
 _CHAINED = ("at", "force", "caution_id", "what", "principal_id", "role", "purpose", "request_id", "caller_request_id")
+# Columns added after the chain (migration 0010): in an entry's hash only when set, so the entries logged before
+# them keep their hashes; clearing one, or setting one on an old entry, changes the hash all the same.
+_CHAINED_WHEN_SET = ("route", "detail")
+UNKNOWN = "-"  # the force, role and id of a caller refused before it was known (401): their own chain
 _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 def entry_hash(entry: dict[str, Any], previous_hash: str) -> str:
     content = {name: entry[name] for name in _CHAINED}
+    content.update({name: entry[name] for name in _CHAINED_WHEN_SET if entry.get(name) is not None})
     content["at"] = as_utc(content["at"]).isoformat()
     return hashlib.sha256((previous_hash + _canonical(content)).encode()).hexdigest()
 
@@ -110,17 +117,23 @@ class Seen(str, Enum):
     CERTIFICATE = "certificate"  # disclosure
     SUBJECT_ACCESS = "subject_access"  # disclosure to the data subject (DPA 2018 s.45), one entry per caution
     OFFENDER_SEARCH = "offender_search"  # consultation: found by the offender's name and date of birth
+    CAUTION_LIST = "caution_list"  # consultation: a page of cautions (offender references), caution_id "*"
+    EVENT_FEED = "event_feed"  # disclosure: feed events (references, no identity) to a subscriber, caution_id "*"
+    DENIED = "denied"  # a read of personal data refused (401, 403) or of a caution not in the caller's force (404)
 
 
 class ConsultationLog:
     def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
         self.engine, self.clock = engine, clock  # the table is made by migrations/
 
-    def record(self, principal: Principal, caution_id: UUID | str, what: Seen, purpose: str | None,
-               request_id: str | None, caller_request_id: str | None = None) -> None:
-        entry = {"at": self.clock().astimezone(UTC), "force": principal.force, "caution_id": str(caution_id),
-                 "what": what.value, "principal_id": principal.id, "role": principal.role.value, "purpose": purpose,
-                 "request_id": request_id, "caller_request_id": caller_request_id}
+    def record(self, principal: Principal | None, caution_id: UUID | str, what: Seen, purpose: str | None,
+               request_id: str | None, caller_request_id: str | None = None, route: str | None = None,
+               detail: str | None = None) -> None:
+        """`principal` None: a caller refused before it was known, logged in the force UNKNOWN's chain."""
+        force, role, who = (principal.force, principal.role.value, principal.id) if principal else (UNKNOWN,) * 3
+        entry = {"at": self.clock().astimezone(UTC), "force": force, "caution_id": str(caution_id),
+                 "what": what.value, "principal_id": who, "role": role, "purpose": purpose,
+                 "request_id": request_id, "caller_request_id": caller_request_id, "route": route, "detail": detail}
         for attempt in range(3):
             try:
                 with self.engine.begin() as conn:
@@ -200,7 +213,8 @@ def as_utc(moment: datetime) -> datetime:
 def _public(row: Any) -> dict[str, Any]:
     return {"at": as_utc(row["at"]).isoformat(), "caution_id": row["caution_id"], "what": row["what"],
             "principal_id": row["principal_id"], "role": row["role"], "purpose": row["purpose"],
-            "request_id": row["request_id"], "caller_request_id": row["caller_request_id"]}
+            "request_id": row["request_id"], "caller_request_id": row["caller_request_id"], "route": row["route"],
+            "detail": row["detail"]}
 
 
 def _cursor(at: datetime, row_id: int) -> str:

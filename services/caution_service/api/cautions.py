@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from shared.auth import Principal, Role
-from shared.auth_deps import allow
 from shared.json_response import FastJSONResponse
 from shared.openapi import problems
 from shared.problems import ProblemError
@@ -18,7 +17,7 @@ from shared.timeformats import Moment
 from ..consultations import Seen
 from ..disclosure import Field, identity_json
 from ..domain.caution import Caution
-from ..domain.errors import require_same_force
+from ..domain.errors import CautionNotFound, require_same_force
 from ..domain.values import (
     Gender,
     IssuingOfficer,
@@ -28,7 +27,16 @@ from ..domain.values import (
     OffendingHistory,
     Victim,
 )
-from .deps import AppDep, ClockDep, PurposeDep, command_context, command_docs, log_consultation
+from .deps import (
+    AppDep,
+    ClockDep,
+    PurposeDep,
+    command_context,
+    command_docs,
+    log_consultation,
+    log_denied,
+    personal_data_reader,
+)
 from .execution import CommandContext, etag, execute
 from .schemas import CautionCreate, CautionPublic
 from .views import caution_public, disclosed
@@ -36,7 +44,8 @@ from .views import caution_public, disclosed
 router = APIRouter(prefix="/v1/cautions", tags=["cautions"])
 
 IssuerDep = Annotated[CommandContext, Depends(command_context(Role.POLICE, versioned=False))]
-ReaderDep = Annotated[Principal, Depends(allow(Role.POLICE, Role.PROVIDER, Role.COURT, Role.VICTIM_CONTACT))]
+ReaderDep = Annotated[Principal, Depends(
+    personal_data_reader(Role.POLICE, Role.PROVIDER, Role.COURT, Role.VICTIM_CONTACT))]
 
 
 def _new_caution(body: CautionCreate, ctx: CommandContext) -> Caution:
@@ -91,10 +100,14 @@ def get_caution(
     as_of: Annotated[Moment | None, Query(description="Show the record as it stood at this time.")] = None,
 ) -> JSONResponse:
     """The caution's current state, or its state as recorded at `as_of`, with the personal data the caller's role
-    may see (each such read is kept in the consultation log, DPA 2018 s.62). The victim contact role's reads of the
-    victim's contact details need a reason (`X-Purpose`)."""
-    caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)
-    require_same_force(caution.force, principal.force, caution_id)
+    may see (each such read is kept in the consultation log, DPA 2018 s.62, and so is each one refused, or answered
+    404). The victim contact role's reads of the victim's contact details need a reason (`X-Purpose`)."""
+    try:
+        caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)
+        require_same_force(caution.force, principal.force, caution_id)
+    except CautionNotFound:  # another force's, or none: the log, like the answer, does not say which
+        log_denied(request, principal, 404, "not-found")
+        raise
     today = (as_of or clock()).date()
     shown = disclosed(caution, principal.role)
     shows_details = Field.VICTIM_DETAILS in shown and caution.victim_details_sealed is not None
@@ -103,10 +116,11 @@ def get_caution(
                            "Send an X-Purpose header: every consultation of the victim's contact details is logged "
                            "with its reason.")
     body = caution_public(caution, principal.role, today, app.personal)
+    detail = f"as_of={as_of.isoformat()}" if as_of else None  # a past state is personal data all the same
     if shows_details:
-        log_consultation(request, principal, caution_id, Seen.VICTIM_DETAILS, purpose)
+        log_consultation(request, principal, caution_id, Seen.VICTIM_DETAILS, purpose, detail)
     if any(field is not Field.VICTIM_DETAILS for field in shown):
-        log_consultation(request, principal, caution_id, Seen.PERSONAL_DATA, purpose)
+        log_consultation(request, principal, caution_id, Seen.PERSONAL_DATA, purpose, detail)
     if as_of:
         body["as_of"] = as_of.isoformat()
     return FastJSONResponse(body, headers={"ETag": etag(caution.version)})

@@ -29,7 +29,8 @@ async def consultations(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
 ) -> JSONResponse:
-    """Your force's log of victim-details consultations and compliance-history disclosures, newest first."""
+    """Your force's log of reads of personal data (consultations), of records given out (disclosures) and of reads
+    refused, newest first."""
     try:
         items, next_cursor = await run_in_threadpool(
             request.app.state.consultations.page, principal.force, caution_id, limit, cursor)

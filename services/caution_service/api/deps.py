@@ -12,11 +12,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import StringConstraints, TypeAdapter, ValidationError
 
 from shared.auth import Principal, Role
-from shared.auth_deps import BEARER_SCHEME, bearer_token, require_role, verify_bearer
+from shared.auth_deps import BEARER_SCHEME, allow, bearer_token, require_role, verify_bearer
 from shared.problems import ProblemError
 
 from ..application import CautionApplication
@@ -109,9 +110,37 @@ def _header_doc(name: str, max_length: int, pattern: str) -> dict[str, Any]:
             "schema": {"maxLength": max_length, "pattern": pattern, "title": name, "type": "string"}}
 
 
-def log_consultation(request: Request, principal: Principal, caution_id: UUID, what: Seen, purpose: str | None) -> None:
-    """Before the answer leaves: a consultation the log missed must be one the caller never received."""
+def log_consultation(request: Request, principal: Principal | None, caution_id: UUID | str, what: Seen,
+                     purpose: str | None, detail: str | None = None) -> None:
+    """Before the answer leaves: a consultation the log missed must be one the caller never received.
+
+    The entry names the route by its template ("GET /v1/cautions/{caution_id}"), never by the values sent."""
     state = request.state
+    route = request.scope.get("route")
+    template = f"{request.method} {getattr(route, 'path', request.url.path)}"
     request.app.state.consultations.record(principal, caution_id, what, purpose,
                                            getattr(state, "server_request_id", None),
-                                           getattr(state, "caller_request_id", None))
+                                           getattr(state, "caller_request_id", None), template, detail)
+
+
+def log_denied(request: Request, principal: Principal | None, status: int, slug: str) -> None:
+    """A read of personal data refused: who asked (when known) on which route, for which caution, and the answer.
+
+    Only what identifies the request: no body, no query values. The caution is the path's, when it names one."""
+    given = request.path_params.get("caution_id")
+    try:
+        caution_id = str(UUID(str(given))) if given is not None else "*"
+    except ValueError:
+        caution_id = "*"
+    purpose = request.headers.get("x-purpose")
+    log_consultation(request, principal, caution_id, Seen.DENIED, purpose[:200] if purpose else None,
+                     f"{status} {slug}")
+
+
+async def _log_refusal(request: Request, principal: Principal | None, refusal: ProblemError) -> None:
+    await run_in_threadpool(log_denied, request, principal, refusal.status, refusal.slug)
+
+
+def personal_data_reader(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """`allow(*roles)` for a route that shows personal data: every caller it refuses is logged as denied."""
+    return allow(*roles, on_refusal=_log_refusal)

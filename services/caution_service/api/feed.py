@@ -1,4 +1,9 @@
-"""GET /v1/events (pages, with long-poll) and GET /v1/events/stream (Server-Sent Events)."""
+"""GET /v1/events (pages, with long-poll) and GET /v1/events/stream (Server-Sent Events).
+
+The feed withholds every sealed field (feed.py), but its events name offenders by reference: pseudonymous data of
+identifiable people, given to another system. So each page that carries events is logged as a disclosure (one
+entry, caution "*", the positions given), and so is each stream opened; an empty page gives nothing and is not.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +17,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from shared.auth import Principal, Role
-from shared.auth_deps import allow
 from shared.events import EventPage
 from shared.openapi import problems
 
+from ..consultations import Seen
 from ..feed import read_page
 from ..position_watch import PositionWatch
-from .deps import AppDep
+from .deps import AppDep, PurposeDep, log_consultation, personal_data_reader
 
 router = APIRouter(prefix="/v1/events", tags=["event feed"])
-Subscriber = Annotated[Principal, Depends(allow(Role.SUBSCRIBER, Role.ADMIN))]
+Subscriber = Annotated[Principal, Depends(personal_data_reader(Role.SUBSCRIBER, Role.ADMIN))]
 HEARTBEAT_SECONDS = 15.0
 DISCONNECT_CHECK_SECONDS = 1.0
 
@@ -36,14 +41,20 @@ async def list_events(
     wait: Annotated[
         float, Query(ge=0, le=30, description="Seconds to wait for new events when there are none (long-poll).")
     ] = 0,
+    purpose: PurposeDep = None,
 ) -> JSONResponse:
-    """CloudEvents 1.0 (structured JSON) after `after`, in position order, without victim data."""
+    """CloudEvents 1.0 (structured JSON) after `after`, in position order, without victim data.
+
+    Each page that carries events is kept in the consultation log, as a disclosure."""
     deadline = time.monotonic() + wait
     store_head: PositionWatch = request.app.state.store_head
     while True:
         items, next_after, head = await run_in_threadpool(read_page, app, after, limit, principal.force)
         left = deadline - time.monotonic()
         if items or left <= 0:
+            if items:
+                await run_in_threadpool(log_consultation, request, principal, "*", Seen.EVENT_FEED, purpose,
+                                        f"positions={items[0]['position']}-{items[-1]['position']}")
             return JSONResponse({"items": items, "next_after": next_after, "head": head})
         after = next_after  # skip other forces' events while waiting
         if after >= head:  # read to the head: wait for more (on the event loop, holding no thread)
@@ -63,8 +74,11 @@ async def stream_events(
     app: AppDep,
     after: Annotated[int | None, Query(ge=0)] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+    purpose: PurposeDep = None,
 ) -> StreamingResponse:
-    """The same events as Server-Sent Events: `id` is the position; reconnect with `Last-Event-ID` to resume."""
+    """The same events as Server-Sent Events: `id` is the position; reconnect with `Last-Event-ID` to resume.
+
+    Each stream opened is kept in the consultation log, as a disclosure (one entry for the connection)."""
     # isascii(): "²".isdigit() is true but int() refuses it
     if last_event_id is not None and last_event_id.isascii() and last_event_id.isdigit():
         start = int(last_event_id)
@@ -72,6 +86,8 @@ async def stream_events(
         start = after or 0
 
     store_head: PositionWatch = request.app.state.store_head
+    await run_in_threadpool(log_consultation, request, principal, "*", Seen.EVENT_FEED, purpose,
+                            f"stream after={start}")
 
     async def events() -> AsyncIterator[str]:
         position = start

@@ -120,19 +120,25 @@ class Statistics(BaseModel):
 
 class Consultation(BaseModel):
     at: AwareDatetime
-    caution_id: str
+    caution_id: str = Field(description='The caution; "*" for a list or feed page, or a refusal naming none')
     what: Literal["victim_details", "personal_data", "offender_search", "compliance_history", "certificate",
-                  "subject_access"] = Field(
-        description="victim_details: the victim's contact details were shown (a consultation); personal_data: other "
-                    "personal data of the caution was shown (a consultation); offender_search: the caution was found "
-                    "by its offender's name and date of birth (a consultation); compliance_history and certificate: "
-                    "the record was given out (a disclosure); subject_access: given to the person it is about, "
-                    "through the subject access officer (a disclosure, DPA 2018 s.45)")
+                  "subject_access", "caution_list", "event_feed", "denied"] = Field(
+        description="victim_details: the victim's contact details were shown; personal_data: other personal data of "
+                    "the caution; offender_search: the caution was found by its offender's name and date of birth; "
+                    "caution_list: a page of cautions (offender references) (consultations); compliance_history and "
+                    "certificate: the record was given out; subject_access: given to the person it is about, through "
+                    "the subject access officer (DPA 2018 s.45); event_feed: feed events were given to a subscriber "
+                    "(disclosures); denied: a read of personal data refused (401, 403) or answered 404. A caller "
+                    "refused before it was known (401) is logged with force, role and principal_id \"-\"")
     principal_id: str
     role: str
     purpose: str | None = Field(description="What the caller gave as X-Purpose")
     request_id: str | None = Field(description="The service's own id for the request")
     caller_request_id: str | None = Field(description="The X-Request-ID the caller sent, if any")
+    route: str | None = Field(description='The route, as its template ("GET /v1/cautions/{caution_id}"); null on '
+                                          "entries logged before routes were")
+    detail: str | None = Field(description="The filters a list used (names only), the positions a feed page gave, "
+                                           "the as_of of a past state, or the answer a denial got")
 
 
 class ConsultationChainCheck(BaseModel):

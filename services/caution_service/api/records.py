@@ -21,18 +21,21 @@ from shared.timeformats import IsoDate, Moment
 from ..application import CautionApplication
 from ..certificate import render_certificate
 from ..consultations import Seen
-from ..domain.errors import require_same_force
+from ..domain.errors import CautionNotFound, require_same_force
 from ..domain.verdict import verdict
 from ..projections import queries
 from ..projections.compliance import entry_view, link_corrections, verify
 from ..projections.projector import REBUILDING, Projector
-from .deps import AppDep, ClockDep, PurposeDep, log_consultation
+from .deps import AppDep, ClockDep, PurposeDep, log_consultation, log_denied, personal_data_reader
 from .record_schemas import CautionPage, ComplianceHistory, OffenderSearch, Statistics, VerificationReport
 from .views import caution_public
 
 router = APIRouter(prefix="/v1", tags=["records"])
 
-Lister = Annotated[Principal, Depends(allow(Role.POLICE, Role.PROVIDER, Role.COURT))]
+# The routes that show personal data log every refusal (deps.personal_data_reader); the others show none: the
+# verification (hashes and counts) and the statistics (counts per month).
+Lister = Annotated[Principal, Depends(personal_data_reader(Role.POLICE, Role.PROVIDER, Role.COURT))]
+Discloser = Annotated[Principal, Depends(personal_data_reader(Role.COURT, Role.POLICE))]
 CourtOrPolice = Annotated[Principal, Depends(allow(Role.COURT, Role.POLICE))]
 StatsReader = Annotated[Principal, Depends(allow(Role.POLICE, Role.ADMIN))]
 MinPosition = Annotated[int | None, Query(
@@ -99,16 +102,21 @@ async def list_cautions(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     min_position: MinPosition = None,
+    purpose: PurposeDep = None,
 ) -> JSONResponse:
     """Cautions of your force, newest first, filtered; cursor-paged (`next_cursor`, `Link: rel="next"`).
 
     To find cautions by the offender's name and date of birth, POST them to /v1/cautions/search: a name
-    here would be ignored by the filters, so it is refused (400) rather than answered with the whole force."""
+    here would be ignored by the filters, so it is refused (400) rather than answered with the whole force.
+
+    Each list answered is kept in the consultation log (one entry, naming the filters used, never their values),
+    and so is each one refused."""
     if _PERSONAL_QUERY & request.query_params.keys():
         raise ProblemError(400, "search-by-post", "Search by name with POST /v1/cautions/search",
                            "Names and dates of birth are not taken in a URL (proxies and browsers log URLs): send "
                            "them in the body of POST /v1/cautions/search.")
     if force is not None and force != principal.force:
+        await run_in_threadpool(log_denied, request, principal, 403, "forbidden")
         raise ProblemError(403, "forbidden", "Not allowed for this force",
                            "You can list only your own force's cautions.")
     await _caught_up(request, min_position)
@@ -121,6 +129,14 @@ async def list_cautions(
     headers = {}
     if next_cursor:
         headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
+    # Offender references are pseudonymous, but they are people's, and a list filtered by one says whether that
+    # person has cautions: a consultation, one entry per page, caution "*". The filter's names are kept, never its
+    # values (an offender reference looked up would put the person in the log).
+    used = {"status": status, "force": force, "overdue": overdue, "due_before": due_before,
+            "offender_ref": offender_ref, "cursor": cursor}
+    filters = ",".join(name for name, value in used.items() if value is not None)
+    await run_in_threadpool(log_consultation, request, principal, "*", Seen.CAUTION_LIST, purpose,
+                            f"filters={filters}" if filters else None)
     return JSONResponse({"items": items, "next_cursor": next_cursor}, headers=headers)
 
 
@@ -166,8 +182,12 @@ def _history(request: Request, app: CautionApplication, caution_id: UUID, princi
              as_of: datetime | None, waited: bool = True) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """The history body and the caution's view; None, unless `waited`, when the read model trails the store
     for this caution (the caller then waits for the projections and asks again)."""
-    caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)
-    require_same_force(caution.force, principal.force, caution_id)
+    try:
+        caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)
+        require_same_force(caution.force, principal.force, caution_id)
+    except CautionNotFound:  # another force's, or none: the log, like the answer, does not say which
+        log_denied(request, principal, 404, "not-found")
+        raise
     rows = queries.history_rows(app.engine, str(caution_id), as_of)
     if as_of is None and (not rows or rows[-1].entry < caution.version) and not waited:
         return None
@@ -205,7 +225,7 @@ def _history(request: Request, app: CautionApplication, caution_id: UUID, princi
 async def compliance_history(
     request: Request,
     caution_id: UUID,
-    principal: CourtOrPolice,
+    principal: Discloser,
     app: AppDep,
     clock: ClockDep,
     as_of: Annotated[Moment | None, Query(description="RFC 3339 time: the history as recorded up to then.")] = None,
@@ -215,7 +235,7 @@ async def compliance_history(
     """Every entry in order with who recorded it, the verdict with reasons, and the integrity digest.
 
     Send `Accept: application/pdf` for the court certificate. Each one given out is kept in the
-    consultation log, as a disclosure.
+    consultation log, as a disclosure, and so is each one refused (or answered 404).
     """
     await _caught_up(request, min_position)
     history = await run_in_threadpool(_history, request, app, caution_id, principal, as_of, False)
@@ -225,15 +245,16 @@ async def compliance_history(
         history = await run_in_threadpool(_history, request, app, caution_id, principal, as_of)
     assert history is not None
     body, caution = history
+    detail = f"as_of={as_of.isoformat()}" if as_of else None
     if PDF in request.headers.get("accept", ""):
         if body["entries_pending"]:  # a certificate for a court states the whole record, or is not issued
             raise ProblemError(503, "read-model-behind", "The compliance history has not caught up yet",
                                f"{body['entries_pending']} recorded entries are not in the history yet; retry shortly.",
                                headers={"Retry-After": "1"})
         certificate = await run_in_threadpool(_certificate, request, app, caution_id, body, caution, clock)
-        await run_in_threadpool(log_consultation, request, principal, caution_id, Seen.CERTIFICATE, purpose)
+        await run_in_threadpool(log_consultation, request, principal, caution_id, Seen.CERTIFICATE, purpose, detail)
         return certificate
-    await run_in_threadpool(log_consultation, request, principal, caution_id, Seen.COMPLIANCE_HISTORY, purpose)
+    await run_in_threadpool(log_consultation, request, principal, caution_id, Seen.COMPLIANCE_HISTORY, purpose, detail)
     return JSONResponse(body)
 
 

@@ -3,6 +3,8 @@ finds an entry altered, removed or forged behind the service's back."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -11,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, delete, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 
-from services.caution_service.consultations import ConsultationLog, Seen, consultations
+from services.caution_service.consultations import ConsultationLog, Seen, consultations, entry_hash
 from services.caution_service.migrations import MIGRATIONS, migrate
 from shared.auth import Principal, Role
 from tests.caution_fixtures import Steps
@@ -116,11 +118,70 @@ def test_the_force_admin_verifies_over_http(steps: Steps) -> None:
     assert steps.client.get(f"/v1/cautions/{cid}", headers=steps.victim_contact).status_code == 200
     admin = auth("admin", "CAMBS", subject="dpo-1")
     answer = steps.client.get("/v1/consultations/verification", headers=admin)
-    assert answer.status_code == 200  # one read: two entries (details, and the rest)
-    assert answer.json() | {"digest": None} == {"force": "CAMBS", "intact": True, "entries_checked": 2,
-                                                "digest": None, "first_broken_id": None, "problem": None}
+    assert answer.status_code == 200
+    assert answer.json() | {"digest": None} == {"force": "CAMBS", "intact": True, "entries_checked": 2,  # one read:
+                                                "digest": None, "first_broken_id": None, "problem": None}  # 2 entries
     with app_state(steps.client).cautions.engine.begin() as connection:
         connection.execute(update(consultations).values(role="police"))
     broken = steps.client.get("/v1/consultations/verification", headers=admin).json()
     assert broken["intact"] is False and broken["first_broken_id"] is not None
     assert steps.client.get("/v1/consultations/verification", headers=steps.police).status_code == 403
+
+
+def _entries(engine: Engine) -> list[dict[str, object]]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(consultations).where(consultations.c.force == "CAMBS")
+                                  .order_by(consultations.c.id)).mappings().all()
+    return [dict(row) for row in rows]
+
+
+def test_a_logged_read_edited_or_deleted_in_the_database_is_named_by_the_verification_route(steps: Steps) -> None:
+    """Reads of every kind (a caution, a list, a refusal, a feed page) are logged; an UPDATE of any column of one,
+    its route and detail included, or a DELETE, is named by GET /v1/consultations/verification."""
+    cid = steps.issue()["id"]
+    steps.client.get(f"/v1/cautions/{cid}", headers=steps.police)
+    steps.client.get("/v1/cautions", params={"status": "active"}, headers=steps.court)
+    steps.client.get(f"/v1/cautions/{cid}", headers=auth("subscriber"))  # refused: logged as denied
+    steps.client.get("/v1/events", headers=auth("subscriber"))
+    engine = app_state(steps.client).cautions.engine
+    entries = _entries(engine)
+    assert [e["what"] for e in entries] == ["personal_data", "caution_list", "denied", "event_feed"]
+    admin = auth("admin", "CAMBS", subject="dpo-1")
+
+    def verification() -> dict[str, object]:
+        answer = steps.client.get("/v1/consultations/verification", headers=admin)
+        assert answer.status_code == 200, answer.text
+        result: dict[str, object] = answer.json()
+        return result
+
+    assert verification()["intact"] is True and verification()["entries_checked"] == 4
+    for column, forged in (("principal_id", "someone-else"), ("route", "GET /v1/statistics"), ("detail", None),
+                           ("purpose", "a reason made up later")):
+        target = entries[1]
+        with engine.begin() as connection:
+            connection.execute(update(consultations).where(consultations.c.id == target["id"]).values({column: forged}))
+        check = verification()
+        assert (check["intact"], check["first_broken_id"], check["entries_checked"]) == (False, target["id"], 1), column
+        assert "altered" in str(check["problem"])
+        with engine.begin() as connection:  # put it back: the chain is whole again
+            connection.execute(update(consultations).where(consultations.c.id == target["id"])
+                               .values({column: target[column]}))
+        assert verification()["intact"] is True
+
+    with engine.begin() as connection:
+        connection.execute(delete(consultations).where(consultations.c.id == entries[2]["id"]))  # the denial
+    check = verification()
+    assert (check["intact"], check["first_broken_id"]) == (False, entries[3]["id"])
+    assert "removed" in str(check["problem"])
+
+
+def test_entries_logged_before_routes_were_keep_their_hashes() -> None:
+    """The hash of an entry without route and detail is what it was before migration 0010 added them."""
+    entry = {"at": datetime(2026, 2, 1, tzinfo=UTC), "force": "CAMBS", "caution_id": "c-1", "what": "certificate",
+             "principal_id": "court-1", "role": "court", "purpose": None, "request_id": "r", "caller_request_id": None}
+    before_0010 = hashlib.sha256(("0" * 64 + json.dumps(
+        {**entry, "at": "2026-02-01T00:00:00+00:00"}, sort_keys=True, separators=(",", ":"))).encode()).hexdigest()
+    assert entry_hash(entry, "0" * 64) == before_0010
+    assert entry_hash({**entry, "route": None, "detail": None}, "0" * 64) == before_0010
+    assert entry_hash({**entry, "route": "GET /v1/cautions"}, "0" * 64) != before_0010
+    assert entry_hash({**entry, "detail": "x"}, "0" * 64) != entry_hash({**entry, "route": "x"}, "0" * 64)

@@ -129,3 +129,13 @@ def test_stream_sends_heartbeats_when_idle(server: ThreadedUvicorn, monkeypatch:
 def test_stream_refuses_other_roles_and_missing_tokens(server: ThreadedUvicorn) -> None:
     assert httpx.get(f"{server.url}/v1/events/stream", headers=auth("police"), timeout=10).status_code == 403
     assert httpx.get(f"{server.url}/v1/events/stream", timeout=10).status_code == 401
+
+
+def test_each_stream_opened_is_logged_as_a_disclosure_to_its_subscriber(server: ThreadedUvicorn) -> None:
+    """The stream's events name offenders by reference: its opening is a consultation log entry (issue 14 item 8)."""
+    issue(server.url)
+    read_sse(server.url, 1, {**auth("subscriber", "CAMBS", subject="notifier-1"), "X-Purpose": "victim updates"},
+             params={"after": 0})
+    log = httpx.get(f"{server.url}/v1/consultations", headers=auth("admin", "CAMBS"), timeout=10).json()["items"]
+    assert [(e["what"], e["route"], e["principal_id"], e["caution_id"], e["purpose"], e["detail"]) for e in log] == [
+        ("event_feed", "GET /v1/events/stream", "notifier-1", "*", "victim updates", "stream after=0")]

@@ -21,6 +21,7 @@ from shared.retention import RetentionConfig
 from tests.caution_fixtures import Steps
 from tests.support import FakeClock, app_state, at
 
+DEFAULTS = RetentionConfig()
 KENT_KEEPS_VICTIM_DETAILS_A_MONTH = RetentionConfig.parse(
     '{"forces": {"KENT": {"victim_details_days_after_close": 30}}}')
 
@@ -60,7 +61,7 @@ def _erasures(s: Steps, cid: str) -> list[str]:
     return [e["summary"] for e in entries if e["event_type"] == "PersonalDataErased"]
 
 
-def _job(client: TestClient, clock: FakeClock, config: RetentionConfig = RetentionConfig(), batch: int = 500) -> Any:
+def _job(client: TestClient, clock: FakeClock, config: RetentionConfig = DEFAULTS, batch: int = 500) -> Any:
     return build_retention(_app(client), config, clock, batch)
 
 

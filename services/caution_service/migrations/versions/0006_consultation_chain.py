@@ -33,7 +33,10 @@ def upgrade() -> None:
     connection = op.get_bind()
     c = consultations.c
     chains: dict[str, tuple[int, str]] = {}
-    for row in connection.execute(sa.select(consultations).order_by(c.id)).mappings().all():
+    # The columns of this revision by name: the code's table may have more, added by later revisions.
+    known = [c[name] for name in ("id", "at", "force", "caution_id", "what", "principal_id", "role", "purpose",
+                                  "request_id")]
+    for row in connection.execute(sa.select(*known).order_by(c.id)).mappings().all():
         entry = {**dict(row), "caller_request_id": None}
         previous = chains.get(row["force"], (0, GENESIS))[1]
         digest = entry_hash(entry, previous)

@@ -24,8 +24,9 @@ def test_reads_of_victim_details_and_disclosures_of_the_record_are_logged_with_w
     steps.project()
     police_read = ok(steps.client.get(f"/v1/cautions/{cid}", headers=steps.police))
     assert police_read["victim"]["contact_details"] is None
-    # The police saw the offender's identity (and the rest their role may see), not the victim's details.
-    assert [(i["what"], i["role"]) for i in _log(steps)["items"]] == [("personal_data", "police")]
+    # the police saw no details, but the offender's identity and the rest their role may see: a consultation
+    assert [(i["what"], i["role"], i["route"]) for i in _log(steps)["items"]] == [
+        ("personal_data", "police", "GET /v1/cautions/{caution_id}")]
 
     seen = steps.client.get(f"/v1/cautions/{cid}", headers={**steps.victim_contact, "X-Purpose": "safety plan call",
                                                             "X-Request-ID": "req-victim-1"})
@@ -34,18 +35,18 @@ def test_reads_of_victim_details_and_disclosures_of_the_record_are_logged_with_w
     certificate = steps.history(cid, headers={**steps.court, "Accept": "application/pdf"})
     assert certificate.status_code == 200 and certificate.content.startswith(b"%PDF")
 
-    items = _log(steps)["items"]
+    items = _log(steps)["items"][:-1]  # the police read above
     assert [(i["what"], i["role"], i["purpose"]) for i in items] == [
         ("certificate", "court", None),
         ("compliance_history", "court", "Cambridge Magistrates, case 123"),
-        ("personal_data", "victim_contact", "safety plan call"),
+        ("personal_data", "victim_contact", "safety plan call"),  # the victim's reference and DASH risk
         ("victim_details", "victim_contact", "safety plan call"),
-        ("personal_data", "police", None),
     ]
-    items = [i for i in items if i["what"] == "victim_details"] + items[:2]
     assert {i["caution_id"] for i in items} == {cid}
-    assert items[0]["caller_request_id"] == "req-victim-1" and items[0]["principal_id"].startswith("vc-")  # its sub
-    assert len(items[0]["request_id"]) == 32 and items[0]["request_id"] != "req-victim-1"  # the service's own id
+    assert items[2]["request_id"] == items[3]["request_id"]  # one read, two entries
+    items = items[1:]
+    assert items[2]["caller_request_id"] == "req-victim-1" and items[2]["principal_id"].startswith("vc-")  # its sub
+    assert len(items[2]["request_id"]) == 32 and items[2]["request_id"] != "req-victim-1"  # the service's own id
 
 
 def test_command_answers_show_no_victim_details_so_they_consult_nothing(steps: ReadSteps) -> None:
@@ -64,13 +65,12 @@ def test_the_log_is_the_force_admins_paged_and_holds_no_victim_details(steps: Re
     cids = [steps.issue_with_victim()["id"] for _ in range(3)]
     for cid in cids:
         ok(steps.client.get(f"/v1/cautions/{cid}", headers=steps.victim_contact))
-    first = _log(steps, limit=2)
-    assert len(first["items"]) == 2 and first["next_cursor"]
-    second = steps.client.get("/v1/consultations", params={"limit": 2, "cursor": first["next_cursor"]}, headers=ADMIN)
-    # Newest first; each read logs two entries (the victim's details, and the rest of the personal data shown).
-    assert [i["caution_id"] for i in first["items"] + ok(second)["items"]] == [cids[2], cids[2], cids[1], cids[1]]
+    first = _log(steps, limit=4)  # each read: its victim details and its other personal data
+    assert len(first["items"]) == 4 and first["next_cursor"]
+    second = steps.client.get("/v1/consultations", params={"limit": 4, "cursor": first["next_cursor"]}, headers=ADMIN)
+    assert [i["caution_id"] for i in first["items"] + ok(second)["items"]] == [c for c in cids[::-1] for _ in "ab"]
     assert 'rel="next"' in steps.client.get("/v1/consultations", params={"limit": 2}, headers=ADMIN).headers["link"]
-    assert [i["caution_id"] for i in _log(steps, caution_id=cids[1])["items"]] == [cids[1], cids[1]]
+    assert [i["caution_id"] for i in _log(steps, caution_id=cids[1])["items"]] == [cids[1]] * 2
 
     assert _log(steps, headers=auth("admin", "KENT"))["items"] == []  # another force's admin
     assert_problem(steps.client.get("/v1/consultations", headers=steps.police), 403)
