@@ -34,7 +34,7 @@ def run_library(database_url: str, max_commands: int, max_seconds: float) -> dic
             nonlocal serial
             serial += 1
             now = datetime.now(UTC)
-            caution_id = app.issue(lambda: new_caution(issued, now, serial)).caution.id
+            caution_id = app.issue(lambda: new_caution(issued, now, serial, app.keyring)).caution.id
             done = 0
             for step in STEPS:
                 if budget[0] <= 0 or time.perf_counter() >= deadline:

@@ -44,6 +44,7 @@ from services.caution_service.config import Settings
 from services.caution_service.domain.caution import Caution
 from services.caution_service.event_store import engine_of, events_table
 from services.caution_service.main import build_application
+from shared.keyring import person_keys
 
 from . import infra
 from .library import RECORDED_BY
@@ -83,6 +84,7 @@ def shifted(state: bytes, days: int) -> bytes:
 class Template:
     events: tuple[TemplateEvent, ...]
     issued_at: datetime
+    keys: tuple[dict[str, Any], ...] = ()  # the person_keys rows its seals need
     states: list[list[bytes]] = field(init=False, repr=False)  # [days moved back][event index]
 
     def __post_init__(self) -> None:  # the states of every shift, computed once
@@ -124,11 +126,14 @@ def build_template() -> Template:
         app = open_app(url)
         try:
             issued = issue_time()
-            caution_id = app.issue(lambda: new_caution(issued, datetime.now(UTC), TEMPLATE_SERIAL)).caution.id
+            caution_id = app.issue(lambda: new_caution(issued, datetime.now(UTC), TEMPLATE_SERIAL,
+                                                       app.keyring)).caution.id
             for step in STEPS:
                 stamp = {"recorded_at": datetime.now(UTC), "recorded_by": RECORDED_BY[step.role]}
                 app.change(caution_id, step.command(issued, stamp))
             stored = app.recorder.select_notifications(1, 100)
+            with app.engine.connect() as connection:  # the copies share the template's people, and their keys
+                keys = tuple(dict(row) for row in connection.execute(select(person_keys)).mappings())
         finally:
             close_app(app)
     events = tuple(TemplateEvent(n.originator_version, n.topic, n.state) for n in stored)
@@ -139,7 +144,7 @@ def build_template() -> Template:
         assert issued_state.count(marker) == 1, f"{marker!r} must occur once in the issue event"
     for e in events:  # the copies must not carry the template's identity anywhere in their state
         assert str(caution_id).encode() not in e.state and caution_id.hex.encode() not in e.state
-    return Template(events, issued)
+    return Template(events, issued, keys)
 
 
 def caution_rows(template: Template, cautions: int, interleave: int, first_serial: int = 0,
@@ -192,6 +197,9 @@ def bulk_insert(app: CautionApplication, rows: list[dict[str, Any]], chunk: int 
 def seed(app: CautionApplication, template: Template, events: int, interleave: int,
          progress: Callable[[int, float], None] = lambda done, elapsed: None) -> dict[str, Any]:
     cautions = cautions_for(events)
+    if template.keys:
+        with engine_of(app).begin() as connection:
+            connection.execute(insert(person_keys), list(template.keys))
     started, done = time.perf_counter(), 0
     for rows in caution_rows(template, cautions, interleave, total_events=events):
         bulk_insert(app, rows)

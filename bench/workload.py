@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from services.caution_service.disclosure import identity_json
 from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.values import (
     Booking,
@@ -40,6 +41,7 @@ from services.caution_service.domain.values import (
     Victim,
     Workshop,
 )
+from shared.keyring import KeyRing
 
 ISSUED_DAYS_AGO = 60
 VENUE = "Cambridge Community Hall, Room 2"
@@ -137,23 +139,36 @@ STEPS: tuple[Step, ...] = (
 ROLES = ("police", "provider", "victim_contact")
 
 
-def new_caution(issued: datetime, now: datetime, serial: int) -> Caution:
-    """A caution built straight from domain values (the library baseline's equivalent of POST /v1/cautions)."""
+def new_caution(issued: datetime, now: datetime, serial: int, keyring: KeyRing | None = None) -> Caution:
+    """A caution built straight from domain values (the library baseline's equivalent of POST /v1/cautions).
+
+    Given the application's keyring, the offender's identity and the offence description are sealed under
+    data keys of their own, as the API seals them (so the baseline pays for sealing too); without one, the
+    seals are stand-ins that no projection opens."""
+    identity = OffenderIdentity("Alex Example", date(1990, 5, 17), Gender.MALE)
+    description = "Pushed partner during an argument"
+    if keyring is None:
+        offender_key, victim_key = "bench-offender", "bench-victim"
+        identity_sealed = description_sealed = "p1.bench-offender.c2VhbGVk"
+    else:
+        offender_key, victim_key = keyring.prepare_key(), keyring.prepare_key()
+        identity_sealed = keyring.seal(offender_key, identity_json(identity))
+        description_sealed = keyring.seal(offender_key, description)
     return Caution.issue(
         police_reference=f"CC-BENCH-{serial:08d}",
         force="CAMBS",
         legal_basis=LegalBasis.CONDITIONAL_CAUTION,
-        offender=Offender(f"PNC-{serial:08d}", "p1.bench-offender.c2VhbGVk"),
-        identity=OffenderIdentity("Alex Example", date(1990, 5, 17), Gender.MALE),
+        offender=Offender(f"PNC-{serial:08d}", identity_sealed),
+        identity=identity,
         offence=Offence(OffenceCategory.COMMON_ASSAULT, (issued - timedelta(days=10)).date(),
-                        "Pushed partner during an argument", Relationship.CURRENT_PARTNER, True, True, "CPS"),
+                        description_sealed, Relationship.CURRENT_PARTNER, True, True, "CPS"),
         history=OffendingHistory(None, False),
         victim=Victim(f"V-{serial:08d}", RiskLevel.STANDARD, True, True),
         issuing_officer=IssuingOfficer("SGT-1001", "Sgt Jo Bloggs", Rank.SERGEANT, False),
         conditions=Conditions(),
         victim_details_sealed=None,
-        offender_key="bench-offender",
-        victim_key="bench-victim",
+        offender_key=offender_key,
+        victim_key=victim_key,
         occurred_at=issued,
         recorded_at=now,
         recorded_by=RecordedBy("bench-police", "police", "CAMBS"),

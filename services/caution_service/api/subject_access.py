@@ -13,7 +13,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from shared.auth import Principal, Role
-from shared.auth_deps import allow
 from shared.openapi import problems
 from shared.problems import ProblemError
 
@@ -22,12 +21,12 @@ from ..consultations import Seen
 from ..domain.values import Person
 from ..projections import queries
 from ..subject_access import caution_section, export, render_export
-from .deps import AppDep, ClockDep, PurposeDep, log_consultation
+from .deps import AppDep, ClockDep, PurposeDep, log_consultation, personal_data_reader
 from .record_schemas import SubjectAccessExport
 from .records import PDF, _projections_reach_the_store
 
 router = APIRouter(prefix="/v1", tags=["subject access"])
-SubjectAccessOfficer = Annotated[Principal, Depends(allow(Role.SAR, Role.ADMIN))]
+SubjectAccessOfficer = Annotated[Principal, Depends(personal_data_reader(Role.SAR, Role.ADMIN))]
 
 
 @router.get(

@@ -12,6 +12,7 @@ last event, and written at the end of the batch (a rebuild opens each seal once)
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -19,13 +20,15 @@ from uuid import UUID
 from sqlalchemy import Connection, bindparam, delete
 from sqlalchemy.orm import Session
 
-from shared.keyring import Erased, KeyRing
+from shared.keyring import BadSeal, Erased, KeyRing
 
 from ..domain.caution import Caution, event_name
 from ..domain.values import Person
 from ..search_index import BlindIndex
 from .bulk import WriteStep, insert_rows, nothing_to_write
 from .tables import offender_search
+
+log = logging.getLogger("cara.search")
 
 # The events after which a caution's terms may differ (for the offender): the others leave them alone.
 _ISSUED = "CautionIssued"
@@ -77,6 +80,10 @@ class SearchProjection:
             identity = self.keyring.open(caution.offender.identity_sealed)
         except Erased:
             return []  # destroyed after this state was recorded: a rebuild after an erasure
+        except BadSeal:
+            # Not a seal this service made (altered in the store): no terms, and the read models go on.
+            log.error("caution %s: the offender's identity seal does not open; not searchable", caution.id)
+            return []
         terms = self.index.terms(identity["name"], date.fromisoformat(identity["date_of_birth"]))
         caution_id = str(caution.id)
         return [{"caution_id": caution_id, "term": term.value, "force": caution.force, "key_id": term.key_id}

@@ -64,6 +64,8 @@ READS = [
     Read("/v1/cautions/{caution_id}/compliance-history", headers={"Accept": "application/pdf"},
          shows=lambda role: {"certificate"}, by_caution=True),
     Read("/v1/events", shows=lambda role: {"event_feed"}),
+    Read("/v1/subject-access", params={"offender_ref": "PNC-COVER-1"}, headers={"X-Purpose": "subject access 2026/7"},
+         shows=lambda role: {"subject_access"}, by_caution=True),
     # Its opening is logged like a page (test_feed_stream.py reads it over a real server).
     Read("/v1/events/stream", shows=lambda role: {"event_feed"}, answered_by_testclient=False),
     # No personal data: hashes and counts, aggregates, the log itself (staff ids), health, metrics and the docs.
@@ -107,7 +109,8 @@ def _new_entries(steps: Steps, after: int) -> list[dict[str, Any]]:
 
 
 def test_every_read_of_personal_data_and_every_refused_one_is_logged_by_every_role(steps: Steps) -> None:
-    cid = steps.issue()["id"]  # holds the offender's identity, the offence, the victim's reference and details
+    # holds the offender's identity, the offence, the victim's reference and details
+    cid = steps.issue(offender={"reference": "PNC-COVER-1"})["id"]
     steps.client.get(f"/v1/cautions/{cid}/compliance-history", params={"min_position": 1}, headers=steps.police)
     assert _new_entries(steps, 0)[1:] == []  # issuing (a command) logged nothing; the read above did
     last = max(e["id"] for e in _new_entries(steps, 0))
@@ -139,8 +142,10 @@ def test_every_read_of_personal_data_and_every_refused_one_is_logged_by_every_ro
                 assert entry["route"] == f"GET {read.template}", where
                 assert (entry["force"], entry["role"]) == (force, role.value if role else UNKNOWN), where
                 assert entry["principal_id"] == (f"{caller.replace(' ', '-')}-1" if role else UNKNOWN), where
-                assert entry["caution_id"] == (cid if read.by_caution else "*"), where
-                assert entry["purpose"] == headers_of(caller).get("X-Purpose"), where
+                # A refusal names the caution only where the path does (a subject access request names a person).
+                named = read.by_caution and (status == 200 or "{caution_id}" in read.template)
+                assert entry["caution_id"] == (cid if named else "*"), where
+                assert entry["purpose"] == {**headers_of(caller), **read.headers}.get("X-Purpose"), where
                 assert "PNC-SECRET-1" not in str(entry), where  # filters are named, never their values
                 if entry["what"] == "denied":
                     assert (entry["detail"] or "").startswith(str(status)), where

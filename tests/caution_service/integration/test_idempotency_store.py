@@ -16,11 +16,8 @@ from services.caution_service.idempotency import IdempotencyStore, Receipt, Stor
 from services.caution_service.migrations import migrate
 from services.caution_service.vault import VictimVault
 from shared.keyring import KeyUnavailable, MasterKeys
+from tests.shared.legacy_schemas import CAUTIONS_BEFORE_POSITION, create_legacy
 
-OLD_TABLE = """CREATE TABLE cautions_idempotency (
-    principal_id VARCHAR(400) NOT NULL, key VARCHAR(200) NOT NULL, fingerprint VARCHAR(64) NOT NULL,
-    status_code INTEGER NOT NULL, headers TEXT NOT NULL, body TEXT NOT NULL,
-    created_at TIMESTAMP WITH TIME ZONE NOT NULL, PRIMARY KEY (principal_id, key))"""
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 FINGERPRINTS = FingerprintKeys(MasterKeys.parse(DEV_MASTER_KEYS))
 
@@ -39,8 +36,9 @@ def _receipt(key: str, digest: str = "f" * 64) -> Receipt:
 def test_a_table_from_before_the_position_column_gains_it_and_its_records_replay(engine: Engine) -> None:
     vault = VictimVault(DEV_VAULT_KEY)
     old_body = {"id": "c-1", "version": 2, "position": 7}
+    # A database that served requests then held every table of its time, this one without the column.
+    create_legacy(engine, CAUTIONS_BEFORE_POSITION)
     with engine.begin() as connection:
-        connection.execute(text(OLD_TABLE))
         connection.execute(
             text("INSERT INTO cautions_idempotency VALUES (:p, :k, :f, 200, :h, :b, :t)"),
             {"p": "CAMBS/provider/p-1", "k": "old", "f": "f" * 64, "h": json.dumps({"ETag": '"2"'}),

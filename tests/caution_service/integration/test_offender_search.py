@@ -186,3 +186,18 @@ def test_the_index_counts_two_terms_per_caution_held(steps: Steps) -> None:
     _project(steps)
     with app_state(steps.client).cautions.engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(offender_search)).scalar_one() == 6
+
+
+def test_a_seal_that_does_not_open_leaves_its_caution_unsearchable_and_the_read_models_going(
+        steps: Steps, caplog: pytest.LogCaptureFixture) -> None:
+    from datetime import UTC, datetime
+
+    from bench.workload import issue_time, new_caution
+
+    app = app_state(steps.client).cautions
+    forged = app.issue(lambda: new_caution(issue_time(), datetime.now(UTC), 1)).caution.id  # a stand-in seal
+    found = _issue(steps)
+    _project(steps)
+    assert _rows(steps, str(forged)) == [] and _rows(steps, found)
+    assert "does not open" in caplog.text and str(forged) in caplog.text
+    assert _search(steps, NAME) == [found]

@@ -215,3 +215,18 @@ def test_a_victim_contact_after_the_victim_was_erased_records_no_notes(steps: St
     assert assert_problem(refused, 409)["errors"][0]["rule"] == "personal_data_erased"
     assert steps.contact_victim(cid, 21).status_code == 200  # a contact without notes seals nothing
 
+
+
+def test_a_key_wrapped_by_a_master_key_not_configured_is_a_503_never_a_500(
+        steps: Steps, database_url: str, clock: FakeClock) -> None:
+    cid = _issue(steps)["id"]
+    elsewhere = Settings(environment="test", database_url=database_url,
+                         master_keys=MasterKeys.generate("2027-01"))  # the current one is missing here
+    with TestClient(create_app(elsewhere, clock), raise_server_exceptions=False) as other:
+        answer = other.get(f"/v1/cautions/{cid}", headers=steps.police)
+        assert assert_problem(answer, 503)["type"].endswith("key-unavailable")
+        assert answer.headers["retry-after"]
+        assert NAME not in answer.text
+        # What opens nothing still answers: a command's answer, the offender's reference.
+        assert other.post(f"/v1/cautions/{cid}/personal-data/offender/restriction", headers=_admin(steps),
+                          json={"reason": "contested", "legal_basis": "dpa_2018_s47_4"}).status_code == 200
