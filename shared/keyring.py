@@ -148,7 +148,7 @@ class KeyRing:
         return key_id
 
     def prepare_key(self) -> str:
-        """A data key for one person, made now and stored by `store_prepared` in the transaction that records
+        """A data key for one person, made now and stored (`prepared_rows`) in the transaction that records
         the first seal under it, so a key exists exactly when something sealed under it was recorded."""
         key_id = str(uuid.uuid4())
         data_key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
@@ -159,15 +159,14 @@ class KeyRing:
         self._remember(key_id, AESGCM(data_key))
         return key_id
 
-    def store_prepared(self, connection: Connection, key_ids: list[str]) -> None:
-        """Inserts these prepared keys in the caller's transaction (`discard_prepared` forgets them once it commits).
+    def prepared_rows(self, key_ids: list[str]) -> list[dict[str, Any]]:
+        """The `person_keys` rows of these prepared keys, for the caller to insert in the transaction that records
+        the first seal under them (`discard_prepared` forgets them once it commits).
 
         An id this keyring did not prepare has no key to store: a caution made straight from domain values
         (tests, the benchmark's library baseline) names stand-in ids, and its seals read as erased."""
         with self._lock:
-            rows = [self._prepared[key_id] for key_id in key_ids if key_id in self._prepared]
-        if rows:
-            connection.execute(insert(person_keys), rows)
+            return [self._prepared[key_id] for key_id in key_ids if key_id in self._prepared]
 
     def discard_prepared(self, key_ids: list[str]) -> None:
         """Forgets prepared keys: stored now, or never to be (the command that made them was refused)."""

@@ -133,6 +133,15 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def client_on_database(database_url: str, clock: FakeClock) -> Iterator[TestClient]:
+    """The service over HTTP on the test's database (SQLite, and PostgreSQL in CI): a module whose tests should run
+    on both overrides `client` with it, and the `steps` fixture follows."""
+    with TestClient(create_app(Settings(environment="test", database_url=database_url), clock),
+                    raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
 def open_app(database_url: str, clock: FakeClock) -> Iterator[Callable[[], CautionApplication]]:
     """Opens applications on the test's database (a second one acts as another process or replica)."""
     opened: list[CautionApplication] = []

@@ -17,7 +17,6 @@ from shared.timeformats import Moment
 from ..consultations import Seen
 from ..disclosure import Field, identity_json
 from ..domain.caution import Caution
-from ..domain.errors import CautionNotFound, require_same_force
 from ..domain.values import (
     Gender,
     IssuingOfficer,
@@ -34,8 +33,8 @@ from .deps import (
     command_context,
     command_docs,
     log_consultation,
-    log_denied,
     personal_data_reader,
+    readable_caution,
 )
 from .execution import CommandContext, etag, execute
 from .schemas import CautionCreate, CautionPublic
@@ -102,12 +101,7 @@ def get_caution(
     """The caution's current state, or its state as recorded at `as_of`, with the personal data the caller's role
     may see (each such read is kept in the consultation log, DPA 2018 s.62, and so is each one refused, or answered
     404). The victim contact role's reads of the victim's contact details need a reason (`X-Purpose`)."""
-    try:
-        caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)
-        require_same_force(caution.force, principal.force, caution_id)
-    except CautionNotFound:  # another force's, or none: the log, like the answer, does not say which
-        log_denied(request, principal, 404, "not-found")
-        raise
+    caution = readable_caution(request, app, caution_id, principal, as_of)
     today = (as_of or clock()).date()
     shown = disclosed(caution, principal.role)
     shows_details = Field.VICTIM_DETAILS in shown and caution.victim_details_sealed is not None

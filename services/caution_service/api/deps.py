@@ -22,6 +22,8 @@ from shared.problems import ProblemError
 
 from ..application import CautionApplication
 from ..consultations import Seen
+from ..domain.caution import Caution
+from ..domain.errors import CautionNotFound, require_same_force
 from .execution import CommandContext
 
 
@@ -135,6 +137,20 @@ def log_denied(request: Request, principal: Principal | None, status: int, slug:
     purpose = request.headers.get("x-purpose")
     log_consultation(request, principal, caution_id, Seen.DENIED, purpose[:200] if purpose else None,
                      f"{status} {slug}")
+
+
+def readable_caution(request: Request, app: CautionApplication, caution_id: UUID, principal: Principal,
+                     as_of: datetime | None = None) -> Caution:
+    """The caution (as recorded at `as_of`) if it is the caller's force's; else 404, logged as a denied read.
+
+    The log, like the answer, does not say whether the caution is another force's or does not exist."""
+    try:
+        caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)
+        require_same_force(caution.force, principal.force, caution_id)
+    except CautionNotFound:
+        log_denied(request, principal, 404, "not-found")
+        raise
+    return caution
 
 
 async def _log_refusal(request: Request, principal: Principal | None, refusal: ProblemError) -> None:

@@ -21,12 +21,12 @@ from shared.timeformats import IsoDate, Moment
 from ..application import CautionApplication
 from ..certificate import render_certificate
 from ..consultations import Seen
-from ..domain.errors import CautionNotFound, require_same_force
+from ..domain.errors import require_same_force
 from ..domain.verdict import verdict
 from ..projections import queries
 from ..projections.compliance import entry_view, link_corrections, verify
 from ..projections.projector import REBUILDING, Projector
-from .deps import AppDep, ClockDep, PurposeDep, log_consultation, log_denied, personal_data_reader
+from .deps import AppDep, ClockDep, PurposeDep, log_consultation, log_denied, personal_data_reader, readable_caution
 from .record_schemas import CautionPage, ComplianceHistory, OffenderSearch, Statistics, VerificationReport
 from .views import caution_public
 
@@ -182,12 +182,7 @@ def _history(request: Request, app: CautionApplication, caution_id: UUID, princi
              as_of: datetime | None, waited: bool = True) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """The history body and the caution's view; None, unless `waited`, when the read model trails the store
     for this caution (the caller then waits for the projections and asks again)."""
-    try:
-        caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)
-        require_same_force(caution.force, principal.force, caution_id)
-    except CautionNotFound:  # another force's, or none: the log, like the answer, does not say which
-        log_denied(request, principal, 404, "not-found")
-        raise
+    caution = readable_caution(request, app, caution_id, principal, as_of)
     rows = queries.history_rows(app.engine, str(caution_id), as_of)
     if as_of is None and (not rows or rows[-1].entry < caution.version) and not waited:
         return None

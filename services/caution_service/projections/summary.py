@@ -29,8 +29,10 @@ from .tables import summaries
 # Set when the caution is issued and never changed by a later event (see domain/caution.py).
 _FIXED = ("caution_id", "force", "police_reference", "offender_reference", "victim_reference", "legal_basis",
           "issued_at", "issued_on")
-# Changeable columns that are part of an index: written only when the value changed.
-_INDEXED = ("status", "period_ends_on", "next_action_due_on")
+# Changeable columns that are part of an index: written only when the value changed. Taken from the table's
+# indexes, so an index added later cannot make every update rewrite its entries unnoticed.
+_IN_AN_INDEX = {column.name for index in summaries.indexes for column in index.columns}
+_INDEXED = tuple(c.name for c in summaries.columns if c.name in _IN_AN_INDEX and c.name not in _FIXED)
 _ALWAYS = tuple(c.name for c in summaries.columns if c.name not in _FIXED and c.name not in _INDEXED)
 
 
@@ -60,7 +62,7 @@ class SummaryProjection:
         for caution, position, is_new in pending.values():
             row = _row(caution, position)
             caution_id = row["caution_id"]
-            indexed = (row["status"], row["period_ends_on"], row["next_action_due_on"])
+            indexed = tuple(row[name] for name in _INDEXED)
             if is_new:
                 new.append(row)
             else:

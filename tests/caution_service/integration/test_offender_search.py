@@ -3,15 +3,12 @@ index that erasure and restriction remove and a rebuild does not bring back. Ove
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from services.caution_service.config import Settings
-from services.caution_service.main import create_app
 from services.caution_service.projections.tables import offender_search
 from tests.caution_fixtures import Steps, assert_problem
 from tests.support import FakeClock, app_state, auth
@@ -22,15 +19,8 @@ RESTRICT = {"reason": "accuracy contested", "legal_basis": "dpa_2018_s47_4"}
 
 
 @pytest.fixture
-def client(database_url: str, clock: FakeClock) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(environment="test", database_url=database_url), clock),
-                    raise_server_exceptions=False) as c:
-        yield c
-
-
-@pytest.fixture
-def steps(client: TestClient, clock: FakeClock) -> Steps:
-    return Steps(client, clock)
+def client(client_on_database: TestClient) -> TestClient:
+    return client_on_database  # both databases; `steps` (tests/caution_fixtures.py) drives it
 
 
 def _issue(s: Steps, name: str = NAME, born: str = BORN) -> str:

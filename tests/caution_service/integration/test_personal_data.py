@@ -4,7 +4,6 @@ events, without breaking the record's integrity chain. Over HTTP, on SQLite and 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pypdfium2 as pdfium
@@ -25,15 +24,8 @@ VICTIM = {"name": "Philomena Vantablack", "phone": "07700 912345", "email": "phi
 
 
 @pytest.fixture
-def client(database_url: str, clock: FakeClock) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(environment="test", database_url=database_url), clock),
-                    raise_server_exceptions=False) as c:
-        yield c
-
-
-@pytest.fixture
-def steps(client: TestClient, clock: FakeClock) -> Steps:
-    return Steps(client, clock)
+def client(client_on_database: TestClient) -> TestClient:
+    return client_on_database  # both databases; `steps` (tests/caution_fixtures.py) drives it
 
 
 def _issue(s: Steps) -> dict[str, Any]:

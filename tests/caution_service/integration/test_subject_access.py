@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
 from fastapi.testclient import TestClient
 
-from services.caution_service.config import Settings
-from services.caution_service.main import create_app
 from tests.caution_fixtures import Steps, assert_problem
 from tests.support import FakeClock, app_state, auth
 
@@ -24,15 +21,8 @@ PURPOSE = "SAR-2026-0042"
 
 
 @pytest.fixture
-def client(database_url: str, clock: FakeClock) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(environment="test", database_url=database_url), clock),
-                    raise_server_exceptions=False) as c:
-        yield c
-
-
-@pytest.fixture
-def steps(client: TestClient, clock: FakeClock) -> Steps:
-    return Steps(client, clock)
+def client(client_on_database: TestClient) -> TestClient:
+    return client_on_database  # both databases; `steps` (tests/caution_fixtures.py) drives it
 
 
 def _sar(s: Steps, role: str = "sar", force: str | None = None) -> dict[str, str]:
