@@ -24,6 +24,8 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
 
+from .keyring import SEAL_PREFIX
+
 TYPE_PREFIX = "uk.cara.caution."
 
 # Fields every payload carries (shared/events.py `EventData`), so no entry lists them.
@@ -89,7 +91,15 @@ _MISS_REASONS = {"did_not_attend": "did not attend", "arrived_late": "arrived la
 
 
 def _missed(d: Details) -> str:
-    return f"Workshop {d['workshop']} missed: {_MISS_REASONS[d['reason']]}. {d['note']}"
+    said = f"Workshop {d['workshop']} missed: {_MISS_REASONS[d['reason']]}."
+    if is_sealed(d["note"]):  # the provider's note about the offender, shown beside the entry to those who may
+        return f"{said} The provider's note is kept with the offender's personal data."
+    return f"{said} {d['note']}"
+
+
+def is_sealed(value: Any) -> bool:
+    """A person's data sealed under their key (shared/keyring.py): opaque here, opened only for those who may."""
+    return isinstance(value, str) and value.startswith(SEAL_PREFIX)
 
 
 def _excuse(d: Details) -> str:
@@ -173,7 +183,8 @@ CATALOGUE: Mapping[str, EventSpec] = MappingProxyType({spec.name: spec for spec 
     EventSpec("WorkshopAAttended", "The offender attended the whole of workshop A.",
               lambda d: "Attended workshop A in full."),
     EventSpec("WorkshopMissed", "The offender missed a workshop, arrived late or left early.", _missed,
-              fields={"workshop": str, "reason": str, "note": str}),
+              fields={"workshop": str, "reason": str},
+              withheld={"note": "the provider's note about the offender's circumstances: sealed under their key"}),
     EventSpec("ExcuseDecided", "The police accepted or rejected the excuse for a missed workshop.", _excuse,
               fields={"workshop": str, "accepted": bool, "reason": str}),
     EventSpec("VictimContacted", "The victim contact service recorded a contact with the victim.", _victim_contacted,

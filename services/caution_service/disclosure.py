@@ -27,6 +27,7 @@ from enum import Enum
 from typing import Any
 
 from shared.auth import Role
+from shared.catalogue import is_sealed
 from shared.keyring import Erased, KeyRing
 
 from .domain.caution import Caution
@@ -90,6 +91,28 @@ def identity_json(identity: OffenderIdentity) -> dict[str, str]:
             "gender": identity.gender.value}
 
 
+# Free text about the offender sealed in an event, by event: shown beside the entry in the compliance history to
+# the roles that may see who the offender is (the sentence the court reads says only that there is one).
+SEALED_NOTES: dict[str, str] = {"WorkshopMissed": "note"}
+
+
+def entry_note(entry: dict[str, Any], caution: Caution, role: Role | None, personal: PersonalData) -> str | None:
+    """The entry's sealed note, opened for `role` (None: the offender themself, by subject access); None when the
+    entry has none, the role may not see it, or the offender's data is erased or restricted."""
+    name = SEALED_NOTES.get(entry["event_type"])
+    sealed = entry["details"].get(name) if name else None
+    if not isinstance(sealed, str):
+        return None
+    if not is_sealed(sealed):
+        return sealed  # recorded before notes were sealed: as it was given
+    if role is not None and not shown_to(role, Field.OFFENDER_IDENTITY, caution):
+        return None
+    if caution.is_erased(Person.OFFENDER):
+        return None
+    opened = personal.open_text(sealed)
+    return opened if isinstance(opened, str) else None
+
+
 class PersonalData:
     """Opens a caution's sealed fields (a person's data key is needed: shared/keyring.py)."""
 
@@ -108,6 +131,9 @@ class PersonalData:
 
     def open_sealed(self, seal: str) -> Any:
         """Any seal of the caution's (a victim contact's notes): None once its person's key is destroyed."""
+        return self._open(seal)
+
+    def open_text(self, seal: str) -> Any:
         return self._open(seal)
 
     def _open(self, seal: str) -> Any:

@@ -29,7 +29,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
 from .certificate import LEGAL_BASIS, human_time
-from .disclosure import PersonalData, data_state
+from .disclosure import PersonalData, data_state, entry_note
 from .domain.caution import Caution
 from .domain.values import Person
 from .pdf import build, grid, labelled, para
@@ -114,7 +114,8 @@ def caution_section(caution: Caution, events: Iterable[Any], person: Person, per
                 "serving_community_sentence": caution.history.serving_community_sentence,
             },
         }
-        section["compliance_history"] = [_entry(c) for c, _ in mine]
+        section["compliance_history"] = [{**_entry(c), "note": gone or entry_note(c, caution, None, personal)}
+                                         for c, _ in mine]
     else:
         victim = caution.victim
         details_sealed = caution.victim_details_sealed

@@ -94,11 +94,17 @@ async def record_attendance(
 async def record_non_attendance(
     caution_id: UUID, workshop: WorkshopPath, body: NonAttendanceIn, ctx: Provider,
 ) -> JSONResponse:
-    """The offender missed the workshop or arrived late (CARA refuses late entry); police then decide on any excuse."""
-    path = f"workshops/{workshop.value}/non-attendance"
-    return await run_on_caution(ctx, caution_id, path, body, lambda c: c.miss_workshop(
-        workshop, body.reason, body.note,
-        occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
+    """The offender missed the workshop or arrived late (CARA refuses late entry); police then decide on any excuse.
+    The note is about the offender's circumstances: it is sealed under their key, and shown in the compliance
+    history to the roles that may see who they are."""
+    keyring = ctx.app.keyring
+
+    def miss(c: Caution) -> None:
+        c.require_not_erased(Person.OFFENDER)
+        c.miss_workshop(workshop, body.reason, keyring.seal(c.offender_key, body.note),
+                        occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by)
+
+    return await run_on_caution(ctx, caution_id, f"workshops/{workshop.value}/non-attendance", body, miss)
 
 
 @router.post("/excuse-decisions", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from ..search_index import Match
-from .schemas import PastDate
+from .schemas import DataStatePublic, OffenderPublic, PastDate
 
 
 class CautionSummary(BaseModel):
@@ -67,7 +67,10 @@ class HistoryEntry(BaseModel):
     occurred_at: AwareDatetime
     recorded_at: AwareDatetime
     recorded_by: RecordedByPublic
-    details: dict[str, Any]
+    details: dict[str, Any] = Field(description="What the event recorded; personal data only as it is held, sealed "
+                                              "under its person's key (what the hash covers).")
+    note: str | None = Field(None, description="A missed workshop's note about the offender, opened for roles that "
+                                               "may see who they are; null once their data is erased or restricted.")
     corrects_entry: int | None
     corrected_by: list[int]
     previous_hash: str
@@ -86,6 +89,10 @@ class ComplianceHistory(BaseModel):
     legal_basis: str
     as_of: AwareDatetime | None
     verdict: Verdict
+    offender: OffenderPublic = Field(description="Who the entries are about: name, date of birth and gender opened "
+                                                 "for this read, or null once erased or restricted.")
+    personal_data: dict[Literal["offender", "victim"], DataStatePublic] = Field(
+        description="Each person's data: held, or restricted or erased (when, why, under which law).")
     entries: list[HistoryEntry]
     digest: str = Field(description="The last entry's hash: it changes if any entry is altered.")
     entries_pending: int = Field(description="Entries recorded in the event store (up to `as_of`) that this history "

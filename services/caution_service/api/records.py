@@ -21,6 +21,7 @@ from shared.timeformats import IsoDate, Moment
 from ..application import CautionApplication
 from ..certificate import render_certificate
 from ..consultations import Seen
+from ..disclosure import entry_note
 from ..domain.errors import require_same_force
 from ..domain.verdict import verdict
 from ..projections import queries
@@ -187,6 +188,8 @@ def _history(request: Request, app: CautionApplication, caution_id: UUID, princi
     if as_of is None and (not rows or rows[-1].entry < caution.version) and not waited:
         return None
     entries = link_corrections([entry_view(r) for r in rows if r.entry <= caution.version])
+    for entry in entries:
+        entry["note"] = entry_note(entry, caution, principal.role, app.personal)
     pending = caution.version - (entries[-1]["entry"] if entries else 0)
     if entries and pending:
         # The read model trails the store: judge the caution as of the entries shown, so verdict and digest agree.

@@ -97,3 +97,47 @@ def test_a_worker_killed_mid_run_and_restarted_finishes_the_job(engine: Engine, 
     assert (left(engine), erased(engine), logged(engine)) == (0, EXPIRED, EXPIRED), worker.log.read_text()[-3000:]
     with engine.connect() as connection:
         assert connection.execute(select(TABLES.totals.c.item)).scalars().all() == [IDEMPOTENCY_RECORDS]
+
+
+CLOSED = 150  # closed cautions whose victim's details are past their period: one transaction each
+
+
+def test_a_worker_killed_while_erasing_peoples_data_and_restarted_erases_each_once(database_url: str,
+                                                                                  tmp_path: Path) -> None:
+    from services.caution_service.config import Settings
+    from services.caution_service.main import build_application
+    from services.caution_service.projections.wiring import build_projector
+    from services.caution_service.retention_people import VICTIM_DETAILS
+    from tests.caution_service.unit.builders import completed
+
+    app = build_application(Settings(environment="test", database_url=database_url))
+    cautions = [completed(police_reference=f"CC-{n:04d}") for n in range(CLOSED)]  # closed in April 2026
+    for start in range(0, CLOSED, 50):
+        app.record([(caution, None) for caution in cautions[start:start + 50]])
+    build_projector(app).run_until_caught_up()  # the candidates are found in the summaries
+    engine = app.engine
+
+    def erasures() -> int:
+        return sum(name.endswith("PersonalDataErased") for name in (
+            n.topic for n in app.recorder.select_notifications(start=1, limit=1_000_000)))
+
+    worker = WorkerProcess(database_url, tmp_path / "worker.log")
+    try:
+        worker.start()
+        wait_until(lambda: erased(engine) > 0, 60, interval=0.01, what="the first erasure")
+        worker.signal(signal.SIGKILL)
+        at_the_kill = erased(engine)
+        assert 0 < at_the_kill < CLOSED, "the run was not cut short: nothing to resume"
+        assert at_the_kill == erasures() == logged(engine)  # counted exactly when recorded
+        assert not done_today(engine)
+
+        worker.start()
+        wait_until(lambda: done_today(engine), 120, what="the restarted worker to finish the run")
+    finally:
+        worker.signal(signal.SIGTERM)
+    assert (erasures(), erased(engine), logged(engine)) == (CLOSED, CLOSED, CLOSED), worker.log.read_text()[-3000:]
+    with engine.connect() as connection:
+        assert connection.execute(select(TABLES.totals.c.item)).scalars().all() == [VICTIM_DETAILS]
+    reloaded = [app.get_caution(caution.id) for caution in cautions]
+    assert all(list(caution.erased) == ["victim"] for caution in reloaded)
+    app.close()

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from services.caution_service.config import Settings
 from services.caution_service.main import create_app
 from tests.caution_fixtures import Steps
-from tests.support import FakeClock, app_state, auth
+from tests.support import FakeClock, app_state, at, auth, iso
 
 SECRETS = {
     "offender name": "Ignatius Wobblethorpe",
@@ -33,6 +33,7 @@ SECRETS = {
     "victim address": "42 Marmalade Crescent",
     "victim contact notes": "Feels safer since the second workshop",
     "corrected name": "Ignatius Wobblethorp-Smythe",
+    "missed workshop note": "Phoned from the Quarrington Road surgery",
 }
 
 
@@ -47,6 +48,12 @@ def _drive(s: Steps) -> None:
                      s.contact_victim(cid, 12, notes=SECRETS["victim contact notes"]), s.attend(cid, "B", 40),
                      s.complete(cid, 41)):
         assert response.status_code == 200, response.text
+    missed = s.issue(offender={"name": SECRETS["offender name"], "date_of_birth": SECRETS["offender date of birth"]})
+    assert s.schedule(missed["id"], "A", 10).status_code == 200
+    s.tick(at(10, 19))
+    answer = s.post(missed["id"], "workshops/A/non-attendance", {"occurred_at": iso(at(10, 19)),
+                     "reason": "did_not_attend", "note": SECRETS["missed workshop note"]}, s.provider)
+    assert answer.status_code == 200, answer.text
     rectified = s.client.post(f"/v1/cautions/{cid}/personal-data/offender/rectification", headers=s.police,
                               json={"name": SECRETS["corrected name"], "reason": "spelling"})
     assert rectified.status_code == 200, rectified.text

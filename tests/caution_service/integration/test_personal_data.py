@@ -16,7 +16,7 @@ from services.caution_service.main import create_app
 from shared.auth import Role
 from shared.keyring import Erased, KeyRing, MasterKeys
 from tests.caution_fixtures import Steps, assert_problem, recorded_events
-from tests.support import FakeClock, app_state, auth
+from tests.support import FakeClock, app_state, at, auth, iso
 
 NAME, BORN, DESCRIPTION = "Zebedee Quixotic-Farnsworth", "1987-03-29", "Threw the xylophone at the partner"
 VICTIM = {"name": "Philomena Vantablack", "phone": "07700 912345", "email": "philomena@example.org",
@@ -222,3 +222,37 @@ def test_a_key_wrapped_by_a_master_key_not_configured_is_a_503_never_a_500(
         # What opens nothing still answers: a command's answer, the offender's reference.
         assert other.post(f"/v1/cautions/{cid}/personal-data/offender/restriction", headers=_admin(steps),
                           json={"reason": "contested", "legal_basis": "dpa_2018_s47_4"}).status_code == 200
+
+
+NOTE = "Said his mother was taken into Addenbrooke's that evening"
+
+
+def _missed_with_note(s: Steps) -> str:
+    cid = _issue(s)["id"]
+    assert s.schedule(cid, "A", 10).status_code == 200
+    s.tick(at(10, 19))
+    missed = s.post(cid, "workshops/A/non-attendance",
+                    {"occurred_at": iso(at(10, 19)), "reason": "did_not_attend", "note": NOTE}, s.provider)
+    assert missed.status_code == 200, missed.text
+    return cid
+
+
+def test_a_missed_workshops_note_is_sealed_and_shown_beside_its_entry_to_those_who_may_see_the_offender(
+        steps: Steps) -> None:
+    cid = _missed_with_note(steps)
+    history = _history(steps, cid)
+    entry = history["entries"][-1]
+    assert entry["summary"] == ("Workshop A missed: did not attend. The provider's note is kept with the offender's "
+                                "personal data.")
+    assert entry["note"] == NOTE and entry["details"]["note"].startswith("p1.")
+    assert NOTE not in steps.client.get("/v1/events", headers=auth("subscriber", "*")).text
+    sar = steps.client.get("/v1/subject-access", params={"offender_ref": _ok(steps.get(cid))["offender"]["reference"]},
+                           headers={**auth("sar", steps.force, subject="sar-1"), "X-Purpose": "SAR 2026/3"})
+    assert NOTE in sar.text
+
+    _ok(steps.client.post(f"/v1/cautions/{cid}/personal-data/offender/erasure", headers=_admin(steps),
+                          json={"reason": "asked", "legal_basis": "dpa_2018_s47_1"}))
+    after = _history(steps, cid)
+    assert [e["note"] for e in after["entries"] if e["event_type"] == "WorkshopMissed"] == [None]
+    assert NOTE not in json.dumps(after)
+    assert _verification(steps, cid)["intact"]

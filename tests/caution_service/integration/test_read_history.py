@@ -163,7 +163,9 @@ def test_verdict_not_complied_after_a_rejected_excuse_and_a_breach_decision(step
     assert referred["verdict"]["outcome"] == "in_progress"
     assert referred["verdict"]["reasons"][-1] == "An excuse was rejected; the case is referred for a breach decision."
     assert referred["entries"][2]["summary"] == (
-        "Workshop A missed: arrived late (late entry is refused). Arrived 25 minutes late.")
+        "Workshop A missed: arrived late (late entry is refused). The provider's note is kept with the offender's "
+        "personal data.")
+    assert referred["entries"][2]["note"] == "Arrived 25 minutes late."  # opened for the police, beside the entry
     assert referred["entries"][3]["summary"] == (
         "Excuse for missing workshop A rejected: Overslept; not a reasonable excuse. Referred for a breach decision.")
 
