@@ -73,6 +73,17 @@ def shown_to(role: Role, field: Field, caution: Caution) -> bool:
     return role in SEEN_BY[field] and not caution.is_erased(person) and not caution.is_restricted(person)
 
 
+def fields_shown(role: Role, caution: Caution) -> frozenset[Field]:
+    """Every field `role` may see of this caution now: `shown_to` for each, worked out once per role while no
+    one's data is erased or restricted (nearly always, and on every command's answer)."""
+    if not caution.erased and not caution.restricted:
+        return _SHOWN_WHILE_HELD[role]
+    return frozenset(field for field in Field if shown_to(role, field, caution))
+
+
+_SHOWN_WHILE_HELD = {role: frozenset(field for field, roles in SEEN_BY.items() if role in roles) for role in Role}
+
+
 def data_state(caution: Caution, person: Person) -> dict[str, Any]:
     """What the record says of the person's data: held, restricted or erased, and when and why."""
     notice: DataNotice | None = caution.erased.get(person.value)

@@ -10,7 +10,7 @@ from typing import Any
 
 from shared.auth import Role
 
-from ..disclosure import SEALED, Field, PersonalData, data_state, shown_to
+from ..disclosure import SEALED, Field, PersonalData, data_state, fields_shown
 from ..domain.caution import Caution
 from ..domain.progress import required_actions
 from ..domain.values import Person, Workshop
@@ -55,7 +55,7 @@ def caution_public(c: Caution, role: Role, today: date, personal: PersonalData |
          "overdue": a.due_on is not None and a.due_on < today}
         for a in required_actions(c)
     ]
-    shown = {field for field in Field if shown_to(role, field, c)}
+    shown = fields_shown(role, c)
     opened = shown if personal is not None else shown - SEALED
     identity = personal.offender_identity(c) if personal and Field.OFFENDER_IDENTITY in opened else None
     offence = _flat(c.offence)
@@ -107,6 +107,6 @@ def caution_public(c: Caution, role: Role, today: date, personal: PersonalData |
 _NO_IDENTITY = {"name": None, "date_of_birth": None, "gender": None}
 
 
-def disclosed(c: Caution, role: Role) -> list[Field]:
+def disclosed(c: Caution, role: Role) -> frozenset[Field]:
     """The personal data fields a read of this caution by `role` shows: what the consultation log records."""
-    return [field for field in Field if shown_to(role, field, c)]
+    return fields_shown(role, c)

@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 
 from services.caution_service.application import key_changes
+from services.caution_service.disclosure import OWNER, Field, fields_shown, shown_to
 from services.caution_service.domain.errors import ConflictsWithState, InvalidCommand
 from services.caution_service.domain.values import DataNotice, DataProtectionBasis, Person, Status
+from shared.auth import Role
 from tests.caution_service.unit.builders import ADMIN, at, completed, issued, pending
 
 ERASE = DataProtectionBasis.ERASURE
@@ -86,3 +88,14 @@ def test_the_keys_a_save_stores_and_destroys_are_named_by_the_events() -> None:
     new.collect_events()
     new.erase_personal_data(Person.VICTIM, "asked", ERASE, **NOW)
     assert key_changes([new]) == ([], [new.victim_key])
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_the_fields_a_role_is_shown_are_those_the_table_allows_for_each_persons_state(role: Role) -> None:
+    held, erased, restricted = issued(), issued(), issued()
+    erased.erase_personal_data(Person.OFFENDER, "asked", ERASE, **NOW)
+    restricted.restrict_processing(Person.VICTIM, "contested", DataProtectionBasis.RESTRICTION_ACCURACY, **NOW)
+    for caution in (held, erased, restricted):
+        assert fields_shown(role, caution) == {f for f in Field if shown_to(role, f, caution)}
+    assert not {f for f in fields_shown(role, erased) if OWNER[f] is Person.OFFENDER}
+    assert not {f for f in fields_shown(role, restricted) if OWNER[f] is Person.VICTIM}
