@@ -43,9 +43,9 @@ summaries = Table(
     Index("ix_summaries_force_issued", "force", "issued_on", "caution_id"),
     Index("ix_summaries_force_status_issued", "force", "status", "issued_on", "caution_id"),
     Index("ix_summaries_force_offender_issued", "force", "offender_reference", "issued_on", "caution_id"),
-    Index("ix_summaries_force_victim_issued", "force", "victim_reference", "issued_on", "caution_id"),
-    Index("ix_summaries_victim_data_closed", "victim_data", "closed_on"),
-    Index("ix_summaries_offender_data_spent", "offender_data", "spent_on"),
+    # No index serves a subject access search by victim reference or the retention job's daily queries: each
+    # index costs every update that moves a row (PostgreSQL writes a new entry in all of them), and those
+    # queries run a few times a month and once a day, where reading the table through is quick enough.
     Index("ix_summaries_force_due", "force", "next_action_due_on"),
     Index("ix_summaries_open_period", "status", "period_ends_on"),
 )

@@ -24,11 +24,8 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("caution_summaries", sa.Column("victim_reference", sa.String(100), nullable=True))
-    op.create_index("ix_summaries_force_victim_issued", "caution_summaries",
-                    ["force", "victim_reference", "issued_on", "caution_id"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_summaries_force_victim_issued", table_name="caution_summaries")
     with op.batch_alter_table("caution_summaries") as table:
         table.drop_column("victim_reference")

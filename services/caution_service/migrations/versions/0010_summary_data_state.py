@@ -25,13 +25,9 @@ def upgrade() -> None:
                                                  server_default="held"))
     op.add_column("caution_summaries", sa.Column("victim_data", sa.String(16), nullable=False,
                                                  server_default="held"))
-    op.create_index("ix_summaries_victim_data_closed", "caution_summaries", ["victim_data", "closed_on"])
-    op.create_index("ix_summaries_offender_data_spent", "caution_summaries", ["offender_data", "spent_on"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_summaries_offender_data_spent", table_name="caution_summaries")
-    op.drop_index("ix_summaries_victim_data_closed", table_name="caution_summaries")
     with op.batch_alter_table("caution_summaries") as table:
         table.drop_column("victim_data")
         table.drop_column("offender_data")
