@@ -131,20 +131,18 @@ class KeyRing:
         self._cache_seconds = cache_seconds
         self._cache_size = cache_size
         self._cache: OrderedDict[str, tuple[float, AESGCM]] = OrderedDict()
-        self._prepared: dict[str, dict[str, Any]] = {}  # key id -> its person_keys row, until stored or discarded
+        self._prepared: dict[str, dict[str, Any]] = {}
+        self._wrappings: dict[str, AESGCM] = {}  # key id -> its person_keys row, until stored or discarded
         self._lock = threading.Lock()
 
     # ----- data keys ---------------------------------------------------------------------------
 
     def new_key(self) -> str:
-        """A data key for one person, committed before anything is sealed under it; returns its id."""
-        key_id = str(uuid.uuid4())
-        data_key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+        """A data key for one person, committed now, before anything is sealed under it; returns its id."""
+        key_id = self.prepare_key()
         with self._engine.begin() as connection:
-            connection.execute(insert(person_keys).values(
-                key_id=key_id, master_key_id=self._masters.current, wrapped=self._wrap(key_id, data_key),
-                created_at=self._clock()))
-        self._remember(key_id, AESGCM(data_key))
+            connection.execute(insert(person_keys), self.prepared_rows([key_id]))
+        self.discard_prepared([key_id])
         return key_id
 
     def prepare_key(self) -> str:
@@ -251,15 +249,22 @@ class KeyRing:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
+    def _wrapping(self, master_key_id: str) -> AESGCM:
+        """The cipher that wraps data keys under this master key, derived once (every caution issued wraps two)."""
+        wrapping = self._wrappings.get(master_key_id)
+        if wrapping is None:
+            wrapping = self._wrappings[master_key_id] = AESGCM(self._masters.derive(master_key_id, _WRAPPING))
+        return wrapping
+
     def _wrap(self, key_id: str, data_key: bytes) -> str:
         nonce = os.urandom(NONCE_BYTES)
-        wrapping = AESGCM(self._masters.derive(self._masters.current, _WRAPPING))
+        wrapping = self._wrapping(self._masters.current)
         return base64.urlsafe_b64encode(nonce + wrapping.encrypt(nonce, data_key, key_id.encode())).decode()
 
     def _unwrap(self, key_id: str, master_key_id: str, wrapped: str) -> bytes:
         raw = base64.urlsafe_b64decode(wrapped)
         try:
-            wrapping = AESGCM(self._masters.derive(master_key_id, _WRAPPING))
+            wrapping = self._wrapping(master_key_id)
             return wrapping.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], key_id.encode())
         except KeyUnavailable:
             raise KeyUnavailable(f"data key {key_id} is wrapped by master key {master_key_id}, "

@@ -120,7 +120,7 @@ def entry_note(entry: dict[str, Any], caution: Caution, role: Role | None, perso
         return None
     if caution.is_erased(Person.OFFENDER):
         return None
-    opened = personal.open_text(sealed)
+    opened = personal.open_sealed(sealed)
     return opened if isinstance(opened, str) else None
 
 
@@ -131,24 +131,18 @@ class PersonalData:
         self.keyring = keyring
 
     def offender_identity(self, caution: Caution) -> dict[str, Any] | None:
-        return self._open(caution.offender.identity_sealed)
+        return self.open_sealed(caution.offender.identity_sealed)
 
     def offence_description(self, caution: Caution) -> str | None:
-        return self._open(caution.offence.description)
+        return self.open_sealed(caution.offence.description)
 
     def victim_details(self, caution: Caution) -> dict[str, Any] | None:
         sealed = caution.victim_details_sealed
-        return self._open(sealed) if sealed is not None else None
+        return self.open_sealed(sealed) if sealed is not None else None
 
     def open_sealed(self, seal: str) -> Any:
-        """Any seal of the caution's (a victim contact's notes): None once its person's key is destroyed."""
-        return self._open(seal)
-
-    def open_text(self, seal: str) -> Any:
-        return self._open(seal)
-
-    def _open(self, seal: str) -> Any:
-        """None once the key is destroyed: the caution's own record of the erasure says so to the reader."""
+        """Any seal of the caution's (a note, contact details): None once its person's key is destroyed (the
+        caution's own record of the erasure says so to the reader)."""
         try:
             return self.keyring.open(seal)
         except Erased:

@@ -17,7 +17,6 @@ erasure never holds the step in a loop.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
@@ -93,8 +92,9 @@ class PersonalDataRetention:
             caution.erase_personal_data(person, reason, DataProtectionBasis.RETENTION, recorded_at=run.now,
                                         recorded_by=by)
 
-        counted: Callable[[Session], None] = lambda session: run.record(  # noqa: E731
-            session.connection(), item, scope, datetime.combine(cutoff, time(), UTC), 1)
+        def counted(session: Session) -> None:  # in the erasure's own transaction
+            run.record(session.connection(), item, scope, datetime.combine(cutoff, time(), UTC), 1)
+
         try:
             self.app.change(caution_id, erase, also=counted)
         except (ConflictsWithState, ConcurrentChange):

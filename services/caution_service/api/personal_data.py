@@ -11,8 +11,7 @@ contact service for the victim (and admin for either).
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path
@@ -20,9 +19,8 @@ from fastapi.responses import JSONResponse
 
 from shared.auth import Role
 
-from ..disclosure import identity_json
 from ..domain.caution import Caution
-from ..domain.values import Gender, OffenderIdentity, Person
+from ..domain.values import Person
 from .commands import ERRORS, run_on_caution
 from .deps import command_context, command_docs
 from .execution import CommandContext
@@ -74,17 +72,13 @@ async def lift_restriction(caution_id: UUID, person: PersonPath, body: LiftingIn
 async def rectify_offender(caution_id: UUID, body: OffenderRectificationIn, ctx: OffenderRectifier) -> JSONResponse:
     """Correct the offender's name, date of birth or gender; the correction is sealed under their key, and the
     record keeps what it replaced (sealed) with the reason."""
-    given = body.model_dump(exclude_none=True, exclude={"reason"})
-    personal = ctx.app.personal
+    given = body.model_dump(mode="json", exclude_none=True, exclude={"reason"})  # as identity_json writes them
+    personal, keyring = ctx.app.personal, ctx.app.keyring
 
     def rectify(c: Caution) -> None:
         c.require_not_erased(Person.OFFENDER)
-        current: dict[str, Any] = personal.offender_identity(c) or {}
-        corrected = {**current, **{k: (v.value if isinstance(v, Gender) else v) for k, v in given.items()}}
-        identity = OffenderIdentity(corrected["name"], _as_date(corrected["date_of_birth"]),
-                                    Gender(corrected["gender"]))
-        sealed = ctx.app.keyring.seal(c.offender_key, identity_json(identity))
-        c.rectify_personal_data(Person.OFFENDER, list(given), sealed, body.reason,
+        corrected = {**(personal.offender_identity(c) or {}), **given}
+        c.rectify_personal_data(Person.OFFENDER, list(given), keyring.seal(c.offender_key, corrected), body.reason,
                                 recorded_at=ctx.now(), recorded_by=ctx.recorded_by)
 
     return await run_on_caution(ctx, caution_id, "personal-data/offender/rectification", body, rectify)
@@ -103,6 +97,3 @@ async def rectify_victim(caution_id: UUID, body: VictimRectificationIn, ctx: Vic
 
     return await run_on_caution(ctx, caution_id, "personal-data/victim/rectification", body, rectify)
 
-
-def _as_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
