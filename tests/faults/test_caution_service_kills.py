@@ -9,10 +9,6 @@ counts (`pytest -s` shows them)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.faults.background import Background
 from tests.faults.checks import (
     assert_each_acknowledged_command_stored_once,
     assert_read_models_equal_the_store,
@@ -28,38 +25,22 @@ from tests.faults.checks import (
     store_of,
 )
 from tests.faults.load import Load
-from tests.service_processes import ROOT, CautionProcess
+from tests.service_processes import CautionProcess
 
 pytestmark = pytest.mark.slow
 KILLS = 2
 BETWEEN_KILLS = 150  # commands acknowledged before each kill, and after the last restart
 
 
-class ProjectionWorker:
+def projection_worker(database_url: str, log: Path) -> Background:
     """`python -m services.caution_service.worker`, as the production shape runs it beside the API."""
-
-    def __init__(self, database_url: str, log: Path) -> None:
-        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "CARA_DATABASE_URL": database_url,
-                    "CARA_ENVIRONMENT": "test"}
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> ProjectionWorker:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "services.caution_service.worker",
-                                             "--poll-seconds", "1"], cwd=ROOT, env=self.env, stdout=log,
-                                            stderr=subprocess.STDOUT)
-        return self
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=30)
+    return Background(["-m", "services.caution_service.worker", "--poll-seconds", "1"],
+                      {"CARA_DATABASE_URL": database_url, "CARA_ENVIRONMENT": "test"}, log)
 
 
 @pytest.fixture(params=["sqlite-one-process", "postgresql-one-process", "postgresql-production-shape"])
 def shape(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, CautionProcess,
-                                                                             ProjectionWorker | None]]:
+                                                                             Background | None]]:
     database, form = request.param.split("-", 1)
     url = (f"sqlite:///{tmp_path / 'cautions.sqlite3'}" if database == "sqlite"
            else request.getfixturevalue("postgres_schema_url"))
@@ -68,7 +49,7 @@ def shape(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str,
     if production:
         env["CARA_RUN_PROJECTIONS"] = "false"
     service = CautionProcess(env, tmp_path / "service.log", args=("--workers", "2") if production else ())
-    worker = ProjectionWorker(url, tmp_path / "worker.log") if production else None
+    worker = projection_worker(url, tmp_path / "worker.log") if production else None
     yield url, service, worker
     service.kill()
     if worker is not None:
@@ -76,7 +57,7 @@ def shape(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str,
 
 
 def test_no_acknowledged_command_is_lost_or_doubled_when_the_service_is_killed_twice(
-    shape: tuple[str, CautionProcess, ProjectionWorker | None],
+    shape: tuple[str, CautionProcess, Background | None],
 ) -> None:
     url, service, worker = shape
     service.start()

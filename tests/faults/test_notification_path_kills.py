@@ -1,0 +1,137 @@
+"""The way from a recorded event to a notification, killed under load: on the NATS path the relay and the
+notification service are each SIGKILLed twice, turn about; on the HTTP feed the notification service is.
+
+What the notification service made is compared, notification by notification, with what a reference consumer
+makes by reading the whole feed once with nothing failing: every notification made exactly once, no event set
+aside, the consumer at the store's head, without anyone's help but a supervisor restarting what was killed.
+Each run prints its counts (`pytest -s`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.engine import Engine
+
+from services.notification_service.config import Settings as NotifySettings
+from services.notification_service.consumer import FeedConsumer
+from services.notification_service.main import build_store, feed_token, utc_now
+from services.notification_service.tables import consumer_state, notifications, skipped_events
+from tests.faults.background import Background
+from tests.faults.checks import assert_each_acknowledged_command_stored_once, seconds_until, store_of
+from tests.faults.load import Load
+from tests.faults.own_nats import OwnNats
+from tests.service_processes import CautionProcess, NotifyProcess
+
+pytestmark = pytest.mark.slow
+BETWEEN_KILLS = 120  # commands acknowledged before each kill, and after the last restart
+
+
+@pytest.fixture
+def own_nats() -> Iterator[OwnNats]:
+    server = OwnNats().start()
+    yield server
+    server.close()
+
+
+def event_notifications(engine: Engine) -> list[str]:
+    """The ids of the notifications made from feed events (reminders come from the clock, not the feed)."""
+    with engine.connect() as connection:
+        return list(connection.execute(select(notifications.c.id).where(notifications.c.event_id.is_not(None)))
+                    .scalars())
+
+
+def consumer_position(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(consumer_state.c.position)).scalar_one())
+
+
+def skipped(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return [f"{row.position} {row.event_type}: {row.reason}" for row in connection.execute(select(skipped_events))]
+
+
+def reference_notifications(feed_url: str, database: Path, head: int) -> set[str]:
+    """What a consumer that nothing interrupts makes of the same feed."""
+    settings = NotifySettings(environment="test", database_url=f"sqlite:///{database}")
+    store = build_store(settings, utc_now)
+    consumer = FeedConsumer(store, feed_url, feed_token(settings), wait_seconds=0, page_size=500)
+    while store.position() < head:
+        consumer.poll_once(wait=0)
+    made = event_notifications(store.engine)
+    assert not skipped(store.engine)
+    store.engine.dispose()
+    return set(made)
+
+
+def kill_while_catching_up(notify: NotifyProcess, engine: Engine, load: Load) -> None:
+    """Down while commands go on, so a backlog waits; then killed again as soon as it is catching up, when it
+    is most likely to hold events it has fetched and not yet applied."""
+    load.wait_for(BETWEEN_KILLS)
+    notify.kill()
+    load.wait_for(BETWEEN_KILLS * 2)
+    before = consumer_position(engine)
+    notify.start()
+    seconds_until(lambda: consumer_position(engine) > before, 30, "the notification service to start catching up",
+                  interval=0.01)
+    notify.kill()
+    notify.start()
+
+
+@pytest.mark.parametrize("source", ["nats", "http"])
+def test_every_notification_is_made_once_when_the_relay_and_the_notification_service_are_killed(
+    source: str, tmp_path: Path, request: pytest.FixtureRequest,
+) -> None:
+    caution_url = f"sqlite:///{tmp_path / 'cautions.sqlite3'}"
+    caution = CautionProcess({"CARA_DATABASE_URL": caution_url, "CARA_ENVIRONMENT": "test"},
+                             tmp_path / "caution.log").start()
+    env = {"CARA_NOTIFY_ENVIRONMENT": "test", "CARA_NOTIFY_DATABASE_URL": f"sqlite:///{tmp_path / 'notify.sqlite3'}",
+           "CARA_NOTIFY_SOURCE": source, "CARA_NOTIFY_CAUTION_FEED_URL": caution.url,
+           "CARA_NOTIFY_FEED_WAIT_SECONDS": "1", "CARA_NOTIFY_REMINDER_POLL_SECONDS": "3600"}
+    relay = None
+    if source == "nats":
+        nats = request.getfixturevalue("own_nats")
+        env["CARA_NOTIFY_NATS_URL"] = nats.url
+        relay = Background(["-m", "services.caution_service.relay", "--nats-url", nats.url],
+                           {"CARA_DATABASE_URL": caution_url, "CARA_ENVIRONMENT": "test"}, tmp_path / "relay.log")
+        relay.start()
+    notify = NotifyProcess(env, tmp_path / "notify.log").start()
+    notify_engine = create_engine(env["CARA_NOTIFY_DATABASE_URL"])
+    try:
+        load = Load(lambda: caution.url, clients=16).start()
+        kills = 0
+        for _ in range(2):
+            if relay is not None:
+                load.wait_for(BETWEEN_KILLS)
+                relay.kill()
+                time.sleep(0.3)
+                relay.start()
+                kills += 1
+            kill_while_catching_up(notify, notify_engine, load)
+            kills += 1
+        load.wait_for(BETWEEN_KILLS)
+        load.stop()
+        load.assert_clean()
+        with store_of(caution_url) as app:
+            head = assert_each_acknowledged_command_stored_once(app, load)
+        caught_up = seconds_until(lambda: consumer_position(notify_engine) == head, 90,
+                                  "the notification service to reach the store's head")
+        made = event_notifications(notify_engine)
+        expected = reference_notifications(caution.url, tmp_path / "reference.sqlite3", head)
+        print(f"\n{source}: {load.summary()}; {kills} kills; {len(expected)} notifications expected, "
+              f"{len(made)} made, {len(expected - set(made))} missing, {len(set(made) - expected)} unexpected; "
+              f"consumer at the head {caught_up:.1f}s after the load stopped")
+        assert skipped(notify_engine) == []
+        assert len(made) == len(set(made))
+        assert set(made) == expected
+        if relay is not None:
+            assert relay.running, relay.output()[-2000:]
+    finally:
+        notify_engine.dispose()
+        notify.kill()
+        if relay is not None:
+            relay.kill()
+        caution.kill()
