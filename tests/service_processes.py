@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import uvicorn
@@ -167,7 +167,7 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, port: int | None = None) -> ServiceProcess:
+    def start(self, port: int | None = None) -> Self:
         """Start, or restart on the same port unless told another."""
         self.port = port or self.port or free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT), **self.env}
