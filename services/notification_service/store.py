@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from shared.catalogue import SPECS_BY_TYPE
@@ -121,7 +121,9 @@ class NotificationStore:
             row = conn.execute(select(consumer_state).where(consumer_state.c.name == FEED)).mappings().one()
             newest = select(skipped_events).order_by(skipped_events.c.id.desc()).limit(20)
             skipped = conn.execute(newest).mappings().all()
-        return {**dict(row), "skipped": [{k: v for k, v in s.items() if k != "id"} for s in skipped]}
+            skipped_total = conn.execute(select(func.count()).select_from(skipped_events)).scalar_one()
+        return {**dict(row), "skipped": [{k: v for k, v in s.items() if k != "id"} for s in skipped],
+                "skipped_total": skipped_total}
 
     def position(self) -> int:
         return self.consumer()["position"]
