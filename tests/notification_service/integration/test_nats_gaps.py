@@ -17,18 +17,19 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from services.notification_service.config import Settings
 from services.notification_service.feed_gap import FeedGapReader
-from services.notification_service.main import build_store
+from services.notification_service.main import build_store, create_app
 from services.notification_service.nats_consumer import NatsConsumer
 from services.notification_service.store import NotificationStore
 from services.notification_service.tables import notifications
 from shared.nats_stream import ensure_stream
 from tests.json_server import Answer, Asked, JsonServer
-from tests.service_processes import issued_event
-from tests.support import FakeClock
+from tests.service_processes import free_port, issued_event, wait_until
+from tests.support import FakeClock, auth
 
 EVENTS = 12
 DIED_HOLDING = 5  # the first consumer fetched 1..5 and was killed before acknowledging them
@@ -135,3 +136,31 @@ def test_a_restarted_consumer_fills_what_its_killed_predecessor_held_from_the_fe
     assert state["position"] == EVENTS and state["skipped"] == []
     assert (state["gaps"], state["gap_after"], state["gap_before"], state["gap_filled_by"]) == (
         1, 0, DIED_HOLDING + 1, "feed")
+
+
+def test_without_the_feed_the_gap_is_reported_and_redelivery_fills_it(
+    nats_url: str, stream: tuple[str, str, str], store: NotificationStore, tmp_path: Path, clock: FakeClock
+) -> None:
+    name, prefix, durable = stream
+    _die_holding_a_batch(nats_url, name, prefix, durable)
+    nowhere = FeedGapReader(f"http://127.0.0.1:{free_port()}", lambda: "a-token", timeout=1)
+    consumer = NatsConsumer(store, nats_url, name, prefix, durable, lambda: None, feed=nowhere, ack_wait=2)
+    settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path}/n.sqlite3", run_workers=False)
+    with Running(consumer), TestClient(create_app(settings, clock)) as client:
+        wait_until(lambda: store.consumer()["gap_before"] == DIED_HOLDING + 1, timeout=8, what="the gap to be seen")
+        status = client.get("/v1/consumer", headers=auth("admin")).json()
+        assert status["position"] == 0 and status["status"] == "error"
+        assert status["last_gap"]["missing"] == DIED_HOLDING and status["last_gap"]["filled_at"] is None
+        assert any("events 1 to 5 have not arrived" in error for error in status["errors"])
+        assert "cara_notify_consumer_gap_missing 5.0" in client.get("/metrics").text
+        assert _notified_cautions(store) == 0  # nothing behind the gap was applied
+
+        started = time.monotonic()
+        wait_until(lambda: _notified_cautions(store) == EVENTS, timeout=40, what="redelivery to fill the gap")
+        assert time.monotonic() - started < 10, "filled only after the durable's old ack wait (30 s), not the one set"
+        wait_until(lambda: store.consumer()["last_error"] is None, timeout=8, what="the error to clear")
+        status = client.get("/v1/consumer", headers=auth("admin")).json()
+        assert (status["status"], status["position"], status["gaps"], status["skipped_total"]) == (
+            "ok", EVENTS, 1, 0)
+        assert status["last_gap"]["filled_by"] == "redelivery"
+        assert "cara_notify_consumer_gap_missing 0.0" in client.get("/metrics").text
