@@ -89,13 +89,15 @@ class NatsConsumer:
         events = [_parse(message.data) for message in messages]
         head = max((at for at in map(_position, events) if at is not None), default=0)
         done: Progress | None = None
+        new = 0
         try:
             done = await asyncio.to_thread(self.store.apply_contiguous, events, head, "redelivery")
-            held = done.held_at
+            new, held = done.applied, done.held_at
             while held is not None and await self._fill(done.position, held, head):
+                new += 1  # the feed filled something: worth waking the dispatcher for
                 behind = [e for e in events if (_position(e) or 0) >= held]  # positionless ones went in the first
                 done = await asyncio.to_thread(self.store.apply_contiguous, behind, head, "redelivery")
-                held = done.held_at
+                new, held = new + done.applied, done.held_at
         except Exception as e:  # our database failed: JetStream redelivers, in order, after the delay
             self._failed(f"{type(e).__name__}: {e}")
         applied = 0 if done is None else done.position
@@ -105,12 +107,11 @@ class NatsConsumer:
                 await message.ack()
             else:
                 await message.nak(delay=HELD_DELAY_SECONDS)
-        if done is None or done.held_at is not None:
-            return
-        if self.had_error:
+        if new:
+            self.on_applied()
+        if done is not None and done.held_at is None and self.had_error:
             self.store.record_error(None)
             self.had_error = False
-        self.on_applied()
 
     async def _fill(self, after: int, before: int, head: int) -> bool:
         """Apply the events between `after` and `before` from the feed; False when it could not."""
