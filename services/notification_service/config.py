@@ -34,6 +34,8 @@ class Settings(AuthSettings):
     nats_stream: str = "CARA_EVENTS"
     nats_subject_prefix: str = "cara.caution."
     nats_durable: str = "notification-service"
+    # How long a gap a killed consumer leaves can stay open when the feed cannot fill it (nats_consumer.py).
+    nats_ack_wait_seconds: float = Field(default=10.0, gt=0)
     run_workers: bool = True  # the consumer, dispatcher and reminders; one replica per schema runs them (workers.py)
     leader_retry_seconds: float = 2.0  # how often a standby replica tries to take over
     # Delivery

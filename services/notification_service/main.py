@@ -84,10 +84,13 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
 
 def build_source(settings: Settings, store: NotificationStore, dispatcher: Dispatcher) -> EventSource:
     if settings.source == "nats":
+        from .feed_gap import FeedGapReader
         from .nats_consumer import NatsConsumer
 
         return NatsConsumer(store, settings.nats_url, settings.nats_stream, settings.nats_subject_prefix,
-                            settings.nats_durable, dispatcher.wakeup.set)
+                            settings.nats_durable, dispatcher.wakeup.set,
+                            feed=FeedGapReader(settings.caution_feed_url, feed_token(settings)),
+                            ack_wait=settings.nats_ack_wait_seconds)
     return FeedConsumer(store, settings.caution_feed_url, feed_token(settings), settings.feed_wait_seconds,
                         dispatcher.wakeup.set)
 

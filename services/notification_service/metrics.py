@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
@@ -36,7 +36,7 @@ class NotificationCollector(DatabaseGauges[Figures]):
     def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
         self.engine, self.clock = engine, clock
 
-    def families(self, figures: Figures) -> Iterator[GaugeMetricFamily]:
+    def families(self, figures: Figures) -> Iterator[Metric]:
         consumer, counts, overdue, skipped = figures
         yield GaugeMetricFamily("cara_notify_feed_position", "Last caution-feed position applied",
                                 value=consumer.position)
@@ -54,6 +54,12 @@ class NotificationCollector(DatabaseGauges[Figures]):
                                 f"Pending deliveries more than {int(OVERDUE_AFTER.total_seconds())} s "
                                 "past their attempt time",
                                 value=overdue)
+        yield CounterMetricFamily("cara_notify_consumer_gaps", "Holes found in the positions the transport handed "
+                                  "over; the events behind each waited until it was filled", value=consumer.gaps)
+        open_gap = consumer.gap_before is not None and consumer.gap_filled_at is None
+        yield GaugeMetricFamily("cara_notify_consumer_gap_missing", "Events missing in the gap the consumer waits on "
+                                "(0 when none is open)",
+                                value=max(0, consumer.gap_before - consumer.gap_after - 1) if open_gap else 0)
         yield GaugeMetricFamily("cara_notify_skipped_events", "Feed events the consumer could not apply and set aside",
                                 value=skipped)
 

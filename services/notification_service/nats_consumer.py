@@ -1,8 +1,15 @@
 """Consumes the caution feed from a durable NATS JetStream consumer instead of HTTP.
 
-Messages are applied one at a time, each with its position in one transaction,
-and acknowledged only after the commit: a crash redelivers, and the stored
-position (or the stable notification ids) makes the repeat a no-op.
+Each fetch is applied in one transaction and acknowledged only after the commit: a crash redelivers, and the
+stored position (or the stable notification ids) makes the repeat a no-op.
+
+The position never moves past an event that was not applied (issue 15). A consumer killed holding a fetched
+batch leaves it unacknowledged; JetStream hands it back only after the ack wait, and the restarted consumer
+fetches the messages after it first. Applying those would move the position past the held batch, which is
+then dropped as already applied when it returns. So a fetch is applied only as far as its positions follow
+the stored one without a hole; a hole is filled from the caution service's HTTP feed and the rest applied;
+without the feed the messages after the hole go back to JetStream with a short delay, the gap is reported,
+and redelivery fills it within the ack wait.
 """
 
 from __future__ import annotations
@@ -12,25 +19,35 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared.nats_stream import ensure_stream
 
-from .store import NotificationStore
+from .feed_gap import FeedGapReader
+from .store import NotificationStore, Progress
 
 if TYPE_CHECKING:
     from nats.aio.msg import Msg
+    from nats.js.client import JetStreamContext
 
 log = logging.getLogger("cara.notify.nats")
+
+# How long JetStream waits for an acknowledgement before handing a message to the consumer again: the longest
+# a gap left by a killed consumer stays open when the feed cannot fill it. A fetch of 100 applies in well under
+# a second, so this is not the risk of a slow batch being delivered twice (which is harmless anyway).
+ACK_WAIT_SECONDS = 10.0
+HELD_DELAY_SECONDS = 2.0  # messages held behind a gap come back this soon, to see whether it has been filled
 
 
 class NatsConsumer:
     def __init__(
-        self, store: NotificationStore, url: str, stream: str, prefix: str, durable: str, on_applied: Callable[[], None]
+        self, store: NotificationStore, url: str, stream: str, prefix: str, durable: str,
+        on_applied: Callable[[], None], feed: FeedGapReader | None = None, ack_wait: float = ACK_WAIT_SECONDS,
     ) -> None:
         self.store, self.url, self.stream, self.prefix, self.durable = store, url, stream, prefix, durable
         self.on_applied = on_applied
-        self.had_error = False  # applying failed (our database): cleared once a page applies
+        self.feed, self.ack_wait = feed, ack_wait
+        self.had_error = False  # applying failed (our database) or a gap could not be filled: cleared on success
         self.broker_failed = False  # the broker failed: cleared once we are subscribed again
 
     async def consume(self, stop: threading.Event, fetch_timeout: float = 1.0) -> None:
@@ -41,7 +58,8 @@ class NatsConsumer:
         try:
             js = nc.jetstream()
             await ensure_stream(js, self.stream, self.prefix)
-            subscription = await js.pull_subscribe(self.prefix + ">", durable=self.durable, stream=self.stream)
+            await self._ensure_durable(js)
+            subscription = await js.pull_subscribe_bind(durable=self.durable, stream=self.stream)
             if self.broker_failed:  # reconnected: the status should not keep reporting a healed failure
                 self.broker_failed = False
                 if not self.had_error:
@@ -55,25 +73,68 @@ class NatsConsumer:
         finally:
             await nc.close()
 
+    async def _ensure_durable(self, js: JetStreamContext) -> None:
+        """Create the durable, or bring an existing one to this ack wait: js.pull_subscribe leaves an existing
+        durable's settings as they are, and its default ack wait (30 s) is how long a gap could stay open."""
+        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+        config = ConsumerConfig(name=self.durable, durable_name=self.durable, filter_subject=self.prefix + ">",
+                                deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.EXPLICIT,
+                                ack_wait=self.ack_wait)
+        await js.add_consumer(self.stream, config)  # the server updates a durable that exists (ack wait may change)
+
     async def _handle(self, messages: list[Msg]) -> None:
-        """Apply the whole fetch in one transaction, then acknowledge it; on failure hand it all back."""
+        """Apply the fetch as far as it continues the stored position, filling holes from the feed; acknowledge
+        what is applied, hand the rest back."""
         events = [_parse(message.data) for message in messages]
-        head = max((e.get("position", 0) for e in events if isinstance(e.get("position"), int)), default=0)
+        head = max((at for at in map(_position, events) if at is not None), default=0)
+        done: Progress | None = None
+        new = 0
         try:
-            applied = await asyncio.to_thread(self.store.apply_page, events, head)
+            done = await asyncio.to_thread(self.store.apply_contiguous, events, head, "redelivery")
+            new, held = done.applied, done.held_at
+            while held is not None and await self._fill(done.position, held, head):
+                new += 1  # the feed filled something: worth waking the dispatcher for
+                behind = [e for e in events if (_position(e) or 0) >= held]  # positionless ones went in the first
+                done = await asyncio.to_thread(self.store.apply_contiguous, behind, head, "redelivery")
+                new, held = new + done.applied, done.held_at
         except Exception as e:  # our database failed: JetStream redelivers, in order, after the delay
-            self.store.record_error(f"{type(e).__name__}: {e}"[:1000])
-            self.had_error = True
-            for message in messages:
-                await message.nak(delay=2)
-            return
-        for message in messages:
-            await message.ack()
-        if self.had_error:
+            self._failed(f"{type(e).__name__}: {e}")
+        applied = 0 if done is None else done.position
+        for message, event in zip(messages, events, strict=True):
+            at = _position(event)
+            if done is not None and (at is None or at <= applied):
+                await message.ack()
+            else:
+                await message.nak(delay=HELD_DELAY_SECONDS)
+        if new:
+            self.on_applied()
+        if done is not None and done.held_at is None and self.had_error:
             self.store.record_error(None)
             self.had_error = False
-        if applied:
-            self.on_applied()
+
+    async def _fill(self, after: int, before: int, head: int) -> bool:
+        """Apply the events between `after` and `before` from the feed; False when it could not."""
+        await asyncio.to_thread(self.store.record_gap, after, before)
+        log.warning("events %d to %d are missing from the stream's delivery; filling them from the feed",
+                    after + 1, before - 1)
+        if self.feed is None:
+            self._failed(f"events {after + 1} to {before - 1} are missing and no feed is set to fill them from")
+            return False
+        try:
+            found = await asyncio.to_thread(self.feed.between, after, before)
+        except Exception as e:  # the caution service is away: redelivery fills the gap within the ack wait
+            self._failed(f"events {after + 1} to {before - 1} are missing; the feed could not be read "
+                         f"({type(e).__name__}: {e})")
+            return False
+        if not found:
+            return False
+        filled = await asyncio.to_thread(self.store.apply_contiguous, found, head, "feed")
+        return filled.position > after
+
+    def _failed(self, error: str) -> None:
+        self.store.record_error(error[:1000])
+        self.had_error = True
 
     def run(self, stop: threading.Event) -> None:
         backoff = 1.0
@@ -91,6 +152,11 @@ class NatsConsumer:
         thread = threading.Thread(target=self.run, args=(stop,), name="cara-nats-consumer", daemon=True)
         thread.start()
         return thread
+
+
+def _position(event: dict[str, Any]) -> int | None:
+    at = event.get("position")
+    return at if isinstance(at, int) else None
 
 
 def _parse(data: bytes) -> dict:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from shared.catalogue import SPECS_BY_TYPE
@@ -31,6 +31,18 @@ FEED = "caution-feed"
 
 class ConsumerConflict(Exception):
     """Another consumer moved the position first; this batch was rolled back."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    applied: int  # events new to this consumer
+    position: int  # the stored position after the transaction
+    held_at: int | None  # the first event past a hole, left unapplied; None when the run had no hole
+
+
+def _position_or_first(raw: Any) -> int:
+    at = raw.get("position") if isinstance(raw, dict) else None
+    return at if isinstance(at, int) else 0  # unplaceable events go first: they are skipped, moving nothing
 
 
 def utc(moment: datetime) -> datetime:
@@ -109,7 +121,9 @@ class NotificationStore:
             row = conn.execute(select(consumer_state).where(consumer_state.c.name == FEED)).mappings().one()
             newest = select(skipped_events).order_by(skipped_events.c.id.desc()).limit(20)
             skipped = conn.execute(newest).mappings().all()
-        return {**dict(row), "skipped": [{k: v for k, v in s.items() if k != "id"} for s in skipped]}
+            skipped_total = conn.execute(select(func.count()).select_from(skipped_events)).scalar_one()
+        return {**dict(row), "skipped": [{k: v for k, v in s.items() if k != "id"} for s in skipped],
+                "skipped_total": skipped_total}
 
     def position(self) -> int:
         return self.consumer()["position"]
@@ -122,29 +136,84 @@ class NotificationStore:
     # ----- applying events ---------------------------------------------------------------
 
     def apply_page(self, events: list[dict[str, Any]], head: int, next_after: int | None = None) -> int:
-        """Apply events in one transaction; returns how many were new."""
-        applied = 0
+        """Apply a page of the HTTP feed in one transaction; returns how many were new.
+
+        The feed's pages are contiguous by construction and `next_after` is its own word for how far the page
+        reaches, so this trusts the order it is given. A transport that can hand events over out of order or
+        with holes (JetStream after a crash) uses `apply_contiguous` instead."""
         with self.engine.begin() as conn:
-            old = conn.execute(select(consumer_state.c.position).where(consumer_state.c.name == FEED)).scalar_one()
-            position = old
-            page = _Page(conn, [raw.get("subject") for raw in events if isinstance(raw, dict)])
-            for raw in events:
-                at = raw.get("position") if isinstance(raw, dict) else None
-                if isinstance(at, int) and at <= position:
-                    continue  # already applied: at-least-once transports may repeat
-                position = self._apply_one(conn, page, raw, position)
-                applied += 1
-            page.flush()
+            old, _ = self._read_state(conn)
+            position, applied, _ = self._apply_events(conn, events, old, contiguous=False)
             if next_after is not None:
                 position = max(position, next_after)
-            moved = conn.execute(
-                update(consumer_state)
-                .where(consumer_state.c.name == FEED, consumer_state.c.position == old)
-                .values(position=position, head=max(head, position), updated_at=utc(self.clock()))
-            )
-            if moved.rowcount != 1:
-                raise ConsumerConflict("the feed position moved under this consumer")
+            self._move(conn, old, position, head)
         return applied
+
+    def apply_contiguous(self, events: list[dict[str, Any]], head: int, filled_by: str) -> Progress:
+        """Apply, in one transaction, only the events that continue the stored position without a hole.
+
+        Events at or below the position were applied before and are passed over; the run from position + 1
+        is applied; the first event past a missing position stops it, and it and everything after are left
+        for the caller to apply once the hole is filled. Positions are gap-free at the source, so a hole is
+        always an event this consumer has not seen yet, never one that does not exist. Events with no
+        position cannot be placed: they are recorded as skipped without moving anything. When the run
+        reaches past an open gap, the gap is marked filled, `filled_by` saying how."""
+        ordered = sorted(events, key=_position_or_first)
+        with self.engine.begin() as conn:
+            old, gap = self._read_state(conn)
+            position, applied, missing_before = self._apply_events(conn, ordered, old, contiguous=True)
+            self._move(conn, old, position, head)
+            if gap is not None and position >= gap[1] - 1:
+                conn.execute(update(consumer_state).where(consumer_state.c.name == FEED).values(
+                    gap_filled_at=utc(self.clock()), gap_filled_by=filled_by))
+        return Progress(applied, position, missing_before)
+
+    def _read_state(self, conn: Connection) -> tuple[int, tuple[int, int] | None]:
+        """The position, and the open gap (after, before) if one is waiting to be filled."""
+        c = consumer_state.c
+        row = conn.execute(select(c.position, c.gap_after, c.gap_before, c.gap_filled_at)
+                           .where(c.name == FEED)).one()
+        gap = (row.gap_after, row.gap_before) if row.gap_before is not None and row.gap_filled_at is None else None
+        return row.position, gap
+
+    def _apply_events(self, conn: Connection, events: list[dict[str, Any]], position: int,
+                      contiguous: bool) -> tuple[int, int, int | None]:
+        """Returns the new position, how many events were applied, and where a hole stopped it (or None)."""
+        applied = 0
+        page = _Page(conn, [raw.get("subject") for raw in events if isinstance(raw, dict)])
+        for raw in events:
+            at = raw.get("position") if isinstance(raw, dict) else None
+            if isinstance(at, int) and at <= position:
+                continue  # already applied: at-least-once transports may repeat
+            if contiguous and isinstance(at, int) and at != position + 1:
+                page.flush()
+                return position, applied, at
+            position = self._apply_one(conn, page, raw, position)
+            applied += 1
+        page.flush()
+        return position, applied, None
+
+    def _move(self, conn: Connection, old: int, position: int, head: int) -> None:
+        moved = conn.execute(
+            update(consumer_state)
+            .where(consumer_state.c.name == FEED, consumer_state.c.position == old)
+            .values(position=position, head=max(head, position), updated_at=utc(self.clock()))
+        )
+        if moved.rowcount != 1:
+            raise ConsumerConflict("the feed position moved under this consumer")
+
+    def record_gap(self, after: int, before: int) -> None:
+        """A hole after `after` held back the event at `before`. Counted once per hole, however many batches
+        it holds back: an open gap is only widened or narrowed here, never counted again."""
+        c = consumer_state.c
+        now = utc(self.clock())
+        with self.engine.begin() as conn:
+            if self._read_state(conn)[1] is None:
+                conn.execute(update(consumer_state).where(c.name == FEED).values(
+                    gaps=c.gaps + 1, gap_after=after, gap_before=before, gap_found_at=now, gap_filled_at=None,
+                    gap_filled_by=None))
+            else:
+                conn.execute(update(consumer_state).where(c.name == FEED).values(gap_after=after, gap_before=before))
 
     def _apply_one(self, conn: Connection, page: _Page, raw: Any, position: int) -> int:
         try:

@@ -28,6 +28,13 @@ consumer_state = Table(
     Column("last_error", Text),
     Column("last_error_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True)),
+    # holes in the positions a transport handed over (migration 0004): how many, and the latest one
+    Column("gaps", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("gap_after", BigInteger),
+    Column("gap_before", BigInteger),
+    Column("gap_found_at", DateTime(timezone=True)),
+    Column("gap_filled_at", DateTime(timezone=True)),  # null while the gap is open
+    Column("gap_filled_by", String(16)),  # feed | redelivery
 )
 
 skipped_events = Table(

@@ -6,7 +6,7 @@ Routes check who asks and shape the answer; the queries are in inbox.py and subs
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -17,8 +17,7 @@ from shared.auth_deps import allow
 from shared.openapi import problems
 from shared.problems import ProblemError
 
-from .. import inbox, subscriptions
-from ..store import utc
+from .. import consumer_health, inbox, subscriptions
 from .schemas import (
     ConsumerStatus,
     NotificationDetail,
@@ -107,19 +106,5 @@ def delete_subscription(request: Request, subscription_id: uuid.UUID, principal:
 
 @router.get("/consumer", response_model=ConsumerStatus, tags=["consumer"], responses=problems(401, 403))
 def consumer_status(request: Request, principal: Admin) -> JSONResponse:
-    """How far this service has read the caution feed, how far behind it is, and the last error."""
-    state = request.app.state.store.consumer()
-
-    def when(value: Any) -> str | None:
-        return utc(value).isoformat() if value else None
-
-    return JSONResponse({
-        "source": request.app.state.settings.source,
-        "position": state["position"],
-        "head": state["head"],
-        "lag": max(0, state["head"] - state["position"]),
-        "last_error": state["last_error"],
-        "last_error_at": when(state["last_error_at"]),
-        "updated_at": when(state["updated_at"]),
-        "skipped": [{**s, "skipped_at": when(s["skipped_at"])} for s in state["skipped"]],
-    })
+    """How far this service has read the caution feed, how far behind it is, and what needs an operator."""
+    return JSONResponse(consumer_health.status(request.app.state.store.consumer(), request.app.state.settings.source))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field
 
 
@@ -76,7 +78,19 @@ class SkippedEvent(BaseModel):
     skipped_at: AwareDatetime
 
 
+class FeedGap(BaseModel):
+    after: int = Field(description="The last position applied when the gap was found.")
+    before: int = Field(description="The first event held back behind it.")
+    missing: int = Field(description="How many events the gap held (positions after + 1 to before - 1).")
+    found_at: AwareDatetime | None
+    filled_at: AwareDatetime | None = Field(description="Null while the gap is open: events behind it wait.")
+    filled_by: str | None = Field(description="feed (read from the caution service) or redelivery (by NATS).")
+
+
 class ConsumerStatus(BaseModel):
+    status: Literal["ok", "error"] = Field(description="error while any of `errors` holds.")
+    errors: list[str] = Field(description="What needs an operator: the last failure, an open gap, skipped events. "
+                                          "A skipped event never becomes a notification.")
     source: str
     position: int
     head: int
@@ -84,4 +98,7 @@ class ConsumerStatus(BaseModel):
     last_error: str | None
     last_error_at: AwareDatetime | None
     updated_at: AwareDatetime | None
+    gaps: int = Field(description="Holes found in what the transport handed over (each filled before moving on).")
+    last_gap: FeedGap | None
+    skipped_total: int = Field(description="Events set aside as unappliable, ever; `skipped` has the newest 20.")
     skipped: list[SkippedEvent]

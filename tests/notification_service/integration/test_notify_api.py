@@ -159,8 +159,9 @@ def test_bad_subscriptions_are_refused(notify: TestClient, body: dict[str, Any])
 def test_consumer_status_is_admin_only(notify: TestClient) -> None:
     assert get(notify, "/v1/consumer", "police").status_code == 403
     status = get(notify, "/v1/consumer", "admin").json()
-    assert status == {"source": "http", "position": 0, "head": 0, "lag": 0, "last_error": None, "last_error_at": None,
-                      "updated_at": None, "skipped": []}
+    assert status == {"status": "ok", "errors": [], "source": "http", "position": 0, "head": 0, "lag": 0,
+                      "last_error": None, "last_error_at": None, "updated_at": None, "gaps": 0, "last_gap": None,
+                      "skipped_total": 0, "skipped": []}
     apply(notify, [issued_event(str(uuid.uuid4()), 1)])
     app_state(notify).store.apply_page([], head=9, next_after=1)
     status = get(notify, "/v1/consumer", "admin").json()
