@@ -6,6 +6,10 @@ from typing import Any
 
 STREAM = "CARA_EVENTS"
 SUBJECT_PREFIX = "cara.caution."
+# The feed position of the event before this one, as the relay read them: a consumer knows it has missed
+# nothing when this is at or below its own position. Positions alone cannot tell it, since PostgreSQL's
+# have holes (numbers taken by transactions that rolled back).
+FOLLOWS_HEADER = "Cara-Follows"
 DUPLICATE_WINDOW_SECONDS = 24 * 3600  # a relay restarted within a day never publishes an event twice
 
 

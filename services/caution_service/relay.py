@@ -2,7 +2,8 @@
 (PostgreSQL advisory lock); others stand by.
 
 One subject per event type; `Nats-Msg-Id` is the event id, so JetStream drops a
-re-publish after a crash. The relay's position is stored only after the
+re-publish after a crash; `Cara-Follows` is the feed position before the event, so a consumer can tell a
+message it has not been given from a hole in the positions. The relay's position is stored only after the
 server's acknowledgement: at least once into the stream, exactly once out of it.
 """
 
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select, update
 
 from shared.leadership import leadership
-from shared.nats_stream import STREAM, SUBJECT_PREFIX, ensure_stream, subject_for
+from shared.nats_stream import FOLLOWS_HEADER, STREAM, SUBJECT_PREFIX, ensure_stream, subject_for
 
 from .application import CautionApplication
 from .config import Settings
@@ -65,11 +66,11 @@ async def relay_once(
     after = await asyncio.to_thread(where.get)
     items, next_after, _ = await asyncio.to_thread(read_page, app, after, batch, NATIONAL)
     # Pipelined: one connection keeps the order; the position moves only once every ack is in.
-    acks = [
-        await js.publish_async(subject_for(item["type"], prefix), json.dumps(item).encode(), stream=stream,
-                               headers={"Nats-Msg-Id": item["id"]})
-        for item in items
-    ]
+    acks = []
+    for before, item in zip([after] + [i["position"] for i in items], items, strict=False):
+        headers = {"Nats-Msg-Id": item["id"], FOLLOWS_HEADER: str(before)}
+        acks.append(await js.publish_async(subject_for(item["type"], prefix), json.dumps(item).encode(),
+                                           stream=stream, headers=headers))
     await asyncio.gather(*acks)
     if next_after > after:
         await asyncio.to_thread(where.set, next_after)

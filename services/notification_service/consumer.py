@@ -15,7 +15,7 @@ import httpx
 from .store import NotificationStore
 
 log = logging.getLogger("cara.notify.consumer")
-MAX_BACKOFF = 60.0
+MAX_BACKOFF = 5.0  # seconds, not a minute: a restarted caution service or database is read again at once
 
 
 class FeedConsumer:

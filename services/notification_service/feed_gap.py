@@ -22,22 +22,23 @@ class FeedGapReader:
         self.client = httpx.Client(timeout=timeout)
 
     def between(self, after: int, before: int) -> list[dict[str, Any]]:
-        """The events after `after` and before `before`, in order; fewer if the feed has not got them all."""
+        """The events after `after` and before `before`, in order: the feed's pages are contiguous, so what it
+        does not return between the two does not exist (a hole in the positions, on PostgreSQL)."""
         found: list[dict[str, Any]] = []
         while after < before - 1:
-            items = [e for e in self._page(after, min(before - 1 - after, PAGE))
-                     if isinstance(e.get("position"), int) and e["position"] < before]
-            if not items:
-                break
+            page = self._page(after, min(before - 1 - after, PAGE))
+            items = [e for e in page["items"] if isinstance(e.get("position"), int) and e["position"] < before]
             found += items
-            after = items[-1]["position"]
+            if len(items) < len(page["items"]) or page["next_after"] <= after:
+                break  # the feed has reached `before`, or has nothing more yet
+            after = page["next_after"]
         return found
 
-    def _page(self, after: int, limit: int) -> list[dict[str, Any]]:
+    def _page(self, after: int, limit: int) -> dict[str, Any]:
         response = self.client.get(f"{self.feed_url}/v1/events", params={"after": after, "limit": limit, "wait": 0},
                                    headers={"Authorization": f"Bearer {self.token()}"})
         if response.status_code == 401 and hasattr(self.token, "invalidate"):
             self.token.invalidate()  # revoked or expired early: the next gap asks the identity provider again
         response.raise_for_status()
-        items: list[dict[str, Any]] = response.json()["items"]
-        return items
+        page: dict[str, Any] = response.json()
+        return page

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from shared.nats_stream import ensure_stream
+from shared.nats_stream import FOLLOWS_HEADER, ensure_stream
 
 from .feed_gap import FeedGapReader
 from .store import NotificationStore, Progress
@@ -36,6 +36,7 @@ log = logging.getLogger("cara.notify.nats")
 # a gap left by a killed consumer stays open when the feed cannot fill it. A fetch of 100 applies in well under
 # a second, so this is not the risk of a slow batch being delivered twice (which is harmless anyway).
 ACK_WAIT_SECONDS = 10.0
+MAX_BACKOFF = 5.0  # between reconnections to the broker: a restarted NATS server is used again within seconds
 HELD_DELAY_SECONDS = 2.0  # messages held behind a gap come back this soon, to see whether it has been filled
 
 
@@ -87,17 +88,26 @@ class NatsConsumer:
         """Apply the fetch as far as it continues the stored position, filling holes from the feed; acknowledge
         what is applied, hand the rest back."""
         events = [_parse(message.data) for message in messages]
+        follows = _follows(messages, events)
         head = max((at for at in map(_position, events) if at is not None), default=0)
         done: Progress | None = None
         new = 0
         try:
-            done = await asyncio.to_thread(self.store.apply_contiguous, events, head, "redelivery")
-            new, held = done.applied, done.held_at
-            while held is not None and await self._fill(done.position, held, head):
-                new += 1  # the feed filled something: worth waking the dispatcher for
-                behind = [e for e in events if (_position(e) or 0) >= held]  # positionless ones went in the first
-                done = await asyncio.to_thread(self.store.apply_contiguous, behind, head, "redelivery")
-                new, held = new + done.applied, done.held_at
+            done = await asyncio.to_thread(self.store.apply_contiguous, events, head, "redelivery", follows)
+            new = done.applied
+            for _ in range(len(events)):  # each round applies at least the held event, so this bounds it
+                if done.held_at is None:
+                    break
+                found = await self._fill(done.position, done.held_at)
+                if found is None:
+                    break
+                chain = done.position  # the feed's pages are contiguous: each event follows the one before
+                for step in (p for p in map(_position, found) if p is not None):
+                    follows[step], chain = chain, step
+                follows[done.held_at] = chain
+                behind = [e for e in events if (_position(e) or 0) >= done.held_at]  # positionless went first
+                done = await asyncio.to_thread(self.store.apply_contiguous, found + behind, head, "feed", follows)
+                new += done.applied
         except Exception as e:  # our database failed: JetStream redelivers, in order, after the delay
             self._failed(f"{type(e).__name__}: {e}")
         applied = 0 if done is None else done.position
@@ -113,24 +123,21 @@ class NatsConsumer:
             self.store.record_error(None)
             self.had_error = False
 
-    async def _fill(self, after: int, before: int, head: int) -> bool:
-        """Apply the events between `after` and `before` from the feed; False when it could not."""
+    async def _fill(self, after: int, before: int) -> list[dict[str, Any]] | None:
+        """Every event between `after` and `before`, read from the feed (maybe none: a hole in the positions),
+        or None when the feed could not say."""
         await asyncio.to_thread(self.store.record_gap, after, before)
-        log.warning("events %d to %d are missing from the stream's delivery; filling them from the feed",
-                    after + 1, before - 1)
+        log.warning("events between %d and %d are missing from the stream's delivery; asking the feed",
+                    after, before)
         if self.feed is None:
-            self._failed(f"events {after + 1} to {before - 1} are missing and no feed is set to fill them from")
-            return False
+            self._failed(f"events between {after} and {before} are missing and no feed is set to fill them from")
+            return None
         try:
-            found = await asyncio.to_thread(self.feed.between, after, before)
+            return await asyncio.to_thread(self.feed.between, after, before)
         except Exception as e:  # the caution service is away: redelivery fills the gap within the ack wait
-            self._failed(f"events {after + 1} to {before - 1} are missing; the feed could not be read "
+            self._failed(f"events between {after} and {before} are missing; the feed could not be read "
                          f"({type(e).__name__}: {e})")
-            return False
-        if not found:
-            return False
-        filled = await asyncio.to_thread(self.store.apply_contiguous, found, head, "feed")
-        return filled.position > after
+            return None
 
     def _failed(self, error: str) -> None:
         self.store.record_error(error[:1000])
@@ -146,12 +153,22 @@ class NatsConsumer:
                 self.broker_failed = True
                 log.warning("NATS consumer failed (%s); reconnecting in %.0fs", e, backoff)
                 stop.wait(backoff)
-                backoff = min(backoff * 2, 60.0)
+                backoff = min(backoff * 2, MAX_BACKOFF)
 
     def run_in_thread(self, stop: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self.run, args=(stop,), name="cara-nats-consumer", daemon=True)
         thread.start()
         return thread
+
+
+def _follows(messages: list[Msg], events: list[dict[str, Any]]) -> dict[int, int]:
+    """What the relay said each event follows (FOLLOWS_HEADER): the feed position before it."""
+    found = {}
+    for message, event in zip(messages, events, strict=True):
+        at, before = _position(event), (message.headers or {}).get(FOLLOWS_HEADER)
+        if at is not None and before is not None and before.isdigit() and int(before) < at:
+            found[at] = int(before)
+    return found
 
 
 def _position(event: dict[str, Any]) -> int | None:

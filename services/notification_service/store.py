@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -143,25 +143,29 @@ class NotificationStore:
         with holes (JetStream after a crash) uses `apply_contiguous` instead."""
         with self.engine.begin() as conn:
             old, _ = self._read_state(conn)
-            position, applied, _ = self._apply_events(conn, events, old, contiguous=False)
+            position, applied, _ = self._apply_events(conn, events, old, None)
             if next_after is not None:
                 position = max(position, next_after)
             self._move(conn, old, position, head)
         return applied
 
-    def apply_contiguous(self, events: list[dict[str, Any]], head: int, filled_by: str) -> Progress:
+    def apply_contiguous(self, events: list[dict[str, Any]], head: int, filled_by: str,
+                         follows: Mapping[int, int] | None = None) -> Progress:
         """Apply, in one transaction, only the events that continue the stored position without a hole.
 
-        Events at or below the position were applied before and are passed over; the run from position + 1
-        is applied; the first event past a missing position stops it, and it and everything after are left
-        for the caller to apply once the hole is filled. Positions are gap-free at the source, so a hole is
-        always an event this consumer has not seen yet, never one that does not exist. Events with no
-        position cannot be placed: they are recorded as skipped without moving anything. When the run
-        reaches past an open gap, the gap is marked filled, `filled_by` saying how."""
+        Events at or below the position were applied before and are passed over; then each event is applied
+        if nothing unseen can lie between the stored position and it; the first one that cannot say so stops
+        the run, and it and everything after are left for the caller to apply once the hole is filled.
+        `follows` maps an event's position to the feed position before it, as whoever sent it knew (the relay
+        says so in a header; a feed page by its order). Without it an event must be at position + 1. It
+        matters on PostgreSQL, where positions have holes that no event will ever fill: a transaction rolled
+        back after taking its numbers from the sequence. Events with no position cannot be placed: they are
+        recorded as skipped without moving anything. When the run reaches past an open gap, the gap is
+        marked filled, `filled_by` saying how."""
         ordered = sorted(events, key=_position_or_first)
         with self.engine.begin() as conn:
             old, gap = self._read_state(conn)
-            position, applied, missing_before = self._apply_events(conn, ordered, old, contiguous=True)
+            position, applied, missing_before = self._apply_events(conn, ordered, old, follows or {})
             self._move(conn, old, position, head)
             if gap is not None and position >= gap[1] - 1:
                 conn.execute(update(consumer_state).where(consumer_state.c.name == FEED).values(
@@ -177,15 +181,16 @@ class NotificationStore:
         return row.position, gap
 
     def _apply_events(self, conn: Connection, events: list[dict[str, Any]], position: int,
-                      contiguous: bool) -> tuple[int, int, int | None]:
-        """Returns the new position, how many events were applied, and where a hole stopped it (or None)."""
+                      follows: Mapping[int, int] | None) -> tuple[int, int, int | None]:
+        """Returns the new position, how many events were applied, and where a hole stopped it (or None).
+        With `follows` None the order given is trusted (a feed page); otherwise see apply_contiguous."""
         applied = 0
         page = _Page(conn, [raw.get("subject") for raw in events if isinstance(raw, dict)])
         for raw in events:
             at = raw.get("position") if isinstance(raw, dict) else None
             if isinstance(at, int) and at <= position:
                 continue  # already applied: at-least-once transports may repeat
-            if contiguous and isinstance(at, int) and at != position + 1:
+            if follows is not None and isinstance(at, int) and follows.get(at, at - 1) > position:
                 page.flush()
                 return position, applied, at
             position = self._apply_one(conn, page, raw, position)

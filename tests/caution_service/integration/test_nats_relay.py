@@ -86,7 +86,9 @@ async def _relay_twice_and_read(
         read = []
         for message in messages:
             msg_id = (message.headers or {}).get("Nats-Msg-Id")
-            read.append({**json.loads(message.data), "nats_subject": message.subject, "msg_id": msg_id})
+            follows = (message.headers or {}).get("Cara-Follows")
+            read.append({**json.loads(message.data), "nats_subject": message.subject, "msg_id": msg_id,
+                         "follows": follows})
             await message.ack()
         return first, info.state.messages, read
     finally:
@@ -107,6 +109,7 @@ def test_relay_publishes_each_event_once_per_type_subject(
     assert all(m["msg_id"] == m["id"] and m["nats_subject"] == prefix + m["type"].removeprefix("uk.cara.caution.")
                for m in read)
     assert all(m["data"]["caution_id"] == caution_id for m in read)
+    assert [m["follows"] for m in read] == ["0"] + [str(m["position"]) for m in read[:-1]]
     assert "Sam Victim" not in json.dumps(read)
 
 

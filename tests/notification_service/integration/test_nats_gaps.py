@@ -26,7 +26,7 @@ from services.notification_service.main import build_store, create_app
 from services.notification_service.nats_consumer import NatsConsumer
 from services.notification_service.store import NotificationStore
 from services.notification_service.tables import notifications
-from shared.nats_stream import ensure_stream
+from shared.nats_stream import FOLLOWS_HEADER, ensure_stream
 from tests.json_server import Answer, Asked, JsonServer
 from tests.service_processes import free_port, issued_event, wait_until
 from tests.support import FakeClock, auth
@@ -164,3 +164,82 @@ def test_without_the_feed_the_gap_is_reported_and_redelivery_fills_it(
             "ok", EVENTS, 1, 0)
         assert status["last_gap"]["filled_by"] == "redelivery"
         assert "cara_notify_consumer_gap_missing 0.0" in client.get("/metrics").text
+
+
+HOLED = [issued_event(str(uuid.UUID(int=n)), n, reference=f"CC-HOLE-{n}") for n in (1, 2, 3, 5, 6, 9)]
+
+
+def _publish_with_holes(nats_url: str, name: str, prefix: str, follows: bool) -> None:
+    """Positions as PostgreSQL leaves them when transactions roll back after taking numbers from its sequence;
+    with `follows`, each message says what it follows, as the relay does."""
+
+    async def publish() -> None:
+        import nats
+
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        before = 0
+        for event in HOLED:
+            headers = {"Nats-Msg-Id": event["id"]} | ({FOLLOWS_HEADER: str(before)} if follows else {})
+            await js.publish(prefix + "caution-issued.v1", json.dumps(event).encode(), stream=name, headers=headers)
+            before = event["position"]
+        await nc.close()
+
+    asyncio.run(publish())
+
+
+@pytest.fixture
+def empty_stream(nats_url: str) -> Iterator[tuple[str, str, str]]:
+    tag = uuid.uuid4().hex[:10]
+    name, prefix = f"CARA_HOLE_{tag}", f"hole.{tag}."
+
+    async def make(create: bool) -> None:
+        import nats
+
+        nc = await nats.connect(nats_url)
+        if create:
+            await ensure_stream(nc.jetstream(), name, prefix)
+        else:
+            await nc.jetstream().delete_stream(name)
+        await nc.close()
+
+    asyncio.run(make(True))
+    yield name, prefix, f"notify-{tag}"
+    asyncio.run(make(False))
+
+
+def test_holes_in_the_positions_that_the_relay_vouches_for_hold_nothing_back_even_without_the_feed(
+    nats_url: str, empty_stream: tuple[str, str, str], store: NotificationStore
+) -> None:
+    name, prefix, durable = empty_stream
+    _publish_with_holes(nats_url, name, prefix, follows=True)
+    nowhere = FeedGapReader(f"http://127.0.0.1:{free_port()}", lambda: "a-token", timeout=1)
+    consumer = NatsConsumer(store, nats_url, name, prefix, durable, lambda: None, feed=nowhere, ack_wait=2)
+    with Running(consumer):
+        wait_until(lambda: _notified_cautions(store) == len(HOLED), timeout=8, what="every event to be applied")
+    state = store.consumer()
+    assert (state["position"], state["gaps"], state["skipped"], state["last_error"]) == (9, 0, [], None)
+
+
+def test_a_hole_the_feed_confirms_is_passed_when_the_messages_do_not_say_what_they_follow(
+    nats_url: str, empty_stream: tuple[str, str, str], store: NotificationStore
+) -> None:
+    name, prefix, durable = empty_stream
+    _publish_with_holes(nats_url, name, prefix, follows=False)
+
+    def feed(asked: Asked) -> Answer:
+        query = parse_qs(urlparse(asked.path).query)
+        after, limit = int(query["after"][0]), int(query["limit"][0])
+        items = [e for e in HOLED if e["position"] > after][:limit]
+        return 200, {"items": items, "next_after": items[-1]["position"] if items else after, "head": 9}
+
+    server = JsonServer(feed)
+    try:
+        consumer = NatsConsumer(store, nats_url, name, prefix, durable, lambda: None,
+                                feed=FeedGapReader(server.url(""), lambda: "a-token"))
+        with Running(consumer):
+            wait_until(lambda: _notified_cautions(store) == len(HOLED), timeout=8, what="every event to be applied")
+    finally:
+        server.stop()
+    state = store.consumer()
+    assert (state["position"], state["skipped"], state["last_error"]) == (9, [], None)

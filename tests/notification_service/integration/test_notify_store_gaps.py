@@ -53,6 +53,16 @@ def test_events_past_a_missing_position_are_held_back_not_applied(store: Notific
     assert notified_positions(store) == [1, 2, 3, 4, 5]
 
 
+def test_a_hole_that_what_the_events_follow_accounts_for_holds_nothing_back(store: NotificationStore) -> None:
+    # PostgreSQL: 3 was taken by a transaction that rolled back; the relay says what each event follows.
+    progress = store.apply_contiguous(issued(1, 2, 4, 5, 7), head=7, filled_by="redelivery",
+                                      follows={1: 0, 2: 1, 4: 2, 5: 4, 7: 6})
+    assert (progress.applied, progress.position, progress.held_at) == (4, 5, 7), "7 follows 6, not seen here"
+    progress = store.apply_contiguous(issued(7), head=7, filled_by="redelivery", follows={7: 5})
+    assert (progress.applied, progress.position, progress.held_at) == (1, 7, None)
+    assert notified_positions(store) == [1, 2, 4, 5, 7]
+
+
 def test_a_batch_out_of_order_and_with_repeats_is_applied_in_position_order_once(store: NotificationStore) -> None:
     cid = str(uuid.UUID(int=7))
     attended = cloud_event("WorkshopAAttended", cid, 2, 2)  # needs the issue at 1 applied first
