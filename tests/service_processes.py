@@ -158,8 +158,8 @@ class ServiceProcess:
 
     module = ""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log_path = env, log
+    def __init__(self, env: dict[str, str], log: Path, args: tuple[str, ...] = ()) -> None:
+        self.env, self.log_path, self.args = env, log, args
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0
 
@@ -172,8 +172,10 @@ class ServiceProcess:
         self.port = port or self.port or free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT), **self.env}
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", self.module, "--port", str(self.port)], cwd=ROOT,
-                                            env=env, stdout=log, stderr=subprocess.STDOUT)
+            # A session of its own: a kill reaches every process it starts (`--workers N` forks them).
+            self.process = subprocess.Popen([sys.executable, "-m", self.module, "--port", str(self.port), *self.args],
+                                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -187,9 +189,9 @@ class ServiceProcess:
         raise AssertionError(f"{self.module} did not answer /livez within {STARTUP_SECONDS}s:\n{self.log()}")
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown handlers; whatever was committed must survive."""
+        """SIGKILL to the process and any it started: no shutdown handlers; whatever was committed must survive."""
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
