@@ -148,7 +148,8 @@ def lead_forever(database_url: str, name: str, stop: threading.Event, work: Call
                 work(connection)
         except Exception as e:  # the database went away or the lock's session broke: never end the process
             wait = backoff.next()
-            log.warning("gave up the lock %s (%s: %s); trying again in %.1fs", name, type(e).__name__, e, wait)
+            log.warning("could not take or keep the lock %s (%s: %s); trying again in %.1fs", name,
+                        type(e).__name__, e, wait)
             standing_by()
             stop.wait(wait)
 
