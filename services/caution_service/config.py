@@ -41,6 +41,9 @@ class Settings(AuthSettings):
     run_projections: bool = True  # embedded default; production API replicas set false and run `make projector`
     projection_poll_seconds: float = 1.0
     deadline_check_seconds: float = 60.0
+    # The longest wait between tries after a database or NATS failure (projector, worker, relay): a restart
+    # of a few seconds must cost about that much, where doubling without a low cap left read models 20 s behind.
+    retry_cap_seconds: float = Field(default=2.0, gt=0, le=30)
     retention: RetentionConfig = RetentionConfig()  # CARA_RETENTION, JSON (shared/retention.py)
     retention_check_seconds: float = 3600.0  # how often the leader looks whether the day's retention run is due
     retention_batch: int = Field(default=500, ge=1)  # rows erased per transaction: locks stay short

@@ -105,7 +105,8 @@ def _background_work(settings: Settings) -> Callable[[FastAPI], AbstractAsyncCon
         stop = threading.Event()
         threads: list[threading.Thread] = []
         if settings.run_projections:
-            threads.append(app.state.projector.run_in_thread(stop, settings.projection_poll_seconds))
+            threads.append(app.state.projector.run_in_thread(stop, settings.projection_poll_seconds,
+                                                                 settings.retry_cap_seconds))
             threads.append(app.state.deadlines.run_in_thread(stop, settings.deadline_check_seconds))
             threads.append(app.state.retention.run_in_thread(stop, settings.retention_check_seconds))
         yield

@@ -16,12 +16,12 @@ import logging
 import signal
 import threading
 from collections.abc import Iterator
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import closing, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 
-from shared.leadership import leadership
+from shared.leadership import SessionCheck, lead_forever
 from shared.nats_stream import FOLLOWS_HEADER, STREAM, SUBJECT_PREFIX, ensure_stream, subject_for
 
 from .application import CautionApplication
@@ -77,23 +77,7 @@ async def relay_once(
     return len(items)
 
 
-@contextmanager
-def _lead(
-    settings: Settings, app: CautionApplication, halt: threading.Event
-) -> Iterator[tuple[Any, SqliteCommits | None]]:
-    """One relay per database (its position is one row): on PostgreSQL it waits for the leader lock, like the
-    projection worker. Then what tells it that something was recorded: LISTEN on the lock's connection (the
-    store NOTIFYs on each commit), or PRAGMA data_version on SQLite. Polling every 100 ms made the feed's way
-    into the stream take 50 ms on average for nothing."""
-    with leadership(settings.database_url, RELAY_LOCK, halt) as connection:
-        if connection is not None:
-            connection.execute(f"LISTEN {recorder_of(app).channel_name}")
-            yield connection, None
-        elif settings.database_url.startswith("postgresql"):  # stopped while standing by
-            yield None, None
-        else:
-            with closing(SqliteCommits(settings.database_url)) as commits:
-                yield None, commits
+ACK_TIMEOUT_SECONDS = 10.0  # a stream that stops acknowledging (NATS went away) ends the lead, to start over
 
 
 async def run(
@@ -101,35 +85,67 @@ async def run(
     stream: str = STREAM, prefix: str = SUBJECT_PREFIX,
 ) -> None:
     """Relays until `stop`, once it leads; between pages it sleeps until something is recorded (or
-    `poll_seconds`, as a net)."""
-    import nats
-
+    `poll_seconds`, as a net). A failure of the database or of NATS gives up the lead and starts over
+    (shared/leadership.py `lead_forever`); the position, stored only after the acks, says where."""
     app = build_application(settings)
     where = RelayPosition(app)
+    loop = asyncio.get_running_loop()
     halt = threading.Event()  # what the threads see of `stop`
     mirror = asyncio.create_task(_mirror(stop, halt))
-    held = ExitStack()
+
+    def work(connection: Any) -> None:
+        # The lock is held in this thread (a standby waits here, and the loop stays free to hear SIGTERM);
+        # the publishing runs on the loop meanwhile.
+        with _wake_ups(settings, app, connection) as (listener, commits):
+            relaying = _relay_while_leading(app, where, nats_url, halt, listener, commits, poll_seconds, stream,
+                                            prefix, settings.retry_cap_seconds)
+            asyncio.run_coroutine_threadsafe(relaying, loop).result()
+
     try:
-        # In a thread: a standby waits there, and the loop stays free to hear SIGTERM.
-        listener, commits = await asyncio.to_thread(held.enter_context, _lead(settings, app, halt))
-        if stop.is_set():
-            return
-        nc = await nats.connect(nats_url)
-        try:
-            js = nc.jetstream()
-            await ensure_stream(js, stream, prefix)
-            while not stop.is_set():
-                if await relay_once(app, js, where, stream=stream, prefix=prefix) == 0:
-                    # A commit since the page was read has already notified, or moved data_version: no miss.
-                    if await asyncio.to_thread(wait_for_new_events, listener, halt, poll_seconds, commits):
-                        # Under load every commit notifies: a moment's wait makes one page of several commits.
-                        await asyncio.sleep(COALESCE_SECONDS)
-        finally:
-            await nc.close()
+        await asyncio.to_thread(lead_forever, settings.database_url, RELAY_LOCK, halt, work,
+                                backoff_cap=settings.retry_cap_seconds)
     finally:
         halt.set()
         mirror.cancel()
-        held.close()
+
+
+@contextmanager
+def _wake_ups(
+    settings: Settings, app: CautionApplication, connection: Any
+) -> Iterator[tuple[Any, SqliteCommits | None]]:
+    """What tells the relay that something was recorded: LISTEN on the lock's connection (the store NOTIFYs on
+    each commit), or PRAGMA data_version on SQLite. Polling every 100 ms made the feed's way into the stream
+    take 50 ms on average for nothing."""
+    if connection is not None:
+        connection.execute(f"LISTEN {recorder_of(app).channel_name}")
+        yield connection, None
+    else:
+        with closing(SqliteCommits(settings.database_url)) as commits:
+            yield None, commits
+
+
+async def _relay_while_leading(
+    app: CautionApplication, where: RelayPosition, nats_url: str, halt: threading.Event, listener: Any,
+    commits: SqliteCommits | None, poll_seconds: float, stream: str, prefix: str, retry_cap: float,
+) -> None:
+    import nats
+
+    session = SessionCheck(listener)
+    nc = await nats.connect(nats_url, connect_timeout=3, max_reconnect_attempts=-1, reconnect_time_wait=retry_cap)
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, stream, prefix)
+        while not halt.is_set():
+            relayed = await asyncio.wait_for(relay_once(app, js, where, stream=stream, prefix=prefix),
+                                             ACK_TIMEOUT_SECONDS)
+            await asyncio.to_thread(session.when_due)
+            if relayed == 0:
+                # A commit since the page was read has already notified, or moved data_version: no miss.
+                if await asyncio.to_thread(wait_for_new_events, listener, halt, poll_seconds, commits):
+                    # Under load every commit notifies: a moment's wait makes one page of several commits.
+                    await asyncio.sleep(COALESCE_SECONDS)
+    finally:
+        await nc.close()
 
 
 async def _mirror(stop: asyncio.Event, halt: threading.Event) -> None:

@@ -1,7 +1,8 @@
 """`make projector`: the production-shape projection worker (and deadline monitor).
 
 Exactly one worker is active per database: it holds a PostgreSQL advisory lock
-for as long as its connection lives, so a standby takes over when it dies.
+for as long as its connection lives, so a standby takes over when it dies. A database
+restart costs the lead and a few seconds, never the process (shared/leadership.py).
 It sleeps until PostgreSQL NOTIFYs a new event. SQLite has no notifications: there
 it looks every 50 ms whether another connection has committed (PRAGMA data_version).
 """
@@ -22,9 +23,10 @@ from typing import Any
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy.engine import make_url
 
+from shared.backoff import Backoff
 from shared.heap import settle_after_startup
 from shared.heartbeat import Heartbeat
-from shared.leadership import leadership, lock_sql
+from shared.leadership import SessionCheck, lead_forever, lock_sql
 
 from .config import Settings
 from .deadlines import DeadlineMonitor
@@ -96,25 +98,38 @@ def run(settings: Settings, stop: threading.Event, poll_seconds: float = 5.0, de
     assert isinstance(recorder, SQLAlchemyApplicationRecorder)  # the event store's (event_store.py)
     channel = recorder.channel_name
     commits = SqliteCommits(settings.database_url) if settings.database_url.startswith("sqlite") else None
-    with leadership(settings.database_url, LEADER_LOCK, stop, standing_by=heartbeat.beat) as connection, \
-            closing(commits) if commits else nullcontext():
-        if stop.is_set():
-            return
+
+    def work(connection: Any) -> None:
         if connection is not None:
             connection.execute(f"LISTEN {channel}")
         # Its own thread, so a long first run does not hold up projections; it stops with the lead.
         retention_stop = threading.Event()
         retention_thread = retention.run_in_thread(retention_stop, settings.retention_check_seconds)
         try:
-            _lead(projector, monitor, connection, commits, stop, poll_seconds, deadline_every, heartbeat)
+            _lead(projector, monitor, Lead(connection, commits, settings.retry_cap_seconds), stop, poll_seconds,
+                  deadline_every, heartbeat)
         finally:
             retention_stop.set()
             retention_thread.join(timeout=30)
 
+    with closing(commits) if commits else nullcontext():
+        lead_forever(settings.database_url, LEADER_LOCK, stop, work, backoff_cap=settings.retry_cap_seconds,
+                     standing_by=heartbeat.beat)
 
-def _lead(projector: Projector, monitor: DeadlineMonitor, connection: Any, commits: SqliteCommits | None,
-          stop: threading.Event, poll_seconds: float, deadline_every: float, heartbeat: Heartbeat) -> None:
-    next_deadline_check, next_statistics, backoff = 0.0, 0.0, 1.0
+
+class Lead:
+    """What the leader works with: the lock's connection (LISTEN, and the session to check), SQLite's commit
+    watch, and how long it may wait between tries after a failure."""
+
+    def __init__(self, connection: Any, commits: SqliteCommits | None, retry_cap: float) -> None:
+        self.connection, self.commits, self.retry_cap = connection, commits, retry_cap
+        self.session = SessionCheck(connection)
+
+
+def _lead(projector: Projector, monitor: DeadlineMonitor, lead: Lead, stop: threading.Event, poll_seconds: float,
+          deadline_every: float, heartbeat: Heartbeat) -> None:
+    next_deadline_check, next_statistics = 0.0, 0.0
+    backoff = Backoff(cap=lead.retry_cap)
     while not stop.is_set():
         heartbeat.beat()
         try:
@@ -128,13 +143,15 @@ def _lead(projector: Projector, monitor: DeadlineMonitor, connection: Any, commi
             if idle and time.monotonic() >= next_statistics:
                 projector.refresh_statistics()
                 next_statistics = time.monotonic() + STATISTICS_EVERY_SECONDS
-            backoff = 1.0
-        except Exception:  # keep the lead through a transient database error; the log says what failed
-            log.exception("projection or deadline run failed; retrying in %.0fs", backoff)
-            stop.wait(backoff)
-            backoff = min(backoff * 2, 30.0)
+            backoff.reset()
+        except Exception:  # a transient database error keeps the lead, unless the lock's session went with it
+            lead.session.now()
+            wait = backoff.next()
+            log.exception("projection or deadline run failed; retrying in %.1fs", wait)
+            stop.wait(wait)
             continue
-        if idle and wait_for_new_events(connection, stop, poll_seconds, commits):
+        lead.session.when_due()
+        if idle and wait_for_new_events(lead.connection, stop, poll_seconds, lead.commits):
             stop.wait(COALESCE_SECONDS)  # as the embedded thread does: one batch for a burst of writes
 
 

@@ -14,7 +14,7 @@ import logging
 import threading
 from typing import Any, Protocol
 
-from shared.leadership import leadership, still_leading
+from shared.leadership import LeadLost, lead_forever, still_leading
 from shared.retention_job import RetentionJob
 
 from .delivery.dispatcher import Dispatcher
@@ -55,14 +55,8 @@ class Workers:
             self._thread.join(timeout=self.join_seconds + 5)
 
     def _lead(self) -> None:
-        while not self._stop.is_set():
-            try:
-                with leadership(self.database_url, LOCK, self._stop, self.retry_seconds) as connection:
-                    if not self._stop.is_set():
-                        self._work_while_leading(connection)
-            except Exception:  # the database is unreachable: stand by and try again, never give up the service
-                log.exception("could not take or keep the workers' lock; trying again in %.0fs", self.retry_seconds)
-                self._stop.wait(self.retry_seconds)
+        lead_forever(self.database_url, LOCK, self._stop, self._work_while_leading, retry_seconds=self.retry_seconds,
+                     backoff_cap=self.retry_seconds)
 
     def _work_while_leading(self, connection: Any) -> None:
         term = threading.Event()
@@ -75,7 +69,7 @@ class Workers:
             while not self._stop.wait(self.check_seconds):
                 if not still_leading(connection):
                     log.error("the workers' lock session broke; stopping the workers until the lock is taken again")
-                    break
+                    raise LeadLost("the workers' lock session broke")
         finally:
             self.leading.clear()
             term.set()

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.faults.background import Background
+from tests.faults.background import Background, projection_worker
 from tests.faults.checks import (
     assert_each_acknowledged_command_stored_once,
     assert_read_models_equal_the_store,
@@ -30,12 +30,6 @@ from tests.service_processes import CautionProcess
 pytestmark = pytest.mark.slow
 KILLS = 2
 BETWEEN_KILLS = 150  # commands acknowledged before each kill, and after the last restart
-
-
-def projection_worker(database_url: str, log: Path) -> Background:
-    """`python -m services.caution_service.worker`, as the production shape runs it beside the API."""
-    return Background(["-m", "services.caution_service.worker", "--poll-seconds", "1"],
-                      {"CARA_DATABASE_URL": database_url, "CARA_ENVIRONMENT": "test"}, log)
 
 
 @pytest.fixture(params=["sqlite-one-process", "postgresql-one-process", "postgresql-production-shape"])

@@ -20,7 +20,7 @@ from services.notification_service.config import Settings as NotifySettings
 from services.notification_service.consumer import FeedConsumer
 from services.notification_service.main import build_store, feed_token, utc_now
 from services.notification_service.tables import consumer_state, notifications, skipped_events
-from tests.faults.background import Background
+from tests.faults.background import relay as relay_process
 from tests.faults.checks import assert_each_acknowledged_command_stored_once, seconds_until, store_of
 from tests.faults.load import Load
 from tests.faults.own_nats import OwnNats
@@ -95,9 +95,7 @@ def test_every_notification_is_made_once_when_the_relay_and_the_notification_ser
     if source == "nats":
         nats = request.getfixturevalue("own_nats")
         env["CARA_NOTIFY_NATS_URL"] = nats.url
-        relay = Background(["-m", "services.caution_service.relay", "--nats-url", nats.url],
-                           {"CARA_DATABASE_URL": caution_url, "CARA_ENVIRONMENT": "test"}, tmp_path / "relay.log")
-        relay.start()
+        relay = relay_process(caution_url, tmp_path / "relay.log", nats.url).start()
     notify = NotifyProcess(env, tmp_path / "notify.log").start()
     notify_engine = create_engine(env["CARA_NOTIFY_DATABASE_URL"])
     try:
@@ -128,7 +126,7 @@ def test_every_notification_is_made_once_when_the_relay_and_the_notification_ser
         assert len(made) == len(set(made))
         assert set(made) == expected
         if relay is not None:
-            assert relay.running, relay.output()[-2000:]
+            assert relay.running(), relay.log()[-2000:]
     finally:
         notify_engine.dispose()
         notify.kill()

@@ -27,6 +27,8 @@ from sqlalchemy import and_, bindparam, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shared.backoff import Backoff
+
 from ..application import CautionApplication
 from ..domain.caution import Caution
 from ..event_store import events_table
@@ -312,14 +314,16 @@ class Projector:
 
     # ----- running in the background -------------------------------------------------
 
-    def run_in_thread(self, stop: threading.Event, poll_seconds: float = 1.0) -> threading.Thread:
+    def run_in_thread(self, stop: threading.Event, poll_seconds: float = 1.0,
+                      retry_cap_seconds: float = 2.0) -> threading.Thread:
         def loop() -> None:
-            backoff = poll_seconds
+            backoff = Backoff(cap=retry_cap_seconds)
             next_statistics = 0.0
             while not stop.is_set():
                 try:
                     count = self.run_once()
-                    self.last_error, backoff = None, poll_seconds
+                    self.last_error = None
+                    backoff.reset()
                     # A short batch read everything there was: wait for the next wake-up rather than ask
                     # again (a write saved since then has set `wakeup`, so the wait returns at once).
                     caught_up = count < self.batch_size
@@ -328,9 +332,9 @@ class Projector:
                         next_statistics = time.monotonic() + STATISTICS_EVERY_SECONDS
                 except Exception as e:  # keep projecting after a transient failure, but say so
                     self.last_error = f"{type(e).__name__}: {e}"
-                    log.exception("projection batch failed; retrying in %.1fs", backoff)
-                    stop.wait(backoff)
-                    backoff = min(backoff * 2, 30.0)
+                    wait = backoff.next()
+                    log.exception("projection batch failed; retrying in %.1fs", wait)
+                    stop.wait(wait)
                     continue
                 if caught_up:
                     if self.wakeup.wait(poll_seconds):

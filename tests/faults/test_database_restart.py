@@ -1,0 +1,164 @@
+"""The production shape's background processes outlive their database: PostgreSQL (a server of the test's own)
+is stopped and started again, or frozen and thawed, under load from clients issuing commands over HTTP, and
+the projection leader is SIGKILLed.
+
+Nothing restarts a process here, as nothing would in production until a liveness probe gives up: both
+projection workers (leader and standby) and the NATS relay must still be running afterwards, the read models
+must reach the store's head within seconds of the database's return and equal a rebuild, and the relay's
+stream must hold every stored event exactly once. Each prints its counts (`pytest -s` shows them)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from services.caution_service.application import CautionApplication
+from services.caution_service.event_store import engine_of, events_table
+from tests.faults.background import Background, delete_stream, messages_in, projection_worker, relay
+from tests.faults.checks import (
+    assert_each_acknowledged_command_stored_once,
+    assert_read_models_equal_the_store,
+    projected_position,
+    seconds_until,
+    store_of,
+)
+from tests.faults.load import Load
+from tests.faults.own_postgres import OwnPostgres, own_postgres  # noqa: F401 (the fixture)
+from tests.service_processes import CautionProcess
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+OUTAGE_SECONDS = 5.0
+RECOVERY_SECONDS = 10.0  # the workers retry every 2 s at most: the read models should be back well within this
+CLIENTS = 8
+
+
+@dataclass
+class Shape:
+    """The caution API (not projecting), two projection workers and the relay, all on `database`."""
+
+    database: OwnPostgres
+    api: CautionProcess
+    leader: Background
+    standby: Background
+    relay: Background
+    nats_url: str
+    stream: str
+
+    @property
+    def background(self) -> list[Background]:
+        return [self.leader, self.standby, self.relay]
+
+    def assert_running(self, when: str) -> None:
+        assert all(p.running() for p in self.background), \
+            f"{when}: " + "; ".join(p.describe() for p in self.background) + "\n" + self.relay.log()[-3000:]
+
+
+@pytest.fixture
+def shape(own_postgres: OwnPostgres, nats_url: str, tmp_path: Path) -> Iterator[Shape]:  # noqa: F811
+    url = own_postgres.url
+    api = CautionProcess({"CARA_DATABASE_URL": url, "CARA_ENVIRONMENT": "test", "CARA_RUN_PROJECTIONS": "false"},
+                         tmp_path / "api.log")
+    tag = uuid.uuid4().hex[:10]
+    stream = f"CARA_FAULT_{tag}"
+    made = Shape(own_postgres, api, projection_worker(url, tmp_path / "leader.log"),
+                 projection_worker(url, tmp_path / "standby.log"),
+                 relay(url, tmp_path / "relay.log", nats_url, stream, f"fault.{tag}."), nats_url, stream)
+    api.start()  # it migrates the tables before the workers look for them
+    made.leader.start()
+    seconds_until(lambda: made.leader.said("leading cara-projector"), 30, "the first worker to lead")
+    made.standby.start()
+    seconds_until(lambda: made.standby.said("another process leads cara-projector"), 30, "the standby")
+    made.relay.start()
+    try:
+        # A process still starting gives up after a few tries (shared/startup.py): the faults here are later.
+        seconds_until(lambda: made.relay.said("leading cara-relay"), 30, "the relay to lead")
+        yield made
+    finally:
+        for process in made.background:
+            process.stop()
+        api.kill()
+        delete_stream(nats_url, stream)
+
+
+def _stored_events(app: CautionApplication) -> int:
+    with engine_of(app).connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(events_table(app))).scalar_one())
+
+
+def _head(app: CautionApplication) -> int:
+    with engine_of(app).connect() as connection:
+        return int(connection.execute(select(func.max(events_table(app).c.id))).scalar() or 0)
+
+
+def _survives(shape: Shape, fault: Callable[[], None], recover: Callable[[], None], what: str) -> None:
+    load = Load(shape.api.url, clients=CLIENTS).start()
+    with store_of(shape.database.url) as app:
+        load.wait_for(100)
+        head_before = _head(app)
+        engine_of(app).dispose()  # its pooled connections would not outlive the fault
+        fault()
+        time.sleep(OUTAGE_SECONDS)
+        recover()
+        returned = time.monotonic()
+        load.wait_for(50, timeout=60)
+        first_commands = time.monotonic() - returned
+        head_after = _head(app)  # includes commands recorded since the database returned
+        seconds_until(lambda: projected_position(app) >= head_after, 60, "the read models to catch up")
+        caught_up_after_return = time.monotonic() - returned
+        shape.assert_running(f"after {what}")
+        load.stop()
+        stopped = time.monotonic()
+        head = assert_each_acknowledged_command_stored_once(app, load)
+        events = _stored_events(app)
+        caught_up = seconds_until(lambda: projected_position(app) == head, 30, "the read models to reach the head")
+        streamed = seconds_until(lambda: messages_in(shape.nats_url, shape.stream) >= events, 30,
+                                 "the relay to publish every event")
+        time.sleep(0.5)  # a duplicate would arrive after the last original
+        in_stream = messages_in(shape.nats_url, shape.stream)
+        shape.assert_running("at the end")
+        print(f"\n{what}: {load.summary()}; {events} events stored (head {head}), {in_stream} in the stream; "
+              f"50 more commands acknowledged {first_commands:.1f}s after the database returned, read models "
+              f"had them (head {head_after}, {head_before} before the fault) {caught_up_after_return:.1f}s after "
+              f"it returned; after the load stopped, read models "
+              f"at the head in {caught_up:.1f}s, stream complete in {max(streamed, caught_up):.1f}s "
+              f"({time.monotonic() - stopped:.1f}s in all)")
+        assert caught_up_after_return < RECOVERY_SECONDS
+        assert in_stream == events, "the stream must hold every stored event exactly once"
+        assert not load.unresolved and not load.refused, load.summary()
+        for process in shape.background:
+            process.stop()
+        assert_read_models_equal_the_store(app, head)
+
+
+def test_postgresql_stopped_for_seconds_under_load(shape: Shape) -> None:
+    _survives(shape, shape.database.stop, shape.database.start, "PostgreSQL stopped for 5 s")
+
+
+def test_postgresql_frozen_for_seconds_under_load(shape: Shape) -> None:
+    _survives(shape, shape.database.freeze, shape.database.thaw, "PostgreSQL frozen (SIGSTOP) for 5 s")
+
+
+def test_the_standby_takes_over_when_the_leader_is_killed_under_load(shape: Shape) -> None:
+    load = Load(shape.api.url, clients=CLIENTS).start()
+    with store_of(shape.database.url) as app:
+        load.wait_for(100)
+        shape.leader.kill()
+        killed = time.monotonic()
+        seconds_until(lambda: shape.standby.said("leading cara-projector"), 15, "the standby to take over")
+        took_over = time.monotonic() - killed
+        load.wait_for(100)
+        load.stop()
+        head = assert_each_acknowledged_command_stored_once(app, load)
+        caught_up = seconds_until(lambda: projected_position(app) == head, 30, "the read models to reach the head")
+        assert shape.standby.running() and shape.relay.running()
+        print(f"\nprojection leader SIGKILLed: {load.summary()}; the standby led {took_over:.1f}s after the kill, "
+              f"read models at the head {head} {caught_up:.1f}s after the load stopped")
+        for process in shape.background:
+            process.stop()
+        assert_read_models_equal_the_store(app, head)
