@@ -1,11 +1,14 @@
 """The production shape's background processes outlive their database: PostgreSQL (a server of the test's own)
 is stopped and started again, or frozen and thawed, under load from clients issuing commands over HTTP, and
-the projection leader is SIGKILLed.
+the projection leader is SIGKILLed. The notification service keeps its tables on the same server and reads
+the relay's stream, so it meets the outage twice: in its own database and as holes in the positions (the
+numbers of transactions that the outage rolled back).
 
 Nothing restarts a process here, as nothing would in production until a liveness probe gives up: both
 projection workers (leader and standby) and the NATS relay must still be running afterwards, the read models
 must reach the store's head within seconds of the database's return and equal a rebuild, and the relay's
-stream must hold every stored event exactly once. Each prints its counts (`pytest -s` shows them)."""
+stream must hold every stored event exactly once, and the notification service must make every notification
+exactly once. Each prints its counts (`pytest -s` shows them)."""
 
 from __future__ import annotations
 
@@ -15,11 +18,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from services.caution_service.application import CautionApplication
 from services.caution_service.event_store import engine_of, events_table
+from shared.leadership import psycopg_conninfo
 from tests.faults.background import Background, delete_stream, messages_in, projection_worker, relay
 from tests.faults.checks import (
     assert_each_acknowledged_command_stored_once,
@@ -29,8 +34,9 @@ from tests.faults.checks import (
     store_of,
 )
 from tests.faults.load import Load
+from tests.faults.notifications import consumer_position, event_notifications, reference_notifications, skipped
 from tests.faults.own_postgres import OwnPostgres, own_postgres  # noqa: F401 (the fixture)
-from tests.service_processes import CautionProcess
+from tests.service_processes import CautionProcess, NotifyProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 OUTAGE_SECONDS = 5.0
@@ -47,11 +53,13 @@ class Shape:
     leader: Background
     standby: Background
     relay: Background
+    notify: NotifyProcess
+    notify_url: str
     nats_url: str
     stream: str
 
     @property
-    def background(self) -> list[Background]:
+    def background(self) -> list[Background]:  # the notification service is checked by what it made
         return [self.leader, self.standby, self.relay]
 
     def assert_running(self, when: str) -> None:
@@ -66,10 +74,20 @@ def shape(own_postgres: OwnPostgres, nats_url: str, tmp_path: Path) -> Iterator[
                          tmp_path / "api.log")
     tag = uuid.uuid4().hex[:10]
     stream = f"CARA_FAULT_{tag}"
+    with psycopg.connect(psycopg_conninfo(url), autocommit=True) as connection:
+        connection.execute("CREATE SCHEMA notify")
+    notify_url = f"{url}?options=-csearch_path%3Dnotify"
+    notify = NotifyProcess({
+        "CARA_NOTIFY_ENVIRONMENT": "test", "CARA_NOTIFY_DATABASE_URL": notify_url, "CARA_NOTIFY_SOURCE": "nats",
+        "CARA_NOTIFY_NATS_URL": nats_url, "CARA_NOTIFY_NATS_STREAM": stream,
+        "CARA_NOTIFY_NATS_SUBJECT_PREFIX": f"fault.{tag}.", "CARA_NOTIFY_NATS_DURABLE": f"notify-{tag}",
+        "CARA_NOTIFY_REMINDER_POLL_SECONDS": "3600"}, tmp_path / "notify.log")
     made = Shape(own_postgres, api, projection_worker(url, tmp_path / "leader.log"),
                  projection_worker(url, tmp_path / "standby.log"),
-                 relay(url, tmp_path / "relay.log", nats_url, stream, f"fault.{tag}."), nats_url, stream)
+                 relay(url, tmp_path / "relay.log", nats_url, stream, f"fault.{tag}."), notify, notify_url,
+                 nats_url, stream)
     api.start()  # it migrates the tables before the workers look for them
+    notify.env["CARA_NOTIFY_CAUTION_FEED_URL"] = api.url
     made.leader.start()
     seconds_until(lambda: made.leader.said("leading cara-projector"), 30, "the first worker to lead")
     made.standby.start()
@@ -78,10 +96,12 @@ def shape(own_postgres: OwnPostgres, nats_url: str, tmp_path: Path) -> Iterator[
     try:
         # A process still starting gives up after a few tries (shared/startup.py): the faults here are later.
         seconds_until(lambda: made.relay.said("leading cara-relay"), 30, "the relay to lead")
+        notify.start()
         yield made
     finally:
         for process in made.background:
             process.stop()
+        notify.kill()
         api.kill()
         delete_stream(nats_url, stream)
 
@@ -121,15 +141,25 @@ def _survives(shape: Shape, fault: Callable[[], None], recover: Callable[[], Non
                                  "the relay to publish every event")
         time.sleep(0.5)  # a duplicate would arrive after the last original
         in_stream = messages_in(shape.nats_url, shape.stream)
+        notify_engine = create_engine(shape.notify_url)
+        try:
+            notified = seconds_until(lambda: consumer_position(notify_engine) == head, 30,
+                                     "the notification service to reach the head")
+            made, left_out = event_notifications(notify_engine), skipped(notify_engine)
+        finally:
+            notify_engine.dispose()
+        expected = reference_notifications(shape.api.url, shape.database.directory / "reference.sqlite3", head)
         shape.assert_running("at the end")
         print(f"\n{what}: {load.summary()}; {events} events stored (head {head}), {in_stream} in the stream; "
               f"50 more commands acknowledged {first_commands:.1f}s after the database returned, read models "
               f"had them (head {head_after}, {head_before} before the fault) {caught_up_after_return:.1f}s after "
               f"it returned; after the load stopped, read models "
               f"at the head in {caught_up:.1f}s, stream complete in {max(streamed, caught_up):.1f}s "
-              f"({time.monotonic() - stopped:.1f}s in all)")
+              f"({time.monotonic() - stopped:.1f}s in all); {len(expected)} notifications expected, {len(made)} "
+              f"made, the notification service at the head in {notified:.1f}s")
         assert caught_up_after_return < RECOVERY_SECONDS
         assert in_stream == events, "the stream must hold every stored event exactly once"
+        assert left_out == [] and sorted(made) == sorted(expected), "every notification made exactly once"
         assert not load.unresolved and not load.refused, load.summary()
         for process in shape.background:
             process.stop()

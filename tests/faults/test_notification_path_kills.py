@@ -13,16 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
-from services.notification_service.config import Settings as NotifySettings
-from services.notification_service.consumer import FeedConsumer
-from services.notification_service.main import build_store, feed_token, utc_now
-from services.notification_service.tables import consumer_state, notifications, skipped_events
 from tests.faults.background import relay as relay_process
 from tests.faults.checks import assert_each_acknowledged_command_stored_once, seconds_until, store_of
 from tests.faults.load import Load
+from tests.faults.notifications import consumer_position, event_notifications, reference_notifications, skipped
 from tests.faults.own_nats import OwnNats
 from tests.service_processes import CautionProcess, NotifyProcess
 
@@ -35,36 +32,6 @@ def own_nats() -> Iterator[OwnNats]:
     server = OwnNats().start()
     yield server
     server.close()
-
-
-def event_notifications(engine: Engine) -> list[str]:
-    """The ids of the notifications made from feed events (reminders come from the clock, not the feed)."""
-    with engine.connect() as connection:
-        return list(connection.execute(select(notifications.c.id).where(notifications.c.event_id.is_not(None)))
-                    .scalars())
-
-
-def consumer_position(engine: Engine) -> int:
-    with engine.connect() as connection:
-        return int(connection.execute(select(consumer_state.c.position)).scalar_one())
-
-
-def skipped(engine: Engine) -> list[str]:
-    with engine.connect() as connection:
-        return [f"{row.position} {row.event_type}: {row.reason}" for row in connection.execute(select(skipped_events))]
-
-
-def reference_notifications(feed_url: str, database: Path, head: int) -> set[str]:
-    """What a consumer that nothing interrupts makes of the same feed."""
-    settings = NotifySettings(environment="test", database_url=f"sqlite:///{database}")
-    store = build_store(settings, utc_now)
-    consumer = FeedConsumer(store, feed_url, feed_token(settings), wait_seconds=0, page_size=500)
-    while store.position() < head:
-        consumer.poll_once(wait=0)
-    made = event_notifications(store.engine)
-    assert not skipped(store.engine)
-    store.engine.dispose()
-    return set(made)
 
 
 def kill_while_catching_up(notify: NotifyProcess, engine: Engine, load: Load) -> None:
