@@ -12,10 +12,12 @@ from collections.abc import Callable
 
 import httpx
 
+from shared.backoff import Backoff
+
 from .store import NotificationStore
 
 log = logging.getLogger("cara.notify.consumer")
-MAX_BACKOFF = 5.0  # seconds, not a minute: a restarted caution service or database is read again at once
+MAX_BACKOFF = 5.0  # seconds, not a minute: a restarted caution service or database is read again soon
 
 
 class FeedConsumer:
@@ -47,24 +49,31 @@ class FeedConsumer:
         return applied
 
     def run(self, stop: threading.Event) -> None:
-        backoff = 1.0
+        backoff, failing = Backoff(first=1.0, cap=MAX_BACKOFF), False
         while not stop.is_set():
             try:
                 self.poll_once()
-                if backoff > 1.0:
+                if failing:
                     self.store.record_error(None)
-                backoff = 1.0
+                backoff.reset()
+                failing = False
             except Exception as e:  # the feed or our database is unavailable: wait and resume
                 message = f"{type(e).__name__}: {e}"[:1000]
-                log.warning("feed read failed (%s); retrying in %.0fs", message, backoff)
-                try:
-                    self.store.record_error(message)
-                except Exception:
-                    log.exception("could not record the consumer error")
-                stop.wait(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
+                wait, failing = backoff.next(), True
+                log.warning("feed read failed (%s); retrying in %.0fs", message, wait)
+                record_error_if_possible(self.store, message)
+                stop.wait(wait)
 
     def run_in_thread(self, stop: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self.run, args=(stop,), name="cara-feed-consumer", daemon=True)
         thread.start()
         return thread
+
+
+def record_error_if_possible(store: NotificationStore, message: str) -> None:
+    """Say why on /v1/consumer, unless the database that would hold it is what failed: the loop goes on either
+    way, since a consumer thread that ended would leave the service leading with nobody reading the feed."""
+    try:
+        store.record_error(message)
+    except Exception:
+        log.exception("could not record the consumer error")

@@ -21,8 +21,10 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from shared.backoff import Backoff
 from shared.nats_stream import FOLLOWS_HEADER, ensure_stream
 
+from .consumer import record_error_if_possible
 from .feed_gap import FeedGapReader
 from .store import NotificationStore, Progress
 
@@ -140,20 +142,20 @@ class NatsConsumer:
             return None
 
     def _failed(self, error: str) -> None:
-        self.store.record_error(error[:1000])
         self.had_error = True
+        record_error_if_possible(self.store, error[:1000])  # so the fetch is still handed back when it cannot
 
     def run(self, stop: threading.Event) -> None:
-        backoff = 1.0
+        backoff = Backoff(first=1.0, cap=MAX_BACKOFF)
         while not stop.is_set():
             try:
                 asyncio.run(self.consume(stop))
-            except Exception as e:  # the broker is unreachable: record, wait, reconnect
-                self.store.record_error(f"{type(e).__name__}: {e}"[:1000])
+            except Exception as e:  # the broker or our database is unreachable: record, wait, reconnect
                 self.broker_failed = True
-                log.warning("NATS consumer failed (%s); reconnecting in %.0fs", e, backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
+                wait = backoff.next()
+                log.warning("NATS consumer failed (%s); reconnecting in %.0fs", e, wait)
+                record_error_if_possible(self.store, f"{type(e).__name__}: {e}"[:1000])
+                stop.wait(wait)
 
     def run_in_thread(self, stop: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self.run, args=(stop,), name="cara-nats-consumer", daemon=True)
