@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, create_engine, text
 
 from shared.auth import Role, mint_token
+from shared.database_timeouts import with_timeouts
 from shared.http import BodyLimitMiddleware, RequestIdMiddleware
 from shared.metrics import RequestMetrics, metrics_endpoint
 from shared.openapi import install_problem_openapi
@@ -40,7 +41,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _engine(url: str) -> Engine:
+def _engine(settings: Settings) -> Engine:
+    url = with_timeouts(settings.database_url, settings.database_connect_timeout_seconds,
+                        settings.database_statement_timeout_seconds)
     if url.startswith("sqlite:///") and ":memory:" not in url:
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
@@ -53,7 +56,7 @@ def _engine(url: str) -> Engine:
 def build_store(settings: Settings, clock: Callable[[], datetime]) -> NotificationStore:
     policy = ReminderPolicy(settings.reminder_days_before_period_end,
                             settings.workshop_b_reminder_days_before_period_end)
-    engine = _engine(settings.database_url)
+    engine = _engine(settings)
     with_startup_retries(lambda: migrate(engine))  # every process of this service starts here
     return with_startup_retries(lambda: NotificationStore(engine, clock, policy, settings.email_recipients))
 
