@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, create_engine, text
 
 from shared.auth import Role, mint_token
+from shared.database_faults import RETRY_AFTER_SECONDS
 from shared.database_timeouts import with_timeouts
 from shared.http import BodyLimitMiddleware, RequestIdMiddleware
 from shared.metrics import RequestMetrics, metrics_endpoint
@@ -20,6 +21,7 @@ from shared.openapi import install_problem_openapi
 from shared.problems import install_problem_handlers, problem_response
 from shared.retention_metrics import RetentionCollector
 from shared.startup import with_startup_retries
+from shared.write_probe import not_writable
 
 from . import subscriptions
 from .api import routes
@@ -34,6 +36,7 @@ from .retention import TABLES as RETENTION_TABLES
 from .retention import build_retention
 from .rules import ReminderPolicy, require_decided
 from .store import NotificationStore
+from .tables import write_probe
 from .workers import EventSource, Workers
 
 
@@ -131,17 +134,18 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         """The process is up."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], responses={503: {"description": "Not ready"}})
+    @app.get("/readyz", tags=["health"],
+             responses={503: {"description": "Not ready: the database cannot be written or keys cannot be verified"}})
     def readyz() -> JSONResponse:
-        """The database answers and tokens can be verified."""
-        try:
-            with app.state.store.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception as e:  # any failure to reach the database means not ready
-            return problem_response(503, "not-ready", "Not ready", f"The database is unavailable ({type(e).__name__}).")
+        """The database takes writes (a one-row write is committed; on SQLite, free space is left beside it) and
+        tokens can be verified."""
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        unwritable = not_writable(app.state.store.engine, write_probe, settings.ready_min_free_bytes)
+        if unwritable is not None:
+            return problem_response(503, "not-ready", "Not ready", f"{unwritable.capitalize()}.", headers=retry)
         keys = app.state.verifier.not_ready()
         if keys is not None:
-            return problem_response(503, "not-ready", "Not ready", f"{keys.capitalize()}.")
+            return problem_response(503, "not-ready", "Not ready", f"{keys.capitalize()}.", headers=retry)
         workers = "leading" if app.state.workers.leading.is_set() else "standby" if settings.run_workers else "off"
         return JSONResponse({"status": "ok", "database": "ok", "workers": workers})
 
