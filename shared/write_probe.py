@@ -35,6 +35,25 @@ def sqlite_file(engine: Engine) -> Path | None:
     return Path(database)
 
 
+class DatabaseNotWritable(RuntimeError):
+    """Raised at start-up: the process stops, and its supervisor starts it again until the database is writable.
+
+    Starting anyway is no cure. SQLite opens a file it may not write read-only and keeps it so for the life of the
+    connection, so a process that started then went on refusing every command after the disk was fixed (issue 15),
+    and a migration that is due cannot run at all."""
+
+
+def require_writable(engine: Engine) -> None:
+    """At start-up, on SQLite: the database's directory and files can be written. (A PostgreSQL server that is
+    read-only is /readyz's to report: a connection to it does not stay read-only once the server is not.)"""
+    path = sqlite_file(engine)
+    if path is not None:
+        unwritable = [p for p in (path.parent, *path.parent.glob(f"{path.name}*")) if not os.access(p, os.W_OK)]
+        if unwritable:
+            raise DatabaseNotWritable(f"the database cannot be written: {', '.join(map(str, unwritable))} "
+                                      "is read-only; stopping, to be started again once it is writable")
+
+
 def not_writable(engine: Engine, table: Table, min_free_bytes: int) -> str | None:
     """Why the database cannot take writes now, or None when a write has just been committed."""
     path = sqlite_file(engine)

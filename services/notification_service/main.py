@@ -21,7 +21,7 @@ from shared.openapi import install_problem_openapi
 from shared.problems import install_problem_handlers, problem_response
 from shared.retention_metrics import RetentionCollector
 from shared.startup import with_startup_retries
-from shared.write_probe import not_writable
+from shared.write_probe import not_writable, require_writable
 
 from . import subscriptions
 from .api import routes
@@ -60,6 +60,7 @@ def build_store(settings: Settings, clock: Callable[[], datetime]) -> Notificati
     policy = ReminderPolicy(settings.reminder_days_before_period_end,
                             settings.workshop_b_reminder_days_before_period_end)
     engine = _engine(settings)
+    require_writable(engine)  # a process that cannot write stops at once: its supervisor retries (write_probe.py)
     with_startup_retries(lambda: migrate(engine))  # every process of this service starts here
     return with_startup_retries(lambda: NotificationStore(engine, clock, policy, settings.email_recipients))
 
