@@ -28,6 +28,9 @@ def locked_transaction(engine: Engine, name: str) -> Iterator[Connection]:
     database = engine.url.database
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
+            # Waiting for another process's upgrade, and a long upgrade itself, must not be cut short by the
+            # statement timeout that bounds requests (shared/database_timeouts.py): for this transaction only.
+            connection.execute(text("SET LOCAL statement_timeout = 0"))
             connection.execute(text(_PG_LOCK), {"name": f":cara-migrate-{name}"})
             yield connection
     elif engine.dialect.name == "sqlite" and database not in (None, "", ":memory:") and "mode=memory" not in database:

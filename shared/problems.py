@@ -102,6 +102,19 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(500, "internal-error", "Internal error", "The error has been logged.",
-                                instance=request.url.path)
+        # A database fault wrapped in an error of another kind still means "try again shortly".
+        from .database_faults import is_database_unavailable, unavailable_response
+
+        if is_database_unavailable(exc):
+            return unavailable_response(request, exc)
+        return unexpected_response(request, exc)
+
+    from .database_faults import install_database_fault_handlers  # it answers with this module's documents
+
+    install_database_fault_handlers(app)
+
+
+def unexpected_response(request: Request, exc: BaseException) -> JSONResponse:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(500, "internal-error", "Internal error", "The error has been logged.",
+                            instance=request.url.path)

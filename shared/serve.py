@@ -26,6 +26,8 @@ import uvicorn
 
 from shared.heap import settle_after_startup
 from shared.http import install_access_log_redaction
+from shared.request_head_timeout import DEFAULT_SECONDS as HEAD_SECONDS
+from shared.request_head_timeout import protocol_with_head_timeout
 
 log = logging.getLogger("cara.serve")
 RESTART_DELAY_SECONDS = 1.0
@@ -39,10 +41,12 @@ class ServeOptions:
     workers: int = 1
     log_level: str = "info"
     access_log: bool = True
+    request_head_seconds: float = HEAD_SECONDS  # a request whose headers take longer is cut off
 
     def uvicorn_config(self) -> uvicorn.Config:
         config = uvicorn.Config(self.factory, factory=True, host=self.host, port=self.port,
-                                log_level=self.log_level, access_log=self.access_log)
+                                log_level=self.log_level, access_log=self.access_log,
+                                http=protocol_with_head_timeout(self.request_head_seconds))
         install_access_log_redaction()  # after the Config has set uvicorn's logging up
         return config
 

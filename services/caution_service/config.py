@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from shared.database_timeouts import with_timeouts
 from shared.keyring import DEV_MASTER_KEYS, MasterKeys
 from shared.retention import RetentionConfig
 from shared.settings import AuthSettings
@@ -47,6 +48,12 @@ class Settings(AuthSettings):
     retention: RetentionConfig = RetentionConfig()  # CARA_RETENTION, JSON (shared/retention.py)
     retention_check_seconds: float = 3600.0  # how often the leader looks whether the day's retention run is due
     retention_batch: int = Field(default=500, ge=1)  # rows erased per transaction: locks stay short
+    # PostgreSQL only (shared/database_timeouts.py); 0: none. Long waits (a long-poll, the migration lock, a
+    # rebuild) wait outside any statement or turn the statement timeout off for themselves.
+    database_connect_timeout_seconds: float = Field(default=5.0, ge=0)
+    database_statement_timeout_seconds: float = Field(default=30.0, ge=0)
+    # /readyz reports an SQLite database with less free space than this beside it as not ready (api/health.py).
+    ready_min_free_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
 
     @model_validator(mode="after")
     def refuse_development_secrets_in_production(self) -> Settings:
@@ -74,7 +81,8 @@ class Settings(AuthSettings):
     def eventsourcing_env(self) -> dict[str, str]:
         return {
             "PERSISTENCE_MODULE": EVENT_STORE_TOPIC,
-            "SQLALCHEMY_URL": self.database_url,
+            "SQLALCHEMY_URL": with_timeouts(self.database_url, self.database_connect_timeout_seconds,
+                                            self.database_statement_timeout_seconds),
             "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size),
         }
 

@@ -21,6 +21,7 @@ from shared.openapi import install_problem_openapi
 from shared.problems import install_problem_handlers
 from shared.retention_metrics import RetentionCollector
 from shared.startup import with_startup_retries
+from shared.write_probe import require_writable
 
 from .active_clients import ActiveClients, TrackWritingClients
 from .api import cautions, commands, consultation_log, feed, health, personal_data, records, subject_access
@@ -66,6 +67,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
 
 def _migrated(app: CautionApplication) -> CautionApplication:
     """On the application's own engine: an in-memory SQLite database exists only there."""
+    require_writable(app.engine)  # before the migration lock, which a read-only file system refuses obscurely
     migrate(app.engine)
     refuse_clear_text_store(app)
     app.idempotency.key_legacy_fingerprints()

@@ -27,7 +27,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=2000,
                         help="events per batch for what was recorded while the rebuild ran (default 2000)")
     args = parser.parse_args()
-    app = build_application(Settings())
+    # Replaying a large store is long work by design: no statement timeout (it bounds requests, not this).
+    app = build_application(Settings(database_statement_timeout_seconds=0))
     projector = build_projector(app, batch_size=args.batch_size)
     started = time.perf_counter()
     try:

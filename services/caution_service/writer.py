@@ -32,6 +32,8 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 from sqlalchemy import Connection
 
+from shared.database_faults import is_database_unavailable
+
 from .active_clients import ActiveClients
 from .application import CautionApplication, StaleVersion
 from .domain.caution import Caution
@@ -177,7 +179,8 @@ class GroupCommitWriter:
         try:
             self._process(jobs)
         except Exception as e:  # never leave a caller waiting forever
-            log.exception("batch of %d commands failed", len(jobs))
+            if not is_database_unavailable(e):  # a database fault is logged once, by the 503 each caller gets
+                log.exception("batch of %d commands failed", len(jobs))
             for job in jobs:
                 if not job.future.done() and job not in self._carried:
                     self._finish(job, error=e)

@@ -55,6 +55,11 @@ class Settings(AuthSettings):
                                        validation_alias=AliasChoices("CARA_NOTIFY_RETENTION", "CARA_RETENTION"))
     retention_check_seconds: float = 3600.0  # how often the leader looks whether the day's retention run is due
     retention_batch: int = Field(default=500, ge=1)  # rows erased per transaction: locks stay short
+    # PostgreSQL only (shared/database_timeouts.py); 0: none.
+    database_connect_timeout_seconds: float = Field(default=5.0, ge=0)
+    database_statement_timeout_seconds: float = Field(default=30.0, ge=0)
+    # /readyz reports an SQLite database with less free space than this beside it as not ready.
+    ready_min_free_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
 
     @model_validator(mode="after")
     def refuse_development_secrets_in_production(self) -> Settings:

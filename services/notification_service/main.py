@@ -13,12 +13,15 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, create_engine, text
 
 from shared.auth import Role, mint_token
+from shared.database_faults import RETRY_AFTER_SECONDS
+from shared.database_timeouts import with_timeouts
 from shared.http import BodyLimitMiddleware, RequestIdMiddleware
 from shared.metrics import RequestMetrics, metrics_endpoint
 from shared.openapi import install_problem_openapi
 from shared.problems import install_problem_handlers, problem_response
 from shared.retention_metrics import RetentionCollector
 from shared.startup import with_startup_retries
+from shared.write_probe import not_writable, require_writable
 
 from . import subscriptions
 from .api import routes
@@ -33,6 +36,7 @@ from .retention import TABLES as RETENTION_TABLES
 from .retention import build_retention
 from .rules import ReminderPolicy, require_decided
 from .store import NotificationStore
+from .tables import write_probe
 from .workers import EventSource, Workers
 
 
@@ -40,7 +44,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _engine(url: str) -> Engine:
+def _engine(settings: Settings) -> Engine:
+    url = with_timeouts(settings.database_url, settings.database_connect_timeout_seconds,
+                        settings.database_statement_timeout_seconds)
     if url.startswith("sqlite:///") and ":memory:" not in url:
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
@@ -53,7 +59,8 @@ def _engine(url: str) -> Engine:
 def build_store(settings: Settings, clock: Callable[[], datetime]) -> NotificationStore:
     policy = ReminderPolicy(settings.reminder_days_before_period_end,
                             settings.workshop_b_reminder_days_before_period_end)
-    engine = _engine(settings.database_url)
+    engine = _engine(settings)
+    require_writable(engine)  # a process that cannot write stops at once: its supervisor retries (write_probe.py)
     with_startup_retries(lambda: migrate(engine))  # every process of this service starts here
     return with_startup_retries(lambda: NotificationStore(engine, clock, policy, settings.email_recipients))
 
@@ -131,17 +138,18 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         """The process is up."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], responses={503: {"description": "Not ready"}})
+    @app.get("/readyz", tags=["health"],
+             responses={503: {"description": "Not ready: the database cannot be written or keys cannot be verified"}})
     def readyz() -> JSONResponse:
-        """The database answers and tokens can be verified."""
-        try:
-            with app.state.store.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception as e:  # any failure to reach the database means not ready
-            return problem_response(503, "not-ready", "Not ready", f"The database is unavailable ({type(e).__name__}).")
+        """The database takes writes (a one-row write is committed; on SQLite, free space is left beside it) and
+        tokens can be verified."""
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        unwritable = not_writable(app.state.store.engine, write_probe, settings.ready_min_free_bytes)
+        if unwritable is not None:
+            return problem_response(503, "not-ready", "Not ready", f"{unwritable.capitalize()}.", headers=retry)
         keys = app.state.verifier.not_ready()
         if keys is not None:
-            return problem_response(503, "not-ready", "Not ready", f"{keys.capitalize()}.")
+            return problem_response(503, "not-ready", "Not ready", f"{keys.capitalize()}.", headers=retry)
         workers = "leading" if app.state.workers.leading.is_set() else "standby" if settings.run_workers else "off"
         return JSONResponse({"status": "ok", "database": "ok", "workers": workers})
 

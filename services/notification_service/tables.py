@@ -17,6 +17,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from shared.write_probe import probe_table
+
 metadata = MetaData()
 
 consumer_state = Table(
@@ -123,3 +125,7 @@ reminders = Table(
     UniqueConstraint("caution_id", "kind"),
     Index("ix_reminders_due", "status", "due_at"),
 )
+
+# /readyz rewrites its one row to prove the database takes writes (shared/write_probe.py); kept apart from
+# `metadata`, which the store creates and reads.
+write_probe = probe_table("notifications_write_probe", MetaData())

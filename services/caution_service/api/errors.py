@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from eventsourcing.persistence import OperationalError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -85,9 +84,3 @@ def install_domain_handlers(app: FastAPI) -> None:
         return problem_response(503, "key-unavailable", "A key this record needs is not configured",
                                 "The service cannot open a key it needs; try again shortly.",
                                 instance=request.url.path, headers={"Retry-After": "30"})
-
-    @app.exception_handler(OperationalError)
-    def unavailable(request: Request, exc: OperationalError) -> JSONResponse:
-        log.error("database unavailable: %s", exc)
-        return problem_response(503, "unavailable", "The database is unavailable", "Try again shortly.",
-                                instance=request.url.path)

@@ -25,10 +25,11 @@ def metadata() -> MetaData:
     from ..consultations import metadata as consultations
     from ..idempotency import Base
     from ..projections.tables import metadata as read_models
+    from ..readiness import metadata as readiness
     from ..retention import TABLES as retention
 
     combined = MetaData()
-    for source in (read_models, Base.metadata, consultations, person_keys, retention.metadata):
+    for source in (read_models, Base.metadata, consultations, person_keys, retention.metadata, readiness):
         for table in source.tables.values():
             table.to_metadata(combined)
     return combined

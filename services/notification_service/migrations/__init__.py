@@ -18,9 +18,10 @@ VERSION_TABLE = "notifications_alembic_version"
 def metadata() -> MetaData:
     from ..retention import TABLES as retention
     from ..tables import metadata as tables
+    from ..tables import write_probe
 
     combined = MetaData()
-    for source in (tables, retention.metadata):
+    for source in (tables, retention.metadata, write_probe.metadata):
         for table in source.tables.values():
             table.to_metadata(combined)
     return combined

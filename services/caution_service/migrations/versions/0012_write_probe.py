@@ -1,0 +1,32 @@
+"""/readyz proves the database takes writes (issue 15 item 3): a one-row table it rewrites on every probe
+(shared/write_probe.py). The row is made here, so the probe only ever updates it.
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-12
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    table = op.create_table(
+        "cautions_write_probe",
+        sa.Column("probe", sa.String(32), primary_key=True),
+        sa.Column("probed_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.bulk_insert(table, [{"probe": "probe", "probed_at": datetime.now(UTC)}])
+
+
+def downgrade() -> None:
+    op.drop_table("cautions_write_probe")
