@@ -2,7 +2,7 @@
 (shared/write_probe.py). The row is made here, so the probe only ever updates it.
 
 Revision ID: 0005
-Revises: 0003 (0004 is taken by work on another branch)
+Revises: 0004
 Create Date: 2026-12-12
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
