@@ -26,6 +26,7 @@ from shared.write_probe import require_writable
 from .active_clients import ActiveClients, TrackWritingClients
 from .api import cautions, commands, consultation_log, feed, health, personal_data, records, subject_access
 from .api.errors import install_domain_handlers
+from .api.shared_reads import SharedReads
 from .application import CautionApplication
 from .config import Settings
 from .consultations import ConsultationLog
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.retention = build_retention(app.state.cautions, settings.retention, clock,
                                           settings.retention_batch)
     # Feed readers wait for the store's head; reads given a min_position, for the read models.
+    app.state.feed_pages = SharedReads()  # long-polls woken together read their page once (api/shared_reads.py)
     app.state.store_head = PositionWatch(
         "the event store's head", lambda: app.state.cautions.recorder.max_notification_id() or 0, every=0.1)
     app.state.projected = PositionWatch("the read models' position", lambda: app.state.projector.position(), every=0.02)

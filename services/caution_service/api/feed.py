@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -24,6 +25,7 @@ from ..consultations import Seen
 from ..feed import read_page
 from ..position_watch import PositionWatch
 from .deps import AppDep, PurposeDep, log_consultation, personal_data_reader
+from .shared_reads import SharedReads
 
 router = APIRouter(prefix="/v1/events", tags=["event feed"])
 Subscriber = Annotated[Principal, Depends(personal_data_reader(Role.SUBSCRIBER, Role.ADMIN))]
@@ -48,8 +50,10 @@ async def list_events(
     Each page that carries events is kept in the consultation log, as a disclosure."""
     deadline = time.monotonic() + wait
     store_head: PositionWatch = request.app.state.store_head
+    pages: SharedReads = request.app.state.feed_pages
     while True:
-        items, next_after, head = await run_in_threadpool(read_page, app, after, limit, principal.force)
+        key = (after, limit, principal.force)
+        items, next_after, head = await pages.read(key, partial(read_page, app, *key))
         left = deadline - time.monotonic()
         if items or left <= 0:
             if items:

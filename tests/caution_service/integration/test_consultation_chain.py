@@ -92,6 +92,51 @@ def test_entries_logged_at_once_from_many_threads_form_one_chain(engine: Engine)
     assert check.intact and check.entries_checked == 30
 
 
+def test_entries_arriving_together_share_a_transaction_and_each_caller_returns_once_its_entry_is_in(
+    engine: Engine,
+) -> None:
+    log = ConsultationLog(engine, FakeClock())
+    gate = threading.Barrier(40)
+    committed: list[bool] = []
+
+    def one(n: int) -> None:
+        gate.wait()
+        log.record(VC if n % 2 else KENT, "*", Seen.EVENT_FEED, None, f"r{n}")
+        with engine.connect() as connection:  # on return, the caller's own entry is committed
+            committed.append(connection.execute(select(func.count()).select_from(consultations)
+                                                .where(consultations.c.request_id == f"r{n}")).scalar_one() == 1)
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert committed == [True] * 40
+    assert log.verify("CAMBS").entries_checked == 20 and log.verify("KENT").entries_checked == 20
+    assert log.verify("CAMBS").intact and log.verify("KENT").intact
+    assert log.transactions < 40, "entries that arrived together should have been written together"
+
+
+def test_a_database_failure_reaches_every_caller_whose_entry_it_took(engine: Engine) -> None:
+    log = ConsultationLog(engine, FakeClock())
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE consultation_heads"))
+    failures: list[str] = []
+
+    def one() -> None:
+        try:
+            log.record(VC, "*", Seen.EVENT_FEED, None, "r")
+        except Exception as e:  # what each caller hears is the point
+            failures.append(type(e).__name__)
+
+    threads = [threading.Thread(target=one) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == ["OperationalError"] * 10 or failures == ["ProgrammingError"] * 10
+
+
 def test_entries_logged_before_the_chain_are_chained_by_the_migration(database_url: str) -> None:
     engine = create_engine(database_url)
     create_legacy(engine, CAUTIONS_AT_LAST_CREATE_ALL)
