@@ -58,6 +58,9 @@ class Settings(AuthSettings):
     # PostgreSQL only (shared/database_timeouts.py); 0: none.
     database_connect_timeout_seconds: float = Field(default=5.0, ge=0)
     database_statement_timeout_seconds: float = Field(default=30.0, ge=0)
+    # The longest any request waits for its answer (plus a long-poll's `wait`); then 503 with Retry-After
+    # (shared/request_deadline.py). 0: none.
+    request_deadline_seconds: float = Field(default=15.0, ge=0)
     # /readyz reports an SQLite database with less free space than this beside it as not ready.
     ready_min_free_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
 

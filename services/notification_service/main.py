@@ -19,6 +19,7 @@ from shared.http import BodyLimitMiddleware, RequestIdMiddleware
 from shared.metrics import RequestMetrics, metrics_endpoint
 from shared.openapi import install_problem_openapi
 from shared.problems import install_problem_handlers, problem_response
+from shared.request_deadline import RequestDeadline
 from shared.retention_metrics import RetentionCollector
 from shared.startup import with_startup_retries
 from shared.write_probe import not_writable, require_writable
@@ -160,5 +161,6 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.add_route("/metrics", metrics_endpoint(registry), include_in_schema=False)
     app.add_middleware(RequestMetrics, registry=registry)
     app.add_middleware(BodyLimitMiddleware, max_bytes=64 * 1024)
+    app.add_middleware(RequestDeadline, seconds=settings.request_deadline_seconds)  # inside: its 503 has an id
     app.add_middleware(RequestIdMiddleware)
     return app

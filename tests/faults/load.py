@@ -98,6 +98,7 @@ class Load:
         self.acknowledged: list[Acknowledged] = []
         self.statuses: Counter[int] = Counter()
         self.transport_errors = 0
+        self.slowest = 0.0  # the longest one attempt waited for an answer (or for its connection to fail)
         self.refused: list[tuple[Command, int, str]] = []  # answered 4xx: a fault test expects none
         self.unresolved: list[Command] = []
         self._lock = threading.Lock()
@@ -152,12 +153,15 @@ class Load:
         deadline, attempts, wait = time.monotonic() + self.retry_for, 0, 0.05
         while True:
             attempts += 1
+            sent = time.monotonic()
             try:
                 response = command.send(_at(client, self.url()))
             except httpx.TransportError:
                 with self._lock:
                     self.transport_errors += 1
                 response = None
+            with self._lock:
+                self.slowest = max(self.slowest, time.monotonic() - sent)
             if response is not None:
                 with self._lock:
                     self.statuses[response.status_code] += 1
@@ -186,7 +190,8 @@ class Load:
         retried = sum(1 for a in self.acknowledged if a.attempts > 1)
         return (f"{len(self.acknowledged)} commands acknowledged ({retried} after retries), "
                 f"{len(self.refused)} refused, {len(self.unresolved)} unresolved, "
-                f"{self.transport_errors} transport errors, answers {dict(sorted(self.statuses.items()))}")
+                f"{self.transport_errors} transport errors, answers {dict(sorted(self.statuses.items()))}, "
+                f"slowest answer {self.slowest:.1f}s")
 
     def assert_clean(self) -> None:
         """Every command answered for good, none refused, no 500 seen."""

@@ -42,6 +42,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 OUTAGE_SECONDS = 5.0
 RECOVERY_SECONDS = 10.0  # the workers retry every 2 s at most: the read models should be back well within this
 CLIENTS = 8
+DEADLINE_SECONDS = 2.0  # the API's request deadline here: no answer may take much longer, frozen database or not
 
 
 @dataclass
@@ -70,8 +71,8 @@ class Shape:
 @pytest.fixture
 def shape(own_postgres: OwnPostgres, nats_url: str, tmp_path: Path) -> Iterator[Shape]:  # noqa: F811
     url = own_postgres.url
-    api = CautionProcess({"CARA_DATABASE_URL": url, "CARA_ENVIRONMENT": "test", "CARA_RUN_PROJECTIONS": "false"},
-                         tmp_path / "api.log")
+    api = CautionProcess({"CARA_DATABASE_URL": url, "CARA_ENVIRONMENT": "test", "CARA_RUN_PROJECTIONS": "false",
+                          "CARA_REQUEST_DEADLINE_SECONDS": str(DEADLINE_SECONDS)}, tmp_path / "api.log")
     tag = uuid.uuid4().hex[:10]
     stream = f"CARA_FAULT_{tag}"
     with psycopg.connect(psycopg_conninfo(url), autocommit=True) as connection:
@@ -161,6 +162,7 @@ def _survives(shape: Shape, fault: Callable[[], None], recover: Callable[[], Non
         assert in_stream == events, "the stream must hold every stored event exactly once"
         assert left_out == [] and sorted(made) == sorted(expected), "every notification made exactly once"
         load.assert_clean()  # every command answered for good, and a database fault is 503, never 500
+        assert load.slowest < DEADLINE_SECONDS + 2.0, f"an answer took {load.slowest:.1f}s"
         for process in shape.background:
             process.stop()
         assert_read_models_equal_the_store(app, head)
