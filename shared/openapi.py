@@ -31,6 +31,9 @@ _DESCRIPTIONS = {
 }
 
 
+RETRY_AFTER = {"description": "Seconds to wait before asking again", "schema": {"type": "integer", "minimum": 0}}
+
+
 def _absent_not_null(parameter: dict[str, Any]) -> None:
     """An optional `X | None` parameter is left out, never sent as null: drop the null branch FastAPI documents."""
     schema = parameter.get("schema", {})
@@ -66,6 +69,8 @@ def install_problem_openapi(app: FastAPI) -> None:
                     if status.isdigit() and int(status) >= 400:
                         response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
                         response["description"] = _DESCRIPTIONS.get(int(status), response.get("description", "Problem"))
+                    if status == "503":
+                        response["headers"] = {"Retry-After": RETRY_AFTER}
         app.openapi_schema = schema
         return schema
 
