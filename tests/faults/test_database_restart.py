@@ -163,6 +163,7 @@ def _survives(shape: Shape, fault: Callable[[], None], recover: Callable[[], Non
         assert left_out == [] and sorted(made) == sorted(expected), "every notification made exactly once"
         load.assert_clean()  # every command answered for good, and a database fault is 503, never 500
         assert load.slowest < DEADLINE_SECONDS + 2.0, f"an answer took {load.slowest:.1f}s"
+        assert load.replay_mismatches(shape.api.url) == []
         for process in shape.background:
             process.stop()
         assert_read_models_equal_the_store(app, head)
@@ -189,6 +190,8 @@ def test_the_standby_takes_over_when_the_leader_is_killed_under_load(shape: Shap
         head = assert_each_acknowledged_command_stored_once(app, load)
         caught_up = seconds_until(lambda: projected_position(app) == head, 30, "the read models to reach the head")
         assert shape.standby.running() and shape.relay.running()
+        load.assert_clean()
+        assert load.replay_mismatches(shape.api.url) == []
         print(f"\nprojection leader SIGKILLed: {load.summary()}; the standby led {took_over:.1f}s after the kill, "
               f"read models at the head {head} {caught_up:.1f}s after the load stopped")
         for process in shape.background:

@@ -17,7 +17,13 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
 from tests.faults.background import relay as relay_process
-from tests.faults.checks import assert_each_acknowledged_command_stored_once, seconds_until, store_of
+from tests.faults.checks import (
+    assert_each_acknowledged_command_stored_once,
+    assert_read_models_equal_the_store,
+    projected_position,
+    seconds_until,
+    store_of,
+)
 from tests.faults.load import Load
 from tests.faults.notifications import consumer_position, event_notifications, reference_notifications, skipped
 from tests.faults.own_nats import OwnNats
@@ -80,8 +86,10 @@ def test_every_notification_is_made_once_when_the_relay_and_the_notification_ser
         load.wait_for(BETWEEN_KILLS)
         load.stop()
         load.assert_clean()
+        assert load.replay_mismatches(caution.url) == []
         with store_of(caution_url) as app:
             head = assert_each_acknowledged_command_stored_once(app, load)
+            seconds_until(lambda: projected_position(app) == head, 30, "the read models to reach the head")
         caught_up = seconds_until(lambda: consumer_position(notify_engine) == head, 90,
                                   "the notification service to reach the store's head")
         made = event_notifications(notify_engine)
@@ -94,6 +102,9 @@ def test_every_notification_is_made_once_when_the_relay_and_the_notification_ser
         assert set(made) == expected
         if relay is not None:
             assert relay.running(), relay.log()[-2000:]
+        caution.stop()  # its projector must not race the rebuild
+        with store_of(caution_url) as app:
+            assert_read_models_equal_the_store(app, head)
     finally:
         notify_engine.dispose()
         notify.kill()
