@@ -42,6 +42,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 OUTAGE_SECONDS = 5.0
 RECOVERY_SECONDS = 10.0  # the workers retry every 2 s at most: the read models should be back well within this
 CLIENTS = 8
+EMBEDDED_RECOVERY_SECONDS = 4.0  # a retry at most 2 s after the return, then a batch or two
 DEADLINE_SECONDS = 2.0  # the API's request deadline here: no answer may take much longer, frozen database or not
 
 
@@ -197,3 +198,38 @@ def test_the_standby_takes_over_when_the_leader_is_killed_under_load(shape: Shap
         for process in shape.background:
             process.stop()
         assert_read_models_equal_the_store(app, head)
+
+
+def test_the_embedded_projector_catches_up_within_seconds_of_a_ten_second_outage(
+    own_postgres: OwnPostgres, tmp_path: Path,  # noqa: F811
+) -> None:
+    """The one-process shape: its projector thread doubled its back-off to 30 s, and read models were still 20 s
+    behind after a 10 s outage; the back-off is now capped (CARA_RETRY_CAP_SECONDS, 2 s)."""
+    api = CautionProcess({"CARA_DATABASE_URL": own_postgres.url, "CARA_ENVIRONMENT": "test",
+                          "CARA_REQUEST_DEADLINE_SECONDS": str(DEADLINE_SECONDS)}, tmp_path / "api.log").start()
+    load = Load(api.url, clients=CLIENTS).start()
+    try:
+        with store_of(own_postgres.url) as app:
+            load.wait_for(100)
+            engine_of(app).dispose()
+            own_postgres.stop()
+            time.sleep(2 * OUTAGE_SECONDS)
+            own_postgres.start()
+            returned = time.monotonic()
+            load.wait_for(50, timeout=60)
+            head_after = _head(app)
+            seconds_until(lambda: projected_position(app) >= head_after, 60, "the read models to catch up")
+            caught_up = time.monotonic() - returned
+            load.stop()
+            head = assert_each_acknowledged_command_stored_once(app, load)
+            seconds_until(lambda: projected_position(app) == head, 30, "the read models to reach the head")
+            print(f"\nPostgreSQL stopped for 10 s under one process: {load.summary()}; read models had the commands "
+                  f"recorded since it returned {caught_up:.1f}s after it returned")
+            load.assert_clean()
+            assert load.replay_mismatches(api.url) == []
+            assert caught_up < EMBEDDED_RECOVERY_SECONDS, "the old doubling back-off left them 5 s behind here"
+            api.stop()
+            assert_read_models_equal_the_store(app, head)
+    finally:
+        load.stop()
+        api.kill()
