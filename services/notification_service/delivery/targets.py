@@ -82,8 +82,8 @@ def forbidden(address: IPAddress) -> str | None:
         ("link-local", address.is_link_local),  # 169.254.169.254, the cloud metadata service, is here
         ("multicast", address.is_multicast),
         ("shared", address in SHARED),
-        ("private", address.is_private),
         ("reserved", address.is_reserved),
+        ("private", address.is_private),
         ("not-global", not address.is_global),
     )
     return next((rule for rule, broken in checks if broken), None)
