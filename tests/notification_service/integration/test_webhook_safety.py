@@ -112,7 +112,12 @@ def test_the_connection_goes_to_the_checked_address_under_the_subscribed_name(tm
         with _app(tmp_path, clock, webhook_allowed_networks=["127.0.0.1"]) as client:
             sub_id = _stored_subscription(client, f"http://receiver.example:{port}/hook")
             asked: list[str] = []
-            dispatcher(client).resolver = lambda host, port: asked.append(host) or ["127.0.0.1"]
+
+            def dns(host: str, port: int) -> list[str]:
+                asked.append(host)
+                return ["127.0.0.1"]
+
+            dispatcher(client).resolver = dns
             apply(client, issued_event(str(uuid.uuid4()), 1))
             dispatcher(client).run_once()
             assert delivery_log(client, sub_id)[0]["status"] == "delivered"
