@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 
 from services.notification_service.config import Settings
+from services.notification_service.delivery.dispatcher import Dispatcher
 from services.notification_service.main import create_app
 from services.notification_service.store import utc
 from services.notification_service.tables import deliveries, subscriptions
@@ -222,5 +223,29 @@ def test_an_open_circuit_holds_an_endpoints_deliveries_and_loses_none(tmp_path: 
             log = delivery_log(client, sub["id"])
             assert sorted(d["status"] for d in log) == ["delivered"] * 3
             assert sorted(len(d["attempts"]) for d in log) == [1, 2, 2]
+    finally:
+        receiver.stop()
+
+
+def test_two_dispatchers_never_send_the_same_delivery(tmp_path: Any, clock: FakeClock) -> None:
+    receiver = WebhookReceiver()
+    try:
+        with _app(tmp_path, clock, webhook_allowed_networks=["127.0.0.1"], email_recipients={}) as client:
+            subscribe(client, receiver.url)
+            for position in range(1, 21):
+                apply(client, issued_event(str(uuid.uuid4()), position))
+            first = dispatcher(client)
+            second = Dispatcher(first.engine, first.clock, smtp_host=None, smtp_port=25, email_from="x@localhost",
+                                timeout=5, max_attempts=6, backoff_seconds=10, secrets=first.secrets,
+                                allow=first.allow)
+            runs = [threading.Thread(target=d.run_once) for d in (first, second)]
+            for run in runs:
+                run.start()
+            for run in runs:
+                run.join(timeout=30)
+            sent = [hook.headers["x-cara-delivery-id"] for hook in receiver.received]
+            assert len(sent) == 20 and len(set(sent)) == 20
+            with first.engine.connect() as conn:
+                assert {row.status for row in conn.execute(select(deliveries.c.status))} == {"delivered"}
     finally:
         receiver.stop()
