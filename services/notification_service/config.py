@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
@@ -11,6 +12,8 @@ from shared.keyring import DEV_MASTER_KEYS, MasterKeys
 from shared.retention import RetentionConfig
 from shared.secret_box import SecretBox
 from shared.settings import AuthSettings
+
+from .delivery.targets import AllowList
 
 
 class Settings(AuthSettings):
@@ -46,6 +49,17 @@ class Settings(AuthSettings):
     webhook_timeout_seconds: float = 5.0
     webhook_max_attempts: int = 6
     webhook_backoff_seconds: float = 2.0
+    # Networks (CIDR) or host names webhooks may go to although they are internal (delivery/targets.py), as a
+    # JSON list: on-premise receivers, and tests with a receiver on 127.0.0.1. Empty: public addresses only.
+    # Production sends webhooks over https only, whatever this allows.
+    webhook_allowed_networks: list[str] = []
+    dispatch_workers: int = Field(default=16, ge=1)  # threads sending deliveries, shared by every endpoint
+    # At most this many deliveries to one endpoint at once: a receiver that hangs holds only these threads.
+    webhook_concurrency_per_endpoint: int = Field(default=2, ge=1)
+    # After this many failed attempts in a row an endpoint's circuit opens: nothing is sent to it for
+    # webhook_breaker_seconds (its deliveries stay pending), then one attempt decides whether it closes.
+    webhook_breaker_failures: int = Field(default=5, ge=1)
+    webhook_breaker_seconds: float = Field(default=60.0, gt=0)
     dispatch_poll_seconds: float = 0.5
     reminder_poll_seconds: float = 30.0
     reminder_days_before_period_end: int = 14
@@ -79,6 +93,22 @@ class Settings(AuthSettings):
             raise ValueError("production needs client credentials for the caution feed (CARA_NOTIFY_FEED_TOKEN_URL, "
                              "CARA_NOTIFY_FEED_CLIENT_ID, CARA_NOTIFY_FEED_CLIENT_SECRET) or CARA_NOTIFY_FEED_TOKEN")
         return self
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def allowed_networks_are_well_formed(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if "/" in entry:
+                ipaddress.ip_network(entry, strict=False)  # a network with a typo must not pass as a host name
+        return value
+
+    def webhook_targets(self) -> AllowList:
+        return AllowList.parse(self.webhook_allowed_networks)
+
+    @property
+    def webhooks_need_https(self) -> bool:
+        """In production a webhook's body and signature must not cross the network in clear."""
+        return self.environment == "production"
 
     @field_validator("master_keys")
     @classmethod

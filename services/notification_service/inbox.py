@@ -65,10 +65,9 @@ def detail(engine: Engine, notification_id: str, force: str, role: str) -> dict[
 
 
 def _delivery(d: Any, log: list[Any]) -> dict[str, Any]:
+    """Whether and when, never why: errors are for the force's admin (subscriptions.deliveries)."""
     return {
         "id": d["id"], "channel": d["channel"], "target": d["target"], "status": d["status"],
         "next_attempt_at": utc(d["next_attempt_at"]).isoformat() if d["status"] == "pending" else None,
-        "last_error": d["last_error"],
-        "attempts": [{"attempt": a["attempt"], "at": utc(a["at"]).isoformat(), "outcome": a["outcome"],
-                      "detail": a["detail"]} for a in log],
+        "attempts": [{"attempt": a["attempt"], "at": utc(a["at"]).isoformat(), "outcome": a["outcome"]} for a in log],
     }

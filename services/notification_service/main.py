@@ -121,7 +121,10 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         app.state.store.engine, clock, smtp_host=settings.smtp_host, smtp_port=settings.smtp_port,
         email_from=settings.email_from, timeout=settings.webhook_timeout_seconds,
         max_attempts=settings.webhook_max_attempts, backoff_seconds=settings.webhook_backoff_seconds,
-        secrets=app.state.webhook_secrets,
+        secrets=app.state.webhook_secrets, allow=settings.webhook_targets(),
+        require_https=settings.webhooks_need_https, workers=settings.dispatch_workers,
+        per_endpoint=settings.webhook_concurrency_per_endpoint, breaker_failures=settings.webhook_breaker_failures,
+        breaker_seconds=settings.webhook_breaker_seconds,
     )
     app.state.source = build_source(settings, app.state.store, app.state.dispatcher)
     app.state.workers = Workers(

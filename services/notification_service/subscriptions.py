@@ -14,8 +14,9 @@ from sqlalchemy.engine import Connection, Engine
 from shared.keyring import BadSeal
 from shared.secret_box import SecretBox
 
+from .delivery.webhook import CATEGORIES
 from .store import utc
-from .tables import subscriptions
+from .tables import attempts, deliveries, notifications, subscriptions
 
 
 def public(row: Any, secret: str | None = None) -> dict[str, Any]:
@@ -76,3 +77,31 @@ def deactivate(engine: Engine, subscription_id: str, force: str) -> bool:
             return False
         conn.execute(update(subscriptions).where(subscriptions.c.id == subscription_id).values(active=False))
     return True
+
+
+def delivery_log(engine: Engine, subscription_id: str, force: str, limit: int) -> list[dict[str, Any]] | None:
+    """The endpoint's newest deliveries with each attempt's error category; None when the force has no such
+    subscription."""
+    d, n = deliveries.c, notifications.c
+    with engine.connect() as conn:
+        if _owned(conn, subscription_id, force) is None:
+            return None
+        found = conn.execute(select(deliveries).join(notifications, n.id == d.notification_id)
+                             .where(d.channel == "webhook", d.target == subscription_id)
+                             .order_by(n.created_at.desc(), d.id.desc()).limit(limit)).mappings().all()
+        log = conn.execute(select(attempts).where(attempts.c.delivery_id.in_([r["id"] for r in found]))
+                           .order_by(attempts.c.attempt)).mappings().all()
+    return [{
+        "id": r["id"], "notification_id": r["notification_id"], "status": r["status"],
+        "next_attempt_at": utc(r["next_attempt_at"]).isoformat() if r["status"] == "pending" else None,
+        "last_error": _category(r["last_error"]),
+        "attempts": [{"attempt": a["attempt"], "at": utc(a["at"]).isoformat(), "outcome": a["outcome"],
+                      "error": _category(a["detail"])} for a in log if a["delivery_id"] == r["id"]],
+    } for r in found]
+
+
+def _category(stored: str | None) -> str | None:
+    """Rows written before errors were stored as categories hold the exception's text: never shown."""
+    if stored is None:
+        return None
+    return stored if stored in CATEGORIES else "other"

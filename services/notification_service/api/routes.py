@@ -18,8 +18,10 @@ from shared.openapi import problems
 from shared.problems import ProblemError
 
 from .. import consumer_health, inbox, subscriptions
+from ..delivery import targets
 from .schemas import (
     ConsumerStatus,
+    DeliveryLogPage,
     NotificationDetail,
     NotificationPage,
     SubscriptionCreate,
@@ -69,7 +71,16 @@ def get_notification(request: Request, notification_id: uuid.UUID, principal: Re
 @router.post("/subscriptions", status_code=201, response_model=SubscriptionPublic, tags=["subscriptions"],
              responses=problems(400, 401, 403, 413, 422))
 def create_subscription(request: Request, body: SubscriptionCreate, principal: Admin) -> JSONResponse:
-    """Register a webhook endpoint for your force; deliveries are signed with the secret (HMAC-SHA256)."""
+    """Register a webhook endpoint for your force; deliveries are signed with the secret (HMAC-SHA256).
+
+    The URL's host must resolve to public addresses only (no loopback, private, shared, link-local,
+    multicast or reserved ones, however spelled), carry no credentials, and be https in production;
+    it is checked again before every delivery."""
+    settings = request.app.state.settings
+    try:
+        targets.check(str(body.url), settings.webhook_targets(), require_https=settings.webhooks_need_https)
+    except targets.RefusedTarget as e:
+        raise ProblemError(422, "webhook-target-refused", "Webhook target refused", str(e), rule=e.rule) from None
     created = subscriptions.create(_engine(request), request.app.state.webhook_secrets, principal.force,
                                    str(body.url), body.event_types, body.secret, request.app.state.clock())
     return JSONResponse(created, status_code=201, headers={"Location": f"/v1/subscriptions/{created['id']}"})
@@ -93,6 +104,21 @@ def get_subscription(request: Request, subscription_id: uuid.UUID, principal: Ad
     if found is None:
         raise _no_such_subscription()
     return JSONResponse(found)
+
+
+@router.get("/subscriptions/{subscription_id}/deliveries", response_model=DeliveryLogPage, tags=["subscriptions"],
+            responses=problems(401, 403, 404, 422))
+def subscription_deliveries(
+    request: Request, subscription_id: uuid.UUID, principal: Admin,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> JSONResponse:
+    """Recent deliveries to this endpoint, newest first, with why each attempt failed: a category such as
+    `timeout` or `http_5xx`. The force's admin alone sees these; the recipients of a notification see only
+    whether it was delivered."""
+    found = subscriptions.delivery_log(_engine(request), str(subscription_id), principal.force, limit)
+    if found is None:
+        raise _no_such_subscription()
+    return JSONResponse({"items": found})
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=204, tags=["subscriptions"],

@@ -24,18 +24,40 @@ class NotificationPublic(BaseModel):
 class AttemptPublic(BaseModel):
     attempt: int
     at: AwareDatetime
-    outcome: str
-    detail: str | None
+    outcome: str = Field(description="delivered or failed")
 
 
 class DeliveryPublic(BaseModel):
+    """What a notification's recipients see of its delivery: whether and when, not why it failed (that is the
+    force admin's, on /v1/subscriptions/{id}/deliveries, and the operator's, in the log)."""
     id: str
     channel: str
     target: str
     status: str = Field(description="pending, delivered or dead (gave up after the retry limit)")
     attempts: list[AttemptPublic]
     next_attempt_at: AwareDatetime | None
-    last_error: str | None
+
+
+ERROR_DESCRIPTION = ("Why the attempt failed, as a category: timeout, connection_refused, connection_failed, tls, "
+                     "http_1xx, http_3xx, http_4xx, http_5xx, refused_target (the address is not one webhooks may "
+                     "go to), subscription_inactive, other. Never the error's text.")
+
+
+class AttemptLog(AttemptPublic):
+    error: str | None = Field(description=ERROR_DESCRIPTION)
+
+
+class DeliveryLog(BaseModel):
+    id: str
+    notification_id: str
+    status: str = Field(description="pending, delivered or dead (gave up after the retry limit)")
+    attempts: list[AttemptLog]
+    next_attempt_at: AwareDatetime | None
+    last_error: str | None = Field(description=ERROR_DESCRIPTION)
+
+
+class DeliveryLogPage(BaseModel):
+    items: list[DeliveryLog]
 
 
 class NotificationDetail(NotificationPublic):

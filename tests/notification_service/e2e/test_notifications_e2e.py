@@ -77,6 +77,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "CARA_NOTIFY_DATABASE_URL": f"sqlite:///{base}/notify.sqlite3",
         "CARA_NOTIFY_SMTP_HOST": "127.0.0.1", "CARA_NOTIFY_SMTP_PORT": str(smtp.port),
         "CARA_NOTIFY_EMAIL_RECIPIENTS": json.dumps({FORCE: {role: [a] for role, a in ADDRESSES.items()}}),
+        "CARA_NOTIFY_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.1"]',  # the receiver runs on this machine
         "CARA_NOTIFY_FEED_WAIT_SECONDS": "1", "CARA_NOTIFY_DISPATCH_POLL_SECONDS": "0.2",
         "CARA_NOTIFY_REMINDER_POLL_SECONDS": "1", "CARA_NOTIFY_WEBHOOK_BACKOFF_SECONDS": "0.5",
     }, base / "notify.log")

@@ -25,7 +25,7 @@ OLD, NEW = MasterKeys.generate("2026-01"), MasterKeys.generate("2026-12")
 
 def _app(tmp_path: Path, master_keys: str) -> TestClient:
     settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path}/n.sqlite3", run_workers=False,
-                        master_keys=master_keys)
+                        master_keys=master_keys, webhook_allowed_networks=["127.0.0.1"])
     return TestClient(create_app(settings, FakeClock()))
 
 

@@ -10,6 +10,7 @@ import time
 import httpx
 import pytest
 
+from services.notification_service.delivery.targets import Target
 from services.notification_service.delivery.webhook import (
     DELIVERY_HEADER,
     NOTIFICATION_HEADER,
@@ -66,6 +67,9 @@ def test_malformed_timestamps_are_refused(stamp: str) -> None:
     assert not verify_signature(SECRET, stamp, BODY, sign(SECRET, stamp, BODY))
 
 
+RECEIVER = Target("https://receiver.test:8443/hook?x=1", "https", "receiver.test", 8443, ("198.51.100.7",))
+
+
 def test_post_webhook_sends_the_signed_body_with_its_ids() -> None:
     seen: list[httpx.Request] = []
 
@@ -74,8 +78,12 @@ def test_post_webhook_sends_the_signed_body_with_its_ids() -> None:
         return httpx.Response(204)
 
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
-        post_webhook(client, "http://receiver.test/hook", SECRET, BODY, "d-1", "n-1")
+        post_webhook(client, RECEIVER, SECRET, BODY, "d-1", "n-1")
     (request,) = seen
+    # sent to the address that was checked, under the name the subscription gave
+    assert str(request.url) == "https://198.51.100.7:8443/hook?x=1"
+    assert request.headers["host"] == "receiver.test:8443"
+    assert request.extensions["sni_hostname"] == "receiver.test"
     assert request.content == BODY
     assert request.headers[DELIVERY_HEADER] == "d-1"
     assert request.headers[NOTIFICATION_HEADER] == "n-1"
@@ -87,5 +95,6 @@ def test_post_webhook_sends_the_signed_body_with_its_ids() -> None:
 @pytest.mark.parametrize("status", [301, 400, 500, 503])
 def test_post_webhook_raises_on_anything_but_2xx_so_the_dispatcher_retries(status: int) -> None:
     with httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(status))) as client:
-        with pytest.raises(DeliveryFailed, match=str(status)):
-            post_webhook(client, "http://receiver.test/hook", SECRET, BODY, "d-1", "n-1")
+        with pytest.raises(DeliveryFailed, match=str(status)) as failed:
+            post_webhook(client, RECEIVER, SECRET, BODY, "d-1", "n-1")
+    assert failed.value.category == f"http_{status // 100}xx"
