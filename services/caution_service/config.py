@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
+from sqlalchemy import make_url
 
 from shared.database_timeouts import with_timeouts
 from shared.keyring import DEV_MASTER_KEYS, MasterKeys
@@ -91,4 +92,5 @@ class Settings(AuthSettings):
 
     def describe(self) -> str:
         safe = self.model_dump(exclude={"jwt_secret", "vault_key", "jwt_public_key", "master_keys"})
+        safe["database_url"] = make_url(self.database_url).render_as_string(hide_password=True)  # it goes to the log
         return json.dumps(safe, default=str)
