@@ -11,11 +11,12 @@ from .logging_setup import LoggedTokenVerifier
 
 
 class AuthSettings(BaseSettings):
-    environment: str = "development"
-    jwt_secret: str = DEV_JWT_SECRET
-    jwt_public_key: str | None = None  # production: the identity provider's RS256/ES256 public key (PEM) ...
-    jwt_jwks_url: str | None = None  # ... or, better, its JWKS URL: keys are fetched and follow its rotations
-    jwt_jwks_refresh_seconds: float = 300.0
+    environment: str = "development"  # each service narrows it to development, test or production
+    jwt_secret: str = DEV_JWT_SECRET  # the shared key of HS256 tokens (`make token` signs with the development one)
+    # Production: the identity provider's RS256/ES256 public key (PEM), or better a JWKS URL.
+    jwt_public_key: str | None = None
+    jwt_jwks_url: str | None = None  # the identity provider's JWKS URL: keys are fetched and follow its rotations
+    jwt_jwks_refresh_seconds: float = 300.0  # how often the JWKS is fetched again
     jwt_jwks_min_refetch_seconds: float = 30.0  # a token naming an unknown key fetches again, at most this often
     jwt_algorithms: list[str] = ["HS256"]  # the signing algorithms accepted, JSON: ["RS256"]
     jwt_issuer: str = DEFAULT_ISSUER  # the `iss` every token must carry
