@@ -13,18 +13,23 @@ export PYTHONPATH := $(CURDIR)
 
 ROLE ?= police
 FORCE ?= CAMBS
-CAUTION_PORT ?= 8000
+# `make run CAUTION_PORT=9000 NOTIFY_PORT=9001`: read by services/run_local.py (defaults 8000 and 8001), which
+# also points the notification service at the caution service's port.
 
 LINTED := services shared tests bench docs
 
-.PHONY: setup run test lint typecheck lock token openapi bench projector rebuild migrate rotate-keys master-key relay clean
+.DEFAULT_GOAL := help
+.PHONY: help setup run test lint typecheck lock token openapi settings-reference bench projector rebuild migrate rotate-keys master-key relay clean
 
 $(STAMP): $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
-setup: $(STAMP)
+help:  ## list the targets (this)
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-20s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: $(STAMP)  ## create .venv and install the locked dependencies (every target that needs them does this)
 
 lock: setup  ## regenerate requirements/*.lock from pyproject.toml (keeps current pins; UPGRADE=1 to upgrade)
 	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --no-emit-find-links --no-emit-index-url \
@@ -39,9 +44,9 @@ lint: setup  ## ruff over all the Python code
 typecheck: setup  ## mypy: strict on the domain and shared/, checked everywhere else (config in pyproject.toml)
 	$(BIN)/mypy
 
-run: setup  ## start both services: caution :8000, notification :8001 (SQLite under var/)
+run: setup  ## start both services: caution :8000, notification :8001 (SQLite under var/; CAUTION_PORT=, NOTIFY_PORT=)
 	@mkdir -p var
-	CAUTION_PORT=$(CAUTION_PORT) $(BIN)/python -m services.run_local
+	$(BIN)/python -m services.run_local
 
 test: lint typecheck  ## ruff, mypy, then the whole test suite
 	$(BIN)/python -m pytest
@@ -51,6 +56,9 @@ token: setup  ## print a development bearer token: make token ROLE=police FORCE=
 
 openapi: setup  ## regenerate the committed OpenAPI and AsyncAPI documents
 	$(BIN)/python -m services.openapi_documents
+
+settings-reference: setup  ## regenerate docs/settings.md and .env.example from the settings classes
+	$(BIN)/python -m services.settings_reference
 
 projector: setup  ## production shape: the projection worker (one active per database, PostgreSQL advisory lock)
 	$(BIN)/python -m services.caution_service.worker
@@ -77,5 +85,5 @@ bench: setup  ## throughput and latency benchmarks; figures go to bench/results/
 	$(BIN)/python -m bench.rebuild_order
 	$(BIN)/python -m bench.notify
 
-clean:
+clean:  ## remove .venv, var/ (both services' SQLite databases) and the test caches
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -10,7 +10,7 @@ VICTIM=$(make -s token ROLE=victim_contact FORCE=CAMBS)
 COURT=$(make -s token ROLE=court FORCE=CAMBS)
 post() {  # post <token> <path> <json>
   curl -s -X POST "$BASE$2" -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
-       -H "Idempotency-Key: $(uuidgen 2>/dev/null || python3 -c 'import uuid;print(uuid.uuid4())')" -d "$3"
+       -H "Idempotency-Key: $(python3 -c 'import uuid; print(uuid.uuid4())')" -d "$3"
 }
 show() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps({k: d.get(k) for k in sys.argv[1:]}, indent=None))' "$@"; }
 

@@ -1,4 +1,9 @@
-"""`make run`: both services as child processes on the embedded default; Ctrl-C stops both."""
+"""`make run`: both services as child processes on the embedded default; Ctrl-C stops both.
+
+CAUTION_PORT and NOTIFY_PORT choose the ports; the notification service is pointed at the caution service's port
+unless CARA_NOTIFY_CAUTION_FEED_URL says otherwise. Variables in a `.env` file (see .env.example) are read for
+both, below any already set in the environment.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +12,41 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
+from pathlib import Path
 
-SERVICES = (
-    ("caution service", "services.caution_service", os.environ.get("CAUTION_PORT", "8000")),
-    ("notification service", "services.notification_service", os.environ.get("NOTIFY_PORT", "8001")),
-)
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """`NAME=value` lines, as written: no quotes removed, nothing expanded (a JSON value stays as it is)."""
+    if not path.is_file():
+        return {}
+    found = {}
+    for line in path.read_text().splitlines():
+        name, sep, value = line.strip().partition("=")
+        if sep and name and not name.startswith("#"):
+            found[name.strip()] = value.strip()
+    return found
+
+
+def service_commands(environ: Mapping[str, str]) -> list[tuple[str, list[str], dict[str, str]]]:
+    """Each service's name, command and environment."""
+    caution_port = environ.get("CAUTION_PORT", "8000")
+    notify_port = environ.get("NOTIFY_PORT", "8001")
+    notify_env = {"CARA_NOTIFY_CAUTION_FEED_URL": f"http://127.0.0.1:{caution_port}", **environ}
+    return [
+        ("caution service", [sys.executable, "-m", "services.caution_service", "--port", caution_port], dict(environ)),
+        ("notification service", [sys.executable, "-m", "services.notification_service", "--port", notify_port],
+         notify_env),
+    ]
 
 
 def main() -> int:
     os.makedirs("var", exist_ok=True)
+    environ = {**read_env_file(Path(".env")), **os.environ}
     children = []
-    for name, module, port in SERVICES:
-        children.append((name, subprocess.Popen([sys.executable, "-m", module, "--port", port])))
-        print(f"started {name} on http://127.0.0.1:{port} (docs at /docs)", flush=True)
+    for name, command, env in service_commands(environ):
+        children.append((name, subprocess.Popen(command, env=env)))
+        print(f"started {name} on http://127.0.0.1:{command[-1]} (docs at /docs)", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         while all(child.poll() is None for _, child in children):

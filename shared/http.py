@@ -1,13 +1,15 @@
-"""ASGI middleware both services use: request ids and a hard cap on request body size."""
+"""ASGI middleware both services use: request ids with the access log, and a hard cap on request body size."""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
+import time
 import urllib.parse
 import uuid
 
+import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,6 +22,10 @@ class RequestIdMiddleware:
 
     The service also makes an id of its own for every request (`server_request_id`): records that must be
     trusted, like the consultation log, name the request by it, with the caller's kept beside it.
+
+    Outermost of the service's middleware, it also binds both ids to every log line written while the request
+    is answered, and writes the access line: method, route template, status, duration and those ids. Never the
+    path or query, which may hold an offender's reference or a name.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -29,6 +35,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         given = dict(scope["headers"]).get(REQUEST_ID.encode(), b"").decode("latin-1")
         server_id = uuid.uuid4().hex
         safe = bool(_SAFE_ID.match(given))
@@ -36,13 +43,51 @@ class RequestIdMiddleware:
         state = scope.setdefault("state", {})
         state["request_id"], state["server_request_id"] = request_id, server_id
         state["caller_request_id"] = given if safe else None
+        status = 500  # what the caller gets when the application raises before answering
+        structlog.contextvars.clear_contextvars()  # this request's task may have inherited another's
+        structlog.contextvars.bind_contextvars(request_id=server_id, **({"caller_request_id": given} if safe else {}))
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message.setdefault("headers", []).append((REQUEST_ID.encode(), request_id.encode()))
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            _log_access(scope, status, time.perf_counter() - started)
+            structlog.contextvars.clear_contextvars()
+
+
+access_log = logging.getLogger("cara.access")
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's template (`/v1/cautions/{caution_id}`), as the request metrics label it."""
+    return str(getattr(scope.get("route"), "path", "unmatched"))
+
+
+def _log_access(scope: Scope, status: int, seconds: float) -> None:
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    method, route, ms = scope["method"], route_template(scope), round(seconds * 1000, 1)
+    access_log.info("%s %s %d %.1f ms", method, route, status, ms,
+                    extra={"method": method, "route": route, "status": status, "duration_ms": ms})
+
+
+def bind_principal(principal_id: str, role: str, force: str) -> None:
+    """Names the caller on the rest of the request's log lines (and its access line): the token's subject, an
+    opaque id, never a person's name."""
+    structlog.contextvars.bind_contextvars(principal_id=principal_id, role=role, force=force)
+
+
+def outgoing_request_id() -> str:
+    """The X-Request-ID to send on a call this service makes: the request's own id while answering one, so the
+    other service's lines name it, or a new one for background work (bind it to that work's log lines)."""
+    bound = structlog.contextvars.get_contextvars().get("request_id")
+    return str(bound) if bound else uuid.uuid4().hex
 
 
 class BodyLimitMiddleware:

@@ -21,11 +21,13 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 
 from shared.heap import settle_after_startup
 from shared.http import install_access_log_redaction
+from shared.logging_setup import configure_logging
 from shared.request_head_timeout import DEFAULT_SECONDS as HEAD_SECONDS
 from shared.request_head_timeout import protocol_with_head_timeout
 
@@ -36,6 +38,8 @@ RESTART_DELAY_SECONDS = 1.0
 @dataclass(frozen=True)
 class ServeOptions:
     factory: str  # "package.module:create_app"
+    service: str = "cara"  # every log line's `service`: which process of the deployment wrote it
+    environment: str = "development"  # production logs JSON unless CARA_LOG_FORMAT says otherwise
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -43,9 +47,14 @@ class ServeOptions:
     access_log: bool = True
     request_head_seconds: float = HEAD_SECONDS  # a request whose headers take longer is cut off
 
+    def configure_logging(self) -> dict[str, Any]:
+        return configure_logging(self.service, self.environment, self.log_level, self.access_log)
+
     def uvicorn_config(self) -> uvicorn.Config:
+        # uvicorn applies our logging configuration as its own; its access log stays off, since it writes the
+        # raw path and query: RequestIdMiddleware (shared/http.py) writes the access line with the route template.
         config = uvicorn.Config(self.factory, factory=True, host=self.host, port=self.port,
-                                log_level=self.log_level, access_log=self.access_log,
+                                log_level=self.log_level, log_config=self.configure_logging(), access_log=False,
                                 http=protocol_with_head_timeout(self.request_head_seconds))
         install_access_log_redaction()  # after the Config has set uvicorn's logging up
         return config
@@ -60,6 +69,8 @@ class SettledServer(uvicorn.Server):
 
 
 def serve(options: ServeOptions) -> None:
+    options.configure_logging()  # the supervisor of several workers logs too
+    log.info("starting %s on http://%s:%d", options.service, options.host, options.port)
     if options.workers <= 1:
         SettledServer(options.uvicorn_config()).run()
         return

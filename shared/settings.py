@@ -7,18 +7,20 @@ from pydantic_settings import BaseSettings
 
 from .auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET, TokenVerifier
 from .jwks import JwksKeys
+from .logging_setup import LoggedTokenVerifier
 
 
 class AuthSettings(BaseSettings):
-    environment: str = "development"
-    jwt_secret: str = DEV_JWT_SECRET
-    jwt_public_key: str | None = None  # production: the identity provider's RS256/ES256 public key (PEM) ...
-    jwt_jwks_url: str | None = None  # ... or, better, its JWKS URL: keys are fetched and follow its rotations
-    jwt_jwks_refresh_seconds: float = 300.0
+    environment: str = "development"  # each service narrows it to development, test or production
+    jwt_secret: str = DEV_JWT_SECRET  # the shared key of HS256 tokens (`make token` signs with the development one)
+    # Production: the identity provider's RS256/ES256 public key (PEM), or better a JWKS URL.
+    jwt_public_key: str | None = None
+    jwt_jwks_url: str | None = None  # the identity provider's JWKS URL: keys are fetched and follow its rotations
+    jwt_jwks_refresh_seconds: float = 300.0  # how often the JWKS is fetched again
     jwt_jwks_min_refetch_seconds: float = 30.0  # a token naming an unknown key fetches again, at most this often
-    jwt_algorithms: list[str] = ["HS256"]
-    jwt_issuer: str = DEFAULT_ISSUER
-    jwt_audience: str = DEFAULT_AUDIENCE
+    jwt_algorithms: list[str] = ["HS256"]  # the signing algorithms accepted, JSON: ["RS256"]
+    jwt_issuer: str = DEFAULT_ISSUER  # the `iss` every token must carry
+    jwt_audience: str = DEFAULT_AUDIENCE  # the `aud` every token must carry
     # FastAPI's own OpenTelemetry spans, metrics and logs. Off unless asked for: with no OpenTelemetry
     # providers configured they record nothing, yet asking for the providers on every request was 1%
     # of an API worker's CPU. Request counts and latencies are in /metrics either way.
@@ -34,7 +36,7 @@ class AuthSettings(BaseSettings):
         if self.jwt_jwks_url:
             key = JwksKeys(self.jwt_jwks_url, refresh_seconds=self.jwt_jwks_refresh_seconds,
                            min_refetch_seconds=self.jwt_jwks_min_refetch_seconds).start()
-        return TokenVerifier(key, self.jwt_algorithms, self.jwt_issuer, self.jwt_audience)
+        return LoggedTokenVerifier(key, self.jwt_algorithms, self.jwt_issuer, self.jwt_audience)
 
     def refuse_development_signing_key(self) -> None:
         if self.jwt_jwks_url and self.jwt_public_key:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from shared.serve import ServeOptions, serve
 
@@ -16,7 +17,8 @@ def main() -> None:
     parser.add_argument("--log-level", default="info")
     parser.add_argument("--no-access-log", dest="access_log", action="store_false")
     args = parser.parse_args()
-    serve(ServeOptions("services.caution_service.main:create_app", host=args.host, port=args.port,
+    serve(ServeOptions("services.caution_service.main:create_app", service="caution-service",
+                       environment=os.environ.get("CARA_ENVIRONMENT", "development"), host=args.host, port=args.port,
                        workers=args.workers, log_level=args.log_level, access_log=args.access_log))
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
+from sqlalchemy import make_url
 
 from shared.database_timeouts import with_timeouts
 from shared.keyring import DEV_MASTER_KEYS, MasterKeys
@@ -28,29 +29,36 @@ class ForceConditions(BaseModel):
 class Settings(AuthSettings):
     model_config = SettingsConfigDict(env_prefix="CARA_", extra="ignore")
 
+    # development, test or production: production refuses to start with the development keys and secrets.
     environment: Literal["development", "test", "production"] = "development"
+    # The event store and read models: sqlite:///path, or postgresql+psycopg://user:password@host/database.
     database_url: str = "sqlite:///var/caution-service.sqlite3"
-    vault_key: str = DEV_VAULT_KEY
+    vault_key: str = DEV_VAULT_KEY  # seals victims' contact details in events (vault.py): a Fernet key, base64
     master_keys: str = DEV_MASTER_KEYS  # wrap each person's data key (shared/keyring.py); current first
+    # Per force, JSON: {"CAMBS": {"caution_period_days": 112, "first_contact_days": 14,
+    # "min_days_between_workshops": 28}}; a force not named, and any part not given, gets those defaults.
     force_conditions: dict[str, ForceConditions] = {}
-    max_body_bytes: int = 64 * 1024
-    aggregate_cache_size: int = 10_000
+    max_body_bytes: int = 64 * 1024  # a request body over this is refused with 413 before it is read
+    aggregate_cache_size: int = 10_000  # cautions kept in memory between commands (eventsourcing's aggregate cache)
     # Where commands are saved in batches: `auto` is the event loop for SQLite, a thread otherwise (writer.py).
     writer: Literal["auto", "thread", "event-loop"] = "auto"
     # How long a batch may wait for the commands of other clients writing at the time (active_clients.py); 0: never.
     writer_coalesce_ms: float = Field(default=2.0, ge=0, le=50)
     run_projections: bool = True  # embedded default; production API replicas set false and run `make projector`
-    projection_poll_seconds: float = 1.0
-    deadline_check_seconds: float = 60.0
+    projection_poll_seconds: float = 1.0  # how often the projector looks for events when no write woke it
+    deadline_check_seconds: float = 60.0  # how often cautions whose period ended open are looked for (deadlines.py)
     # The longest wait between tries after a database or NATS failure (projector, worker, relay): a restart
     # of a few seconds must cost about that much, where doubling without a low cap left read models 20 s behind.
     retry_cap_seconds: float = Field(default=2.0, gt=0, le=30)
-    retention: RetentionConfig = RetentionConfig()  # CARA_RETENTION, JSON (shared/retention.py)
+    # How long each kind of record is kept, for every force and per force: JSON overrides of the defaults in
+    # shared/retention.py; `{}` keeps them all.
+    retention: RetentionConfig = RetentionConfig()
     retention_check_seconds: float = 3600.0  # how often the leader looks whether the day's retention run is due
     retention_batch: int = Field(default=500, ge=1)  # rows erased per transaction: locks stay short
-    # PostgreSQL only (shared/database_timeouts.py); 0: none. Long waits (a long-poll, the migration lock, a
-    # rebuild) wait outside any statement or turn the statement timeout off for themselves.
+    # PostgreSQL only (shared/database_timeouts.py): the longest wait for a connection; 0: none.
     database_connect_timeout_seconds: float = Field(default=5.0, ge=0)
+    # PostgreSQL only: the longest one statement may run; 0: none. Long waits (a long-poll, the migration lock, a
+    # rebuild) wait outside any statement or turn the statement timeout off for themselves.
     database_statement_timeout_seconds: float = Field(default=30.0, ge=0)
     # The longest any request waits for its answer (plus a long-poll's `wait`); then 503 with Retry-After
     # (shared/request_deadline.py). 0: none.
@@ -91,4 +99,5 @@ class Settings(AuthSettings):
 
     def describe(self) -> str:
         safe = self.model_dump(exclude={"jwt_secret", "vault_key", "jwt_public_key", "master_keys"})
+        safe["database_url"] = make_url(self.database_url).render_as_string(hide_password=True)  # it goes to the log
         return json.dumps(safe, default=str)

@@ -6,6 +6,7 @@ One process: its feed consumer keeps one position, so a second worker would only
 from __future__ import annotations
 
 import argparse
+import os
 
 from shared.serve import ServeOptions, serve
 
@@ -17,8 +18,9 @@ def main() -> None:
     parser.add_argument("--log-level", default="info")
     parser.add_argument("--no-access-log", dest="access_log", action="store_false")
     args = parser.parse_args()
-    serve(ServeOptions("services.notification_service.main:create_app", host=args.host, port=args.port,
-                       log_level=args.log_level, access_log=args.access_log))
+    serve(ServeOptions("services.notification_service.main:create_app", service="notification-service",
+                       environment=os.environ.get("CARA_NOTIFY_ENVIRONMENT", "development"),
+                       host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log))
 
 
 if __name__ == "__main__":

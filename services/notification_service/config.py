@@ -19,36 +19,38 @@ from .delivery.targets import AllowList
 class Settings(AuthSettings):
     model_config = SettingsConfigDict(env_prefix="CARA_NOTIFY_", extra="ignore", populate_by_name=True)
 
+    # development, test or production: production refuses to start with the development keys and secrets.
     environment: Literal["development", "test", "production"] = "development"
+    # Notifications, deliveries and subscriptions: sqlite:///path, or postgresql+psycopg://user:password@host/database.
     database_url: str = "sqlite:///var/notification-service.sqlite3"
     master_keys: str = DEV_MASTER_KEYS  # seal webhook signing secrets at rest (shared/secret_box.py); current first
     # Where events come from: the caution service's HTTP feed, or a NATS JetStream relay of it.
     source: Literal["http", "nats"] = "http"
-    caution_feed_url: str = "http://127.0.0.1:8000"
+    caution_feed_url: str = "http://127.0.0.1:8000"  # the caution service, whose /v1/events feed is read
     # Production reads the feed with a subscriber token for force "*": better, one the service asks the identity
     # provider for and renews (OAuth 2.0 client credentials, feed_auth.py); or a fixed one, until it expires.
-    feed_token_url: str | None = None
-    feed_client_id: str | None = None
-    feed_client_secret: SecretStr | None = None
-    feed_scope: str | None = None
-    feed_token: SecretStr | None = None
-    feed_wait_seconds: float = 10.0
-    nats_url: str = "nats://127.0.0.1:4222"
-    nats_stream: str = "CARA_EVENTS"
-    nats_subject_prefix: str = "cara.caution."
-    nats_durable: str = "notification-service"
+    feed_token_url: str | None = None  # The identity provider's token endpoint.
+    feed_client_id: str | None = None  # the client id the service asks the identity provider for tokens with
+    feed_client_secret: SecretStr | None = None  # that client's secret
+    feed_scope: str | None = None  # the scope to ask for, when the identity provider needs one
+    feed_token: SecretStr | None = None  # a fixed subscriber token instead of client credentials, used until it expires
+    feed_wait_seconds: float = 10.0  # how long one read of the feed waits for new events (a long-poll)
+    nats_url: str = "nats://127.0.0.1:4222"  # the NATS server, when the source is nats
+    nats_stream: str = "CARA_EVENTS"  # the JetStream stream the relay (`make relay`) publishes the feed to
+    nats_subject_prefix: str = "cara.caution."  # each event's subject is this and the event's name
+    nats_durable: str = "notification-service"  # the durable consumer's name: its position outlives restarts
     # How long a gap a killed consumer leaves can stay open when the feed cannot fill it (nats_consumer.py).
     nats_ack_wait_seconds: float = Field(default=10.0, gt=0)
     run_workers: bool = True  # the consumer, dispatcher and reminders; one replica per schema runs them (workers.py)
     leader_retry_seconds: float = 2.0  # how often a standby replica tries to take over
-    # Delivery
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    email_from: str = "cara-notifications@localhost"
-    email_recipients: dict[str, dict[str, list[str]]] = {}  # force -> role -> addresses
-    webhook_timeout_seconds: float = 5.0
-    webhook_max_attempts: int = 6
-    webhook_backoff_seconds: float = 2.0
+    smtp_host: str | None = None  # the SMTP server email is sent through; unset: email deliveries fail, retried
+    smtp_port: int = 25  # that server's port
+    email_from: str = "cara-notifications@localhost"  # the From address of notification emails
+    # Who is emailed, JSON: force -> role -> addresses ({"CAMBS": {"provider": ["referrals@provider.example"]}}).
+    email_recipients: dict[str, dict[str, list[str]]] = {}
+    webhook_timeout_seconds: float = 5.0  # the longest one webhook POST may take
+    webhook_max_attempts: int = 6  # tries of one delivery (webhook or email) before it is dead-lettered
+    webhook_backoff_seconds: float = 2.0  # the wait after the first failed try, doubled after each further one
     # Networks (CIDR) or host names webhooks may go to although they are internal (delivery/targets.py), as a
     # JSON list: on-premise receivers, and tests with a receiver on 127.0.0.1. Empty: public addresses only.
     # Production sends webhooks over https only, whatever this allows.
@@ -59,19 +61,21 @@ class Settings(AuthSettings):
     # After this many failed attempts in a row an endpoint's circuit opens: nothing is sent to it for
     # webhook_breaker_seconds (its deliveries stay pending), then one attempt decides whether it closes.
     webhook_breaker_failures: int = Field(default=5, ge=1)
-    webhook_breaker_seconds: float = Field(default=60.0, gt=0)
-    dispatch_poll_seconds: float = 0.5
-    reminder_poll_seconds: float = 30.0
+    webhook_breaker_seconds: float = Field(default=60.0, gt=0)  # how long an open circuit stays open
+    dispatch_poll_seconds: float = 0.5  # how often pending deliveries are looked for when no new one woke the sender
+    reminder_poll_seconds: float = 30.0  # how often reminders that have fallen due are looked for
+    # The reminder that a caution period is ending is due this many days before its end.
     reminder_days_before_period_end: int = 14
+    # The reminder that workshop B must be attended soon is due this many days before the period's end.
     workshop_b_reminder_days_before_period_end: int = 21
     # CARA_NOTIFY_RETENTION, or else the CARA_RETENTION the caution service reads: one policy can serve both.
     retention: RetentionConfig = Field(RetentionConfig(),
                                        validation_alias=AliasChoices("CARA_NOTIFY_RETENTION", "CARA_RETENTION"))
     retention_check_seconds: float = 3600.0  # how often the leader looks whether the day's retention run is due
     retention_batch: int = Field(default=500, ge=1)  # rows erased per transaction: locks stay short
-    # PostgreSQL only (shared/database_timeouts.py); 0: none.
+    # PostgreSQL only (shared/database_timeouts.py): the longest wait for a connection; 0: none.
     database_connect_timeout_seconds: float = Field(default=5.0, ge=0)
-    database_statement_timeout_seconds: float = Field(default=30.0, ge=0)
+    database_statement_timeout_seconds: float = Field(default=30.0, ge=0)  # PostgreSQL only: per statement; 0: none
     # The longest any request waits for its answer (plus a long-poll's `wait`); then 503 with Retry-After
     # (shared/request_deadline.py). 0: none.
     request_deadline_seconds: float = Field(default=15.0, ge=0)

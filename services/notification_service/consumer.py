@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable
 
 import httpx
+import structlog
 
 from shared.backoff import Backoff
+from shared.http import REQUEST_ID, outgoing_request_id
 
 from .store import NotificationStore
 
@@ -37,7 +40,7 @@ class FeedConsumer:
             f"{self.feed_url}/v1/events",
             params={"after": self.store.position(), "limit": self.page_size,
                     "wait": self.wait if wait is None else wait},
-            headers={"Authorization": f"Bearer {self.token()}"},
+            headers={"Authorization": f"Bearer {self.token()}", REQUEST_ID: outgoing_request_id()},
         )
         if response.status_code == 401 and hasattr(self.token, "invalidate"):
             self.token.invalidate()  # revoked or expired early: the next poll asks the identity provider again
@@ -51,18 +54,20 @@ class FeedConsumer:
     def run(self, stop: threading.Event) -> None:
         backoff, failing = Backoff(first=1.0, cap=MAX_BACKOFF), False
         while not stop.is_set():
-            try:
-                self.poll_once()
-                if failing:
-                    self.store.record_error(None)
-                backoff.reset()
-                failing = False
-            except Exception as e:  # the feed or our database is unavailable: wait and resume
-                message = f"{type(e).__name__}: {e}"[:1000]
-                wait, failing = backoff.next(), True
-                log.warning("feed read failed (%s); retrying in %.0fs", message, wait)
-                record_error_if_possible(self.store, message)
-                stop.wait(wait)
+            # Each read has an id of its own, sent as X-Request-ID: the caution service's lines for it name it too.
+            with structlog.contextvars.bound_contextvars(request_id=uuid.uuid4().hex):
+                try:
+                    self.poll_once()
+                    if failing:
+                        self.store.record_error(None)
+                    backoff.reset()
+                    failing = False
+                except Exception as e:  # the feed or our database is unavailable: wait and resume
+                    message = f"{type(e).__name__}: {e}"[:1000]
+                    wait, failing = backoff.next(), True
+                    log.warning("feed read failed (%s); retrying in %.0fs", message, wait)
+                    record_error_if_possible(self.store, message)
+                    stop.wait(wait)
 
     def run_in_thread(self, stop: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self.run, args=(stop,), name="cara-feed-consumer", daemon=True)

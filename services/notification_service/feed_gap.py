@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from shared.http import REQUEST_ID, outgoing_request_id
+
 PAGE = 500
 
 
@@ -35,8 +37,9 @@ class FeedGapReader:
         return found
 
     def _page(self, after: int, limit: int) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.token()}", REQUEST_ID: outgoing_request_id()}
         response = self.client.get(f"{self.feed_url}/v1/events", params={"after": after, "limit": limit, "wait": 0},
-                                   headers={"Authorization": f"Bearer {self.token()}"})
+                                   headers=headers)
         if response.status_code == 401 and hasattr(self.token, "invalidate"):
             self.token.invalidate()  # revoked or expired early: the next gap asks the identity provider again
         response.raise_for_status()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
@@ -166,4 +167,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.add_middleware(BodyLimitMiddleware, max_bytes=64 * 1024)
     app.add_middleware(RequestDeadline, seconds=settings.request_deadline_seconds)  # inside: its 503 has an id
     app.add_middleware(RequestIdMiddleware)
+    logging.getLogger("cara.notify").info("notification service configured: events from %s (%s), workers %s",
+                                          settings.source, settings.caution_feed_url if settings.source == "http"
+                                          else settings.nats_url, "on" if settings.run_workers else "off")
     return app

@@ -130,4 +130,4 @@ def test_a_read_right_after_a_write_that_wakes_two_hundred_long_polls_is_not_hel
         polls.kill()
     print(f"\nread after waking {WOKEN} long-polls: median {statistics.median(took) * 1000:.0f} ms, "
           f"slowest {max(took) * 1000:.0f} ms")
-    assert statistics.median(took) < 0.1, took
+    assert statistics.median(took) < 0.15, took  # 0.22 s before; a loose bound, as the machine may be busy
