@@ -19,7 +19,7 @@ FORCE ?= CAMBS
 LINTED := services shared tests bench docs
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint typecheck lock token openapi settings-reference bench projector rebuild migrate rotate-keys master-key relay clean
+.PHONY: help setup run test lint typecheck lock token openapi settings-reference bench fuzz projector rebuild migrate rotate-keys master-key relay clean
 
 $(STAMP): $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -84,6 +84,9 @@ bench: setup  ## throughput and latency benchmarks; figures go to bench/results/
 	$(BIN)/python -m bench.readside
 	$(BIN)/python -m bench.rebuild_order
 	$(BIN)/python -m bench.notify
+
+fuzz: setup  ## schemathesis against both services as processes, every phase, valid and invalid tokens (bench/fuzz.py)
+	$(BIN)/python -m bench.fuzz
 
 clean:  ## remove .venv, var/ (both services' SQLite databases) and the test caches
 	rm -rf $(VENV) var .pytest_cache .hypothesis
