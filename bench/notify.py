@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 
 from shared.events import event_id
-from tests.support import auth
+from tests.support import auth, national_auth
 
 from . import infra, report
 from .http_load import TIMEOUT, Request, Tally, _result, _warm_up, command_load
@@ -86,7 +86,7 @@ async def _load(
 
 
 def _head(caution: infra.ServiceProcess) -> int:
-    r = httpx.get(f"{caution.base_url}/v1/events", params={"after": 0, "limit": 1}, headers=auth("subscriber", "*"))
+    r = httpx.get(f"{caution.base_url}/v1/events", params={"after": 0, "limit": 1}, headers=national_auth())
     r.raise_for_status()
     return int(r.json()["head"])
 
@@ -95,7 +95,7 @@ def _recorded_at(caution: infra.ServiceProcess) -> dict[str, datetime]:
     """Every event's id -> recorded_at, from the caution service's feed."""
     out: dict[str, datetime] = {}
     after = 0
-    with httpx.Client(base_url=caution.base_url, timeout=TIMEOUT, headers=auth("subscriber", "*")) as client:
+    with httpx.Client(base_url=caution.base_url, timeout=TIMEOUT, headers=national_auth()) as client:
         while True:
             r = client.get("/v1/events", params={"after": after, "limit": 1000})
             r.raise_for_status()

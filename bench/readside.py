@@ -36,7 +36,7 @@ from sqlalchemy import func, select, text
 from services.caution_service.event_store import engine_of
 from services.caution_service.projections.tables import history, summaries
 from services.caution_service.projections.wiring import build_projector
-from tests.support import auth
+from tests.support import auth, national_auth
 
 from . import infra, report, seeding
 from .http_load import TIMEOUT, Request, Tally, _tokens, _warm_up, command_load
@@ -185,7 +185,7 @@ def _queries(service: infra.ServiceProcess, samples: dict[str, list[str]], reque
 
 
 def _feed(service: infra.ServiceProcess, events: int, page: int = 1000) -> dict[str, Any]:
-    headers = auth("subscriber", "*")
+    headers = national_auth()
     after, read, pages, latencies = 0, 0, 0, []
     with httpx.Client(base_url=service.base_url, timeout=TIMEOUT) as client:
         client.get("/v1/events", params={"after": 0, "limit": 10}, headers=headers).raise_for_status()  # warm-up

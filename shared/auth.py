@@ -6,6 +6,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -19,6 +20,14 @@ DEFAULT_ISSUER = "cara-local"
 DEFAULT_AUDIENCE = "cara"
 ROLE_CLAIM = "cara_role"
 FORCE_CLAIM = "cara_force"
+NATIONAL = "*"  # the force claim of a token that reads every force's events, when granted (see Principal.national)
+# The subject of the token the notification service mints itself to read the feed in development (main.feed_token):
+# the one national subscriber admitted when none are configured outside production.
+DEV_NATIONAL_SUBSCRIBER = "notification-service"
+# Claims that may name the caller in the national subscribers list: the subject, or the OAuth client the token was
+# issued to (RFC 9068 `client_id`; `azp` at providers that name it so), for client-credentials tokens whose `sub`
+# is an opaque service-account id.
+CLIENT_CLAIMS = ("sub", "client_id", "azp")
 
 
 class Role(str, Enum):
@@ -36,6 +45,9 @@ class Principal:
     id: str
     role: Role
     force: str
+    # Force "*" is a grant, not a string: true only for a subscriber the configuration lists, and even then only
+    # the routes that opt in (the event feed) admit it. Any other "*" token is refused (auth_deps.require_role).
+    national: bool = False
 
 
 class InvalidToken(Exception):
@@ -47,13 +59,22 @@ class TokenVerifier:
 
     A police system sends the same token with every request until it expires, and checking the
     signature costs more than the rest of a small request's routing. So tokens that passed are
-    remembered, bounded in number, and only until their `exp`: the answer cannot outlive the token.
+    remembered, bounded in number, and only until their `exp` (or their maximum age, if sooner): the answer
+    cannot outlive the token.
+
+    `max_age_seconds` refuses a token that long after its `iat`, whatever its `exp` says, so a token minted to
+    live for years still stops working; `require_iat` refuses tokens without one (production), whose age is
+    unknown. `leeway_seconds` allows for the identity provider's clock differing from ours.
     """
 
     def __init__(self, key: str | JwksKeys, algorithms: list[str], issuer: str, audience: str,
-                 cache_size: int = 4096) -> None:
+                 cache_size: int = 4096, *, national_subscribers: Iterable[str] = (),
+                 max_age_seconds: float | None = None, require_iat: bool = False,
+                 leeway_seconds: float = 0.0) -> None:
         self._key, self._algorithms = key, algorithms
         self._issuer, self._audience = issuer, audience
+        self._national_subscribers = frozenset(national_subscribers)
+        self._max_age, self._require_iat, self._leeway = max_age_seconds, require_iat, leeway_seconds
         self._passed: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -105,10 +126,18 @@ class TokenVerifier:
                 algorithms=self._algorithms,
                 issuer=self._issuer,
                 audience=self._audience,
-                options={"require": ["exp", "sub", "iss", "aud"]},
+                leeway=self._leeway,
+                options={"require": ["exp", "sub", "iss", "aud"] + (["iat"] if self._require_iat else [])},
             )
         except jwt.PyJWTError as e:
             raise InvalidToken(str(e)) from None
+        good_until = float(claims["exp"]) + self._leeway
+        if self._max_age is not None and "iat" in claims:  # PyJWT has checked that iat is a number, not ahead
+            too_old_at = int(claims["iat"]) + self._max_age + self._leeway
+            if time.time() >= too_old_at:
+                raise InvalidToken(f"the token was issued more than {self._max_age:g} seconds ago (iat); "
+                                   "ask for a new one")
+            good_until = min(good_until, too_old_at)
         try:
             role = Role(claims[ROLE_CLAIM])
             force = str(claims[FORCE_CLAIM])
@@ -118,7 +147,9 @@ class TokenVerifier:
             raise InvalidToken(f"{FORCE_CLAIM} must be 1-64 characters")
         if not str(claims["sub"]) or len(str(claims["sub"])) > 255:
             raise InvalidToken("sub must be 1-255 characters")
-        return Principal(id=str(claims["sub"]), role=role, force=force), float(claims["exp"])
+        national = force == NATIONAL and role is Role.SUBSCRIBER and any(
+            isinstance(claims.get(name), str) and claims[name] in self._national_subscribers for name in CLIENT_CLAIMS)
+        return Principal(id=str(claims["sub"]), role=role, force=force, national=national), good_until
 
 
 def mint_token(

@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
-from .auth import InvalidToken, Principal, Role, TokenVerifier
+from .auth import NATIONAL, InvalidToken, Principal, Role, TokenVerifier
 from .jwks import KeysUnavailable
 from .problems import ProblemError
 
@@ -23,7 +23,7 @@ BEARER_SCHEME = _bearer.scheme_name  # the name routes that read the token thems
 async def get_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
-    return verify_bearer(request, credentials.credentials if credentials else None)
+    return refuse_national_scope(verify_bearer(request, credentials.credentials if credentials else None))
 
 
 def bearer_token(request: Request) -> str | None:
@@ -47,11 +47,28 @@ def verify_bearer(request: Request, token: str | None) -> Principal:
                            headers={"Retry-After": "5"}) from None
 
 
-def require_role(principal: Principal, roles: tuple[Role, ...]) -> Principal:
+def require_role(principal: Principal, roles: tuple[Role, ...], national: bool = False) -> Principal:
+    """The caller, if its role is one of `roles`; a token for force "*" only where `national` (the feed)."""
     if principal.role not in roles:
         allowed = ", ".join(r.value for r in roles)
         raise ProblemError(403, "forbidden", "Not allowed for this role", f"This needs one of: {allowed}.")
-    return principal
+    return refuse_national_scope(principal, national)
+
+
+def refuse_national_scope(principal: Principal, national: bool = False) -> Principal:
+    """Force "*" is refused unless the route reads every force's events and the caller holds the grant.
+
+    Refused here, where every caller is admitted, rather than route by route: a route written later cannot forget
+    it, and nothing can be issued, subscribed or read under "*"."""
+    if principal.force != NATIONAL or (national and principal.national):
+        return principal
+    if national:
+        detail = ("A token for every force (force \"*\") reads the feed only for a subscriber listed in the "
+                  "national subscribers setting; ask for a token for your force, or to be listed.")
+    else:
+        detail = ("A token for every force (force \"*\") is accepted only by the event feed; "
+                  "use a token for one force.")
+    raise ProblemError(403, "national-scope", "National scope not granted", detail)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -60,9 +77,11 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 Refusal = Callable[[Request, Principal | None, ProblemError], Awaitable[None]]
 
 
-def allow(*roles: Role, on_refusal: Refusal | None = None) -> Callable[..., Coroutine[Any, Any, Principal]]:
+def allow(*roles: Role, on_refusal: Refusal | None = None,
+          national: bool = False) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """A dependency that admits only the given roles; `on_refusal` hears of each caller it refuses (401 or 403),
-    with the caller when its token was good, before the refusal is answered."""
+    with the caller when its token was good, before the refusal is answered. `national`: the route also admits
+    a granted national subscriber (force "*"); every other route refuses force "*"."""
 
     async def check(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -70,7 +89,7 @@ def allow(*roles: Role, on_refusal: Refusal | None = None) -> Callable[..., Coro
         principal = None
         try:
             principal = verify_bearer(request, credentials.credentials if credentials else None)
-            return require_role(principal, roles)
+            return require_role(principal, roles, national)
         except ProblemError as refusal:
             if on_refusal is not None and refusal.status in (401, 403):
                 await on_refusal(request, principal, refusal)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi.telemetry import TelemetryConfig
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings
 
-from .auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET, TokenVerifier
+from .auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET, DEV_NATIONAL_SUBSCRIBER, TokenVerifier
 from .jwks import JwksKeys
 from .logging_setup import LoggedTokenVerifier
+
+log = logging.getLogger("cara.settings")
 
 
 class AuthSettings(BaseSettings):
@@ -21,6 +26,19 @@ class AuthSettings(BaseSettings):
     jwt_algorithms: list[str] = ["HS256"]  # the signing algorithms accepted, JSON: ["RS256"]
     jwt_issuer: str = DEFAULT_ISSUER  # the `iss` every token must carry
     jwt_audience: str = DEFAULT_AUDIENCE  # the `aud` every token must carry
+    # Production refuses HS* algorithms (one shared secret: whoever holds it mints any role for any force)
+    # unless this says why they are needed there; the reason is logged at every start.
+    jwt_allow_shared_secret_reason: str | None = None
+    # A token is refused this long after its `iat`, whatever its `exp` says. Production also refuses tokens
+    # without `iat` (their age is unknown).
+    jwt_max_age_seconds: float = Field(default=12 * 3600, gt=0)
+    # How far the identity provider's clock may differ from ours, on `exp`, `nbf`, `iat` and the maximum age.
+    jwt_leeway_seconds: float = Field(default=60.0, ge=0, le=300)
+    # JSON list of who may read every force's events with a subscriber token for force "*": their subject (`sub`)
+    # or OAuth client id (`client_id` or `azp`). Any other "*" token is refused. Unset: outside production, the
+    # notification service's development client; in production nobody, and the caution service refuses to start
+    # (it serves the feed: the list must be explicit there).
+    national_subscribers: list[str] | None = None
     # FastAPI's own OpenTelemetry spans, metrics and logs. Off unless asked for: with no OpenTelemetry
     # providers configured they record nothing, yet asking for the providers on every request was 1%
     # of an API worker's CPU. Request counts and latencies are in /metrics either way.
@@ -36,14 +54,44 @@ class AuthSettings(BaseSettings):
         if self.jwt_jwks_url:
             key = JwksKeys(self.jwt_jwks_url, refresh_seconds=self.jwt_jwks_refresh_seconds,
                            min_refetch_seconds=self.jwt_jwks_min_refetch_seconds).start()
-        return LoggedTokenVerifier(key, self.jwt_algorithms, self.jwt_issuer, self.jwt_audience)
+        if self._shared_secret_algorithms() and self.environment == "production":
+            log.warning("production accepts shared-secret JWT algorithms %s: %s", self._shared_secret_algorithms(),
+                        self.jwt_allow_shared_secret_reason)
+        return LoggedTokenVerifier(key, self.jwt_algorithms, self.jwt_issuer, self.jwt_audience,
+                             national_subscribers=self.national_grants(), max_age_seconds=self.jwt_max_age_seconds,
+                             require_iat=self.environment == "production", leeway_seconds=self.jwt_leeway_seconds)
+
+    def national_grants(self) -> frozenset[str]:
+        if self.national_subscribers is not None:
+            return frozenset(self.national_subscribers)
+        return frozenset() if self.environment == "production" else frozenset({DEV_NATIONAL_SUBSCRIBER})
+
+    def _shared_secret_algorithms(self) -> list[str]:
+        return [a for a in self.jwt_algorithms if a.upper().startswith("HS")]
+
+    def _env_name(self, field: str) -> str:
+        return f"{self.model_config.get('env_prefix', '')}{field}".upper()
+
+    @field_validator("national_subscribers")
+    @classmethod
+    def national_subscribers_are_named(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and any(not name.strip() for name in value):
+            raise ValueError("a national subscriber must be a subject or client id, not blank")
+        return value
 
     def refuse_development_signing_key(self) -> None:
         if self.jwt_jwks_url and self.jwt_public_key:
             raise ValueError("set either a JWKS URL or a JWT public key, not both")
-        if self.jwt_jwks_url and any(a.upper().startswith("HS") for a in self.jwt_algorithms):
+        if self.jwt_jwks_url and self._shared_secret_algorithms():
             # an HMAC "secret" taken from a public key set would let anyone who can read it sign tokens
             raise ValueError("with a JWKS URL the JWT algorithms must be public-key ones (RS256, ES256, ...)")
         if (self.environment == "production" and self.jwt_public_key is None and self.jwt_jwks_url is None
                 and self.jwt_secret == DEV_JWT_SECRET):
             raise ValueError("production needs a JWKS URL, a JWT public key or a non-default JWT secret")
+        if (self.environment == "production" and self._shared_secret_algorithms()
+                and not (self.jwt_allow_shared_secret_reason or "").strip()):
+            raise ValueError(
+                f"production refuses the shared-secret JWT algorithms {self._shared_secret_algorithms()} (whoever "
+                f"holds the secret can mint any role for any force): use the identity provider's keys "
+                f"({self._env_name('jwt_jwks_url')}, {self._env_name('jwt_algorithms')}=[\"RS256\"]), or say why a "
+                f"shared secret is needed in {self._env_name('jwt_allow_shared_secret_reason')}")

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
-from .auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET, Role, mint_token
+from .auth import (
+    DEFAULT_AUDIENCE,
+    DEFAULT_ISSUER,
+    DEV_JWT_SECRET,
+    DEV_NATIONAL_SUBSCRIBER,
+    NATIONAL,
+    Role,
+    mint_token,
+)
 
 
 def main() -> None:
@@ -13,8 +22,19 @@ def main() -> None:
     parser.add_argument("--role", required=True, choices=[r.value for r in Role])
     parser.add_argument("--force", required=True, help="force code, e.g. CAMBS")
     parser.add_argument("--subject", help="the user or system id recorded as recorded_by.id")
-    parser.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
+    parser.add_argument("--ttl", type=int, default=8 * 3600,
+                        help="lifetime in seconds (the services refuse any token CARA_JWT_MAX_AGE_SECONDS after it "
+                             "was issued, 12 h by default, whatever its lifetime)")
     args = parser.parse_args()
+    subject = args.subject
+    if args.force == NATIONAL:
+        # The services would refuse any other such token with 403: say so now, not at the first request.
+        if args.role != Role.SUBSCRIBER.value:
+            parser.error(f'force "{NATIONAL}" (every force) is only for the subscriber role, reading the event feed')
+        if subject is None:
+            subject = DEV_NATIONAL_SUBSCRIBER
+            print(f"a national token is admitted only for a subject in CARA_NATIONAL_SUBSCRIBERS; this one is "
+                  f"{subject!r}, listed by default outside production", file=sys.stderr)
     print(
         mint_token(
             os.environ.get("CARA_JWT_SECRET", DEV_JWT_SECRET),
@@ -22,7 +42,7 @@ def main() -> None:
             force=args.force,
             issuer=os.environ.get("CARA_JWT_ISSUER", DEFAULT_ISSUER),
             audience=os.environ.get("CARA_JWT_AUDIENCE", DEFAULT_AUDIENCE),
-            subject=args.subject,
+            subject=subject,
             ttl_seconds=args.ttl,
         )
     )

@@ -10,7 +10,15 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.datastructures import State
 
-from shared.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET, Role, mint_token
+from shared.auth import (
+    DEFAULT_AUDIENCE,
+    DEFAULT_ISSUER,
+    DEV_JWT_SECRET,
+    DEV_NATIONAL_SUBSCRIBER,
+    NATIONAL,
+    Role,
+    mint_token,
+)
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -43,6 +51,11 @@ def token(role: str | Role, force: str = "CAMBS", subject: str | None = None) ->
 
 def auth(role: str | Role, force: str = "CAMBS", subject: str | None = None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token(role, force, subject)}"}
+
+
+def national_auth(subject: str = DEV_NATIONAL_SUBSCRIBER) -> dict[str, str]:
+    """A feed subscriber for every force, whose subject the services grant national scope to outside production."""
+    return auth(Role.SUBSCRIBER, NATIONAL, subject)
 
 
 def iso(when: datetime) -> str:

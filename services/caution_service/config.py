@@ -74,6 +74,9 @@ class Settings(AuthSettings):
                 raise ValueError("production needs its own CARA_VAULT_KEY")
             if self.master_keys == DEV_MASTER_KEYS:
                 raise ValueError("production needs its own CARA_MASTER_KEYS")
+            if self.national_subscribers is None:  # this service serves the feed: who reads it all is a decision
+                raise ValueError('production needs CARA_NATIONAL_SUBSCRIBERS: the subjects or client ids allowed to '
+                                 'read every force\'s events, e.g. ["notification-service"], or [] for none')
         return self
 
     @field_validator("master_keys")

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, create_engine, text
 
-from shared.auth import Role, mint_token
+from shared.auth import DEV_NATIONAL_SUBSCRIBER, NATIONAL, Role, mint_token
 from shared.database_faults import RETRY_AFTER_SECONDS
 from shared.database_timeouts import with_timeouts
 from shared.http import BodyLimitMiddleware, RequestIdMiddleware
@@ -74,9 +74,10 @@ def feed_token(settings: Settings) -> Callable[[], str]:
     if settings.feed_token:
         fixed = settings.feed_token.get_secret_value()
         return lambda: fixed
-    # Local runs: a short-lived national subscriber token signed with the shared development key.
-    return lambda: mint_token(settings.jwt_secret, role=Role.SUBSCRIBER, force="*", issuer=settings.jwt_issuer,
-                              audience=settings.jwt_audience, subject="notification-service", ttl_seconds=300)
+    # Local runs: a short-lived national subscriber token signed with the shared development key, for the subject
+    # the caution service grants national scope to by default outside production (CARA_NATIONAL_SUBSCRIBERS).
+    return lambda: mint_token(settings.jwt_secret, role=Role.SUBSCRIBER, force=NATIONAL, issuer=settings.jwt_issuer,
+                              audience=settings.jwt_audience, subject=DEV_NATIONAL_SUBSCRIBER, ttl_seconds=300)
 
 
 def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:

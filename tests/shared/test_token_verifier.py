@@ -67,3 +67,62 @@ def test_the_memory_is_bounded_and_forgets_the_oldest(decodes: list[str]) -> Non
     verifier.verify(tokens[2])  # still remembered
     verifier.verify(tokens[0])  # forgotten: checked again
     assert decodes == [tokens[0], tokens[1], tokens[2], tokens[0]]
+
+
+def _signed(**claims: Any) -> str:
+    now = int(time.time())
+    base = {"sub": "pc-1", "cara_role": "police", "cara_force": "CAMBS", "iss": DEFAULT_ISSUER,
+            "aud": DEFAULT_AUDIENCE, "iat": now, "exp": now + 3600, **claims}
+    return jwt.encode({k: v for k, v in base.items() if v is not None}, DEV_JWT_SECRET, algorithm="HS256")
+
+
+def test_a_token_older_than_the_maximum_age_is_refused_whatever_its_expiry() -> None:
+    verifier = TokenVerifier(DEV_JWT_SECRET, ["HS256"], DEFAULT_ISSUER, DEFAULT_AUDIENCE, max_age_seconds=3600,
+                             leeway_seconds=30)
+    now = int(time.time())
+    ten_years = now + 10 * 365 * 86400
+    with pytest.raises(InvalidToken, match="more than 3600 seconds ago"):
+        verifier.verify(_signed(iat=now - 3600 - 31, exp=ten_years))
+    assert verifier.verify(_signed(iat=now - 3600 + 5, exp=ten_years)).id == "pc-1"  # within the leeway
+    with pytest.raises(InvalidToken, match="not yet valid"):  # issued in the future, past the leeway
+        verifier.verify(_signed(iat=now + 120))
+    assert verifier.verify(_signed(iat=now + 20, sub="pc-2")).id == "pc-2"  # a clock a little ahead
+
+
+def test_a_remembered_token_is_refused_once_it_reaches_the_maximum_age(decodes: list[str]) -> None:
+    verifier = TokenVerifier(DEV_JWT_SECRET, ["HS256"], DEFAULT_ISSUER, DEFAULT_AUDIENCE, max_age_seconds=60)
+    token = _signed(iat=int(time.time()) - 59, exp=int(time.time()) + 3600)
+    verifier.verify(token)
+    time.sleep(1.6)
+    with pytest.raises(InvalidToken, match="more than 60 seconds ago"):
+        verifier.verify(token)
+    assert len(decodes) == 2
+
+
+def test_iat_is_required_only_where_asked_for() -> None:
+    no_iat = _signed(iat=None, exp=int(time.time()) + 10 * 365 * 86400)
+    assert _verifier().verify(no_iat).id == "pc-1"
+    strict = TokenVerifier(DEV_JWT_SECRET, ["HS256"], DEFAULT_ISSUER, DEFAULT_AUDIENCE, require_iat=True,
+                           max_age_seconds=43200)
+    with pytest.raises(InvalidToken, match="iat"):
+        strict.verify(no_iat)
+    assert strict.verify(_token()).id == "pc-1"  # the development tokens carry one
+
+
+@pytest.mark.parametrize(("claims", "national"), [
+    ({"sub": "feed-1"}, True),
+    ({"sub": "opaque-7", "client_id": "feed-1"}, True),
+    ({"sub": "opaque-7", "azp": "feed-1"}, True),
+    ({"sub": "someone-else"}, False),
+    ({"sub": "feed-1", "cara_role": "admin"}, False),
+    ({"sub": "feed-1", "cara_role": "police"}, False),
+    ({"sub": "feed-1", "cara_force": "CAMBS"}, False),
+    ({"sub": "opaque-7", "client_id": ["feed-1"]}, False),
+])
+def test_national_scope_is_granted_to_a_listed_subscriber_for_every_force_only(
+    claims: dict[str, Any], national: bool
+) -> None:
+    verifier = TokenVerifier(DEV_JWT_SECRET, ["HS256"], DEFAULT_ISSUER, DEFAULT_AUDIENCE,
+                             national_subscribers=["feed-1"])
+    principal = verifier.verify(_signed(**{"cara_role": "subscriber", "cara_force": "*", **claims}))
+    assert principal.national is national

@@ -157,6 +157,6 @@ async def _log_refusal(request: Request, principal: Principal | None, refusal: P
     await run_in_threadpool(log_denied, request, principal, refusal.status, refusal.slug)
 
 
-def personal_data_reader(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+def personal_data_reader(*roles: Role, national: bool = False) -> Callable[..., Awaitable[Principal]]:
     """`allow(*roles)` for a route that shows personal data: every caller it refuses is logged as denied."""
-    return allow(*roles, on_refusal=_log_refusal)
+    return allow(*roles, on_refusal=_log_refusal, national=national)

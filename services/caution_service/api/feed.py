@@ -28,7 +28,9 @@ from .deps import AppDep, PurposeDep, log_consultation, personal_data_reader
 from .shared_reads import SharedReads
 
 router = APIRouter(prefix="/v1/events", tags=["event feed"])
-Subscriber = Annotated[Principal, Depends(personal_data_reader(Role.SUBSCRIBER, Role.ADMIN))]
+# Subscribers only (API.md): an admin manages the service, it does not take every force's events. The one route
+# pair that admits a national subscriber (force "*", granted in CARA_NATIONAL_SUBSCRIBERS).
+Subscriber = Annotated[Principal, Depends(personal_data_reader(Role.SUBSCRIBER, national=True))]
 HEARTBEAT_SECONDS = 15.0
 DISCONNECT_CHECK_SECONDS = 1.0
 

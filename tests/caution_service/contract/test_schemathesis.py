@@ -80,7 +80,7 @@ ADMITTED: list[tuple[str, str, tuple[str, ...]]] = [
     ("POST", r"/v1/cautions/{caution_id}/personal-data/offender/rectification", ("police", "admin")),
     ("POST", r"/v1/cautions/{caution_id}/personal-data/victim/rectification", ("victim_contact", "admin")),
     ("GET", r"/v1/statistics", ("police", "admin")),
-    ("GET", r"/v1/events(/stream)?", ("subscriber", "admin")),
+    ("GET", r"/v1/events(/stream)?", ("subscriber",)),
     ("GET", r"/v1/consultations", ("admin",)),
     ("GET", r"/v1/consultations/verification", ("admin",)),
     ("POST", r"/v1/cautions/{caution_id}/personal-data/{person}/(erasure|restriction|restriction-lifting)", ("admin",)),

@@ -19,14 +19,14 @@ import httpx
 
 from tests.process_fixtures import ServiceProcess
 from tests.service_processes import ROOT, CautionProcess
-from tests.support import auth, caution_payload
+from tests.support import auth, caution_payload, national_auth
 
 SUBSCRIBERS = 60  # more than the thread pool's 40
 WAIT_SECONDS = 8.0
 
 
 async def _scenario(url: str) -> dict[str, Any]:
-    police, national = auth("police"), auth("subscriber", "*")
+    police, national = auth("police"), national_auth()
     limits = httpx.Limits(max_connections=SUBSCRIBERS + 10)
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as feed, \
             httpx.AsyncClient(base_url=url, timeout=30) as officer:

@@ -14,9 +14,9 @@ from services.caution_service.api import feed as feed_api
 from services.caution_service.config import Settings
 from services.caution_service.main import create_app
 from tests.service_processes import ThreadedUvicorn
-from tests.support import FakeClock, at, auth, caution_payload, iso
+from tests.support import FakeClock, at, auth, caution_payload, iso, national_auth
 
-NATIONAL = auth("subscriber", "*")
+NATIONAL = national_auth()
 
 
 @pytest.fixture

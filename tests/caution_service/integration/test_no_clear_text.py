@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from services.caution_service.config import Settings
 from services.caution_service.main import create_app
 from tests.caution_fixtures import Steps
-from tests.support import FakeClock, app_state, at, auth, iso
+from tests.support import FakeClock, app_state, at, iso, national_auth
 
 SECRETS = {
     "offender name": "Ignatius Wobblethorpe",
@@ -64,7 +64,7 @@ def _drive(s: Steps) -> None:
     certificate = s.client.get(f"/v1/cautions/{cid}/compliance-history",
                                headers={**s.court, "Accept": "application/pdf"})
     assert certificate.status_code == 200
-    assert s.client.get("/v1/events", headers=auth("subscriber", "*")).status_code == 200
+    assert s.client.get("/v1/events", headers=national_auth()).status_code == 200
 
 
 def _found_in(blob: bytes) -> list[str]:

@@ -16,7 +16,7 @@ from services.caution_service.main import create_app
 from shared.auth import Role
 from shared.keyring import Erased, KeyRing, MasterKeys
 from tests.caution_fixtures import Steps, assert_problem, recorded_events
-from tests.support import FakeClock, app_state, at, auth, iso
+from tests.support import FakeClock, app_state, at, auth, iso, national_auth
 
 NAME, BORN, DESCRIPTION = "Zebedee Quixotic-Farnsworth", "1987-03-29", "Threw the xylophone at the partner"
 VICTIM = {"name": "Philomena Vantablack", "phone": "07700 912345", "email": "philomena@example.org",
@@ -191,7 +191,7 @@ def test_the_feed_says_what_happened_to_whose_data_and_nothing_more(steps: Steps
     cid = _issue(steps)["id"]
     _ok(steps.client.post(f"/v1/cautions/{cid}/personal-data/offender/erasure", headers=_admin(steps),
                           json={"reason": f"asked by {NAME}", "legal_basis": "dpa_2018_s47_1"}))
-    feed = steps.client.get("/v1/events", headers=auth("subscriber", "*"))
+    feed = steps.client.get("/v1/events", headers=national_auth())
     assert feed.status_code == 200, feed.text
     assert NAME not in feed.text and BORN not in feed.text and DESCRIPTION not in feed.text
     erasures = [e for e in feed.json()["items"] if e["type"].startswith("uk.cara.caution.personal-data-erased")]
@@ -245,7 +245,7 @@ def test_a_missed_workshops_note_is_sealed_and_shown_beside_its_entry_to_those_w
     assert entry["summary"] == ("Workshop A missed: did not attend. The provider's note is kept with the offender's "
                                 "personal data.")
     assert entry["note"] == NOTE and entry["details"]["note"].startswith("p1.")
-    assert NOTE not in steps.client.get("/v1/events", headers=auth("subscriber", "*")).text
+    assert NOTE not in steps.client.get("/v1/events", headers=national_auth()).text
     sar = steps.client.get("/v1/subject-access", params={"offender_ref": _ok(steps.get(cid))["offender"]["reference"]},
                            headers={**auth("sar", steps.force, subject="sar-1"), "X-Purpose": "SAR 2026/3"})
     assert NOTE in sar.text

@@ -123,11 +123,12 @@ def test_the_consumer_keeps_reading_the_feed_as_its_tokens_expire_and_are_revoke
 
 
 MASTER = MasterKeys.generate("2026-12")
+IDP_KEY: dict[str, Any] = {"jwt_public_key": "-----BEGIN PUBLIC KEY-----", "jwt_algorithms": ["RS256"]}
 
 
 def test_production_needs_its_own_master_keys_for_webhook_secrets() -> None:
     with pytest.raises(ValueError, match="CARA_NOTIFY_MASTER_KEYS"):
-        Settings(environment="production", jwt_secret="a-production-secret-0123456789", feed_token="fixed")
+        Settings(environment="production", **IDP_KEY, feed_token="fixed")
 
 
 @pytest.mark.parametrize("given,problem", [
@@ -138,11 +139,11 @@ def test_production_needs_its_own_master_keys_for_webhook_secrets() -> None:
 ])
 def test_production_refuses_half_given_or_missing_feed_credentials(given: dict[str, Any], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
-        Settings(environment="production", jwt_secret="a-production-secret-0123456789", master_keys=MASTER, **given)
+        Settings(environment="production", **IDP_KEY, master_keys=MASTER, **given)
 
 
 def test_a_fixed_feed_token_is_still_accepted() -> None:
-    settings = Settings(environment="production", jwt_secret="a-production-secret-0123456789", feed_token="fixed",
+    settings = Settings(environment="production", **IDP_KEY, feed_token="fixed",
                         master_keys=MASTER)
     assert feed_token(settings)() == "fixed"
     assert "fixed" not in repr(settings)
