@@ -297,7 +297,9 @@ class NotificationStore:
 
     def _targets(self, page: _Page, force: str, role: str, event_type: str | None, kind: str) -> list[tuple[str, str]]:
         found = [("webhook", sub_id) for sub_id, sub_force, wanted in page.subscriptions()
-                 if sub_force in (force, "*") and (not wanted or event_type in wanted or kind in wanted)]
+                 # Only the force's own: a "*" subscription stored before national scope became a grant (issue 16)
+                 # receives nothing; no subscription is national now.
+                 if sub_force == force and (not wanted or event_type in wanted or kind in wanted)]
         by_role = {**self.email_recipients.get("*", {}), **self.email_recipients.get(force, {})}
         found += [("email", address) for address in by_role.get(role, [])]
         return found

@@ -105,7 +105,8 @@ def test_a_page_reads_its_cautions_and_subscriptions_once_and_writes_each_table_
     store: NotificationStore,
 ) -> None:
     """Round trips per page, not per event: per event they left the consumer seconds behind on PostgreSQL."""
-    national = _subscribe(store, "*", [])
+    left_over_national = _subscribe(store, "*", [])  # stored before "*" became a grant: it receives nothing
+    everything = _subscribe(store, "CAMBS", [])
     referrals = _subscribe(store, "CAMBS", ["new_referral"])
     _subscribe(store, "CAMBS", [], active=False)
     _subscribe(store, "KENT", [])
@@ -136,8 +137,9 @@ def test_a_page_reads_its_cautions_and_subscriptions_once_and_writes_each_table_
     with store.engine.connect() as conn:
         webhooks = conn.execute(select(deliveries.c.target, func.count()).where(deliveries.c.channel == "webhook")
                                 .group_by(deliveries.c.target)).all()
-    # every notification to the national subscriber; only the referrals to CAMBS's filtered one; none to the rest
-    assert {target: n for target, n in webhooks} == {national: 1 + 20 * 4, referrals: 1 + 20}
+    # every notification to CAMBS's unfiltered subscription, the referrals to its filtered one, none to the rest
+    assert {target: n for target, n in webhooks} == {everything: 1 + 20 * 4, referrals: 1 + 20}
+    assert left_over_national not in {target for target, _ in webhooks}
 
 
 def test_reapplying_the_same_page_creates_nothing(store: NotificationStore) -> None:
