@@ -70,7 +70,8 @@ def handler(idp: DevIdentityProvider) -> type[BaseHTTPRequestHandler]:
                     token = idp.mint(query.get("role", ""), query.get("force", ""),
                                      query.get("sub") or f"dev-{uuid.uuid4().hex[:8]}")
                 except ValueError:
-                    self._answer(400, {"error": "invalid_request", "error_description": f"roles: {[r.value for r in Role]}"})
+                    roles = ", ".join(r.value for r in Role)
+                    self._answer(400, {"error": "invalid_request", "error_description": f"role: one of {roles}"})
                     return
                 self._answer(200, token)
             else:

@@ -36,7 +36,8 @@ SETTINGS: dict[str, type[CautionSettings] | type[NotifySettings]] = {
 # What the cluster's secrets, or the operator's environment for compose, would hold.
 SECRETS = {
     "database-url": "postgresql+psycopg://caution_app@postgres:5432/cara",
-    "migrator-database-url": "postgresql+psycopg://caution_migrator@postgres:5432/cara", "vault-key": Fernet.generate_key().decode(),
+    "migrator-database-url": "postgresql+psycopg://caution_migrator@postgres:5432/cara",
+    "vault-key": Fernet.generate_key().decode(),
     "master-keys": MasterKeys.generate("2026-12"), "CARA_MASTER_KEYS": MasterKeys.generate("2026-12"),
     "CARA_NOTIFY_MASTER_KEYS": MasterKeys.generate("2026-12"),
     "feed-client-secret": "a-client-secret",
