@@ -1,7 +1,9 @@
 """`make migrate`: bring both services' databases to their newest migration, from the same settings
 (CARA_DATABASE_URL, CARA_NOTIFY_DATABASE_URL; SQLite files under var/ by default) the services read.
 
-The services also upgrade at start-up; this is for doing it ahead of a deployment, or checking it works.
+The services also upgrade at start-up, unless told not to (CARA_MIGRATE_AT_START=false, as in production, where
+they connect as roles that may not create tables): this is for doing it ahead of a deployment, as the migrator
+role (deploy/postgres-init.sql), or checking it works. It needs the database URLs only, none of the services' keys.
 """
 
 from __future__ import annotations
@@ -14,15 +16,21 @@ from sqlalchemy.engine import make_url
 
 from services.caution_service.config import Settings as CautionSettings
 from services.caution_service.migrations import MIGRATIONS as CAUTION_MIGRATIONS
+from services.caution_service.migrations import create_event_store
 from services.notification_service.config import Settings as NotificationSettings
 from services.notification_service.migrations import MIGRATIONS as NOTIFICATION_MIGRATIONS
 from shared.migrations import Migrations
 
 
-def upgrade(name: str, url: str, migrations: Migrations) -> None:
+def _prepare_sqlite_directory(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def upgrade(name: str, url: str, migrations: Migrations) -> None:
+    parsed = make_url(url)
+    _prepare_sqlite_directory(url)
     engine = create_engine(url)
     try:
         migrations.upgrade(engine)
@@ -34,7 +42,10 @@ def upgrade(name: str, url: str, migrations: Migrations) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    upgrade("caution service", CautionSettings().database_url, CAUTION_MIGRATIONS)
+    caution = CautionSettings()
+    _prepare_sqlite_directory(caution.database_url)
+    create_event_store(caution.eventsourcing_env())  # the application would, if its role could
+    upgrade("caution service", caution.database_url, CAUTION_MIGRATIONS)
     upgrade("notification service", NotificationSettings().database_url, NOTIFICATION_MIGRATIONS)
 
 

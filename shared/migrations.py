@@ -71,6 +71,18 @@ class Migrations:
             self._adopt_legacy(connection)
             command.upgrade(self.config(connection), "head")
 
+    def require_head(self, engine: Engine, setting: str) -> None:
+        """For a process that may not migrate (its role cannot create tables): refuse to run against a schema
+        its code does not match, naming the cure, rather than fail on the first query that needs a new column."""
+        with engine.connect() as connection:
+            current = self.current(connection)
+        head = self.head()
+        if current != head:
+            raise SchemaNotAtHead(
+                f"the database schema ({self.version_table}) is at revision {current or 'none'}, this version needs "
+                f"{head}: run `python -m services.migrate` (make migrate) with the migrator role's database URL, then "
+                f"start this again. This process does not migrate ({setting}=false).")
+
     def _adopt_legacy(self, connection: Connection) -> None:
         if self.current(connection) is not None:
             return
@@ -79,6 +91,10 @@ class Migrations:
             log.info("tables made before migrations found: stamping %s at %s", self.version_table, revision)
             context = MigrationContext.configure(connection, opts={"version_table": self.version_table})
             context.stamp(ScriptDirectory.from_config(self.config()), revision)
+
+
+class SchemaNotAtHead(RuntimeError):
+    """Raised at start-up by a process that does not migrate: its supervisor retries once the migration has run."""
 
 
 def run_env(context: Any) -> None:

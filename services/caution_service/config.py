@@ -45,6 +45,10 @@ class Settings(AuthSettings):
     # How long a batch may wait for the commands of other clients writing at the time (active_clients.py); 0: never.
     writer_coalesce_ms: float = Field(default=2.0, ge=0, le=50)
     run_projections: bool = True  # embedded default; production API replicas set false and run `make projector`
+    # Whether each process upgrades the schema as it starts. Production sets false and connects as a role that
+    # may not create tables: `python -m services.migrate`, as the migrator role, upgrades it first, and a process
+    # finding the schema behind its code refuses to start (deploy/postgres-init.sql).
+    migrate_at_start: bool = True
     projection_poll_seconds: float = 1.0  # how often the projector looks for events when no write woke it
     deadline_check_seconds: float = 60.0  # how often cautions whose period ended open are looked for (deadlines.py)
     # The longest wait between tries after a database or NATS failure (projector, worker, relay): a restart

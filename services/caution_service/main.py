@@ -34,7 +34,7 @@ from .consultations import ConsultationLog
 from .deadlines import DeadlineMonitor
 from .domain.caution import Caution, event_names
 from .domain.errors import StoreHoldsClearText
-from .migrations import migrate
+from .migrations import migrate, require_migrated
 from .position_watch import PositionWatch
 from .projections.wiring import build_projector
 from .read_model_metrics import ReadModelCollector
@@ -61,16 +61,20 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     """The application on a database whose tables are at the newest migration: every process of this
     service (API, projection worker, relay, rebuild) starts here, so each upgrades the schema first."""
     _prepare_sqlite_directory(settings.database_url)
+    # A process that may not migrate may not create the event store's tables either (migrations/__init__.py).
+    env = {**settings.eventsourcing_env(), **({} if settings.migrate_at_start else {"CREATE_TABLE": "no"})}
     return with_startup_retries(lambda: _migrated(CautionApplication(
-        settings.eventsourcing_env(), VictimVault(settings.vault_key), clock, settings.conditions_for,
-        settings.master(),
-    )))
+        env, VictimVault(settings.vault_key), clock, settings.conditions_for, settings.master(),
+    ), settings.migrate_at_start))
 
 
-def _migrated(app: CautionApplication) -> CautionApplication:
+def _migrated(app: CautionApplication, migrate_at_start: bool = True) -> CautionApplication:
     """On the application's own engine: an in-memory SQLite database exists only there."""
     require_writable(app.engine)  # before the migration lock, which a read-only file system refuses obscurely
-    migrate(app.engine)
+    if migrate_at_start:
+        migrate(app.engine)
+    else:
+        require_migrated(app.engine)
     refuse_clear_text_store(app)
     app.idempotency.key_legacy_fingerprints()
     return app

@@ -42,6 +42,10 @@ class Settings(AuthSettings):
     # How long a gap a killed consumer leaves can stay open when the feed cannot fill it (nats_consumer.py).
     nats_ack_wait_seconds: float = Field(default=10.0, gt=0)
     run_workers: bool = True  # the consumer, dispatcher and reminders; one replica per schema runs them (workers.py)
+    # Whether each process upgrades the schema as it starts. Production sets false and connects as a role that
+    # may not create tables: `python -m services.migrate`, as the migrator role, upgrades it first, and a process
+    # finding the schema behind its code refuses to start (deploy/postgres-init.sql).
+    migrate_at_start: bool = True
     leader_retry_seconds: float = 2.0  # how often a standby replica tries to take over
     smtp_host: str | None = None  # the SMTP server email is sent through; unset: email deliveries fail, retried
     smtp_port: int = 25  # that server's port

@@ -32,7 +32,7 @@ from .consumer import FeedConsumer
 from .delivery.dispatcher import Dispatcher
 from .feed_auth import ClientCredentials
 from .metrics import NotificationCollector
-from .migrations import migrate
+from .migrations import MIGRATIONS, migrate
 from .retention import ITEMS as RETENTION_ITEMS
 from .retention import TABLES as RETENTION_TABLES
 from .retention import build_retention
@@ -63,7 +63,10 @@ def build_store(settings: Settings, clock: Callable[[], datetime]) -> Notificati
                             settings.workshop_b_reminder_days_before_period_end)
     engine = _engine(settings)
     require_writable(engine)  # a process that cannot write stops at once: its supervisor retries (write_probe.py)
-    with_startup_retries(lambda: migrate(engine))  # every process of this service starts here
+    if settings.migrate_at_start:
+        with_startup_retries(lambda: migrate(engine))  # every process of this service starts here
+    else:  # its role may not create tables: `make migrate`, as the migrator role, has upgraded the schema
+        MIGRATIONS.require_head(engine, "CARA_NOTIFY_MIGRATE_AT_START")
     return with_startup_retries(lambda: NotificationStore(engine, clock, policy, settings.email_recipients))
 
 

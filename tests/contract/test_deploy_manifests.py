@@ -1,13 +1,13 @@
 """The deployment files start what they mean to: every container's settings pass the production checks,
-its module exists, its probes are routes of its app, and the caution service's replicas leave projecting
-to the one worker that holds the leader lock. (No container engine here: this is what can be checked
-without one.)"""
+its module exists, its probes are routes of its app, the caution service's replicas leave projecting
+to the one worker that holds the leader lock, and none of them migrates: the migration Job does, as the migrator
+roles. (No container engine here: this is what can be checked without one. The manifests' schema and Pod Security
+checks are in test_deploy_security.py, the compose file's in test_deploy_compose.py.)"""
 
 from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import subprocess
 import sys
 import time
@@ -35,7 +35,9 @@ SETTINGS: dict[str, type[CautionSettings] | type[NotifySettings]] = {
 }
 # What the cluster's secrets, or the operator's environment for compose, would hold.
 SECRETS = {
-    "database-url": "postgresql+psycopg://cara@postgres:5432/cara", "vault-key": Fernet.generate_key().decode(),
+    "database-url": "postgresql+psycopg://caution_app@postgres:5432/cara",
+    "migrator-database-url": "postgresql+psycopg://caution_migrator@postgres:5432/cara",
+    "vault-key": Fernet.generate_key().decode(),
     "master-keys": MasterKeys.generate("2026-12"), "CARA_MASTER_KEYS": MasterKeys.generate("2026-12"),
     "CARA_NOTIFY_MASTER_KEYS": MasterKeys.generate("2026-12"),
     "feed-client-secret": "a-client-secret",
@@ -53,9 +55,9 @@ def _config_maps() -> dict[str, dict[str, str]]:
     return {d["metadata"]["name"]: d["data"] for d in _k8s_documents() if d["kind"] == "ConfigMap"}
 
 
-def _k8s_containers() -> Iterator[tuple[str, dict[str, Any]]]:
+def _k8s_containers(kinds: tuple[str, ...] = ("Deployment",)) -> Iterator[tuple[str, dict[str, Any]]]:
     for document in _k8s_documents():
-        if document["kind"] == "Deployment":
+        if document["kind"] in kinds:
             for container in document["spec"]["template"]["spec"]["containers"]:
                 yield document["metadata"]["name"], container
 
@@ -94,31 +96,9 @@ def test_every_kubernetes_container_starts_with_settings_production_accepts(
     assert importlib.util.find_spec(module) is not None
     settings = _settings(module, _k8s_env(container), monkeypatch)
     assert settings.environment == "production"
+    assert settings.migrate_at_start is False  # its role may not: the migration Job has upgraded the schema
     if isinstance(settings, NotifySettings):  # email goes somewhere: the recipients parsed into force -> role
         assert settings.smtp_host and settings.email_recipients["CAMBS"]["police"]
-
-
-def _compose_env(environment: dict[str, str]) -> dict[str, str]:
-    def substitute(match: re.Match[str]) -> str:
-        name, kind, default = match.groups()
-        if name in SECRETS:
-            return SECRETS[name]
-        assert kind == ":-", f"compose.yaml requires ${{{name}}}: give the test a sample value for it"
-        return default
-
-    return {k: re.sub(r"\$\{(\w+)(?:(:[?-])([^}]*))?\}", substitute, str(v)) for k, v in environment.items()}
-
-
-def test_every_compose_service_built_here_starts_with_settings_production_accepts(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
-    built = {name: s for name, s in services.items() if "build" in s}
-    assert set(built) == {"caution-service", "notification-service"}
-    for name, service in built.items():
-        module = _module(service.get("command", ["python", "-m", "services.caution_service"]))  # the image's CMD
-        settings = _settings(module, _compose_env(service["environment"]), monkeypatch)
-        assert settings.environment == "production", name
 
 
 def test_the_caution_replicas_leave_projecting_to_the_worker_deployment() -> None:
@@ -167,3 +147,19 @@ def test_the_projector_liveness_probe_reads_the_heartbeat_the_worker_writes(tmp_
     old = time.time() - float(command[4]) - 5
     os.utime(tmp_path / "alive", (old, old))
     assert probe() == 1  # a loop that stopped going round
+
+
+def test_the_migration_job_runs_as_the_migrator_roles_with_the_database_urls_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (job,) = [d for d in _k8s_documents() if d["kind"] == "Job"]
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert _module(container["args"]) == "services.migrate"
+    secrets = {item["name"]: item["valueFrom"]["secretKeyRef"] for item in container["env"]}
+    assert secrets == {"CARA_DATABASE_URL": {"name": "caution-service", "key": "migrator-database-url"},
+                       "CARA_NOTIFY_DATABASE_URL": {"name": "notification-service", "key": "migrator-database-url"}}
+    env = _k8s_env(container)
+    for module in ("services.caution_service", "services.notification_service"):  # what services.migrate reads
+        assert "migrator" in _settings(module, env, monkeypatch).database_url
+    for name, service in _k8s_containers():  # and no service runs as a migrator
+        assert "migrator" not in str(service["env"]), name
