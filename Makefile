@@ -66,7 +66,7 @@ projector: setup  ## production shape: the projection worker (one active per dat
 rebuild: setup  ## drop the read models and replay the event store caution by caution (PROJECTION=name for one)
 	$(BIN)/python -m services.caution_service.rebuild $(if $(PROJECTION),--projection $(PROJECTION))
 
-migrate: setup  ## upgrade both services' databases to their newest migration (the services also do it at start)
+migrate: setup  ## upgrade both services' databases to their newest migration (the services also do it at start, unless CARA_MIGRATE_AT_START=false)
 	@mkdir -p var
 	$(BIN)/python -m services.migrate
 
