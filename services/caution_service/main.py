@@ -22,6 +22,7 @@ from shared.problems import install_problem_handlers
 from shared.request_deadline import RequestDeadline
 from shared.retention_metrics import RetentionCollector
 from shared.startup import with_startup_retries
+from shared.strict_query import STRICT_QUERY
 from shared.write_probe import require_writable
 
 from .active_clients import ActiveClients, TrackWritingClients
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     require_catalogued(event_names())  # the feed and the court's history describe every event from the catalogue
     app = FastAPI(
         lifespan=_background_work(settings),
+        dependencies=[STRICT_QUERY],
         telemetry=settings.fastapi_telemetry(),
         title="CARA caution service",
         version=VERSION,

@@ -22,6 +22,7 @@ from shared.problems import install_problem_handlers, problem_response
 from shared.request_deadline import RequestDeadline
 from shared.retention_metrics import RetentionCollector
 from shared.startup import with_startup_retries
+from shared.strict_query import STRICT_QUERY
 from shared.write_probe import not_writable, require_writable
 
 from . import subscriptions
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     settings = settings or Settings()
     require_decided()
     app = FastAPI(title="CARA notification service", version="0.1.0", lifespan=_lifespan(settings),
+                  dependencies=[STRICT_QUERY],
                   telemetry=settings.fastapi_telemetry(),
                   description="Turns caution events into notifications for police, providers and victim contact, "
                               "and delivers them (inbox, signed webhooks, email). "
