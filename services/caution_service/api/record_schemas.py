@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from shared.text import PLAIN_CODE, PLAIN_LINE
+
 from ..search_index import Match
 from .schemas import DataStatePublic, OffenderPublic, PastDate
 
@@ -41,7 +43,7 @@ class OffenderSearch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = Field(
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), PLAIN_LINE] = Field(
         description="The offender's full name (case, accents, apostrophes, hyphens and spacing do not matter).")
     date_of_birth: PastDate
     match: Match = Field(
@@ -50,7 +52,8 @@ class OffenderSearch(BaseModel):
                     "date of birth, for a first name misspelt or given differently; it can find another person "
                     "with the same surname and date of birth, so check the identity in the caution.")
     limit: int = Field(50, ge=1, le=200)
-    cursor: str | None = Field(None, max_length=200, description="The `next_cursor` of the previous page.")
+    cursor: Annotated[str, PLAIN_CODE] | None = Field(None, max_length=200,
+                                                      description="The `next_cursor` of the previous page.")
 
 
 class RecordedByPublic(BaseModel):

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from shared.text import PLAIN_CODE, PLAIN_LINE, PLAIN_TEXT
 from shared.timeformats import Moment, iso_date
 
 from ..domain.values import (
@@ -24,9 +25,11 @@ from ..domain.values import (
     Status,
 )
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+# Free text is checked for what would hide or rewrite it when shown (shared/text.py), and NFC-normalised.
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), PLAIN_LINE]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), PLAIN_TEXT]
+Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), PLAIN_CODE]
+Reason = Text
 
 
 def _plausible(day: date) -> date:
@@ -49,7 +52,7 @@ class Occurred(Strict):
 
 class OffenderIn(Strict):
     reference: Ref
-    name: Text
+    name: Line
     date_of_birth: PastDate
     gender: Gender
 
@@ -72,11 +75,11 @@ class HistoryIn(Strict):
 class VictimDetailsIn(Strict):
     """Sealed at rest; readable by the victim contact role only."""
 
-    name: Text
+    name: Line
     phone: Ref | None = None
     email: Ref | None = None
     address: Text | None = None
-    preferred_contact: Text | None = None
+    preferred_contact: Line | None = None
 
 
 class VictimIn(Strict):
@@ -89,7 +92,7 @@ class VictimIn(Strict):
 
 class OfficerIn(Strict):
     id: Ref
-    name: Text
+    name: Line
     rank: Rank
     authorised_person: bool = False
 
@@ -108,7 +111,7 @@ class CautionCreate(Occurred):
 
 class ScheduleIn(Occurred):
     session_at: Moment
-    venue: Text
+    venue: Text  # may be an address, over lines
     reason: Reason | None = Field(None, description="Required when the workshop is already booked (a reschedule).")
 
 
@@ -177,7 +180,7 @@ class LiftingIn(Strict):
 class OffenderRectificationIn(Strict):
     """The fields to correct; those not given stay as they are."""
 
-    name: Text | None = None
+    name: Line | None = None
     date_of_birth: PastDate | None = None
     gender: Gender | None = None
     reason: Reason

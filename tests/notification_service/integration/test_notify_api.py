@@ -180,3 +180,13 @@ def test_the_inbox_refuses_a_cursor_it_did_not_give_out(notify: TestClient, raw:
     response = get(notify, "/v1/notifications", "provider", cursor=cursor)
     assert response.status_code == 400, response.text
     assert response.json()["type"] == "/problems/bad-cursor"
+
+
+@pytest.mark.parametrize(("field", "body"), [
+    ("secret", {"url": "https://example.org/hook", "secret": "0123456789abcdef\u0000"}),
+    ("event_types.0", {"url": "https://example.org/hook", "event_types": ["Completed\u202e"]}),
+])
+def test_a_subscription_refuses_hidden_characters(notify: TestClient, field: str, body: dict[str, Any]) -> None:
+    response = notify.post("/v1/subscriptions", json=body, headers=auth("admin"))
+    assert response.status_code == 422, response.text
+    assert any(e["rule"].startswith(f"{field}:") for e in response.json()["errors"])
