@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from .problems import PROBLEM_JSON, Problem
 
@@ -46,6 +47,14 @@ def _absent_not_null(parameter: dict[str, Any]) -> None:
         schema.update(rest[0])
     else:
         schema["anyOf"] = rest
+
+
+def operation_id(route: APIRoute) -> str:
+    """`generate_unique_id_function` of both apps: the route's function name in camelCase (`scheduleWorkshop`),
+    which generated clients use as method names; a route whose function name reads badly says its own
+    (`operation_id=`). FastAPI's default spelt out path and method (`schedule_workshop_v1_cautions__..._post`)."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
 
 
 def install_problem_openapi(app: FastAPI) -> None:

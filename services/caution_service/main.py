@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 from shared.catalogue import require_catalogued
 from shared.http import BodyLimitMiddleware, RequestIdMiddleware, install_access_log_redaction
 from shared.metrics import RequestMetrics, metrics_endpoint
-from shared.openapi import install_problem_openapi
+from shared.openapi import install_problem_openapi, operation_id
 from shared.problems import install_problem_handlers
 from shared.request_deadline import RequestDeadline
 from shared.retention_metrics import RetentionCollector
@@ -131,6 +131,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app = FastAPI(
         lifespan=_background_work(settings),
         dependencies=[STRICT_QUERY],
+        generate_unique_id_function=operation_id,
         telemetry=settings.fastapi_telemetry(),
         title="CARA caution service",
         version=VERSION,

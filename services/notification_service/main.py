@@ -17,7 +17,7 @@ from shared.database_faults import RETRY_AFTER_SECONDS
 from shared.database_timeouts import with_timeouts
 from shared.http import BodyLimitMiddleware, RequestIdMiddleware
 from shared.metrics import RequestMetrics, metrics_endpoint
-from shared.openapi import install_problem_openapi
+from shared.openapi import install_problem_openapi, operation_id
 from shared.problems import install_problem_handlers, problem_response
 from shared.request_deadline import RequestDeadline
 from shared.retention_metrics import RetentionCollector
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     settings = settings or Settings()
     require_decided()
     app = FastAPI(title="CARA notification service", version="0.1.0", lifespan=_lifespan(settings),
-                  dependencies=[STRICT_QUERY],
+                  dependencies=[STRICT_QUERY], generate_unique_id_function=operation_id,
                   telemetry=settings.fastapi_telemetry(),
                   description="Turns caution events into notifications for police, providers and victim contact, "
                               "and delivers them (inbox, signed webhooks, email). "

@@ -221,7 +221,7 @@ def _history(request: Request, app: CautionApplication, caution_id: UUID, princi
 
 
 @router.get(
-    "/cautions/{caution_id}/compliance-history",
+    "/cautions/{caution_id}/compliance-history", operation_id="getComplianceHistory",
     response_model=ComplianceHistory,
     responses={
         **problems(401, 403, 404, 406, 422, 503),
@@ -275,7 +275,7 @@ def _certificate(request: Request, app: CautionApplication, caution_id: UUID, bo
 
 
 @router.get(
-    "/cautions/{caution_id}/compliance-history/verification",
+    "/cautions/{caution_id}/compliance-history/verification", operation_id="verifyComplianceHistory",
     response_model=VerificationReport,
     responses=problems(401, 403, 404, 422),
 )
@@ -287,7 +287,7 @@ def verify_history(caution_id: UUID, principal: CourtOrPolice, app: AppDep) -> J
     return JSONResponse({"caution_id": str(caution_id), **report.as_dict()})
 
 
-@router.get("/statistics", response_model=Statistics, responses=problems(401, 403, 422))
+@router.get("/statistics", operation_id="getStatistics", response_model=Statistics, responses=problems(401, 403, 422))
 def force_statistics(
     principal: StatsReader,
     app: AppDep,
