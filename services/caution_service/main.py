@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from shared.catalogue import require_catalogued
+from shared.docs import install_docs
 from shared.http import BodyLimitMiddleware, RequestIdMiddleware, install_access_log_redaction
 from shared.metrics import RequestMetrics, metrics_endpoint
 from shared.openapi import install_problem_openapi, operation_id
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         lifespan=_background_work(settings),
         dependencies=[STRICT_QUERY],
         generate_unique_id_function=operation_id,
+        docs_url=None, redoc_url=None,  # served from this origin instead (shared/docs.py)
         telemetry=settings.fastapi_telemetry(),
         title="CARA caution service",
         version=VERSION,
@@ -161,6 +163,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     install_problem_handlers(app)
     install_domain_handlers(app)
     install_problem_openapi(app)
+    install_docs(app)
     # FastAPI tries routes in the order included, twice per request; commands are most of the traffic.
     app.include_router(commands.router)
     app.include_router(cautions.router)
