@@ -28,11 +28,35 @@ _DESCRIPTIONS = {
     412: "If-Match does not name the current version",
     413: "Body too large",
     422: "Invalid request, or a rule refused it (see `errors`)",
+    429: "Too many requests from this caller or address: retry after Retry-After",
     503: "A dependency (the database, the identity provider's signing keys) is unavailable: retry after Retry-After",
 }
 
 
 RETRY_AFTER = {"description": "Seconds to wait before asking again", "schema": {"type": "integer", "minimum": 0}}
+ETAG = {"description": 'The caution\'s version as an entity tag (`"3"`): send it as If-Match to change it only if '
+                       "no one has since", "schema": {"type": "string"}}
+LOCATION = {"description": "The path of what was created", "schema": {"type": "string", "format": "uri-reference"}}
+LINK = {"description": 'The next page, as `<url>; rel="next"` (RFC 8288); absent on the last page',
+        "schema": {"type": "string"}}
+
+
+def _success_headers(operation: dict[str, Any]) -> None:
+    """The headers a success answer carries, by what the operation is: a command (it reads Idempotency-Key) answers
+    with the caution's ETag; a creation with its Location; a list paged by a `cursor` query parameter with Link."""
+    names = {(p.get("in"), p.get("name")) for p in operation.get("parameters", [])}
+    for status, response in operation.get("responses", {}).items():
+        if status not in ("200", "201"):
+            continue
+        headers = response.setdefault("headers", {})
+        if ("header", "Idempotency-Key") in names:
+            headers["ETag"] = ETAG
+        if status == "201":
+            headers["Location"] = LOCATION
+        if ("query", "cursor") in names:
+            headers["Link"] = LINK
+        if not headers:
+            del response["headers"]
 
 
 def _absent_not_null(parameter: dict[str, Any]) -> None:
@@ -78,8 +102,11 @@ def install_problem_openapi(app: FastAPI) -> None:
                     if status.isdigit() and int(status) >= 400:
                         response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
                         response["description"] = _DESCRIPTIONS.get(int(status), response.get("description", "Problem"))
-                    if status == "503":
+                    if status in ("429", "503"):
                         response["headers"] = {"Retry-After": RETRY_AFTER}
+                    if status == "412":
+                        response["headers"] = {"ETag": {**ETAG, "description": "The current version"}}
+                _success_headers(operation)
         app.openapi_schema = schema
         return schema
 

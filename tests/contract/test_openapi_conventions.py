@@ -32,3 +32,23 @@ def test_operation_ids_are_readable_and_unique(name: str) -> None:
 def test_the_operations_named_in_the_issue() -> None:
     ids = {operation["operationId"] for _, _, operation in operations("caution-service.json")}
     assert {"scheduleWorkshop", "issueCaution", "getComplianceHistory", "listCautions", "getCaution"} <= ids
+
+
+@pytest.mark.parametrize("name", DOCUMENTS)
+def test_response_headers_are_documented(name: str) -> None:
+    for method, path, operation in operations(name):
+        responses = operation["responses"]
+        parameters = {(p["in"], p["name"]) for p in operation.get("parameters", [])}
+        for status, response in responses.items():
+            headers = response.get("headers", {})
+            if status in ("429", "503"):
+                assert "Retry-After" in headers, (method, path, status)
+            if status == "201":
+                assert "Location" in headers, (method, path)
+        success = responses.get("200") or responses.get("201") or {}
+        if ("header", "Idempotency-Key") in parameters:
+            assert "ETag" in success.get("headers", {}), (method, path)
+        if ("query", "cursor") in parameters:
+            assert "Link" in success.get("headers", {}), (method, path)
+    assert any("ETag" in (op["responses"].get("200", {}).get("headers") or {})
+               for _, _, op in operations(name)) or name != "caution-service.json"
