@@ -81,6 +81,16 @@ def operation_id(route: APIRoute) -> str:
     return first + "".join(word.capitalize() for word in rest)
 
 
+def _body_example(operation: dict[str, Any], components: dict[str, Any]) -> None:
+    """The body schema's first example as the request's `example`, which Swagger UI's "Try it out" sends as it is
+    (without one it makes up a body from the schema, which the service refuses)."""
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        ref = media.get("schema", {}).get("$ref", "")
+        examples = components.get(ref.rsplit("/", 1)[-1], {}).get("examples")
+        if ref and examples:
+            media["example"] = examples[0]
+
+
 def install_problem_openapi(app: FastAPI) -> None:
     def build() -> dict[str, Any]:
         if app.openapi_schema:
@@ -107,6 +117,7 @@ def install_problem_openapi(app: FastAPI) -> None:
                     if status == "412":
                         response["headers"] = {"ETag": {**ETAG, "description": "The current version"}}
                 _success_headers(operation)
+                _body_example(operation, components)
         app.openapi_schema = schema
         return schema
 

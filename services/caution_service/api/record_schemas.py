@@ -41,7 +41,8 @@ class CautionPage(BaseModel):
 class OffenderSearch(BaseModel):
     """Find your force's cautions by the offender's name and date of birth (in the body: never in a URL)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"name": "Alex Example", "date_of_birth": "1990-05-17", "match": "full_name", "limit": 50}]})
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), PLAIN_LINE] = Field(
         description="The offender's full name (case, accents, apostrophes, hyphens and spacing do not matter).")

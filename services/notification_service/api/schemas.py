@@ -50,7 +50,8 @@ class NotificationPage(BaseModel):
 
 
 class SubscriptionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"url": "https://receiver.example.org/cara/webhook", "event_types": ["new_referral", "Completed"]}]})
     url: AnyHttpUrl
     event_types: list[Annotated[str, PLAIN_CODE]] = Field(default_factory=list, max_length=50,
                                    description="Event types or notification kinds to receive; empty for all.")
