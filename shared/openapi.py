@@ -20,7 +20,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 _DESCRIPTIONS = {
-    400: "Malformed request (JSON, headers)",
+    400: "Malformed request (JSON, headers, cursor), or a query parameter the route does not take",
     401: "Missing or invalid bearer token",
     403: "The caller's role may not do this",
     404: "No such resource in the caller's force",
@@ -106,6 +106,8 @@ def install_problem_openapi(app: FastAPI) -> None:
             for operation in path.values():
                 for parameter in operation.get("parameters", []):
                     _absent_not_null(parameter)
+                # Any route answers 400 to a query parameter it does not take (strict_query.py).
+                operation.setdefault("responses", {}).setdefault("400", {})
                 if "401" in operation.get("responses", {}):  # verifying a token may find no keys to verify it with
                     operation["responses"].setdefault("503", {})
                 for status, response in operation.get("responses", {}).items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from shared.text import PLAIN_CODE, PLAIN_LINE
 
@@ -52,7 +52,7 @@ class OffenderSearch(BaseModel):
         description="full_name: the whole name and the date of birth. surname: the last word of the name and the "
                     "date of birth, for a first name misspelt or given differently; it can find another person "
                     "with the same surname and date of birth, so check the identity in the caution.")
-    limit: int = Field(50, ge=1, le=200)
+    limit: StrictInt = Field(50, ge=1, le=200)
     cursor: Annotated[str, PLAIN_CODE] | None = Field(None, max_length=200,
                                                       description="The `next_cursor` of the previous page.")
 

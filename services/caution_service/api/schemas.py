@@ -13,6 +13,8 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
+    StrictBool,
+    StrictInt,
     StringConstraints,
 )
 
@@ -39,6 +41,8 @@ Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), PLAIN_TEXT]
 Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), PLAIN_CODE]
 Reason = Text
+# JSON true and false only: lax parsing also took "yes", "off", 1 and 0, which the schema does not offer.
+Flag = StrictBool
 
 
 def _plausible(day: date) -> date:
@@ -76,14 +80,14 @@ class OffenceIn(Strict):
     committed_on: PastDate
     description: Text
     relationship: Relationship
-    admitted: bool
-    evidence_sufficient_to_charge: bool
+    admitted: Flag
+    evidence_sufficient_to_charge: Flag
     charge_decision_by: Ref = Field(description="CPS or the authorised decision-maker who agreed the evidence test.")
 
 
 class HistoryIn(Strict):
     last_domestic_abuse_disposal_on: PastDate | None = None
-    serving_community_sentence: bool
+    serving_community_sentence: Flag
 
 
 class VictimDetailsIn(Strict):
@@ -99,8 +103,8 @@ class VictimDetailsIn(Strict):
 class VictimIn(Strict):
     reference: Ref
     dash_risk: RiskLevel
-    consulted: bool
-    agrees: bool
+    consulted: Flag
+    agrees: Flag
     contact_details: VictimDetailsIn | None = None
 
 
@@ -108,7 +112,7 @@ class OfficerIn(Strict):
     id: Ref
     name: Line
     rank: Rank
-    authorised_person: bool = False
+    authorised_person: Flag = False
 
 
 class CautionCreate(Occurred):
@@ -161,7 +165,7 @@ class ExcuseDecisionIn(Occurred):
     model_config = example(occurred_at="2026-03-13T10:00:00Z", accepted=True,
                            reason="Public transport failure, confirmed")
 
-    accepted: bool
+    accepted: Flag
     reason: Reason
 
 
@@ -171,7 +175,7 @@ class VictimContactIn(Occurred):
 
     stage: ContactStage
     outcome: ContactOutcome
-    safeguarding_concern: bool = False
+    safeguarding_concern: Flag = False
     notes: Text | None = Field(None, description="Sealed at rest; readable by the victim contact role only.")
 
 
@@ -207,7 +211,8 @@ class WithdrawalIn(Occurred):
 class CorrectionIn(Strict):
     model_config = example(corrects_entry=2, reason="Wrong time entered", corrected_occurred_at="2026-03-12T19:00:00Z")
 
-    corrects_entry: int = Field(ge=1, le=100_000, description="The entry number (aggregate version) being corrected.")
+    corrects_entry: StrictInt = Field(ge=1, le=100_000,
+                                      description="The entry number (aggregate version) being corrected.")
     reason: Reason
     corrected_occurred_at: Moment | None = None
 
