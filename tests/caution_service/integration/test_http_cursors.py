@@ -87,3 +87,11 @@ def test_a_cursor_given_out_is_taken_back(client: TestClient) -> None:
     second = client.get("/v1/consultations", params={"limit": 1, "cursor": cursor}, headers=auth("admin"))
     assert second.status_code == 200, second.text
     assert second.json()["items"] != first.json()["items"]
+
+
+@pytest.mark.parametrize("name", ["infinity", "31-digit-id", "nul-time"])
+def test_consultation_log_cursor_on_postgresql(postgres_schema_url: str, name: str) -> None:
+    settings = Settings(environment="test", database_url=postgres_schema_url)
+    with TestClient(create_app(settings, FakeClock()), raise_server_exceptions=False) as c:
+        refused(c.get("/v1/consultations", params={"cursor": BAD_MOMENT_AND_ID[name]}, headers=auth("admin")))
+        refused(c.get("/v1/cautions", params={"cursor": BAD_DAY_AND_UUID["nul-id"]}, headers=auth("police")))
