@@ -47,7 +47,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from shared import cursors
 from shared.auth import Principal
+from shared.cursors import BadCursor as BadCursor  # the route catches it here
 
 metadata = MetaData()
 
@@ -263,13 +265,6 @@ def _cursor(at: datetime, row_id: int) -> str:
     return base64.urlsafe_b64encode(json.dumps([as_utc(at).isoformat(), row_id]).encode()).decode()
 
 
-class BadCursor(ValueError):
-    pass
-
-
 def _uncursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        at, row_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(at), int(row_id)
-    except (ValueError, TypeError) as e:
-        raise BadCursor("not a cursor this service gave out") from e
+    at, last_id = cursors.unpack(cursor, 2)
+    return cursors.moment(at), cursors.row_id(last_id)

@@ -15,13 +15,15 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from shared.catalogue import require_catalogued
+from shared.docs import install_docs
 from shared.http import BodyLimitMiddleware, RequestIdMiddleware, install_access_log_redaction
 from shared.metrics import RequestMetrics, metrics_endpoint
-from shared.openapi import install_problem_openapi
+from shared.openapi import install_problem_openapi, operation_id
 from shared.problems import install_problem_handlers
 from shared.request_deadline import RequestDeadline
 from shared.retention_metrics import RetentionCollector
 from shared.startup import with_startup_retries
+from shared.strict_query import STRICT_QUERY
 from shared.write_probe import require_writable
 
 from .active_clients import ActiveClients, TrackWritingClients
@@ -133,6 +135,9 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     require_catalogued(event_names())  # the feed and the court's history describe every event from the catalogue
     app = FastAPI(
         lifespan=_background_work(settings),
+        dependencies=[STRICT_QUERY],
+        generate_unique_id_function=operation_id,
+        docs_url=None, redoc_url=None,  # served from this origin instead (shared/docs.py)
         telemetry=settings.fastapi_telemetry(),
         title="CARA caution service",
         version=VERSION,
@@ -162,6 +167,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     install_problem_handlers(app)
     install_domain_handlers(app)
     install_problem_openapi(app)
+    install_docs(app)
     # FastAPI tries routes in the order included, twice per request; commands are most of the traffic.
     app.include_router(commands.router)
     app.include_router(cautions.router)

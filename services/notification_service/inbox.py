@@ -10,13 +10,12 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Engine
 
+from shared import cursors
+from shared.cursors import BadCursor as BadCursor  # the route catches it here
+
 from .delivery.dispatcher import notification_body
 from .store import utc
 from .tables import attempts, deliveries, notifications
-
-
-class BadCursor(ValueError):
-    """A cursor this service did not give out."""
 
 
 def cursor_for(created_at: Any, note_id: str) -> str:
@@ -24,11 +23,8 @@ def cursor_for(created_at: Any, note_id: str) -> str:
 
 
 def _position_of(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, note_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(at), str(note_id)
-    except (ValueError, TypeError):
-        raise BadCursor("The cursor is not one this service gave out.") from None
+    at, note_id = cursors.unpack(cursor, 2)
+    return cursors.moment(at), cursors.uuid_text(note_id)
 
 
 def page(engine: Engine, force: str, role: str, caution_id: str | None, limit: int,

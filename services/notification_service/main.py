@@ -16,13 +16,15 @@ from sqlalchemy import Engine, create_engine, text
 from shared.auth import DEV_NATIONAL_SUBSCRIBER, NATIONAL, Role, mint_token
 from shared.database_faults import RETRY_AFTER_SECONDS
 from shared.database_timeouts import with_timeouts
+from shared.docs import install_docs
 from shared.http import BodyLimitMiddleware, RequestIdMiddleware
 from shared.metrics import RequestMetrics, metrics_endpoint
-from shared.openapi import install_problem_openapi
+from shared.openapi import install_problem_openapi, operation_id
 from shared.problems import install_problem_handlers, problem_response
 from shared.request_deadline import RequestDeadline
 from shared.retention_metrics import RetentionCollector
 from shared.startup import with_startup_retries
+from shared.strict_query import STRICT_QUERY
 from shared.write_probe import not_writable, require_writable
 
 from . import subscriptions
@@ -112,6 +114,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     settings = settings or Settings()
     require_decided()
     app = FastAPI(title="CARA notification service", version="0.1.0", lifespan=_lifespan(settings),
+                  dependencies=[STRICT_QUERY], generate_unique_id_function=operation_id,
+                  docs_url=None, redoc_url=None,  # served from this origin instead (shared/docs.py)
                   telemetry=settings.fastapi_telemetry(),
                   description="Turns caution events into notifications for police, providers and victim contact, "
                               "and delivers them (inbox, signed webhooks, email). "
@@ -141,6 +145,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     )
     install_problem_handlers(app)
     install_problem_openapi(app)
+    install_docs(app)
 
     @app.get("/livez", tags=["health"])
     async def livez() -> dict[str, str]:  # on the event loop: a busy thread pool must not make it look dead

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from shared.auth import Principal, Role
 from shared.json_response import FastJSONResponse
-from shared.openapi import problems
+from shared.openapi import ETAG, problems
 from shared.problems import ProblemError
 from shared.timeformats import Moment
 
@@ -88,7 +88,8 @@ async def issue_caution(body: CautionCreate, ctx: IssuerDep) -> JSONResponse:
     return await execute(ctx, ("POST", "/v1/cautions"), body, make=lambda: _new_caution(body, ctx), created=True)
 
 
-@router.get("/{caution_id}", response_model=CautionPublic, responses=problems(400, 401, 403, 404, 422))
+@router.get("/{caution_id}", response_model=CautionPublic,
+            responses={**problems(400, 401, 403, 404, 422), 200: {"headers": {"ETag": ETAG}}})
 def get_caution(
     request: Request,
     caution_id: UUID,

@@ -162,7 +162,8 @@ async def record_completion(
         occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
-@router.post("/withdrawal", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
+@router.post("/withdrawal", operation_id="withdrawCaution", response_model=CautionPublic, responses=ERRORS,
+             openapi_extra=command_docs())
 async def withdraw(
     caution_id: UUID, body: WithdrawalIn, ctx: Police,
 ) -> JSONResponse:

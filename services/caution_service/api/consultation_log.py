@@ -21,7 +21,8 @@ router = APIRouter(prefix="/v1", tags=["consultation log"])
 Admin = Annotated[Principal, Depends(allow(Role.ADMIN))]
 
 
-@router.get("/consultations", response_model=ConsultationPage, responses=problems(400, 401, 403, 422))
+@router.get("/consultations", operation_id="listConsultations", response_model=ConsultationPage,
+            responses=problems(400, 401, 403, 422))
 async def consultations(
     request: Request,
     principal: Admin,

@@ -41,7 +41,8 @@ VictimRectifier = Annotated[CommandContext, Depends(command_context(Role.VICTIM_
 PersonPath = Annotated[Person, Path(description="offender or victim")]
 
 
-@router.post("/{person}/erasure", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
+@router.post("/{person}/erasure", operation_id="erasePersonalData", response_model=CautionPublic, responses=ERRORS,
+             openapi_extra=command_docs())
 async def erase(caution_id: UUID, person: PersonPath, body: ErasureIn, ctx: Admin) -> JSONResponse:
     """Erase the person's data in this caution: their data key is destroyed as the erasure is recorded. The record
     keeps every entry (its sealed bytes, so the integrity chain still verifies) and shows the erasure in its place."""
@@ -50,7 +51,8 @@ async def erase(caution_id: UUID, person: PersonPath, body: ErasureIn, ctx: Admi
                                                                 recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
-@router.post("/{person}/restriction", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
+@router.post("/{person}/restriction", operation_id="restrictProcessing", response_model=CautionPublic,
+             responses=ERRORS, openapi_extra=command_docs())
 async def restrict(caution_id: UUID, person: PersonPath, body: RestrictionIn, ctx: Admin) -> JSONResponse:
     """Restrict processing of the person's data: kept, but shown to no role until the restriction is lifted."""
     return await run_on_caution(ctx, caution_id, f"personal-data/{person.value}/restriction", body,
@@ -67,8 +69,8 @@ async def lift_restriction(caution_id: UUID, person: PersonPath, body: LiftingIn
                                                    recorded_by=ctx.recorded_by))
 
 
-@router.post("/offender/rectification", response_model=CautionPublic, responses=ERRORS,
-             openapi_extra=command_docs())
+@router.post("/offender/rectification", operation_id="rectifyOffenderData", response_model=CautionPublic,
+             responses=ERRORS, openapi_extra=command_docs())
 async def rectify_offender(caution_id: UUID, body: OffenderRectificationIn, ctx: OffenderRectifier) -> JSONResponse:
     """Correct the offender's name, date of birth or gender; the correction is sealed under their key, and the
     record keeps what it replaced (sealed) with the reason."""
@@ -84,7 +86,8 @@ async def rectify_offender(caution_id: UUID, body: OffenderRectificationIn, ctx:
     return await run_on_caution(ctx, caution_id, "personal-data/offender/rectification", body, rectify)
 
 
-@router.post("/victim/rectification", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
+@router.post("/victim/rectification", operation_id="rectifyVictimData", response_model=CautionPublic,
+             responses=ERRORS, openapi_extra=command_docs())
 async def rectify_victim(caution_id: UUID, body: VictimRectificationIn, ctx: VictimRectifier) -> JSONResponse:
     """Replace the victim's contact details with the corrected ones, sealed under the victim's key."""
     details = body.contact_details.model_dump(exclude_none=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+
+from shared.text import PLAIN_CODE, PLAIN_LINE
 
 from ..search_index import Match
 from .schemas import DataStatePublic, OffenderPublic, PastDate
@@ -39,9 +41,10 @@ class CautionPage(BaseModel):
 class OffenderSearch(BaseModel):
     """Find your force's cautions by the offender's name and date of birth (in the body: never in a URL)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"name": "Alex Example", "date_of_birth": "1990-05-17", "match": "full_name", "limit": 50}]})
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = Field(
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), PLAIN_LINE] = Field(
         description="The offender's full name (case, accents, apostrophes, hyphens and spacing do not matter).")
     date_of_birth: PastDate
     match: Match = Field(
@@ -49,8 +52,9 @@ class OffenderSearch(BaseModel):
         description="full_name: the whole name and the date of birth. surname: the last word of the name and the "
                     "date of birth, for a first name misspelt or given differently; it can find another person "
                     "with the same surname and date of birth, so check the identity in the caution.")
-    limit: int = Field(50, ge=1, le=200)
-    cursor: str | None = Field(None, max_length=200, description="The `next_cursor` of the previous page.")
+    limit: StrictInt = Field(50, ge=1, le=200)
+    cursor: Annotated[str, PLAIN_CODE] | None = Field(None, max_length=200,
+                                                      description="The `next_cursor` of the previous page.")
 
 
 class RecordedByPublic(BaseModel):

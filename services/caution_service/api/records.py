@@ -49,8 +49,19 @@ Status = Literal[
 ]
 PDF = "application/pdf"
 WAIT_SECONDS = 5.0
-# Personal data a caller might try to put in the list's query string: refused, never used (see `search_cautions`).
-_PERSONAL_QUERY = frozenset({"offender_name", "offender_date_of_birth", "name", "date_of_birth"})
+_Hidden = Annotated[str | None, Query(include_in_schema=False)]
+
+
+async def _no_names_in_url(
+    name: _Hidden = None, date_of_birth: _Hidden = None, offender_name: _Hidden = None,
+    offender_date_of_birth: _Hidden = None,
+) -> None:
+    """Personal data a caller might try to put in the list's query string: refused, never used, with the way to
+    search instead (see `search_cautions`). Declared, so the check of unknown parameters leaves them to this one."""
+    if any(v is not None for v in (name, date_of_birth, offender_name, offender_date_of_birth)):
+        raise ProblemError(400, "search-by-post", "Search by name with POST /v1/cautions/search",
+                           "Names and dates of birth are not taken in a URL (proxies and browsers log URLs): send "
+                           "them in the body of POST /v1/cautions/search.")
 
 
 async def _caught_up(request: Request, min_position: int | None) -> None:
@@ -89,7 +100,8 @@ def _head_and_projected(projector: Projector) -> tuple[int, int]:
     return projector.app.recorder.max_notification_id() or 0, projector.position()
 
 
-@router.get("/cautions", response_model=CautionPage, responses=problems(400, 401, 403, 422, 503))
+@router.get("/cautions", response_model=CautionPage, responses=problems(400, 401, 403, 422, 503),
+            dependencies=[Depends(_no_names_in_url)])
 async def list_cautions(
     request: Request,
     principal: Lister,
@@ -112,10 +124,6 @@ async def list_cautions(
 
     Each list answered is kept in the consultation log (one entry, naming the filters used, never their values),
     and so is each one refused."""
-    if _PERSONAL_QUERY & request.query_params.keys():
-        raise ProblemError(400, "search-by-post", "Search by name with POST /v1/cautions/search",
-                           "Names and dates of birth are not taken in a URL (proxies and browsers log URLs): send "
-                           "them in the body of POST /v1/cautions/search.")
     if force is not None and force != principal.force:
         await run_in_threadpool(log_denied, request, principal, 403, "forbidden")
         raise ProblemError(403, "forbidden", "Not allowed for this force",
@@ -213,7 +221,7 @@ def _history(request: Request, app: CautionApplication, caution_id: UUID, princi
 
 
 @router.get(
-    "/cautions/{caution_id}/compliance-history",
+    "/cautions/{caution_id}/compliance-history", operation_id="getComplianceHistory",
     response_model=ComplianceHistory,
     responses={
         **problems(401, 403, 404, 406, 422, 503),
@@ -267,7 +275,7 @@ def _certificate(request: Request, app: CautionApplication, caution_id: UUID, bo
 
 
 @router.get(
-    "/cautions/{caution_id}/compliance-history/verification",
+    "/cautions/{caution_id}/compliance-history/verification", operation_id="verifyComplianceHistory",
     response_model=VerificationReport,
     responses=problems(401, 403, 404, 422),
 )
@@ -279,7 +287,7 @@ def verify_history(caution_id: UUID, principal: CourtOrPolice, app: AppDep) -> J
     return JSONResponse({"caution_id": str(caution_id), **report.as_dict()})
 
 
-@router.get("/statistics", response_model=Statistics, responses=problems(401, 403, 422))
+@router.get("/statistics", operation_id="getStatistics", response_model=Statistics, responses=problems(401, 403, 422))
 def force_statistics(
     principal: StatsReader,
     app: AppDep,

@@ -5,8 +5,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
 
+from shared.text import PLAIN_CODE, PLAIN_LINE, PLAIN_TEXT
 from shared.timeformats import Moment, iso_date
 
 from ..domain.values import (
@@ -24,9 +36,13 @@ from ..domain.values import (
     Status,
 )
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+# Free text is checked for what would hide or rewrite it when shown (shared/text.py), and NFC-normalised.
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), PLAIN_LINE]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), PLAIN_TEXT]
+Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), PLAIN_CODE]
+Reason = Text
+# JSON true and false only: lax parsing also took "yes", "off", 1 and 0, which the schema does not offer.
+Flag = StrictBool
 
 
 def _plausible(day: date) -> date:
@@ -43,13 +59,18 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def example(**body: JsonValue) -> ConfigDict:
+    """A body's example, shown in the docs and sent by "Try it out": each is accepted as sent (tests/contract)."""
+    return ConfigDict(json_schema_extra={"examples": [body]})
+
+
 class Occurred(Strict):
     occurred_at: Moment = Field(description="When it happened (RFC 3339 with offset); not in the future.")
 
 
 class OffenderIn(Strict):
     reference: Ref
-    name: Text
+    name: Line
     date_of_birth: PastDate
     gender: Gender
 
@@ -59,43 +80,55 @@ class OffenceIn(Strict):
     committed_on: PastDate
     description: Text
     relationship: Relationship
-    admitted: bool
-    evidence_sufficient_to_charge: bool
+    admitted: Flag
+    evidence_sufficient_to_charge: Flag
     charge_decision_by: Ref = Field(description="CPS or the authorised decision-maker who agreed the evidence test.")
 
 
 class HistoryIn(Strict):
     last_domestic_abuse_disposal_on: PastDate | None = None
-    serving_community_sentence: bool
+    serving_community_sentence: Flag
 
 
 class VictimDetailsIn(Strict):
     """Sealed at rest; readable by the victim contact role only."""
 
-    name: Text
+    name: Line
     phone: Ref | None = None
     email: Ref | None = None
     address: Text | None = None
-    preferred_contact: Text | None = None
+    preferred_contact: Line | None = None
 
 
 class VictimIn(Strict):
     reference: Ref
     dash_risk: RiskLevel
-    consulted: bool
-    agrees: bool
+    consulted: Flag
+    agrees: Flag
     contact_details: VictimDetailsIn | None = None
 
 
 class OfficerIn(Strict):
     id: Ref
-    name: Text
+    name: Line
     rank: Rank
-    authorised_person: bool = False
+    authorised_person: Flag = False
 
 
 class CautionCreate(Occurred):
     """Issue a caution. `occurred_at` is when the caution was given."""
+
+    model_config = example(
+        police_reference="CC-2026-000123", legal_basis="conditional_caution", occurred_at="2026-03-02T10:00:00Z",
+        offender={"reference": "PNC-26-000123A", "name": "Alex Example", "date_of_birth": "1990-05-17",
+                  "gender": "male"},
+        offence={"category": "common_assault", "committed_on": "2026-02-20",
+                 "description": "Pushed partner during an argument", "relationship": "current_partner",
+                 "admitted": True, "evidence_sufficient_to_charge": True, "charge_decision_by": "CPS"},
+        history={"last_domestic_abuse_disposal_on": None, "serving_community_sentence": False},
+        victim={"reference": "V-26-000123", "dash_risk": "standard", "consulted": True, "agrees": True,
+                "contact_details": {"name": "Sam Victim", "phone": "07700 900123"}},
+        issuing_officer={"id": "SGT-1001", "name": "Sgt Jo Bloggs", "rank": "sergeant", "authorised_person": False})
 
     police_reference: Ref
     legal_basis: LegalBasis
@@ -107,53 +140,79 @@ class CautionCreate(Occurred):
 
 
 class ScheduleIn(Occurred):
+    model_config = example(occurred_at="2026-03-03T09:00:00Z", session_at="2026-03-12T18:00:00Z", venue="Cambridge Hub")
+
     session_at: Moment
-    venue: Text
+    venue: Text  # may be an address, over lines
     reason: Reason | None = Field(None, description="Required when the workshop is already booked (a reschedule).")
 
 
 class AttendanceIn(Occurred):
+    model_config = example(occurred_at="2026-03-12T20:00:00Z")
+
     pass
 
 
 class NonAttendanceIn(Occurred):
+    model_config = example(occurred_at="2026-03-12T20:00:00Z", reason="did_not_attend",
+                           note="Phoned to say the bus did not come")
+
     reason: MissReason
     note: Text
 
 
 class ExcuseDecisionIn(Occurred):
-    accepted: bool
+    model_config = example(occurred_at="2026-03-13T10:00:00Z", accepted=True,
+                           reason="Public transport failure, confirmed")
+
+    accepted: Flag
     reason: Reason
 
 
 class VictimContactIn(Occurred):
+    model_config = example(occurred_at="2026-03-13T11:00:00Z", stage="after_workshop_a", outcome="contacted",
+                           safeguarding_concern=False, notes="Spoke to the victim; no concerns raised.")
+
     stage: ContactStage
     outcome: ContactOutcome
-    safeguarding_concern: bool = False
+    safeguarding_concern: Flag = False
     notes: Text | None = Field(None, description="Sealed at rest; readable by the victim contact role only.")
 
 
 class VariationIn(Occurred):
+    model_config = example(occurred_at="2026-03-13T10:00:00Z", period_ends_on="2026-06-01",
+                           reason="Workshop B moved by the provider", authorised_by="INSP-2002")
+
     period_ends_on: PastDate
     reason: Reason
     authorised_by: Ref
 
 
 class BreachIn(Occurred):
+    model_config = example(occurred_at="2026-03-13T10:00:00Z", outcome="prosecute",
+                           reason="Missed workshop B without excuse")
+
     outcome: BreachOutcome
     reason: Reason
 
 
 class CompletionIn(Occurred):
+    model_config = example(occurred_at="2026-04-20T10:00:00Z")
+
     pass
 
 
 class WithdrawalIn(Occurred):
+    model_config = example(occurred_at="2026-03-03T10:00:00Z", reason="Issued in error: wrong offender")
+
     reason: Reason
 
 
 class CorrectionIn(Strict):
-    corrects_entry: int = Field(ge=1, le=100_000, description="The entry number (aggregate version) being corrected.")
+    model_config = example(corrects_entry=2, reason="Wrong time entered", corrected_occurred_at="2026-03-12T19:00:00Z")
+
+    corrects_entry: StrictInt = Field(ge=1, le=100_000,
+                                      description="The entry number (aggregate version) being corrected.")
     reason: Reason
     corrected_occurred_at: Moment | None = None
 
@@ -161,23 +220,31 @@ class CorrectionIn(Strict):
 class ErasureIn(Strict):
     """Erase a person's data: their data key is destroyed, and nothing sealed under it can be opened again."""
 
+    model_config = example(reason="Court order 2026/123", legal_basis="court_order")
+
     reason: Reason
     legal_basis: DataProtectionBasis
 
 
 class RestrictionIn(Strict):
+    model_config = example(reason="Accuracy contested by the data subject", legal_basis="dpa_2018_s47_4")
+
     reason: Reason
     legal_basis: DataProtectionBasis
 
 
 class LiftingIn(Strict):
+    model_config = example(reason="Accuracy confirmed")
+
     reason: Reason
 
 
 class OffenderRectificationIn(Strict):
     """The fields to correct; those not given stay as they are."""
 
-    name: Text | None = None
+    model_config = example(name="Alex Exampel", reason="Name misspelt at issue")
+
+    name: Line | None = None
     date_of_birth: PastDate | None = None
     gender: Gender | None = None
     reason: Reason
@@ -185,6 +252,9 @@ class OffenderRectificationIn(Strict):
 
 class VictimRectificationIn(Strict):
     """The victim's contact details as they should be (they replace what was held)."""
+
+    model_config = example(contact_details={"name": "Sam Victim", "phone": "07700 900456"},
+                           reason="New phone number")
 
     contact_details: VictimDetailsIn
     reason: Reason

@@ -30,7 +30,7 @@ SubjectAccessOfficer = Annotated[Principal, Depends(personal_data_reader(Role.SA
 
 
 @router.get(
-    "/subject-access",
+    "/subject-access", operation_id="exportSubjectAccess",
     response_model=SubjectAccessExport,
     responses={
         **problems(400, 401, 403, 422, 503),

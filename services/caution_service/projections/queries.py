@@ -13,13 +13,12 @@ from typing import Any
 from sqlalchemy import Row, literal, or_, select, tuple_
 from sqlalchemy.engine import Engine
 
+from shared import cursors
+from shared.cursors import BadCursor as BadCursor  # the routes catch it here
+
 from .tables import history, offender_search, summaries
 
 OPEN_STATUSES = ("active", "excuse_decision_pending", "breach_referred", "deadline_passed")
-
-
-class BadCursor(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -38,11 +37,8 @@ def encode_cursor(issued_on: date, caution_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[date, str]:
-    try:
-        issued_on, caution_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return date.fromisoformat(issued_on), str(caution_id)
-    except (ValueError, TypeError) as e:
-        raise BadCursor("The cursor is not one this service gave out.") from e
+    issued_on, caution_id = cursors.unpack(cursor, 2)
+    return cursors.day(issued_on), cursors.uuid_text(caution_id)
 
 
 def list_summaries(

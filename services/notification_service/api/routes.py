@@ -130,7 +130,8 @@ def delete_subscription(request: Request, subscription_id: uuid.UUID, principal:
     return Response(status_code=204)
 
 
-@router.get("/consumer", response_model=ConsumerStatus, tags=["consumer"], responses=problems(401, 403))
+@router.get("/consumer", operation_id="getConsumerStatus", response_model=ConsumerStatus, tags=["consumer"],
+            responses=problems(401, 403))
 def consumer_status(request: Request, principal: Admin) -> JSONResponse:
     """How far this service has read the caution feed, how far behind it is, and what needs an operator."""
     return JSONResponse(consumer_health.status(request.app.state.store.consumer(), request.app.state.settings.source))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared.text import PLAIN_CODE
 
 
 class NotificationPublic(BaseModel):
@@ -70,11 +72,12 @@ class NotificationPage(BaseModel):
 
 
 class SubscriptionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"url": "https://receiver.example.org/cara/webhook", "event_types": ["new_referral", "Completed"]}]})
     url: AnyHttpUrl
-    event_types: list[str] = Field(default_factory=list, max_length=50,
+    event_types: list[Annotated[str, PLAIN_CODE]] = Field(default_factory=list, max_length=50,
                                    description="Event types or notification kinds to receive; empty for all.")
-    secret: str | None = Field(None, min_length=16, max_length=200,
+    secret: Annotated[str, PLAIN_CODE] | None = Field(None, min_length=16, max_length=200,
                                description="HMAC key for signatures; generated and returned once when omitted.")
 
 

@@ -138,7 +138,11 @@ def test_a_tampered_history_is_flagged_on_the_certificate(steps: ReadSteps) -> N
 
 def test_a_reference_with_any_characters_still_gives_a_safe_filename(steps: ReadSteps) -> None:
     """Regression: a non-Latin-1 reference made the PDF route fail with a 500 (header encoding)."""
-    for reference in ("CC/Łódź/2026-7", 'CC "quoted"\r\nX-Injected: 1'):
+    # A line break in a reference is refused at issue now (shared/text.py); quotes and semicolons are not.
+    refused = steps.client.post("/v1/cautions", json=caution_payload(police_reference='CC "q"\r\nX-Injected: 1'),
+                                headers=steps.police)
+    assert refused.status_code == 422, refused.text
+    for reference in ("CC/Łódź/2026-7", 'CC "quoted"; X-Injected: 1'):
         response = steps.client.post("/v1/cautions", json=caution_payload(police_reference=reference),
                                      headers=steps.police)
         cid = ok(response, 201)["id"]

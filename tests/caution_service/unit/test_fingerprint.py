@@ -29,7 +29,7 @@ BODIES: list[BaseModel] = [
                                     "note": "Arrived 20′ late ☂"}),
     VictimContactIn.model_validate({"occurred_at": WHEN.isoformat(), "stage": "after_workshop_a",
                                     "outcome": "contacted",
-                                    "safeguarding_concern": True, "notes": "Line1\nLine2 \u2028 \x01"}),
+                                    "safeguarding_concern": True, "notes": "Line1\nLine2\ttab \"☂\""}),
     CorrectionIn.model_validate({"corrects_entry": 3, "reason": "Wrong date entered", "corrected_occurred_at": None}),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -167,3 +168,25 @@ def test_consumer_status_is_admin_only(notify: TestClient) -> None:
     status = get(notify, "/v1/consumer", "admin").json()
     assert (status["position"], status["head"], status["lag"]) == (1, 9, 8)
     assert status["updated_at"]
+
+
+@pytest.mark.parametrize("raw", [
+    '["2026-03-02T10:00:00+00:00", "\\u0000"]', '["2026-03-02T10:00:00+00:00", "\\ud800"]',
+    '["2026-03-02T10:00:00+00:00", Infinity]', '["2026-03-02T10:00:00", "3f0f3c1e-8f4e-4b7b-9a0e-6c2b8f1d2a77"]',
+    '[Infinity, NaN]', '{"a": 1}', '[1,',
+], ids=["nul-id", "surrogate-id", "infinity-id", "naive-time", "constants", "object", "not-json"])
+def test_the_inbox_refuses_a_cursor_it_did_not_give_out(notify: TestClient, raw: str) -> None:
+    cursor = base64.urlsafe_b64encode(raw.encode()).decode()
+    response = get(notify, "/v1/notifications", "provider", cursor=cursor)
+    assert response.status_code == 400, response.text
+    assert response.json()["type"] == "/problems/bad-cursor"
+
+
+@pytest.mark.parametrize(("field", "body"), [
+    ("secret", {"url": "https://example.org/hook", "secret": "0123456789abcdef\u0000"}),
+    ("event_types.0", {"url": "https://example.org/hook", "event_types": ["Completed\u202e"]}),
+])
+def test_a_subscription_refuses_hidden_characters(notify: TestClient, field: str, body: dict[str, Any]) -> None:
+    response = notify.post("/v1/subscriptions", json=body, headers=auth("admin"))
+    assert response.status_code == 422, response.text
+    assert any(e["rule"].startswith(f"{field}:") for e in response.json()["errors"])
