@@ -92,6 +92,10 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     "forbidden": ProblemType(
         "Not allowed", (403,), "Your role may not do this, or not for the force asked about.",
         "Ask someone with a role the detail names, or ask only about your own force."),
+    "national-scope": ProblemType(
+        "National scope not granted", (403,), "The token names force \"*\" (every force). Only a subscriber listed "
+        "in CARA_NATIONAL_SUBSCRIBERS may hold it, and only to read the event feed.",
+        "Use a token for your own force, or ask the service's operator to list your feed client."),
     "not-found": ProblemType(
         "Not found", (404,), "Nothing with that id exists in your force (another force's records are answered the "
         "same way, so as not to say they exist).", "Check the id; list your force's records to find it."),
@@ -120,6 +124,11 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     "idempotency-key-reused": ProblemType(
         "Idempotency-Key reused with a different request", (422,), "The key was already used for a request with a "
         "different body, path or method.", "Use a new key for each new command."),
+    "webhook-target-refused": ProblemType(
+        "Webhook target refused", (422,), "The webhook URL leads to an address inside a network (loopback, private, "
+        "link-local, metadata service), carries credentials, or is not https in production; `rule` says which.",
+        "Register a public https receiver, or ask the operator to allow an on-premise one "
+        "(CARA_NOTIFY_WEBHOOK_ALLOWED_NETWORKS)."),
     # --- the service ----------------------------------------------------------------------------------------------
     "busy": ProblemType("Too many commands waiting", (503,), "The service's queue of commands is full.", _RETRY),
     "too-many-requests": ProblemType(
