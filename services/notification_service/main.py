@@ -19,8 +19,10 @@ from shared.http import BodyLimitMiddleware, RequestIdMiddleware
 from shared.metrics import RequestMetrics, metrics_endpoint
 from shared.openapi import install_problem_openapi
 from shared.problems import install_problem_handlers, problem_response
+from shared.rate_limits import RateLimitPolicy, RateLimits
 from shared.request_deadline import RequestDeadline
 from shared.retention_metrics import RetentionCollector
+from shared.security_headers import SecurityHeaders
 from shared.startup import with_startup_retries
 from shared.write_probe import not_writable, require_writable
 
@@ -159,8 +161,10 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     registry.register(NotificationCollector(app.state.store.engine, clock))
     registry.register(RetentionCollector(app.state.store.engine, RETENTION_TABLES, RETENTION_ITEMS))
     app.add_route("/metrics", metrics_endpoint(registry), include_in_schema=False)
+    app.add_middleware(RateLimits, policy=RateLimitPolicy.of("notification", settings))  # inside metrics: 429s counted
     app.add_middleware(RequestMetrics, registry=registry)
     app.add_middleware(BodyLimitMiddleware, max_bytes=64 * 1024)
     app.add_middleware(RequestDeadline, seconds=settings.request_deadline_seconds)  # inside: its 503 has an id
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer has them, the middlewares' own included
     return app
