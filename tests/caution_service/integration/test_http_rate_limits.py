@@ -24,7 +24,7 @@ BAD_TOKEN = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.bm90L
 def serve(sqlite_url: str) -> Iterator[Any]:
     servers: list[ThreadedUvicorn] = []
 
-    def start(**limits: str) -> httpx.Client:
+    def start(**limits: Any) -> httpx.Client:
         settings = Settings(environment="test", database_url=sqlite_url, **limits)
         server = ThreadedUvicorn(create_app(settings)).start()
         servers.append(server)

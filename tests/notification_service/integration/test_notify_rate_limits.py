@@ -21,7 +21,7 @@ from tests.support import auth
 def serve(tmp_path: Path) -> Iterator[Any]:
     servers: list[ThreadedUvicorn] = []
 
-    def start(**limits: str) -> httpx.Client:
+    def start(**limits: Any) -> httpx.Client:
         settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path}/n.sqlite3", run_workers=False,
                             **limits)
         server = ThreadedUvicorn(create_app(settings)).start()
