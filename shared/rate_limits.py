@@ -26,6 +26,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any, Protocol
 from urllib.parse import quote
 
@@ -163,6 +164,7 @@ def _address(scope: Scope) -> str:
     return str(client[0]) if client else "unknown"
 
 
+@lru_cache(maxsize=4096)  # callers send many writes each
 def _principal_key(principal: Principal) -> str:
     # quoted, so that no force, role and subject can be read as another's
     return "/".join(quote(part, safe="") for part in (principal.force, principal.role.value, principal.id))
