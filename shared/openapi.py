@@ -110,6 +110,9 @@ def install_problem_openapi(app: FastAPI) -> None:
                 operation.setdefault("responses", {}).setdefault("400", {})
                 if "401" in operation.get("responses", {}):  # verifying a token may find no keys to verify it with
                     operation["responses"].setdefault("503", {})
+                    # rate limits (rate_limits.py): writes per caller and address, and an address whose tokens
+                    # keep failing is refused whatever it asks
+                    operation["responses"].setdefault("429", {})
                 for status, response in operation.get("responses", {}).items():
                     if status.isdigit() and int(status) >= 400:
                         response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}

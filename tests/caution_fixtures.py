@@ -119,7 +119,10 @@ def module_steps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Steps]:
     """One app and database for a whole module, for tests that each work on their own caution (faster)."""
     clock = FakeClock()
     url = f"sqlite:///{tmp_path_factory.mktemp('shared-db')}/cautions.sqlite3"
-    with TestClient(create_app(Settings(environment="test", database_url=url), clock),
+    # Rate limits off: a module's tests together send more writes and refused tokens than one caller may.
+    unlimited: dict[str, Any] = {"rate_limit_writes": "off", "rate_limit_writes_per_address": "off",
+                                 "rate_limit_failed_auth": "off"}
+    with TestClient(create_app(Settings(environment="test", database_url=url, **unlimited), clock),
                     raise_server_exceptions=False) as client:
         yield Steps(client, clock)
 

@@ -11,6 +11,7 @@ from sqlalchemy import make_url
 
 from shared.database_timeouts import with_timeouts
 from shared.keyring import DEV_MASTER_KEYS, MasterKeys
+from shared.rate_limits import RateLimitText
 from shared.retention import RetentionConfig
 from shared.settings import AuthSettings
 
@@ -69,6 +70,15 @@ class Settings(AuthSettings):
     request_deadline_seconds: float = Field(default=15.0, ge=0)
     # /readyz reports an SQLite database with less free space than this beside it as not ready (api/health.py).
     ready_min_free_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    # Rate limits (shared/rate_limits.py): "N/second|minute|hour", several joined with ";", or "off". A refused
+    # request is answered 429 with Retry-After.
+    rate_limit_writes: RateLimitText = "120/minute"  # POST/PUT/PATCH/DELETE per caller (force, role, subject)
+    rate_limit_writes_per_address: RateLimitText = "600/minute"  # the same, per client address (callers behind a NAT)
+    # 401s per client address; past it, requests from there without a valid token are refused until the window allows
+    rate_limit_failed_auth: RateLimitText = "20/minute"
+    # Where the counts are kept: "memory://" counts per process (N replicas: up to N times the limits);
+    # "redis://host:6379" shares them, with an asyncio Redis client installed (the `redis` package).
+    rate_limit_storage: str = "memory://"
 
     @model_validator(mode="after")
     def refuse_development_secrets_in_production(self) -> Settings:

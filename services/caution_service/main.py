@@ -20,8 +20,10 @@ from shared.http import BodyLimitMiddleware, RequestIdMiddleware, install_access
 from shared.metrics import RequestMetrics, metrics_endpoint
 from shared.openapi import install_problem_openapi, operation_id
 from shared.problems import install_problem_handlers
+from shared.rate_limits import RateLimitPolicy, RateLimits
 from shared.request_deadline import RequestDeadline
 from shared.retention_metrics import RetentionCollector
+from shared.security_headers import SecurityHeaders
 from shared.startup import with_startup_retries
 from shared.strict_query import STRICT_QUERY
 from shared.write_probe import require_writable
@@ -182,10 +184,12 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     registry.register(RetentionCollector(app.state.cautions.engine, RETENTION_TABLES, RETENTION_ITEMS))
     app.add_route("/metrics", metrics_endpoint(registry), include_in_schema=False)
     app.add_middleware(TrackWritingClients, clients=writing_clients)
+    app.add_middleware(RateLimits, policy=RateLimitPolicy.of("caution", settings))  # inside metrics: 429s counted
     app.add_middleware(RequestMetrics, registry=registry)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestDeadline, seconds=settings.request_deadline_seconds)  # inside: its 503 has an id
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer has them, the middlewares' own included
     install_access_log_redaction()  # names in a query string (refused, but sent) never reach our access log
     logging.getLogger("cara").info("caution service configured: %s", settings.describe())
     return app

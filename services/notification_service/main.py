@@ -21,8 +21,10 @@ from shared.http import BodyLimitMiddleware, RequestIdMiddleware
 from shared.metrics import RequestMetrics, metrics_endpoint
 from shared.openapi import install_problem_openapi, operation_id
 from shared.problems import install_problem_handlers, problem_response
+from shared.rate_limits import RateLimitPolicy, RateLimits
 from shared.request_deadline import RequestDeadline
 from shared.retention_metrics import RetentionCollector
+from shared.security_headers import SecurityHeaders
 from shared.startup import with_startup_retries
 from shared.strict_query import STRICT_QUERY
 from shared.write_probe import not_writable, require_writable
@@ -172,10 +174,12 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     registry.register(NotificationCollector(app.state.store.engine, clock))
     registry.register(RetentionCollector(app.state.store.engine, RETENTION_TABLES, RETENTION_ITEMS))
     app.add_route("/metrics", metrics_endpoint(registry), include_in_schema=False)
+    app.add_middleware(RateLimits, policy=RateLimitPolicy.of("notification", settings))  # inside metrics: 429s counted
     app.add_middleware(RequestMetrics, registry=registry)
     app.add_middleware(BodyLimitMiddleware, max_bytes=64 * 1024)
     app.add_middleware(RequestDeadline, seconds=settings.request_deadline_seconds)  # inside: its 503 has an id
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer has them, the middlewares' own included
     logging.getLogger("cara.notify").info("notification service configured: events from %s (%s), workers %s",
                                           settings.source, settings.caution_feed_url if settings.source == "http"
                                           else settings.nats_url, "on" if settings.run_workers else "off")
