@@ -8,7 +8,6 @@ role (deploy/postgres-init.sql), or checking it works. It needs the database URL
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from sqlalchemy import create_engine
@@ -19,6 +18,7 @@ from services.caution_service.migrations import MIGRATIONS as CAUTION_MIGRATIONS
 from services.caution_service.migrations import create_event_store
 from services.notification_service.config import Settings as NotificationSettings
 from services.notification_service.migrations import MIGRATIONS as NOTIFICATION_MIGRATIONS
+from shared.logging_setup import configure_logging
 from shared.migrations import Migrations
 
 
@@ -41,8 +41,8 @@ def upgrade(name: str, url: str, migrations: Migrations) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     caution = CautionSettings()
+    configure_logging("migrate", caution.environment, access_log=False)
     _prepare_sqlite_directory(caution.database_url)
     create_event_store(caution.eventsourcing_env())  # the application would, if its role could
     upgrade("caution service", caution.database_url, CAUTION_MIGRATIONS)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select, update
 
 from shared.leadership import SessionCheck, lead_forever
+from shared.logging_setup import configure_logging
 from shared.nats_stream import FOLLOWS_HEADER, STREAM, SUBJECT_PREFIX, ensure_stream, subject_for
 
 from .application import CautionApplication
@@ -159,7 +160,7 @@ def main() -> None:
     parser.add_argument("--stream", default=STREAM)
     parser.add_argument("--subject-prefix", default=SUBJECT_PREFIX)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO)
+    configure_logging("caution-relay", Settings().environment, access_log=False)
 
     async def go() -> None:
         stop = asyncio.Event()

@@ -27,6 +27,7 @@ from shared.backoff import Backoff
 from shared.heap import settle_after_startup
 from shared.heartbeat import Heartbeat
 from shared.leadership import SessionCheck, lead_forever, lock_sql
+from shared.logging_setup import configure_logging
 
 from .config import Settings
 from .deadlines import DeadlineMonitor
@@ -162,11 +163,12 @@ def main() -> None:
     parser.add_argument("--heartbeat-file", help="touched while the loop goes round, for a liveness probe "
                         "(python -m shared.heartbeat FILE 60)")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = Settings()
+    configure_logging("caution-projector", settings.environment, access_log=False)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    run(Settings(), stop, args.poll_seconds, args.deadline_every, settle_heap=True,
+    run(settings, stop, args.poll_seconds, args.deadline_every, settle_heap=True,
         heartbeat=Heartbeat(args.heartbeat_file))
 
 

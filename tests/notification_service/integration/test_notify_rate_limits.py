@@ -12,7 +12,12 @@ import pytest
 
 from services.notification_service.config import Settings
 from services.notification_service.main import create_app
-from tests.caution_service.integration.test_http_rate_limits import BAD_TOKEN, assert_security_headers, assert_too_many
+from tests.caution_service.integration.test_http_rate_limits import (
+    BAD_TOKEN,
+    assert_security_headers,
+    assert_too_many,
+    clear_of_a_window_edge,
+)
 from tests.service_processes import ThreadedUvicorn
 from tests.support import auth
 
@@ -39,6 +44,7 @@ def unsubscribe(client: httpx.Client, caller: dict[str, str]) -> httpx.Response:
 
 def test_an_admin_past_its_writes_is_refused_and_another_forces_admin_is_not(serve: Any) -> None:
     client = serve(rate_limit_writes="2/minute", rate_limit_writes_per_address="off")
+    clear_of_a_window_edge()
     admin = auth("admin", "CAMBS", subject="force-admin")
     assert [unsubscribe(client, admin).status_code for _ in range(2)] == [404, 404]
     assert_too_many(unsubscribe(client, admin))
@@ -47,6 +53,7 @@ def test_an_admin_past_its_writes_is_refused_and_another_forces_admin_is_not(ser
 
 def test_failed_tokens_from_one_address_are_stopped(serve: Any) -> None:
     client = serve(rate_limit_failed_auth="20/minute")
+    clear_of_a_window_edge()
     statuses = [client.get("/v1/notifications", headers=BAD_TOKEN).status_code for _ in range(200)]
     assert statuses[:20] == [401] * 20
     assert set(statuses[20:]) == {429}
