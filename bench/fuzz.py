@@ -55,7 +55,7 @@ def run_schemathesis(url: str, token: str, examples: int, report: Path) -> Count
          "--report-dir", str(report), "--warnings", "off"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, timeout=1800)
     statuses: Counter[int] = Counter()
-    for har in report.glob("*.har"):
+    for har in report.glob("har-*.json"):
         for entry in json.loads(har.read_text())["log"]["entries"]:
             statuses[int(entry["response"]["status"])] += 1
     return statuses
