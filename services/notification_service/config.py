@@ -107,9 +107,12 @@ class Settings(AuthSettings):
             raise ValueError("set either client credentials for the feed or CARA_NOTIFY_FEED_TOKEN, not both")
         if self.environment == "production" and self.master_keys == DEV_MASTER_KEYS:
             raise ValueError("production needs its own CARA_NOTIFY_MASTER_KEYS")
-        if self.environment == "production" and self.source == "http" and not (all(credentials) or self.feed_token):
+        # Also when events come through NATS: a gap in the stream is filled from the feed at once, which a token
+        # minted with the development key could never read in production.
+        if self.environment == "production" and not (all(credentials) or self.feed_token):
             raise ValueError("production needs client credentials for the caution feed (CARA_NOTIFY_FEED_TOKEN_URL, "
-                             "CARA_NOTIFY_FEED_CLIENT_ID, CARA_NOTIFY_FEED_CLIENT_SECRET) or CARA_NOTIFY_FEED_TOKEN")
+                             "CARA_NOTIFY_FEED_CLIENT_ID, CARA_NOTIFY_FEED_CLIENT_SECRET) or CARA_NOTIFY_FEED_TOKEN, "
+                             "which also fills gaps when events come through NATS")
         return self
 
     @field_validator("webhook_allowed_networks")

@@ -136,6 +136,7 @@ def test_production_needs_its_own_master_keys_for_webhook_secrets() -> None:
     ({"feed_token_url": "https://idp.example/token", "feed_client_id": "x", "feed_client_secret": "y",
       "feed_token": "z"}, "not both"),
     ({}, "production needs client credentials"),
+    ({"source": "nats"}, "also fills gaps when events come through NATS"),  # the gap filler reads the feed
 ])
 def test_production_refuses_half_given_or_missing_feed_credentials(given: dict[str, Any], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
