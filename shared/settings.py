@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings
 from .auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET, DEV_NATIONAL_SUBSCRIBER, TokenVerifier
 from .jwks import JwksKeys
 from .logging_setup import LoggedTokenVerifier
+from .rate_limits import RateLimitText
 
 log = logging.getLogger("cara.settings")
 
@@ -95,3 +96,28 @@ class AuthSettings(BaseSettings):
                 f"holds the secret can mint any role for any force): use the identity provider's keys "
                 f"({self._env_name('jwt_jwks_url')}, {self._env_name('jwt_algorithms')}=[\"RS256\"]), or say why a "
                 f"shared secret is needed in {self._env_name('jwt_allow_shared_secret_reason')}")
+
+
+class ServiceSettings(AuthSettings):
+    """What both services' settings share besides tokens: database timeouts, the request deadline, readiness and
+    rate limits (each service's prefix applies: CARA_... and CARA_NOTIFY_...)."""
+
+    # PostgreSQL only (shared/database_timeouts.py): the longest wait for a connection; 0: none.
+    database_connect_timeout_seconds: float = Field(default=5.0, ge=0)
+    # PostgreSQL only: the longest one statement may run; 0: none. Long waits (a long-poll, the migration lock, a
+    # rebuild) wait outside any statement or turn the statement timeout off for themselves.
+    database_statement_timeout_seconds: float = Field(default=30.0, ge=0)
+    # The longest any request waits for its answer (plus a long-poll's `wait`); then 503 with Retry-After
+    # (shared/request_deadline.py). 0: none.
+    request_deadline_seconds: float = Field(default=15.0, ge=0)
+    # /readyz reports an SQLite database with less free space than this beside it as not ready.
+    ready_min_free_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    # Rate limits (shared/rate_limits.py): "N/second|minute|hour", several joined with ";", or "off". A refused
+    # request is answered 429 with Retry-After.
+    rate_limit_writes: RateLimitText = "120/minute"  # POST/PUT/PATCH/DELETE per caller (force, role, subject)
+    rate_limit_writes_per_address: RateLimitText = "600/minute"  # the same, per client address (callers behind a NAT)
+    # 401s per client address; past it, requests from there without a valid token are refused until the window allows
+    rate_limit_failed_auth: RateLimitText = "20/minute"
+    # Where the counts are kept: "memory://" counts per process (N replicas: up to N times the limits);
+    # "redis://host:6379" shares them, with an asyncio Redis client installed (the `redis` package).
+    rate_limit_storage: str = "memory://"

@@ -9,15 +9,14 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import SettingsConfigDict
 
 from shared.keyring import DEV_MASTER_KEYS, MasterKeys
-from shared.rate_limits import RateLimitText
 from shared.retention import RetentionConfig
 from shared.secret_box import SecretBox
-from shared.settings import AuthSettings
+from shared.settings import ServiceSettings
 
 from .delivery.targets import AllowList
 
 
-class Settings(AuthSettings):
+class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CARA_NOTIFY_", extra="ignore", populate_by_name=True)
 
     # development, test or production: production refuses to start with the development keys and secrets.
@@ -78,23 +77,6 @@ class Settings(AuthSettings):
                                        validation_alias=AliasChoices("CARA_NOTIFY_RETENTION", "CARA_RETENTION"))
     retention_check_seconds: float = 3600.0  # how often the leader looks whether the day's retention run is due
     retention_batch: int = Field(default=500, ge=1)  # rows erased per transaction: locks stay short
-    # PostgreSQL only (shared/database_timeouts.py): the longest wait for a connection; 0: none.
-    database_connect_timeout_seconds: float = Field(default=5.0, ge=0)
-    database_statement_timeout_seconds: float = Field(default=30.0, ge=0)  # PostgreSQL only: per statement; 0: none
-    # The longest any request waits for its answer (plus a long-poll's `wait`); then 503 with Retry-After
-    # (shared/request_deadline.py). 0: none.
-    request_deadline_seconds: float = Field(default=15.0, ge=0)
-    # /readyz reports an SQLite database with less free space than this beside it as not ready.
-    ready_min_free_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
-    # Rate limits (shared/rate_limits.py): "N/second|minute|hour", several joined with ";", or "off". A refused
-    # request is answered 429 with Retry-After.
-    rate_limit_writes: RateLimitText = "120/minute"  # POST/PUT/PATCH/DELETE per caller (force, role, subject)
-    rate_limit_writes_per_address: RateLimitText = "600/minute"  # the same, per client address (callers behind a NAT)
-    # 401s per client address; past it, requests from there without a valid token are refused until the window allows
-    rate_limit_failed_auth: RateLimitText = "20/minute"
-    # Where the counts are kept: "memory://" counts per process (N replicas: up to N times the limits);
-    # "redis://host:6379" shares them, with an asyncio Redis client installed (the `redis` package).
-    rate_limit_storage: str = "memory://"
 
     @model_validator(mode="after")
     def refuse_development_secrets_in_production(self) -> Settings:
