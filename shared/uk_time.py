@@ -1,0 +1,40 @@
+"""Dates and times as a court in England and Wales reads them: in UK local time, one style, the zone named.
+
+CARA's rules count in calendar days (a caution period, 28 days between workshops, three months to spent),
+and a day is a day in the UK, not in UTC: an attendance at 00:30 BST on 1 April happened on 1 April, though
+UTC says 31 March. Everything that turns a moment into a day for a court, or a day into the moment it ends,
+goes through here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+UK = ZoneInfo("Europe/London")
+
+
+def uk_date(moment: datetime) -> date:
+    """The UK calendar day a moment falls on (the moment must carry its offset)."""
+    return moment.astimezone(UK).date()
+
+
+def start_of_uk_day(day: date) -> datetime:
+    """00:00 UK time on `day`, as an aware time (GMT or BST, whichever is in force then)."""
+    return datetime.combine(day, time(0), tzinfo=UK)
+
+
+def end_of_uk_day(day: date) -> datetime:
+    """The moment `day` ends in the UK: 00:00 UK time on the next day. "By 3 March" means before this moment."""
+    return start_of_uk_day(day + timedelta(days=1))
+
+
+def uk_day_text(day: date) -> str:
+    """`3 March 2026`: the one date style of every court document."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def uk_time_text(moment: datetime) -> str:
+    """`3 March 2026, 10:00 GMT` (or BST): minutes, never seconds or microseconds, the zone by its UK name."""
+    local = moment.astimezone(UK)
+    return f"{uk_day_text(local.date())}, {local:%H:%M} {local.tzname()}"
