@@ -21,7 +21,9 @@ def test_a_day_ends_at_uk_midnight_whatever_the_offset() -> None:
     assert end_of_uk_day(date(2026, 7, 1)).astimezone(UTC) == datetime(2026, 7, 1, 23, 0, tzinfo=UTC)
     assert end_of_uk_day(date(2026, 12, 1)).astimezone(UTC) == datetime(2026, 12, 2, 0, 0, tzinfo=UTC)
     # the day the clocks go forward is 23 hours long
-    assert end_of_uk_day(date(2026, 3, 29)) - start_of_uk_day(date(2026, 3, 29)) == timedelta(hours=23)
+    # the day the clocks go forward is 23 hours long (in UTC: Python subtracts same-zone times on the wall clock)
+    day = date(2026, 3, 29)
+    assert end_of_uk_day(day).astimezone(UTC) - start_of_uk_day(day).astimezone(UTC) == timedelta(hours=23)
 
 
 def test_offsets_other_than_the_uks_are_read_as_the_moment_they_name() -> None:
