@@ -1,5 +1,7 @@
 """The deadline monitor: records ComplianceDeadlinePassed once for each caution whose period ended open.
 
+The event says the period ended at the end of its last UK day, whenever the monitor noticed (domain/caution.py).
+
 Exactly once without coordination: the aggregate refuses a second record, and
 optimistic concurrency makes a racing replica retry and then be refused.
 """
@@ -13,6 +15,8 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select
+
+from shared.uk_time import uk_date
 
 from .application import CautionApplication
 from .domain.caution import Caution
@@ -31,7 +35,7 @@ class DeadlineMonitor:
         self.clock = clock
 
     def candidates(self) -> list[UUID]:
-        today = self.clock().date()
+        today = uk_date(self.clock())  # the period ends when its last UK day does, not the UTC one
         s = summaries.c
         query = select(s.caution_id).where(
             s.status.in_(OPEN_STATUSES), s.deadline_passed.is_(False), s.period_ends_on < today

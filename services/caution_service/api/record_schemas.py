@@ -83,6 +83,8 @@ class HistoryEntry(BaseModel):
 
 class Verdict(BaseModel):
     outcome: Literal["complied", "not_complied", "in_progress", "withdrawn"]
+    decision: Literal["breach_decision_pending", "prosecute", "no_further_action"] | None = Field(
+        description="Why not complied: the police breach decision, or that it is still due; null otherwise.")
     reasons: list[str]
 
 

@@ -17,6 +17,7 @@ from shared.auth_deps import allow
 from shared.openapi import problems
 from shared.problems import ProblemError
 from shared.timeformats import IsoDate, Moment
+from shared.uk_time import uk_date
 
 from ..application import CautionApplication
 from ..certificate import render_certificate
@@ -208,7 +209,7 @@ def _history(request: Request, app: CautionApplication, caution_id: UUID, princi
         "force": caution.force,
         "legal_basis": caution.legal_basis.value,
         "as_of": as_of.isoformat() if as_of else None,
-        "verdict": verdict(caution, entries),
+        "verdict": verdict(caution, entries, uk_date(as_of or request.app.state.clock())),
         "entries": entries,
         "digest": entries[-1]["hash"] if entries else "0" * 64,
         "entries_pending": pending,

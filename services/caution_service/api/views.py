@@ -53,7 +53,7 @@ def caution_public(c: Caution, role: Role, today: date, personal: PersonalData |
     actions = [
         {"action": a.action, "role": a.role, "due_on": a.due_on.isoformat() if a.due_on else None,
          "overdue": a.due_on is not None and a.due_on < today}
-        for a in required_actions(c)
+        for a in required_actions(c, today)
     ]
     shown = fields_shown(role, c)
     opened = shown if personal is not None else shown - SEALED

@@ -13,10 +13,12 @@ tests/caution_service/unit/test_catalogue.py fails when one is missing.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate, CanMutateAggregate, event
+
+from shared.uk_time import end_of_uk_day, uk_date
 
 from . import eligibility, spent
 from .errors import ConflictsWithState, InvalidCommand, NotEligible, StoreHoldsClearText
@@ -237,7 +239,7 @@ class Caution(Aggregate):
 
     @property
     def spent_on(self) -> date:
-        return spent.spent_on(self.issued_at.date(), self.status, self.final_at.date() if self.final_at else None)
+        return spent.spent_on(self)
 
     def key_of(self, person: Person) -> str:
         """The id of the data key the person's fields in this caution are sealed under."""
@@ -525,16 +527,20 @@ class Caution(Aggregate):
         recorded_by: RecordedBy,
     ) -> None:
         self.period_ends_on = period_ends_on
-        if recorded_at.date() <= period_ends_on:
+        if uk_date(recorded_at) <= period_ends_on:
             self.deadline_passed = False
 
     def record_deadline_passed(self, *, recorded_at: datetime, recorded_by: RecordedBy) -> None:
+        """The period ended unmet: recorded once its last UK day is over, as having happened when it ended
+        (`end_of_uk_day(period_ends_on)`), whenever the monitor noticed. Events recorded before this rule carry
+        the time they were noticed; they keep it (the integrity chain covers it)."""
         self._require_open()
         if self.deadline_passed:
             raise ConflictsWithState("deadline_already_recorded", "The passing of the deadline is already recorded.")
-        if recorded_at.date() <= self.period_ends_on:
+        ended_at = end_of_uk_day(self.period_ends_on).astimezone(UTC)
+        if recorded_at < ended_at:
             raise ConflictsWithState("deadline_not_passed", "The caution period has not ended yet.")
-        self._deadline_passed(self.period_ends_on, recorded_at, recorded_at, recorded_by)
+        self._deadline_passed(self.period_ends_on, ended_at, recorded_at, recorded_by)
 
     @event("ComplianceDeadlinePassed")
     def _deadline_passed(

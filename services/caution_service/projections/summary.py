@@ -12,12 +12,14 @@ compares the values itself, so there every changeable column is set, in one stat
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import UTC
+from datetime import UTC, date
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection, delete
 from sqlalchemy.orm import Session
+
+from shared.uk_time import uk_date
 
 from ..disclosure import data_state
 from ..domain.caution import Caution
@@ -42,16 +44,17 @@ class SummaryProjection:
 
     def __init__(self, remembered: int = 20_000) -> None:
         self.remembered = remembered
-        # caution id -> (caution, position, row is new); the projector advances the same Caution object
-        # through a caution's later events, so at flush it holds the state after its last event here.
-        self._pending: dict[UUID, tuple[Caution, int, bool]] = {}
+        # caution id -> (caution, position, row is new, UK day its last event here was recorded); the projector
+        # advances the same Caution object through a caution's later events, so at flush it holds the state after
+        # its last event here. The row's next action is the one due on that day: a rebuild writes the same row.
+        self._pending: dict[UUID, tuple[Caution, int, bool, date]] = {}
         # caution id -> the _INDEXED values of the row as last written, to leave unchanged ones out.
         self._written: OrderedDict[str, tuple[Any, ...]] = OrderedDict()
 
     def apply(self, session: Session, event: Any, caution: Caution, position: int) -> None:
         known = self._pending.get(event.originator_id)
         is_new = event.originator_version == 1 or (known is not None and known[2])
-        self._pending[event.originator_id] = (caution, position, is_new)
+        self._pending[event.originator_id] = (caution, position, is_new, uk_date(event.recorded_at))
 
     def prepare(self, session: Session) -> WriteStep:
         pending, self._pending = self._pending, {}
@@ -59,8 +62,8 @@ class SummaryProjection:
         new: list[dict[str, Any]] = []
         changed: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # by the columns to set
         written = self._written
-        for caution, position, is_new in pending.values():
-            row = _row(caution, position)
+        for caution, position, is_new, today in pending.values():
+            row = _row(caution, position, today)
             caution_id = row["caution_id"]
             indexed = tuple(row[name] for name in _INDEXED)
             if is_new:
@@ -93,8 +96,8 @@ class SummaryProjection:
         self._written.clear()
 
 
-def _row(c: Caution, position: int) -> dict[str, Any]:
-    actions = required_actions(c)
+def _row(c: Caution, position: int, today: date) -> dict[str, Any]:
+    actions = required_actions(c, today)
     first = actions[0] if actions else None
     return {
         "caution_id": str(c.id),

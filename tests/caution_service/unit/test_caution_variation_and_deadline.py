@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from services.caution_service.domain.errors import ConflictsWithState, InvalidCommand
+from services.caution_service.domain.errors import ConflictsWithState, DomainError, InvalidCommand
 from services.caution_service.domain.values import ContactStage, Status, Workshop
+from shared.uk_time import end_of_uk_day, uk_date
 
 from .builders import (
     A_DAY,
     B_DAY,
     ISSUED_ON,
+    POLICE,
     SYSTEM,
     at,
     attend_a,
@@ -91,6 +93,10 @@ def test_the_deadline_is_recorded_as_passed_the_day_after_the_period_ends() -> N
     assert event_names(c)[-1] == "ComplianceDeadlinePassed"
     assert pending(c).period_ended_on == ISSUED_ON + timedelta(weeks=16)
     assert pending(c).recorded_by == SYSTEM
+    # it happened when the period ended (the end of its last UK day: 00:00 BST, 23:00 UTC), not when noticed
+    assert pending(c).occurred_at == end_of_uk_day(ISSUED_ON + timedelta(weeks=16))
+    assert pending(c).occurred_at == datetime(2026, 6, 22, 23, 0, tzinfo=UTC)
+    assert pending(c).recorded_at == at(PERIOD_END_DAY + 1)
     assert c.status is Status.DEADLINE_PASSED
     assert c.is_open
 
@@ -144,3 +150,35 @@ def test_conditions_met_after_the_deadline_passed_can_still_complete() -> None:
     pass_deadline(c, PERIOD_END_DAY + 1)
     complete(c, PERIOD_END_DAY + 2)
     assert c.status is Status.COMPLETED
+
+
+LAST_DAY = ISSUED_ON + timedelta(weeks=16)  # 22 June 2026, in BST: it ends at 23:00 UTC
+
+
+def test_the_deadline_can_be_recorded_once_the_last_uk_day_is_over_though_the_utc_day_is_not() -> None:
+    early, late = issued(), issued()
+    with refused(ConflictsWithState, "deadline_not_passed", early):
+        early.record_deadline_passed(recorded_at=datetime(2026, 6, 22, 22, 59, tzinfo=UTC), recorded_by=SYSTEM)
+    late.record_deadline_passed(recorded_at=datetime(2026, 6, 22, 23, 30, tzinfo=UTC), recorded_by=SYSTEM)
+    assert late.status is Status.DEADLINE_PASSED
+    assert pending(late).occurred_at == datetime(2026, 6, 22, 23, 0, tzinfo=UTC)
+
+
+def test_a_deadline_noticed_weeks_late_still_happened_when_the_period_ended() -> None:
+    c = issued()
+    pass_deadline(c, PERIOD_END_DAY + 30)
+    assert uk_date(pending(c).occurred_at) == LAST_DAY + timedelta(days=1)  # 00:00 on the day after the last
+    assert pending(c).occurred_at == end_of_uk_day(LAST_DAY)
+
+
+def test_a_variation_whose_end_is_a_uk_day_already_over_does_not_reopen_the_period() -> None:
+    """The reset compares UK days: 23:30 UTC on the new last day is already the next day in the UK."""
+    c = issued()
+    pass_deadline(c, PERIOD_END_DAY + 1)
+    new_end = LAST_DAY + timedelta(days=3)
+    moment = datetime.combine(new_end, datetime.min.time(), tzinfo=UTC) + timedelta(hours=23, minutes=30)
+    try:
+        c.vary_conditions(new_end, "illness", "INSP-9", occurred_at=moment, recorded_at=moment, recorded_by=POLICE)
+    except DomainError:
+        pass  # refusing a period that ends before today is as good: nothing says the period runs
+    assert c.status is Status.DEADLINE_PASSED

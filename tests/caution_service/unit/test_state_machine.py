@@ -32,6 +32,7 @@ from services.caution_service.domain.values import (
     Workshop,
 )
 from services.caution_service.main import build_application
+from shared.uk_time import uk_date
 from tests.support import FakeClock
 
 from .builders import ISSUED_ON, POLICE, PROVIDER, SYSTEM, VICTIM_SERVICE, at, issued
@@ -210,11 +211,12 @@ class CautionMachine(RuleBasedStateMachine):
 
     def _next_required_action(self, choice: int, accepted: bool, offset: int, lag: timedelta) -> None:
         c = self.caution
-        actions = required_actions(c)
+        latest_at = max(getattr(e, "occurred_at", c.issued_at) for e in self.events)
+        actions = required_actions(c, uk_date(latest_at))
         if not actions:
             return
         action = actions[choice % len(actions)].action
-        latest = day_of(max(getattr(e, "occurred_at", c.issued_at) for e in self.events))
+        latest = day_of(latest_at)
         if action == "schedule_workshop_a":
             self.schedule(Workshop.A, 9, offset, latest + 2 + abs(offset), latest, lag, "moved")
         elif action == "schedule_workshop_b":
@@ -242,6 +244,8 @@ class CautionMachine(RuleBasedStateMachine):
             self.complete(5, offset, 0, lag)
         elif action == "decide_excuse":
             self.decide_excuse(accepted, latest + 1, lag)
+        elif action == "vary_conditions_workshops_cannot_fit":
+            self.vary(140, 0, latest + 1, lag)
         elif action == "decide_breach_or_vary":
             if accepted:
                 self.vary(140, 0, latest + 1, lag)
