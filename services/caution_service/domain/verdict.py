@@ -104,7 +104,9 @@ def _complied_reasons(c: Caution) -> list[str]:
 
 
 def _in_progress_reasons(c: Caution, unmet: list[str], today: date) -> list[str]:
-    reasons = [f"Not yet met: {item}." for item in unmet] or ["Every condition is met; completion is yet to be recorded."]
+    reasons = [f"Not yet met: {item}." for item in unmet]
+    if not unmet:
+        reasons.append("Every condition is met; completion is yet to be recorded.")
     reasons.append(f"The caution period ends on {c.period_ends_on}.")
     if not workshops_can_fit(c, today):
         reasons.append(f"Too little of the period is left for the workshops still to attend (A, then B at least "

@@ -101,7 +101,7 @@ def test_hand_computed_timeline(steps: ReadSteps) -> None:
     caution, history = state(R1)
     assert (caution["version"], caution["status"], caution["days_left"]) == (1, "active", 112)
     assert [e["event_type"] for e in history["entries"]] == ["CautionIssued"]
-    assert history["verdict"] == {"outcome": "in_progress", "reasons": [
+    assert history["verdict"] == {"outcome": "in_progress", "decision": None, "reasons": [
         "Not yet met: workshop A not attended.", "Not yet met: workshop B not attended.",
         "Not yet met: victim not contacted after workshop A.", f"The caution period ends on {PERIOD_ENDS}."]}
 
@@ -125,7 +125,8 @@ def test_hand_computed_timeline(steps: ReadSteps) -> None:
     caution, history = state(R7 - timedelta(seconds=1))
     assert caution["version"] == 6 and caution["status"] == "active"
     assert caution["next_action"]["action"] == "record_completion"
-    assert history["verdict"] == {"outcome": "in_progress", "reasons": [f"The caution period ends on {PERIOD_ENDS}."]}
+    assert history["verdict"] == {"outcome": "in_progress", "decision": None, "reasons": [
+        "Every condition is met; completion is yet to be recorded.", f"The caution period ends on {PERIOD_ENDS}."]}
 
     caution, history = state(R7)
     assert (caution["version"], caution["status"]) == (7, "completed")

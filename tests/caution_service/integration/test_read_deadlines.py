@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +26,7 @@ from tests.support import FakeClock, app_state, at
 
 PERIOD_ENDS = date(2026, 6, 22)  # issued 2 March (at(0)) + 112 days
 DAY_AFTER = at((PERIOD_ENDS - at(0).date()).days + 1, 9)
+PERIOD_ENDED_AT = datetime(2026, 6, 22, 23, 0, tzinfo=UTC)  # the end of 22 June in the UK: 00:00 BST on 23 June
 
 
 @pytest.fixture
@@ -69,19 +70,30 @@ def test_records_the_passing_once_even_when_run_again_or_by_a_second_monitor(ste
     assert last["event_type"] == "ComplianceDeadlinePassed"
     assert last["summary"] == "The caution period ended on 2026-06-22 without completion."
     assert last["recorded_by"] == {"id": MONITOR_ID, "role": "system", "force": "CAMBS"}
-    assert last["recorded_at"] == last["occurred_at"] == DAY_AFTER.isoformat()
+    assert last["recorded_at"] == DAY_AFTER.isoformat()
+    assert last["occurred_at"] == PERIOD_ENDED_AT.isoformat()  # when the period ended, not when it was noticed
     verdict = ok(steps.history(cid))["verdict"]
-    assert verdict["outcome"] == "in_progress"
-    assert verdict["reasons"][-1] == "The caution period has ended without completion; a police decision is due."
+    assert (verdict["outcome"], verdict["decision"]) == ("not_complied", "breach_decision_pending")
+    assert verdict["reasons"][-1] == "A police decision on the breach is due."
     assert [i["id"] for i in ok(steps.listing(status="deadline_passed"))["items"]] == [cid]
 
 
 def test_nothing_is_recorded_on_the_last_day_of_the_period(steps: ReadSteps) -> None:
     cid = _open_caution(steps)
     steps.project()
-    steps.clock.now = at((PERIOD_ENDS - at(0).date()).days, 23)
+    steps.clock.now = PERIOD_ENDED_AT - timedelta(minutes=1)  # 23:59 BST on the last day
     assert _monitor(steps).run_once() == []
     assert _deadline_events(steps, cid) == 0
+
+
+def test_the_period_ends_with_its_last_uk_day_though_the_utc_day_runs_on(steps: ReadSteps) -> None:
+    cid = _open_caution(steps)
+    steps.project()
+    steps.clock.now = PERIOD_ENDED_AT + timedelta(minutes=30)  # 00:30 BST on 23 June; still 22 June in UTC
+    assert _monitor(steps).run_once() == [UUID(cid)]
+    steps.project()
+    last = ok(steps.history(cid))["entries"][-1]
+    assert (last["event_type"], last["occurred_at"]) == ("ComplianceDeadlinePassed", PERIOD_ENDED_AT.isoformat())
 
 
 def test_closed_cautions_are_left_alone(steps: ReadSteps) -> None:

@@ -135,11 +135,11 @@ def test_a_correction_points_at_the_entry_it_corrects_and_that_entry_names_it(st
 
 def test_verdict_complied_gives_the_dates_that_prove_it(steps: ReadSteps) -> None:
     cid = _completed_with_victim_details(steps)
-    assert _history(steps, cid)["verdict"] == {"outcome": "complied", "reasons": [
+    assert _history(steps, cid)["verdict"] == {"outcome": "complied", "decision": None, "reasons": [
         "Workshop A attended on 2026-03-12.",
         "Workshop B attended on 2026-04-11, 30 days after A.",
         "The victim was contacted after workshop A.",
-        "Both workshops inside the caution period (ended 2026-06-22).",
+        "Both workshops inside the caution period (2026-03-02 to 2026-06-22).",
     ]}
 
 
@@ -147,7 +147,7 @@ def test_verdict_in_progress_names_what_is_not_yet_met(steps: ReadSteps) -> None
     cid = steps.issue()["id"]
     steps.run(steps.schedule(cid, "A", 10), steps.attend(cid, "A", 10))
     steps.project()
-    assert _history(steps, cid)["verdict"] == {"outcome": "in_progress", "reasons": [
+    assert _history(steps, cid)["verdict"] == {"outcome": "in_progress", "decision": None, "reasons": [
         "Not yet met: workshop B not attended.",
         "Not yet met: victim not contacted after workshop A.",
         "The caution period ends on 2026-06-22.",
@@ -171,7 +171,7 @@ def test_verdict_not_complied_after_a_rejected_excuse_and_a_breach_decision(step
 
     steps.run(steps.breach(cid, 15, "Failed to attend workshop A without reasonable excuse."))
     steps.project()
-    assert _history(steps, cid)["verdict"] == {"outcome": "not_complied", "reasons": [
+    assert _history(steps, cid)["verdict"] == {"outcome": "not_complied", "decision": "prosecute", "reasons": [
         "Breach decided (prosecute): Failed to attend workshop A without reasonable excuse.",
     ]}
 
@@ -180,8 +180,8 @@ def test_verdict_withdrawn_gives_the_reason(steps: ReadSteps) -> None:
     cid = steps.issue()["id"]
     steps.run(steps.withdraw(cid, 4, "Set aside on appeal"))
     steps.project()
-    assert _history(steps, cid)["verdict"] == {"outcome": "withdrawn",
-                                               "reasons": ["Caution withdrawn: Set aside on appeal"]}
+    assert _history(steps, cid)["verdict"] == {"outcome": "withdrawn", "decision": None, "reasons": [
+        "Caution withdrawn: Set aside on appeal", "The caution was set aside: there is no caution to cite."]}
 
 
 def test_an_accepted_excuse_restarts_both_workshops_in_the_history(steps: ReadSteps) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.progress import RequiredAction, required_actions
@@ -36,7 +37,8 @@ PERIOD_END = ISSUED_ON + timedelta(weeks=16)
 
 def latest_day(c: Caution) -> date:
     """The UK day of the caution's latest event: the day a test asks on unless it says otherwise."""
-    return max(uk_date(getattr(e, "occurred_at", None) or e.recorded_at) for e in c.pending_events)
+    events: list[Any] = list(c.pending_events)  # event classes made at run time: their fields are unknown to mypy
+    return max(uk_date(getattr(e, "occurred_at", None) or e.recorded_at) for e in events)
 
 
 def actions(c: Caution, today: date | None = None) -> list[tuple[str, str, object]]:

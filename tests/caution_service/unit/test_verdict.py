@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.values import Booking, BreachOutcome, ContactStage, Workshop
 from services.caution_service.domain.verdict import verdict
 
@@ -27,9 +26,9 @@ from .builders import (
     miss,
     pass_deadline,
     ready_to_complete,
+    when,
     with_a_attended,
     with_b_booked,
-    when,
     withdraw,
 )
 
