@@ -39,10 +39,11 @@ def required_actions(c: Caution, today: date) -> list[RequiredAction]:
         return []
     if c.status is Status.EXCUSE_DECISION_PENDING:
         return [RequiredAction("decide_excuse", "police", None)]
-    if c.status in (Status.BREACH_REFERRED, Status.DEADLINE_PASSED):
+    if c.status is Status.BREACH_REFERRED:
         return [RequiredAction("decide_breach_or_vary", "police", None)]
-    if today > c.period_ends_on and not c.conditions_met:
-        return [RequiredAction("decide_breach_or_vary", "police", None)]  # the clock decides, not the monitor
+    period_over = c.status is Status.DEADLINE_PASSED or today > c.period_ends_on  # the clock decides, not the monitor
+    if period_over and not c.conditions_met:
+        return [RequiredAction("decide_breach_or_vary", "police", None)]
     actions = []
     if not workshops_can_fit(c, today):
         actions.append(RequiredAction(VARY_TO_FIT_WORKSHOPS, "police", today))

@@ -225,3 +225,10 @@ def test_once_the_period_has_ended_police_must_decide_before_the_deadline_is_rec
 def test_conditions_met_when_the_period_ends_still_ask_for_completion() -> None:
     c = ready_to_complete()
     assert actions(c, at(PERIOD_END_DAY + 3).date()) == [("record_completion", "provider", PERIOD_END)]
+
+
+def test_conditions_met_when_the_deadline_was_recorded_ask_for_completion_not_a_breach_decision() -> None:
+    c = ready_to_complete()
+    pass_deadline(c, PERIOD_END_DAY + 1)
+    assert c.status is Status.DEADLINE_PASSED
+    assert actions(c) == [("record_completion", "provider", PERIOD_END)]
