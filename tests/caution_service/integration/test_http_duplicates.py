@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from services.caution_service.projections.wiring import build_projector
 from tests.caution_fixtures import Steps, assert_problem, recorded_events
-from tests.support import T0, auth, caution_payload, iso
+from tests.support import T0, app_state, auth, caution_payload, iso
 
 PREVIOUS_DISPOSAL = "no_recent_domestic_abuse_disposal"
 
@@ -161,3 +162,15 @@ def test_a_caution_in_another_force_does_not_count(steps: Steps) -> None:
     elsewhere = _issue(steps, headers=auth("police", "ESSEX"), offender={"reference": "PNC-DUP-7"})
 
     assert elsewhere.status_code == 201, elsewhere.text
+
+
+def test_a_rebuild_of_the_read_models_forgets_no_reference(steps: Steps) -> None:
+    """The references are the write side's own table, not a projection: a rebuild leaves them as they are."""
+    first = steps.issue(police_reference="CC-2026-0720", offender={"reference": "PNC-DUP-8"})
+    build_projector(app_state(steps.client).cautions).rebuild()
+
+    again = _issue(steps, police_reference="CC-2026-0720")
+    same_offender = _issue(steps, offender={"reference": "PNC-DUP-8"})
+
+    assert assert_problem(again, 409)["existing_caution_id"] == first["id"]
+    assert [c["id"] for c in assert_problem(same_offender, 422)["previous_cautions"]] == [first["id"]]

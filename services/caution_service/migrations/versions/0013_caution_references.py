@@ -74,7 +74,7 @@ def _backfill(table: sa.Table) -> None:
     rows: list[dict[str, Any]] = []
     withdrawn: list[str] = []
     for originator_id, topic, state in bind.execute(query):
-        caution_id = str(UUID(str(originator_id)))  # the column's own UUID type, or hex text on SQLite
+        caution_id = _caution_id(originator_id)
         if topic == WITHDRAWN:
             withdrawn.append(caution_id)
             continue
@@ -102,6 +102,15 @@ def _row(caution_id: str, state: dict[str, Any]) -> dict[str, Any]:
     return {"caution_id": caution_id, "force": state["force"], "police_reference": state["police_reference"],
             "offender_reference": offender["reference"], "issued_on": _uk_day(_data(state["occurred_at"])),
             "withdrawn": False, "duplicate": False}
+
+
+def _caution_id(stored: Any) -> str:
+    """As the application writes it (with hyphens): the store keeps a uuid on PostgreSQL, 16 bytes on SQLite."""
+    if isinstance(stored, UUID):
+        return str(stored)
+    if isinstance(stored, bytes | memoryview) and len(stored) == 16:
+        return str(UUID(bytes=bytes(stored)))
+    return str(UUID(str(stored)))
 
 
 def _data(value: Any) -> Any:
