@@ -115,25 +115,28 @@ class CautionApplication(Application[UUID]):
         """
         made, destroyed = key_changes(caution for caution, _ in batch)
         references = self.references.changes(caution for caution, _ in batch)
-        with self.transaction() as session:
-            key_rows = self.keyring.prepared_rows(made)
-            if key_rows:  # through the driver, as the batch's other inserts: Core costs several times more
-                self._insert_keys.execute(session.connection(), key_rows)
-            recordings = self.save(*(caution for caution, _ in batch))
-            if references:
-                self.references.record_in(session.connection(), references)
-            positions = {recording.domain_event.originator_id: recording.notification.id for recording in recordings}
-            rows = []
-            for caution, row in batch:
-                if row is not None:
-                    row["position"] = positions[caution.id]
-                    rows.append(row)
-            self.idempotency.insert(session, rows)
-            if destroyed:
-                self.keyring.destroy_in(session.connection(), destroyed)
-            if also is not None:
-                also(session)
-        self.keyring.discard_prepared(made)
+        try:
+            with self.transaction() as session:
+                key_rows = self.keyring.prepared_rows(made)
+                if key_rows:  # through the driver, as the batch's other inserts: Core costs several times more
+                    self._insert_keys.execute(session.connection(), key_rows)
+                recordings = self.save(*(caution for caution, _ in batch))
+                if references:
+                    self.references.record_in(session.connection(), references)
+                positions = {recording.domain_event.originator_id: recording.notification.id
+                             for recording in recordings}
+                rows = []
+                for caution, row in batch:
+                    if row is not None:
+                        row["position"] = positions[caution.id]
+                        rows.append(row)
+                self.idempotency.insert(session, rows)
+                if destroyed:
+                    self.keyring.destroy_in(session.connection(), destroyed)
+                if also is not None:
+                    also(session)
+        finally:  # stored with the events, or never to be: a refused or conflicting caution is made anew
+            self.keyring.discard_prepared(made)
         last = max(positions.values())
         for listener in self.saved_listeners:
             listener(last)

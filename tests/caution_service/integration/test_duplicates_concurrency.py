@@ -206,3 +206,18 @@ def test_a_batch_holding_duplicates_answers_each_command_as_if_alone(app: Cautio
     assert same_offender["id"] in refusal.failures[0].message
     assert unrelated["id"]
     assert len([n for n in stored(app) if n.topic.endswith("Caution.Issued")]) == 3
+    # The three were recorded in one batch: the conflicting two waited for the next, not failing this one
+    assert (writer.batches, writer.commands) == (1, 3)
+
+
+def test_a_caution_refused_in_the_transaction_leaves_no_prepared_key_behind(app: CautionApplication) -> None:
+    """Its data keys were made for it alone: a retry makes the caution, and its keys, anew."""
+    app.issue(lambda: Caution.issue(**issue_kwargs(police_reference="CC-KEYS-1")))
+
+    def with_own_keys() -> Caution:
+        return Caution.issue(**issue_kwargs(police_reference="CC-KEYS-1", offender_key=app.keyring.prepare_key(),
+                                            victim_key=app.keyring.prepare_key()))
+
+    with pytest.raises(DuplicatePoliceReference):
+        app.issue(with_own_keys)
+    assert app.keyring._prepared == {}
