@@ -6,7 +6,7 @@ fails the previous-disposal rule (domain/eligibility.py). `caution_references` a
 indexed query. It is written by `CautionApplication.record`, in the transaction that records the caution's
 events, so it is never behind them; it is not a projection, and a rebuild of the read models never touches it.
 
-Checked twice. Before the write (`Fast path`: `_new_caution` asks `known_for`), so the common refusal
+Checked twice. Before the write (api/cautions.py `_new_caution` asks `known_for`), so the common refusal
 costs no transaction. Then inside the transaction (`record_in`), which is the guarantee when requests race,
 from any number of API processes:
 - the police reference by the table's unique index on (force, police_reference): the second insert fails;
