@@ -102,8 +102,14 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     # --- the record's state ---------------------------------------------------------------------------------------
     "not-eligible": ProblemType(
         "The offender is not eligible for a CARA caution", (422,), "One or more eligibility rules failed; `errors` "
-        "names each rule and why.", "Nothing is recorded. Correct the facts if they were entered wrongly; otherwise "
-        "a CARA caution cannot be given."),
+        "names each rule and why. When the offender already has a CARA caution in your force within the look-back "
+        "period, `previous_cautions` lists each (id, police reference, date, address).", "Nothing is recorded. "
+        "Correct the facts if they were entered wrongly; otherwise a CARA caution cannot be given."),
+    "duplicate-police-reference": ProblemType(
+        "This police reference already has a caution in your force", (409,), "A caution was already issued under "
+        "this police reference in your force (one caution per police reference per force); `existing_caution_id` "
+        "and `existing_caution` name it, with its address.", "Nothing is recorded. Read the existing caution; a "
+        "retry of the request that issued it should carry the same Idempotency-Key, which replays its answer."),
     "rule-violated": ProblemType(
         "The command breaks a CARA rule", (422,), "The command is well formed but a rule refuses it (`errors` names "
         "the rule), e.g. workshop B less than 28 days after A.", "Read the rule in `errors`; nothing was recorded."),

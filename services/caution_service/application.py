@@ -22,12 +22,14 @@ from shared.keyring import DEV_MASTER_KEYS, KeyRing, MasterKeys, person_keys
 
 from .disclosure import PersonalData
 from .domain.caution import Caution, event_name
-from .domain.errors import CautionNotFound
+from .domain.eligibility import with_previous_cautions
+from .domain.errors import CautionNotFound, NotEligible
 from .domain.values import Conditions
 from .driver_sql import InsertMany
 from .event_store import engine_of, recorder_of
 from .fingerprint_keys import FingerprintKeys
 from .idempotency import IdempotencyStore, Receipt
+from .references import CautionReferences, DuplicatePoliceReference, PreviousCautionRecorded
 from .search_index import BlindIndex
 from .transcodings import register_caution_transcodings
 from .vault import VictimVault
@@ -84,6 +86,7 @@ class CautionApplication(Application[UUID]):
         self.personal = PersonalData(self.keyring)
         self._insert_keys = InsertMany(self.engine.dialect, list(person_keys.c))
         self.search_index = BlindIndex(masters)  # offender names' keyed terms (search_index.py)
+        self.references = CautionReferences(self.engine)  # police references and offenders taken (references.py)
 
     @property
     def engine(self) -> Engine:
@@ -105,25 +108,35 @@ class CautionApplication(Application[UUID]):
         position after the commit, so a woken reader sees the events. A duplicate (caution, version) or
         key raises IntegrityError and nothing is recorded. `also` writes in
         the same transaction (the retention job's count of what it erased: counted if and only if recorded).
+
+        A caution issued under a police reference its force already holds raises IntegrityError, and one whose
+        offender already has a caution in the look-back period PreviousCautionRecorded (an IntegrityError):
+        both are checked after the events are inserted, where the check is exact (references.py).
         """
         made, destroyed = key_changes(caution for caution, _ in batch)
-        with self.transaction() as session:
-            key_rows = self.keyring.prepared_rows(made)
-            if key_rows:  # through the driver, as the batch's other inserts: Core costs several times more
-                self._insert_keys.execute(session.connection(), key_rows)
-            recordings = self.save(*(caution for caution, _ in batch))
-            positions = {recording.domain_event.originator_id: recording.notification.id for recording in recordings}
-            rows = []
-            for caution, row in batch:
-                if row is not None:
-                    row["position"] = positions[caution.id]
-                    rows.append(row)
-            self.idempotency.insert(session, rows)
-            if destroyed:
-                self.keyring.destroy_in(session.connection(), destroyed)
-            if also is not None:
-                also(session)
-        self.keyring.discard_prepared(made)
+        references = self.references.changes(caution for caution, _ in batch)
+        try:
+            with self.transaction() as session:
+                key_rows = self.keyring.prepared_rows(made)
+                if key_rows:  # through the driver, as the batch's other inserts: Core costs several times more
+                    self._insert_keys.execute(session.connection(), key_rows)
+                recordings = self.save(*(caution for caution, _ in batch))
+                if references:
+                    self.references.record_in(session.connection(), references)
+                positions = {recording.domain_event.originator_id: recording.notification.id
+                             for recording in recordings}
+                rows = []
+                for caution, row in batch:
+                    if row is not None:
+                        row["position"] = positions[caution.id]
+                        rows.append(row)
+                self.idempotency.insert(session, rows)
+                if destroyed:
+                    self.keyring.destroy_in(session.connection(), destroyed)
+                if also is not None:
+                    also(session)
+        finally:  # stored with the events, or never to be: a refused or conflicting caution is made anew
+            self.keyring.discard_prepared(made)
         last = max(positions.values())
         for listener in self.saved_listeners:
             listener(last)
@@ -194,10 +207,19 @@ class CautionApplication(Application[UUID]):
         return self.repository.get(caution_id, version=version)
 
     def issue(self, make: Callable[[], Caution], receipt: Receipt | None = None) -> Saved:
+        """A conflict found in the transaction is answered as the check before it would have answered, had the
+        other caution been recorded first: the previous-disposal rule fails, or the police reference is taken."""
         caution = make()
         try:
             return self._save(caution, receipt)
+        except PreviousCautionRecorded as e:
+            raise NotEligible(with_previous_cautions([], list(e.found))) from None
         except IntegrityError:
+            if receipt is not None and self.idempotency.find(receipt.principal_id, receipt.key):
+                raise DuplicateInFlight() from None
+            holder = self.references.holder(caution.force, caution.police_reference)
+            if holder is not None and holder.caution_id != caution.id:
+                raise DuplicatePoliceReference(holder) from None
             raise DuplicateInFlight() from None
 
     def change(

@@ -10,6 +10,9 @@ processes (API replicas, the deadline monitor) may write too, so before each bat
 compares their versions with the store and reloads any that moved. Whatever still races past that
 check is caught by the store's unique (caution, version) key: the batch rolls back and every
 command in it is run again on its own through `CautionApplication`, exactly as without batching.
+A batch holds at most one new caution per police reference and per offender in a force: a second
+would fail the batch in the database (references.py), so it waits for the next one, whose check
+before the write refuses it there without a transaction.
 
 Batches run on a thread of their own (`GroupCommitWriter`, for PostgreSQL) or on the event loop
 (`EventLoopWriter`, for SQLite); `build_writer` chooses. When other clients are writing too, a
@@ -191,6 +194,7 @@ class GroupCommitWriter:
             self._refresh_cached([j.caution_id for j in jobs if j.caution_id is not None], connection)
         batch: dict[UUID, tuple[Job, Caution]] = {}
         slots: set[tuple[str, str]] = set()
+        claimed: set[tuple[str, str, str]] = set()
         for job in jobs:
             # One command per caution and per key in a batch: each response must show the state
             # its own command left, and a repeated key must see the first one's answer.
@@ -199,6 +203,14 @@ class GroupCommitWriter:
                 continue
             caution = self._apply(job)
             if caution is not None:
+                # One new caution per police reference and per offender in a batch: a second would fail the
+                # whole batch in the database (references.py); in the next one, its own check refuses it.
+                claims = _claims(caution) if job.make is not None else ()
+                if claimed.intersection(claims):
+                    self.app.keyring.discard_prepared([caution.offender_key, caution.victim_key])
+                    self._carried.append(job)
+                    continue
+                claimed.update(claims)
                 batch[caution.id] = (job, caution)
                 if job.idempotency_slot:
                     slots.add(job.idempotency_slot)
@@ -390,6 +402,12 @@ def build_writer(app: CautionApplication, mode: str, cache_size: int, clients: A
     dialect = app.engine.dialect.name
     kind = EventLoopWriter if mode == "event-loop" or (mode == "auto" and dialect == "sqlite") else GroupCommitWriter
     return kind(app, cache_size, clients=clients, coalesce_seconds=coalesce_seconds)
+
+
+def _claims(caution: Caution) -> tuple[tuple[str, str, str], ...]:
+    """What a new caution takes in its force, of which the batch may hold one (references.py)."""
+    return (("police reference", caution.force, caution.police_reference),
+            ("offender", caution.force, caution.offender.reference))
 
 
 def _wake(waiters: list[asyncio.Future[None]]) -> None:

@@ -82,7 +82,9 @@ def test_the_schedule_example_is_recorded(cautions: TestClient) -> None:
     document = cautions.get("/openapi.json").json()
     examples = {e[0]: e for e in body_examples(document)}
     _, method, path, body = examples["issueCaution"]
-    issued = send(cautions, method, path, {**body, "police_reference": "CC-2026-000124"}).json()
+    # Another case: the example's police reference and offender already have the caution issued above
+    another = {**body, "police_reference": "CC-2026-000124", "offender": {**body["offender"], "reference": "PNC-EX-2"}}
+    issued = send(cautions, method, path, another).json()
     _, method, path, body = examples["scheduleWorkshop"]
     url = path.replace("{caution_id}", issued["id"]).replace("{workshop}", "A")
     scheduled = send(cautions, method, url, body)

@@ -13,10 +13,13 @@ from shared.json_response import FastJSONResponse
 from shared.openapi import ETAG, problems
 from shared.problems import ProblemError
 from shared.timeformats import Moment
+from shared.uk_time import uk_date
 
 from ..consultations import Seen
 from ..disclosure import Field, identity_json
 from ..domain.caution import Caution
+from ..domain.eligibility import previous_cara_cautions, with_previous_cautions
+from ..domain.errors import NotEligible
 from ..domain.values import (
     Gender,
     IssuingOfficer,
@@ -26,6 +29,7 @@ from ..domain.values import (
     OffendingHistory,
     Victim,
 )
+from ..references import DuplicatePoliceReference
 from .deps import (
     AppDep,
     ClockDep,
@@ -48,7 +52,27 @@ ReaderDep = Annotated[Principal, Depends(
 
 
 def _new_caution(body: CautionCreate, ctx: CommandContext) -> Caution:
-    """Each person gets a data key of their own; what identifies them is sealed under it before the event exists."""
+    """Each person gets a data key of their own; what identifies them is sealed under it before the event exists.
+
+    Refused before anything is sealed or written when the force already holds the police reference (409), and
+    with every failed eligibility rule when the offender has a CARA caution here within the look-back period
+    (422): one indexed query (references.py). The write checks both again, where racing requests meet."""
+    app, force, keyring = ctx.app, ctx.principal.force, ctx.app.keyring
+    known = app.references.known_for(force, body.police_reference, body.offender.reference)
+    if known.holder is not None:
+        raise DuplicatePoliceReference(known.holder)
+    found = previous_cara_cautions(uk_date(body.occurred_at), known.offender_cautions)
+    try:
+        caution = _issued(body, ctx)
+    except NotEligible as e:
+        raise NotEligible(with_previous_cautions(e.failures, found)) from None
+    if found:
+        keyring.discard_prepared([caution.offender_key, caution.victim_key])
+        raise NotEligible(with_previous_cautions([], found))
+    return caution
+
+
+def _issued(body: CautionCreate, ctx: CommandContext) -> Caution:
     app, force, keyring = ctx.app, ctx.principal.force, ctx.app.keyring
     o, off, h, v, i = body.offender, body.offence, body.history, body.victim, body.issuing_officer
     offender_key, victim_key = keyring.prepare_key(), keyring.prepare_key()
@@ -84,7 +108,9 @@ def _new_caution(body: CautionCreate, ctx: CommandContext) -> Caution:
     responses=problems(400, 401, 403, 409, 413, 422), openapi_extra=command_docs(versioned=False),
 )
 async def issue_caution(body: CautionCreate, ctx: IssuerDep) -> JSONResponse:
-    """Issue a caution; every eligibility rule is checked and each failure is named."""
+    """Issue a caution; every eligibility rule is checked and each failure is named. A police reference the force
+    already holds is refused (409 `duplicate-police-reference`, naming that caution), unless the request is an
+    Idempotency-Key replay of the one that issued it, which replays its 201."""
     return await execute(ctx, ("POST", "/v1/cautions"), body, make=lambda: _new_caution(body, ctx), created=True)
 
 

@@ -11,20 +11,42 @@ from shared.keyring import KeyUnavailable
 from shared.problems import problem_response
 
 from ..application import ConcurrentChange, DuplicateInFlight, StaleVersion
+from ..domain.eligibility import CautionOnRecord, PreviousCautionFailure
 from ..domain.errors import CautionNotFound, ConflictsWithState, InvalidCommand, NotEligible
 from ..idempotency import KeyReused
+from ..references import DuplicatePoliceReference
 from ..writer import WriterBusy
 
 log = logging.getLogger("cara.caution.errors")
+
+
+def _caution_named(c: CautionOnRecord) -> dict[str, str]:
+    return {"id": str(c.caution_id), "police_reference": c.police_reference, "issued_on": c.issued_on.isoformat(),
+            "href": f"/v1/cautions/{c.caution_id}"}
 
 
 def install_domain_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotEligible)
     def not_eligible(request: Request, exc: NotEligible) -> JSONResponse:
         errors = [{"rule": f.rule, "message": f.message} for f in exc.failures]
+        # The CARA cautions that fail the previous-disposal rule, each with its address (None: member left out)
+        previous = [_caution_named(c) for f in exc.failures if isinstance(f, PreviousCautionFailure)
+                    for c in f.cautions] or None
         return problem_response(
             422, "not-eligible", "The offender is not eligible for a CARA caution",
             f"{len(errors)} eligibility rule(s) failed.", errors=errors, instance=request.url.path,
+            previous_cautions=previous,
+        )
+
+    @app.exception_handler(DuplicatePoliceReference)
+    def duplicate_reference(request: Request, exc: DuplicatePoliceReference) -> JSONResponse:
+        existing = _caution_named(exc.existing)
+        return problem_response(
+            409, "duplicate-police-reference", "This police reference already has a caution in your force",
+            f"Police reference {exc.existing.police_reference} is caution {existing['id']}, given on "
+            f"{existing['issued_on']}. Nothing was recorded.",
+            instance=request.url.path, existing_caution_id=existing["id"], existing_caution=existing,
+            headers={"Link": f'<{existing["href"]}>; rel="related"'},
         )
 
     @app.exception_handler(InvalidCommand)

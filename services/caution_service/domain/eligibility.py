@@ -2,13 +2,18 @@
 
 Each rule returns a message when it fails and None when it holds, so an
 ineligible application can be refused with every failed rule named.
+
+The previous-disposal rule has two sources: what the issuing officer declares (`OffendingHistory`), and the
+CARA cautions this system already holds for the offender in the force (`previous_cara_cautions`, asked of the
+write side's table, references.py). Either failing fails the rule, and the refusal names the cautions found.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from uuid import UUID
 
 from .errors import RuleFailure
 from .values import (
@@ -85,6 +90,54 @@ def no_recent_domestic_abuse_disposal(a: Application) -> str | None:
         return None
     return (f"The offender had a domestic abuse conviction or caution on {last.isoformat()}, "
             f"within the previous {LOOKBACK_YEARS} years.")
+
+
+@dataclass(frozen=True)
+class CautionOnRecord:
+    """A CARA caution this system holds, as a refusal names it."""
+
+    caution_id: UUID
+    police_reference: str
+    issued_on: date
+
+
+@dataclass(frozen=True)
+class PreviousCautionFailure(RuleFailure):
+    """The previous-disposal rule failed (also) because of CARA cautions on this system's record."""
+
+    cautions: tuple[CautionOnRecord, ...] = ()
+
+
+def previous_cara_cautions(issued_on: date, held: Iterable[CautionOnRecord]) -> list[CautionOnRecord]:
+    """The offender's CARA cautions (withdrawn ones already left out) within the look-back of a caution given on
+    `issued_on`: less than LOOKBACK_YEARS apart, with the boundary of `no_recent_domestic_abuse_disposal`
+    (a caution exactly two years before still counts).
+
+    Counted both ways, so whichever of two cautions is recorded second is refused, even one dated before a
+    caution already recorded: the record never holds two within the period, whatever order they came in."""
+    return sorted((c for c in held if c.issued_on >= _years_before(issued_on, LOOKBACK_YEARS)
+                   and issued_on >= _years_before(c.issued_on, LOOKBACK_YEARS)),
+                  key=lambda c: (c.issued_on, c.police_reference))
+
+
+def _named(cautions: Iterable[CautionOnRecord]) -> str:
+    return "; ".join(f"caution {c.caution_id}, police reference {c.police_reference}, given on "
+                     f"{c.issued_on.isoformat()}" for c in cautions)
+
+
+def with_previous_cautions(failures: list[RuleFailure], found: list[CautionOnRecord]) -> list[RuleFailure]:
+    """The failed rules with the CARA cautions found added to the previous-disposal rule (one entry per rule,
+    in the order of RULES)."""
+    if not found:
+        return failures
+    rule = no_recent_domestic_abuse_disposal.__name__
+    message = (f"The offender has a CARA caution in this force within {LOOKBACK_YEARS} years of this one's date "
+               f"({_named(found)}).")
+    declared = next((f for f in failures if f.rule == rule), None)
+    merged = PreviousCautionFailure(rule, f"{declared.message} {message}" if declared else message, tuple(found))
+    order = [r.__name__ for r in RULES]
+    others = [f for f in failures if f.rule != rule]
+    return sorted([*others, merged], key=lambda f: order.index(f.rule) if f.rule in order else len(order))
 
 
 def not_serving_community_sentence(a: Application) -> str | None:

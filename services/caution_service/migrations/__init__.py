@@ -31,10 +31,11 @@ def metadata() -> MetaData:
     from ..idempotency import Base
     from ..projections.tables import metadata as read_models
     from ..readiness import metadata as readiness
+    from ..references import metadata as references
     from ..retention import TABLES as retention
 
     combined = MetaData()
-    for source in (read_models, Base.metadata, consultations, person_keys, retention.metadata, readiness):
+    for source in (read_models, Base.metadata, consultations, person_keys, retention.metadata, readiness, references):
         for table in source.tables.values():
             table.to_metadata(combined)
     return combined

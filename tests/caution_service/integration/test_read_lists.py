@@ -13,7 +13,7 @@ import pytest
 
 from tests.caution_fixtures import assert_problem
 from tests.caution_service.integration.test_read_support import BACKENDS, ReadSteps, backend_url, ok, quiet_client
-from tests.support import FakeClock, at, auth
+from tests.support import FakeClock, at, auth, iso
 
 
 @pytest.fixture
@@ -73,15 +73,20 @@ def test_overdue_follows_the_clock_without_reprojecting(steps: ReadSteps) -> Non
 
 
 def test_due_before_and_offender_reference_filters(steps: ReadSteps) -> None:
-    first = steps.issue(occurred_at=at(-20))  # schedule A due at(-6)
+    # The offender's earlier caution: more than two years before (the previous-disposal rule counts CARA cautions
+    # on the record), withdrawn so that nothing of it falls due
+    earlier = steps.issue(occurred_at=at(-20 - 800))
+    withdrawn = steps.post(earlier["id"], "withdrawal", {"occurred_at": iso(at(-20 - 799)), "reason": "Set aside"},
+                           steps.police)
+    assert withdrawn.status_code == 200, withdrawn.text
+    first = steps.issue(occurred_at=at(-20), offender={"reference": earlier["offender"]["reference"]})  # due at(-6)
     second = steps.issue(occurred_at=at(-5))  # schedule A due at(9)
-    same_offender = steps.issue(offender={"reference": first["offender"]["reference"]})  # due at(14)
     steps.project()
 
     assert _ids(steps.listing(due_before=at(-6).date().isoformat())) == []
     assert _ids(steps.listing(due_before=at(-5).date().isoformat())) == [first["id"]]
     assert set(_ids(steps.listing(due_before=at(10).date().isoformat()))) == {first["id"], second["id"]}
-    assert _ids(steps.listing(offender_ref=first["offender"]["reference"])) == [same_offender["id"], first["id"]]
+    assert _ids(steps.listing(offender_ref=first["offender"]["reference"])) == [first["id"], earlier["id"]]
     assert _ids(steps.listing(offender_ref="PNC-nobody")) == []
     combined = steps.listing(offender_ref=first["offender"]["reference"], due_before=at(10).date().isoformat())
     assert _ids(combined) == [first["id"]]

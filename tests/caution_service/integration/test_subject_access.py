@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import pypdfium2 as pdfium
@@ -12,12 +13,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.caution_fixtures import Steps, assert_problem
-from tests.support import FakeClock, app_state, auth
+from tests.support import T0, FakeClock, app_state, auth
 
 NAME, BORN, DESCRIPTION = "Łukasz Quixotic-Farnsworth", "1987-03-29", "Threw the xylophone at the partner"
 VICTIM = {"name": "Philomena Vantablack", "phone": "07700 912345", "email": "philomena@example.org"}
 NOTE = "victim-note-" + uuid.uuid4().hex
 PURPOSE = "SAR-2026-0042"
+# An offender's earlier caution: more than two years before, or this system would refuse the later one
+# (the previous-disposal rule counts CARA cautions on the record).
+EARLIER = T0 - timedelta(days=800)
 
 
 @pytest.fixture
@@ -29,8 +33,9 @@ def _sar(s: Steps, role: str = "sar", force: str | None = None) -> dict[str, str
     return {**auth(role, force or s.force, subject=f"{role}-officer-1"), "X-Purpose": PURPOSE}
 
 
-def _issue(s: Steps, offender_ref: str, victim_ref: str | None = None) -> dict[str, Any]:
+def _issue(s: Steps, offender_ref: str, victim_ref: str | None = None, occurred_at: datetime = T0) -> dict[str, Any]:
     caution: dict[str, Any] = s.issue(
+        occurred_at=occurred_at,
         offender={"reference": offender_ref, "name": NAME, "date_of_birth": BORN, "gender": "female"},
         offence={"description": DESCRIPTION},
         victim={"reference": victim_ref or f"V-{uuid.uuid4().hex[:8]}", "contact_details": VICTIM})
@@ -60,13 +65,13 @@ def test_an_offender_sees_every_caution_of_theirs_with_identity_and_history_but_
         steps: Steps) -> None:
     ref = f"PNC-{uuid.uuid4().hex[:8]}"
     first = _with_contact(steps, ref, "V-first")
-    second = str(_issue(steps, ref)["id"])
+    second = str(_issue(steps, ref, occurred_at=EARLIER)["id"])
     _issue(steps, f"PNC-{uuid.uuid4().hex[:8]}")  # someone else's
 
     body = _export(steps, offender_ref=ref)
 
     assert body["subject"] == {"person": "offender", "reference": ref}
-    assert sorted(c["caution_id"] for c in body["cautions"]) == sorted([first, second])  # issued the same day
+    assert sorted(c["caution_id"] for c in body["cautions"]) == sorted([first, second])
     for section in body["cautions"]:
         held = section["held"]
         assert (held["reference"], held["name"], held["date_of_birth"]) == (ref, NAME, BORN)
@@ -180,7 +185,7 @@ def test_restricted_data_is_included(steps: Steps) -> None:
 def test_each_caution_disclosed_is_logged_with_the_purpose_and_earlier_consultations_are_listed(
         steps: Steps) -> None:
     ref = f"PNC-{uuid.uuid4().hex[:8]}"
-    first, second = (str(_issue(steps, ref)["id"]) for _ in range(2))
+    first, second = (str(_issue(steps, ref, occurred_at=when)["id"]) for when in (T0, EARLIER))
     assert steps.client.get(f"/v1/cautions/{first}", headers={**steps.police, "X-Purpose": "case review"}
                             ).status_code == 200
 

@@ -6,6 +6,7 @@ recorded one hour after it happened unless a test says otherwise.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -95,11 +96,14 @@ def application(**parts: Any) -> eligibility.Application:
 
 
 def issue_kwargs(**overrides: Any) -> dict[str, Any]:
+    # A police reference and an offender of its own each time: a store takes one caution per reference per force
+    # and per offender within two years (services/caution_service/references.py), and tests record many.
+    unique = uuid.uuid4().hex[:8].upper()
     kwargs: dict[str, Any] = dict(
-        police_reference="CC-0001",
+        police_reference=f"CC-{unique}",
         force="CAMBS",
         legal_basis=LegalBasis.CONDITIONAL_CAUTION,
-        offender=recorded_offender(),
+        offender=recorded_offender(reference=f"PNC-{unique}"),
         identity=offender(),
         offence=offence(),
         history=history(),
