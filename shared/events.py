@@ -26,6 +26,9 @@ def event_id(caution_id: str, version: int) -> str:
 
 
 class RecordedBy(BaseModel):
+    """Who recorded the event, by account: never by name, rank or collar number (the compliance history names
+    them; the feed's subscribers act on accounts and need no staff's personal data)."""
+
     model_config = ConfigDict(extra="allow")
     id: str
     role: str
