@@ -82,29 +82,14 @@ def verify_export(document: Any, expected_digest: str | None = None) -> Outcome:
     header, items = _read(document)
     previous = GENESIS
     for number, item in enumerate(items, start=1):
-        content, stated_previous, stated_hash = item["content"], item["previous_hash"], item["hash"]
-        kind = content.get("event_type") if isinstance(content.get("event_type"), str) else None
-
-        def failed(problem: str, entry: int = number, event_type: str | None = kind) -> Outcome:
-            return Outcome(False, entry - 1, previous, entry, event_type, problem)
-
-        found = content.get("entry")
-        if found != number:
-            if isinstance(found, int) and not isinstance(found, bool) and found > number:
-                return failed(f"missing: the entry after entry {number - 1} is numbered {found}"
-                              if number > 1 else f"missing: the first entry is numbered {found}", event_type=None)
-            return failed(f"out of order: the entry in place {number} is numbered {found!r}", event_type=None)
-        if content.get("caution_id") != header["caution_id"]:
-            return failed(f"content changed: it names caution {content.get('caution_id')!r}, not the export's "
-                          f"caution {header['caution_id']}")
-        if stated_previous != previous:
-            before = "64 zeros, as the first entry" if number == 1 else f"entry {number - 1}'s hash, {previous}"
-            return failed(f"link broken: its previous_hash {stated_previous} is not {before}")
-        recomputed = entry_hash(content, previous)
-        if recomputed != stated_hash:
-            return failed(f"content changed: its content hashes to {recomputed}, not to the hash recorded with it, "
-                          f"{stated_hash}")
-        previous = recomputed
+        content = item["content"]
+        numbered = content.get("entry") == number
+        problem = _numbering(content.get("entry"), number) if not numbered else _entry_problem(
+            header["caution_id"], item, number, previous)
+        if problem is not None:
+            kind = content.get("event_type") if numbered and isinstance(content.get("event_type"), str) else None
+            return Outcome(False, number - 1, previous, number, kind, problem)
+        previous = item["hash"]
     count = len(items)
     stated_count = header.get("entry_count")
     if isinstance(stated_count, int) and stated_count > count:
@@ -122,6 +107,28 @@ def verify_export(document: Any, expected_digest: str | None = None) -> Outcome:
                        f"digest does not match: the entries chain to {previous}, not to the digest given, "
                        f"{normalise_digest(expected_digest)}: this is not the history that digest states")
     return Outcome(True, count, previous)
+
+
+def _numbering(found: Any, number: int) -> str:
+    """Why the entry in place `number` is not entry `number`."""
+    if isinstance(found, int) and not isinstance(found, bool) and found > number:
+        return (f"missing: the entry after entry {number - 1} is numbered {found}" if number > 1
+                else f"missing: the first entry is numbered {found}")
+    return f"out of order: the entry in place {number} is numbered {found!r}"
+
+
+def _entry_problem(caution_id: str, item: dict[str, Any], number: int, previous: str) -> str | None:
+    """What is wrong with a correctly numbered entry whose predecessor's hash is `previous`, if anything."""
+    content = item["content"]
+    if content.get("caution_id") != caution_id:
+        return f"content changed: it names caution {content.get('caution_id')!r}, not the export's caution {caution_id}"
+    if item["previous_hash"] != previous:
+        before = "64 zeros, as the first entry" if number == 1 else f"entry {number - 1}'s hash, {previous}"
+        return f"link broken: its previous_hash {item['previous_hash']} is not {before}"
+    recomputed = entry_hash(content, previous)
+    if recomputed != item["hash"]:
+        return f"content changed: its content hashes to {recomputed}, not to the hash recorded with it, {item['hash']}"
+    return None
 
 
 def _read(document: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:

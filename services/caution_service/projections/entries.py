@@ -17,7 +17,8 @@ from enum import Enum
 from typing import Any
 
 from shared.catalogue import spec
-from shared.history_verifier import GENESIS, entry_hash
+from shared.history_verifier import GENESIS as GENESIS
+from shared.history_verifier import entry_hash as entry_hash
 
 from ..domain.caution import event_name
 from ..domain.values import RecordedBy

@@ -12,8 +12,8 @@ import pytest
 
 from services.caution_service.projections.entries import entry_content
 from shared.history_verifier import GENESIS, canonical_json, entry_hash
-from tests.caution_service.integration.test_read_support import BACKENDS, ReadSteps, backend_url, ok, quiet_client
 from tests.caution_fixtures import recorded_events
+from tests.caution_service.integration.test_read_support import BACKENDS, ReadSteps, backend_url, ok, quiet_client
 from tests.support import FakeClock, app_state, auth
 
 OFFICER = {"name": "Morwenna Tregarthen", "rank": "Detective Sergeant", "collar_number": "4471"}

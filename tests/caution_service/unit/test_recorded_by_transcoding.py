@@ -3,7 +3,6 @@ without them is stored byte for byte as before, and one with them keeps them (is
 
 from __future__ import annotations
 
-
 import pytest
 from eventsourcing.persistence import JSONTranscoder
 
