@@ -207,3 +207,18 @@ def test_an_empty_chain_is_intact_with_the_genesis_digest() -> None:
     document = {"format": "cara-compliance-history-export", "format_version": 1, "caution_id": "c", "digest": GENESIS,
                 "entry_count": 0, "entries": []}
     assert verify_export(document).report() == f"intact: 0 entries, digest {GENESIS}"
+
+
+def test_the_documented_worked_example_is_what_the_verifier_says() -> None:
+    """docs/verifying-a-compliance-history.md shows the verifier's real output on docs/sample-history-export.json."""
+    guide = (ROOT / "docs" / "verifying-a-compliance-history.md").read_text(encoding="utf-8")
+    sample = json.loads((ROOT / "docs" / "sample-history-export.json").read_text(encoding="utf-8"))
+    intact = verify_export(sample, "c5f45062 784d9c0c ed8ac03b 8c263444 4821378d c37a6039 2571fe06 71c8b0d8")
+    assert intact.intact and f"\n{intact.report()}\n" in guide
+    other = verify_export(sample, sample["entries"][1]["hash"]).report()
+    assert f"\n{other}\n" in guide
+    altered = copy.deepcopy(sample)
+    altered["entries"][2]["content"]["occurred_at"] = "2026-03-11T20:00:00+00:00"
+    assert f"\n{verify_export(altered).report()}\n" in guide
+    del altered["entries"][1]
+    assert f"\n{verify_export(altered).report()}\n" in guide
