@@ -60,6 +60,20 @@ def test_the_service_hashes_with_the_verifiers_own_definition() -> None:
     assert entries.entry_hash is history_verifier.entry_hash and entries.GENESIS == GENESIS
 
 
+def test_the_hash_is_the_one_every_stored_entry_was_recorded_with() -> None:
+    """Pinned to what the service's own definition gave before the verifier held it (commit 2d5bde2): a hash method
+    that changed would break every digest already given to a court. Non-ASCII, a line break and quotes included."""
+    content = {"caution_id": "44427c8b-9b66-4ca9-9f36-46c8db8d3507", "entry": 2, "event_type": "WorkshopScheduled",
+               "summary": "Workshop A booked for 12 Mar 2026 18:00 at Cambridge Hub — Salle «Ćosić».",
+               "occurred_at": "2026-03-03T10:00:00+00:00", "recorded_at": "2026-03-03T10:30:00+00:00",
+               "recorded_by": {"id": "provider-7", "role": "provider", "force": "CAMBS"},
+               "details": {"booking": {"session_at": "2026-03-12T18:00:00+00:00", "venue": "Cambridge Hub"},
+                           "workshop": "A", "note": 'line one\nline "two"'},
+               "corrects_entry": None}
+    previous = "489c9bec3a59f8287476b49a87ee9a48a736e2f154768d06c799c627519332f5"
+    assert entry_hash(content, previous) == "11c27413fa763abc472c4165df72660c04240c625d05e33e36f8e4169c628a93"
+
+
 def test_an_export_from_the_service_is_intact(export: Document) -> None:
     outcome = verify_export(export, export["digest"])
     assert outcome.intact and outcome.report() == f"intact: 7 entries, digest {export['digest']}"

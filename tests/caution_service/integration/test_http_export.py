@@ -139,7 +139,7 @@ def test_before_anything_was_recorded_the_chain_is_empty(steps: ReadSteps, lifec
     assert verify_export(before).report() == f"intact: 0 entries, digest {GENESIS}"
 
 
-@pytest.mark.parametrize("as_of", ["yesterday", "2026-03-02T10:00:00", "1767225600"])
+@pytest.mark.parametrize("as_of", ["yesterday", "1767225600"])
 def test_a_malformed_as_of_is_refused(steps: ReadSteps, lifecycle: str, as_of: str) -> None:
     assert_problem(export(steps, lifecycle, as_of=as_of), 422)
 
