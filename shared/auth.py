@@ -14,6 +14,7 @@ from typing import Any
 import jwt
 
 from .jwks import JwksKeys, UnknownKey
+from .text import PLAIN_LINE
 
 DEV_JWT_SECRET = "cara-development-signing-key-not-for-production"
 DEFAULT_ISSUER = "cara-local"
@@ -28,6 +29,10 @@ DEV_NATIONAL_SUBSCRIBER = "notification-service"
 # issued to (RFC 9068 `client_id`; `azp` at providers that name it so), for client-credentials tokens whose `sub`
 # is an opaque service-account id.
 CLIENT_CLAIMS = ("sub", "client_id", "azp")
+# Who the caller is, as a court reads it (issue 17): optional claims, stored on every event the caller records. The
+# name is OpenID Connect's standard `name` claim; a police officer's token adds a rank, a collar number, or both.
+# Each is one line of text (shared/text.PLAIN_LINE), at most this long; an empty one counts as absent.
+DISPLAY_CLAIMS = {"name": 200, "rank": 64, "collar_number": 32}
 
 
 class Role(str, Enum):
@@ -48,6 +53,10 @@ class Principal:
     # Force "*" is a grant, not a string: true only for a subscriber the configuration lists, and even then only
     # the routes that opt in (the event feed) admit it. Any other "*" token is refused (auth_deps.require_role).
     national: bool = False
+    # The token's display claims (DISPLAY_CLAIMS), when it has them: recorded with each event (RecordedBy).
+    name: str | None = None
+    rank: str | None = None
+    collar_number: str | None = None
 
 
 class InvalidToken(Exception):
@@ -149,7 +158,28 @@ class TokenVerifier:
             raise InvalidToken("sub must be 1-255 characters")
         national = force == NATIONAL and role is Role.SUBSCRIBER and any(
             isinstance(claims.get(name), str) and claims[name] in self._national_subscribers for name in CLIENT_CLAIMS)
-        return Principal(id=str(claims["sub"]), role=role, force=force, national=national), good_until
+        name, rank, collar_number = (display_claim(claims, claim) for claim in DISPLAY_CLAIMS)
+        return Principal(id=str(claims["sub"]), role=role, force=force, national=national, name=name, rank=rank,
+                         collar_number=collar_number), good_until
+
+
+def display_claim(claims: dict[str, Any], claim: str) -> str | None:
+    """A display claim as it will be recorded: trimmed, NFC, one line; None when absent or empty.
+
+    A claim that is there but unfit to print (not text, too long, a control character) refuses the token, naming
+    the claim: recorded on an event, it would be in the court's record for ever."""
+    value = claims.get(claim)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidToken(f"the {claim} claim must be text")
+    try:
+        text = PLAIN_LINE.clean(value).strip()
+    except ValueError as e:
+        raise InvalidToken(f"the {claim} claim {e}") from None
+    if len(text) > DISPLAY_CLAIMS[claim]:
+        raise InvalidToken(f"the {claim} claim must be at most {DISPLAY_CLAIMS[claim]} characters")
+    return text or None
 
 
 def mint_token(
@@ -161,10 +191,13 @@ def mint_token(
     audience: str,
     subject: str | None = None,
     ttl_seconds: int = 8 * 3600,
+    display: dict[str, str] | None = None,
 ) -> str:
-    """A development token signed with the shared secret (production tokens come from the force's IdP)."""
+    """A development token signed with the shared secret (production tokens come from the force's IdP).
+
+    `display`: display claims to add (name, rank, collar_number; see DISPLAY_CLAIMS)."""
     now = int(time.time())
-    claims = {
+    claims: dict[str, Any] = {
         "sub": subject or f"{role.value}-{uuid.uuid4().hex[:8]}",
         ROLE_CLAIM: role.value,
         FORCE_CLAIM: force,
@@ -172,5 +205,23 @@ def mint_token(
         "aud": audience,
         "iat": now,
         "exp": now + ttl_seconds,
+        **(display or {}),
     }
     return jwt.encode(claims, secret, algorithm="HS256")
+
+
+# What the development token tools (token_cli, dev_idp) put in a token of these roles unless told otherwise, so a
+# history recorded locally reads as it will in production: "PC 1234 Dev Officer".
+DEV_DISPLAY: dict[Role, dict[str, str]] = {
+    Role.POLICE: {"name": "Dev Officer", "rank": "PC", "collar_number": "1234"},
+    Role.PROVIDER: {"name": "Dev Facilitator"},
+    Role.VICTIM_CONTACT: {"name": "Dev Contact Worker"},
+}
+
+
+def dev_display(role: Role, given: dict[str, str | None]) -> dict[str, str]:
+    """The display claims of a development token: each one given, else the role's development one; "" for none."""
+    chosen = {claim: given.get(claim) for claim in DISPLAY_CLAIMS}
+    defaults = DEV_DISPLAY.get(role, {})
+    found = {claim: defaults.get(claim) if value is None else value for claim, value in chosen.items()}
+    return {claim: value for claim, value in found.items() if value}

@@ -8,8 +8,11 @@ when a token names a key they do not know) and serves what a real provider would
   POST /oauth2/token            OAuth 2.0 client credentials, for the clients in CARA_DEV_IDP_CLIENTS (JSON:
                                 {"client id": {"secret": "...", "role": "subscriber", "force": "*"}}); the
                                 notification service reads the caution feed with these
-  GET  /token?role=police&force=CAMBS[&sub=...]
-                                a token for a person, as text: what a newcomer pastes into curl
+  GET  /token?role=police&force=CAMBS[&sub=...][&name=...][&rank=...][&collar_number=...]
+                                a token for a person, as text: what a newcomer pastes into curl. Police,
+                                provider and victim contact tokens carry development display claims
+                                (auth.DEV_DISPLAY, e.g. "PC 1234 Dev Officer") unless the query gives its own
+                                ("name=" for none)
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from .auth import FORCE_CLAIM, ROLE_CLAIM, Role
+from .auth import DISPLAY_CLAIMS, FORCE_CLAIM, ROLE_CLAIM, Role, dev_display
 
 TTL_SECONDS = 3600
 
@@ -44,11 +47,11 @@ class DevIdentityProvider:
         public = json.loads(RSAAlgorithm.to_jwk(self._key.public_key()))
         return {"keys": [{**public, "kid": self.kid, "use": "sig", "alg": "RS256"}]}
 
-    def mint(self, role: str, force: str, subject: str) -> str:
+    def mint(self, role: str, force: str, subject: str, display: dict[str, str] | None = None) -> str:
         Role(role)  # an unknown role is refused here, not by the service later
         now = int(time.time())
         claims = {"sub": subject, ROLE_CLAIM: role, FORCE_CLAIM: force, "iss": self.issuer, "aud": self.audience,
-                  "iat": now, "exp": now + TTL_SECONDS}
+                  "iat": now, "exp": now + TTL_SECONDS, **(display or {})}
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
 
     def client_token(self, client_id: str, secret: str) -> str | None:
@@ -58,6 +61,15 @@ class DevIdentityProvider:
         return self.mint(client["role"], client["force"], client_id)
 
 
+def person_display(query: dict[str, str]) -> dict[str, str]:
+    """The display claims of a person's token: those the query gives, else the role's development ones."""
+    try:
+        role = Role(query.get("role", ""))
+    except ValueError:
+        return {}  # refused by `mint`
+    return dev_display(role, {claim: query.get(claim) for claim in DISPLAY_CLAIMS})
+
+
 def handler(idp: DevIdentityProvider) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
@@ -65,10 +77,10 @@ def handler(idp: DevIdentityProvider) -> type[BaseHTTPRequestHandler]:
             if url.path == "/.well-known/jwks.json":
                 self._answer(200, idp.jwks())
             elif url.path == "/token":
-                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
                 try:
                     token = idp.mint(query.get("role", ""), query.get("force", ""),
-                                     query.get("sub") or f"dev-{uuid.uuid4().hex[:8]}")
+                                     query.get("sub") or f"dev-{uuid.uuid4().hex[:8]}", person_display(query))
                 except ValueError:
                     roles = ", ".join(r.value for r in Role)
                     self._answer(400, {"error": "invalid_request", "error_description": f"role: one of {roles}"})

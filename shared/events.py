@@ -25,6 +25,9 @@ def event_id(caution_id: str, version: int) -> str:
     return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{caution_id}/{version}"))
 
 
+# Who recorded the event, by account: never by name, rank or collar number (the compliance history names them; the
+# feed's subscribers act on accounts and need no staff's personal data). A comment, not a docstring: the docstring
+# would be the schema's description in the committed AsyncAPI document.
 class RecordedBy(BaseModel):
     model_config = ConfigDict(extra="allow")
     id: str

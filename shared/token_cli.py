@@ -13,6 +13,7 @@ from .auth import (
     DEV_NATIONAL_SUBSCRIBER,
     NATIONAL,
     Role,
+    dev_display,
     mint_token,
 )
 
@@ -22,6 +23,11 @@ def main() -> None:
     parser.add_argument("--role", required=True, choices=[r.value for r in Role])
     parser.add_argument("--force", required=True, help="force code, e.g. CAMBS")
     parser.add_argument("--subject", help="the user or system id recorded as recorded_by.id")
+    parser.add_argument("--name", help='the display name recorded with each event, e.g. "Jo Bloggs" (police, '
+                                       'provider and victim contact tokens have a development one unless given; '
+                                       '"" for none)')
+    parser.add_argument("--rank", help='a police officer\'s rank, e.g. "PC" or "Sergeant" ("" for none)')
+    parser.add_argument("--collar-number", help='a police officer\'s collar number, e.g. "1234" ("" for none)')
     parser.add_argument("--ttl", type=int, default=8 * 3600,
                         help="lifetime in seconds (the services refuse any token CARA_JWT_MAX_AGE_SECONDS after it "
                              "was issued, 12 h by default, whatever its lifetime)")
@@ -35,6 +41,7 @@ def main() -> None:
             subject = DEV_NATIONAL_SUBSCRIBER
             print(f"a national token is admitted only for a subject in CARA_NATIONAL_SUBSCRIBERS; this one is "
                   f"{subject!r}, listed by default outside production", file=sys.stderr)
+    display = dev_display(Role(args.role), {"name": args.name, "rank": args.rank, "collar_number": args.collar_number})
     print(
         mint_token(
             os.environ.get("CARA_JWT_SECRET", DEV_JWT_SECRET),
@@ -44,6 +51,7 @@ def main() -> None:
             audience=os.environ.get("CARA_JWT_AUDIENCE", DEFAULT_AUDIENCE),
             subject=subject,
             ttl_seconds=args.ttl,
+            display=display,
         )
     )
 

@@ -43,14 +43,14 @@ class FakeClock:
         return self.now
 
 
-def token(role: str | Role, force: str = "CAMBS", subject: str | None = None) -> str:
-    return mint_token(
-        DEV_JWT_SECRET, role=Role(role), force=force, issuer=DEFAULT_ISSUER, audience=DEFAULT_AUDIENCE, subject=subject
-    )
+def token(role: str | Role, force: str = "CAMBS", subject: str | None = None, **display: str) -> str:
+    """`display`: display claims (name, rank, collar_number), recorded with each event the caller records."""
+    return mint_token(DEV_JWT_SECRET, role=Role(role), force=force, issuer=DEFAULT_ISSUER, audience=DEFAULT_AUDIENCE,
+                      subject=subject, display=display)
 
 
-def auth(role: str | Role, force: str = "CAMBS", subject: str | None = None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(role, force, subject)}"}
+def auth(role: str | Role, force: str = "CAMBS", subject: str | None = None, **display: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(role, force, subject, **display)}"}
 
 
 def national_auth(subject: str = DEV_NATIONAL_SUBSCRIBER) -> dict[str, str]:

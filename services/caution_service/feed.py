@@ -49,7 +49,8 @@ _ENTRIES: dict[type, tuple[EventSpec, Published]] = {}
 def to_cloud_event(event: Any, position: int) -> dict[str, Any]:
     entry, published = _entry_for(type(event))
     caution_id = str(event.originator_id)
-    by = plain(event.recorded_by)
+    # Who recorded it by account only: staff names and ranks are personal data the subscribers do not need.
+    by = event.recorded_by.account()
     data = payload(event, published)
     occurred = getattr(event, "occurred_at", None) or event.recorded_at
     data.update(

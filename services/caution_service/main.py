@@ -29,7 +29,7 @@ from shared.strict_query import STRICT_QUERY
 from shared.write_probe import require_writable
 
 from .active_clients import ActiveClients, TrackWritingClients
-from .api import cautions, commands, consultation_log, feed, health, personal_data, records, subject_access
+from .api import cautions, commands, consultation_log, exports, feed, health, personal_data, records, subject_access
 from .api.errors import install_domain_handlers
 from .api.shared_reads import SharedReads
 from .application import CautionApplication
@@ -175,6 +175,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(cautions.router)
     app.include_router(health.router)
     app.include_router(records.router)
+    app.include_router(exports.router)
     app.include_router(feed.router)
     app.include_router(consultation_log.router)
     app.include_router(personal_data.router)

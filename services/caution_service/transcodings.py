@@ -68,6 +68,14 @@ class OffenderAsDict(DataclassAsDict):
         return super().decode(data)
 
 
+class RecordedByAsDict(DataclassAsDict):
+    """Leaves out the display fields (name, rank, collar number) that are absent, so an event recorded without them
+    is stored exactly as it was before they existed; an event stored before then decodes with them absent."""
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return obj.as_dict()
+
+
 def _members(kind: type) -> list[type]:
     found = []
     for obj in vars(values).values():
@@ -82,4 +90,12 @@ def register_caution_transcodings(transcoder: JSONTranscoder) -> None:
         transcoder.register(EnumAsValue(enum_cls))
     for obj in vars(values).values():
         if isinstance(obj, type) and dataclasses.is_dataclass(obj):
-            transcoder.register(OffenderAsDict(obj) if obj is values.Offender else DataclassAsDict(obj))
+            transcoder.register(_transcoding_for(obj))
+
+
+def _transcoding_for(cls: type) -> DataclassAsDict:
+    if cls is values.Offender:
+        return OffenderAsDict(cls)
+    if cls is values.RecordedBy:
+        return RecordedByAsDict(cls)
+    return DataclassAsDict(cls)

@@ -33,7 +33,8 @@ class CommandContext:
     @property
     def recorded_by(self) -> RecordedBy:
         p = self.principal
-        return RecordedBy(id=p.id, role=p.role.value, force=p.force)
+        return RecordedBy(id=p.id, role=p.role.value, force=p.force, name=p.name, rank=p.rank,
+                          collar_number=p.collar_number)
 
     def now(self) -> datetime:
         return self.clock()

@@ -61,6 +61,10 @@ class RecordedByPublic(BaseModel):
     id: str
     role: str
     force: str
+    # The token's display claims, each only when it gave one (an entry recorded without them has no such key).
+    name: str | None = None
+    rank: str | None = None
+    collar_number: str | None = None
 
 
 class HistoryEntry(BaseModel):

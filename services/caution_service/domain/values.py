@@ -100,11 +100,31 @@ class Status(Enum):
 
 @dataclass(frozen=True)
 class RecordedBy:
-    """Who recorded an event: taken from the caller's verified token."""
+    """Who recorded an event: taken from the caller's verified token.
+
+    `name`, `rank` and `collar_number` are the token's display claims (shared/auth.py), so a court reads who
+    recorded an entry, not an account id. They are optional: events recorded before they were taken, and those a
+    system records, have none; and an absent one is left out of the stored event and of the history's entry
+    (`as_dict`), never stored as null, so those events keep the content and the hash they were recorded with."""
 
     id: str
     role: str
     force: str
+    name: str | None = None
+    rank: str | None = None
+    collar_number: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        """The fields that are present: id, role and force always; a display field only when it was given."""
+        given = {"id": self.id, "role": self.role, "force": self.force}
+        for field, value in (("name", self.name), ("rank", self.rank), ("collar_number", self.collar_number)):
+            if value is not None:
+                given[field] = value
+        return given
+
+    def account(self) -> dict[str, str]:
+        """Only id, role and force: what subscribers of the event feed are given (staff names stay home)."""
+        return {"id": self.id, "role": self.role, "force": self.force}
 
 
 class Person(Enum):

@@ -2,13 +2,13 @@
 only sealed), and its hash.
 
 The hash covers the entry's canonical content and the previous entry's hash, so
-the last hash (the digest) changes if any earlier entry is altered.
+the last hash (the digest) changes if any earlier entry is altered. The method is shared/history_verifier.py's
+(docs/verifying-a-compliance-history.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,15 +17,17 @@ from enum import Enum
 from typing import Any
 
 from shared.catalogue import spec
+from shared.history_verifier import GENESIS as GENESIS
+from shared.history_verifier import entry_hash as entry_hash
 
 from ..domain.caution import event_name
+from ..domain.values import RecordedBy
 
-GENESIS = "0" * 64
+# The hash method (GENESIS, the canonical JSON, `entry_hash`) is the offline verifier's (shared/history_verifier.py),
+# imported rather than copied: what is hashed here and what anyone recomputes from an export cannot differ.
 _HIDDEN = {
     "originator_id", "originator_version", "originator_topic", "timestamp", "occurred_at", "recorded_at", "recorded_by"
 }
-# Built once: json.dumps builds a new encoder on every call that passes options.
-_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 # The stored `details` column: json.dumps(details, sort_keys=True).
 details_json = json.JSONEncoder(sort_keys=True).encode
 
@@ -54,10 +56,6 @@ class Entry:
             "details": self.details,
             "corrects_entry": self.corrects_entry,
         }
-
-
-def entry_hash(content: dict[str, Any], previous_hash: str) -> str:
-    return hashlib.sha256((previous_hash + _canonical_json(content)).encode()).hexdigest()
 
 
 def plain(value: Any) -> Any:
@@ -95,7 +93,10 @@ def _unchanged(value: Any) -> Any:
 
 
 _CONVERTERS: dict[type, Callable[[Any], Any]] = {
-    str: _unchanged, int: _unchanged, bool: _unchanged, type(None): _unchanged
+    str: _unchanged, int: _unchanged, bool: _unchanged, type(None): _unchanged,
+    # Display fields (name, rank, collar number) only when given: an entry recorded without them keeps the content,
+    # and so the hash, it was recorded with.
+    RecordedBy: RecordedBy.as_dict,
 }
 
 
@@ -132,7 +133,13 @@ def entry_from_row(row: Any) -> Entry:
         summary=row.summary,
         occurred_at=datetime.fromisoformat(row.occurred_at),
         recorded_at=datetime.fromisoformat(row.recorded_at),
-        recorded_by={"id": row.recorded_by_id, "role": row.recorded_by_role, "force": row.recorded_by_force},
+        recorded_by=recorded_by_of(row),
         details=json.loads(row.details),
         corrects_entry=row.corrects_entry,
     )
+
+
+def recorded_by_of(row: Any) -> dict[str, str]:
+    """Who recorded the entry, as its content holds it: a display field only when it was recorded."""
+    return RecordedBy(row.recorded_by_id, row.recorded_by_role, row.recorded_by_force, row.recorded_by_name,
+                      row.recorded_by_rank, row.recorded_by_collar_number).as_dict()

@@ -64,6 +64,10 @@ history = Table(
     Column("recorded_by_id", String(200), nullable=False),
     Column("recorded_by_role", String(32), nullable=False),
     Column("recorded_by_force", String(64), nullable=False),
+    # The token's display claims (shared/auth.py), when the event holds them: null for entries recorded without.
+    Column("recorded_by_name", String(200)),
+    Column("recorded_by_rank", String(64)),
+    Column("recorded_by_collar_number", String(32)),
     Column("details", Text, nullable=False),
     Column("corrects_entry", Integer),
     Column("previous_hash", String(64), nullable=False),

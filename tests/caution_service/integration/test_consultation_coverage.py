@@ -64,6 +64,8 @@ READS = [
     Read("/v1/cautions/{caution_id}/compliance-history", shows=lambda role: {"compliance_history"}, by_caution=True),
     Read("/v1/cautions/{caution_id}/compliance-history", headers={"Accept": "application/pdf"},
          shows=lambda role: {"certificate"}, by_caution=True),
+    Read("/v1/cautions/{caution_id}/compliance-history/export", shows=lambda role: {"compliance_history"},
+         by_caution=True),
     Read("/v1/events", shows=lambda role: {"event_feed"}),
     Read("/v1/subject-access", params={"offender_ref": "PNC-COVER-1"}, headers={"X-Purpose": "subject access 2026/7"},
          shows=lambda role: {"subject_access"}, by_caution=True),
