@@ -20,9 +20,11 @@ from tests.caution_service.unit.builders import POLICE, T0, issue_kwargs, record
 
 
 def _back_to_0012(app: CautionApplication) -> None:
-    """The schema as the previous version left it: no table of references."""
+    """The schema as the previous version left it: no table of references (nor the later revisions' columns)."""
     with app.engine.begin() as connection:
         connection.execute(text("DROP TABLE caution_references"))
+        for column in ("recorded_by_name", "recorded_by_rank", "recorded_by_collar_number"):  # revision 0014
+            connection.execute(text(f"ALTER TABLE compliance_history DROP COLUMN {column}"))
         connection.execute(text(f"UPDATE {MIGRATIONS.version_table} SET version_num = '0012'"))
 
 

@@ -6,7 +6,7 @@ Nullable: entries recorded before the claims were taken, and those a system reco
 exist: the events that hold them are recorded by code that runs only after this migration.
 
 Revision ID: 0014
-Revises: 0012 (to be re-pointed to 0013, the duplicates migration, at merge)
+Revises: 0013
 Create Date: 2026-12-05
 """
 
