@@ -223,3 +223,23 @@ def test_consultations_name_the_axes_read(steps: ReadSteps) -> None:
     details = {(e["what"], e["detail"]) for e in entries}
     assert ("compliance_history", "as_of=2026-03-12 on=2026-03-05") in details
     assert ("personal_data", f"on={iso(at(5))}") in details
+
+
+def test_a_past_read_shows_no_data_restricted_since(steps: ReadSteps) -> None:
+    """Restriction (DPA 2018 s.47) governs what is shown today: the record of a past day is no way round it."""
+    steps.clock.now = at(0)
+    steps.cid = steps.issue(occurred_at=at(0))["id"]
+    assert ok(_caution(steps, as_of=iso(at(0))))["offender"]["name"] == "Alex Example"
+    steps.clock.now = at(5)
+    ok(steps.client.post(f"/v1/cautions/{steps.cid}/personal-data/offender/restriction",
+                         headers=auth("admin", subject="dpo-1"),
+                         json={"reason": "accuracy contested", "legal_basis": "dpa_2018_s47_4"}))
+    steps.project()
+    asked: list[dict[str, Any]] = [
+        {"as_of": iso(at(1))}, {"on": "2026-03-03"}, {"as_of": iso(at(1)), "on": "2026-03-03"}]
+    for params in asked:
+        caution = ok(_caution(steps, **params))
+        assert caution["offender"]["name"] is None and caution["offender"]["date_of_birth"] is None, params
+        assert caution["personal_data"]["offender"]["state"] == "restricted", params
+        history = _history(steps, **params)
+        assert history["offender"]["name"] is None and history["personal_data"]["offender"]["state"] == "restricted"
