@@ -378,12 +378,20 @@ def verify_history(
 
 
 def chain_check(app: CautionApplication, caution_id: UUID, as_of: datetime | None = None) -> Verification:
-    """The stored history (up to the prefix recorded by `as_of`) checked against the event store: what a
-    certificate states about its own entries, and what its verification address answers."""
+    """The stored history (up to the prefix recorded by `as_of`) checked against the event store: what the
+    verification address answers."""
     events = list(app.events.get(caution_id))
     if as_of is not None:
         events = time_axes.recorded_by(events, as_of)
     return verify(events, queries.history_rows(app.engine, str(caution_id), len(events) if as_of else None))
+
+
+def history_check(app: CautionApplication, caution_id: UUID, body: dict[str, Any]) -> Verification:
+    """The check a certificate of this history body states: of the entries its digest covers (`digest_covers`),
+    no more, so it agrees with the digest printed and with what `verification_path` answers."""
+    covers = body["digest_covers"]
+    events = list(app.events.get(caution_id))[:covers]
+    return verify(events, queries.history_rows(app.engine, str(caution_id), covers))
 
 
 @router.get("/statistics", operation_id="getStatistics", response_model=Statistics, responses=problems(401, 403, 422))

@@ -10,13 +10,15 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from uuid import UUID
 
 import pypdfium2 as pdfium
 import pytest
 
+from services.caution_service.api.records import history_check
 from tests.caution_fixtures import assert_problem
 from tests.caution_service.integration.test_read_support import BACKENDS, ReadSteps, backend_url, ok, quiet_client
-from tests.support import FakeClock, at, auth, caution_payload, iso
+from tests.support import FakeClock, app_state, at, auth, caution_payload, iso
 
 R1 = at(0, 10)  # issued (occurred at the same moment)
 R2 = at(1, 9)  # workshop A booked for day 10, 18:00
@@ -197,3 +199,13 @@ def test_as_of_in_the_future_is_the_record_now(steps: ReadSteps) -> None:
     now = ok(steps.history(steps.cid))
     later = ok(_history_as_of(steps, at(400)))
     assert later["entries"] == now["entries"] and later["digest"] == now["digest"]
+
+
+def test_the_check_a_certificate_states_is_of_the_entries_its_digest_covers(steps: ReadSteps) -> None:
+    """What `_certificate` should print beside an as_of history's digest: intact over its 4 entries, not 7."""
+    _run_timeline(steps)
+    then = ok(_history_as_of(steps, R4))
+    check = history_check(app_state(steps.client).cautions, UUID(steps.cid), then)
+    report = ok(steps.client.get(then["verification_path"], headers=steps.court))
+    assert (check.intact, check.entries_checked, check.digest) == (True, 4, then["digest"])
+    assert {k: v for k, v in report.items() if k not in ("caution_id", "as_of", "on")} == check.as_dict()
