@@ -88,9 +88,11 @@ class Axes:
 
     def today(self, now: datetime) -> date:
         """The UK day the answer is true for: the `on` day, else the `as_of` day, else today; never a day still to
-        come (a verdict for a future day would state what has not happened)."""
-        asked = self.on or self.as_of
-        return uk_date(now) if asked is None or asked.moment > now else asked.uk_day()
+        come, nor, as the record stood at `as_of`, a day after it (a verdict for such a day would state what the
+        record could not yet know)."""
+        limit = self.as_of if self.as_of and self.as_of.moment <= now else When(now)
+        asked = self.on or limit
+        return asked.uk_day() if asked.moment <= limit.moment else limit.uk_day()
 
 
 def utc_text(moment: datetime) -> str:

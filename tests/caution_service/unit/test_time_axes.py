@@ -89,4 +89,7 @@ def test_the_verdict_day_is_never_one_still_to_come() -> None:
     assert Axes.given(datetime(2026, 9, 1, tzinfo=UTC), date(2026, 3, 3)).today(now) == date(2026, 3, 3)
     assert Axes.given(None, None).today(now) == date(2026, 5, 1)
     assert Axes.given(None, date(2026, 4, 30)).today(now) == date(2026, 4, 30)  # not the day its end falls on
+    assert Axes.given(date(2026, 3, 5), date(2026, 3, 20)).today(now) == date(2026, 3, 5)  # the record then
+    assert Axes.given(date(2026, 3, 20), date(2026, 3, 5)).today(now) == date(2026, 3, 5)
+    assert Axes.given(date(2026, 3, 5), None).today(now) == date(2026, 3, 5)
     assert Axes.given(None, datetime(2026, 4, 30, 23, 30, tzinfo=UTC)).today(now) == date(2026, 5, 1)  # BST
