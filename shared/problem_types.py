@@ -151,6 +151,12 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     "key-unavailable": ProblemType(
         "A key this record needs is not configured", (503,), "A data key sealing this record cannot be opened "
         "by this instance (an operator's configuration matter).", _RETRY + " Tell the service's operators."),
+    "no-record-then": ProblemType(
+        "No certificate of a caution that did not exist then", (422,),
+        "A certificate was asked for `on` a moment before the caution was issued, or `as_of` a moment before the "
+        "record held it: there is no compliance to certify.",
+        "Ask for the compliance history as JSON: it says so (`exists: false` and a statement), or choose a later "
+        "moment."),
     "read-model-behind": ProblemType(
         "The read model has not caught up yet", (503,), "Lists and histories trail the event store briefly; the "
         "answer would not include every write yet (or the read models are being rebuilt).", _RETRY),

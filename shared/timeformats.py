@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import AwareDatetime, BeforeValidator, PlainValidator, TypeAdapter, WithJsonSchema
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})")
@@ -30,3 +30,27 @@ def _rfc3339(value: Any) -> Any:
 
 IsoDate = Annotated[date, BeforeValidator(iso_date)]
 Moment = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+
+_AWARE = TypeAdapter(AwareDatetime)
+
+
+def _day_or_moment(value: Any) -> date | datetime:
+    """A day (`YYYY-MM-DD`) stays a `date`, an RFC 3339 time becomes an aware `datetime`; anything else, numbers
+    and bare words included, is refused (pydantic's own union would read `0` as 1970 or a date as midnight UTC)."""
+    if isinstance(value, datetime):
+        return _AWARE.validate_python(value)
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return date.fromisoformat(value)
+    if isinstance(value, str) and _RFC3339.fullmatch(value):
+        return _AWARE.validate_python(value)
+    raise ValueError("must be a date, YYYY-MM-DD, or an RFC 3339 time with an offset, e.g. 2026-03-02T10:00:00Z")
+
+
+DayOrMoment = Annotated[
+    date | datetime,
+    PlainValidator(_day_or_moment),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}),
+]
+"""A day (meaning the moment it ends in the UK: shared/uk_time.end_of_uk_day) or an exact time."""

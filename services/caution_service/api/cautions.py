@@ -12,9 +12,11 @@ from shared.auth import Principal, Role
 from shared.json_response import FastJSONResponse
 from shared.openapi import ETAG, problems
 from shared.problems import ProblemError
-from shared.timeformats import Moment
+from shared.timeformats import DayOrMoment
 from shared.uk_time import uk_date
 
+from .. import time_axes
+from ..application import CautionApplication
 from ..consultations import Seen
 from ..disclosure import Field, identity_json
 from ..domain.caution import Caution
@@ -30,6 +32,7 @@ from ..domain.values import (
     Victim,
 )
 from ..references import DuplicatePoliceReference
+from ..time_axes import Axes
 from .deps import (
     AppDep,
     ClockDep,
@@ -41,6 +44,7 @@ from .deps import (
     readable_caution,
 )
 from .execution import CommandContext, etag, execute
+from .record_schemas import CautionAsAsked, CautionNotThen
 from .schemas import CautionCreate, CautionPublic
 from .views import caution_public, disclosed
 
@@ -114,8 +118,13 @@ async def issue_caution(body: CautionCreate, ctx: IssuerDep) -> JSONResponse:
     return await execute(ctx, ("POST", "/v1/cautions"), body, make=lambda: _new_caution(body, ctx), created=True)
 
 
-@router.get("/{caution_id}", response_model=CautionPublic,
-            responses={**problems(400, 401, 403, 404, 422), 200: {"headers": {"ETag": ETAG}}})
+@router.get("/{caution_id}", response_model=CautionAsAsked | CautionNotThen,
+            responses={**problems(400, 401, 403, 404, 422), 200: {
+                "headers": {"ETag": {**ETAG, "description": f"{ETAG['description']} (for `as_of`/`on`, the "
+                                                          "record's version the answer was read from); absent "
+                                                          "when `exists` is false"}},
+                "description": "The caution; or, `as_of`/`on` a moment before it existed, a body saying so "
+                               "(`exists` false)."}})
 def get_caution(
     request: Request,
     caution_id: UUID,
@@ -123,13 +132,34 @@ def get_caution(
     app: AppDep,
     clock: ClockDep,
     purpose: PurposeDep = None,
-    as_of: Annotated[Moment | None, Query(description="Show the record as it stood at this time.")] = None,
+    as_of: Annotated[DayOrMoment | None, Query(description=(
+        "Show the record as it stood at this time (a date, YYYY-MM-DD, means the end of that UK day).")
+    )] = None,
+    on: Annotated[DayOrMoment | None, Query(description=(
+        "Show the caution's state from what had happened by this time, as the record knows it now (entries "
+        "recorded later included); a date means the end of that UK day.")
+    )] = None,
 ) -> JSONResponse:
-    """The caution's current state, or its state as recorded at `as_of`, with the personal data the caller's role
-    may see (each such read is kept in the consultation log, DPA 2018 s.62, and so is each one refused, or answered
-    404). The victim contact role's reads of the victim's contact details need a reason (`X-Purpose`)."""
-    caution = readable_caution(request, app, caution_id, principal, as_of)
-    today = (as_of or clock()).date()
+    """The caution's current state, or its state as recorded at `as_of` and/or as it stood `on` a date, with the
+    personal data the caller's role may see (each such read is kept in the consultation log, DPA 2018 s.62, and so
+    is each one refused, or answered 404). The victim contact role's reads of the victim's contact details need a
+    reason (`X-Purpose`).
+
+    Asked about a moment before the caution existed (issued after `on`, or not yet recorded at `as_of`), the answer
+    is 200 with `exists` false and a statement saying so; an unknown caution, or another force's, is 404."""
+    axes = Axes.given(as_of, on)
+    current = readable_caution(request, app, caution_id, principal)
+    now = clock()
+    caution: Caution | None = current
+    head, statement = current.version, None
+    if axes.any:
+        caution, head, statement = _caution_then(app, current, axes)
+    if caution is None:
+        not_then = {"id": str(caution_id), "exists": False, "statement": statement,
+                    "as_of": axes.as_of.moment.isoformat() if axes.as_of else None,
+                    "on": axes.on.moment.isoformat() if axes.on else None}
+        return FastJSONResponse(not_then)  # no version of the caution to name
+    today = axes.today(now)
     shown = disclosed(caution, principal.role)
     shows_details = Field.VICTIM_DETAILS in shown and caution.victim_details_sealed is not None
     if shows_details and not (purpose and purpose.strip()):
@@ -137,11 +167,32 @@ def get_caution(
                            "Send an X-Purpose header: every consultation of the victim's contact details is logged "
                            "with its reason.")
     body = caution_public(caution, principal.role, today, app.personal)
-    detail = f"as_of={as_of.isoformat()}" if as_of else None  # a past state is personal data all the same
+    detail = axes.detail()  # a past state is personal data all the same
     if shows_details:
         log_consultation(request, principal, caution_id, Seen.VICTIM_DETAILS, purpose, detail)
     if any(field is not Field.VICTIM_DETAILS for field in shown):
         log_consultation(request, principal, caution_id, Seen.PERSONAL_DATA, purpose, detail)
-    if as_of:
-        body["as_of"] = as_of.isoformat()
-    return FastJSONResponse(body, headers={"ETag": etag(caution.version)})
+    if axes.as_of:
+        body["as_of"] = axes.as_of.moment.isoformat()
+    if axes.on:
+        body["on"] = axes.on.moment.isoformat()
+    return FastJSONResponse(body, headers={"ETag": etag(head)})
+
+
+def _caution_then(app: CautionApplication, current: Caution, axes: Axes) -> tuple[Caution | None, int, str | None]:
+    """The caution on the axes asked about (None before it existed, with the statement saying so), and the
+    record's version it was read from (the ETag: the answer changes only when that does)."""
+    events = list(app.events.get(current.id))
+    recorded = time_axes.recorded_by(events, axes.as_of.moment) if axes.as_of else events
+    if axes.as_of and not recorded:
+        return None, 0, time_axes.not_recorded_statement(axes.as_of, events)
+    head = len(recorded)
+    if axes.on is None:
+        then = current if head == current.version else app.repository.get(current.id, version=head)
+    else:
+        on_state = time_axes.caution_on(recorded, axes.on.moment)
+        if on_state is None:
+            return None, head, time_axes.not_issued_statement(axes.on, events)
+        then = on_state
+    # Erasure and restriction are the data's state now: a past read shows nothing since erased or restricted.
+    return (time_axes.with_data_state_now(then, current) if then is not current else then), head, None

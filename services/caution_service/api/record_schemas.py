@@ -10,7 +10,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, Str
 from shared.text import PLAIN_CODE, PLAIN_LINE
 
 from ..search_index import Match
-from .schemas import DataStatePublic, OffenderPublic, PastDate
+from .schemas import CautionPublic, DataStatePublic, OffenderPublic, PastDate
+
+AS_OF_ECHO = "The `as_of` asked for, as a time (a date asked for is the moment that UK day ends); null if not given."
+ON_ECHO = "The `on` asked for, as a time (a date asked for is the moment that UK day ends); null if not given."
 
 
 class CautionSummary(BaseModel):
@@ -83,6 +86,9 @@ class HistoryEntry(BaseModel):
     corrected_by: list[int]
     previous_hash: str
     hash: str
+    recorded_after: bool | None = Field(None, description=(
+        "Only in a history `on` a date: true when the entry was recorded after that moment (it happened by then, "
+        "but the record did not say so until later). Absent otherwise."))
 
 
 class Verdict(BaseModel):
@@ -97,14 +103,36 @@ class ComplianceHistory(BaseModel):
     police_reference: str
     force: str
     legal_basis: str
-    as_of: AwareDatetime | None
-    verdict: Verdict
-    offender: OffenderPublic = Field(description="Who the entries are about: name, date of birth and gender opened "
-                                                 "for this read, or null once erased or restricted.")
+    as_of: AwareDatetime | None = Field(description="What the record said then: the entries recorded by this moment. "
+                                        + AS_OF_ECHO)
+    on: AwareDatetime | None = Field(description="What had happened by then, as known now: the entries whose events "
+                                     "had occurred by this moment, those recorded later included (`recorded_after`), "
+                                     "and the state and verdict from them alone. " + ON_ECHO)
+    exists: bool = Field(description="False when the caution did not exist on the axes asked about (issued after "
+                                     "`on`, or not yet recorded at `as_of`): then there are no entries, the verdict "
+                                     "is null and `statement` says so.")
+    statement: str | None = Field(description='When `exists` is false, in plain words, e.g. "On 1 March 2026 this '
+                                              'caution had not been issued: it was issued on 2 March 2026."')
+    verdict: Verdict | None = Field(description="For `on`, as it stood on that UK day; for `as_of`, as the record "
+                                                "stood on its UK day; null when `exists` is false.")
+    spent_on: date | None = Field(description="The day the caution is spent, from the state shown; null when "
+                                              "`exists` is false.")
+    offender: OffenderPublic | None = Field(description="Who the entries are about: name, date of birth and gender "
+                                                        "opened for this read, or null once erased or restricted. "
+                                                        "Null when `exists` is false.")
     personal_data: dict[Literal["offender", "victim"], DataStatePublic] = Field(
         description="Each person's data: held, or restricted or erased (when, why, under which law).")
     entries: list[HistoryEntry]
-    digest: str = Field(description="The last entry's hash: it changes if any entry is altered.")
+    digest: str = Field(description=(
+        "The head of the chain prefix this history covers (the last entry recorded by `as_of`, or now): it changes "
+        "if any entry is altered. `on` filters the entries shown, not what is hashed: the digest still covers "
+        "every entry of the prefix, those that happened after `on` included."))
+    digest_covers: int = Field(description=(
+        "How many entries the digest covers (entries 1 to this): with `on`, more than are shown."))
+    verification_path: str = Field(description=(
+        "The verification address (path and query) that returns exactly this digest: `as_of` pinned, in UTC, to "
+        "the given `as_of` or the moment the last entry covered was recorded, and `on` when given. Entries "
+        "recorded later never change what it returns."))
     entries_pending: int = Field(description="Entries recorded in the event store (up to `as_of`) that this history "
                                  "does not show yet, because the read model trails the store: 0 when it is complete. "
                                  "Verdict and digest are as of the entries shown; ask again shortly for the rest. "
@@ -113,12 +141,36 @@ class ComplianceHistory(BaseModel):
 
 class VerificationReport(BaseModel):
     caution_id: str
+    as_of: AwareDatetime | None = Field(description="The chain prefix checked is the one recorded by this moment. "
+                                        + AS_OF_ECHO)
+    on: AwareDatetime | None = Field(description="Echoed from the history verified: `on` changes what a history "
+                                     "shows, never what is checked or hashed. " + ON_ECHO)
     intact: bool
     entries_checked: int
     entries_pending: int = Field(description="Events in the store the history has not caught up with yet.")
-    digest: str = Field(description="The digest recomputed from the event store.")
+    digest: str = Field(description="The digest recomputed from the event store (of the prefix recorded by "
+                                    "`as_of`, when given).")
     first_broken_entry: int | None
     problem: str | None
+
+
+class CautionAsAsked(CautionPublic):
+    """The caution, now or on the axes asked about (`as_of`, `on`)."""
+
+    on: AwareDatetime | None = Field(None, description="Present when asked: the state is from what had happened by "
+                                     "then, as the record knows it now, and `version` is the last entry that had "
+                                     "happened by then (the ETag is still the record's version). " + ON_ECHO)
+
+
+class CautionNotThen(BaseModel):
+    """The answer for a moment before the caution existed: issued after `on`, or not yet recorded at `as_of`."""
+
+    id: str
+    exists: Literal[False]
+    statement: str = Field(description='In plain words, e.g. "On 1 March 2026 this caution had not been issued: it '
+                                       'was issued on 2 March 2026."')
+    as_of: AwareDatetime | None = Field(description=AS_OF_ECHO)
+    on: AwareDatetime | None = Field(description=ON_ECHO)
 
 
 class MonthStatistics(BaseModel):

@@ -16,18 +16,23 @@ from shared.auth import Principal, Role
 from shared.auth_deps import allow
 from shared.openapi import problems
 from shared.problems import ProblemError
-from shared.timeformats import IsoDate, Moment
+from shared.timeformats import DayOrMoment, IsoDate
 from shared.uk_time import uk_date
 
+from .. import time_axes
 from ..application import CautionApplication
 from ..certificate import render_certificate
 from ..consultations import Seen
-from ..disclosure import entry_note
+from ..disclosure import data_state, entry_note
+from ..domain.caution import Caution
 from ..domain.errors import require_same_force
+from ..domain.values import Person
 from ..domain.verdict import verdict
 from ..projections import queries
-from ..projections.compliance import entry_view, link_corrections, verify
+from ..projections.compliance import Verification, entry_view, link_corrections, verify
+from ..projections.entries import GENESIS
 from ..projections.projector import REBUILDING, Projector
+from ..time_axes import Axes
 from .deps import AppDep, ClockDep, PurposeDep, log_consultation, log_denied, personal_data_reader, readable_caution
 from .record_schemas import CautionPage, ComplianceHistory, OffenderSearch, Statistics, VerificationReport
 from .views import caution_public
@@ -188,37 +193,91 @@ def _log_found(request: Request, principal: Principal, items: list[dict[str, Any
         log_consultation(request, principal, UUID(item["id"]), Seen.OFFENDER_SEARCH, purpose)
 
 
+OnQuery = Annotated[DayOrMoment | None, Query(description=(
+    "What had happened by then, as the record knows now: every entry whose event had occurred by this time, "
+    "including entries recorded later (each marked `recorded_after`), and the caution's state and verdict from "
+    "those events alone. A date (YYYY-MM-DD) means the end of that UK day; or an RFC 3339 time with an offset."))]
+AsOfQuery = Annotated[DayOrMoment | None, Query(description=(
+    "What the record said then: the entries recorded by this time (the chain's longest prefix recorded by then). "
+    "A date (YYYY-MM-DD) means the end of that UK day; or an RFC 3339 time with an offset."))]
+
+
 def _history(request: Request, app: CautionApplication, caution_id: UUID, principal: Principal,
-             as_of: datetime | None, waited: bool = True) -> tuple[dict[str, Any], dict[str, Any]] | None:
+             axes: Axes, waited: bool = True) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """The history body and the caution's view; None, unless `waited`, when the read model trails the store
-    for this caution (the caller then waits for the projections and asks again)."""
-    caution = readable_caution(request, app, caution_id, principal, as_of)
-    rows = queries.history_rows(app.engine, str(caution_id), as_of)
-    if as_of is None and (not rows or rows[-1].entry < caution.version) and not waited:
+    for this caution (the caller then waits for the projections and asks again).
+
+    The caution must be the caller's force's (else 404, as for an unknown id); before it existed on the axes asked
+    about, the body says so (`exists` false) rather than 404."""
+    caution = readable_caution(request, app, caution_id, principal)
+    events = list(app.events.get(caution_id)) if axes.any else []
+    recorded = time_axes.recorded_by(events, axes.as_of.moment) if axes.as_of else events
+    head = len(recorded) if axes.as_of else caution.version
+    rows = queries.history_rows(app.engine, str(caution_id), head if axes.as_of else None)
+    if axes.as_of is None and (not rows or rows[-1].entry < head) and not waited:
         return None
-    entries = link_corrections([entry_view(r) for r in rows if r.entry <= caution.version])
-    for entry in entries:
-        entry["note"] = entry_note(entry, caution, principal.role, app.personal)
-    pending = caution.version - (entries[-1]["entry"] if entries else 0)
-    if entries and pending:
-        # The read model trails the store: judge the caution as of the entries shown, so verdict and digest agree.
-        caution = app.repository.get(caution_id, version=entries[-1]["entry"])
-    body = {
+    rows = [r for r in rows if r.entry <= head]
+    shown_upto = rows[-1].entry if rows else 0
+    pending = head - shown_upto
+    now = request.app.state.clock()
+    # Pinned to the latest recorded_at among the entries covered (not the last one's: clocks of two instances can
+    # disagree), so the prefix recorded by then is exactly these entries, however much is recorded later.
+    pinned = (axes.as_of.moment if axes.as_of
+              else max(datetime.fromisoformat(r.recorded_at) for r in rows) if rows else now)
+    body: dict[str, Any] = {
         "caution_id": str(caution_id),
         "police_reference": caution.police_reference,
         "force": caution.force,
         "legal_basis": caution.legal_basis.value,
-        "as_of": as_of.isoformat() if as_of else None,
-        "verdict": verdict(caution, entries, uk_date(as_of or request.app.state.clock())),
-        "entries": entries,
-        "digest": entries[-1]["hash"] if entries else "0" * 64,
+        "as_of": axes.as_of.moment.isoformat() if axes.as_of else None,
+        "on": axes.on.moment.isoformat() if axes.on else None,
+        "exists": True,
+        "statement": None,
+        "digest": rows[-1].entry_hash if rows else GENESIS,
+        "digest_covers": shown_upto,
         "entries_pending": pending,
+        "verification_path": time_axes.verification_path(str(caution_id), pinned, axes.on),
     }
-    view = caution_public(caution, principal.role, (as_of or request.app.state.clock()).date(), app.personal)
+    if axes.as_of and head == 0:
+        statement = time_axes.not_recorded_statement(axes.as_of, events)
+        return _not_then(body, caution, statement), caution_public(caution, principal.role, uk_date(now), None)
+    # The record's state as of the entries shown (a trailing read model shows fewer), so verdict and digest agree.
+    judged = shown_upto or head
+    state = caution if judged == caution.version else app.repository.get(caution_id, version=judged)
+    entries = [entry_view(r) for r in rows]
+    if axes.on:
+        basis = events[:shown_upto or head]
+        on_state = time_axes.caution_on(basis, axes.on.moment)
+        if on_state is None:
+            statement = time_axes.not_issued_statement(axes.on, events)
+            return _not_then(body, caution, statement), caution_public(caution, principal.role, uk_date(now), None)
+        happened = {e.originator_version for e in time_axes.happened_by(basis, axes.on.moment)}
+        entries = [e for e in entries if e["entry"] in happened]
+        for entry in entries:
+            entry["recorded_after"] = datetime.fromisoformat(entry["recorded_at"]) > axes.on.moment
+        state = on_state
+    entries = link_corrections(entries)
+    # Erasure and restriction are the data's state now: a past read shows nothing since erased or restricted.
+    state = time_axes.with_data_state_now(state, caution) if state is not caution else state
+    for entry in entries:
+        entry["note"] = entry_note(entry, state, principal.role, app.personal)
+    today = axes.today(now)
+    body["verdict"] = verdict(state, entries, today=today)
+    body["spent_on"] = state.spent_on.isoformat()
+    body["entries"] = entries
+    view = caution_public(state, principal.role, today, app.personal)
     # Entries hold personal data only sealed (what the chain covers); the reader sees it opened here, once,
     # or what became of it ("erased on ... under ...").
     body["offender"], body["personal_data"] = view["offender"], view["personal_data"]
     return body, view
+
+
+def _not_then(body: dict[str, Any], caution: Caution, statement: str) -> dict[str, Any]:
+    """The answer for a moment before the caution existed on the axis asked about: it says so, and shows nothing
+    of the person (there was no record of them to show)."""
+    personal_data = {person.value: data_state(caution, person) for person in Person}
+    return {**body, "exists": False, "statement": statement, "verdict": None, "spent_on": None, "entries": [],
+            "offender": None, "personal_data": personal_data}
 
 
 @router.get(
@@ -235,25 +294,36 @@ async def compliance_history(
     principal: Discloser,
     app: AppDep,
     clock: ClockDep,
-    as_of: Annotated[Moment | None, Query(description="RFC 3339 time: the history as recorded up to then.")] = None,
+    as_of: AsOfQuery = None,
+    on: OnQuery = None,
     min_position: MinPosition = None,
     purpose: PurposeDep = None,
 ) -> Response:
     """Every entry in order with who recorded it, the verdict with reasons, and the integrity digest.
 
+    Two time axes: `as_of` (what the record said then) and `on` (what had happened by then, as known now); both
+    together give what had happened by `on` as the record stood at `as_of`. Before the caution existed on the axis
+    asked about the answer says so (`exists` false, with a statement), not 404. The digest is always the head of
+    the chain prefix the history covers (`on` filters what is shown, not what is hashed), and `verification_path`
+    is the verification address that returns exactly this digest, however much is recorded later.
+
     Send `Accept: application/pdf` for the court certificate. Each one given out is kept in the
     consultation log, as a disclosure, and so is each one refused (or answered 404).
     """
+    axes = Axes.given(as_of, on)
     await _caught_up(request, min_position)
-    history = await run_in_threadpool(_history, request, app, caution_id, principal, as_of, False)
+    history = await run_in_threadpool(_history, request, app, caution_id, principal, axes, False)
     if history is None:
         # The store is ahead of the read model for this caution: wait (briefly) for its last entries.
         await _projections_reach_the_store(request)
-        history = await run_in_threadpool(_history, request, app, caution_id, principal, as_of)
+        history = await run_in_threadpool(_history, request, app, caution_id, principal, axes)
     assert history is not None
     body, caution = history
-    detail = f"as_of={as_of.isoformat()}" if as_of else None
+    detail = axes.detail()
     if PDF in request.headers.get("accept", ""):
+        if not body["exists"]:
+            raise ProblemError(422, "no-record-then", "No certificate of a caution that did not exist then",
+                               f"{body['statement']} Ask for the history as JSON, or choose a later moment.")
         if body["entries_pending"]:  # a certificate for a court states the whole record, or is not issued
             raise ProblemError(503, "read-model-behind", "The compliance history has not caught up yet",
                                f"{body['entries_pending']} recorded entries are not in the history yet; retry shortly.",
@@ -280,12 +350,43 @@ def _certificate(request: Request, app: CautionApplication, caution_id: UUID, bo
     response_model=VerificationReport,
     responses=problems(401, 403, 404, 422),
 )
-def verify_history(caution_id: UUID, principal: CourtOrPolice, app: AppDep) -> JSONResponse:
-    """Recompute the integrity chain from the event store: intact, or the first entry that does not match."""
+def verify_history(
+    caution_id: UUID, principal: CourtOrPolice, app: AppDep, as_of: AsOfQuery = None, on: OnQuery = None,
+) -> JSONResponse:
+    """Recompute the integrity chain from the event store: intact, or the first entry that does not match.
+
+    With `as_of`, the chain's prefix recorded by then: the digest a history or certificate `as_of` that moment
+    carries (each gives its `verification_path`, with `as_of` pinned, so the address always returns its digest).
+    `on` changes nothing that is checked: a history `on` a date shows only what had happened by then, but its
+    digest is the head of the whole prefix, every entry included (the chain covers them all); it is echoed back
+    so the address names the history it verifies."""
+    axes = Axes.given(as_of, on)
     caution = app.get_caution(caution_id)
     require_same_force(caution.force, principal.force, caution_id)
-    report = verify(list(app.events.get(caution_id)), queries.history_rows(app.engine, str(caution_id)))
-    return JSONResponse({"caution_id": str(caution_id), **report.as_dict()})
+    report = chain_check(app, caution_id, axes.as_of.moment if axes.as_of else None)
+    return JSONResponse({
+        "caution_id": str(caution_id),
+        "as_of": axes.as_of.moment.isoformat() if axes.as_of else None,
+        "on": axes.on.moment.isoformat() if axes.on else None,
+        **report.as_dict(),
+    })
+
+
+def chain_check(app: CautionApplication, caution_id: UUID, as_of: datetime | None = None) -> Verification:
+    """The stored history (up to the prefix recorded by `as_of`) checked against the event store: what the
+    verification address answers."""
+    events = list(app.events.get(caution_id))
+    if as_of is not None:
+        events = time_axes.recorded_by(events, as_of)
+    return verify(events, queries.history_rows(app.engine, str(caution_id), len(events) if as_of else None))
+
+
+def history_check(app: CautionApplication, caution_id: UUID, body: dict[str, Any]) -> Verification:
+    """The check a certificate of this history body states: of the entries its digest covers (`digest_covers`),
+    no more, so it agrees with the digest printed and with what `verification_path` answers."""
+    covers = body["digest_covers"]
+    events = list(app.events.get(caution_id))[:covers]
+    return verify(events, queries.history_rows(app.engine, str(caution_id), covers))
 
 
 @router.get("/statistics", operation_id="getStatistics", response_model=Statistics, responses=problems(401, 403, 422))

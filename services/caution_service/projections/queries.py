@@ -7,7 +7,7 @@ import json
 import statistics as stats
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Row, literal, or_, select, tuple_
@@ -117,13 +117,14 @@ def victim_references_missing(engine: Engine, force: str) -> bool:
         return connection.execute(query).first() is not None
 
 
-def history_rows(engine: Engine, caution_id: str, as_of: datetime | None = None) -> list[Row[Any]]:
-    query = select(history).where(history.c.caution_id == caution_id).order_by(history.c.entry)
+def history_rows(engine: Engine, caution_id: str, upto: int | None = None) -> list[Row[Any]]:
+    """The caution's stored entries in order; with `upto`, only entries 1 to `upto` (a past record is a prefix of
+    the chain, chosen by the event store's times, not by the read model's copy of them)."""
+    query = select(history).where(history.c.caution_id == caution_id)
+    if upto is not None:
+        query = query.where(history.c.entry <= upto)
     with engine.connect() as connection:
-        rows = list(connection.execute(query))
-    if as_of is not None:
-        rows = [r for r in rows if datetime.fromisoformat(r.recorded_at) <= as_of]
-    return rows
+        return list(connection.execute(query.order_by(history.c.entry)))
 
 
 def force_statistics(engine: Engine, force: str, since: date | None, until: date | None) -> list[dict[str, Any]]:

@@ -6,15 +6,19 @@ workshop A happens on day 10 but is only recorded the next morning: until then t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from uuid import UUID
 
+import pypdfium2 as pdfium
 import pytest
 
+from services.caution_service.api.records import history_check
 from tests.caution_fixtures import assert_problem
 from tests.caution_service.integration.test_read_support import BACKENDS, ReadSteps, backend_url, ok, quiet_client
-from tests.support import FakeClock, at, caution_payload, iso
+from tests.support import FakeClock, app_state, at, auth, caution_payload, iso
 
 R1 = at(0, 10)  # issued (occurred at the same moment)
 R2 = at(1, 9)  # workshop A booked for day 10, 18:00
@@ -66,8 +70,8 @@ def _run_timeline(steps: ReadSteps) -> list[tuple[dict[str, Any], dict[str, Any]
     return seen
 
 
-def _caution_as_of(steps: ReadSteps, when: datetime) -> Any:
-    return steps.client.get(f"/v1/cautions/{steps.cid}", params={"as_of": iso(when)}, headers=steps.police)
+def _caution_as_of(steps: ReadSteps, when: datetime, headers: dict[str, str] | None = None) -> Any:
+    return steps.client.get(f"/v1/cautions/{steps.cid}", params={"as_of": iso(when)}, headers=headers or steps.police)
 
 
 def _history_as_of(steps: ReadSteps, when: datetime) -> Any:
@@ -84,12 +88,61 @@ def test_as_of_each_recorded_moment_gives_exactly_what_was_read_live_then(steps:
         assert ok(_history_as_of(steps, when)) == {**history_then, "as_of": iso(when)}
 
 
-def test_before_the_caution_was_issued_there_is_no_record(steps: ReadSteps) -> None:
+def test_before_the_caution_was_recorded_the_answer_says_so_not_404(steps: ReadSteps) -> None:
     _run_timeline(steps)
     just_before = R1 - timedelta(seconds=1)
-    assert_problem(_caution_as_of(steps, just_before), 404)
-    assert_problem(_history_as_of(steps, just_before), 404)
+    statement = ("At 2 March 2026, 09:59 GMT the record did not yet hold this caution: it was first recorded at "
+                 "2 March 2026, 10:00 GMT.")
+    assert ok(_caution_as_of(steps, just_before)) == {
+        "id": steps.cid, "exists": False, "statement": statement, "as_of": iso(just_before), "on": None}
+    history = ok(_history_as_of(steps, just_before))
+    assert (history["exists"], history["statement"], history["entries"], history["verdict"]) == (
+        False, statement, [], None)
     assert_problem(steps.history(steps.cid, as_of="2026-03-02T10:00:00"), 422)  # no offset: refused
+    assert_problem(_caution_as_of(steps, just_before, auth("police", "ESSEX")), 404)  # another force's: as ever
+    assert_problem(steps.history(steps.cid, headers=auth("court", "ESSEX"), as_of=iso(just_before)), 404)
+
+
+def test_a_bare_date_is_the_record_at_the_end_of_that_uk_day(steps: ReadSteps) -> None:
+    _run_timeline(steps)
+    end_of_day_12 = at(13, 0)  # midnight GMT, when 14 March 2026 (day 12) ended
+    by_date = ok(steps.history(steps.cid, as_of="2026-03-14"))
+    assert by_date == {**ok(_history_as_of(steps, end_of_day_12)), "as_of": "2026-03-15T00:00:00+00:00"}
+    assert [e["recorded_at"] for e in by_date["entries"]] == [iso(r) for r in RECORDED[:4]]
+    assert ok(_caution_as_of(steps, end_of_day_12))["version"] == 4
+    assert ok(steps.client.get(f"/v1/cautions/{steps.cid}", params={"as_of": "2026-03-14"},
+                               headers=steps.police))["version"] == 4
+
+
+def test_an_as_of_history_names_the_verification_that_returns_its_digest(steps: ReadSteps) -> None:
+    """It gave a 4-entry digest, and a verification address with no as_of, which returns the 7-entry one."""
+    _run_timeline(steps)
+    then = ok(_history_as_of(steps, R4))
+    assert len(then["entries"]) == 4
+    unpinned = ok(steps.client.get(f"/v1/cautions/{steps.cid}/compliance-history/verification",
+                                   headers=steps.court))
+    assert (unpinned["entries_checked"], unpinned["digest"] != then["digest"]) == (7, True)  # the record now
+
+    report = ok(steps.client.get(then["verification_path"], headers=steps.court))
+    assert (report["intact"], report["entries_checked"], report["digest"]) == (True, 4, then["digest"])
+    assert report["as_of"] == "2026-03-14T13:00:00+00:00"
+
+
+@pytest.mark.xfail(strict=True, reason="the certificate prints body['verification_path'] once the cert helper's "
+                                       "render_certificate(history, caution, generated_at, verification_url, ...) "
+                                       "is merged (issue 17): remove this mark then")
+def test_an_as_of_certificate_gives_the_address_that_returns_its_digest(steps: ReadSteps) -> None:
+    _run_timeline(steps)
+    pdf = steps.history(steps.cid, headers={**steps.court, "Accept": "application/pdf"}, as_of=iso(R4))
+    assert pdf.status_code == 200, pdf.text
+    document = pdfium.PdfDocument(pdf.content)
+    text = re.sub(r"\s+", "", "".join(document[i].get_textpage().get_text_range() for i in range(len(document))))
+    digest = ok(_history_as_of(steps, R4))["digest"]
+    assert digest in text
+    found = re.search(r"https?://[^/]+(/v1/cautions/[0-9a-f-]+/compliance-history/verification"
+                      r"(\?as_of=[0-9T:.Z%-]+(&on=[0-9T:.Z%-]+)?)?)", text)
+    assert found is not None, text
+    assert ok(steps.client.get(found.group(1), headers=steps.court))["digest"] == digest
 
 
 def test_hand_computed_timeline(steps: ReadSteps) -> None:
@@ -147,3 +200,13 @@ def test_as_of_in_the_future_is_the_record_now(steps: ReadSteps) -> None:
     now = ok(steps.history(steps.cid))
     later = ok(_history_as_of(steps, at(400)))
     assert later["entries"] == now["entries"] and later["digest"] == now["digest"]
+
+
+def test_the_check_a_certificate_states_is_of_the_entries_its_digest_covers(steps: ReadSteps) -> None:
+    """What `_certificate` should print beside an as_of history's digest: intact over its 4 entries, not 7."""
+    _run_timeline(steps)
+    then = ok(_history_as_of(steps, R4))
+    check = history_check(app_state(steps.client).cautions, UUID(steps.cid), then)
+    report = ok(steps.client.get(then["verification_path"], headers=steps.court))
+    assert (check.intact, check.entries_checked, check.digest) == (True, 4, then["digest"])
+    assert {k: v for k, v in report.items() if k not in ("caution_id", "as_of", "on")} == check.as_dict()

@@ -52,7 +52,7 @@ def _row(steps: ReadSteps, cid: str, entry: int) -> Any:
 def test_intact_after_a_whole_lifecycle(steps: ReadSteps, lifecycle: str) -> None:
     report = steps.verification(lifecycle)
     assert report == {
-        "caution_id": lifecycle, "intact": True, "entries_checked": 8, "entries_pending": 0,
+        "caution_id": lifecycle, "as_of": None, "on": None, "intact": True, "entries_checked": 8, "entries_pending": 0,
         "digest": ok(steps.history(lifecycle))["digest"], "first_broken_entry": None, "problem": None,
     }
 
