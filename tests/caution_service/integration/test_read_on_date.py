@@ -179,7 +179,7 @@ def test_a_caution_completed_later_was_in_progress_on_an_earlier_date(steps: Rea
     assert _history(steps)["verdict"]["outcome"] == "complied"
 
     on_20_march = _history(steps, on="2026-03-20")
-    assert on_20_march["verdict"] == {"outcome": "in_progress", "reasons": [
+    assert on_20_march["verdict"] == {"outcome": "in_progress", "decision": None, "reasons": [
         "Not yet met: workshop B not attended.", "The caution period ends on 2026-06-22."]}
     assert ok(_caution(steps, on="2026-03-20"))["status"] == "active"
     assert _history(steps, on="2026-04-02")["verdict"]["outcome"] == "complied"
