@@ -59,6 +59,19 @@ class Settings(ServiceSettings):
     retention: RetentionConfig = RetentionConfig()
     retention_check_seconds: float = 3600.0  # how often the leader looks whether the day's retention run is due
     retention_batch: int = Field(default=500, ge=1)  # rows erased per transaction: locks stay short
+    # Force codes to the names a court certificate prints, JSON: {"CAMBS": "Cambridgeshire Constabulary"}. They
+    # override and extend the forces of England and Wales that shared/forces.py knows; a code neither knows is
+    # printed as the code, with a note.
+    force_names: dict[str, str] = {}
+    # The court certificate's PAdES signature (services/caution_service/signing.py): the private key (PEM) and the
+    # certificate chain (PEM: the signing certificate first, then its issuers). Production refuses to start without
+    # both; elsewhere a development pair, named as not for court use, is made on first use.
+    certificate_signing_key_file: str | None = None
+    certificate_signing_chain_file: str | None = None
+    certificate_signing_key_passphrase: str | None = None  # only if the key file is encrypted
+    # Where development keeps the pair it makes, so `make run` signs with the same one across restarts (the test
+    # environment keeps one in memory, as does development when this cannot be written).
+    certificate_signing_dev_dir: str = "var/certificate-signing"
 
     @model_validator(mode="after")
     def refuse_development_secrets_in_production(self) -> Settings:
@@ -71,6 +84,10 @@ class Settings(ServiceSettings):
             if self.national_subscribers is None:  # this service serves the feed: who reads it all is a decision
                 raise ValueError('production needs CARA_NATIONAL_SUBSCRIBERS: the subjects or client ids allowed to '
                                  'read every force\'s events, e.g. ["notification-service"], or [] for none')
+            if not (self.certificate_signing_key_file and self.certificate_signing_chain_file):
+                raise ValueError("production needs its own certificate signing key and certificate chain: "
+                                 "CARA_CERTIFICATE_SIGNING_KEY_FILE and CARA_CERTIFICATE_SIGNING_CHAIN_FILE (PEM); a "
+                                 "court certificate is signed, and never with a development certificate")
         return self
 
     @field_validator("master_keys")
@@ -95,6 +112,7 @@ class Settings(ServiceSettings):
         }
 
     def describe(self) -> str:
-        safe = self.model_dump(exclude={"jwt_secret", "vault_key", "jwt_public_key", "master_keys"})
+        safe = self.model_dump(exclude={"jwt_secret", "vault_key", "jwt_public_key", "master_keys",
+                                       "certificate_signing_key_passphrase"})
         safe["database_url"] = make_url(self.database_url).render_as_string(hide_password=True)  # it goes to the log
         return json.dumps(safe, default=str)
