@@ -64,10 +64,11 @@ class Settings(ServiceSettings):
     # printed as the code, with a note.
     force_names: dict[str, str] = {}
     # The court certificate's PAdES signature (services/caution_service/signing.py): the private key (PEM) and the
-    # certificate chain (PEM: the signing certificate first, then its issuers). Production refuses to start without
-    # both; elsewhere a development pair, named as not for court use, is made on first use.
+    # certificate chain (PEM: the signing certificate first, then its issuers). The production API refuses to start
+    # without both, or with a key that is not the certificate's; elsewhere a development pair, named as not for court
+    # use, is made on first use. Only the API signs: the projector and the relay need neither.
     certificate_signing_key_file: str | None = None
-    certificate_signing_chain_file: str | None = None
+    certificate_signing_chain_file: str | None = None  # PEM: the signing certificate first, then its issuers
     certificate_signing_key_passphrase: str | None = None  # only if the key file is encrypted
     # Where development keeps the pair it makes, so `make run` signs with the same one across restarts (the test
     # environment keeps one in memory, as does development when this cannot be written).
@@ -84,10 +85,6 @@ class Settings(ServiceSettings):
             if self.national_subscribers is None:  # this service serves the feed: who reads it all is a decision
                 raise ValueError('production needs CARA_NATIONAL_SUBSCRIBERS: the subjects or client ids allowed to '
                                  'read every force\'s events, e.g. ["notification-service"], or [] for none')
-            if not (self.certificate_signing_key_file and self.certificate_signing_chain_file):
-                raise ValueError("production needs its own certificate signing key and certificate chain: "
-                                 "CARA_CERTIFICATE_SIGNING_KEY_FILE and CARA_CERTIFICATE_SIGNING_CHAIN_FILE (PEM); a "
-                                 "court certificate is signed, and never with a development certificate")
         return self
 
     @field_validator("master_keys")
@@ -95,6 +92,15 @@ class Settings(ServiceSettings):
     def master_keys_are_well_formed(cls, value: str) -> str:
         MasterKeys.parse(value)  # a malformed key is refused at start, never at the first seal
         return value
+
+    def refuse_unsigned_certificates(self) -> None:
+        """The API's start-up check (create_app): in production a court certificate is signed with the force's own
+        key, never with a development pair, so both files must be named."""
+        if self.environment == "production" and not (
+                self.certificate_signing_key_file and self.certificate_signing_chain_file):
+            raise ValueError("production needs its own certificate signing key and certificate chain: set "
+                             "CARA_CERTIFICATE_SIGNING_KEY_FILE and CARA_CERTIFICATE_SIGNING_CHAIN_FILE (PEM); a court "
+                             "certificate is signed, and never with a development certificate")
 
     def master(self) -> MasterKeys:
         return MasterKeys.parse(self.master_keys)

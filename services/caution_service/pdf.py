@@ -4,7 +4,8 @@ bordered table. The court certificate (certificate.py) and the subject access ex
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -50,21 +51,42 @@ def para(text: Any, style: str = "small") -> Paragraph:
 
 
 def fitted(text: Any, width: float, style: str = "small", *, break_after: str | None = None) -> Paragraph:
-    """The text as a paragraph `width` points wide in which no word is ever split across lines: a word wider than
-    the width shrinks the whole paragraph's type (down to SMALLEST_FONT) until it fits. A court reads "Work" and
-    "shop" as two words; reportlab splits a word only when it is wider than the line, so none is. `break_after`:
-    a separator after which the text always starts a new line (a date, then its time)."""
+    """The text as a paragraph `width` points wide in which no word is split mid-word: a word wider than the width
+    shrinks the whole paragraph's type (down to SMALLEST_FONT) until it fits, and one too wide even then (a long
+    account id) may break only after its own hyphens. A court reads "Work" and "shop" as two words; reportlab splits
+    a word only when it is wider than the line, so none is. `break_after`: a separator after which the text always
+    starts a new line (a date, then its time)."""
     chosen = styles()[style]
-    markup = escape(str(text))
+    words = str(text).split()
+
+    def width_of(word: str, size: float) -> float:
+        return pdfmetrics.stringWidth(word, chosen.fontName, size)
+
+    widest = max((width_of(word, chosen.fontSize) for word in words), default=0.0)
+    size = chosen.fontSize if widest <= width else max(SMALLEST_FONT, chosen.fontSize * width / widest * 0.98)
+    if any(width_of(word, size) > width for word in words):
+        markup = " ".join(_at_hyphens(word, width, lambda w: width_of(w, size)) for word in words)
+    else:
+        markup = escape(str(text))
     if break_after:
         markup = markup.replace(escape(break_after), escape(break_after).rstrip() + "<br/>")
-    widest = max((pdfmetrics.stringWidth(word, chosen.fontName, chosen.fontSize) for word in str(text).split()),
-                 default=0.0)
-    if widest <= width:
+    if size == chosen.fontSize:
         return Paragraph(markup, chosen)
-    size = max(SMALLEST_FONT, chosen.fontSize * width / widest * 0.98)
     shrunk = chosen.clone(f"{chosen.name}-{size:.2f}", fontSize=size, leading=size * chosen.leading / chosen.fontSize)
     return Paragraph(markup, shrunk)
+
+
+def _at_hyphens(word: str, width: float, width_of: Callable[[str], float]) -> str:
+    """`word` as markup: as it is when it fits, else in lines that break only after its own hyphens."""
+    if width_of(word) <= width:
+        return escape(word)
+    lines: list[str] = []
+    for part in re.findall(r"[^-]*-|[^-]+$", word):
+        if lines and width_of(lines[-1] + part) <= width:
+            lines[-1] += part
+        else:
+            lines.append(part)
+    return "<br/>".join(escape(line) for line in lines)
 
 
 class _NumberedCanvas(Canvas):
@@ -79,7 +101,7 @@ class _NumberedCanvas(Canvas):
 
     def showPage(self) -> None:  # noqa: N802 (reportlab's name)
         self._pages.append(dict(self.__dict__))
-        self._startPage()
+        self._startPage()  # type: ignore[attr-defined]  # reportlab's own, untyped
 
     def save(self) -> None:
         total = len(self._pages)
@@ -108,8 +130,12 @@ def build(story: list[Flowable], title: str, footer: str = "") -> bytes:
         buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN,
         title=title, author="CARA compliance tracker",
     )
-    canvas_class = type("FooteredCanvas", (_NumberedCanvas,), {"footer": footer})
-    doc.build(story, canvasmaker=canvas_class)
+    footer_text = footer
+
+    class FooteredCanvas(_NumberedCanvas):
+        footer = footer_text
+
+    doc.build(story, canvasmaker=FooteredCanvas)
     return buffer.getvalue()
 
 

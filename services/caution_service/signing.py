@@ -68,7 +68,9 @@ def load_signer(key_pem: bytes, chain_pem: bytes, passphrase: bytes | None = Non
 
 def subject_name(signer: SimpleSigner) -> str:
     """Who the signing certificate names: its common name, or its whole subject when it has none."""
-    subject = signer.signing_cert.subject
+    certificate = signer.signing_cert
+    assert certificate is not None  # load_signer always sets it
+    subject = certificate.subject
     common = subject.native.get("common_name")
     return str(common) if common else str(subject.human_friendly)
 
@@ -142,6 +144,15 @@ def signer_for(settings: Settings) -> SimpleSigner:
         return _cached[where]
 
 
+def require_signer(settings: Settings) -> None:
+    """At the API's start: production names its signing pair (config.py) and the pair is usable (read, parsed, the
+    key the certificate's), so a mistake stops the start rather than the first certificate a court asks for. Elsewhere
+    the development pair is made when first needed."""
+    settings.refuse_unsigned_certificates()
+    if settings.environment == "production":
+        signer_for(settings)
+
+
 def _load(settings: Settings) -> SimpleSigner:
     if settings.certificate_signing_key_file and settings.certificate_signing_chain_file:
         passphrase = settings.certificate_signing_key_passphrase
@@ -151,8 +162,7 @@ def _load(settings: Settings) -> SimpleSigner:
         except OSError as e:
             raise SigningConfigurationError(f"cannot read the certificate signing key or chain: {e}") from None
         return load_signer(key_pem, chain_pem, passphrase.encode() if passphrase else None)
-    if settings.environment == "production":  # config.py refuses this first; never sign a court's copy otherwise
-        raise SigningConfigurationError("production has no certificate signing key and chain configured")
+    settings.refuse_unsigned_certificates()  # never a development pair in production, whoever calls
     directory = None if settings.environment == "test" else Path(settings.certificate_signing_dev_dir)
     return development_signer(directory)
 
