@@ -137,7 +137,9 @@ def _attestation(history: dict[str, Any], caution: dict[str, Any], generated_at:
 
 def _check_line(check: Verification) -> str:
     if check.intact:
-        return f"Checked against the event store when generated: intact ({check.entries_checked} entries)."
+        # the whole record, which an "as of" or "on" certificate states only part of: say which was checked
+        return (f"Checked against the event store when generated: the whole record, {check.entries_checked} entries, "
+                "is intact.")
     return ("WARNING: checked against the event store when generated: "
             f"NOT INTACT at entry {check.first_broken_entry}. {check.problem}")
 

@@ -103,7 +103,7 @@ def test_certificate_carries_the_digest_and_how_to_verify_it(steps: ReadSteps) -
     assert digest == steps.verification(cid)["digest"]
     assert _squash(f"Digest (SHA-256 chain over 8 entries): {digest}") in _squash(text)
     assert f"http://testserver/v1/cautions/{cid}/compliance-history/verification" in text
-    assert _squash("Checked against the event store when generated: intact (8 entries).") in text
+    assert _squash("Checked against the event store when generated: the whole record, 8 entries, is intact.") in text
     for entry in ok(steps.history(cid))["entries"]:
         assert _squash(court_text(entry["summary"], entry["details"])) in text
 

@@ -19,6 +19,7 @@ ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 OFFICER = {"id": "PC-4471", "role": "police", "force": "CAMBS", "name": "Alex Morgan", "rank": "police_constable",
            "collar_number": "4471"}
 OLD_ENTRY = {"id": "provider-a0d629f5", "role": "provider", "force": "CAMBS"}
+LONG_ID = {"id": "victim-contact-service-07", "role": "victim_contact", "force": "CAMBS"}  # cut in a 34 mm column
 SYSTEM = {"id": "cara-deadline-monitor", "role": "system", "force": "CAMBS"}
 # Sentences with long words: a narrow column used to cut them ("Rescheduled" as "Resched" / "uled").
 SENTENCES = [
@@ -45,7 +46,7 @@ def _caution(**overrides: Any) -> dict[str, Any]:
 
 def _entries(count: int) -> list[dict[str, Any]]:
     start = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-    people = [OFFICER, OLD_ENTRY, SYSTEM]
+    people = [OFFICER, OLD_ENTRY, SYSTEM, LONG_ID]
     return [{
         "entry": n, "summary": SENTENCES[n % len(SENTENCES)],
         "occurred_at": (start + timedelta(days=n)).isoformat(),
@@ -132,7 +133,7 @@ def test_people_by_name_and_rank_or_collar_number_the_system_as_itself_older_ent
     assert recorded_by_text(SYSTEM, "CAMBS") == "CARA system"
     assert recorded_by_text(OLD_ENTRY, "CAMBS") == "workshop provider account provider-a0d629f5"
     assert recorded_by_text({**OFFICER, "force": "ESSEX"}, "CAMBS").endswith(", ESSEX")
-    text = " ".join(_text(_render(_history(count=3))).split())
+    text = " ".join(_text(_render(_history(count=4))).split())
     assert "Police constable Alex Morgan, collar number 4471 (police)" in text
     assert "PC-4471" not in text  # never the account id when a name is there
     assert "CARA system" in text
