@@ -15,6 +15,7 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 
+from shared.forces import force_name
 from shared.uk_time import uk_day_text, uk_time_text
 
 from .pdf import CELL_PADDING, build, fitted, fitted_grid, labelled, para
@@ -190,7 +191,7 @@ def _offender(offender: dict[str, Any], data: dict[str, Any]) -> str:
     return line
 
 
-def recorded_by_text(by: dict[str, Any], caution_force: str, force_names: dict[str, str] | None = None) -> str:
+def recorded_by_text(by: dict[str, Any], caution_force: str) -> str:
     """Who recorded an entry as a court reads it: by name and rank or collar number where the entry has them, the
     system's own entries as the system, and only older entries (no name recorded) by role and account id."""
     if by.get("role") == "system":
@@ -203,8 +204,8 @@ def recorded_by_text(by: dict[str, Any], caution_force: str, force_names: dict[s
         who += f" ({ROLES.get(by['role'], by['role'])})"
     else:
         who = f"{ROLES.get(by['role'], by['role'])} account {by['id']}"
-    if by.get("force") and by["force"] != caution_force:
-        who += f", {(force_names or {}).get(by['force'], by['force'])}"
+    if by.get("force") and by["force"] != caution_force:  # the caution's own force is named once, above
+        who += f", {force_name(by['force'])}"
     return who
 
 

@@ -132,7 +132,7 @@ def test_people_by_name_and_rank_or_collar_number_the_system_as_itself_older_ent
     assert recorded_by_text({**OFFICER, "collar_number": None}, "CAMBS") == "Police constable Alex Morgan (police)"
     assert recorded_by_text(SYSTEM, "CAMBS") == "CARA system"
     assert recorded_by_text(OLD_ENTRY, "CAMBS") == "workshop provider account provider-a0d629f5"
-    assert recorded_by_text({**OFFICER, "force": "ESSEX"}, "CAMBS").endswith(", ESSEX")
+    assert recorded_by_text({**OFFICER, "force": "ESSEX"}, "CAMBS").endswith("(police), Essex Police")
     text = " ".join(_text(_render(_history(count=4))).split())
     assert "Police constable Alex Morgan, collar number 4471 (police)" in text
     assert "PC-4471" not in text  # never the account id when a name is there
