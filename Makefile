@@ -19,7 +19,7 @@ FORCE ?= CAMBS
 LINTED := services shared tests bench docs
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint typecheck lock token openapi settings-reference bench fuzz projector rebuild migrate rotate-keys master-key relay clean
+.PHONY: help setup run test lint typecheck lock token openapi settings-reference certificate-samples bench fuzz projector rebuild migrate rotate-keys master-key relay clean
 
 $(STAMP): $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,9 @@ openapi: setup  ## regenerate the committed OpenAPI and AsyncAPI documents
 
 settings-reference: setup  ## regenerate docs/settings.md and .env.example from the settings classes
 	$(BIN)/python -m services.settings_reference
+
+certificate-samples: setup  ## render a court certificate for each outcome to docs/certificates/*.png (page 1)
+	$(BIN)/python -m docs.certificates.make_samples
 
 projector: setup  ## production shape: the projection worker (one active per database, PostgreSQL advisory lock)
 	$(BIN)/python -m services.caution_service.worker

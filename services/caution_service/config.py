@@ -59,6 +59,20 @@ class Settings(ServiceSettings):
     retention: RetentionConfig = RetentionConfig()
     retention_check_seconds: float = 3600.0  # how often the leader looks whether the day's retention run is due
     retention_batch: int = Field(default=500, ge=1)  # rows erased per transaction: locks stay short
+    # Force codes to the names a court certificate prints, JSON: {"CAMBS": "Cambridgeshire Constabulary"}. They
+    # override and extend the forces of England and Wales that shared/forces.py knows; a code neither knows is
+    # printed as the code, with a note.
+    force_names: dict[str, str] = {}
+    # The court certificate's PAdES signature (services/caution_service/signing.py): the private key (PEM) and the
+    # certificate chain (PEM: the signing certificate first, then its issuers). The production API refuses to start
+    # without both, or with a key that is not the certificate's; elsewhere a development pair, named as not for court
+    # use, is made on first use. Only the API signs: the projector and the relay need neither.
+    certificate_signing_key_file: str | None = None
+    certificate_signing_chain_file: str | None = None  # PEM: the signing certificate first, then its issuers
+    certificate_signing_key_passphrase: str | None = None  # only if the key file is encrypted
+    # Where development keeps the pair it makes, so `make run` signs with the same one across restarts (the test
+    # environment keeps one in memory, as does development when this cannot be written).
+    certificate_signing_dev_dir: str = "var/certificate-signing"
 
     @model_validator(mode="after")
     def refuse_development_secrets_in_production(self) -> Settings:
@@ -79,6 +93,15 @@ class Settings(ServiceSettings):
         MasterKeys.parse(value)  # a malformed key is refused at start, never at the first seal
         return value
 
+    def refuse_unsigned_certificates(self) -> None:
+        """The API's start-up check (create_app): in production a court certificate is signed with the force's own
+        key, never with a development pair, so both files must be named."""
+        if self.environment == "production" and not (
+                self.certificate_signing_key_file and self.certificate_signing_chain_file):
+            raise ValueError("production needs its own certificate signing key and certificate chain: set "
+                             "CARA_CERTIFICATE_SIGNING_KEY_FILE and CARA_CERTIFICATE_SIGNING_CHAIN_FILE (PEM); a court "
+                             "certificate is signed, and never with a development certificate")
+
     def master(self) -> MasterKeys:
         return MasterKeys.parse(self.master_keys)
 
@@ -95,6 +118,7 @@ class Settings(ServiceSettings):
         }
 
     def describe(self) -> str:
-        safe = self.model_dump(exclude={"jwt_secret", "vault_key", "jwt_public_key", "master_keys"})
+        safe = self.model_dump(exclude={"jwt_secret", "vault_key", "jwt_public_key", "master_keys",
+                                       "certificate_signing_key_passphrase"})
         safe["database_url"] = make_url(self.database_url).render_as_string(hide_password=True)  # it goes to the log
         return json.dumps(safe, default=str)

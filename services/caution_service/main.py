@@ -45,6 +45,7 @@ from .read_model_metrics import ReadModelCollector
 from .retention import ITEMS as RETENTION_ITEMS
 from .retention import TABLES as RETENTION_TABLES
 from .retention import build_retention
+from .signing import require_signer
 from .vault import VictimVault
 from .writer import build_writer
 
@@ -134,6 +135,7 @@ def _background_work(settings: Settings) -> Callable[[FastAPI], AbstractAsyncCon
 
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> FastAPI:
     settings = settings or Settings()
+    require_signer(settings)  # production: the court certificate's signing key is there and usable, or no start
     require_catalogued(event_names())  # the feed and the court's history describe every event from the catalogue
     app = FastAPI(
         lifespan=_background_work(settings),

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from services.caution_service.config import Settings as CautionSettings
 from services.caution_service.main import create_app
+from services.caution_service.signing import development_pair
 from services.notification_service.config import Settings as NotifySettings
 from shared.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET, FORCE_CLAIM, ROLE_CLAIM, Role, mint_token
 from shared.keyring import MasterKeys
@@ -32,10 +33,15 @@ TEN_YEARS = 10 * 365 * 86400
 
 
 def _production(tmp_path: Path, **given: Any) -> CautionSettings:
+    key, chain = development_pair()  # production's API starts only with a certificate signing pair (signing.py)
+    (tmp_path / "signing-key.pem").write_bytes(key)
+    (tmp_path / "signing-chain.pem").write_bytes(chain)
     return CautionSettings(**{
         "environment": "production", "database_url": f"sqlite:///{tmp_path}/c.sqlite3", "run_projections": False,
         "vault_key": Fernet.generate_key().decode(), "master_keys": MasterKeys.generate("2026-12"),
-        "national_subscribers": [], "jwt_public_key": PUBLIC_PEM, "jwt_algorithms": ["RS256"], **given})
+        "national_subscribers": [], "jwt_public_key": PUBLIC_PEM, "jwt_algorithms": ["RS256"],
+        "certificate_signing_key_file": str(tmp_path / "signing-key.pem"),
+        "certificate_signing_chain_file": str(tmp_path / "signing-chain.pem"), **given})
 
 
 def _idp_token(**claims: Any) -> str:

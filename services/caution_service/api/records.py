@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 
 from shared.auth import Principal, Role
 from shared.auth_deps import allow
+from shared.forces import force_name
 from shared.openapi import problems
 from shared.problems import ProblemError
 from shared.timeformats import DayOrMoment, IsoDate
@@ -32,6 +33,7 @@ from ..projections import queries
 from ..projections.compliance import Verification, entry_view, link_corrections, verify
 from ..projections.entries import GENESIS
 from ..projections.projector import REBUILDING, Projector
+from ..signing import sign_pdf, signer_for, subject_name
 from ..time_axes import Axes
 from .deps import AppDep, ClockDep, PurposeDep, log_consultation, log_denied, personal_data_reader, readable_caution
 from .record_schemas import CautionPage, ComplianceHistory, OffenderSearch, Statistics, VerificationReport
@@ -337,12 +339,21 @@ async def compliance_history(
 
 def _certificate(request: Request, app: CautionApplication, caution_id: UUID, body: dict[str, Any],
                  caution: dict[str, Any], clock: Callable[[], datetime]) -> Response:
+    """The court certificate of this history: rendered, signed (PAdES), given out. Its verification address is the
+    one that returns exactly this history's digest (`verification_path`, with the same time axes)."""
+    settings = request.app.state.settings
     base = str(request.base_url).rstrip("/")
+    path = body.get("verification_path", f"/v1/cautions/{caution_id}/compliance-history/verification")
     check = verify(list(app.events.get(caution_id)), queries.history_rows(app.engine, str(caution_id)))
-    pdf = render_certificate(body, caution, clock(), base, check)
+    signer = signer_for(settings)
+    force = force_name(caution["force"], settings.force_names)
+    pdf = render_certificate(body, caution, clock(), base + path, check, force_name=force,
+                             system_version=request.app.version, signed_by=subject_name(signer))
+    signed = sign_pdf(pdf, signer, reason=f"Compliance certificate of caution {caution['police_reference']}",
+                      location=force)
     # Header values must be Latin-1 without CR/LF: keep only safe characters of the caller-given reference.
     filename = f"cara-certificate-{re.sub(r'[^A-Za-z0-9._-]+', '_', caution['police_reference'])}.pdf"
-    return Response(pdf, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{filename}"'})
+    return Response(signed, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
 @router.get(

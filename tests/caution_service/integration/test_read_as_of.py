@@ -128,9 +128,6 @@ def test_an_as_of_history_names_the_verification_that_returns_its_digest(steps: 
     assert report["as_of"] == "2026-03-14T13:00:00+00:00"
 
 
-@pytest.mark.xfail(strict=True, reason="the certificate prints body['verification_path'] once the cert helper's "
-                                       "render_certificate(history, caution, generated_at, verification_url, ...) "
-                                       "is merged (issue 17): remove this mark then")
 def test_an_as_of_certificate_gives_the_address_that_returns_its_digest(steps: ReadSteps) -> None:
     _run_timeline(steps)
     pdf = steps.history(steps.cid, headers={**steps.court, "Accept": "application/pdf"}, as_of=iso(R4))

@@ -5,6 +5,7 @@ Page 1 is rendered to PNG (pypdfium2) to prove the file draws; its text layer is
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,12 +13,29 @@ from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import PdfSignatureStatus
+from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import update
 
+from services.caution_service.certificate import court_text
+from services.caution_service.main import create_app
 from services.caution_service.projections.tables import history
+from services.caution_service.signing import signer_for
+from shared.uk_time import uk_time_text
 from tests.caution_fixtures import assert_problem
-from tests.caution_service.integration.test_read_support import VICTIM_NOTE, VICTIM_SECRETS, ReadSteps, ok, quiet_client
-from tests.support import FakeClock, at, auth, caution_payload, iso
+from tests.caution_service.integration.test_read_support import (
+    VICTIM_NOTE,
+    VICTIM_SECRETS,
+    ReadSteps,
+    ok,
+    quiet_client,
+    quiet_settings,
+)
+from tests.support import FakeClock, app_state, at, auth, caution_payload, iso
 
 PDF = {"Accept": "application/pdf"}
 
@@ -73,7 +91,7 @@ def test_page_one_renders_and_states_reference_legal_basis_verdict(steps: ReadSt
     assert "CC-2026-00417" in page_one
     assert "Conditional caution, Criminal Justice Act 2003 ss.22-27" in page_one
     assert "Verdict: COMPLIED with the conditions" in page_one
-    assert "Workshop B attended on 2026-04-11, 30 days after A." in page_one
+    assert "Workshop B attended on 11 April 2026, 30 days after A." in page_one
     assert "reference V-" in page_one and "(details withheld)" in page_one
 
 
@@ -85,9 +103,9 @@ def test_certificate_carries_the_digest_and_how_to_verify_it(steps: ReadSteps) -
     assert digest == steps.verification(cid)["digest"]
     assert _squash(f"Digest (SHA-256 chain over 8 entries): {digest}") in _squash(text)
     assert f"http://testserver/v1/cautions/{cid}/compliance-history/verification" in text
-    assert _squash("Checked against the event store when generated: intact (8 entries).") in text
+    assert _squash("Checked against the event store when generated: the whole record, 8 entries, is intact.") in text
     for entry in ok(steps.history(cid))["entries"]:
-        assert _squash(entry["summary"]) in text
+        assert _squash(court_text(entry["summary"], entry["details"])) in text
 
 
 def test_certificate_never_shows_victim_details(steps: ReadSteps) -> None:
@@ -101,7 +119,7 @@ def test_certificate_never_shows_victim_details(steps: ReadSteps) -> None:
 @pytest.mark.parametrize("story, verdict", [
     ("breached", "Verdict: DID NOT COMPLY with the conditions"),
     ("withdrawn", "Verdict: WITHDRAWN (the caution was set aside)"),
-    ("open", "Verdict: IN PROGRESS (the caution period has not concluded)"),
+    ("open", "Verdict: IN PROGRESS (the caution period has not ended)"),
 ])
 def test_each_verdict_is_stated(steps: ReadSteps, story: str, verdict: str) -> None:
     cid = steps.issue(legal_basis="diversionary_caution")["id"]
@@ -121,7 +139,7 @@ def test_an_as_of_certificate_says_so_and_shows_the_record_then(steps: ReadSteps
     then = at(12, 13)  # after the victim contact after A was recorded (12:30), before B
     digest_then = ok(steps.history(cid, as_of=iso(then)))["digest"]
     text = _squash("".join(_pages(_certificate(steps, cid, as_of=iso(then)).content)))
-    assert _squash(f"the record as it stood at {iso(then)}") in text
+    assert _squash(f"the record as it stood at {uk_time_text(then)}") in text  # 12 March 2026, 13:00 GMT
     assert _squash(f"chain over 5 entries): {digest_then}") in _squash(text)
     assert _squash("Verdict: IN PROGRESS") in text
     assert "AttendedworkshopBinfull." not in text
@@ -186,3 +204,60 @@ def test_no_certificate_is_issued_while_the_history_trails_the_store(steps: Read
     steps.project()
     disposition = _certificate(steps, cid).headers["content-disposition"]
     assert disposition == 'inline; filename="cara-certificate-CC-2026-00418.pdf"'
+
+
+def _signature(steps: ReadSteps, content: bytes) -> PdfSignatureStatus:
+    """pyHanko's own validation, the service's signing certificate (development: self-signed) the trust root."""
+    root = signer_for(app_state(steps.client).settings).signing_cert
+    signatures = PdfFileReader(io.BytesIO(content)).embedded_signatures
+    assert len(signatures) == 1
+    return validate_pdf_signature(signatures[0], ValidationContext(trust_roots=[root]))
+
+
+def test_the_certificate_is_signed_and_validates_and_an_altered_copy_does_not(steps: ReadSteps) -> None:
+    content = _certificate(steps, _completed(steps)).content
+    status = _signature(steps, content)
+    assert status.intact and status.valid and status.trusted and status.bottom_line
+    assert status.coverage is not None
+    assert status.coverage.name == "ENTIRE_FILE"  # the signature covers every byte the court was given
+
+    # one letter of the file's opening lines, well inside the bytes the signature covers
+    at = content.index(b"ReportLab")
+    assert at < 100
+    altered = content[:at] + b"X" + content[at + 1:]
+    assert not _signature(steps, altered).bottom_line
+    assert not _signature(steps, altered).intact
+
+
+def test_every_page_is_numbered_and_the_force_and_the_system_are_named(steps: ReadSteps) -> None:
+    cid = _completed(steps)
+    pages = _pages(_certificate(steps, cid).content)
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in page
+    text = " ".join(" ".join(pages).split())
+    assert "Issuing force Cambridgeshire Constabulary (force code CAMBS)" in text
+    app = steps.client.app
+    assert isinstance(app, FastAPI)
+    version = app.version  # the caution service's own version (main.VERSION)
+    assert version and f"by the CARA compliance tracker, caution service version {version}, on " in text
+    assert "The signature covers the whole document as issued" in text
+    assert "Signed with a development certificate: NOT FOR COURT USE." in text  # the test environment's own pair
+
+
+def test_one_date_style_and_never_seconds_or_an_iso_time(steps: ReadSteps) -> None:
+    cid = _completed(steps)
+    text = " ".join(_pages(_certificate(steps, cid).content))
+    address = f"http://testserver/v1/cautions/{cid}/compliance-history/verification"
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text.replace(address, ""))
+    assert not re.search(r"\d{2}:\d{2}:\d{2}", text)
+    assert "2 March 2026, 10:00 GMT" in text  # issued (the offence date and each entry's times are in this style)
+
+
+def test_a_configured_force_name_is_printed(sqlite_url: str, clock: FakeClock) -> None:
+    settings = quiet_settings(sqlite_url, force_names={"CAMBS": "Cambridgeshire Constabulary (CARA pilot)"})
+    with TestClient(create_app(settings, clock)) as client:
+        steps = ReadSteps(client, clock)
+        cid = steps.issue()["id"]
+        steps.project()
+        text = " ".join(" ".join(_pages(_certificate(steps, cid).content)).split())
+    assert "Issuing force Cambridgeshire Constabulary (CARA pilot) (force code CAMBS)" in text

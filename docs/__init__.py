@@ -1,0 +1,1 @@
+"""Documents and the scripts that regenerate them (samples rendered from the real app)."""

@@ -1,0 +1,1 @@
+"""Sample court certificates, one per outcome (make certificate-samples)."""
