@@ -100,7 +100,7 @@ def _verdict(history: dict[str, Any]) -> list[Flowable]:
 
 
 def _integrity(history: dict[str, Any], verification_url: str, check: Verification) -> list[Flowable]:
-    page_width = 178 * mm
+    page_width = 178 * mm - 12  # the frame inside the margins keeps 6 pt of padding each side
     return [
         para("Integrity", "Heading2"),
         para(f"Digest (SHA-256 chain over {_covered(history)} entries):", "BodyText"),
