@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from services.caution_service.domain.spent import add_months, spent_on
-from services.caution_service.domain.values import Status
-from tests.caution_service.unit.builders import ISSUED_ON, breach, issued, withdraw
+from services.caution_service.domain.values import Status, Workshop
+from tests.caution_service.unit.builders import ISSUED_ON, book, breach, decide, issued, miss, withdraw
 
 
 @pytest.mark.parametrize(("given", "spent"), [
@@ -36,6 +36,9 @@ def test_a_caution_that_ends_before_three_months_is_spent_the_day_it_ends(status
 def test_the_caution_states_its_own_spent_date() -> None:
     c = issued()
     assert c.spent_on == add_months(ISSUED_ON, 3)
+    book(c, Workshop.A, 3, on=1)
+    miss(c, Workshop.A, 3)
+    decide(c, False, 4)  # a rejected excuse: the failure a breach decision rests on (issue 17)
     breach(c, 5)
     assert c.final_at is not None and c.spent_on == c.final_at.date()
     w = issued()

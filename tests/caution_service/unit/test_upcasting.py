@@ -22,10 +22,12 @@ from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.values import (
     Booking,
     Conditions,
+    Correction,
     DataNotice,
     DataProtectionBasis,
     Gender,
     IssuingOfficer,
+    MissAwaitingDecision,
     MissReason,
     Offence,
     OffenceCategory,
@@ -149,6 +151,8 @@ SAMPLES: dict[type, Any] = {
     IssuingOfficer: IssuingOfficer("INSP-1", "Insp Jones", Rank.INSPECTOR, True),
     Conditions: Conditions(100, 10, 30),
     Booking: Booking(at(12, 18), "Cambridge Hub"),
+    MissAwaitingDecision: MissAwaitingDecision(Workshop.B, 7),
+    Correction: Correction(9, 3, "WorkshopAAttended", "wrong day entered", False, at(10, 19)),
 }
 
 
@@ -227,7 +231,8 @@ def test_a_caution_with_more_than_20_events_is_snapshotted_and_reloads_equal(
     app: CautionApplication, db_url: str
 ) -> None:
     c = with_many_events(25)
-    c.attend_workshop_a(occurred_at=at(A_DAY + 1), recorded_at=at(A_DAY + 1), recorded_by=PROVIDER)
+    c.attend_workshop_a(occurred_at=at(A_DAY + 1), recorded_at=at(A_DAY + 1), recorded_by=PROVIDER,
+                        reason_not_on_booked_day="came to another session")
     app.save(c)
 
     assert app.snapshots is not None
