@@ -73,18 +73,22 @@ class Caution(Aggregate):
             found = [n for n, name in enumerate(entries, 1) if name in names]
             return found[-1] if found else None
 
-        state["corrections"] = []
+        state["strikes"] = []  # nothing could be struck out before v3
         state["pending_miss_entry"] = last("WorkshopMissed") if state.get("pending_miss") is not None else None
         state["miss_at_close"] = None
         state["referred_misses"] = []
         state["closing_entry"] = last(*CLOSING) if state.get("final_status") is not None else None
-        state["contact_after_a_at"] = state["contact_after_a_entry"] = None
         # v3: the after-A contact and the A it is measured from are this round's (reset by an accepted excuse).
         state["first_attended_a_at"] = state.get("attended_a_at")
         state["first_attended_a_version"] = state.get("attended_a_version")
-        decided = last("ExcuseDecided")
-        if state.get("round", 1) > 1 and decided is not None:
-            state["contacted_after_a"] = "VictimContacted" in entries[decided:]
+        round_began = last("ExcuseDecided") or 0
+        contacts = [n for n, name in enumerate(entries, 1) if name == "VictimContacted" and n > round_began]
+        if state.get("round", 1) > 1:
+            state["contacted_after_a"] = bool(contacts)
+        # The round's first contact is its after-A one (an on-completion contact follows it). Its time is not in a
+        # v2 snapshot: unknown (None) counts as after A, as it was checked to be when it was recorded.
+        state["contact_after_a_entry"] = contacts[0] if contacts and state["contacted_after_a"] else None
+        state["contact_after_a_at"] = None
 
     class Event(Aggregate.Event):
         """Every caution event: once its own change is made, it is the next entry in the record."""
@@ -243,7 +247,7 @@ class Caution(Aggregate):
         self.final_at: datetime | None = None
         self.closing_entry: int | None = None
         self.breach_outcome: BreachOutcome | None = None
-        self.corrections: list[Correction] = []
+        self.strikes: list[Correction] = []  # the corrections that struck an entry out as recorded in error
 
     # ----- issuing -----------------------------------------------------------------
 
@@ -373,7 +377,7 @@ class Caution(Aggregate):
         return self.struck_by(entry) is not None
 
     def struck_by(self, entry: int) -> int | None:
-        return next((c.entry for c in self.corrections if c.recorded_in_error and c.corrects_entry == entry), None)
+        return next((c.entry for c in self.strikes if c.corrects_entry == entry), None)
 
     # ----- workshops ---------------------------------------------------------------
 
@@ -956,10 +960,9 @@ class Caution(Aggregate):
         recorded_by: RecordedBy,
         recorded_in_error: bool = False,
     ) -> None:
-        self.corrections = [*self.corrections, Correction(
-            self._entry_being_recorded(), corrects_version, corrected_type, reason, recorded_in_error,
-            corrected_occurred_at)]
         if recorded_in_error:
+            self.strikes = [*self.strikes, Correction(
+                self._entry_being_recorded(), corrects_version, corrected_type, reason, True, None)]
             self._strike(corrects_version, corrected_type)
             return
         if corrected_occurred_at is not None:
