@@ -107,7 +107,8 @@ def test_a_breach_after_a_rejected_excuse_says_what_it_rests_on(steps: ReadSteps
               steps.breach(cid, 12, "Missed workshop A without excuse."))
 
     entry = _history(steps, cid)["entries"][-1]
-    assert entry["summary"] == "Breach decided (prosecute), resting on a rejected excuse: Missed workshop A without excuse."
+    assert entry["summary"] == (
+        "Breach decided (prosecute), resting on a rejected excuse: Missed workshop A without excuse.")
     assert entry["details"]["failure"] == "excuse_rejected"
 
 

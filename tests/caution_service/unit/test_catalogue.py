@@ -6,6 +6,8 @@ the feed would silently drop or publish, a court sentence that changed under rec
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from services.caution_service.domain.caution import event_name, event_names
@@ -53,7 +55,7 @@ ADDED_FIELDS = {
     "Breached": ("failure",),
     "EntryCorrected": ("recorded_in_error",),
 }
-NEW_SENTENCES = {
+NEW_SENTENCES: dict[str, tuple[dict[str, Any], str]] = {
     "WorkshopAAttended": ({"reason_not_on_booked_day": "session moved by the provider"},
                           "Attended workshop A in full, on another day than the booked session's: "
                           "session moved by the provider"),

@@ -188,7 +188,9 @@ CONTACTED = 5
 COMPLETED = 7
 
 
-def police_correct(c: Caution, version: int, new_time: datetime | None, day: int, reason: str = "found at court") -> None:
+def police_correct(
+    c: Caution, version: int, new_time: datetime | None, day: int, reason: str = "found at court",
+) -> None:
     c.correct(version, reason, new_time, recorded_at=at(day), recorded_by=POLICE)
 
 
@@ -249,7 +251,7 @@ def test_striking_the_completion_re_opens_the_caution_to_the_state_the_other_fac
     assert c.is_struck(COMPLETED) and c.struck_by(COMPLETED) == COMPLETED + 1
     assert c.conditions_met  # every other fact stands: it may be completed again, truly
     complete(c, B_DAY + 6)
-    assert c.status is Status.COMPLETED
+    assert c.final_status is Status.COMPLETED and c.closing_entry == COMPLETED + 2
 
 
 def test_striking_the_completion_undoes_the_on_completion_contact_it_was_for() -> None:

@@ -126,7 +126,8 @@ def test_after_an_accepted_excuse_b_gap_is_measured_from_the_new_workshop_a() ->
     attend_a(c, B_DAY + 5)
     book(c, Workshop.B, B_DAY + 33, on=B_DAY + 6)
     with refused(InvalidCommand, "workshop_b_after_gap", c):
-        attend_b(c, B_DAY + 32, other_day="came a day early")  # long after the first round's A, but 27 days after the new A
+        # long after the first round's A, but 27 days after the new A
+        attend_b(c, B_DAY + 32, other_day="came a day early")
 
 
 def test_an_accepted_excuse_for_a_lets_workshop_a_be_booked_again_without_a_reschedule_reason() -> None:

@@ -8,7 +8,7 @@ the next day in the UK.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.errors import ConflictsWithState, InvalidCommand
@@ -42,7 +42,7 @@ PERIOD_END_DAY = 16 * 7
 PERIOD_END = ISSUED_ON + timedelta(days=PERIOD_END_DAY)  # 22 June 2026, in BST
 
 
-def utc(day: datetime, hour: int, minute: int = 0) -> datetime:
+def utc(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
 
 

@@ -61,6 +61,11 @@ def store() -> CautionApplication:
     return _app
 
 
+def _other_day(mode: int) -> str | None:
+    """Now and then the provider gives a reason the attendance was not on the booked day (issue 17)."""
+    return "moved to another session" if mode % 2 else None
+
+
 def day_of(when: datetime) -> int:
     return (when.date() - ISSUED_ON).days
 
@@ -128,13 +133,17 @@ class CautionMachine(RuleBasedStateMachine):
     def attend_a(self, mode: int, offset: int, day: int, hour: int, lag: timedelta) -> None:
         c = self.caution
         day = self._anchored(c.booking_a.session_at if c.booking_a else None, mode, offset, day)
-        self._run(lambda: c.attend_workshop_a(**self._time(day, hour, lag), recorded_by=PROVIDER))
+        time = self._time(day, hour, lag)
+        self._run(lambda: c.attend_workshop_a(occurred_at=time["occurred_at"], recorded_at=time["recorded_at"],
+                                              recorded_by=PROVIDER, reason_not_on_booked_day=_other_day(mode)))
 
     @rule(mode=modes, offset=offsets, day=days, hour=hours, lag=lags)
     def attend_b(self, mode: int, offset: int, day: int, hour: int, lag: timedelta) -> None:
         c = self.caution
         day = self._anchored(c.booking_b.session_at if c.booking_b else None, mode, offset, day)
-        self._run(lambda: c.attend_workshop_b(**self._time(day, hour, lag), recorded_by=PROVIDER))
+        time = self._time(day, hour, lag)
+        self._run(lambda: c.attend_workshop_b(occurred_at=time["occurred_at"], recorded_at=time["recorded_at"],
+                                              recorded_by=PROVIDER, reason_not_on_booked_day=_other_day(mode)))
 
     @rule(workshop=workshops, reason=st.sampled_from(MissReason), day=days, lag=lags)
     def miss(self, workshop: Workshop, reason: MissReason, day: int, lag: timedelta) -> None:
