@@ -920,6 +920,9 @@ class Caution(Aggregate):
         """Refuse a strike the state cannot be decided again after, naming why; or one that would leave a later
         entry resting on nothing, naming that entry (strike it first)."""
         if kind in CLOSING:
+            if entry != self.closing_entry:
+                raise InvalidCommand("strike_cannot_be_redecided",
+                                     f"Entry {entry} ({kind}) cannot be struck out: it does not close the caution.")
             return  # the caution re-opens to the state the other facts give
         if kind == "WorkshopAAttended":
             if entry == self.attended_a_version and self.attended_b_version is not None:
@@ -932,6 +935,10 @@ class Caution(Aggregate):
         if kind == "WorkshopMissed":
             self._check_miss_strike(entry)
             return
+        if kind == "VictimContacted" and entry == self.contact_after_a_entry and not self.safeguarding_concern:
+            if self.status is Status.COMPLETED:
+                raise _rests_on(entry, self.closing_entry, "Completed")
+            return  # the round needs its contact after workshop A again
         raise InvalidCommand("strike_cannot_be_redecided", f"Entry {entry} ({kind}) cannot be struck out: "
                              + _UNSTRIKABLE.get(kind, "nothing the caution rests on can be decided again without it."))
 
@@ -989,6 +996,9 @@ class Caution(Aggregate):
             self.contact_after_a_at = self.contact_after_a_entry = None
         elif kind == "WorkshopBAttended" and entry == self.attended_b_version:
             self.attended_b_at = self.attended_b_version = None
+        elif kind == "VictimContacted" and entry == self.contact_after_a_entry:
+            self.contacted_after_a = False
+            self.contact_after_a_at = self.contact_after_a_entry = None
         elif kind == "WorkshopMissed":
             if entry == self.pending_miss_entry:
                 self.pending_miss = self.pending_miss_entry = None
@@ -1094,10 +1104,14 @@ _UNSTRIKABLE = {
     "WorkshopRescheduled": "a booking made in error is moved again, not struck out.",
     "ExcuseDecided": "a police decision is not a fact recorded in error; strike out the miss it decided on instead "
                      "(a rejected excuse's referral falls with it).",
-    "VictimContacted": "a contact once recorded may have raised a safeguarding concern the police acted on; "
-                       "correct its time instead.",
+    "VictimContacted": "only this round's contact after workshop A can be, and only while no safeguarding concern "
+                       "has been raised (a concern, once raised, stays with the police who acted on it).",
     "ConditionsVaried": "vary the conditions again, with the reason.",
     "ComplianceDeadlinePassed": "the caution period's end is a fact of the calendar; a variation moves the period.",
+    "PersonalDataErased": "the person's data key is destroyed; an erasure cannot be undone.",
+    "ProcessingRestricted": "lift the restriction instead, with the reason.",
+    "RestrictionLifted": "restrict processing again instead, with the reason.",
+    "PersonalDataRectified": "rectify the data again instead, with the reason.",
 }
 
 

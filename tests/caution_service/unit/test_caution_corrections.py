@@ -358,9 +358,7 @@ def test_an_earlier_rounds_attendance_may_be_struck_and_the_current_round_is_unt
     assert c.is_struck(A_ATTENDED)
 
 
-@pytest.mark.parametrize(("version", "kind"), [
-    (1, "CautionIssued"), (2, "WorkshopScheduled"), (CONTACTED, "VictimContacted"),
-])
+@pytest.mark.parametrize(("version", "kind"), [(1, "CautionIssued"), (2, "WorkshopScheduled")])
 def test_entries_the_state_cannot_be_decided_again_without_are_refused_saying_why(version: int, kind: str) -> None:
     c = completed()
     with refused(InvalidCommand, "strike_cannot_be_redecided", c) as caught:
@@ -401,3 +399,33 @@ def test_strikes_replay_to_the_same_state() -> None:
         replayed = event.mutate(replayed)
     assert replayed is not None
     assert vars(replayed) == vars(c)
+
+
+def test_striking_the_rounds_contact_after_a_means_the_victim_is_to_be_contacted_again() -> None:
+    c = ready_to_complete()
+    strike(c, CONTACTED, B_DAY + 1)
+    assert not c.contacted_after_a
+    assert c.unmet_conditions() == ["victim not contacted after workshop A"]
+    contact(c, ContactStage.AFTER_WORKSHOP_A, B_DAY + 2)
+    complete(c, B_DAY + 2)
+
+
+def test_the_contact_a_completion_rests_on_is_struck_only_after_the_completion() -> None:
+    c = completed()
+    with refused(InvalidCommand, "strike_dependant_first", c):
+        strike(c, CONTACTED, B_DAY + 5)
+
+
+def test_a_contact_is_not_struck_once_a_safeguarding_concern_was_raised() -> None:
+    c = with_b_booked()
+    contact(c, ContactStage.AFTER_WORKSHOP_A, A_DAY + 1, concern=True)
+    with refused(InvalidCommand, "strike_cannot_be_redecided", c) as caught:
+        strike(c, CONTACTED, A_DAY + 2)
+    assert "safeguarding concern" in caught.value.message
+
+
+def test_the_on_completion_contact_is_not_struck() -> None:
+    c = completed()
+    contact(c, ContactStage.ON_COMPLETION, B_DAY + 2)
+    with refused(InvalidCommand, "strike_cannot_be_redecided", c):
+        strike(c, COMPLETED + 1, B_DAY + 5)

@@ -218,7 +218,7 @@ class CautionMachine(RuleBasedStateMachine):
         if go > 3:
             return
         aimed = [c.closing_entry, c.attended_a_version, c.attended_b_version, c.pending_miss_entry,
-                 *c.referred_misses, c.miss_at_close.entry if c.miss_at_close else None]
+                 c.contact_after_a_entry, *c.referred_misses, c.miss_at_close.entry if c.miss_at_close else None]
         targets = [v for v in aimed if v is not None]
         version = targets[pick % len(targets)] if targets and mode < 8 else pick % (c.version + 2)
         by = POLICE if police else PROVIDER
