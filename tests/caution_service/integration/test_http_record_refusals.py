@@ -15,6 +15,7 @@ from eventsourcing.utils import get_topic
 
 from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.values import BreachOutcome, RecordedBy
+from services.caution_service.feed import to_cloud_event
 from services.caution_service.projections.entries import entry_content
 from tests.caution_fixtures import assert_problem, recorded_events
 from tests.caution_service.integration.test_read_support import ReadSteps, ok, quiet_client
@@ -190,6 +191,9 @@ def test_events_stored_without_the_new_fields_load_and_read_exactly_as_before(st
     assert entry_content(breached)["summary"] == "Breach decided (prosecute): Missed A."
     assert "recorded_in_error" not in entry_content(corrected)["details"]
     assert entry_content(corrected)["summary"] == "Correction to entry 5 (Breached): Typo."
+    # the feed publishes the new fields: an old event gives their defaults, it does not fail
+    assert to_cloud_event(breached, 1)["data"]["failure"] is None
+    assert to_cloud_event(corrected, 2)["data"]["recorded_in_error"] is False
 
     caution = app.get_caution(breached.originator_id)
     assert caution.status.value == "breached" and caution.strikes == []
