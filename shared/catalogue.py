@@ -125,9 +125,36 @@ def _varied(d: Details) -> str:
 
 
 def _corrected(d: Details) -> str:
+    """Issue 17 added `recorded_in_error`: said only when true, so every correction recorded before reads as it did."""
     when = d.get("corrected_occurred_at")
     return (f"Correction to entry {d['corrects_version']} ({d['corrected_type']}): {d['reason'].rstrip('.')}."
-            + (f" Corrected time: {_when(when)}." if when else ""))
+            + (f" Corrected time: {_when(when)}." if when else "")
+            + (f" Entry {d['corrects_version']} was recorded in error and is struck out." if d.get("recorded_in_error")
+               else ""))
+
+
+def _attended(workshop: str) -> Sentence:
+    """Issue 17 added `reason_not_on_booked_day`: said only when given, so older attendances read as they did."""
+    def sentence(d: Details) -> str:
+        other_day = d.get("reason_not_on_booked_day")
+        if not other_day:
+            return f"Attended workshop {workshop} in full."
+        return f"Attended workshop {workshop} in full, on another day than the booked session's: {other_day}"
+    return sentence
+
+
+# BreachFailure values (services/caution_service/domain/values.py) in the court's words.
+_FAILURES = {
+    "excuse_rejected": "a rejected excuse",
+    "period_ended_without_completion": "the caution period's end without completion",
+}
+
+
+def _breached(d: Details) -> str:
+    """Issue 17 added `failure`: said only when recorded, so older breaches read as they did."""
+    failure = d.get("failure")
+    resting = f", resting on {_FAILURES[failure]}" if failure else ""
+    return f"Breach decided ({_words(d['outcome'])}){resting}: {d['reason']}"
 
 
 _VICTIM_DETAILS = "the victim's contact details: sealed, for the victim contact role alone"
@@ -180,8 +207,8 @@ CATALOGUE: Mapping[str, EventSpec] = MappingProxyType({spec.name: spec for spec 
     ),
     EventSpec("WorkshopRescheduled", "The provider moved a booked workshop, with the reason.", _rescheduled,
               fields={"workshop": str, "booking": dict, "previous": dict, "reason": str}),
-    EventSpec("WorkshopAAttended", "The offender attended the whole of workshop A.",
-              lambda d: "Attended workshop A in full."),
+    EventSpec("WorkshopAAttended", "The offender attended the whole of workshop A.", _attended("A"),
+              withheld={"reason_not_on_booked_day": _REASON}),
     EventSpec("WorkshopMissed", "The offender missed a workshop, arrived late or left early.", _missed,
               fields={"workshop": str, "reason": str},
               withheld={"note": "the provider's note about the offender's circumstances: sealed under their key"}),
@@ -190,24 +217,23 @@ CATALOGUE: Mapping[str, EventSpec] = MappingProxyType({spec.name: spec for spec 
     EventSpec("VictimContacted", "The victim contact service recorded a contact with the victim.", _victim_contacted,
               fields={"stage": str, "outcome": str, "safeguarding_concern": bool},
               withheld={"details_sealed": _VICTIM_DETAILS}),
-    EventSpec("WorkshopBAttended", "The offender attended the whole of workshop B.",
-              lambda d: "Attended workshop B in full."),
+    EventSpec("WorkshopBAttended", "The offender attended the whole of workshop B.", _attended("B"),
+              withheld={"reason_not_on_booked_day": _REASON}),
     EventSpec("ConditionsVaried", "The police moved the end of the caution period, with the reason.", _varied,
               fields={"previous_period_ends_on": date, "period_ends_on": date, "reason": str, "authorised_by": str},
               facts={"period_ends_on": "period_ends_on"}),
     EventSpec("ComplianceDeadlinePassed", "The caution period ended without the caution being completed.",
               lambda d: f"The caution period ended on {d['period_ended_on']} without completion.",
               fields={"period_ended_on": date}),
-    EventSpec("Breached", "The police decided the conditions were broken without reasonable excuse.",
-              lambda d: f"Breach decided ({_words(d['outcome'])}): {d['reason']}",
-              fields={"outcome": str, "reason": str}),
+    EventSpec("Breached", "The police decided the conditions were broken without reasonable excuse.", _breached,
+              fields={"outcome": str, "reason": str, "failure": str}),
     EventSpec("Completed", "Every condition was met and the caution is complete.",
               lambda d: "All conditions met; caution completed."),
     EventSpec("Withdrawn", "The police set the caution aside (issued in error, appeal).",
               lambda d: f"Caution withdrawn: {d['reason']}", fields={"reason": str}),
     EventSpec("EntryCorrected", "An earlier entry was corrected; the original stays in the record.", _corrected,
               fields={"corrects_version": int, "corrected_type": str, "reason": str,
-                      "corrected_occurred_at": datetime}),
+                      "corrected_occurred_at": datetime, "recorded_in_error": bool}),
     EventSpec("PersonalDataErased", "A person's personal data was erased: their data key is destroyed.", _erased,
               fields={"person": str, "legal_basis": str}, withheld={"key_id": _KEY_ID, "reason": _REASON}),
     EventSpec("ProcessingRestricted", "Processing of a person's personal data was restricted.", _restricted,

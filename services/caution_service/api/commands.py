@@ -75,14 +75,14 @@ async def schedule_workshop(
 async def record_attendance(
     caution_id: UUID, workshop: WorkshopPath, body: AttendanceIn, ctx: Provider,
 ) -> JSONResponse:
-    """The offender attended the whole workshop (B counts only 28+ days after A)."""
+    """The offender attended the whole workshop (B counts only 28+ days after A), on the booked session's day
+    (UK time) or, with the reason, on another."""
     recorded_at, recorded_by = ctx.now(), ctx.recorded_by
 
     def attend(c: Caution) -> None:
-        if workshop is Workshop.A:
-            c.attend_workshop_a(occurred_at=body.occurred_at, recorded_at=recorded_at, recorded_by=recorded_by)
-        else:
-            c.attend_workshop_b(occurred_at=body.occurred_at, recorded_at=recorded_at, recorded_by=recorded_by)
+        attend_workshop = c.attend_workshop_a if workshop is Workshop.A else c.attend_workshop_b
+        attend_workshop(occurred_at=body.occurred_at, recorded_at=recorded_at, recorded_by=recorded_by,
+                        reason_not_on_booked_day=body.reason_not_on_booked_day)
 
     return await run_on_caution(ctx, caution_id, f"workshops/{workshop.value}/attendance", body, attend)
 
@@ -138,7 +138,8 @@ async def record_victim_contact(
 async def vary_conditions(
     caution_id: UUID, body: VariationIn, ctx: Police,
 ) -> JSONResponse:
-    """Change the end of the caution period (never beyond the statutory 20 weeks), with the reason."""
+    """Change the end of the caution period (never beyond the statutory 20 weeks, never before today), with the
+    reason."""
     return await run_on_caution(ctx, caution_id, "variations", body, lambda c: c.vary_conditions(
         body.period_ends_on, body.reason, body.authorised_by,
         occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
@@ -148,7 +149,8 @@ async def vary_conditions(
 async def decide_breach(
     caution_id: UUID, body: BreachIn, ctx: Police,
 ) -> JSONResponse:
-    """The police decide the conditions were not met without reasonable excuse."""
+    """The police decide the conditions were not met without reasonable excuse. The decision rests on a failure
+    (an excuse rejected, or the caution period ended without completion), recorded with it; refused (409) without."""
     return await run_on_caution(ctx, caution_id, "breach", body, lambda c: c.breach(
         body.outcome, body.reason, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
@@ -176,7 +178,8 @@ async def withdraw(
 async def correct_entry(
     caution_id: UUID, body: CorrectionIn, ctx: PoliceOrProvider,
 ) -> JSONResponse:
-    """Correct an earlier entry; the original stays in the record and the correction points at it."""
+    """Correct an earlier entry, or strike it out as recorded in error; the original stays in the record and the
+    correction points at it. Once the caution is closed only the police may correct it (409 for a provider)."""
     return await run_on_caution(ctx, caution_id, "corrections", body, lambda c: c.correct(
         body.corrects_entry, body.reason, body.corrected_occurred_at,
-        recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
+        recorded_at=ctx.now(), recorded_by=ctx.recorded_by, recorded_in_error=body.recorded_in_error))

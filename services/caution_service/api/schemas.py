@@ -150,7 +150,9 @@ class ScheduleIn(Occurred):
 class AttendanceIn(Occurred):
     model_config = example(occurred_at="2026-03-12T20:00:00Z")
 
-    pass
+    reason_not_on_booked_day: Reason | None = Field(None, description=(
+        "Why the attendance was not on the booked session's day (UK time); required when it was not, refused "
+        "without. Kept with the entry and shown in the compliance history."))
 
 
 class NonAttendanceIn(Occurred):
@@ -209,12 +211,20 @@ class WithdrawalIn(Occurred):
 
 
 class CorrectionIn(Strict):
+    """Correct an earlier entry: give its true time, or strike it out as recorded in error. A closed caution
+    (completed, breached, withdrawn) may be corrected by the police alone, with the reason (errors found at court);
+    the caution's state and verdict are then decided again from the facts as corrected."""
+
     model_config = example(corrects_entry=2, reason="Wrong time entered", corrected_occurred_at="2026-03-12T19:00:00Z")
 
     corrects_entry: StrictInt = Field(ge=1, le=100_000,
                                       description="The entry number (aggregate version) being corrected.")
     reason: Reason
     corrected_occurred_at: Moment | None = None
+    recorded_in_error: Flag = Field(False, description=(
+        "Strike the entry out: it did not happen. A closing entry (Completed, Breached, Withdrawn) struck out re-opens "
+        "the caution; an attendance or a miss struck out no longer counts. Refused (422, naming the rule) where "
+        "the state cannot be decided again without it, or where a later entry rests on it (strike that first)."))
 
 
 class ErasureIn(Strict):

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate, CanMutateAggregate, event
 
-from shared.uk_time import end_of_uk_day, uk_date
+from shared.uk_time import end_of_uk_day, uk_date, uk_day_text
 
 from . import eligibility, spent
 from .errors import ConflictsWithState, InvalidCommand, NotEligible, StoreHoldsClearText
@@ -26,14 +26,17 @@ from .values import (
     STATUTORY_MAX_PERIOD_DAYS,
     TERMINAL,
     Booking,
+    BreachFailure,
     BreachOutcome,
     Conditions,
     ContactOutcome,
     ContactStage,
+    Correction,
     DataNotice,
     DataProtectionBasis,
     IssuingOfficer,
     LegalBasis,
+    MissAwaitingDecision,
     MissReason,
     Offence,
     Offender,
@@ -47,17 +50,45 @@ from .values import (
 )
 
 CLOCK_SKEW = timedelta(minutes=5)
+CLOSING = ("Completed", "Breached", "Withdrawn")
 
 
 class Caution(Aggregate):
     # The shape of the state a snapshot holds. Changing what __init__ or a mutator stores means
     # raising this and adding `upcast_v<n>_v<n+1>(state)`, so snapshots already stored still load;
     # tests/caution_service/integration/test_caution_snapshots.py fails when the shape changes without it.
-    class_version = 2
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         raise StoreHoldsClearText("a snapshot from before personal data was sealed")
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """v3 keeps what corrections after closure and a repeated round's own victim contact need (issue 17).
+        What a v2 snapshot did not hold is worked out from its entries where they tell it, else left unknown."""
+        entries: list[str] = state["entries"]
+
+        def last(*names: str) -> int | None:
+            found = [n for n, name in enumerate(entries, 1) if name in names]
+            return found[-1] if found else None
+
+        state["strikes"] = []  # nothing could be struck out before v3
+        state["pending_miss_entry"] = last("WorkshopMissed") if state.get("pending_miss") is not None else None
+        state["miss_at_close"] = None
+        state["referred_misses"] = []
+        state["closing_entry"] = last(*CLOSING) if state.get("final_status") is not None else None
+        # v3: the after-A contact and the A it is measured from are this round's (reset by an accepted excuse).
+        state["first_attended_a_at"] = state.get("attended_a_at")
+        state["first_attended_a_version"] = state.get("attended_a_version")
+        round_began = last("ExcuseDecided") or 0
+        contacts = [n for n, name in enumerate(entries, 1) if name == "VictimContacted" and n > round_began]
+        if state.get("round", 1) > 1:
+            state["contacted_after_a"] = bool(contacts)
+        # The round's first contact is its after-A one (an on-completion contact follows it). Its time is not in a
+        # v2 snapshot: unknown (None) counts as after A, as it was checked to be when it was recorded.
+        state["contact_after_a_entry"] = contacts[0] if contacts and state["contacted_after_a"] else None
+        state["contact_after_a_at"] = None
 
     class Event(Aggregate.Event):
         """Every caution event: once its own change is made, it is the next entry in the record."""
@@ -115,6 +146,45 @@ class Caution(Aggregate):
             late = state.pop("late", False)
             state["reason"] = MissReason.ARRIVED_LATE if late else MissReason.DID_NOT_ATTEND
 
+    class WorkshopAAttended(Aggregate.Event):
+        """`reason_not_on_booked_day` (issue 17): why the attendance was on another day than the booked session's.
+        Absent from events recorded before it, which keep exactly their old content."""
+
+        occurred_at: datetime
+        recorded_at: datetime
+        recorded_by: RecordedBy
+        reason_not_on_booked_day: str | None = None
+
+    class WorkshopBAttended(Aggregate.Event):
+        """As WorkshopAAttended."""
+
+        occurred_at: datetime
+        recorded_at: datetime
+        recorded_by: RecordedBy
+        reason_not_on_booked_day: str | None = None
+
+    class Breached(Aggregate.Event):
+        """`failure` (issue 17): the failure the decision rests on. Absent from breaches recorded before it."""
+
+        outcome: BreachOutcome
+        reason: str
+        occurred_at: datetime
+        recorded_at: datetime
+        recorded_by: RecordedBy
+        failure: BreachFailure | None = None
+
+    class EntryCorrected(Aggregate.Event):
+        """`recorded_in_error` (issue 17): the corrected entry is struck out. Absent from corrections before it."""
+
+        corrects_version: int
+        corrected_type: str
+        reason: str
+        corrected_occurred_at: datetime | None
+        occurred_at: datetime
+        recorded_at: datetime
+        recorded_by: RecordedBy
+        recorded_in_error: bool = False
+
     @event(Issued)
     def __init__(
         self,
@@ -163,14 +233,21 @@ class Caution(Aggregate):
         self.first_attended_a_version: int | None = None
         self.first_booked_at: datetime | None = None
         self.pending_miss: Workshop | None = None
+        self.pending_miss_entry: int | None = None
+        self.miss_at_close: MissAwaitingDecision | None = None  # brought back if the closing entry is struck
         self.breach_referred = False
+        self.referred_misses: list[int] = []  # the misses whose excuse was rejected: what a referral rests on
         self.deadline_passed = False
         self.contacted_after_a = False
+        self.contact_after_a_at: datetime | None = None
+        self.contact_after_a_entry: int | None = None
         self.contacted_on_completion = False
         self.safeguarding_concern = False
         self.final_status: Status | None = None
         self.final_at: datetime | None = None
+        self.closing_entry: int | None = None
         self.breach_outcome: BreachOutcome | None = None
+        self.strikes: list[Correction] = []  # the corrections that struck an entry out as recorded in error
 
     # ----- issuing -----------------------------------------------------------------
 
@@ -263,12 +340,44 @@ class Caution(Aggregate):
 
     @property
     def conditions_met(self) -> bool:
-        return (
-            self.attended_a_at is not None
-            and self.attended_b_at is not None
-            and self.contacted_after_a
-            and self.pending_miss is None
-        )
+        return not self.unmet_conditions()
+
+    @property
+    def contacted_after_this_a(self) -> bool:
+        """The victim was contacted after this round's workshop A, as the (corrected) times now say."""
+        if not self.contacted_after_a:
+            return False
+        a, contact = self.attended_a_at, self.contact_after_a_at
+        return a is None or contact is None or contact >= a
+
+    @property
+    def conditions_met_by_facts(self) -> bool:
+        """Every condition is met by the facts as corrected: what a completion must still rest on."""
+        return not self.unmet_by_facts()
+
+    def unmet_by_facts(self) -> list[str]:
+        """What the facts, as corrected, leave unmet: the conditions, and the rules a completion was checked
+        against when it was recorded (28 days from A to B, both inside the period), which a corrected time
+        can break after the fact."""
+        missing = self.unmet_conditions()
+        a, b = self.attended_a_at, self.attended_b_at
+        if a is not None and b is not None:
+            gap = (uk_date(b) - uk_date(a)).days
+            if gap < self.conditions.min_days_between_workshops:
+                missing.append(f"workshop B was attended {gap} days after workshop A "
+                               f"(at least {self.conditions.min_days_between_workshops} are needed)")
+        for workshop, attended in ((Workshop.A, a), (Workshop.B, b)):
+            if attended is not None and uk_date(attended) > self.period_ends_on:
+                missing.append(f"workshop {workshop.value} was attended after the caution period "
+                               f"(it ended on {uk_day_text(self.period_ends_on)})")
+        return missing
+
+    def is_struck(self, entry: int) -> bool:
+        """The entry was recorded in error and struck out by a later correction."""
+        return self.struck_by(entry) is not None
+
+    def struck_by(self, entry: int) -> int | None:
+        return next((c.entry for c in self.strikes if c.corrects_entry == entry), None)
 
     # ----- workshops ---------------------------------------------------------------
 
@@ -341,26 +450,38 @@ class Caution(Aggregate):
         else:
             self.booking_b = booking
 
-    def attend_workshop_a(self, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
-        self._require_attendable(Workshop.A, occurred_at, recorded_at)
-        self._workshop_a_attended(occurred_at, recorded_at, recorded_by)
+    def attend_workshop_a(
+        self, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy,
+        reason_not_on_booked_day: str | None = None,
+    ) -> None:
+        self._require_attendable(Workshop.A, occurred_at, recorded_at, reason_not_on_booked_day)
+        self._workshop_a_attended(occurred_at, recorded_at, recorded_by, reason_not_on_booked_day)
 
-    @event("WorkshopAAttended")
-    def _workshop_a_attended(self, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
+    @event(WorkshopAAttended)
+    def _workshop_a_attended(
+        self, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy,
+        reason_not_on_booked_day: str | None = None,
+    ) -> None:
         self.attended_a_at = occurred_at
         self.attended_a_version = self._entry_being_recorded()
         if self.first_attended_a_at is None:
             self.first_attended_a_at, self.first_attended_a_version = occurred_at, self.attended_a_version
 
-    def attend_workshop_b(self, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
-        self._require_attendable(Workshop.B, occurred_at, recorded_at)
+    def attend_workshop_b(
+        self, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy,
+        reason_not_on_booked_day: str | None = None,
+    ) -> None:
+        self._require_attendable(Workshop.B, occurred_at, recorded_at, reason_not_on_booked_day)
         if self.attended_a_at is None:
             raise ConflictsWithState("workshop_a_first", "Workshop A must be attended before workshop B.")
         self._require_gap_after_a(occurred_at)
-        self._workshop_b_attended(occurred_at, recorded_at, recorded_by)
+        self._workshop_b_attended(occurred_at, recorded_at, recorded_by, reason_not_on_booked_day)
 
-    @event("WorkshopBAttended")
-    def _workshop_b_attended(self, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
+    @event(WorkshopBAttended)
+    def _workshop_b_attended(
+        self, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy,
+        reason_not_on_booked_day: str | None = None,
+    ) -> None:
         self.attended_b_at = occurred_at
         self.attended_b_version = self._entry_being_recorded()
 
@@ -399,6 +520,7 @@ class Caution(Aggregate):
         recorded_by: RecordedBy,
     ) -> None:
         self.pending_miss = workshop
+        self.pending_miss_entry = self._entry_being_recorded()
 
     def decide_excuse(
         self, accepted: bool, reason: str, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy
@@ -419,15 +541,21 @@ class Caution(Aggregate):
         recorded_at: datetime,
         recorded_by: RecordedBy,
     ) -> None:
-        self.pending_miss = None
+        missed_entry, self.pending_miss, self.pending_miss_entry = self.pending_miss_entry, None, None
         if not accepted:
             self.breach_referred = True
+            if missed_entry is not None:
+                self.referred_misses = [*self.referred_misses, missed_entry]
             return
-        # CARA practice: missing either workshop means attending both again, A then B.
+        # CARA practice: missing either workshop means attending both again, A then B; and the repeated round
+        # needs its own victim contact after the repeated A (DOMAIN.md), so nothing of the old round's A counts.
         self.round += 1
         self.booking_a = self.booking_b = None
         self.attended_a_at = self.attended_b_at = None
         self.attended_a_version = self.attended_b_version = None
+        self.first_attended_a_at = self.first_attended_a_version = None
+        self.contacted_after_a = False
+        self.contact_after_a_at = self.contact_after_a_entry = None
 
     # ----- victim contact ----------------------------------------------------------
 
@@ -455,8 +583,10 @@ class Caution(Aggregate):
         else:
             self._require_open()
             if self.first_attended_a_at is None:
+                again = " again, in this round" if self.round > 1 else ""
                 raise ConflictsWithState(
-                    "victim_contact_after_workshop_a", "The victim is contacted after workshop A has been attended."
+                    "victim_contact_after_workshop_a",
+                    f"The victim is contacted after workshop A has been attended{again}.",
                 )
             if occurred_at < self.first_attended_a_at:
                 raise InvalidCommand("victim_contact_after_workshop_a", "The contact cannot precede workshop A.")
@@ -477,8 +607,9 @@ class Caution(Aggregate):
     ) -> None:
         if stage is ContactStage.ON_COMPLETION:
             self.contacted_on_completion = True
-        else:
+        elif not self.contacted_after_a:
             self.contacted_after_a = True
+            self.contact_after_a_at, self.contact_after_a_entry = occurred_at, self._entry_being_recorded()
         self.safeguarding_concern = self.safeguarding_concern or safeguarding_concern
 
     # ----- police decisions --------------------------------------------------------
@@ -511,6 +642,13 @@ class Caution(Aggregate):
                     "variation_would_exclude_booking",
                     f"Workshop {workshop.value} is booked after the new end; reschedule it first.",
                 )
+        today = uk_date(recorded_at)
+        if period_ends_on < today:
+            raise InvalidCommand(
+                "variation_cannot_end_the_period_in_the_past",
+                f"A variation made on {uk_day_text(today)} cannot end the caution period before that day "
+                f"(it would end on {uk_day_text(period_ends_on)}).",
+            )
         self._conditions_varied(
             self.period_ends_on, period_ends_on, reason, authorised_by, occurred_at, recorded_at, recorded_by
         )
@@ -559,9 +697,25 @@ class Caution(Aggregate):
     ) -> None:
         self._require_open()
         self._require_time(occurred_at, recorded_at)
-        self._breached(outcome, reason, occurred_at, recorded_at, recorded_by)
+        failure = self.failure_on(uk_date(occurred_at))
+        if failure is None:
+            raise ConflictsWithState(
+                "breach_needs_a_failure",
+                "A breach decision needs a failure to rest on, and there is none: no excuse has been rejected, and "
+                f"the caution period (ending {uk_day_text(self.period_ends_on)}) has not ended without completion.",
+            )
+        self._breached(outcome, reason, occurred_at, recorded_at, recorded_by, failure)
 
-    @event("Breached")
+    def failure_on(self, day: date) -> BreachFailure | None:
+        """The failure a breach decided on `day` (a UK date) would rest on: a rejected excuse (a breach referral),
+        else the period's end without completion (recorded, or past by that day); None when there is none."""
+        if self.breach_referred:
+            return BreachFailure.EXCUSE_REJECTED
+        if self.deadline_passed or (day > self.period_ends_on and not self.conditions_met):
+            return BreachFailure.PERIOD_ENDED
+        return None
+
+    @event(Breached)
     def _breached(
         self,
         outcome: BreachOutcome,
@@ -569,9 +723,18 @@ class Caution(Aggregate):
         occurred_at: datetime,
         recorded_at: datetime,
         recorded_by: RecordedBy,
+        failure: BreachFailure | None = None,
     ) -> None:
         self.final_status, self.final_at, self.breach_outcome = Status.BREACHED, occurred_at, outcome
-        self.pending_miss = None
+        self._close()
+
+    def _close(self) -> None:
+        """In a closing mutator: the entry that closes the caution, and a miss still awaiting a decision, which
+        re-opening (the closing entry struck out as recorded in error) brings back."""
+        self.closing_entry = self._entry_being_recorded()
+        if self.pending_miss is not None and self.pending_miss_entry is not None:
+            self.miss_at_close = MissAwaitingDecision(self.pending_miss, self.pending_miss_entry)
+        self.pending_miss = self.pending_miss_entry = None
 
     def complete(self, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
         self._require_open()
@@ -592,13 +755,14 @@ class Caution(Aggregate):
             missing.append("workshop A not attended")
         if self.attended_b_at is None:
             missing.append("workshop B not attended")
-        if not self.contacted_after_a:
+        if not self.contacted_after_this_a:
             missing.append("victim not contacted after workshop A")
         return missing
 
     @event("Completed")
     def _completed(self, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
         self.final_status, self.final_at = Status.COMPLETED, occurred_at
+        self.closing_entry = self._entry_being_recorded()
 
     def withdraw(self, reason: str, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
         self._require_open()
@@ -608,7 +772,7 @@ class Caution(Aggregate):
     @event("Withdrawn")
     def _withdrawn(self, reason: str, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy) -> None:
         self.final_status, self.final_at = Status.WITHDRAWN, occurred_at
-        self.pending_miss = None
+        self._close()
 
     # ----- personal data (Data Protection Act 2018 Part 3) ----------------------------
     # Allowed in any state, closed cautions included: the law's duties outlast the caution.
@@ -698,6 +862,10 @@ class Caution(Aggregate):
             raise InvalidCommand("reason_required", "Give the reason.")
 
     # ----- corrections ---------------------------------------------------------------
+    # A correction is a new entry that points at the one it corrects; nothing is edited or deleted. It re-times an
+    # entry (`corrected_occurred_at`) or strikes it out as recorded in error, and the state is decided again from
+    # the facts as corrected. On a closed caution only the police may correct, with the reason (errors found at
+    # court, DOMAIN.md): the truth must be recordable even where it undoes the completion.
 
     def correct(
         self,
@@ -707,19 +875,39 @@ class Caution(Aggregate):
         *,
         recorded_at: datetime,
         recorded_by: RecordedBy,
+        recorded_in_error: bool = False,
     ) -> None:
         """Record a correction of an earlier entry; the original stays in the record."""
-        self._require_open()
+        self._require_reason(reason)
+        if not self.is_open and recorded_by.role != "police":
+            raise ConflictsWithState(
+                "caution_is_closed",
+                f"The caution is {self.status.value}; only the police may correct it now, giving the reason.",
+            )
         if not 1 <= corrects_version <= len(self.entries):
             raise InvalidCommand("corrected_entry_must_exist", f"There is no entry {corrects_version} to correct.")
-        if self.entries[corrects_version - 1] == "EntryCorrected":
-            raise InvalidCommand("correct_the_original", "Correct the original entry, not a correction.")
-        if corrected_occurred_at is not None:
-            self._require_time(corrected_occurred_at, recorded_at)
-            self._check_attendance_correction(corrects_version, corrected_occurred_at)
         corrected_type = self.entries[corrects_version - 1]
+        if corrected_type == "EntryCorrected":
+            raise InvalidCommand("correct_the_original", "Correct the original entry, not a correction.")
+        struck_by = self.struck_by(corrects_version)
+        if struck_by is not None:
+            raise ConflictsWithState(
+                "entry_struck_out",
+                f"Entry {corrects_version} was struck out as recorded in error by entry {struck_by}.",
+            )
+        if recorded_in_error:
+            if corrected_occurred_at is not None:
+                raise InvalidCommand(
+                    "strike_or_retime", "An entry recorded in error is struck out; it takes no corrected time."
+                )
+            self._check_strike(corrects_version, corrected_type)
+        elif corrected_occurred_at is not None:
+            self._require_time(corrected_occurred_at, recorded_at)
+            if self.is_open:  # a closed caution takes the corrected time as it is, and is judged on it
+                self._check_attendance_correction(corrects_version, corrected_occurred_at)
         self._corrected(
-            corrects_version, corrected_type, reason, corrected_occurred_at, recorded_at, recorded_at, recorded_by
+            corrects_version, corrected_type, reason, corrected_occurred_at, recorded_at, recorded_at, recorded_by,
+            recorded_in_error,
         )
 
     def _check_attendance_correction(self, version: int, when: datetime) -> None:
@@ -728,11 +916,50 @@ class Caution(Aggregate):
         if version == self.attended_b_version and self.attended_a_at is not None:
             self._require_gap_after_a(when)
         if version == self.attended_a_version and self.attended_b_at is not None:
-            gap = (self.attended_b_at.date() - when.date()).days
+            gap = (uk_date(self.attended_b_at) - uk_date(when)).days
             if gap < self.conditions.min_days_between_workshops:
                 raise InvalidCommand("workshop_b_after_gap", "The corrected time would put workshop A too close to B.")
 
-    @event("EntryCorrected")
+    def _check_strike(self, entry: int, kind: str) -> None:
+        """Refuse a strike the state cannot be decided again after, naming why; or one that would leave a later
+        entry resting on nothing, naming that entry (strike it first)."""
+        if kind in CLOSING:
+            if entry != self.closing_entry:
+                raise InvalidCommand("strike_cannot_be_redecided",
+                                     f"Entry {entry} ({kind}) cannot be struck out: it does not close the caution.")
+            return  # the caution re-opens to the state the other facts give
+        if kind == "WorkshopAAttended":
+            if entry == self.attended_a_version and self.attended_b_version is not None:
+                raise _rests_on(entry, self.attended_b_version, "WorkshopBAttended")
+            return
+        if kind == "WorkshopBAttended":
+            if entry == self.attended_b_version and self.status is Status.COMPLETED:
+                raise _rests_on(entry, self.closing_entry, "Completed")
+            return
+        if kind == "WorkshopMissed":
+            self._check_miss_strike(entry)
+            return
+        if kind == "VictimContacted" and entry == self.contact_after_a_entry and not self.safeguarding_concern:
+            if self.status is Status.COMPLETED:
+                raise _rests_on(entry, self.closing_entry, "Completed")
+            return  # the round needs its contact after workshop A again
+        raise InvalidCommand("strike_cannot_be_redecided", f"Entry {entry} ({kind}) cannot be struck out: "
+                             + _UNSTRIKABLE.get(kind, "nothing the caution rests on can be decided again without it."))
+
+    def _check_miss_strike(self, entry: int) -> None:
+        if entry == self.pending_miss_entry or (self.miss_at_close is not None and entry == self.miss_at_close.entry):
+            return  # it awaits a decision: striking it removes the pending miss
+        if entry in self.referred_misses:
+            if self.status is Status.BREACHED and len(self.referred_misses) == 1:
+                raise _rests_on(entry, self.closing_entry, "Breached")
+            return  # the breach referral resting on it falls with it
+        raise InvalidCommand(
+            "strike_cannot_be_redecided",
+            f"Entry {entry} (WorkshopMissed) cannot be struck out: its excuse was accepted and both workshops "
+            "started again; the round that decision set aside cannot be restored by a correction.",
+        )
+
+    @event(EntryCorrected)
     def _corrected(
         self,
         corrects_version: int,
@@ -742,7 +969,13 @@ class Caution(Aggregate):
         occurred_at: datetime,
         recorded_at: datetime,
         recorded_by: RecordedBy,
+        recorded_in_error: bool = False,
     ) -> None:
+        if recorded_in_error:
+            self.strikes = [*self.strikes, Correction(
+                self._entry_being_recorded(), corrects_version, corrected_type, reason, True, None)]
+            self._strike(corrects_version, corrected_type)
+            return
         if corrected_occurred_at is not None:
             if corrects_version == self.attended_a_version:
                 self.attended_a_at = corrected_occurred_at
@@ -750,6 +983,43 @@ class Caution(Aggregate):
                 self.attended_b_at = corrected_occurred_at
             if corrects_version == self.first_attended_a_version:
                 self.first_attended_a_at = corrected_occurred_at  # the after-A contact is measured from it
+            if corrects_version == self.contact_after_a_entry:
+                self.contact_after_a_at = corrected_occurred_at
+            if corrects_version == self.closing_entry:
+                self.final_at = corrected_occurred_at
+
+    def _strike(self, entry: int, kind: str) -> None:
+        """The state as if the entry had never been recorded (only for the strikes `_check_strike` allows)."""
+        if kind in CLOSING and entry == self.closing_entry:
+            self._reopen()
+        elif kind == "WorkshopAAttended" and entry == self.attended_a_version:
+            self.attended_a_at = self.attended_a_version = None
+            self.first_attended_a_at = self.first_attended_a_version = None
+            # the contact "after workshop A" was after an A that did not happen: it does not count
+            self.contacted_after_a = False
+            self.contact_after_a_at = self.contact_after_a_entry = None
+        elif kind == "WorkshopBAttended" and entry == self.attended_b_version:
+            self.attended_b_at = self.attended_b_version = None
+        elif kind == "VictimContacted" and entry == self.contact_after_a_entry:
+            self.contacted_after_a = False
+            self.contact_after_a_at = self.contact_after_a_entry = None
+        elif kind == "WorkshopMissed":
+            if entry == self.pending_miss_entry:
+                self.pending_miss = self.pending_miss_entry = None
+            elif self.miss_at_close is not None and entry == self.miss_at_close.entry:
+                self.miss_at_close = None
+            elif entry in self.referred_misses:
+                self.referred_misses = [e for e in self.referred_misses if e != entry]
+                self.breach_referred = bool(self.referred_misses)
+        # an attendance of an earlier round: that round was already set aside by the accepted excuse
+
+    def _reopen(self) -> None:
+        if self.final_status is Status.COMPLETED:
+            self.contacted_on_completion = False  # a contact "on completion" of a completion that did not happen
+        self.final_status = self.final_at = self.breach_outcome = self.closing_entry = None
+        if self.miss_at_close is not None:
+            self.pending_miss, self.pending_miss_entry = self.miss_at_close.workshop, self.miss_at_close.entry
+            self.miss_at_close = None
 
     def _entry_being_recorded(self) -> int:
         """In a mutator: the entry number its event takes (the base event appends it once the mutator returns)."""
@@ -800,7 +1070,9 @@ class Caution(Aggregate):
                 "workshop_already_attended", f"Workshop {workshop.value} has already been attended."
             )
 
-    def _require_attendable(self, workshop: Workshop, occurred_at: datetime, recorded_at: datetime) -> None:
+    def _require_attendable(
+        self, workshop: Workshop, occurred_at: datetime, recorded_at: datetime, reason_not_on_booked_day: str | None,
+    ) -> None:
         self._require_open()
         self._require_no_pending_miss()
         self._require_time(occurred_at, recorded_at)
@@ -809,16 +1081,49 @@ class Caution(Aggregate):
             raise InvalidCommand(
                 "workshop_inside_caution_period", f"The caution period ended on {self.period_ends_on}."
             )
+        booking = self.booking(workshop)
+        assert booking is not None  # _require_booked_not_attended
+        booked_on, attended_on = uk_date(booking.session_at), uk_date(occurred_at)
+        if attended_on != booked_on and not (reason_not_on_booked_day and reason_not_on_booked_day.strip()):
+            raise InvalidCommand(
+                "attendance_on_the_booked_day",
+                f"Workshop {workshop.value} is booked for {uk_day_text(booked_on)}; an attendance on "
+                f"{uk_day_text(attended_on)} needs the reason it was not on the booked session's day.",
+            )
 
     def _require_gap_after_a(self, b_time: datetime) -> None:
         assert self.attended_a_at is not None
-        gap = (b_time.date() - self.attended_a_at.date()).days
+        gap = (uk_date(b_time) - uk_date(self.attended_a_at)).days
         if gap < self.conditions.min_days_between_workshops:
             raise InvalidCommand(
                 "workshop_b_after_gap",
                 f"Workshop B must be at least {self.conditions.min_days_between_workshops} days after workshop A "
                 f"(it was {gap}).",
             )
+
+
+_UNSTRIKABLE = {
+    "CautionIssued": "a caution issued in error is withdrawn, not struck out.",
+    "WorkshopScheduled": "a booking made in error is moved (rescheduled) or left unattended, not struck out.",
+    "WorkshopRescheduled": "a booking made in error is moved again, not struck out.",
+    "ExcuseDecided": "a police decision is not a fact recorded in error; strike out the miss it decided on instead "
+                     "(a rejected excuse's referral falls with it).",
+    "VictimContacted": "only this round's contact after workshop A can be, and only while no safeguarding concern "
+                       "has been raised (a concern, once raised, stays with the police who acted on it).",
+    "ConditionsVaried": "vary the conditions again, with the reason.",
+    "ComplianceDeadlinePassed": "the caution period's end is a fact of the calendar; a variation moves the period.",
+    "PersonalDataErased": "the person's data key is destroyed; an erasure cannot be undone.",
+    "ProcessingRestricted": "lift the restriction instead, with the reason.",
+    "RestrictionLifted": "restrict processing again instead, with the reason.",
+    "PersonalDataRectified": "rectify the data again instead, with the reason.",
+}
+
+
+def _rests_on(entry: int, dependant: int | None, kind: str) -> InvalidCommand:
+    return InvalidCommand(
+        "strike_dependant_first",
+        f"Entry {dependant} ({kind}) rests on entry {entry}: strike out entry {dependant} first, with its reason.",
+    )
 
 
 def _require_not_future(occurred_at: datetime, recorded_at: datetime) -> None:

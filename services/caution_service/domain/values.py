@@ -88,6 +88,13 @@ class BreachOutcome(Enum):
     NO_FURTHER_ACTION = "no_further_action"
 
 
+class BreachFailure(Enum):
+    """The failure a breach decision rests on: without one there is nothing to decide (DOMAIN.md, Breached)."""
+
+    EXCUSE_REJECTED = "excuse_rejected"  # a missed workshop's excuse was rejected: a breach referral
+    PERIOD_ENDED = "period_ended_without_completion"  # the caution period ended with the conditions unmet
+
+
 class Status(Enum):
     ACTIVE = "active"
     EXCUSE_DECISION_PENDING = "excuse_decision_pending"
@@ -224,6 +231,26 @@ class Conditions:
 class Booking:
     session_at: datetime
     venue: str
+
+
+@dataclass(frozen=True)
+class MissAwaitingDecision:
+    """A missed workshop whose excuse was still undecided when the caution closed: re-opening brings it back."""
+
+    workshop: Workshop
+    entry: int
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One EntryCorrected, as the verdict reads it: which entry it corrects, and how (struck out, or re-timed)."""
+
+    entry: int  # the correction's own entry number
+    corrects_entry: int
+    corrected_type: str
+    reason: str
+    recorded_in_error: bool
+    corrected_occurred_at: datetime | None
 
 
 STATUTORY_MAX_PERIOD_DAYS = 20 * 7

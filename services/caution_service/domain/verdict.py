@@ -22,10 +22,10 @@ recorded).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from shared.uk_time import uk_date
+from shared.uk_time import uk_date, uk_time_text
 
 from .caution import Caution
 from .progress import workshops_can_fit
@@ -36,7 +36,14 @@ BREACH_DECISION_PENDING = "breach_decision_pending"
 
 def verdict(c: Caution, entries: Sequence[Mapping[str, Any]], today: date) -> dict[str, Any]:
     """The outcome, the decision behind a "not complied", and the reasons, on the UK day `today`;
-    `entries` are the history's entries shown with it (event_type, summary)."""
+    `entries` are the history's entries shown with it (event_type, summary). Corrections that bear on it are
+    stated after the reasons, as corrections (`correction_reasons`)."""
+    judged = _judged(c, entries, today)
+    judged["reasons"] += correction_reasons(c, entries)
+    return judged
+
+
+def _judged(c: Caution, entries: Sequence[Mapping[str, Any]], today: date) -> dict[str, Any]:
     if c.status is Status.WITHDRAWN:
         return _verdict("withdrawn", None, [
             *_closing_sentence(entries, "Withdrawn"),
@@ -113,4 +120,25 @@ def _in_progress_reasons(c: Caution, unmet: list[str], today: date) -> list[str]
                        f"{c.conditions.min_days_between_workshops} days later): the conditions must be varied.")
     if c.breach_referred:
         reasons.append("An excuse was rejected; the case is referred for a breach decision.")
+    return reasons
+
+
+# ----- corrections (issue 17) ---------------------------------------------------------------------------
+
+
+def correction_reasons(c: Caution, entries: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What the verdict must say about corrections: each entry struck out as recorded in error or re-timed (the
+    verdict is decided from the facts as corrected: a completion they no longer support reads not complied)."""
+    reasons = []
+    for e in entries:
+        if e["event_type"] != "EntryCorrected":
+            continue
+        d, by = e["details"], e["entry"]
+        corrected = f"Entry {d['corrects_version']} ({d['corrected_type']})"
+        reason = str(d["reason"]).rstrip(".")
+        if d.get("recorded_in_error"):
+            reasons.append(f"{corrected} was recorded in error (corrected by entry {by}): {reason}.")
+        elif d.get("corrected_occurred_at"):
+            when = uk_time_text(datetime.fromisoformat(d["corrected_occurred_at"]))
+            reasons.append(f"{corrected} happened at {when} (corrected by entry {by}): {reason}.")
     return reasons

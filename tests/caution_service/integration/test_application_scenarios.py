@@ -107,6 +107,7 @@ def test_an_accepted_excuse_restarts_both_workshops(app: CautionApplication) -> 
 
     step(app, caution_id, lambda c: book(c, Workshop.A, B_DAY + 3, on=B_DAY + 2))
     step(app, caution_id, lambda c: attend_a(c, B_DAY + 3))
+    step(app, caution_id, lambda c: contact(c, ContactStage.AFTER_WORKSHOP_A, B_DAY + 4))  # the round's own contact
     step(app, caution_id, lambda c: book(c, Workshop.B, B_DAY + 31, on=B_DAY + 4))
     step(app, caution_id, lambda c: attend_b(c, B_DAY + 31))
     done = step(app, caution_id, lambda c: complete(c, B_DAY + 32))

@@ -30,6 +30,9 @@ FIXTURE = json.loads((FIXTURES / "caution-snapshot-v2.json").read_text())
 CAUTION_ID = UUID(FIXTURE["caution_id"])
 # The attributes a snapshot holds, per class_version; a new version's shape is added here with its upcaster.
 STATE_SHAPES = {1: frozenset(CLEAR_TEXT["state_names"]), 2: frozenset(FIXTURE["state_names"])}
+# Issue 17: what corrections after closure and a repeated round's own victim contact need.
+STATE_SHAPES[3] = STATE_SHAPES[2] | {"strikes", "pending_miss_entry", "miss_at_close", "referred_misses",
+                                     "closing_entry", "contact_after_a_at", "contact_after_a_entry"}
 
 
 def _stored(record: dict[str, Any]) -> StoredEvent:
@@ -81,6 +84,15 @@ def _state(caution: Caution) -> dict[str, Any]:
     return {name: value for name, value in vars(caution).items() if name != "_modified_on"}
 
 
+# What a v2 snapshot cannot tell and its upcaster leaves unknown (None): the time of the round's after-A
+# victim contact. Unknown counts as after A, as it was checked to be when recorded (Caution.contacted_after_this_a).
+UNKNOWN_TO_V2 = {"contact_after_a_at"}
+
+
+def _state_known_to_v2(caution: Caution) -> dict[str, Any]:
+    return {name: value for name, value in _state(caution).items() if name not in UNKNOWN_TO_V2}
+
+
 def test_a_snapshot_of_the_previous_shape_loads_as_the_state_its_events_give(app: CautionApplication) -> None:
     from_snapshot = _event(app, FIXTURE["snapshots"][0]).mutate(None)
     replayed = _replayed(app)
@@ -89,7 +101,8 @@ def test_a_snapshot_of_the_previous_shape_loads_as_the_state_its_events_give(app
         at_twenty = _event(app, record).mutate(at_twenty)
     assert isinstance(from_snapshot, Caution) and from_snapshot.version == 20
     assert isinstance(at_twenty, Caution)
-    assert _state(from_snapshot) == _state(at_twenty)
+    assert _state_known_to_v2(from_snapshot) == _state_known_to_v2(at_twenty)
+    assert from_snapshot.contact_after_a_at is None and from_snapshot.contacted_after_this_a
     assert set(vars(from_snapshot)) == set(vars(replayed))  # upcast to today's shape, whatever the version
 
 
@@ -99,7 +112,7 @@ def test_the_repository_loads_a_stored_previous_shape_snapshot_and_the_events_af
     app.snapshots.recorder.insert_events([_stored(record) for record in FIXTURE["snapshots"]])
     loaded = app.get_caution(CAUTION_ID)
     assert loaded.version == 22
-    assert _state(loaded) == _state(_replayed(app))
+    assert _state_known_to_v2(loaded) == _state_known_to_v2(_replayed(app))
     assert loaded.entries[-1] == "WorkshopBAttended" and len(loaded.entries) == 22
 
 

@@ -125,6 +125,7 @@ def test_each_verdict_is_stated(steps: ReadSteps, story: str, verdict: str) -> N
     cid = steps.issue(legal_basis="diversionary_caution")["id"]
     if story == "breached":
         steps.run(steps.schedule(cid, "A", 10), steps.miss(cid, "A", 10),
+                  steps.decide_excuse(cid, 12, False, "No excuse given."),
                   steps.breach(cid, 20, "Missed workshop A; no excuse given."))
     elif story == "withdrawn":
         steps.run(steps.withdraw(cid, 3, "Issued in error."))

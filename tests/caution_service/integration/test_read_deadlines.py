@@ -102,7 +102,9 @@ def test_closed_cautions_are_left_alone(steps: ReadSteps) -> None:
     withdrawn = steps.issue()["id"]
     steps.run(steps.withdraw(withdrawn, 2, "Issued in error."))
     breached = steps.issue()["id"]
-    steps.run(steps.breach(breached, 5, "Reoffended during the caution period."))
+    steps.run(steps.schedule(breached, "A", 3), steps.miss(breached, "A", 3),
+              steps.decide_excuse(breached, 4, False, "No excuse given."),
+              steps.breach(breached, 5, "Missed workshop A without excuse."))
     still_open = steps.issue()["id"]
     steps.project()
     before = {cid: event_names(steps.client, cid) for cid in (completed, withdrawn, breached)}

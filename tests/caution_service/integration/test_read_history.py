@@ -172,7 +172,8 @@ def test_verdict_not_complied_after_a_rejected_excuse_and_a_breach_decision(step
     steps.run(steps.breach(cid, 15, "Failed to attend workshop A without reasonable excuse."))
     steps.project()
     assert _history(steps, cid)["verdict"] == {"outcome": "not_complied", "decision": "prosecute", "reasons": [
-        "Breach decided (prosecute): Failed to attend workshop A without reasonable excuse.",
+        "Breach decided (prosecute), resting on a rejected excuse: Failed to attend workshop A without reasonable "
+        "excuse.",
     ]}
 
 

@@ -143,12 +143,15 @@ def book(c: Caution, workshop: Workshop, session_day: int, *, on: int = 0, reaso
     c.schedule_workshop(workshop, Booking(at(session_day), "Hall 1"), reason, **when(on), recorded_by=PROVIDER)
 
 
-def attend_a(c: Caution, day: int | datetime, recorded_at: datetime | None = None) -> None:
-    c.attend_workshop_a(**when(day, recorded_at), recorded_by=PROVIDER)
+def attend_a(c: Caution, day: int | datetime, recorded_at: datetime | None = None,
+             other_day: str | None = None) -> None:
+    """`other_day`: the reason it was not on the booked session's day (needed when it was not)."""
+    c.attend_workshop_a(**when(day, recorded_at), recorded_by=PROVIDER, reason_not_on_booked_day=other_day)
 
 
-def attend_b(c: Caution, day: int | datetime, recorded_at: datetime | None = None) -> None:
-    c.attend_workshop_b(**when(day, recorded_at), recorded_by=PROVIDER)
+def attend_b(c: Caution, day: int | datetime, recorded_at: datetime | None = None,
+             other_day: str | None = None) -> None:
+    c.attend_workshop_b(**when(day, recorded_at), recorded_by=PROVIDER, reason_not_on_booked_day=other_day)
 
 
 def miss(c: Caution, workshop: Workshop, day: int, reason: MissReason = MissReason.DID_NOT_ATTEND) -> None:
@@ -187,6 +190,11 @@ def correct(c: Caution, version: int, new_time: datetime | None, day: int) -> No
     c.correct(version, "typo in the register", new_time, recorded_at=at(day), recorded_by=PROVIDER)
 
 
+def strike(c: Caution, version: int, day: int, by: RecordedBy = POLICE) -> None:
+    """Strike the entry out as recorded in error (police: the only ones who may once the caution is closed)."""
+    c.correct(version, "found at court to be wrong", None, recorded_at=at(day), recorded_by=by, recorded_in_error=True)
+
+
 # ----- whole stages ---------------------------------------------------------------------------------
 
 A_DAY = 10
@@ -216,6 +224,14 @@ def ready_to_complete(**overrides: Any) -> Caution:
 def completed(**overrides: Any) -> Caution:
     c = ready_to_complete(**overrides)
     complete(c, B_DAY + 1)
+    return c
+
+
+def referred(**overrides: Any) -> Caution:
+    """Workshop B missed (day B_DAY) and the excuse rejected (B_DAY + 1): a failure a breach decision rests on."""
+    c = with_b_booked(**overrides)
+    miss(c, Workshop.B, B_DAY)
+    decide(c, False, B_DAY + 1)
     return c
 
 

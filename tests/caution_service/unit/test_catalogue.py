@@ -6,6 +6,8 @@ the feed would silently drop or publish, a court sentence that changed under rec
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from services.caution_service.domain.caution import event_name, event_names
@@ -44,6 +46,27 @@ RECORDED_SENTENCES = {
     "PersonalDataRectified": "The offender's personal data corrected (name): spelling",
     "PersonalDataErased": "The offender's personal data was erased under Data Protection Act 2018 s.39, the force's "
                           "retention period: retention period over",
+}
+
+# Optional fields added to existing events (issue 17): absent from every event recorded before them.
+ADDED_FIELDS = {
+    "WorkshopAAttended": ("reason_not_on_booked_day",),
+    "WorkshopBAttended": ("reason_not_on_booked_day",),
+    "Breached": ("failure",),
+    "EntryCorrected": ("recorded_in_error",),
+}
+NEW_SENTENCES: dict[str, tuple[dict[str, Any], str]] = {
+    "WorkshopAAttended": ({"reason_not_on_booked_day": "session moved by the provider"},
+                          "Attended workshop A in full, on another day than the booked session's: "
+                          "session moved by the provider"),
+    "WorkshopBAttended": ({"reason_not_on_booked_day": "session moved by the provider"},
+                          "Attended workshop B in full, on another day than the booked session's: "
+                          "session moved by the provider"),
+    "Breached": ({"failure": "period_ended_without_completion"},
+                 "Breach decided (prosecute), resting on the caution period's end without completion: did not comply"),
+    "EntryCorrected": ({"recorded_in_error": True},
+                       "Correction to entry 4 (WorkshopAAttended): typo in the register. "
+                       "Entry 4 was recorded in error and is struck out."),
 }
 
 
@@ -106,7 +129,22 @@ def test_the_feed_carries_what_the_catalogue_publishes_and_nothing_withheld(name
 
 @pytest.mark.parametrize("name", sorted(EVENTS))
 def test_each_entry_gives_the_court_the_sentence_it_always_has(name: str) -> None:
-    assert CATALOGUE[name].sentence(details_of(EVENTS[name])) == RECORDED_SENTENCES[name]
+    """An event recorded before a field was added has no such field: it reads exactly as it always did."""
+    details = {k: v for k, v in details_of(EVENTS[name]).items() if k not in ADDED_FIELDS.get(name, ())}
+    assert CATALOGUE[name].sentence(details) == RECORDED_SENTENCES[name]
+
+
+def test_a_new_field_left_empty_changes_no_sentence() -> None:
+    for name, fields in ADDED_FIELDS.items():
+        details = details_of(EVENTS[name])
+        empty = {**details, **{f: (False if f == "recorded_in_error" else None) for f in fields}}
+        assert CATALOGUE[name].sentence(empty) == RECORDED_SENTENCES[name], name
+
+
+@pytest.mark.parametrize("name", sorted(NEW_SENTENCES))
+def test_a_new_field_given_is_said(name: str) -> None:
+    details, sentence = NEW_SENTENCES[name]
+    assert CATALOGUE[name].sentence({**details_of(EVENTS[name]), **details}) == sentence
 
 
 def test_the_sentences_pinned_here_are_every_entry() -> None:

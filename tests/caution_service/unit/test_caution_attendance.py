@@ -21,6 +21,7 @@ from .builders import (
     event_names,
     issued,
     miss,
+    referred,
     refused,
     with_a_attended,
     with_b_booked,
@@ -74,7 +75,7 @@ def test_workshop_b_attended_exactly_28_days_after_a_is_accepted() -> None:
 def test_workshop_b_attended_27_days_after_a_is_refused() -> None:
     c = with_b_booked()
     with refused(InvalidCommand, "workshop_b_after_gap", c):
-        attend_b(c, A_DAY + 27)
+        attend_b(c, A_DAY + 27, other_day="moved to an earlier session")
 
 
 def test_workshop_b_gap_follows_the_caution_conditions() -> None:
@@ -83,7 +84,7 @@ def test_workshop_b_gap_follows_the_caution_conditions() -> None:
     attend_a(c, A_DAY)
     book(c, Workshop.B, A_DAY + 30, on=A_DAY)
     with refused(InvalidCommand, "workshop_b_after_gap", c):
-        attend_b(c, A_DAY + 29)
+        attend_b(c, A_DAY + 29, other_day="moved to an earlier session")
     attend_b(c, A_DAY + 30)
 
 
@@ -163,8 +164,8 @@ def test_attending_a_is_refused_while_its_miss_awaits_a_decision() -> None:
 
 
 def test_attendance_is_refused_once_the_caution_is_closed() -> None:
-    for close in (lambda c: breach(c, A_DAY + 1), lambda c: withdraw(c, A_DAY + 1)):
-        c = with_b_booked()
+    for make, close in ((referred, lambda c: breach(c, B_DAY + 2)), (with_b_booked, lambda c: withdraw(c, A_DAY + 1))):
+        c = make()
         close(c)
         with refused(ConflictsWithState, "caution_is_closed", c):
             attend_b(c, B_DAY)

@@ -31,6 +31,7 @@ from .builders import (
     miss,
     pass_deadline,
     ready_to_complete,
+    referred,
     refused,
     vary,
     with_a_attended,
@@ -97,6 +98,7 @@ def test_completion_needs_both_workshops_of_the_current_round() -> None:
     assert "workshop A not attended" in caught.value.message
     book(c, Workshop.A, B_DAY + 3, on=B_DAY + 2)
     attend_a(c, B_DAY + 3)
+    contact(c, ContactStage.AFTER_WORKSHOP_A, B_DAY + 4)  # the repeated round's own contact after its A
     book(c, Workshop.B, B_DAY + 31, on=B_DAY + 3)
     attend_b(c, B_DAY + 31)
     complete(c, B_DAY + 31)
@@ -108,12 +110,12 @@ def test_completion_needs_both_workshops_of_the_current_round() -> None:
 
 @pytest.mark.parametrize("outcome", list(BreachOutcome))
 def test_a_breach_closes_the_caution_with_the_police_outcome(outcome: BreachOutcome) -> None:
-    c = with_a_attended()
-    breach(c, A_DAY + 5, outcome)
+    c = referred()
+    breach(c, B_DAY + 5, outcome)
     assert event_names(c)[-1] == "Breached"
     assert c.status is Status.BREACHED
     assert c.breach_outcome is outcome
-    assert c.final_at == at(A_DAY + 5)
+    assert c.final_at == at(B_DAY + 5)
 
 
 def test_a_breach_can_follow_the_deadline_passing() -> None:
@@ -152,7 +154,7 @@ def test_a_withdrawal_is_possible_after_a_breach_referral() -> None:
 
 
 def breached() -> Caution:
-    c = ready_to_complete()
+    c = referred()
     breach(c, B_DAY + 1)
     return c
 

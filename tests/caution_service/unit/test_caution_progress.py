@@ -26,6 +26,7 @@ from .builders import (
     miss,
     pass_deadline,
     ready_to_complete,
+    referred,
     vary,
     with_a_attended,
     with_b_booked,
@@ -99,8 +100,8 @@ def test_a_completed_caution_with_the_completion_contact_needs_nothing() -> None
 
 
 def test_a_breached_or_withdrawn_caution_needs_nothing() -> None:
-    c = with_a_attended()
-    breach(c, A_DAY + 1)
+    c = referred()
+    breach(c, B_DAY + 2)
     assert c.status is Status.BREACHED
     assert required_actions(c, latest_day(c)) == []
     c = with_a_attended()
@@ -152,14 +153,16 @@ def test_after_an_accepted_excuse_workshop_a_is_due_in_time_to_fit_b_in_the_peri
     assert actions(c)[0] == ("schedule_workshop_a", "provider", PERIOD_END - timedelta(days=28))
 
 
-def test_after_an_accepted_excuse_the_after_a_contact_made_in_the_first_round_still_counts() -> None:
+def test_after_an_accepted_excuse_the_repeated_round_needs_its_own_contact_after_its_a() -> None:
+    """DOMAIN.md: a repeated round needs its own victim contact after the repeated A (issue 17)."""
     c = with_b_booked()
     contact(c, ContactStage.AFTER_WORKSHOP_A, A_DAY + 1)
     miss(c, Workshop.B, B_DAY)
     decide(c, True, B_DAY + 1)
     book(c, Workshop.A, B_DAY + 2, on=B_DAY + 2)
     attend_a(c, B_DAY + 2)
-    assert [a.action for a in required_actions(c, latest_day(c))] == ["schedule_workshop_b"]
+    assert [a.action for a in required_actions(c, latest_day(c))] == ["schedule_workshop_b",
+                                                                  "contact_victim_after_workshop_a"]
 
 
 # ----- the clock: an ended period, and workshops that can no longer fit -------------------------------------------

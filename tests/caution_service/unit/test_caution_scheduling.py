@@ -138,7 +138,7 @@ def test_workshop_b_gap_uses_the_gap_in_the_caution_conditions() -> None:
 def test_workshop_b_gap_is_measured_from_the_day_a_was_attended() -> None:
     c = issued()
     book(c, Workshop.A, A_DAY, on=1)
-    attend_a(c, A_DAY + 3)  # attended later than booked
+    attend_a(c, A_DAY + 3, other_day="moved to a later session")  # attended later than booked
     with refused(InvalidCommand, "workshop_b_after_gap", c):
         book(c, Workshop.B, A_DAY + 28, on=A_DAY + 4)
     book(c, Workshop.B, A_DAY + 31, on=A_DAY + 4)
@@ -191,7 +191,7 @@ def test_booking_made_before_the_caution_is_refused() -> None:
 
 
 def test_booking_is_refused_once_the_caution_is_closed() -> None:
-    for close in (lambda c: breach(c, 2), lambda c: withdraw(c, 2)):
+    for close in (lambda c: breach(c, 16 * 7 + 1), lambda c: withdraw(c, 2)):
         c = issued()
         close(c)
         with refused(ConflictsWithState, "caution_is_closed", c):

@@ -26,6 +26,7 @@ from .builders import (
     issued,
     pass_deadline,
     pending,
+    referred,
     refused,
     vary,
     with_b_booked,
@@ -68,8 +69,8 @@ def test_a_variation_cannot_end_the_period_before_an_attended_workshop() -> None
     book(c, Workshop.A, A_DAY, on=1)
     attend_a(c, A_DAY)
     with refused(InvalidCommand, "variation_would_exclude_attendance", c):
-        vary(c, at(A_DAY - 1).date(), A_DAY + 1)
-    vary(c, at(A_DAY).date(), A_DAY + 1)  # ending on the day of the workshop is fine
+        vary(c, at(A_DAY - 1).date(), A_DAY)
+    vary(c, at(A_DAY).date(), A_DAY)  # ending on the day of the workshop (today) is fine
 
 
 def test_a_longer_period_lets_a_later_workshop_be_booked() -> None:
@@ -116,10 +117,12 @@ def test_a_variation_that_extends_the_period_beyond_today_clears_deadline_passed
     assert c.status is Status.ACTIVE
 
 
-def test_a_variation_whose_new_end_is_still_past_keeps_deadline_passed() -> None:
+def test_a_variation_whose_new_end_is_still_past_is_refused_and_the_deadline_stays_passed() -> None:
+    """Issue 17: a variation cannot end the period before the day it is made."""
     c = issued()
     pass_deadline(c, PERIOD_END_DAY + 10)
-    vary(c, ISSUED_ON + timedelta(days=PERIOD_END_DAY + 5), PERIOD_END_DAY + 10)
+    with refused(InvalidCommand, "variation_cannot_end_the_period_in_the_past", c):
+        vary(c, ISSUED_ON + timedelta(days=PERIOD_END_DAY + 5), PERIOD_END_DAY + 10)
     assert c.status is Status.DEADLINE_PASSED
 
 
@@ -137,8 +140,8 @@ def test_conditions_cannot_be_varied_or_the_deadline_recorded_once_closed() -> N
     c = completed()
     with refused(ConflictsWithState, "caution_is_closed", c):
         vary(c, ISSUED_ON + timedelta(weeks=20), B_DAY + 2)
-    c = with_b_booked()
-    breach(c, B_DAY)
+    c = referred()
+    breach(c, B_DAY + 2)
     with refused(ConflictsWithState, "caution_is_closed", c):
         pass_deadline(c, PERIOD_END_DAY + 1)
 

@@ -68,12 +68,13 @@ def test_a_safeguarding_concern_stays_flagged_after_later_contacts() -> None:
     assert c.safeguarding_concern
 
 
-def test_the_after_a_contact_is_still_possible_after_an_accepted_excuse_restarts_the_workshops() -> None:
+def test_after_an_accepted_excuse_the_after_a_contact_waits_for_the_repeated_workshop_a() -> None:
+    """DOMAIN.md (issue 17): a repeated round needs its own victim contact after the repeated A."""
     c = with_b_booked()
     miss(c, Workshop.B, B_DAY)
     decide(c, True, B_DAY + 1)
-    contact(c, AFTER_A, B_DAY + 2)  # workshop A was attended in the first round
-    assert c.contacted_after_a
+    with refused(ConflictsWithState, "victim_contact_after_workshop_a", c):
+        contact(c, AFTER_A, B_DAY + 2)  # workshop A was attended only in the first round
 
 
 def test_the_after_a_contact_is_accepted_while_a_miss_awaits_a_decision() -> None:
@@ -109,7 +110,7 @@ def test_the_after_a_contact_is_refused_after_completion() -> None:
 
 
 def close_by_breach(c: Caution) -> None:
-    breach(c, A_DAY + 3)
+    breach(c, 16 * 7 + 1)  # the period ended without completion: the failure the breach rests on
 
 
 def close_by_withdrawal(c: Caution) -> None:

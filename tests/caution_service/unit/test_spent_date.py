@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypedDict
 
 import pytest
 
@@ -33,7 +34,12 @@ def given(on: date | datetime) -> Caution:
                   offence=offence(committed_on=moment.date() - timedelta(days=10)))
 
 
-def day(c: Caution, n: int, hour: int = 10) -> dict[str, datetime]:
+class When(TypedDict):
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+def day(c: Caution, n: int, hour: int = 10) -> When:
     moment = datetime.combine(c.issued_at.date() + timedelta(days=n), time(hour), tzinfo=UTC)
     return {"occurred_at": moment, "recorded_at": moment + LATER}
 

@@ -62,6 +62,11 @@ def store() -> CautionApplication:
     return _app
 
 
+def _other_day(mode: int) -> str | None:
+    """Now and then the provider gives a reason the attendance was not on the booked day (issue 17)."""
+    return "moved to another session" if mode % 2 else None
+
+
 def day_of(when: datetime) -> int:
     return (when.date() - ISSUED_ON).days
 
@@ -129,13 +134,17 @@ class CautionMachine(RuleBasedStateMachine):
     def attend_a(self, mode: int, offset: int, day: int, hour: int, lag: timedelta) -> None:
         c = self.caution
         day = self._anchored(c.booking_a.session_at if c.booking_a else None, mode, offset, day)
-        self._run(lambda: c.attend_workshop_a(**self._time(day, hour, lag), recorded_by=PROVIDER))
+        time = self._time(day, hour, lag)
+        self._run(lambda: c.attend_workshop_a(occurred_at=time["occurred_at"], recorded_at=time["recorded_at"],
+                                              recorded_by=PROVIDER, reason_not_on_booked_day=_other_day(mode)))
 
     @rule(mode=modes, offset=offsets, day=days, hour=hours, lag=lags)
     def attend_b(self, mode: int, offset: int, day: int, hour: int, lag: timedelta) -> None:
         c = self.caution
         day = self._anchored(c.booking_b.session_at if c.booking_b else None, mode, offset, day)
-        self._run(lambda: c.attend_workshop_b(**self._time(day, hour, lag), recorded_by=PROVIDER))
+        time = self._time(day, hour, lag)
+        self._run(lambda: c.attend_workshop_b(occurred_at=time["occurred_at"], recorded_at=time["recorded_at"],
+                                              recorded_by=PROVIDER, reason_not_on_booked_day=_other_day(mode)))
 
     @rule(workshop=workshops, reason=st.sampled_from(MissReason), day=days, lag=lags)
     def miss(self, workshop: Workshop, reason: MissReason, day: int, lag: timedelta) -> None:
@@ -202,6 +211,20 @@ class CautionMachine(RuleBasedStateMachine):
         new_time = None if new_day is None else at(new_day + offset, hour)
         recorded = max(at(day, 23), new_time or at(day, 23))
         self._run(lambda: c.correct(version, "register", new_time, recorded_at=recorded, recorded_by=PROVIDER))
+
+    @rule(go=rarely, pick=st.integers(min_value=0, max_value=40), mode=modes, police=st.booleans(), day=days)
+    def strike(self, go: int, pick: int, mode: int, police: bool, day: int) -> None:
+        """Strike an entry out as recorded in error (issue 17): mostly one the state rests on."""
+        c = self.caution
+        if go > 3:
+            return
+        aimed = [c.closing_entry, c.attended_a_version, c.attended_b_version, c.pending_miss_entry,
+                 c.contact_after_a_entry, *c.referred_misses, c.miss_at_close.entry if c.miss_at_close else None]
+        targets = [v for v in aimed if v is not None]
+        version = targets[pick % len(targets)] if targets and mode < 8 else pick % (c.version + 2)
+        by = POLICE if police else PROVIDER
+        self._run(lambda: c.correct(version, "found at court", None, recorded_at=at(day, 23), recorded_by=by,
+                                    recorded_in_error=True))
 
     @rule(steps=st.lists(st.tuples(st.integers(0, 3), st.booleans(), offsets, lags), min_size=1, max_size=4))
     def take_the_next_required_actions(self, steps: list[tuple[int, bool, int, timedelta]]) -> None:
@@ -279,6 +302,12 @@ class CautionMachine(RuleBasedStateMachine):
                 b_at, b_version = e.occurred_at, e.originator_version
             elif name == "ExcuseDecided" and e.accepted:
                 a_at = a_version = b_at = b_version = None
+            elif name == "EntryCorrected" and e.recorded_in_error:
+                if e.corrects_version == a_version:
+                    assert b_version is None, "workshop A struck out from under workshop B"
+                    a_at = a_version = None
+                elif e.corrects_version == b_version:
+                    b_at = b_version = None
             elif name == "EntryCorrected" and e.corrected_occurred_at is not None:
                 if e.corrects_version == a_version:
                     a_at = e.corrected_occurred_at
@@ -305,18 +334,25 @@ class CautionMachine(RuleBasedStateMachine):
                 assert when.date() <= c.period_ends_on
 
     @invariant()
-    def nothing_but_the_completion_contact_follows_a_terminal_event(self) -> None:
-        names = [type(e).__name__ for e in self.events]
-        ends = [i for i, n in enumerate(names) if n in TERMINAL_EVENTS]
-        if not ends:
-            assert self.caution.status not in TERMINAL
-            return
-        first = ends[0]
-        for later in self.events[first + 1:]:
-            assert names[first] == "Completed", f"{type(later).__name__} recorded after {names[first]}"
-            assert type(later).__name__ == "VictimContacted"
-            assert later.stage is ContactStage.ON_COMPLETION
-        assert self.caution.status in TERMINAL
+    def nothing_but_the_completion_contact_and_police_corrections_follow_a_terminal_event(self) -> None:
+        """Until the closing entry is struck out as recorded in error, which re-opens the caution."""
+        closed: Any = None
+        for e in self.events:
+            name = type(e).__name__
+            if closed is None:
+                if name in TERMINAL_EVENTS:
+                    closed = e
+                continue
+            if name == "EntryCorrected":
+                assert e.recorded_by == POLICE, "a closed caution corrected by someone other than the police"
+                if e.recorded_in_error and e.corrects_version == closed.originator_version:
+                    closed = None
+                continue
+            closing = type(closed).__name__
+            assert closing == "Completed", f"{name} recorded after {closing}"
+            assert name == "VictimContacted" and e.stage is ContactStage.ON_COMPLETION
+        assert (self.caution.status in TERMINAL) is (closed is not None)
+        assert self.caution.closing_entry == (closed.originator_version if closed is not None else None)
 
     @invariant()
     def completed_means_every_condition_was_met(self) -> None:
@@ -326,6 +362,15 @@ class CautionMachine(RuleBasedStateMachine):
             assert c.attended_b_at is not None
             assert c.contacted_after_a
             assert c.final_at is not None and c.final_at >= c.attended_b_at
+            assert c.conditions_met_by_facts  # nothing here re-times an entry of a closed caution
+
+    @invariant()
+    def a_struck_entry_is_struck_once_and_named_by_its_correction(self) -> None:
+        c = self.caution
+        struck = [(e.corrects_version, e.originator_version) for e in self.events
+                  if type(e).__name__ == "EntryCorrected" and e.recorded_in_error]
+        assert len({v for v, _ in struck}) == len(struck)
+        assert [(s.corrects_entry, s.entry) for s in c.strikes] == struck
 
     @invariant()
     def a_contact_after_a_needs_workshop_a(self) -> None:
@@ -367,6 +412,8 @@ class CautionMachine(RuleBasedStateMachine):
                      "ExcuseDecided", "ConditionsVaried", "ComplianceDeadlinePassed"):
             if name in names:
                 event(f"recorded {name}")
+        for struck in c.strikes:
+            event(f"struck out {struck.corrected_type}")
         if c.round > 1:
             event("second round")
         if c.contacted_on_completion:

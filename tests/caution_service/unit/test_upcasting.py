@@ -22,10 +22,14 @@ from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.values import (
     Booking,
     Conditions,
+    ContactOutcome,
+    ContactStage,
+    Correction,
     DataNotice,
     DataProtectionBasis,
     Gender,
     IssuingOfficer,
+    MissAwaitingDecision,
     MissReason,
     Offence,
     OffenceCategory,
@@ -149,6 +153,8 @@ SAMPLES: dict[type, Any] = {
     IssuingOfficer: IssuingOfficer("INSP-1", "Insp Jones", Rank.INSPECTOR, True),
     Conditions: Conditions(100, 10, 30),
     Booking: Booking(at(12, 18), "Cambridge Hub"),
+    MissAwaitingDecision: MissAwaitingDecision(Workshop.B, 7),
+    Correction: Correction(9, 3, "WorkshopAAttended", "wrong day entered", False, at(10, 19)),
 }
 
 
@@ -227,7 +233,8 @@ def test_a_caution_with_more_than_20_events_is_snapshotted_and_reloads_equal(
     app: CautionApplication, db_url: str
 ) -> None:
     c = with_many_events(25)
-    c.attend_workshop_a(occurred_at=at(A_DAY + 1), recorded_at=at(A_DAY + 1), recorded_by=PROVIDER)
+    c.attend_workshop_a(occurred_at=at(A_DAY + 1), recorded_at=at(A_DAY + 1), recorded_by=PROVIDER,
+                        reason_not_on_booked_day="came to another session")
     app.save(c)
 
     assert app.snapshots is not None
@@ -259,3 +266,46 @@ def test_the_snapshot_holds_the_same_state_as_replaying_the_first_20_events(app:
     assert isinstance(from_snapshot.booking_a, Booking)
     assert isinstance(from_snapshot.conditions, Conditions)
     assert type(from_snapshot.period_ends_on) is date
+
+
+# ----- Caution snapshots v2 -> v3 (issue 17) ---------------------------------------------------------
+
+V3_ONLY = ("strikes", "pending_miss_entry", "miss_at_close", "referred_misses", "closing_entry",
+           "contact_after_a_at", "contact_after_a_entry")
+
+
+def as_v2_snapshot_state(c: Caution) -> dict[str, Any]:
+    """The caution's state as a v2 snapshot held it: without what v3 added."""
+    return {name: value for name, value in vars(c).items() if name not in V3_ONLY}
+
+
+def test_a_v2_snapshot_of_a_closed_caution_knows_its_closing_entry() -> None:
+    c = completed()
+    state = as_v2_snapshot_state(c)
+    Caution.upcast_v2_v3(state)
+    assert state["closing_entry"] == c.closing_entry == 7
+    assert state["strikes"] == [] and state["referred_misses"] == []
+
+
+def test_a_v2_snapshot_with_a_miss_awaiting_a_decision_knows_which_entry_it_is() -> None:
+    c = issued()
+    book(c, Workshop.A, A_DAY, on=1)
+    miss(c, Workshop.A, A_DAY)
+    state = as_v2_snapshot_state(c)
+    Caution.upcast_v2_v3(state)
+    assert state["pending_miss_entry"] == c.pending_miss_entry == 3
+
+
+def test_a_v2_snapshot_of_a_repeated_round_counts_only_that_rounds_contact() -> None:
+    """v2 let the first round's contact count in the next; v3 asks for the round's own (DOMAIN.md)."""
+    c = issued()
+    book(c, Workshop.A, A_DAY, on=1)
+    c.attend_workshop_a(occurred_at=at(A_DAY), recorded_at=at(A_DAY) + LATER, recorded_by=PROVIDER)
+    c.contact_victim(ContactStage.AFTER_WORKSHOP_A, ContactOutcome.CONTACTED, False, None,
+                     occurred_at=at(A_DAY + 1), recorded_at=at(A_DAY + 1), recorded_by=PROVIDER)
+    book(c, Workshop.B, A_DAY + 30, on=A_DAY + 1)
+    miss(c, Workshop.B, A_DAY + 30)
+    c.decide_excuse(True, "ill", occurred_at=at(A_DAY + 31), recorded_at=at(A_DAY + 31), recorded_by=PROVIDER)
+    state = {**as_v2_snapshot_state(c), "contacted_after_a": True}  # as v2 kept it
+    Caution.upcast_v2_v3(state)
+    assert state["contacted_after_a"] is False and state["contact_after_a_entry"] is None
