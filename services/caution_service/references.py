@@ -30,7 +30,7 @@ the unique index, and they still count against their offender.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -108,13 +108,15 @@ class PreviousCautionRecorded(IntegrityError):
 
 @dataclass(frozen=True)
 class Changes:
-    """What a batch of cautions' new events change here: cautions issued (as rows) and withdrawn."""
+    """What a batch of cautions' new events change here: cautions issued (as rows), withdrawn, and reinstated (a
+    withdrawal struck out as recorded in error: the caution is open again, so it counts again)."""
 
     issued: list[dict[str, Any]]
     withdrawn: list[str]
+    reinstated: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.issued or self.withdrawn)
+        return bool(self.issued or self.withdrawn or self.reinstated)
 
 
 def _on_record(row: Any) -> CautionOnRecord:
@@ -157,7 +159,7 @@ class CautionReferences:
     @staticmethod
     def changes(cautions: Iterable[Caution]) -> Changes:
         """Read from the cautions' pending events, before `save` collects them."""
-        issued, withdrawn = [], []
+        issued, withdrawn, reinstated = [], [], []
         for caution in cautions:
             for pending in caution.pending_events:
                 name = event_name(pending)
@@ -168,7 +170,10 @@ class CautionReferences:
                                    "issued_on": uk_date(caution.issued_at), "withdrawn": False, "duplicate": False})
                 elif name == "Withdrawn":
                     withdrawn.append(str(caution.id))
-        return Changes(issued, withdrawn)
+                elif (name == "EntryCorrected" and getattr(pending, "recorded_in_error", False)
+                      and getattr(pending, "corrected_type", None) == "Withdrawn"):
+                    reinstated.append(str(caution.id))
+        return Changes(issued, withdrawn, reinstated)
 
     def record_in(self, connection: Connection, changes: Changes) -> None:
         """Called after the batch's events are inserted (on SQLite the transaction then holds the write lock).
@@ -196,3 +201,5 @@ class CautionReferences:
             connection.execute(t.insert(), changes.issued)
         if changes.withdrawn:
             connection.execute(update(t).where(and_(t.c.caution_id.in_(changes.withdrawn))).values(withdrawn=true()))
+        if changes.reinstated:
+            connection.execute(update(t).where(t.c.caution_id.in_(changes.reinstated)).values(withdrawn=false()))

@@ -78,7 +78,7 @@ ADMITTED: list[tuple[str, str, tuple[str, ...]]] = [
     ("POST", r"/v1/cautions/{caution_id}/victim-contacts", ("victim_contact",)),
     ("POST", r"/v1/cautions/{caution_id}/(completion|corrections)", ("police", "provider")),
     ("POST", r"/v1/cautions/{caution_id}/(excuse-decisions|variations|breach|withdrawal)", ("police",)),
-    ("GET", r"/v1/cautions/{caution_id}/compliance-history(/verification)?", ("court", "police")),
+    ("GET", r"/v1/cautions/{caution_id}/compliance-history(/verification|/export)?", ("court", "police")),
     ("POST", r"/v1/cautions/{caution_id}/personal-data/{person}/(erasure|restriction|restriction-lifting)", ("admin",)),
     ("POST", r"/v1/cautions/{caution_id}/personal-data/offender/rectification", ("police", "admin")),
     ("POST", r"/v1/cautions/{caution_id}/personal-data/victim/rectification", ("victim_contact", "admin")),

@@ -156,6 +156,22 @@ def test_a_withdrawn_caution_does_not_count_against_the_offender(steps: Steps) -
     assert again.status_code == 201, again.text
 
 
+def test_a_withdrawal_struck_out_as_recorded_in_error_counts_the_caution_again(steps: Steps) -> None:
+    """Striking the withdrawal re-opens the caution (issue 17): it is citable again, so the offender has one."""
+    first = steps.issue(offender={"reference": "PNC-DUP-8"})
+    withdrawn = steps.post(first["id"], "withdrawal", {"occurred_at": iso(steps.tick(T0 + timedelta(days=1))),
+                                                       "reason": "Thought to be the wrong offender"}, steps.police)
+    assert withdrawn.status_code == 200, withdrawn.text
+    struck = steps.post(first["id"], "corrections", {"corrects_entry": 2, "recorded_in_error": True,
+                                                     "reason": "It was the right offender after all"}, steps.police)
+    assert struck.status_code == 200 and struck.json()["status"] == "active", struck.text
+
+    again = _issue(steps, offender={"reference": "PNC-DUP-8"}, occurred_at=T0 + timedelta(days=1))
+
+    assert again.status_code == 422, again.text
+    assert first["id"] in str(again.json()["errors"])
+
+
 def test_a_caution_in_another_force_does_not_count(steps: Steps) -> None:
     steps.issue(offender={"reference": "PNC-DUP-7"})
 
