@@ -38,3 +38,12 @@ def uk_time_text(moment: datetime) -> str:
     """`3 March 2026, 10:00 GMT` (or BST): minutes, never seconds or microseconds, the zone by its UK name."""
     local = moment.astimezone(UK)
     return f"{uk_day_text(local.date())}, {local:%H:%M} {local.tzname()}"
+
+
+def uk_moment_text(moment: datetime) -> str:
+    """A moment as a court reads it: UK midnight is "the end of" the day before (a day asked for, `on=2026-03-22`,
+    means the moment it ends), any other moment as `uk_time_text` gives it."""
+    local = moment.astimezone(UK)
+    if local.time() == time(0):
+        return f"the end of {uk_day_text(local.date() - timedelta(days=1))}"
+    return uk_time_text(moment)

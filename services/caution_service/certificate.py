@@ -16,7 +16,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 
 from shared.forces import force_name
-from shared.uk_time import uk_day_text, uk_time_text
+from shared.uk_time import uk_day_text, uk_moment_text, uk_time_text
 
 from .pdf import CELL_PADDING, build, fitted, fitted_grid, labelled, para
 from .projections.compliance import Verification
@@ -74,19 +74,18 @@ def render_certificate(
 
 
 def _which_record(history: dict[str, Any]) -> str:
+    as_of = f"the record as it stood at {_on_text(history['as_of'])}" if history.get("as_of") else None
     if history.get("on"):
-        return (f"what had happened by {_on_text(history['on'])}, as the record knows it now "
-                "(including entries recorded later)")
-    if history.get("as_of"):
-        return f"the record as it stood at {uk_time_text(datetime.fromisoformat(history['as_of']))}"
-    return "the record as it stands now"
+        return (f"what had happened by {_on_text(history['on'])}, as {as_of or 'the record knows it now'} "
+                "(including entries recorded after that day)")
+    return as_of or "the record as it stands now"
 
 
 def _on_text(on: str) -> str:
     """`on` as the axes give it: a day (the end of that UK day) or a moment."""
     if _ISO_DAY.fullmatch(on):
         return f"the end of {uk_day_text(date.fromisoformat(on))}"
-    return uk_time_text(datetime.fromisoformat(on))
+    return uk_moment_text(datetime.fromisoformat(on))
 
 
 def _verdict(history: dict[str, Any]) -> list[Flowable]:
@@ -97,6 +96,9 @@ def _verdict(history: dict[str, Any]) -> list[Flowable]:
         lines.append(para(f"Decision: {DECISIONS[v['decision']]}.", "BodyText"))
     lines += [para(f"- {court_text(reason)}", "BodyText") for reason in v["reasons"]]
     return lines
+
+
+URL_SMALLEST_FONT = 4.0  # the verification address stays on one line, to be copied whole, for any caution id and axes
 
 
 def _integrity(history: dict[str, Any], verification_url: str, check: Verification) -> list[Flowable]:
@@ -110,7 +112,7 @@ def _integrity(history: dict[str, Any], verification_url: str, check: Verificati
              "event store and must report intact with the same digest. Without the service, anyone can check the "
              "history's JSON export (compliance-history/export with the same as_of) with python -m "
              "shared.history_verifier, which needs no token and no network.", "BodyText"),
-        fitted(verification_url, page_width, "url"),
+        fitted(verification_url, page_width, "url", smallest=URL_SMALLEST_FONT),
         para(_check_line(check), "Heading4"),
     ]
 

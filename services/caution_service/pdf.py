@@ -50,12 +50,14 @@ def para(text: Any, style: str = "small") -> Paragraph:
     return Paragraph(escape(str(text)), styles()[style])
 
 
-def fitted(text: Any, width: float, style: str = "small", *, break_after: str | None = None) -> Paragraph:
+def fitted(text: Any, width: float, style: str = "small", *, break_after: str | None = None,
+           smallest: float = SMALLEST_FONT) -> Paragraph:
     """The text as a paragraph `width` points wide in which no word is split mid-word: a word wider than the width
     shrinks the whole paragraph's type (down to SMALLEST_FONT) until it fits, and one too wide even then (a long
     account id) may break only after its own hyphens. A court reads "Work" and "shop" as two words; reportlab splits
     a word only when it is wider than the line, so none is. `break_after`: a separator after which the text always
-    starts a new line (a date, then its time)."""
+    starts a new line (a date, then its time). `smallest`: the floor of the shrinking (an address a court copies
+    whole may go lower than prose)."""
     chosen = styles()[style]
     words = str(text).split()
 
@@ -63,7 +65,7 @@ def fitted(text: Any, width: float, style: str = "small", *, break_after: str | 
         return pdfmetrics.stringWidth(word, chosen.fontName, size)
 
     widest = max((width_of(word, chosen.fontSize) for word in words), default=0.0)
-    size = chosen.fontSize if widest <= width else max(SMALLEST_FONT, chosen.fontSize * width / widest * 0.98)
+    size = chosen.fontSize if widest <= width else max(smallest, chosen.fontSize * width / widest * 0.98)
     if any(width_of(word, size) > width for word in words):
         markup = " ".join(_at_hyphens(word, width, lambda w: width_of(w, size)) for word in words)
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from shared.uk_time import end_of_uk_day, start_of_uk_day, uk_date, uk_day_text, uk_time_text
+from shared.uk_time import end_of_uk_day, start_of_uk_day, uk_date, uk_day_text, uk_moment_text, uk_time_text
 
 
 def test_a_moment_just_after_midnight_bst_is_on_the_uk_day_not_the_utc_one() -> None:
@@ -32,3 +32,10 @@ def test_offsets_other_than_the_uks_are_read_as_the_moment_they_name() -> None:
 
 def test_day_text_has_no_leading_zero() -> None:
     assert uk_day_text(date(2026, 3, 3)) == "3 March 2026"
+
+
+def test_a_day_asked_for_reads_as_its_end_and_other_moments_as_themselves() -> None:
+    assert uk_moment_text(end_of_uk_day(date(2026, 3, 22))) == "the end of 22 March 2026"
+    assert uk_moment_text(end_of_uk_day(date(2026, 7, 1))) == "the end of 1 July 2026"  # 23:00 UTC in summer
+    assert uk_moment_text(datetime(2026, 3, 22, 0, 0, tzinfo=UTC)) == "the end of 21 March 2026"
+    assert uk_moment_text(datetime(2026, 7, 1, 0, 0, tzinfo=UTC)) == "1 July 2026, 01:00 BST"
