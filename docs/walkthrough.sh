@@ -12,13 +12,16 @@ post() {  # post <token> <path> <json>
   curl -s -X POST "$BASE$2" -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
        -H "Idempotency-Key: $(python3 -c 'import uuid; print(uuid.uuid4())')" -d "$3"
 }
+# A reference of its own each run: the service refuses a second caution under one police reference, or for one
+# offender within two years.
+RUN=$(python3 -c 'import uuid; print(uuid.uuid4().hex[:6].upper())')
 show() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps({k: d.get(k) for k in sys.argv[1:]}, indent=None))' "$@"; }
 
 echo "# issue a caution (police)"
 ISSUED=$(post "$POLICE" /v1/cautions '{
-  "police_reference": "CAMBS-2026-000123", "legal_basis": "conditional_caution",
+  "police_reference": "CAMBS-2026-'"$RUN"'", "legal_basis": "conditional_caution",
   "occurred_at": "2026-09-01T14:30:00+01:00",
-  "offender": {"reference": "PNC-99/123456X", "name": "Alex Example", "date_of_birth": "1990-05-17", "gender": "male"},
+  "offender": {"reference": "PNC-99/'"$RUN"'", "name": "Alex Example", "date_of_birth": "1990-05-17", "gender": "male"},
   "offence": {"category": "common_assault", "committed_on": "2026-08-20", "description": "Pushed partner during an argument",
               "relationship": "current_partner", "admitted": true, "evidence_sufficient_to_charge": true, "charge_decision_by": "CPS East of England"},
   "history": {"last_domestic_abuse_disposal_on": null, "serving_community_sentence": false},
@@ -43,6 +46,13 @@ post "$POLICE" /v1/cautions/$ID/completion '{"occurred_at": "2026-10-13T09:00:00
 echo "# what a court sees now, and what the record showed just after workshop A was recorded"
 curl -s "$BASE/v1/cautions/$ID" -H "Authorization: Bearer $COURT" | show status workshops victim spent_on
 curl -s "$BASE/v1/cautions/$ID?as_of=$MIDWAY" -H "Authorization: Bearer $COURT" | show as_of version status next_action
+echo "# the court's verdict now, and on 20 September (what had happened by the end of that day)"
+curl -s "$BASE/v1/cautions/$ID/compliance-history" -H "Authorization: Bearer $COURT" | show verdict spent_on digest
+curl -s "$BASE/v1/cautions/$ID/compliance-history?on=2026-09-20" -H "Authorization: Bearer $COURT" | show on verdict
+echo "# the history exported, then checked with no service and no token"
+EXPORT=$(mktemp); trap 'rm -f "$EXPORT"' EXIT
+curl -s "$BASE/v1/cautions/$ID/compliance-history/export" -H "Authorization: Bearer $COURT" > "$EXPORT"
+.venv/bin/python -m shared.history_verifier "$EXPORT" || true
 
 NOTIFY=${2:-http://127.0.0.1:8001}
 sleep 3  # the notification service long-polls the feed; give it a moment
