@@ -15,8 +15,12 @@ UK = ZoneInfo("Europe/London")
 
 
 def uk_date(moment: datetime) -> date:
-    """The UK calendar day a moment falls on (the moment must carry its offset)."""
-    return moment.astimezone(UK).date()
+    """The UK calendar day a moment falls on (the moment must carry its offset). At the ends of the calendar
+    (year 1, year 9999), where the UK day would lie outside it, the day the moment itself names."""
+    try:
+        return moment.astimezone(UK).date()
+    except OverflowError:
+        return moment.date()
 
 
 def start_of_uk_day(day: date) -> datetime:
@@ -25,7 +29,10 @@ def start_of_uk_day(day: date) -> datetime:
 
 
 def end_of_uk_day(day: date) -> datetime:
-    """The moment `day` ends in the UK: 00:00 UK time on the next day. "By 3 March" means before this moment."""
+    """The moment `day` ends in the UK: 00:00 UK time on the next day. "By 3 March" means before this moment.
+    The calendar's last day ends at its last representable moment."""
+    if day == date.max:
+        return datetime.combine(day, time.max, tzinfo=UK)
     return start_of_uk_day(day + timedelta(days=1))
 
 

@@ -39,3 +39,10 @@ def test_a_day_asked_for_reads_as_its_end_and_other_moments_as_themselves() -> N
     assert uk_moment_text(end_of_uk_day(date(2026, 7, 1))) == "the end of 1 July 2026"  # 23:00 UTC in summer
     assert uk_moment_text(datetime(2026, 3, 22, 0, 0, tzinfo=UTC)) == "the end of 21 March 2026"
     assert uk_moment_text(datetime(2026, 7, 1, 0, 0, tzinfo=UTC)) == "1 July 2026, 01:00 BST"
+
+
+def test_the_ends_of_the_calendar_give_a_day_not_an_error() -> None:
+    """Found by schemathesis: `occurred_at=0001-01-01T00:00:00Z` lies before the calendar in UK time (LMT, -0:01)."""
+    assert uk_date(datetime(1, 1, 1, 0, 0, tzinfo=UTC)) == date(1, 1, 1)
+    assert uk_date(datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-12)))) == date(9999, 12, 31)
+    assert end_of_uk_day(date.max) > start_of_uk_day(date.max)

@@ -17,7 +17,7 @@ import json
 import re
 import tempfile
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import hypothesis
@@ -416,6 +416,15 @@ def test_body_that_is_not_utf8_is_400_problem() -> None:
     status, response_headers, body = _asgi("POST", "/v1/cautions", headers, b"\xc2\x84\xff%\xd1")
 
     _assert_problem(status, response_headers, body, 400, "POST /v1/cautions")
+
+
+def test_a_caution_given_in_year_one_is_refused_not_a_500() -> None:
+    # 0001-01-01T00:00Z lies before the calendar in UK time (LMT, -0:01:15): turning it into a UK day raised.
+    payload = {**caution_payload(), "occurred_at": datetime(1, 1, 1, tzinfo=UTC).isoformat()}
+    headers = [(b"authorization", f"Bearer {token('police', FORCE)}".encode()), (b"content-type", b"application/json")]
+    status, response_headers, body = _asgi("POST", "/v1/cautions", headers, json.dumps(payload).encode())
+
+    _assert_problem(status, response_headers, body, 422, "occurred_at=0001-01-01T00:00:00Z")
 
 
 def test_if_match_with_a_non_ascii_digit_is_400_not_500() -> None:
