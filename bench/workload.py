@@ -48,8 +48,11 @@ VENUE = "Cambridge Community Hall, Room 2"
 
 
 def issue_time(now: datetime | None = None) -> datetime:
-    """When the benchmark's cautions were given: 60 days ago, to the second."""
-    return ((now or datetime.now(UTC)) - timedelta(days=ISSUED_DAYS_AGO)).replace(microsecond=0)
+    """When the benchmark's cautions were given: 60 days ago, at 10:00 UTC. At a fixed hour because each
+    attendance is recorded three hours after its session starts, and an attendance must fall on its session's UK
+    day: from a run started after 21:00 it would fall on the next one, and be refused."""
+    return ((now or datetime.now(UTC)) - timedelta(days=ISSUED_DAYS_AGO)).replace(
+        hour=10, minute=0, second=0, microsecond=0)
 
 
 def _t(issued: datetime, days: float, hours: float = 0) -> datetime:
