@@ -68,10 +68,17 @@ def whose(content: dict[str, Any], types: dict[int, str], details: dict[int, dic
     return Person.OFFENDER
 
 
+# Who recorded an entry, as a subject access answer gives it: the account and its role and force. The staff's names,
+# ranks and collar numbers (the token's display claims, issue 17) are their own personal data, a third party's to the
+# person asking (DPA 2018 s.45(4)); the court's history names them, this answer does not.
+_RECORDER_FIELDS = ("id", "role", "force")
+
+
 def _entry(content: dict[str, Any]) -> dict[str, Any]:
+    by = content["recorded_by"]
     return {"entry": content["entry"], "event_type": content["event_type"], "sentence": content["summary"],
             "occurred_at": content["occurred_at"], "recorded_at": content["recorded_at"],
-            "recorded_by": content["recorded_by"]}
+            "recorded_by": {name: by[name] for name in _RECORDER_FIELDS}}
 
 
 def caution_section(caution: Caution, events: Iterable[Any], person: Person, personal: PersonalData,

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.caution_fixtures import Steps, assert_problem
-from tests.support import T0, FakeClock, app_state, auth
+from tests.support import T0, FakeClock, app_state, auth, caution_payload
 
 NAME, BORN, DESCRIPTION = "Łukasz Quixotic-Farnsworth", "1987-03-29", "Threw the xylophone at the partner"
 VICTIM = {"name": "Philomena Vantablack", "phone": "07700 912345", "email": "philomena@example.org"}
@@ -227,3 +227,20 @@ def test_a_victims_pdf_holds_their_notes(steps: Steps) -> None:
     document = pdfium.PdfDocument(response.content)
     text = "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
     assert NOTE in text and VICTIM["phone"] in text and NAME not in text
+
+
+def test_the_staff_who_recorded_entries_are_not_named_to_the_person_asking(steps: Steps) -> None:
+    """Their names, ranks and collar numbers are the staff's own personal data (DPA 2018 s.45(4)): the court's
+    history shows them; a subject access answer gives the account, its role and force."""
+    ref = f"PNC-{uuid.uuid4().hex[:8]}"
+    officer = auth("police", steps.force, subject="pc-4471", name="Alex Morgan", rank="Police constable",
+                   collar_number="4471")
+    issued = steps.client.post("/v1/cautions", headers=officer, json=caution_payload(
+        offender={"reference": ref, "name": NAME, "date_of_birth": BORN, "gender": "female"}))
+    assert issued.status_code == 201, issued.text
+
+    body = _export(steps, offender_ref=ref)
+
+    [entry] = body["cautions"][0]["compliance_history"]
+    assert entry["recorded_by"] == {"id": "pc-4471", "role": "police", "force": steps.force}
+    assert "Alex Morgan" not in json.dumps(body) and "4471\"" not in json.dumps(body).replace('"pc-4471"', "")
