@@ -111,6 +111,24 @@ class InListSelect(_DriverStatement):
         return [tuple(convert(value) for convert, value in zip(results, row, strict=True)) for row in fetched]
 
 
+class FixedSelect(_DriverStatement):
+    """A SELECT whose text never changes: `{table}` is the columns' table, `{p}` a placeholder of the driver's."""
+
+    def __init__(self, dialect: Dialect, columns: Sequence[Column[Any]], where: str) -> None:
+        super().__init__(dialect)
+        names = ", ".join(self._quote.quote(c.name) for c in columns)
+        self._sql = f"SELECT {names} FROM {self._table(columns[0].table)} WHERE " + where.replace(
+            "{p}", self._placeholder)
+        self._results = [self._result(c, dialect) for c in columns]
+
+    def rows(self, connection: Connection, *params: Any) -> list[tuple[Any, ...]]:
+        with self._cursor(connection) as cursor:
+            cursor.execute(self._sql, params)
+            fetched = cursor.fetchall()
+        results = self._results
+        return [tuple(convert(value) for convert, value in zip(results, row, strict=True)) for row in fetched]
+
+
 class InsertMany(_DriverStatement):
     """`INSERT INTO <table> (<columns>) VALUES (...), (...) [RETURNING <returning>]`, one statement for all rows."""
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -46,7 +46,6 @@ from sqlalchemy import (
     Table,
     and_,
     false,
-    or_,
     select,
     text,
     true,
@@ -58,7 +57,7 @@ from shared.uk_time import uk_date
 
 from .domain.caution import Caution, event_name
 from .domain.eligibility import CautionOnRecord, previous_cara_cautions
-from .driver_sql import InListSelect, InsertMany
+from .driver_sql import FixedSelect, InListSelect, InsertMany
 
 metadata = MetaData()
 
@@ -125,8 +124,17 @@ def _day(stored: date | str) -> date:
     return stored if isinstance(stored, date) else date.fromisoformat(stored)
 
 
+class _Row(NamedTuple):
+    caution_id: str
+    police_reference: str
+    offender_reference: str
+    issued_on: date
+    withdrawn: bool
+    duplicate: bool
+
+
 def _on_record(row: Any) -> CautionOnRecord:
-    return CautionOnRecord(UUID(row.caution_id), row.police_reference, row.issued_on)
+    return CautionOnRecord(UUID(row.caution_id), row.police_reference, _day(row.issued_on))
 
 
 class CautionReferences:
@@ -137,6 +145,10 @@ class CautionReferences:
         # (driver_sql.py); through SQLAlchemy Core the select and insert cost a batch 0.9 ms on SQLite.
         t = caution_references
         self._insert = InsertMany(engine.dialect, list(t.c))
+        self._known = FixedSelect(
+            engine.dialect, [t.c.caution_id, t.c.police_reference, t.c.offender_reference, t.c.issued_on, t.c.withdrawn,
+                             t.c.duplicate],
+            "force = {p} AND (police_reference = {p} OR offender_reference = {p})")
         self._offenders = InListSelect(
             engine.dialect, [t.c.force, t.c.offender_reference, t.c.caution_id, t.c.police_reference, t.c.issued_on,
                              t.c.withdrawn], [t.c.offender_reference])
@@ -144,16 +156,12 @@ class CautionReferences:
     # ----- the fast path: before the write -------------------------------------------------------------------
 
     def known_for(self, force: str, police_reference: str, offender_reference: str) -> Known:
-        """One indexed query (either index serves its half of the OR)."""
-        t = caution_references
-        query = (select(t.c.caution_id, t.c.police_reference, t.c.offender_reference, t.c.issued_on, t.c.withdrawn,
-                        t.c.duplicate)
-                 .where(t.c.force == force, or_(t.c.police_reference == police_reference,
-                                                t.c.offender_reference == offender_reference)))
+        """One indexed query (either index serves its half of the OR), as plain SQL through the driver: it runs for
+        every caution issued, and through SQLAlchemy Core it cost 0.6 ms of the writer's time on SQLite."""
         with self._engine.connect() as connection:
-            rows = connection.execute(query).all()
+            rows = [_Row(*row) for row in self._known.rows(connection, force, police_reference, offender_reference)]
         holders = sorted((r for r in rows if r.police_reference == police_reference),
-                         key=lambda r: (r.duplicate, r.issued_on))
+                         key=lambda r: (bool(r.duplicate), r.issued_on))
         offender = tuple(_on_record(r) for r in rows if r.offender_reference == offender_reference and not r.withdrawn)
         return Known(_on_record(holders[0]) if holders else None, offender)
 
