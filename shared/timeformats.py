@@ -34,18 +34,31 @@ Moment = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 _AWARE = TypeAdapter(AwareDatetime)
 
 
+# The days a record can be asked about: wide enough for any caution, narrow enough that the day's end, its UK time
+# and its UTC time all exist (0001-01-01T00:00Z lies before the calendar in UK time, and 9999-12-31T23:00-12:00
+# after it in UTC).
+FIRST_DAY_ASKED, LAST_DAY_ASKED = date(1900, 1, 1), date(9999, 12, 30)
+
+
 def _day_or_moment(value: Any) -> date | datetime:
     """A day (`YYYY-MM-DD`) stays a `date`, an RFC 3339 time becomes an aware `datetime`; anything else, numbers
     and bare words included, is refused (pydantic's own union would read `0` as 1970 or a date as midnight UTC)."""
     if isinstance(value, datetime):
-        return _AWARE.validate_python(value)
+        return _within_the_record(_AWARE.validate_python(value))
     if isinstance(value, date):
-        return value
+        return _within_the_record(value)
     if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-        return date.fromisoformat(value)
+        return _within_the_record(date.fromisoformat(value))
     if isinstance(value, str) and _RFC3339.fullmatch(value):
-        return _AWARE.validate_python(value)
+        return _within_the_record(_AWARE.validate_python(value))
     raise ValueError("must be a date, YYYY-MM-DD, or an RFC 3339 time with an offset, e.g. 2026-03-02T10:00:00Z")
+
+
+def _within_the_record(value: date | datetime) -> date | datetime:
+    day = value.replace(tzinfo=None).date() if isinstance(value, datetime) else value
+    if not FIRST_DAY_ASKED <= day <= LAST_DAY_ASKED:
+        raise ValueError(f"must fall between {FIRST_DAY_ASKED} and {LAST_DAY_ASKED}")
+    return value
 
 
 DayOrMoment = Annotated[

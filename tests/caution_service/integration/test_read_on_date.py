@@ -143,6 +143,22 @@ def test_numbers_and_bare_text_are_refused(steps: ReadSteps, param: str, value: 
         assert any("YYYY-MM-DD" in e["message"] and "RFC 3339" in e["message"] for e in problem["errors"]), problem
 
 
+@pytest.mark.parametrize("param", ["as_of", "on"])
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00Z", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00",
+                                   "0001-01-01", "9999-12-31"])
+def test_times_at_the_ends_of_the_calendar_are_refused_not_a_500(steps: ReadSteps, param: str, value: str) -> None:
+    """Their UK or UTC time lies outside the calendar: turning them into a UK day raised (a 500 on each route)."""
+    steps.cid = steps.issue()["id"]
+    steps.project()
+    query: dict[str, Any] = {param: value}
+    for response in (steps.history(steps.cid, **query), _caution(steps, **query),
+                     steps.history(steps.cid, headers={**steps.court, "Accept": "application/pdf"}, **query),
+                     steps.client.get(f"/v1/cautions/{steps.cid}/compliance-history/verification",
+                                      params=query, headers=steps.court)):
+        problem = assert_problem(response, 422)
+        assert any("between 1900-01-01 and 9999-12-30" in e["message"] for e in problem["errors"]), problem
+
+
 def test_before_the_caution_existed_the_answer_says_so_not_404(steps: ReadSteps) -> None:
     _timeline(steps)
 
