@@ -50,6 +50,7 @@ class RequestDeadline:
         # A timer, not a task of its own per request: this runs for every request, and the deadline almost never
         # passes (a task and a wait per request cost SQLite's busiest case about 5% of its commands per second).
         state = {"started": False, "abandoned": False}
+        told: list[asyncio.Task[None]] = []  # the 503, once the deadline has passed
         loop = asyncio.get_running_loop()
 
         async def guarded(message: Message) -> None:
@@ -71,14 +72,20 @@ class RequestDeadline:
                 "A dependency did not answer in time. Try again; a command sent with an Idempotency-Key is "
                 "answered as first recorded.", instance=scope.get("path"),
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-            told = loop.create_task(answer(scope, receive, send))
-            told.add_done_callback(_quietly)
+            telling = loop.create_task(answer(scope, receive, send))
+            telling.add_done_callback(_quietly)
+            told.append(telling)
 
         timer = loop.call_later(self.seconds + self.extra(scope), expire)
         try:
             await self.app(scope, receive, guarded)  # the work goes on after a 503, and ends when it ends
         finally:
             timer.cancel()
+            if told:
+                # Work that ends just after its deadline must not return before its 503 is sent: the server would
+                # find a request that never answered and say 500 ("returned without starting response").
+                with contextlib.suppress(Exception):
+                    await told[0]
 
 
 def _template(scope: Scope) -> str:

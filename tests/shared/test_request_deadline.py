@@ -71,3 +71,31 @@ def test_the_connection_serves_the_next_request_after_a_503(server: ThreadedUvic
     with httpx.Client(base_url=server.url, timeout=10) as client:
         assert client.get("/stalled").status_code == 503
         assert client.get("/stalled", params={"for": 0}).status_code == 200
+
+
+def test_work_that_ends_just_after_its_deadline_still_sends_the_503_before_it_returns() -> None:
+    """The deadline's timer and the work's own wake-up fall in one turn of the loop: the work, its answer dropped,
+    returned before the task sending the 503 had run, and uvicorn answered 500 for a request that never started
+    its answer (seen in tests/faults/test_database_restart.py)."""
+    sent: list[dict[str, object]] = []
+
+    async def work(scope: object, receive: object, send: object) -> None:
+        while deadline.expired == 0:  # one turn of the loop at a time: it ends in the turn after the deadline's
+            await asyncio.sleep(0)
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async def call() -> list[dict[str, object]]:
+        scope = {"type": "http", "method": "POST", "path": "/v1/cautions", "query_string": b"", "headers": []}
+        await deadline(scope, receive, send)  # type: ignore[arg-type]
+        return list(sent)  # what the server has been sent when the application returns
+
+    deadline = RequestDeadline(work, 0.05)
+    when_returned = asyncio.run(call())
+
+    assert [m["type"] for m in when_returned][:1] == ["http.response.start"], when_returned
+    assert when_returned[0]["status"] == 503
