@@ -13,7 +13,7 @@ store's own (a broken unique key as its IntegrityError), as SQLAlchemy's would h
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from eventsourcing import persistence
@@ -41,6 +41,7 @@ def _identity(value: Any) -> Any:
 
 class _DriverStatement:
     def __init__(self, dialect: Dialect) -> None:
+        self._dialect = dialect
         self._quote = dialect.identifier_preparer
         # pysqlite takes `?`; psycopg (pyformat) takes positional `%s` with a tuple. Others are not supported.
         if dialect.paramstyle not in ("qmark", "format", "pyformat"):
@@ -71,6 +72,11 @@ class _DriverStatement:
         try:
             yield cursor
         except Exception as e:
+            if isinstance(e, self._dialect.loaded_dbapi.Error) and self._dialect.is_disconnect(e, driver, cursor):
+                # What SQLAlchemy does for its own statements: a connection the server dropped is not given back to
+                # the pool to fail the next caller too (or hang it while its reset is tried on a dead socket).
+                with suppress(Exception):
+                    connection.invalidate(e)
             for theirs, ours in self._errors:
                 if isinstance(e, theirs):
                     raise ours(str(e)) from e

@@ -7,11 +7,13 @@ from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import OperationalError
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, text
+from sqlalchemy.pool import NullPool
 
 from services.caution_service.application import CautionApplication
 from services.caution_service.config import Settings
 from services.caution_service.domain.caution import Caution
-from services.caution_service.driver_sql import InListSelect, InsertMany
+from services.caution_service.driver_sql import FixedSelect, InListSelect, InsertMany
 from services.caution_service.event_store import engine_of, events_table
 from services.caution_service.idempotency import Receipt, StoredResponse
 from services.caution_service.main import build_application
@@ -68,3 +70,29 @@ def test_a_database_that_stays_locked_is_the_event_stores_operational_error(sqli
         other.execute("ROLLBACK")
         other.close()
         app.close()
+
+
+@pytest.mark.postgres
+def test_a_connection_the_server_dropped_is_invalidated_not_given_back_to_the_pool(postgres_url: str) -> None:
+    """As SQLAlchemy does for its own statements: the next caller gets a new connection, not the dead one."""
+    engine = create_engine(postgres_url, pool_size=1, max_overflow=0)
+    killer = create_engine(postgres_url, poolclass=NullPool)
+    numbers = Table("driver_sql_numbers", MetaData(), Column("n", Integer))
+    one = FixedSelect(engine.dialect, [numbers.c.n], "n = {p}")
+    try:
+        numbers.create(engine, checkfirst=True)
+        with engine.connect() as connection:
+            backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            with killer.connect() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+            with pytest.raises(OperationalError):
+                one.rows(connection, 1)
+            assert connection.invalidated
+
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != backend
+            assert one.rows(connection, 1) == []
+    finally:
+        numbers.drop(engine, checkfirst=True)
+        engine.dispose()
+        killer.dispose()
