@@ -139,13 +139,14 @@ def log_denied(request: Request, principal: Principal | None, status: int, slug:
                      f"{status} {slug}")
 
 
-def readable_caution(request: Request, app: CautionApplication, caution_id: UUID, principal: Principal,
-                     as_of: datetime | None = None) -> Caution:
-    """The caution (as recorded at `as_of`) if it is the caller's force's; else 404, logged as a denied read.
+def readable_caution(request: Request, app: CautionApplication, caution_id: UUID, principal: Principal) -> Caution:
+    """The caution as it stands if it is the caller's force's; else 404, logged as a denied read. (A past state is
+    time_axes.py's: the force is checked on the caution as it stands, so a caution not yet recorded then is still
+    told apart from another force's.)
 
     The log, like the answer, does not say whether the caution is another force's or does not exist."""
     try:
-        caution = app.get_caution_as_of(caution_id, as_of) if as_of else app.get_caution(caution_id)
+        caution = app.get_caution(caution_id)
         require_same_force(caution.force, principal.force, caution_id)
     except CautionNotFound:
         log_denied(request, principal, 404, "not-found")
