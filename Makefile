@@ -60,7 +60,7 @@ openapi: setup  ## regenerate the committed OpenAPI and AsyncAPI documents
 settings-reference: setup  ## regenerate docs/settings.md and .env.example from the settings classes
 	$(BIN)/python -m services.settings_reference
 
-certificate-samples: setup  ## render a court certificate for each outcome to docs/certificates/*.png (page 1)
+certificate-samples: setup  ## render a court certificate for each outcome to docs/certificates/*.png (page 1), and complied.pdf signed
 	$(BIN)/python -m docs.certificates.make_samples
 
 projector: setup  ## production shape: the projection worker (one active per database, PostgreSQL advisory lock)
