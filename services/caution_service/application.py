@@ -194,18 +194,6 @@ class CautionApplication(Application[UUID]):
         except AggregateNotFoundError:
             raise CautionNotFound(caution_id) from None
 
-    def get_caution_as_of(self, caution_id: UUID, as_of: datetime) -> Caution:
-        """The caution as the record showed it at `as_of` (by recorded_at)."""
-        version = None
-        stored: Any  # every caution event carries recorded_at, though no base class the store names declares it
-        for stored in self.events.get(caution_id):
-            if stored.recorded_at > as_of:
-                break
-            version = stored.originator_version
-        if version is None:
-            raise CautionNotFound(caution_id)
-        return self.repository.get(caution_id, version=version)
-
     def issue(self, make: Callable[[], Caution], receipt: Receipt | None = None) -> Saved:
         """A conflict found in the transaction is answered as the check before it would have answered, had the
         other caution been recorded first: the previous-disposal rule fails, or the police reference is taken."""

@@ -11,7 +11,7 @@ a day (meaning the moment that UK day ends, `end_of_uk_day`) or as an exact time
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import takewhile
@@ -165,6 +165,37 @@ def caution_on(events: Sequence[Any], moment: datetime) -> Caution | None:
         caution = e.mutate(caution)
     assert isinstance(caution, Caution)
     return caution
+
+
+@dataclass(frozen=True)
+class Then:
+    """The caution on the axes asked about, read from the record's version `head`; None before it existed there,
+    with the statement saying so."""
+
+    caution: Caution | None
+    head: int
+    statement: str | None = None
+
+
+def caution_then(events: Sequence[Any], current: Caution, axes: Axes, at_version: Callable[[int], Caution],
+                 upto: int | None = None) -> Then:
+    """The caution on `axes`: as recorded by `as_of` (the record's prefix), then as it stood `on` a moment, from the
+    events that had happened by then. `upto` judges it from the record's first entries alone (a read model that
+    trails the store shows no more). `events` is the caution's whole record whenever an axis is given. The personal
+    data's state is today's: a past read shows nothing since erased or restricted."""
+    recorded = recorded_by(events, axes.as_of.moment) if axes.as_of else None
+    if axes.as_of and not recorded:
+        return Then(None, 0, not_recorded_statement(axes.as_of, events))
+    head = len(recorded) if recorded is not None else current.version
+    judged = min(head, upto) if upto else head
+    if axes.on is None:
+        then = current if judged == current.version else at_version(judged)
+    else:
+        on_state = caution_on(events[:judged], axes.on.moment)
+        if on_state is None:
+            return Then(None, head, not_issued_statement(axes.on, events))
+        then = on_state
+    return Then(then if then is current else with_data_state_now(then, current), head)
 
 
 def with_data_state_now(past: Caution, now: Caution) -> Caution:

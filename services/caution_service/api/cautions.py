@@ -16,7 +16,6 @@ from shared.timeformats import DayOrMoment
 from shared.uk_time import uk_date
 
 from .. import time_axes
-from ..application import CautionApplication
 from ..consultations import Seen
 from ..disclosure import Field, identity_json
 from ..domain.caution import Caution
@@ -150,12 +149,13 @@ def get_caution(
     axes = Axes.given(as_of, on)
     current = readable_caution(request, app, caution_id, principal)
     now = clock()
-    caution: Caution | None = current
-    head, statement = current.version, None
+    then = time_axes.Then(current, current.version)
     if axes.any:
-        caution, head, statement = _caution_then(app, current, axes)
+        events = list(app.events.get(caution_id))
+        then = time_axes.caution_then(events, current, axes, lambda v: app.repository.get(caution_id, version=v))
+    caution, head = then.caution, then.head
     if caution is None:
-        not_then = {"id": str(caution_id), "exists": False, "statement": statement,
+        not_then = {"id": str(caution_id), "exists": False, "statement": then.statement,
                     "as_of": axes.as_of.moment.isoformat() if axes.as_of else None,
                     "on": axes.on.moment.isoformat() if axes.on else None}
         return FastJSONResponse(not_then)  # no version of the caution to name
@@ -177,22 +177,3 @@ def get_caution(
     if axes.on:
         body["on"] = axes.on.moment.isoformat()
     return FastJSONResponse(body, headers={"ETag": etag(head)})
-
-
-def _caution_then(app: CautionApplication, current: Caution, axes: Axes) -> tuple[Caution | None, int, str | None]:
-    """The caution on the axes asked about (None before it existed, with the statement saying so), and the
-    record's version it was read from (the ETag: the answer changes only when that does)."""
-    events = list(app.events.get(current.id))
-    recorded = time_axes.recorded_by(events, axes.as_of.moment) if axes.as_of else events
-    if axes.as_of and not recorded:
-        return None, 0, time_axes.not_recorded_statement(axes.as_of, events)
-    head = len(recorded)
-    if axes.on is None:
-        then = current if head == current.version else app.repository.get(current.id, version=head)
-    else:
-        on_state = time_axes.caution_on(recorded, axes.on.moment)
-        if on_state is None:
-            return None, head, time_axes.not_issued_statement(axes.on, events)
-        then = on_state
-    # Erasure and restriction are the data's state now: a past read shows nothing since erased or restricted.
-    return (time_axes.with_data_state_now(then, current) if then is not current else then), head, None

@@ -240,27 +240,21 @@ def _history(request: Request, app: CautionApplication, caution_id: UUID, princi
         "entries_pending": pending,
         "verification_path": time_axes.verification_path(str(caution_id), pinned, axes.on),
     }
-    if axes.as_of and head == 0:
-        statement = time_axes.not_recorded_statement(axes.as_of, events)
-        return _not_then(body, caution, statement), caution_public(caution, principal.role, uk_date(now), None)
-    # The record's state as of the entries shown (a trailing read model shows fewer), so verdict and digest agree.
-    judged = shown_upto or head
-    state = caution if judged == caution.version else app.repository.get(caution_id, version=judged)
+    # Judged as of the entries shown (a trailing read model shows fewer), so verdict and digest agree.
+    then = time_axes.caution_then(events, caution, axes, lambda v: app.repository.get(caution_id, version=v),
+                                  upto=shown_upto)
+    if then.caution is None:
+        assert then.statement is not None
+        return _not_then(body, caution, then.statement), caution_public(caution, principal.role, uk_date(now), None)
+    state = then.caution
     entries = [entry_view(r) for r in rows]
     if axes.on:
         basis = events[:shown_upto or head]
-        on_state = time_axes.caution_on(basis, axes.on.moment)
-        if on_state is None:
-            statement = time_axes.not_issued_statement(axes.on, events)
-            return _not_then(body, caution, statement), caution_public(caution, principal.role, uk_date(now), None)
         happened = {e.originator_version for e in time_axes.happened_by(basis, axes.on.moment)}
         entries = [e for e in entries if e["entry"] in happened]
         for entry in entries:
             entry["recorded_after"] = datetime.fromisoformat(entry["recorded_at"]) > axes.on.moment
-        state = on_state
     entries = link_corrections(entries)
-    # Erasure and restriction are the data's state now: a past read shows nothing since erased or restricted.
-    state = time_axes.with_data_state_now(state, caution) if state is not caution else state
     for entry in entries:
         entry["note"] = entry_note(entry, state, principal.role, app.personal)
     today = axes.today(now)

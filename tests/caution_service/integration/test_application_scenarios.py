@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -23,6 +23,7 @@ from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.errors import ConflictsWithState
 from services.caution_service.domain.values import Booking, BreachOutcome, ContactStage, MissReason, Status, Workshop
 from services.caution_service.idempotency import Receipt, StoredResponse
+from services.caution_service.time_axes import Axes, caution_then
 from tests.caution_service.unit.builders import (
     A_DAY,
     B_DAY,
@@ -128,7 +129,18 @@ def test_a_rejected_excuse_is_referred_and_then_breached(app: CautionApplication
     assert app.get_caution(caution_id).status is Status.BREACHED
 
 
-# ----- as of a past time --------------------------------------------------------------------------
+# ----- as of a past time (time_axes.caution_then, as the routes read it) -----------------------------
+
+
+def _as_of(app: CautionApplication, caution_id: UUID, moment: datetime) -> Caution:
+    then = caution_then(list(app.events.get(caution_id)), app.get_caution(caution_id), Axes.given(moment, None),
+                        lambda v: app.repository.get(caution_id, version=v)).caution
+    assert then is not None
+    return then
+
+
+def _version_as_of(app: CautionApplication, caution_id: UUID, moment: datetime) -> int:
+    return _as_of(app, caution_id, moment).version
 
 
 def test_as_of_returns_the_caution_as_recorded_at_that_time(app: CautionApplication) -> None:
@@ -136,12 +148,12 @@ def test_as_of_returns_the_caution_as_recorded_at_that_time(app: CautionApplicat
     step(app, caution_id, lambda c: book(c, Workshop.A, A_DAY, on=1))  # recorded day 1 + 1h
     step(app, caution_id, lambda c: attend_a(c, A_DAY))  # recorded day 10 + 1h
 
-    assert app.get_caution_as_of(caution_id, at(0) + timedelta(hours=1)).version == 1
-    assert app.get_caution_as_of(caution_id, at(5)).version == 2
-    before_attendance = app.get_caution_as_of(caution_id, at(A_DAY) + timedelta(minutes=59))
+    assert _version_as_of(app, caution_id, at(0) + timedelta(hours=1)) == 1
+    assert _version_as_of(app, caution_id, at(5)) == 2
+    before_attendance = _as_of(app, caution_id, at(A_DAY) + timedelta(minutes=59))
     assert before_attendance.booking_a is not None and before_attendance.attended_a_at is None
-    assert app.get_caution_as_of(caution_id, at(A_DAY) + timedelta(hours=1)).attended_a_at == at(A_DAY)
-    assert app.get_caution_as_of(caution_id, at(100)) == app.get_caution(caution_id)
+    assert _as_of(app, caution_id, at(A_DAY) + timedelta(hours=1)).attended_a_at == at(A_DAY)
+    assert _as_of(app, caution_id, at(100)) == app.get_caution(caution_id)
 
 
 def test_as_of_goes_by_when_it_was_recorded_not_when_it_happened(app: CautionApplication) -> None:
@@ -149,14 +161,15 @@ def test_as_of_goes_by_when_it_was_recorded_not_when_it_happened(app: CautionApp
     step(app, caution_id, lambda c: book(c, Workshop.A, A_DAY, on=1))
     # attendance on day 10, but only recorded on day 20
     step(app, caution_id, lambda c: attend_a(c, A_DAY, recorded_at=at(A_DAY + 10)))
-    assert app.get_caution_as_of(caution_id, at(A_DAY + 5)).attended_a_at is None
-    assert app.get_caution_as_of(caution_id, at(A_DAY + 10)).attended_a_at == at(A_DAY)
+    assert _as_of(app, caution_id, at(A_DAY + 5)).attended_a_at is None
+    assert _as_of(app, caution_id, at(A_DAY + 10)).attended_a_at == at(A_DAY)
 
 
-def test_as_of_before_the_caution_was_recorded_is_not_found(app: CautionApplication) -> None:
+def test_as_of_before_the_caution_was_recorded_says_so(app: CautionApplication) -> None:
     caution_id = issue(app)
-    with pytest.raises(CautionNotFound):
-        app.get_caution_as_of(caution_id, at(0))
+    then = caution_then(list(app.events.get(caution_id)), app.get_caution(caution_id), Axes.given(at(0), None),
+                        lambda v: app.repository.get(caution_id, version=v))
+    assert then.caution is None and then.head == 0 and then.statement is not None
 
 
 def test_as_of_sees_past_a_snapshot(app: CautionApplication) -> None:
@@ -171,8 +184,8 @@ def test_as_of_sees_past_a_snapshot(app: CautionApplication) -> None:
         step(app, caution_id, move(n))
     assert app.snapshots is not None
     assert [s.originator_version for s in app.snapshots.get(caution_id)] == [20]
-    assert app.get_caution_as_of(caution_id, at(5)).version == 6
-    assert app.get_caution_as_of(caution_id, at(22)).version == 23
+    assert _version_as_of(app, caution_id, at(5)) == 6
+    assert _version_as_of(app, caution_id, at(22)) == 23
 
 
 def test_save_records_what_the_librarys_own_save_records(app: CautionApplication) -> None:
