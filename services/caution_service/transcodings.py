@@ -76,6 +76,17 @@ class RecordedByAsDict(DataclassAsDict):
         return obj.as_dict()
 
 
+class BookingAsDict(DataclassAsDict):
+    """Leaves `session_id` out when there is none (issue 18): a booking made with a free-text venue is stored exactly
+    as bookings were before workshop sessions existed, and one stored then decodes with no session."""
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        encoded = super().encode(obj)
+        if encoded["session_id"] is None:
+            del encoded["session_id"]
+        return encoded
+
+
 def _members(kind: type) -> list[type]:
     found = []
     for obj in vars(values).values():
@@ -98,4 +109,6 @@ def _transcoding_for(cls: type) -> DataclassAsDict:
         return OffenderAsDict(cls)
     if cls is values.RecordedBy:
         return RecordedByAsDict(cls)
+    if cls is values.Booking:
+        return BookingAsDict(cls)
     return DataclassAsDict(cls)

@@ -67,9 +67,98 @@ class Workshop(Enum):
 
 
 class MissReason(Enum):
+    """How a workshop was missed. Each is a miss: only attending the whole session, and taking part, counts."""
+
     DID_NOT_ATTEND = "did_not_attend"
     ARRIVED_LATE = "arrived_late"  # CARA refuses late entry: a late arrival is a miss
     LEFT_EARLY = "left_early"
+    SENT_HOME = "sent_home"  # the facilitator sent them home (intoxicated, abusive, disruptive)
+    FAILED_TO_ENGAGE = "failed_to_engage"  # present, but did not take part: the condition is to take part
+
+
+class AbsenceReason(Enum):
+    """The reason given for a miss, coded so that police decide an excuse on a stated reason (issue 18)."""
+
+    MEDICAL = "medical"
+    EMPLOYMENT = "employment"
+    CHILDCARE = "childcare"
+    COURT = "court"
+    OTHER = "other"  # with text saying what
+    NONE_GIVEN = "none_given"
+
+
+class RescheduleRequester(Enum):
+    """Who asked for a booked workshop to move (issue 18)."""
+
+    OFFENDER = "offender"
+    PROVIDER = "provider"
+    POLICE = "police"
+
+
+class RescheduleReason(Enum):
+    MEDICAL = "medical"
+    EMPLOYMENT = "employment"
+    CHILDCARE = "childcare"
+    COURT = "court"
+    SESSION_CANCELLED = "session_cancelled"
+    PROVIDER_ARRANGEMENTS = "provider_arrangements"
+    OTHER = "other"
+
+
+class FirstContactMethod(Enum):
+    PHONE = "phone"
+    IN_PERSON = "in_person"
+    VIDEO = "video"
+    LETTER = "letter"
+    EMAIL = "email"
+
+
+class FirstContactOutcome(Enum):
+    """`contacted` and `declined_to_engage` are contact made (the 14-day requirement is met); `no_response` is an
+    attempt, recorded so the provider's efforts are in the record, that meets nothing."""
+
+    CONTACTED = "contacted"
+    DECLINED_TO_ENGAGE = "declined_to_engage"
+    NO_RESPONSE = "no_response"
+
+    @property
+    def is_contact(self) -> bool:
+        return self is not FirstContactOutcome.NO_RESPONSE
+
+
+class SessionGroup(Enum):
+    """CARA workshops are single-sex groups; women attend an adapted delivery."""
+
+    MENS = "mens"
+    WOMENS = "womens"
+
+
+class SessionStatus(Enum):
+    PLANNED = "planned"
+    HELD = "held"  # its register is recorded
+    CANCELLED = "cancelled"
+
+
+class SessionCancellation(Enum):
+    VENUE_UNAVAILABLE = "venue_unavailable"
+    FACILITATOR_UNAVAILABLE = "facilitator_unavailable"
+    TOO_FEW_BOOKED = "too_few_booked"
+    OTHER = "other"
+
+
+class RegisterOutcome(Enum):
+    """One line of a session's register. Everything but `attended` is a miss of that workshop (DOMAIN.md)."""
+
+    ATTENDED = "attended"
+    ARRIVED_LATE = "arrived_late"
+    DID_NOT_ATTEND = "did_not_attend"
+    LEFT_EARLY = "left_early"
+    SENT_HOME = "sent_home"
+    FAILED_TO_ENGAGE = "failed_to_engage"
+
+    @property
+    def miss_reason(self) -> MissReason | None:
+        return None if self is RegisterOutcome.ATTENDED else MissReason(self.value)
 
 
 class ContactStage(Enum):
@@ -229,8 +318,26 @@ class Conditions:
 
 @dataclass(frozen=True)
 class Booking:
+    """A booked workshop. `session_id` names the workshop session (issue 18); a booking made with a free-text venue,
+    as before sessions existed, has none, and is stored without the field (transcodings.BookingAsDict)."""
+
     session_at: datetime
     venue: str
+    session_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionBooking:
+    """One caution's place in a workshop session: the offender by caution only (no personal data on a session)."""
+
+    caution_id: str
+    group_override: str | None = None  # why an offender is in a group their recorded gender does not match
+
+
+@dataclass(frozen=True)
+class RegisterLine:
+    caution_id: str
+    outcome: RegisterOutcome
 
 
 @dataclass(frozen=True)
