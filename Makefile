@@ -84,6 +84,7 @@ relay: setup  ## publish the event feed to NATS JetStream (NATS_URL=nats://host:
 
 bench: setup  ## throughput and latency benchmarks; figures go to bench/results/
 	$(BIN)/python -m bench.commands
+	$(BIN)/python -m bench.registers
 	$(BIN)/python -m bench.readside
 	$(BIN)/python -m bench.rebuild_order
 	$(BIN)/python -m bench.notify

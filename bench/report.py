@@ -15,7 +15,8 @@ from typing import Any
 from . import infra
 
 # latest.md holds one top-level section per benchmark, in this order; each module refreshes only its own.
-SECTION_ORDER = ("# Command benchmark", "# Read-side benchmark", "# Notification latency benchmark")
+SECTION_ORDER = ("# Command benchmark", "# Register benchmark", "# Read-side benchmark",
+                 "# Notification latency benchmark")
 
 
 def _git(*args: str) -> str | None:

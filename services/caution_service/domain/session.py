@@ -230,7 +230,8 @@ class WorkshopSession(Aggregate):
                 + (f"; missing: {', '.join(sorted(missing))}" if missing else "") + ".")
         changed = [line for line in lines if self.register.get(line.caution_id) != line] if correction else list(lines)
         if correction and not changed:
-            raise InvalidCommand("correction_changes_nothing", "The corrected register is the same as the recorded one.")
+            raise InvalidCommand("correction_changes_nothing",
+                                 "The corrected register is the same as the recorded one.")
         self._register_recorded(list(lines), correction, recorded_at, recorded_by)
         return changed
 

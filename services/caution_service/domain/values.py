@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import Enum
+from typing import ClassVar
 
 
 class LegalBasis(Enum):
@@ -320,6 +321,8 @@ class Conditions:
 class Booking:
     """A booked workshop. `session_id` names the workshop session (issue 18); a booking made with a free-text venue,
     as before sessions existed, has none, and is stored without the field (transcodings.BookingAsDict)."""
+
+    OMITTED_WHEN_NONE: ClassVar[tuple[str, ...]] = ("session_id",)  # read by projections/entries.plain
 
     session_at: datetime
     venue: str

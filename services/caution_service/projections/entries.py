@@ -76,6 +76,10 @@ def _converter_for(kind: type) -> Callable[[Any], Any]:
         return kind.isoformat
     if dataclasses.is_dataclass(kind) and not issubclass(kind, type):
         names = tuple(f.name for f in dataclasses.fields(kind))
+        optional = getattr(kind, "OMITTED_WHEN_NONE", ())
+        if optional:  # fields added later: left out when absent, so what entries said before (and hashed) stands
+            return lambda value: {name: plain(v) for name in names
+                                  if (v := getattr(value, name)) is not None or name not in optional}
         return lambda value: {name: plain(getattr(value, name)) for name in names}
     if issubclass(kind, dict):
         return lambda value: {k: plain(v) for k, v in value.items()}
