@@ -47,7 +47,7 @@ def _created(response: httpx.Response) -> dict[str, Any]:
     if response.status_code != 201:
         raise RuntimeError(f"{response.request.method} {response.request.url.path}: {response.status_code} "
                            f"{response.text[:300]}")
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 async def _set_up(client: httpx.AsyncClient, sessions: int,
