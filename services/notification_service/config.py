@@ -72,6 +72,13 @@ class Settings(ServiceSettings):
     reminder_days_before_period_end: int = 14
     # The reminder that workshop B must be attended soon is due this many days before the period's end.
     workshop_b_reminder_days_before_period_end: int = 21
+    # A workshop session's fill is checked this many days before it starts: the provider hears if it is
+    # under-filled or over capacity while there is still time to act.
+    session_fill_check_days_before_start: int = Field(default=7, ge=0)
+    # Fewer bookings than this at the fill check make a session under-filled (CARA groups are 8 to 12).
+    session_minimum_fill: int = Field(default=8, ge=1)
+    # The provider is reminded this many days after a session ended if its register is still not recorded.
+    register_reminder_days_after_session: int = Field(default=1, ge=0)
     # CARA_NOTIFY_RETENTION, or else the CARA_RETENTION the caution service reads: one policy can serve both.
     retention: RetentionConfig = Field(RetentionConfig(),
                                        validation_alias=AliasChoices("CARA_NOTIFY_RETENTION", "CARA_RETENTION"))

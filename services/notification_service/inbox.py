@@ -28,12 +28,14 @@ def _position_of(cursor: str) -> tuple[datetime, str]:
 
 
 def page(engine: Engine, force: str, role: str, caution_id: str | None, limit: int,
-         cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+         cursor: str | None, session_id: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """One page of notifications for `role` in `force`, and the cursor of the next (None at the end)."""
     n = notifications.c
     query = select(notifications).where(n.force == force, n.recipient_role == role)
     if caution_id:
         query = query.where(n.caution_id == caution_id)
+    if session_id:
+        query = query.where(n.session_id == session_id)
     if cursor:
         at, last_id = _position_of(cursor)
         query = query.where(or_(n.created_at < at, and_(n.created_at == at, n.id < last_id)))

@@ -41,6 +41,7 @@ from .retention import ITEMS as RETENTION_ITEMS
 from .retention import TABLES as RETENTION_TABLES
 from .retention import build_retention
 from .rules import ReminderPolicy, require_decided
+from .sessions import SessionPolicy
 from .store import NotificationStore
 from .tables import write_probe
 from .workers import EventSource, Workers
@@ -71,7 +72,9 @@ def build_store(settings: Settings, clock: Callable[[], datetime]) -> Notificati
         with_startup_retries(lambda: migrate(engine))  # every process of this service starts here
     else:  # its role may not create tables: `make migrate`, as the migrator role, has upgraded the schema
         MIGRATIONS.require_head(engine, "CARA_NOTIFY_MIGRATE_AT_START")
-    return with_startup_retries(lambda: NotificationStore(engine, clock, policy, settings.email_recipients))
+    sessions = SessionPolicy(settings.session_fill_check_days_before_start, settings.session_minimum_fill,
+                             settings.register_reminder_days_after_session)
+    return with_startup_retries(lambda: NotificationStore(engine, clock, policy, settings.email_recipients, sessions))
 
 
 def feed_token(settings: Settings) -> Callable[[], str]:

@@ -51,6 +51,9 @@ class ReminderPolicy:
 
 PERIOD_ENDING = "caution_period_ending"
 WORKSHOP_B_WINDOW = "workshop_b_window_closing"
+FIRST_CONTACT_OVERDUE = "first_contact_overdue"
+CLOSED = (PERIOD_ENDING, WORKSHOP_B_WINDOW, FIRST_CONTACT_OVERDUE)  # a closed caution is owed no reminder
+CONTACT_OUTCOMES = ("contacted", "declined_to_engage")  # the offender was reached: the first-contact rule is met
 Rule = Callable[[dict[str, Any], CautionFacts, ReminderPolicy], Reaction]
 
 
@@ -58,21 +61,39 @@ def _morning(day: date) -> datetime:
     return datetime.combine(day, time(9, 0), UTC)
 
 
+def latest_session_day(workshop: str, c: CautionFacts) -> date | None:
+    """The last day a session of `workshop` may be on so that A, the gap and B all fit in the period; None when the
+    gap is unknown (a caution remembered before the service kept it)."""
+    if workshop == "B":
+        return c.period_ends_on
+    return None if c.workshop_gap_days is None else c.period_ends_on - timedelta(days=c.workshop_gap_days)
+
+
 def when_caution_issued_tell_provider_of_referral(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
-    first_contact = date.fromisoformat(d["occurred_at"][:10]) + timedelta(days=d["conditions"]["first_contact_days"])
+    conditions = d["conditions"]
+    first_contact = date.fromisoformat(d["occurred_at"][:10]) + timedelta(days=conditions["first_contact_days"])
+    gap = conditions["min_days_between_workshops"]
+    latest_a = c.period_ends_on - timedelta(days=gap)
     return Reaction(
         notices=[Notice("caution_issued", "provider", "new_referral", f"New CARA referral {c.police_reference}",
                         f"A caution was issued; make first contact with the offender by {first_contact}. "
+                        f"Book workshop A on a session no later than {latest_a}, so that workshop B can follow "
+                        f"at least {gap} days later; workshop B no later than {c.period_ends_on}. "
                         f"Workshops A and B must both be attended by {c.period_ends_on}.")],
-        schedule=[ReminderPlan(PERIOD_ENDING, _morning(c.period_ends_on - timedelta(days=p.period_ending_days)))],
+        schedule=[ReminderPlan(PERIOD_ENDING, _morning(c.period_ends_on - timedelta(days=p.period_ending_days))),
+                  # the morning after the due day: only then is it certain no contact was made in time
+                  ReminderPlan(FIRST_CONTACT_OVERDUE, _morning(first_contact + timedelta(days=1)))],
     )
 
 
 def when_workshop_missed_ask_police_for_excuse_decision(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
     why = d.get("reason", "did_not_attend").replace("_", " ")
+    # the coded reason the offender gave (issue 18), never the provider's sealed free text about it
+    stated = d.get("absence_reason")
+    given = f" Reason given: {stated.replace('_', ' ')}." if stated else ""
     return Reaction(notices=[Notice("workshop_missed", "police", "excuse_decision_needed",
                                     f"Workshop {d.get('workshop')} missed: {c.police_reference}",
-                                    f"The offender missed workshop {d.get('workshop')} ({why}). "
+                                    f"The offender missed workshop {d.get('workshop')} ({why}).{given} "
                                     "Decide whether there was a reasonable excuse.")])
 
 
@@ -108,7 +129,7 @@ def when_completed_tell_victim_contact_and_police(d: dict, c: CautionFacts, p: R
             Notice("completed", "police", "caution_completed", f"Caution completed: {c.police_reference}",
                    "Every condition was met and the caution is complete."),
         ],
-        cancel=[PERIOD_ENDING, WORKSHOP_B_WINDOW],
+        cancel=list(CLOSED),
     )
 
 
@@ -121,7 +142,7 @@ def when_breached_tell_police_and_victim_contact(d: dict, c: CautionFacts, p: Re
             Notice("breached", "victim_contact", "safety_planning", f"Safety planning: {c.police_reference}",
                    "The caution was breached. Review safety planning with the victim."),
         ],
-        cancel=[PERIOD_ENDING, WORKSHOP_B_WINDOW],
+        cancel=list(CLOSED),
     )
 
 
@@ -134,18 +155,48 @@ def when_deadline_passed_tell_police_and_victim_contact(d: dict, c: CautionFacts
             Notice("deadline_passed", "victim_contact", "safety_planning", f"Safety planning: {c.police_reference}",
                    "The caution period ended without completion. Review safety planning with the victim."),
         ],
-        cancel=[PERIOD_ENDING, WORKSHOP_B_WINDOW],
+        cancel=list(CLOSED),
     )
 
 
 def when_withdrawn_cancel_reminders(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
-    return Reaction(cancel=[PERIOD_ENDING, WORKSHOP_B_WINDOW])
+    return Reaction(cancel=list(CLOSED))
+
+
+def when_first_contact_made_cancel_overdue_reminder(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
+    # no_response is an attempt only: the requirement is still open, so the reminder stays
+    return Reaction(cancel=[FIRST_CONTACT_OVERDUE]) if d["outcome"] in CONTACT_OUTCOMES else Reaction()
+
+
+def when_offender_declined_to_engage_tell_police(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
+    if d["outcome"] != "declined_to_engage":
+        return Reaction()
+    return Reaction(notices=[Notice("first_contact_declined", "police", "declined_to_engage",
+                                    f"Offender declined to engage: {c.police_reference}",
+                                    "The provider made first contact and the offender declined to engage with "
+                                    "the provider. Consider whether the conditions will be met.")])
+
+
+def when_booking_cancelled_tell_provider_to_book_again(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
+    workshop = d["workshop"]
+    latest = latest_session_day(workshop, c)
+    by = (f"by {latest}" if latest is not None
+          else f"early enough for the rest of the conditions to be met by {c.period_ends_on}")
+    return Reaction(notices=[Notice("booking_cancelled", "provider", "booking_needed",
+                                    f"New session needed for workshop {workshop}: {c.police_reference}",
+                                    f"The booked session for workshop {workshop} was cancelled "
+                                    f"({d['reason'].replace('_', ' ')}); nothing counts against the offender. "
+                                    f"Book a new session for workshop {workshop} {by}.")])
 
 
 RULES: dict[str, list[Rule]] = {  # by the catalogue's event name
     "CautionIssued": [when_caution_issued_tell_provider_of_referral],
     "WorkshopScheduled": [],
+    # Who asked for the move and why are for the record; the provider made the move itself, so no one is owed news.
     "WorkshopRescheduled": [],
+    "FirstContactRecorded": [when_first_contact_made_cancel_overdue_reminder,
+                             when_offender_declined_to_engage_tell_police],
+    "WorkshopBookingCancelled": [when_booking_cancelled_tell_provider_to_book_again],
     "WorkshopMissed": [when_workshop_missed_ask_police_for_excuse_decision],
     "WorkshopAAttended": [when_workshop_a_attended_ask_for_victim_contact],
     "WorkshopBAttended": [when_workshop_b_attended_cancel_window_reminder],
@@ -195,4 +246,7 @@ REMINDER_TEXT = {
                     "The caution period ends on {end} and the caution is not complete."),
     WORKSHOP_B_WINDOW: ("provider", "Workshop B window closing: {ref}",
                         "Workshop B must be attended by {end}; it has not been attended yet."),
+    FIRST_CONTACT_OVERDUE: ("provider", "First contact overdue: {ref}",
+                            "No first contact with the offender has been recorded and it is now overdue. "
+                            "The caution period ends on {end}."),
 }

@@ -11,7 +11,7 @@ import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,8 +21,21 @@ from sqlalchemy.engine import Connection, Engine
 from shared.catalogue import SPECS_BY_TYPE
 from shared.events import CloudEvent
 
+from . import session_store
 from .facts import CautionFacts, changed, facts_after
+from .moments import utc as utc  # where the service's other modules have always found it
 from .rules import REMINDER_TEXT, Notice, ReminderPolicy, react
+from .sessions import (
+    SESSION_RULES,
+    SessionEvent,
+    SessionFacts,
+    SessionPolicy,
+    due_reminder_notice,
+    is_session_type,
+    react_to_session,
+    session_event_name,
+    session_facts_after,
+)
 from .tables import cautions, consumer_state, deliveries, notifications, reminders, skipped_events, subscriptions
 
 NOTIFY_NS = uuid.UUID("3f0f3c1e-8f4e-4b7b-9a0e-6c2b8f1d2a77")
@@ -45,10 +58,6 @@ def _position_or_first(raw: Any) -> int:
     return at if isinstance(at, int) else 0  # unplaceable events go first: they are skipped, moving nothing
 
 
-def utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def stable_id(*parts: str) -> str:
     return str(uuid.uuid5(NOTIFY_NS, "/".join(parts)))
 
@@ -69,6 +78,7 @@ class _Page:
     def __init__(self, conn: Connection, caution_ids: list[Any]) -> None:
         self.conn = conn
         self.known: dict[str, CautionFacts | None] = {}
+        self.sessions: dict[str, SessionFacts | None] = {}
         self.notifications: list[dict[str, Any]] = []
         self.deliveries: list[dict[str, Any]] = []
         self._subscriptions: list[tuple[str, str, list[str]]] | None = None
@@ -77,13 +87,17 @@ class _Page:
             chunk = wanted[start:start + self.CHUNK]
             self.known.update(dict.fromkeys(chunk))
             for row in conn.execute(select(cautions).where(cautions.c.caution_id.in_(chunk))):
-                self.known[row.caution_id] = CautionFacts(row.caution_id, row.force, row.police_reference,
-                                                          row.period_ends_on)
+                self.known[row.caution_id] = NotificationStore.facts_of(row)
 
     def facts(self, caution_id: str) -> CautionFacts | None:
         if caution_id not in self.known:
             self.known[caution_id] = NotificationStore.facts(self.conn, caution_id)
         return self.known[caution_id]
+
+    def session(self, session_id: str) -> SessionFacts | None:
+        if session_id not in self.sessions:
+            self.sessions[session_id] = session_store.read(self.conn, session_id)
+        return self.sessions[session_id]
 
     def subscriptions(self) -> list[tuple[str, str, list[str]]]:
         """Active subscriptions: (id, force, event types and kinds wanted; empty means all)."""
@@ -104,11 +118,12 @@ class _Page:
 class NotificationStore:
     def __init__(
         self, engine: Engine, clock: Callable[[], datetime], policy: ReminderPolicy,
-        email_recipients: dict[str, dict[str, list[str]]],
+        email_recipients: dict[str, dict[str, list[str]]], session_policy: SessionPolicy | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.policy = policy
+        self.session_policy = session_policy or SessionPolicy()
         self.email_recipients = email_recipients  # the tables are made by migrations/, in build_store
         with engine.begin() as conn:
             if conn.execute(select(consumer_state.c.name).where(consumer_state.c.name == FEED)).first() is None:
@@ -185,7 +200,8 @@ class NotificationStore:
         """Returns the new position, how many events were applied, and where a hole stopped it (or None).
         With `follows` None the order given is trusted (a feed page); otherwise see apply_contiguous."""
         applied = 0
-        page = _Page(conn, [raw.get("subject") for raw in events if isinstance(raw, dict)])
+        page = _Page(conn, [raw.get("subject") for raw in events
+                            if isinstance(raw, dict) and not is_session_type(raw.get("type"))])
         for raw in events:
             at = raw.get("position") if isinstance(raw, dict) else None
             if isinstance(at, int) and at <= position:
@@ -221,6 +237,8 @@ class NotificationStore:
                 conn.execute(update(consumer_state).where(c.name == FEED).values(gap_after=after, gap_before=before))
 
     def _apply_one(self, conn: Connection, page: _Page, raw: Any, position: int) -> int:
+        if isinstance(raw, dict) and is_session_type(raw.get("type")):
+            return self._apply_session_event(conn, page, raw, position)
         try:
             event = CloudEvent.model_validate(raw)
         except ValidationError as e:
@@ -248,7 +266,8 @@ class NotificationStore:
         self._remember(conn, page, known, facts)
         for notice in reaction.notices:
             notice_id = stable_id(event.id, notice.rule, notice.recipient_role)
-            self._notify(page, notice_id, facts, notice, event.id, event.type, event.position)
+            self._notify(page, notice_id, facts.force, notice, event.id, event.type, event.position,
+                         caution_id=facts.caution_id)
         for plan in reaction.schedule:
             self._schedule(conn, facts, plan.kind, plan.due_at)
         for plan in reaction.move:
@@ -259,6 +278,43 @@ class NotificationStore:
             conn.execute(update(reminders).where(
                 reminders.c.caution_id == facts.caution_id, reminders.c.kind.in_(reaction.cancel),
                 reminders.c.status == "scheduled").values(status="cancelled"))
+        return event.position
+
+    def _apply_session_event(self, conn: Connection, page: _Page, raw: dict[str, Any], position: int) -> int:
+        """A workshop session's event (sessions.py): its facts, notices and reminders, in this page's transaction."""
+        try:
+            event = SessionEvent.model_validate(raw)
+        except ValidationError as e:
+            at = raw.get("position") if isinstance(raw.get("position"), int) else None
+            errors = e.errors()
+            where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
+            self._skip(conn, at, raw, f"malformed session event: {where} {errors[0]['msg'] if errors else e}".strip())
+            return max(position, at or position)
+        name = session_event_name(event.type)
+        if name is None or name not in SESSION_RULES:  # a newer caution service's session event: never guessed at
+            self._skip(conn, event.position, raw, f"unknown event type {event.type}")
+            return event.position
+        data = event.data.model_dump(mode="json")
+        known = page.session(event.subject)
+        try:
+            facts = session_facts_after(name, event.subject, data, known)
+            reaction = react_to_session(name, data, facts, self.session_policy) if facts is not None else None
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            self._skip(conn, event.position, raw, f"malformed {event.type} payload: {type(e).__name__} {e}")
+            return event.position
+        if facts is None or reaction is None:
+            self._skip(conn, event.position, raw, "event for a session whose planning this consumer never saw")
+            return event.position
+        page.sessions[facts.session_id] = facts
+        session_store.remember(conn, known, facts)
+        for notice in reaction.notices:
+            self._notify(page, stable_id(event.id, notice.rule, notice.recipient_role), facts.force, notice, event.id,
+                         event.type, event.position, session_id=facts.session_id)
+        for plan in reaction.schedule:
+            session_store.schedule(conn, stable_id(facts.session_id, plan.kind), facts.session_id, plan.kind,
+                                   plan.due_at)
+        if reaction.cancel:
+            session_store.cancel(conn, facts.session_id, reaction.cancel)
         return event.position
 
     def _skip(self, conn: Connection, at: int | None, raw: Any, reason: str) -> None:
@@ -281,16 +337,21 @@ class NotificationStore:
     @staticmethod
     def facts(conn: Connection, caution_id: str) -> CautionFacts | None:
         row = conn.execute(select(cautions).where(cautions.c.caution_id == caution_id)).first()
-        return CautionFacts(row.caution_id, row.force, row.police_reference, row.period_ends_on) if row else None
+        return NotificationStore.facts_of(row) if row else None
 
-    def _notify(self, page: _Page, notice_id: str, facts: CautionFacts, notice: Notice,
-                event_id: str | None, event_type: str | None, position: int | None) -> None:
+    @staticmethod
+    def facts_of(row: Any) -> CautionFacts:
+        return CautionFacts(row.caution_id, row.force, row.police_reference, row.period_ends_on, row.workshop_gap_days)
+
+    def _notify(self, page: _Page, notice_id: str, force: str, notice: Notice, event_id: str | None,
+                event_type: str | None, position: int | None, *, caution_id: str | None = None,
+                session_id: str | None = None) -> None:
         now = utc(self.clock())
         page.notifications.append(dict(
-            id=notice_id, caution_id=facts.caution_id, force=facts.force, recipient_role=notice.recipient_role,
-            kind=notice.kind, title=notice.title, body=notice.body, event_id=event_id, event_type=event_type,
-            position=position, created_at=now))
-        for channel, target in self._targets(page, facts.force, notice.recipient_role, event_type, notice.kind):
+            id=notice_id, caution_id=caution_id, session_id=session_id, force=force,
+            recipient_role=notice.recipient_role, kind=notice.kind, title=notice.title, body=notice.body,
+            event_id=event_id, event_type=event_type, position=position, created_at=now))
+        for channel, target in self._targets(page, force, notice.recipient_role, event_type, notice.kind):
             page.deliveries.append(dict(
                 id=stable_id(notice_id, channel, target), notification_id=notice_id, channel=channel, target=target,
                 status="pending", attempts=0, next_attempt_at=now))
@@ -333,11 +394,26 @@ class NotificationStore:
                 # a reminder re-armed for the same moment (e.g. workshop A attended again) was already sent once
                 already = conn.execute(select(notifications.c.id).where(notifications.c.id == notice_id)).first()
                 if facts is not None and already is None:
-                    self._notify(page, notice_id, facts, notice, None, None, None)
+                    self._notify(page, notice_id, facts.force, notice, None, None, None, caution_id=facts.caution_id)
                 moved = conn.execute(update(reminders).where(r.id == reminder.id, r.status == "scheduled")
                                      .values(status="fired"))
                 fired += moved.rowcount
+            fired += self._fire_session_reminders(conn, page, now)
             page.flush()
+        return fired
+
+    def _fire_session_reminders(self, conn: Connection, page: _Page, now: datetime) -> int:
+        """Each is judged on the session as it stands when it comes due: a session filled since it was planned,
+        or whose register came in, is owed nothing, and the reminder is spent all the same."""
+        fired = 0
+        for reminder in session_store.due(conn, now):
+            facts = page.session(reminder.session_id)
+            notice = due_reminder_notice(reminder.kind, facts, self.session_policy) if facts else None
+            notice_id = stable_id(reminder.id, utc(reminder.due_at).isoformat())
+            already = conn.execute(select(notifications.c.id).where(notifications.c.id == notice_id)).first()
+            if facts is not None and notice is not None and already is None:
+                self._notify(page, notice_id, facts.force, notice, None, None, None, session_id=facts.session_id)
+            fired += session_store.mark_fired(conn, reminder.id)
         return fired
 
     # ----- reads -----------------------------------------------------------------------------

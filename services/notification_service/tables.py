@@ -57,13 +57,32 @@ cautions = Table(  # what the rules need to remember about each caution
     Column("force", String(64), nullable=False),
     Column("police_reference", String(100), nullable=False),
     Column("period_ends_on", Date, nullable=False),
+    Column("workshop_gap_days", Integer),  # null for a caution remembered before migration 0006 kept it
+)
+
+sessions = Table(  # what the session rules need to remember about each workshop session (migration 0006)
+    "known_sessions",
+    metadata,
+    Column("session_id", String(36), primary_key=True),
+    Column("force", String(64), nullable=False),
+    Column("provider", String(200), nullable=False),
+    Column("workshop", String(8), nullable=False),
+    Column("venue_name", String(300), nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("booked", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # planned | held | cancelled
+    Column("register_recorded", Boolean, nullable=False),
 )
 
 notifications = Table(
     "notifications",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("caution_id", String(36), nullable=False),
+    # one of the two: a notice is about a caution or about a workshop session (migration 0006)
+    Column("caution_id", String(36)),
+    Column("session_id", String(36)),
     Column("force", String(64), nullable=False),
     Column("recipient_role", String(32), nullable=False),
     Column("kind", String(64), nullable=False),
@@ -75,6 +94,7 @@ notifications = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_notifications_scope", "force", "recipient_role", "created_at", "id"),
     Index("ix_notifications_caution", "caution_id"),
+    Index("ix_notifications_session", "session_id"),
 )
 
 deliveries = Table(
@@ -124,6 +144,18 @@ reminders = Table(
     Column("status", String(16), nullable=False),  # scheduled | cancelled | fired
     UniqueConstraint("caution_id", "kind"),
     Index("ix_reminders_due", "status", "due_at"),
+)
+
+session_reminders = Table(  # a session's reminders, one row of each kind, as `reminders` is for a caution's
+    "session_reminders",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("session_id", String(36), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),  # scheduled | cancelled | fired
+    UniqueConstraint("session_id", "kind"),
+    Index("ix_session_reminders_due", "status", "due_at"),
 )
 
 # /readyz rewrites its one row to prove the database takes writes (shared/write_probe.py); kept apart from

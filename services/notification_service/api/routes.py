@@ -45,13 +45,15 @@ def list_notifications(
     request: Request,
     principal: Reader,
     caution_id: Annotated[uuid.UUID | None, Query()] = None,
+    session_id: Annotated[uuid.UUID | None, Query(description="Only notices about this workshop session.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
 ) -> JSONResponse:
     """Notifications for your role and force, newest first."""
     try:
         items, next_cursor = inbox.page(_engine(request), principal.force, principal.role.value,
-                                        str(caution_id) if caution_id else None, limit, cursor)
+                                        str(caution_id) if caution_id else None, limit, cursor,
+                                        session_id=str(session_id) if session_id else None)
     except inbox.BadCursor as e:
         raise ProblemError(400, "bad-cursor", "Unknown cursor", str(e)) from None
     headers = {"Link": f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'} if next_cursor else {}

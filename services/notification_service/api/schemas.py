@@ -11,7 +11,8 @@ from shared.text import PLAIN_CODE
 
 class NotificationPublic(BaseModel):
     id: str = Field(description="Stable: the same notification always has this id, on every channel.")
-    caution_id: str
+    caution_id: str | None = Field(description="The caution it is about; null for a notice about a workshop session.")
+    session_id: str | None = Field(description="The workshop session it is about; null for a notice about a caution.")
     force: str
     recipient_role: str
     kind: str

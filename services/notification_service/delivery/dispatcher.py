@@ -195,7 +195,9 @@ class Dispatcher:
         elif self.smtp_host is None:
             raise DeliveryFailed("smtp_not_configured", "no SMTP server configured")
         else:
-            text = f"{note['body']}\n\nCaution: {note['caution_id']}\nNotification: {note['id']}\n"
+            about = (f"Caution: {note['caution_id']}" if note["caution_id"]
+                     else f"Workshop session: {note.get('session_id')}")
+            text = f"{note['body']}\n\n{about}\nNotification: {note['id']}\n"
             try:
                 send_email(self.smtp_host, self.smtp_port, self.email_from, delivery.target, note["title"], text,
                            note["id"], self.timeout)
@@ -257,6 +259,7 @@ def notification_body(note: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": note["id"],
         "caution_id": note["caution_id"],
+        "session_id": note.get("session_id"),
         "force": note["force"],
         "recipient_role": note["recipient_role"],
         "kind": note["kind"],

@@ -61,6 +61,11 @@ def lifecycle(cid: str, start: int = 1, reference: str = "CC-TEST-1") -> list[di
     return events
 
 
+def contacted(cid: str, version: int, position: int) -> dict[str, Any]:
+    """First contact made: the overdue-contact reminder a caution's issue arms is spent, leaving the others to test."""
+    return cloud_event("FirstContactRecorded", cid, version, position, method="phone", outcome="contacted")
+
+
 def count(store: NotificationStore, table: Any) -> int:
     with store.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
@@ -240,15 +245,17 @@ def test_a_racing_consumer_is_refused_instead_of_doubling(store: NotificationSto
 def test_reminders_fire_once_at_their_time(store: NotificationStore, clock: FakeClock) -> None:
     cid = str(uuid.uuid4())
     events = lifecycle(cid)
-    store.apply_page(events[:3], head=3, next_after=3)  # issued, A booked, A attended
-    assert reminder_states(store) == {"caution_period_ending": "scheduled", "workshop_b_window_closing": "scheduled"}
+    store.apply_page(events[:3] + [contacted(cid, 4, 4)], head=4, next_after=4)  # issued, A booked and attended
+    assert reminder_states(store) == {"caution_period_ending": "scheduled", "workshop_b_window_closing": "scheduled",
+                                      "first_contact_overdue": "cancelled"}
     # the period ends on 2026-06-22: the B window reminder is due 21 days before at 09:00, the period one 14 days before
     clock.now = at(91, 8) + timedelta(minutes=59)  # 2026-06-01 08:59
     assert store.fire_due_reminders() == 0
     clock.now = at(91, 9)
     assert store.fire_due_reminders() == 1
     assert store.fire_due_reminders() == 0
-    assert reminder_states(store) == {"caution_period_ending": "scheduled", "workshop_b_window_closing": "fired"}
+    assert reminder_states(store) == {"caution_period_ending": "scheduled", "workshop_b_window_closing": "fired",
+                                      "first_contact_overdue": "cancelled"}
     with store.engine.connect() as conn:
         query = select(notifications).where(notifications.c.kind == "workshop_b_window_closing")
         fired = conn.execute(query).mappings().one()
@@ -257,21 +264,25 @@ def test_reminders_fire_once_at_their_time(store: NotificationStore, clock: Fake
     clock.now = at(98, 9)
     assert store.fire_due_reminders() == 1
     assert store.fire_due_reminders() == 0
-    assert reminder_states(store) == {"caution_period_ending": "fired", "workshop_b_window_closing": "fired"}
+    assert reminder_states(store) == {"caution_period_ending": "fired", "workshop_b_window_closing": "fired",
+                                      "first_contact_overdue": "cancelled"}
     assert [k for _, k in kinds(store)].count("caution_period_ending") == 1
 
 
 def test_completion_cancels_reminders_before_they_fire(store: NotificationStore, clock: FakeClock) -> None:
     store.apply_page(lifecycle(str(uuid.uuid4())), head=6, next_after=6)
-    assert reminder_states(store) == {"caution_period_ending": "cancelled", "workshop_b_window_closing": "cancelled"}
+    assert reminder_states(store) == {"caution_period_ending": "cancelled", "workshop_b_window_closing": "cancelled",
+                                      "first_contact_overdue": "cancelled"}  # never contacted, but closed
     clock.now = at(200)
     assert store.fire_due_reminders() == 0
     assert "caution_period_ending" not in [k for _, k in kinds(store)]
 
 
 def test_workshop_b_attended_cancels_only_the_window_reminder(store: NotificationStore, clock: FakeClock) -> None:
-    store.apply_page(lifecycle(str(uuid.uuid4()))[:5], head=5, next_after=5)  # up to B attended
-    assert reminder_states(store) == {"caution_period_ending": "scheduled", "workshop_b_window_closing": "cancelled"}
+    cid = str(uuid.uuid4())
+    store.apply_page(lifecycle(cid)[:5] + [contacted(cid, 6, 6)], head=6, next_after=6)  # up to B attended
+    assert reminder_states(store) == {"caution_period_ending": "scheduled", "workshop_b_window_closing": "cancelled",
+                                      "first_contact_overdue": "cancelled"}
     clock.now = at(200)
     assert store.fire_due_reminders() == 1
 
@@ -280,7 +291,8 @@ def test_varied_conditions_move_the_period_reminder(store: NotificationStore, cl
     cid = str(uuid.uuid4())
     store.apply_page([issued_event(cid, 1), cloud_event("ConditionsVaried", cid, 2, 2, period_ends_on="2026-07-20",
                                                           previous_period_ends_on="2026-06-22", reason="illness",
-                                                          authorised_by="INSP-1")], head=2, next_after=2)
+                                                          authorised_by="INSP-1"),
+                      contacted(cid, 3, 3)], head=3, next_after=3)
     clock.now = at(98, 9)  # the old due time (2026-06-08 09:00) has passed, the new one (2026-07-06) has not
     assert store.fire_due_reminders() == 0
     clock.now = at(126, 9)
@@ -294,16 +306,18 @@ def test_varied_conditions_move_the_period_reminder(store: NotificationStore, cl
 def test_a_reminder_rearmed_for_the_same_time_is_not_sent_twice_and_does_not_block_others(
         store: NotificationStore, clock: FakeClock) -> None:
     cid, other = str(uuid.uuid4()), str(uuid.uuid4())
-    store.apply_page([issued_event(cid, 1), cloud_event("WorkshopAAttended", cid, 2, 2)], head=2, next_after=2)
+    store.apply_page([issued_event(cid, 1), cloud_event("WorkshopAAttended", cid, 2, 2), contacted(cid, 3, 3)],
+                     head=3, next_after=3)
     clock.now = at(92)
     assert store.fire_due_reminders() == 1  # the workshop B window reminder
     # B missed, excuse accepted, so A is attended again: the same reminder is armed again for the same moment
     store.apply_page([
-        cloud_event("WorkshopMissed", cid, 3, 3, workshop="B", reason="did_not_attend", note="bus"),
-        cloud_event("ExcuseDecided", cid, 4, 4, workshop="B", accepted=True, reason="hospital"),
-        cloud_event("WorkshopAAttended", cid, 5, 5),
-        issued_event(other, 6, reference="CC-OTHER", period_ends_on="2026-06-10"),
-    ], head=6, next_after=6)
+        cloud_event("WorkshopMissed", cid, 4, 4, workshop="B", reason="did_not_attend", note="bus"),
+        cloud_event("ExcuseDecided", cid, 5, 5, workshop="B", accepted=True, reason="hospital"),
+        cloud_event("WorkshopAAttended", cid, 6, 6),
+        issued_event(other, 7, reference="CC-OTHER", period_ends_on="2026-06-10"),
+        contacted(other, 2, 8),
+    ], head=8, next_after=8)
     clock.now = at(100)
     assert store.fire_due_reminders() == 3  # the re-armed one (no second copy) and both of the other caution's
     assert [k for _, k in kinds(store)].count("workshop_b_window_closing") == 1

@@ -9,6 +9,7 @@ import pytest
 
 from services.notification_service import rules
 from services.notification_service.rules import (
+    FIRST_CONTACT_OVERDUE,
     PERIOD_ENDING,
     REMINDER_TEXT,
     RULES,
@@ -83,7 +84,10 @@ def test_issued_tells_the_provider_of_the_referral_and_schedules_the_period_endi
     assert "CC-REF-42" in notice.title
     assert "2026-03-16" in notice.body  # first contact: 14 days after issue
     assert "2026-06-22" in notice.body  # end of the caution period
-    assert [(p.kind, p.due_at) for p in r.schedule] == [(PERIOD_ENDING, datetime(2026, 6, 8, 9, 0, tzinfo=UTC))]
+    assert [(p.kind, p.due_at) for p in r.schedule] == [
+        (PERIOD_ENDING, datetime(2026, 6, 8, 9, 0, tzinfo=UTC)),
+        (FIRST_CONTACT_OVERDUE, datetime(2026, 3, 17, 9, 0, tzinfo=UTC)),  # the morning after the 14th day
+    ]
     assert r.cancel == []
     assert_no_victim_data(r)
 
@@ -137,7 +141,7 @@ def test_completed_tells_victim_contact_and_police_and_cancels_every_reminder() 
     r = reaction("Completed", data())
     assert kinds(r) == [("victim_contact", "completion_contact_due"), ("police", "caution_completed")]
     assert all("CC-REF-42" in n.title for n in r.notices)
-    assert set(r.cancel) == {PERIOD_ENDING, WORKSHOP_B_WINDOW}
+    assert set(r.cancel) == {PERIOD_ENDING, WORKSHOP_B_WINDOW, FIRST_CONTACT_OVERDUE}
     assert r.schedule == []
     assert_no_victim_data(r)
 
@@ -146,7 +150,7 @@ def test_breached_tells_police_and_asks_victim_contact_for_safety_planning() -> 
     r = reaction("Breached", data(outcome="prosecute", reason="did not attend, no excuse"))
     assert kinds(r) == [("police", "caution_breached"), ("victim_contact", "safety_planning")]
     assert "prosecute" in r.notices[0].body
-    assert set(r.cancel) == {PERIOD_ENDING, WORKSHOP_B_WINDOW}
+    assert set(r.cancel) == {PERIOD_ENDING, WORKSHOP_B_WINDOW, FIRST_CONTACT_OVERDUE}
     assert_no_victim_data(r)
 
 
@@ -154,14 +158,14 @@ def test_deadline_passed_asks_police_for_a_decision_and_victim_contact_for_safet
     r = reaction("ComplianceDeadlinePassed", data(period_ended_on="2026-06-22"))
     assert kinds(r) == [("police", "breach_decision_needed"), ("victim_contact", "safety_planning")]
     assert "2026-06-22" in r.notices[0].body
-    assert set(r.cancel) == {PERIOD_ENDING, WORKSHOP_B_WINDOW}
+    assert set(r.cancel) == {PERIOD_ENDING, WORKSHOP_B_WINDOW, FIRST_CONTACT_OVERDUE}
     assert_no_victim_data(r)
 
 
 def test_withdrawn_cancels_every_reminder_and_tells_nobody() -> None:
     r = reaction("Withdrawn", data(reason="issued in error"))
     assert r.notices == [] and r.schedule == []
-    assert set(r.cancel) == {PERIOD_ENDING, WORKSHOP_B_WINDOW}
+    assert set(r.cancel) == {PERIOD_ENDING, WORKSHOP_B_WINDOW, FIRST_CONTACT_OVERDUE}
 
 
 @pytest.mark.parametrize("name", ["WorkshopScheduled", "WorkshopRescheduled", "VictimContacted", "EntryCorrected"])
@@ -179,7 +183,7 @@ def test_an_event_the_rules_never_decided_is_an_error_not_a_silence() -> None:
 
 def test_reminder_texts_name_the_caution_by_reference_and_go_to_the_right_role() -> None:
     roles = {kind: text[0] for kind, text in REMINDER_TEXT.items()}
-    assert roles == {PERIOD_ENDING: "police", WORKSHOP_B_WINDOW: "provider"}
+    assert roles == {PERIOD_ENDING: "police", WORKSHOP_B_WINDOW: "provider", FIRST_CONTACT_OVERDUE: "provider"}
     for _role, title, body in REMINDER_TEXT.values():
         assert "CC-REF-42" in title.format(ref="CC-REF-42", end="2026-06-22")
         assert "2026-06-22" in body.format(ref="CC-REF-42", end="2026-06-22")
