@@ -87,14 +87,35 @@ def _issued(d: Details) -> str:
 
 
 _MISS_REASONS = {"did_not_attend": "did not attend", "arrived_late": "arrived late (late entry is refused)",
-                 "left_early": "left early"}
+                 "left_early": "left early", "sent_home": "sent home by the facilitator",
+                 "failed_to_engage": "attended but did not take part"}
+
+# AbsenceReason values (services/caution_service/domain/values.py) in the court's words.
+_ABSENCE_REASONS = {"medical": "medical", "employment": "employment", "childcare": "childcare",
+                    "court": "attending court", "other": "other"}
+
+
+def _absence(reason: str | None, detail: Any = None) -> str:
+    """Issue 18's coded absence reason, said only when recorded: an entry recorded without one reads as before."""
+    if not reason:
+        return ""
+    if reason == "none_given":
+        return " No reason was given for the absence."
+    kept = " (the detail is kept with the offender's personal data)" if is_sealed(detail) else ""
+    return f" Reason given for the absence: {_ABSENCE_REASONS[reason]}{kept}."
+
+
+def _and(said: str, more: str) -> str:
+    """A sentence with words added after it: ended with a full stop first when there are (free text may lack one)."""
+    return f"{said.rstrip('.')}.{more}" if more else said
 
 
 def _missed(d: Details) -> str:
     said = f"Workshop {d['workshop']} missed: {_MISS_REASONS[d['reason']]}."
+    absence = _absence(d.get("absence_reason"), d.get("absence_detail"))
     if is_sealed(d["note"]):  # the provider's note about the offender, shown beside the entry to those who may
-        return f"{said} The provider's note is kept with the offender's personal data."
-    return f"{said} {d['note']}"
+        return _and(f"{said} The provider's note is kept with the offender's personal data.", absence)
+    return _and(f"{said} {d['note']}", absence)
 
 
 def is_sealed(value: Any) -> bool:
@@ -103,15 +124,52 @@ def is_sealed(value: Any) -> bool:
 
 
 def _excuse(d: Details) -> str:
+    """Issue 18 added `absence_reason`: said only when recorded, so older decisions read as they did."""
+    absence = _absence(d.get("absence_reason"))
     if d["accepted"]:
-        return (f"Reasonable excuse for missing workshop {d['workshop']} accepted: {d['reason']}. "
-                "Both workshops to be attended again.")
-    return f"Excuse for missing workshop {d['workshop']} rejected: {d['reason']}. Referred for a breach decision."
+        return _and(f"Reasonable excuse for missing workshop {d['workshop']} accepted: {d['reason']}. "
+                    "Both workshops to be attended again.", absence)
+    return _and(f"Excuse for missing workshop {d['workshop']} rejected: {d['reason']}. Referred for a breach decision.",
+                absence)
+
+
+# RescheduleReason values (services/caution_service/domain/values.py) in the court's words.
+_RESCHEDULE_REASONS = {"medical": "medical", "employment": "employment", "childcare": "childcare",
+                       "court": "attending court", "session_cancelled": "the session was cancelled",
+                       "provider_arrangements": "the provider's arrangements", "other": "other"}
 
 
 def _rescheduled(d: Details) -> str:
-    return (f"Workshop {d['workshop']} moved from {_when(d['previous']['session_at'])} to "
+    """Issue 18 added `requested_by` and `reason_code`: said only when recorded, so older moves read as they did."""
+    who, code = d.get("requested_by"), d.get("reason_code")
+    said = (f"Workshop {d['workshop']} moved from {_when(d['previous']['session_at'])} to "
             f"{_when(d['booking']['session_at'])} at {d['booking']['venue']}: {d['reason']}")
+    return _and(said, (f" Asked for by the {who}." if who else "")
+                + (f" Coded reason: {_RESCHEDULE_REASONS[code]}." if code else ""))
+
+
+# SessionCancellation values (services/caution_service/domain/values.py) in the court's words.
+_CANCELLATIONS = {"venue_unavailable": "the venue was unavailable",
+                  "facilitator_unavailable": "no facilitator was available", "too_few_booked": "too few were booked",
+                  "other": "another reason"}
+
+
+def _booking_cancelled(d: Details) -> str:
+    return (f"Workshop {d['workshop']} booking cancelled: the session was cancelled ({_CANCELLATIONS[d['reason']]}). "
+            f"Workshop {d['workshop']} is to be booked again; nothing counts against the offender.")
+
+
+# FirstContactMethod values (services/caution_service/domain/values.py) in the court's words.
+_CONTACT_METHODS = {"phone": "by phone", "in_person": "in person", "video": "by video call", "letter": "by letter",
+                    "email": "by email"}
+
+
+def _first_contact(d: Details) -> str:
+    how = _CONTACT_METHODS[d["method"]]
+    if d["outcome"] == "no_response":
+        return f"The provider tried to make first contact with the offender {how}: no response."
+    declined = "; the offender declined to engage" if d["outcome"] == "declined_to_engage" else ""
+    return f"The provider made first contact with the offender {how}{declined}."
 
 
 def _victim_contacted(d: Details) -> str:
@@ -161,6 +219,7 @@ _VICTIM_DETAILS = "the victim's contact details: sealed, for the victim contact 
 _OFFENDER_IDENTITY = "subscribers act on the offender's reference, not on who they are (sealed under their key)"
 _KEY_ID = "which data key seals a person's fields: of no use outside the caution service"
 _REASON = "free text that may name the person"
+_ABSENCE = "the reason given for the offender's absence says something of their health or circumstances"
 
 # DataProtectionBasis values (services/caution_service/domain/values.py) in the court's words.
 _BASES = {
@@ -206,14 +265,23 @@ CATALOGUE: Mapping[str, EventSpec] = MappingProxyType({spec.name: spec for spec 
         fields={"workshop": str, "booking": dict},
     ),
     EventSpec("WorkshopRescheduled", "The provider moved a booked workshop, with the reason.", _rescheduled,
-              fields={"workshop": str, "booking": dict, "previous": dict, "reason": str}),
+              fields={"workshop": str, "booking": dict, "previous": dict, "reason": str, "requested_by": str},
+              withheld={"reason_code": _ABSENCE}),
+    EventSpec("WorkshopBookingCancelled", "The session a workshop was booked into was cancelled: the workshop is to "
+              "be booked again, and nothing counts against the offender.", _booking_cancelled,
+              fields={"workshop": str, "session_id": str, "reason": str}),
+    EventSpec("FirstContactRecorded", "The provider made first contact with the offender, or tried to.",
+              _first_contact, fields={"method": str, "outcome": str}),
     EventSpec("WorkshopAAttended", "The offender attended the whole of workshop A.", _attended("A"),
               withheld={"reason_not_on_booked_day": _REASON}),
-    EventSpec("WorkshopMissed", "The offender missed a workshop, arrived late or left early.", _missed,
+    EventSpec("WorkshopMissed", "The offender missed a workshop: did not attend, arrived late, left early, was sent "
+              "home or did not take part.", _missed,
               fields={"workshop": str, "reason": str},
-              withheld={"note": "the provider's note about the offender's circumstances: sealed under their key"}),
+              withheld={"note": "the provider's note about the offender's circumstances: sealed under their key",
+                        "absence_reason": _ABSENCE,
+                        "absence_detail": "what the absence reason was, about the offender: sealed under their key"}),
     EventSpec("ExcuseDecided", "The police accepted or rejected the excuse for a missed workshop.", _excuse,
-              fields={"workshop": str, "accepted": bool, "reason": str}),
+              fields={"workshop": str, "accepted": bool, "reason": str}, withheld={"absence_reason": _ABSENCE}),
     EventSpec("VictimContacted", "The victim contact service recorded a contact with the victim.", _victim_contacted,
               fields={"stage": str, "outcome": str, "safeguarding_concern": bool},
               withheld={"details_sealed": _VICTIM_DETAILS}),

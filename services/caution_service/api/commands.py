@@ -1,4 +1,5 @@
-"""The command routes on one caution: workshops, excuses, victim contact, police decisions, corrections."""
+"""The command routes on one caution: first contact, workshops, excuses, victim contact, police decisions,
+corrections."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from .schemas import (
     CompletionIn,
     CorrectionIn,
     ExcuseDecisionIn,
+    FirstContactIn,
     NonAttendanceIn,
     ScheduleIn,
     VariationIn,
@@ -61,12 +63,24 @@ async def run_on_caution(
 async def schedule_workshop(
     caution_id: UUID, workshop: WorkshopPath, body: ScheduleIn, ctx: Provider,
 ) -> JSONResponse:
-    """Book workshop A or B (a second booking of the same workshop is a reschedule and needs a reason)."""
+    """Book workshop A or B (a second booking of the same workshop is a reschedule and needs a reason; it also
+    records who asked for it and the coded reason, when given)."""
     booking = Booking(body.session_at, body.venue)
     path = f"workshops/{workshop.value}/schedule"
     return await run_on_caution(ctx, caution_id, path, body, lambda c: c.schedule_workshop(
         workshop, booking, body.reason,
-        occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
+        occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by,
+        requested_by=body.requested_by, reason_code=body.reason_code))
+
+
+@router.post("/first-contact", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())
+async def record_first_contact(
+    caution_id: UUID, body: FirstContactIn, ctx: Provider,
+) -> JSONResponse:
+    """The provider's first contact with the offender, or an attempt at it (every attempt is kept). The first
+    contact made meets the conditions' `first_contact_days`; booking workshop A does not."""
+    return await run_on_caution(ctx, caution_id, "first-contact", body, lambda c: c.record_first_contact(
+        body.method, body.outcome, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
 
 
 @router.post(
@@ -94,15 +108,18 @@ async def record_attendance(
 async def record_non_attendance(
     caution_id: UUID, workshop: WorkshopPath, body: NonAttendanceIn, ctx: Provider,
 ) -> JSONResponse:
-    """The offender missed the workshop or arrived late (CARA refuses late entry); police then decide on any excuse.
-    The note is about the offender's circumstances: it is sealed under their key, and shown in the compliance
-    history to the roles that may see who they are."""
+    """The offender missed the workshop (did not attend, arrived late: CARA refuses late entry, left early, was sent
+    home, or did not take part); police then decide on any excuse, on the coded absence reason when one is given.
+    The note and the absence detail are about the offender's circumstances: they are sealed under their key, and the
+    note is shown in the compliance history to the roles that may see who they are."""
     keyring = ctx.app.keyring
 
     def miss(c: Caution) -> None:
         c.require_not_erased(Person.OFFENDER)
+        detail = keyring.seal(c.offender_key, body.absence_detail) if body.absence_detail is not None else None
         c.miss_workshop(workshop, body.reason, keyring.seal(c.offender_key, body.note),
-                        occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by)
+                        occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by,
+                        absence_reason=body.absence_reason, absence_detail=detail)
 
     return await run_on_caution(ctx, caution_id, f"workshops/{workshop.value}/non-attendance", body, miss)
 
@@ -111,9 +128,11 @@ async def record_non_attendance(
 async def decide_excuse(
     caution_id: UUID, body: ExcuseDecisionIn, ctx: Police,
 ) -> JSONResponse:
-    """Accept a reasonable excuse (both workshops are attended again) or reject it (breach referral)."""
+    """Accept a reasonable excuse (both workshops are attended again) or reject it (breach referral), on the coded
+    absence reason given (by default the one recorded with the miss)."""
     return await run_on_caution(ctx, caution_id, "excuse-decisions", body, lambda c: c.decide_excuse(
-        body.accepted, body.reason, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by))
+        body.accepted, body.reason, occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by,
+        absence_reason=body.absence_reason))
 
 
 @router.post("/victim-contacts", response_model=CautionPublic, responses=ERRORS, openapi_extra=command_docs())

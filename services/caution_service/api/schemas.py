@@ -22,16 +22,21 @@ from shared.text import PLAIN_CODE, PLAIN_LINE, PLAIN_TEXT
 from shared.timeformats import Moment, iso_date
 
 from ..domain.values import (
+    AbsenceReason,
     BreachOutcome,
     ContactOutcome,
     ContactStage,
     DataProtectionBasis,
+    FirstContactMethod,
+    FirstContactOutcome,
     Gender,
     LegalBasis,
     MissReason,
     OffenceCategory,
     Rank,
     Relationship,
+    RescheduleReason,
+    RescheduleRequester,
     RiskLevel,
     Status,
 )
@@ -145,6 +150,10 @@ class ScheduleIn(Occurred):
     session_at: Moment
     venue: Text  # may be an address, over lines
     reason: Reason | None = Field(None, description="Required when the workshop is already booked (a reschedule).")
+    requested_by: RescheduleRequester | None = Field(None, description=(
+        "Who asked for the reschedule; recorded with a reschedule (a first booking has none to record)."))
+    reason_code: RescheduleReason | None = Field(None, description=(
+        "The reschedule's reason, coded; recorded with a reschedule beside `reason`."))
 
 
 class AttendanceIn(Occurred):
@@ -161,6 +170,11 @@ class NonAttendanceIn(Occurred):
 
     reason: MissReason
     note: Text
+    absence_reason: AbsenceReason | None = Field(None, description=(
+        "The reason given for the absence, coded, so that the police decide the excuse on a stated reason."))
+    absence_detail: Text | None = Field(None, description=(
+        "What the reason was: required when `absence_reason` is `other`. About the offender: sealed under their key "
+        "like `note`."))
 
 
 class ExcuseDecisionIn(Occurred):
@@ -169,6 +183,17 @@ class ExcuseDecisionIn(Occurred):
 
     accepted: Flag
     reason: Reason
+    absence_reason: AbsenceReason | None = Field(None, description=(
+        "The coded absence reason decided on; by default the one recorded with the miss."))
+
+
+class FirstContactIn(Occurred):
+    model_config = example(occurred_at="2026-03-04T11:00:00Z", method="phone", outcome="contacted")
+
+    method: FirstContactMethod
+    outcome: FirstContactOutcome = Field(description=(
+        "`contacted` and `declined_to_engage` are contact made; `no_response` is an attempt, recorded but meeting "
+        "nothing."))
 
 
 class VictimContactIn(Occurred):
@@ -332,6 +357,12 @@ class ConditionsPublic(BaseModel):
     min_days_between_workshops: int
 
 
+class FirstContactPublic(BaseModel):
+    made_at: AwareDatetime | None = Field(description="When the provider first made contact; null until then.")
+    due_on: date | None = Field(description="The day first contact is due by; null once made, or the caution closed.")
+    attempts: int = Field(description="Every first contact recorded, attempts with no response included.")
+
+
 class CautionPublic(BaseModel):
     id: str
     version: int
@@ -356,6 +387,7 @@ class CautionPublic(BaseModel):
     days_left: int
     round: int = Field(description="1 for the first attempt; rises when an accepted excuse restarts A and B.")
     workshops: dict[str, WorkshopPublic]
+    first_contact: FirstContactPublic
     victim_contacted_after_workshop_a: bool
     victim_contacted_on_completion: bool
     safeguarding_concern: bool

@@ -12,7 +12,7 @@ from shared.auth import Role
 
 from ..disclosure import SEALED, Field, PersonalData, data_state, fields_shown
 from ..domain.caution import Caution
-from ..domain.progress import required_actions
+from ..domain.progress import first_contact_due_on, required_actions
 from ..domain.values import Person, Workshop
 
 
@@ -88,6 +88,8 @@ def caution_public(c: Caution, role: Role, today: date, personal: PersonalData |
         "days_left": max(0, (c.period_ends_on - today).days) if c.is_open else 0,
         "round": c.round,
         "workshops": {w.value: _workshop(c, w) for w in Workshop},
+        "first_contact": {"made_at": c.first_contact_at.isoformat() if c.first_contact_at else None,
+                          "due_on": _iso(first_contact_due_on(c)), "attempts": c.first_contact_attempts},
         "victim_contacted_after_workshop_a": c.contacted_after_a,
         "victim_contacted_on_completion": c.contacted_on_completion,
         "safeguarding_concern": c.safeguarding_concern,
@@ -102,6 +104,10 @@ def caution_public(c: Caution, role: Role, today: date, personal: PersonalData |
         "overdue": any(a["overdue"] for a in actions),
         "spent_on": c.spent_on.isoformat(),
     }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 _NO_IDENTITY = {"name": None, "date_of_birth": None, "gender": None}

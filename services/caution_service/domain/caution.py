@@ -25,6 +25,7 @@ from .errors import ConflictsWithState, InvalidCommand, NotEligible, StoreHoldsC
 from .values import (
     STATUTORY_MAX_PERIOD_DAYS,
     TERMINAL,
+    AbsenceReason,
     Booking,
     BreachFailure,
     BreachOutcome,
@@ -34,6 +35,8 @@ from .values import (
     Correction,
     DataNotice,
     DataProtectionBasis,
+    FirstContactMethod,
+    FirstContactOutcome,
     IssuingOfficer,
     LegalBasis,
     MissAwaitingDecision,
@@ -44,6 +47,9 @@ from .values import (
     OffendingHistory,
     Person,
     RecordedBy,
+    RescheduleReason,
+    RescheduleRequester,
+    SessionCancellation,
     Status,
     Victim,
     Workshop,
@@ -53,11 +59,24 @@ CLOCK_SKEW = timedelta(minutes=5)
 CLOSING = ("Completed", "Breached", "Withdrawn")
 
 
+class LeavesOutAbsentFields:
+    """An event whose `optional_fields`, when None, are not stored at all: an event recorded without them holds
+    exactly what the same event held before the fields existed (and its history entry reads and hashes as it did),
+    while the class default (None) answers for them when read."""
+
+    optional_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        for name in self.optional_fields:
+            if name in self.__dict__ and self.__dict__[name] is None:
+                object.__delattr__(self, name)  # events are frozen: only their own construction may do this
+
+
 class Caution(Aggregate):
     # The shape of the state a snapshot holds. Changing what __init__ or a mutator stores means
     # raising this and adding `upcast_v<n>_v<n+1>(state)`, so snapshots already stored still load;
     # tests/caution_service/integration/test_caution_snapshots.py fails when the shape changes without it.
-    class_version = 3
+    class_version = 4
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -89,6 +108,14 @@ class Caution(Aggregate):
         # v2 snapshot: unknown (None) counts as after A, as it was checked to be when it was recorded.
         state["contact_after_a_entry"] = contacts[0] if contacts and state["contacted_after_a"] else None
         state["contact_after_a_at"] = None
+
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        """v4 keeps the provider's first contact and the coded absence reason of each miss (issue 18). Neither
+        could be recorded before v4: no contact, no attempts, no coded reasons."""
+        state["first_contacts"] = {}
+        state["first_contact_attempts"] = 0
+        state["absence_reasons"] = {}
 
     class Event(Aggregate.Event):
         """Every caution event: once its own change is made, it is the next entry in the record."""
@@ -130,21 +157,72 @@ class Caution(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             raise StoreHoldsClearText("a caution issued before personal data was sealed")
 
-    class WorkshopMissed(Aggregate.Event):
-        """v1 said only `late: bool`; v2 names the reason (late, absent, left early)."""
+    class WorkshopRescheduled(LeavesOutAbsentFields, Aggregate.Event):
+        """`requested_by` and `reason_code` (issue 18): who asked for the move, and why, coded. Not stored when not
+        given, so reschedules recorded before them, and those made without them, keep exactly their content."""
+
+        optional_fields = ("requested_by", "reason_code")
+        workshop: Workshop
+        booking: Booking
+        previous: Booking
+        reason: str
+        occurred_at: datetime
+        recorded_at: datetime
+        recorded_by: RecordedBy
+        requested_by: RescheduleRequester | None = None
+        reason_code: RescheduleReason | None = None
+
+    class WorkshopBookingCancelled(Aggregate.Event):
+        """The session a workshop was booked into was cancelled (issue 18): the booking is cleared, and nothing is
+        counted against the offender."""
+
+        workshop: Workshop
+        session_id: str
+        reason: SessionCancellation
+        occurred_at: datetime
+        recorded_at: datetime
+        recorded_by: RecordedBy
+
+    class FirstContactRecorded(Aggregate.Event):
+        """The provider's first contact with the offender, or an attempt at it (issue 18)."""
+
+        method: FirstContactMethod
+        outcome: FirstContactOutcome
+        occurred_at: datetime
+        recorded_at: datetime
+        recorded_by: RecordedBy
+
+    class WorkshopMissed(LeavesOutAbsentFields, Aggregate.Event):
+        """v1 said only `late: bool`; v2 names the reason (late, absent, left early). `absence_reason` and
+        `absence_detail` (issue 18, the detail sealed under the offender's key) are not stored when not given."""
 
         class_version = 2
+        optional_fields = ("absence_reason", "absence_detail")
         workshop: Workshop
         reason: MissReason
         note: str
         occurred_at: datetime
         recorded_at: datetime
         recorded_by: RecordedBy
+        absence_reason: AbsenceReason | None = None
+        absence_detail: str | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             late = state.pop("late", False)
             state["reason"] = MissReason.ARRIVED_LATE if late else MissReason.DID_NOT_ATTEND
+
+    class ExcuseDecided(LeavesOutAbsentFields, Aggregate.Event):
+        """`absence_reason` (issue 18): the coded reason the police decided on. Not stored when there is none."""
+
+        optional_fields = ("absence_reason",)
+        workshop: Workshop
+        accepted: bool
+        reason: str
+        occurred_at: datetime
+        recorded_at: datetime
+        recorded_by: RecordedBy
+        absence_reason: AbsenceReason | None = None
 
     class WorkshopAAttended(Aggregate.Event):
         """`reason_not_on_booked_day` (issue 17): why the attendance was on another day than the booked session's.
@@ -248,6 +326,10 @@ class Caution(Aggregate):
         self.closing_entry: int | None = None
         self.breach_outcome: BreachOutcome | None = None
         self.strikes: list[Correction] = []  # the corrections that struck an entry out as recorded in error
+        # v4 (issue 18). Keyed by entry number as text (a snapshot is JSON): what a correction re-times or strikes.
+        self.first_contacts: dict[str, datetime] = {}  # the recorded first contacts that made contact, when
+        self.first_contact_attempts = 0  # every first contact recorded, whatever its outcome
+        self.absence_reasons: dict[str, AbsenceReason] = {}  # each miss's coded absence reason, by its entry
 
     # ----- issuing -----------------------------------------------------------------
 
@@ -379,6 +461,41 @@ class Caution(Aggregate):
     def struck_by(self, entry: int) -> int | None:
         return next((c.entry for c in self.strikes if c.corrects_entry == entry), None)
 
+    @property
+    def first_contact_at(self) -> datetime | None:
+        """When the provider first made contact with the offender (an attempt with no response is not contact)."""
+        return min(self.first_contacts.values(), default=None)
+
+    # ----- first contact -------------------------------------------------------------
+
+    def record_first_contact(
+        self,
+        method: FirstContactMethod,
+        outcome: FirstContactOutcome,
+        *,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
+        """The provider's contact with the offender, or an attempt at it: the first contact the force's
+        `first_contact_days` ask for. Every attempt is recorded, so the provider's efforts are in the record."""
+        self._require_open()
+        self._require_time(occurred_at, recorded_at)
+        self._first_contact_recorded(method, outcome, occurred_at, recorded_at, recorded_by)
+
+    @event(FirstContactRecorded)
+    def _first_contact_recorded(
+        self,
+        method: FirstContactMethod,
+        outcome: FirstContactOutcome,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
+        self.first_contact_attempts += 1
+        if outcome.is_contact:
+            self.first_contacts = {**self.first_contacts, str(self._entry_being_recorded()): occurred_at}
+
     # ----- workshops ---------------------------------------------------------------
 
     def schedule_workshop(
@@ -390,7 +507,11 @@ class Caution(Aggregate):
         occurred_at: datetime,
         recorded_at: datetime,
         recorded_by: RecordedBy,
+        requested_by: RescheduleRequester | None = None,
+        reason_code: RescheduleReason | None = None,
     ) -> None:
+        """Book a workshop, or move its booking (a reschedule, which needs the reason). A reschedule also records who
+        asked for it and the coded reason when given; a first booking has neither to record."""
         self._require_open()
         self._require_no_pending_miss()
         self._require_time(occurred_at, recorded_at)
@@ -417,7 +538,8 @@ class Caution(Aggregate):
                 "reschedule_needs_reason",
                 f"Workshop {workshop.value} is already booked; give the reason for rescheduling.",
             )
-        self._rescheduled(workshop, booking, previous, reason, occurred_at, recorded_at, recorded_by)
+        self._rescheduled(workshop, booking, previous, reason, occurred_at, recorded_at, recorded_by,
+                          requested_by, reason_code)
 
     @event("WorkshopScheduled")
     def _scheduled(
@@ -431,7 +553,7 @@ class Caution(Aggregate):
         self._set_booking(workshop, booking)
         self.first_booked_at = self.first_booked_at or occurred_at
 
-    @event("WorkshopRescheduled")
+    @event(WorkshopRescheduled)
     def _rescheduled(
         self,
         workshop: Workshop,
@@ -441,14 +563,54 @@ class Caution(Aggregate):
         occurred_at: datetime,
         recorded_at: datetime,
         recorded_by: RecordedBy,
+        requested_by: RescheduleRequester | None = None,
+        reason_code: RescheduleReason | None = None,
     ) -> None:
         self._set_booking(workshop, booking)
 
-    def _set_booking(self, workshop: Workshop, booking: Booking) -> None:
+    def _set_booking(self, workshop: Workshop, booking: Booking | None) -> None:
         if workshop is Workshop.A:
             self.booking_a = booking
         else:
             self.booking_b = booking
+
+    def cancel_booking(
+        self,
+        workshop: Workshop,
+        session_id: str,
+        reason: SessionCancellation,
+        *,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
+        """The session the workshop is booked into was cancelled: the workshop needs booking again, and nothing
+        counts against the offender (no miss). Only a booking into that very session, not yet attended, is cleared."""
+        self._require_open()
+        self._require_time(occurred_at, recorded_at)
+        booking = self.booking(workshop)
+        if booking is None or booking.session_id != session_id:
+            raise ConflictsWithState(
+                "booking_in_that_session",
+                f"Workshop {workshop.value} is not booked into session {session_id}.",
+            )
+        if self.attended_at(workshop) is not None:
+            raise ConflictsWithState(
+                "workshop_already_attended", f"Workshop {workshop.value} has already been attended."
+            )
+        self._booking_cancelled(workshop, session_id, reason, occurred_at, recorded_at, recorded_by)
+
+    @event(WorkshopBookingCancelled)
+    def _booking_cancelled(
+        self,
+        workshop: Workshop,
+        session_id: str,
+        reason: SessionCancellation,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
+        self._set_booking(workshop, None)
 
     def attend_workshop_a(
         self, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy,
@@ -494,7 +656,11 @@ class Caution(Aggregate):
         occurred_at: datetime,
         recorded_at: datetime,
         recorded_by: RecordedBy,
+        absence_reason: AbsenceReason | None = None,
+        absence_detail: str | None = None,
     ) -> None:
+        """`absence_reason` is the reason given for the miss, coded, with `absence_detail` (sealed by the caller
+        under the offender's key, like `note`) saying what an `other` reason is."""
         self._require_open()
         self._require_no_pending_miss()
         self._require_time(occurred_at, recorded_at)
@@ -504,9 +670,16 @@ class Caution(Aggregate):
             raise InvalidCommand(
                 "miss_after_session_start", "A workshop can be missed only once its session has begun."
             )
+        given_detail = bool(absence_detail and absence_detail.strip())
+        if absence_reason is AbsenceReason.OTHER and not given_detail:
+            raise InvalidCommand("absence_other_needs_detail", "An absence reason of 'other' needs the detail saying "
+                                 "what the reason was.")
+        if absence_reason is None and given_detail:
+            raise InvalidCommand("absence_detail_needs_reason", "Give the coded absence reason the detail is about.")
         self._workshop_missed(
             workshop=workshop, reason=reason, note=note,
             occurred_at=occurred_at, recorded_at=recorded_at, recorded_by=recorded_by,
+            absence_reason=absence_reason, absence_detail=absence_detail if given_detail else None,
         )
 
     @event(WorkshopMissed)
@@ -518,20 +691,34 @@ class Caution(Aggregate):
         occurred_at: datetime,
         recorded_at: datetime,
         recorded_by: RecordedBy,
+        absence_reason: AbsenceReason | None = None,
+        absence_detail: str | None = None,
     ) -> None:
         self.pending_miss = workshop
         self.pending_miss_entry = self._entry_being_recorded()
+        if absence_reason is not None:
+            self.absence_reasons = {**self.absence_reasons, str(self.pending_miss_entry): absence_reason}
+
+    @property
+    def pending_absence_reason(self) -> AbsenceReason | None:
+        """The coded reason given for the miss awaiting an excuse decision, if one was given."""
+        if self.pending_miss_entry is None:
+            return None
+        return self.absence_reasons.get(str(self.pending_miss_entry))
 
     def decide_excuse(
-        self, accepted: bool, reason: str, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy
+        self, accepted: bool, reason: str, *, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy,
+        absence_reason: AbsenceReason | None = None,
     ) -> None:
+        """`absence_reason`: the coded reason the decision is on; by default the one given with the miss."""
         self._require_open()
         self._require_time(occurred_at, recorded_at)
         if self.pending_miss is None:
             raise ConflictsWithState("no_missed_workshop", "There is no missed workshop awaiting an excuse decision.")
-        self._excuse_decided(self.pending_miss, accepted, reason, occurred_at, recorded_at, recorded_by)
+        self._excuse_decided(self.pending_miss, accepted, reason, occurred_at, recorded_at, recorded_by,
+                             absence_reason or self.pending_absence_reason)
 
-    @event("ExcuseDecided")
+    @event(ExcuseDecided)
     def _excuse_decided(
         self,
         workshop: Workshop,
@@ -540,6 +727,7 @@ class Caution(Aggregate):
         occurred_at: datetime,
         recorded_at: datetime,
         recorded_by: RecordedBy,
+        absence_reason: AbsenceReason | None = None,
     ) -> None:
         missed_entry, self.pending_miss, self.pending_miss_entry = self.pending_miss_entry, None, None
         if not accepted:
@@ -939,6 +1127,8 @@ class Caution(Aggregate):
         if kind == "WorkshopMissed":
             self._check_miss_strike(entry)
             return
+        if kind == "FirstContactRecorded":
+            return  # the first contact is then the earliest of the others, if any
         if kind == "VictimContacted" and entry == self.contact_after_a_entry and not self.safeguarding_concern:
             if self.status is Status.COMPLETED:
                 raise _rests_on(entry, self.closing_entry, "Completed")
@@ -987,6 +1177,8 @@ class Caution(Aggregate):
                 self.contact_after_a_at = corrected_occurred_at
             if corrects_version == self.closing_entry:
                 self.final_at = corrected_occurred_at
+            if str(corrects_version) in self.first_contacts:
+                self.first_contacts = {**self.first_contacts, str(corrects_version): corrected_occurred_at}
 
     def _strike(self, entry: int, kind: str) -> None:
         """The state as if the entry had never been recorded (only for the strikes `_check_strike` allows)."""
@@ -1003,6 +1195,9 @@ class Caution(Aggregate):
         elif kind == "VictimContacted" and entry == self.contact_after_a_entry:
             self.contacted_after_a = False
             self.contact_after_a_at = self.contact_after_a_entry = None
+        elif kind == "FirstContactRecorded":
+            self.first_contact_attempts -= 1
+            self.first_contacts = {e: at for e, at in self.first_contacts.items() if e != str(entry)}
         elif kind == "WorkshopMissed":
             if entry == self.pending_miss_entry:
                 self.pending_miss = self.pending_miss_entry = None
@@ -1106,6 +1301,7 @@ _UNSTRIKABLE = {
     "CautionIssued": "a caution issued in error is withdrawn, not struck out.",
     "WorkshopScheduled": "a booking made in error is moved (rescheduled) or left unattended, not struck out.",
     "WorkshopRescheduled": "a booking made in error is moved again, not struck out.",
+    "WorkshopBookingCancelled": "the session's cancellation stands; the workshop is booked again instead.",
     "ExcuseDecided": "a police decision is not a fact recorded in error; strike out the miss it decided on instead "
                      "(a rejected excuse's referral falls with it).",
     "VictimContacted": "only this round's contact after workshop A can be, and only while no safeguarding concern "

@@ -4,6 +4,10 @@ Some needs depend on the day they are asked on (`today`, a UK date): once the ca
 police must decide, whether or not the monitor has recorded it yet; and when the workshops still to attend
 (A, then B at least the gap later) can no longer fit in what is left of the period, the police must vary
 the conditions before anything else can help.
+
+The provider's first contact with the offender is due within the conditions' `first_contact_days` of the caution
+and is met only by a recorded contact (issue 18): booking workshop A no longer meets it. A workshop to book is due
+on the latest day its session can be on so that A, the gap and B still fit inside the period.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from datetime import date, datetime, timedelta
 from shared.uk_time import uk_date
 
 from .caution import Caution
-from .values import Status
+from .values import Status, Workshop
 
 VICTIM_CONTACT_DAYS = 14
 DECISION_DAYS = 7
@@ -47,6 +51,9 @@ def required_actions(c: Caution, today: date) -> list[RequiredAction]:
     actions = []
     if not workshops_can_fit(c, today):
         actions.append(RequiredAction(VARY_TO_FIT_WORKSHOPS, "police", today))
+    first_contact_due = first_contact_due_on(c)
+    if first_contact_due is not None:
+        actions.append(RequiredAction("make_first_contact", "provider", first_contact_due))
     actions += _workshop_actions(c)
     if c.first_attended_a_at is not None and not c.contacted_after_a:
         due = _plus(c.first_attended_a_at, VICTIM_CONTACT_DAYS)
@@ -67,13 +74,42 @@ def workshops_can_fit(c: Caution, today: date) -> bool:
     return True
 
 
+def first_contact_due_on(c: Caution) -> date | None:
+    """The UK day by which the provider must make first contact: the caution's day plus the conditions'
+    `first_contact_days`. None once contact is made (an attempt with no response is not), or the caution is closed."""
+    if c.first_contact_at is not None or not c.is_open:
+        return None
+    return uk_date(c.issued_at) + timedelta(days=c.conditions.first_contact_days)
+
+
+def booking_needed(c: Caution, today: date) -> tuple[Workshop, date] | None:
+    """The workshop the provider must book now, and the latest UK day its session can be on so that A, the gap and
+    B still fit in the period (A: the period's end less the gap, or the gap before a B still booked; B: the period's
+    end). None when nothing is to be booked: the workshop is booked (or missed, awaiting the police), both are
+    attended, the caution awaits a police decision or is closed, or the period is over (`today` after its end)."""
+    if c.status is not Status.ACTIVE or today > c.period_ends_on:
+        return None
+    if c.attended_a_at is None:
+        return None if c.booking_a is not None else (Workshop.A, latest_day_for_a(c))
+    if c.attended_b_at is None and c.booking_b is None:
+        return Workshop.B, c.period_ends_on
+    return None
+
+
+def latest_day_for_a(c: Caution) -> date:
+    """The latest UK day workshop A can be on with B the gap after it, inside the period and not after a B that is
+    still booked."""
+    gap = timedelta(days=c.conditions.min_days_between_workshops)
+    latest = c.period_ends_on - gap
+    if c.booking_b is not None and c.attended_b_at is None:
+        latest = min(latest, uk_date(c.booking_b.session_at) - gap)
+    return latest
+
+
 def _workshop_actions(c: Caution) -> list[RequiredAction]:
     period_end = c.period_ends_on
-    gap = c.conditions.min_days_between_workshops
     if c.booking_a is None:
-        first_contact_due = c.issued_at.date() + timedelta(days=c.conditions.first_contact_days)
-        due = first_contact_due if c.round == 1 else period_end - timedelta(days=gap)
-        return [RequiredAction("schedule_workshop_a", "provider", due)]
+        return [RequiredAction("schedule_workshop_a", "provider", latest_day_for_a(c))]
     if c.attended_a_at is None:
         return [RequiredAction("attend_workshop_a", "provider", c.booking_a.session_at.date())]
     if c.booking_b is None:

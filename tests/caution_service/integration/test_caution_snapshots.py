@@ -33,6 +33,8 @@ STATE_SHAPES = {1: frozenset(CLEAR_TEXT["state_names"]), 2: frozenset(FIXTURE["s
 # Issue 17: what corrections after closure and a repeated round's own victim contact need.
 STATE_SHAPES[3] = STATE_SHAPES[2] | {"strikes", "pending_miss_entry", "miss_at_close", "referred_misses",
                                      "closing_entry", "contact_after_a_at", "contact_after_a_entry"}
+# Issue 18: the provider's first contact, and each miss's coded absence reason.
+STATE_SHAPES[4] = STATE_SHAPES[3] | {"first_contacts", "first_contact_attempts", "absence_reasons"}
 
 
 def _stored(record: dict[str, Any]) -> StoredEvent:

@@ -142,6 +142,11 @@ def test_an_as_of_certificate_gives_the_address_that_returns_its_digest(steps: R
     assert ok(steps.client.get(found.group(1), headers=steps.court))["digest"] == digest
 
 
+def _action(caution: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(a for a in caution["required_actions"] if a["action"] == name)
+    return found
+
+
 def test_hand_computed_timeline(steps: ReadSteps) -> None:
     _run_timeline(steps)
 
@@ -158,23 +163,26 @@ def test_hand_computed_timeline(steps: ReadSteps) -> None:
     # Day 10, 22:00: A has been attended, but the record does not show it yet.
     caution, history = state(at(10, 22))
     assert caution["version"] == 2 and caution["workshops"]["A"]["attended_at"] is None
-    assert caution["next_action"] == {"action": "attend_workshop_a", "role": "provider", "due_on": "2026-03-12",
+    # No first contact is recorded in this timeline: since issue 18 it stays first among the provider's actions.
+    assert caution["next_action"] == {"action": "make_first_contact", "role": "provider", "due_on": "2026-03-16",
                                       "overdue": False}
+    assert _action(caution, "attend_workshop_a") == {"action": "attend_workshop_a", "role": "provider",
+                                                     "due_on": "2026-03-12", "overdue": False}
     assert len(history["entries"]) == 2 and history["digest"] == history["entries"][1]["hash"]
     # Next morning, a minute before it was recorded: the booked session now looks overdue.
     caution, _ = state(R3 - timedelta(minutes=1))
-    assert caution["next_action"]["overdue"] is True and caution["overdue"] is True
+    assert _action(caution, "attend_workshop_a")["overdue"] is True and caution["overdue"] is True
 
     caution, history = state(R3)
     assert caution["version"] == 3 and caution["workshops"]["A"]["attended_at"] == iso(at(10, 20))
     assert caution["days_left"] == 101
     assert [a["action"] for a in caution["required_actions"]] == [
-        "schedule_workshop_b", "contact_victim_after_workshop_a"]
+        "make_first_contact", "schedule_workshop_b", "contact_victim_after_workshop_a"]
     assert history["entries"][-1]["recorded_at"] == iso(R3)
 
     caution, history = state(R7 - timedelta(seconds=1))
     assert caution["version"] == 6 and caution["status"] == "active"
-    assert caution["next_action"]["action"] == "record_completion"
+    assert [a["action"] for a in caution["required_actions"]] == ["make_first_contact", "record_completion"]
     assert history["verdict"] == {"outcome": "in_progress", "decision": None, "reasons": [
         "Every condition is met; completion is yet to be recorded.", f"The caution period ends on {PERIOD_ENDS}."]}
 

@@ -52,11 +52,13 @@ def test_status_filter_returns_exactly_the_cautions_in_that_status(steps: ReadSt
 
 
 def test_overdue_follows_the_clock_without_reprojecting(steps: ReadSteps) -> None:
-    """Nobody has booked workshop A: first provider contact is due 14 days after issue."""
+    """No first provider contact is recorded: it is due 14 days after issue. Booking A does not meet it (issue 18)."""
     old = steps.issue(occurred_at=at(-20))["id"]  # due at(-6): overdue today
     new = steps.issue(occurred_at=at(-5))["id"]  # due at(9)
     booked = steps.issue(occurred_at=at(-20))["id"]
-    steps.run(steps.schedule(booked, "A", 12, occurred=-19))  # next: attend A on at(12)
+    first_contact = {"occurred_at": iso(at(-19)), "method": "phone", "outcome": "contacted"}
+    steps.run(steps.post(booked, "first-contact", first_contact, steps.provider),
+              steps.schedule(booked, "A", 12, occurred=-19))  # next: attend A on at(12)
     steps.project()
 
     assert _ids(steps.listing(overdue="true")) == [old]

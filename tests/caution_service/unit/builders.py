@@ -19,12 +19,15 @@ from services.caution_service.domain import eligibility
 from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.errors import DomainError
 from services.caution_service.domain.values import (
+    AbsenceReason,
     Booking,
     BreachOutcome,
     Conditions,
     ContactOutcome,
     ContactStage,
     DataProtectionBasis,
+    FirstContactMethod,
+    FirstContactOutcome,
     Gender,
     IssuingOfficer,
     LegalBasis,
@@ -38,7 +41,10 @@ from services.caution_service.domain.values import (
     Rank,
     RecordedBy,
     Relationship,
+    RescheduleReason,
+    RescheduleRequester,
     RiskLevel,
+    SessionCancellation,
     Victim,
     Workshop,
 )
@@ -139,8 +145,21 @@ def when(day: int | datetime, recorded_at: datetime | None = None) -> dict[str, 
     return {"occurred_at": occurred, "recorded_at": recorded_at or occurred + LATER}
 
 
-def book(c: Caution, workshop: Workshop, session_day: int, *, on: int = 0, reason: str | None = None) -> None:
-    c.schedule_workshop(workshop, Booking(at(session_day), "Hall 1"), reason, **when(on), recorded_by=PROVIDER)
+def book(c: Caution, workshop: Workshop, session_day: int, *, on: int = 0, reason: str | None = None,
+         session_id: str | None = None, **asked: Any) -> None:
+    """`asked`: a reschedule's requested_by and reason_code."""
+    c.schedule_workshop(workshop, Booking(at(session_day), "Hall 1", session_id), reason, **when(on),
+                        recorded_by=PROVIDER, **asked)
+
+
+def cancel_booking(c: Caution, workshop: Workshop, session_id: str, day: int,
+                   reason: SessionCancellation = SessionCancellation.VENUE_UNAVAILABLE) -> None:
+    c.cancel_booking(workshop, session_id, reason, **when(day), recorded_by=PROVIDER)
+
+
+def first_contact(c: Caution, day: int | datetime, outcome: FirstContactOutcome = FirstContactOutcome.CONTACTED,
+                  method: FirstContactMethod = FirstContactMethod.PHONE) -> None:
+    c.record_first_contact(method, outcome, **when(day), recorded_by=PROVIDER)
 
 
 def attend_a(c: Caution, day: int | datetime, recorded_at: datetime | None = None,
@@ -154,12 +173,18 @@ def attend_b(c: Caution, day: int | datetime, recorded_at: datetime | None = Non
     c.attend_workshop_b(**when(day, recorded_at), recorded_by=PROVIDER, reason_not_on_booked_day=other_day)
 
 
-def miss(c: Caution, workshop: Workshop, day: int, reason: MissReason = MissReason.DID_NOT_ATTEND) -> None:
-    c.miss_workshop(workshop, reason, "no show", **when(day), recorded_by=PROVIDER)
+def miss(c: Caution, workshop: Workshop, day: int, reason: MissReason = MissReason.DID_NOT_ATTEND,
+         absence_reason: AbsenceReason | None = None, absence_detail: str | None = None) -> None:
+    c.miss_workshop(workshop, reason, "no show", **when(day), recorded_by=PROVIDER,
+                    absence_reason=absence_reason, absence_detail=absence_detail)
 
 
-def decide(c: Caution, accepted: bool, day: int) -> None:
-    c.decide_excuse(accepted, "hospital letter" if accepted else "no excuse given", **when(day), recorded_by=POLICE)
+def decide(c: Caution, accepted: bool, day: int, absence_reason: AbsenceReason | None = None) -> None:
+    c.decide_excuse(accepted, "hospital letter" if accepted else "no excuse given", **when(day), recorded_by=POLICE,
+                    absence_reason=absence_reason)
+
+
+SEALED_DETAIL = "p1.offender-key.c2VhbGVkIGRldGFpbA"  # a stand-in: the domain never opens a seal
 
 
 def contact(c: Caution, stage: ContactStage, day: int, concern: bool = False) -> None:
@@ -257,7 +282,8 @@ def cautions_with_every_kind_of_event() -> list[Caution]:
     """Three cautions whose pending events, between them, are of every kind a caution records."""
     done = issued()
     book(done, Workshop.A, A_DAY)
-    book(done, Workshop.A, A_DAY + 1, on=1, reason="venue closed")
+    book(done, Workshop.A, A_DAY + 1, on=1, reason="venue closed", requested_by=RescheduleRequester.PROVIDER,
+         reason_code=RescheduleReason.PROVIDER_ARRANGEMENTS)
     attend_a(done, A_DAY + 1)
     contact(done, ContactStage.AFTER_WORKSHOP_A, A_DAY + 2)
     correct(done, 4, None, A_DAY + 3)
@@ -267,10 +293,13 @@ def cautions_with_every_kind_of_event() -> list[Caution]:
     contact(done, ContactStage.ON_COMPLETION, B_DAY + 3)
     breached = issued(police_reference="CC-0002")
     book(breached, Workshop.A, A_DAY)
-    miss(breached, Workshop.A, A_DAY)
+    miss(breached, Workshop.A, A_DAY, absence_reason=AbsenceReason.OTHER, absence_detail=SEALED_DETAIL)
     decide(breached, False, A_DAY + 1)
     breach(breached, A_DAY + 2)
     withdrawn = issued(police_reference="CC-0003")
+    first_contact(withdrawn, 2)
+    book(withdrawn, Workshop.A, A_DAY, on=3, session_id="session-1")
+    cancel_booking(withdrawn, Workshop.A, "session-1", 4)
     vary(withdrawn, ISSUED_ON + timedelta(days=120), 5)
     pass_deadline(withdrawn, 121)
     withdraw(withdrawn, 122)

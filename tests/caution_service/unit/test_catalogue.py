@@ -46,6 +46,10 @@ RECORDED_SENTENCES = {
     "PersonalDataRectified": "The offender's personal data corrected (name): spelling",
     "PersonalDataErased": "The offender's personal data was erased under Data Protection Act 2018 s.39, the force's "
                           "retention period: retention period over",
+    # Added with workshop sessions and first contact (issue 18):
+    "FirstContactRecorded": "The provider made first contact with the offender by phone.",
+    "WorkshopBookingCancelled": "Workshop A booking cancelled: the session was cancelled (the venue was unavailable). "
+                                "Workshop A is to be booked again; nothing counts against the offender.",
 }
 
 # Optional fields added to existing events (issue 17): absent from every event recorded before them.
@@ -54,6 +58,10 @@ ADDED_FIELDS = {
     "WorkshopBAttended": ("reason_not_on_booked_day",),
     "Breached": ("failure",),
     "EntryCorrected": ("recorded_in_error",),
+    # issue 18
+    "WorkshopRescheduled": ("requested_by", "reason_code"),
+    "WorkshopMissed": ("absence_reason", "absence_detail"),
+    "ExcuseDecided": ("absence_reason",),
 }
 NEW_SENTENCES: dict[str, tuple[dict[str, Any], str]] = {
     "WorkshopAAttended": ({"reason_not_on_booked_day": "session moved by the provider"},
@@ -67,6 +75,15 @@ NEW_SENTENCES: dict[str, tuple[dict[str, Any], str]] = {
     "EntryCorrected": ({"recorded_in_error": True},
                        "Correction to entry 4 (WorkshopAAttended): typo in the register. "
                        "Entry 4 was recorded in error and is struck out."),
+    "WorkshopRescheduled": ({"requested_by": "offender", "reason_code": "court"},
+                            "Workshop A moved from 12 Mar 2026 10:00 to 13 Mar 2026 10:00 at Hall 1: venue closed. "
+                            "Asked for by the offender. Coded reason: attending court."),
+    "WorkshopMissed": ({"absence_reason": "other", "absence_detail": "p1.offender-key.c2VhbGVk"},
+                       "Workshop A missed: did not attend. no show. Reason given for the absence: other (the detail "
+                       "is kept with the offender's personal data)."),
+    "ExcuseDecided": ({"absence_reason": "medical"},
+                      "Excuse for missing workshop A rejected: no excuse given. Referred for a breach decision. "
+                      "Reason given for the absence: medical."),
 }
 
 

@@ -22,6 +22,7 @@ from .builders import (
     completed,
     contact,
     decide,
+    first_contact,
     issued,
     miss,
     pass_deadline,
@@ -46,23 +47,32 @@ def actions(c: Caution, today: date | None = None) -> list[tuple[str, str, objec
     return [(a.action, a.role, a.due_on) for a in required_actions(c, today or latest_day(c))]
 
 
-def test_a_new_caution_needs_workshop_a_booked_within_the_first_contact_days() -> None:
-    assert actions(issued()) == [("schedule_workshop_a", "provider", ISSUED_ON + timedelta(days=14))]
+def contacted(c: Caution) -> Caution:
+    """The provider's first contact recorded (day 1): the tests below are about what follows it."""
+    first_contact(c, 1)
+    return c
+
+
+def test_a_new_caution_needs_first_contact_within_the_first_contact_days_and_a_booked_in_time_for_b() -> None:
+    """Issue 18: first contact is its own action, met only by a recorded contact; booking A is due by the latest day
+    A can be on with B the gap after it, inside the period (before: booking A was due at the first contact days)."""
+    assert actions(issued()) == [("make_first_contact", "provider", ISSUED_ON + timedelta(days=14)),
+                                 ("schedule_workshop_a", "provider", PERIOD_END - timedelta(days=28))]
 
 
 def test_the_first_contact_deadline_follows_the_caution_conditions() -> None:
     c = issued(conditions=Conditions(first_contact_days=7))
-    assert actions(c) == [("schedule_workshop_a", "provider", ISSUED_ON + timedelta(days=7))]
+    assert actions(c)[0] == ("make_first_contact", "provider", ISSUED_ON + timedelta(days=7))
 
 
 def test_once_a_is_booked_it_must_be_attended_on_the_session_date() -> None:
-    c = issued()
+    c = contacted(issued())
     book(c, Workshop.A, A_DAY, on=1)
     assert actions(c) == [("attend_workshop_a", "provider", at(A_DAY).date())]
 
 
 def test_after_workshop_a_b_must_be_booked_and_the_victim_contacted() -> None:
-    c = with_a_attended()
+    c = contacted(with_a_attended())
     assert actions(c) == [
         ("schedule_workshop_b", "provider", PERIOD_END),
         ("contact_victim_after_workshop_a", "victim_contact", at(A_DAY).date() + timedelta(days=14)),
@@ -70,19 +80,19 @@ def test_after_workshop_a_b_must_be_booked_and_the_victim_contacted() -> None:
 
 
 def test_once_b_is_booked_it_must_be_attended_on_the_session_date() -> None:
-    c = with_b_booked()
+    c = contacted(with_b_booked())
     contact(c, ContactStage.AFTER_WORKSHOP_A, A_DAY + 1)
     assert actions(c) == [("attend_workshop_b", "provider", at(B_DAY).date())]
 
 
 def test_with_both_workshops_but_no_victim_contact_only_the_contact_is_outstanding() -> None:
-    c = with_b_booked()
+    c = contacted(with_b_booked())
     attend_b(c, B_DAY)
     assert actions(c) == [("contact_victim_after_workshop_a", "victim_contact", at(A_DAY).date() + timedelta(days=14))]
 
 
 def test_with_every_condition_met_completion_is_due_by_the_period_end() -> None:
-    c = ready_to_complete()
+    c = contacted(ready_to_complete())
     assert actions(c) == [("record_completion", "provider", PERIOD_END)]
     assert c.status is Status.ACTIVE
 
@@ -147,7 +157,7 @@ def test_a_pending_miss_outranks_a_breach_referral_and_a_passed_deadline() -> No
 
 
 def test_after_an_accepted_excuse_workshop_a_is_due_in_time_to_fit_b_in_the_period() -> None:
-    c = with_b_booked()
+    c = contacted(with_b_booked())
     miss(c, Workshop.B, B_DAY)
     decide(c, True, B_DAY + 1)
     assert actions(c)[0] == ("schedule_workshop_a", "provider", PERIOD_END - timedelta(days=28))
@@ -155,7 +165,7 @@ def test_after_an_accepted_excuse_workshop_a_is_due_in_time_to_fit_b_in_the_peri
 
 def test_after_an_accepted_excuse_the_repeated_round_needs_its_own_contact_after_its_a() -> None:
     """DOMAIN.md: a repeated round needs its own victim contact after the repeated A (issue 17)."""
-    c = with_b_booked()
+    c = contacted(with_b_booked())
     contact(c, ContactStage.AFTER_WORKSHOP_A, A_DAY + 1)
     miss(c, Workshop.B, B_DAY)
     decide(c, True, B_DAY + 1)
@@ -217,7 +227,7 @@ def test_a_variation_that_makes_room_clears_the_request() -> None:
 
 
 def test_once_the_period_has_ended_police_must_decide_before_the_deadline_is_recorded() -> None:
-    c = with_a_attended()
+    c = contacted(with_a_attended())
     last_day = at(PERIOD_END_DAY).date()
     assert actions(c, last_day)[0][0] == "schedule_workshop_b"
     assert c.status is Status.ACTIVE  # the monitor has not recorded the deadline yet
@@ -226,12 +236,12 @@ def test_once_the_period_has_ended_police_must_decide_before_the_deadline_is_rec
 
 
 def test_conditions_met_when_the_period_ends_still_ask_for_completion() -> None:
-    c = ready_to_complete()
+    c = contacted(ready_to_complete())
     assert actions(c, at(PERIOD_END_DAY + 3).date()) == [("record_completion", "provider", PERIOD_END)]
 
 
 def test_conditions_met_when_the_deadline_was_recorded_ask_for_completion_not_a_breach_decision() -> None:
-    c = ready_to_complete()
+    c = contacted(ready_to_complete())
     pass_deadline(c, PERIOD_END_DAY + 1)
     assert c.status is Status.DEADLINE_PASSED
     assert actions(c) == [("record_completion", "provider", PERIOD_END)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
@@ -23,11 +23,15 @@ from services.caution_service.domain.errors import DomainError
 from services.caution_service.domain.progress import required_actions
 from services.caution_service.domain.values import (
     TERMINAL,
+    AbsenceReason,
     Booking,
     BreachOutcome,
     ContactOutcome,
     ContactStage,
+    FirstContactMethod,
+    FirstContactOutcome,
     MissReason,
+    SessionCancellation,
     Status,
     Workshop,
 )
@@ -53,6 +57,11 @@ modes = st.integers(min_value=0, max_value=9)  # below 8: aim at the sensible ti
 rarely = st.integers(min_value=0, max_value=9)  # breach and withdrawal end the story: only go ahead on 0
 
 _app: CautionApplication | None = None
+
+
+class Times(TypedDict):
+    occurred_at: datetime
+    recorded_at: datetime
 
 
 def store() -> CautionApplication:
@@ -104,7 +113,7 @@ class CautionMachine(RuleBasedStateMachine):
             store().save(self.caution)
         assert self.caution.pending_events == []
 
-    def _time(self, day: int, hour: int, lag: timedelta) -> dict[str, datetime]:
+    def _time(self, day: int, hour: int, lag: timedelta) -> Times:
         occurred = at(day, hour)
         return {"occurred_at": occurred, "recorded_at": occurred + lag}
 
@@ -126,9 +135,28 @@ class CautionMachine(RuleBasedStateMachine):
             session_day = day_of(a_time) + GAP + abs(offset)
         elif workshop is Workshop.A and mode < 8:
             session_day = 3 + 7 * abs(offset)
-        booking = Booking(at(session_day, 18), "Hall")
+        booking = Booking(at(session_day, 18), "Hall", f"session-{session_day}" if mode % 2 else None)
         self._run(lambda: c.schedule_workshop(
             workshop, booking, reason, **self._time(min(on, session_day), 11, lag), recorded_by=PROVIDER))
+
+    @rule(outcome=st.sampled_from(FirstContactOutcome), day=days, lag=lags)
+    def first_contact(self, outcome: FirstContactOutcome, day: int, lag: timedelta) -> None:
+        c = self.caution
+        self._run(lambda: c.record_first_contact(FirstContactMethod.PHONE, outcome, **self._time(day, 12, lag),
+                                                 recorded_by=PROVIDER))
+
+    @rule(workshop=workshops, right_session=st.booleans(), day=days, lag=lags)
+    def session_cancelled(self, workshop: Workshop, right_session: bool, day: int, lag: timedelta) -> None:
+        """The session a workshop is booked into is cancelled (issue 18): the booking goes, no miss is counted."""
+        c = self.caution
+        booking = c.booking(workshop)
+        session_id = booking.session_id if booking and booking.session_id and right_session else "another-session"
+        misses = c.entries.count("WorkshopMissed")
+        self._run(lambda: c.cancel_booking(workshop, session_id, SessionCancellation.VENUE_UNAVAILABLE,
+                                           **self._time(day, 9, lag), recorded_by=PROVIDER))
+        assert c.entries.count("WorkshopMissed") == misses
+        if c.entries[-1] == "WorkshopBookingCancelled":
+            assert c.booking(workshop) is None and c.attended_at(workshop) is None
 
     @rule(mode=modes, offset=offsets, day=days, hour=hours, lag=lags)
     def attend_a(self, mode: int, offset: int, day: int, hour: int, lag: timedelta) -> None:
@@ -146,10 +174,13 @@ class CautionMachine(RuleBasedStateMachine):
         self._run(lambda: c.attend_workshop_b(occurred_at=time["occurred_at"], recorded_at=time["recorded_at"],
                                               recorded_by=PROVIDER, reason_not_on_booked_day=_other_day(mode)))
 
-    @rule(workshop=workshops, reason=st.sampled_from(MissReason), day=days, lag=lags)
-    def miss(self, workshop: Workshop, reason: MissReason, day: int, lag: timedelta) -> None:
+    @rule(workshop=workshops, reason=st.sampled_from(MissReason), day=days, lag=lags,
+          absence=st.sampled_from([None, AbsenceReason.MEDICAL, AbsenceReason.OTHER]), detail=st.booleans())
+    def miss(self, workshop: Workshop, reason: MissReason, day: int, lag: timedelta,
+             absence: AbsenceReason | None = None, detail: bool = False) -> None:
         c = self.caution
-        self._run(lambda: c.miss_workshop(workshop, reason, "", **self._time(day, 20, lag), recorded_by=PROVIDER))
+        self._run(lambda: c.miss_workshop(workshop, reason, "", **self._time(day, 20, lag), recorded_by=PROVIDER,
+                                          absence_reason=absence, absence_detail="p1.k.ZGV0YWls" if detail else None))
 
     @rule(accepted=st.booleans(), day=days, lag=lags)
     def decide_excuse(self, accepted: bool, day: int, lag: timedelta) -> None:
@@ -240,7 +271,10 @@ class CautionMachine(RuleBasedStateMachine):
             return
         action = actions[choice % len(actions)].action
         latest = day_of(latest_at)
-        if action == "schedule_workshop_a":
+        if action == "make_first_contact":
+            self.first_contact(FirstContactOutcome.CONTACTED if accepted else FirstContactOutcome.NO_RESPONSE,
+                               latest + abs(offset), lag)
+        elif action == "schedule_workshop_a":
             self.schedule(Workshop.A, 9, offset, latest + 2 + abs(offset), latest, lag, "moved")
         elif action == "schedule_workshop_b":
             self.schedule(Workshop.B, 0, max(offset, 0), 0, latest, lag, None)
@@ -393,6 +427,17 @@ class CautionMachine(RuleBasedStateMachine):
                 else Status.ACTIVE
             )
 
+    @invariant()
+    def first_contact_is_the_earliest_contact_made(self) -> None:
+        """Without corrections (a strike or a new time changes which contact stands: unit tests check those)."""
+        c = self.caution
+        assert c.first_contact_attempts >= len(c.first_contacts)
+        if any(type(e).__name__ == "EntryCorrected" for e in self.events):
+            return
+        made = [e.occurred_at for e in self.events
+                if type(e).__name__ == "FirstContactRecorded" and e.outcome.is_contact]
+        assert c.first_contact_at == min(made, default=None)
+
     def teardown(self) -> None:
         if not hasattr(self, "caution"):
             return
@@ -409,7 +454,8 @@ class CautionMachine(RuleBasedStateMachine):
         names = {type(e).__name__ for e in self.events}
         event(f"ended {c.status.value}")
         for name in ("WorkshopScheduled", "WorkshopAAttended", "VictimContacted", "WorkshopBAttended", "EntryCorrected",
-                     "ExcuseDecided", "ConditionsVaried", "ComplianceDeadlinePassed"):
+                     "ExcuseDecided", "ConditionsVaried", "ComplianceDeadlinePassed", "FirstContactRecorded",
+                     "WorkshopBookingCancelled"):
             if name in names:
                 event(f"recorded {name}")
         for struck in c.strikes:
