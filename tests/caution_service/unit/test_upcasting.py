@@ -38,8 +38,11 @@ from services.caution_service.domain.values import (
     OffendingHistory,
     Rank,
     RecordedBy,
+    RegisterLine,
+    RegisterOutcome,
     Relationship,
     RiskLevel,
+    SessionBooking,
     Victim,
     Workshop,
 )
@@ -152,7 +155,9 @@ SAMPLES: dict[type, Any] = {
     Victim: Victim("V-1", RiskLevel.MEDIUM, True, True),
     IssuingOfficer: IssuingOfficer("INSP-1", "Insp Jones", Rank.INSPECTOR, True),
     Conditions: Conditions(100, 10, 30),
-    Booking: Booking(at(12, 18), "Cambridge Hub"),
+    Booking: Booking(at(12, 18), "Cambridge Hub", "a-session-id"),
+    SessionBooking: SessionBooking("a-caution-id", "lives as a woman; agreed with the facilitators"),
+    RegisterLine: RegisterLine("a-caution-id", RegisterOutcome.SENT_HOME),
     MissAwaitingDecision: MissAwaitingDecision(Workshop.B, 7),
     Correction: Correction(9, 3, "WorkshopAAttended", "wrong day entered", False, at(10, 19)),
 }
