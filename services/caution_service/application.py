@@ -190,7 +190,7 @@ class CautionApplication(Application[UUID]):
 
     def get_caution(self, caution_id: UUID) -> Caution:
         try:
-            found = self.repository.get(caution_id)
+            found: Caution = self.repository.get(caution_id)
         except AggregateNotFoundError:
             raise CautionNotFound(caution_id) from None
         if type(found) is not Caution:  # the store holds workshop sessions too: to a caution route, no such caution

@@ -115,9 +115,9 @@ class Projector:
             bindparam("limit"))
         # For a rebuild: the next cautions in id order, then their events. Both walk the unique (caution, version)
         # index. "Cautions" here are every aggregate, workshop sessions too (`_project` sends each event to the
-        # projections of its kind). Every aggregate has a version 1, so the first stops at the limit (with GROUP BY, PostgreSQL sorted
-        # the whole table for every batch); the second leaves the store position to the caller (given `id <=`,
-        # PostgreSQL scanned the table by id instead).
+        # projections of its kind). Every aggregate has a version 1, so the first stops at the limit (with GROUP BY,
+        # PostgreSQL sorted the whole table for every batch); the second leaves the store position to the caller
+        # (given `id <=`, PostgreSQL scanned the table by id instead).
         self._next_cautions = (select(events.originator_id)
                                .where(events.originator_id > bindparam("after"), events.originator_version == 1)
                                .order_by(events.originator_id).limit(bindparam("limit")))
