@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 SOURCE = "/cara/caution-service"
 SPEC_VERSION: Literal["1.0"] = "1.0"
@@ -60,6 +60,16 @@ class SessionEventData(BaseModel):
     recorded_by: RecordedBy
 
 
+def _data_kind(data: Any) -> str:
+    """A session's payload names its session (it may name a caution too: the one whose place was released)."""
+    named = data.get("session_id") if isinstance(data, dict) else getattr(data, "session_id", None)
+    return "session" if named is not None else "caution"
+
+
+AnyEventData = Annotated[Annotated[EventData, Tag("caution")] | Annotated[SessionEventData, Tag("session")],
+                         Discriminator(_data_kind)]
+
+
 class CloudEvent(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     specversion: Literal["1.0"] = SPEC_VERSION
@@ -71,7 +81,7 @@ class CloudEvent(BaseModel):
     datacontenttype: Literal["application/json"] = "application/json"
     position: int = Field(ge=1, description="Global position in the feed (CloudEvents extension attribute).")
     force: str = Field(description="The force the caution (or session) belongs to (CloudEvents extension attribute).")
-    data: EventData | SessionEventData
+    data: AnyEventData
 
 
 class EventPage(BaseModel):

@@ -76,7 +76,9 @@ Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)
 
 
 class VenueCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "name": "Cambridge Community Hub", "address": "1 Market Square\nCambridge", "postcode": "CB1 2AB",
+        "accessible": True, "notes": "Side entrance after 6pm"}]})
     name: Name
     address: Address
     postcode: Postcode = Field(description="A UK postcode, e.g. `CB1 2AB`.")
@@ -88,7 +90,7 @@ class VenueChange(BaseModel):
     """Only the fields given change; `active: false` retires the venue (it takes no new sessions), `true` brings it
     back. A venue is never deleted: sessions name it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"active": False}]})
     name: Name | None = None
     address: Address | None = None
     postcode: Postcode | None = None

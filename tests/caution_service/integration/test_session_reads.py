@@ -52,7 +52,8 @@ def test_sessions_are_listed_earliest_first_and_filtered(client: TestClient, ses
     assert ids(listed(client, at, venue_id=other)["items"]) == [str(early.id)]
     assert ids(listed(client, at, workshop="B")["items"]) == [str(early.id)]
     assert ids(listed(client, at, status="cancelled")["items"]) == [str(cancelled.id)]
-    assert ids(listed(client, at, status="planned", **{"from": "2026-03-07", "to": "2026-03-11"})["items"]) == [
+    window: dict[str, Any] = {"from": "2026-03-07", "to": "2026-03-11"}
+    assert ids(listed(client, at, status="planned", **window)["items"]) == [
         str(s.id) for s in (*same_time, late)]  # UK days 7 to 11 March, both included
     assert ids(listed(client, at, to="2026-03-05")["items"]) == [str(early.id)]
     assert listed(client, at, headers=POLICE)["items"] == every["items"]
