@@ -3,6 +3,7 @@ scoping, the roster; and a session's id is no caution's. On SQLite and PostgreSQ
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -165,3 +166,20 @@ def _session_rows(state: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ..
         bookings = [tuple(r) for r in connection.execute(select(session_bookings).order_by(
             session_bookings.c.session_id, session_bookings.c.caution_id))]
     return sessions, bookings
+
+
+def test_the_stores_other_readers_pass_sessions_by(client: TestClient, sessions: Sessions, steps: Steps) -> None:
+    """The deadline monitor, the retention job and subject access read cautions only, with sessions in the store."""
+    caution = steps.issue()
+    session = sessions.plan(4)
+    sessions.book(session, caution["id"])
+    state = app_state(client)
+    state.projector.run_until_caught_up()
+    steps.clock.now += timedelta(days=200)
+
+    assert [str(c) for c in state.deadlines.run_once()] == [caution["id"]]
+    state.retention.run()
+    found = client.get("/v1/subject-access", params={"offender_ref": caution["offender"]["reference"]},
+                       headers={**auth("sar", "CAMBS"), "X-Purpose": "SAR-2026-1"})
+    assert found.status_code == 200, found.text
+    assert str(session.id) not in found.text and caution["id"] in found.text
