@@ -1,4 +1,5 @@
-"""The AsyncAPI 3 document of the caution event feed, generated from the event catalogue (shared/catalogue.py)."""
+"""The AsyncAPI 3 document of the caution event feed, generated from the event catalogues (shared/catalogue.py for
+cautions, shared/session_catalogue.py for workshop sessions)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from .catalogue import CATALOGUE, EventSpec
 from .events import CloudEvent
 from .nats_stream import subject_for
+from .session_catalogue import SESSION_CATALOGUE
 
 _JSON_TYPES: dict[type, dict[str, Any]] = {
     str: {"type": "string"}, bool: {"type": "boolean"}, int: {"type": "integer"}, dict: {"type": "object"},
@@ -16,15 +18,21 @@ _JSON_TYPES: dict[type, dict[str, Any]] = {
 }
 
 
+# Fields whose JSON shape the catalogue's kinds cannot say (a list of objects).
+_REGISTER_LINES = {"type": "array", "items": {"type": "object", "properties": {
+    "caution_id": {"type": "string"}, "outcome": {"type": "string"}}}}
+_FIELD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {("SessionRegisterRecorded", "lines"): _REGISTER_LINES}
+
+
 def _field_schema(kind: type | tuple[str, ...]) -> dict[str, Any]:
     if isinstance(kind, tuple):  # an object of which only these sub-fields are published
         return {"type": "object", "properties": {name: {} for name in kind}}
     return _JSON_TYPES[kind]
 
 
-def _data_schema(spec: EventSpec) -> dict[str, Any]:
-    own = {name: _field_schema(kind) for name, kind in spec.fields.items()}
-    schema: dict[str, Any] = {"allOf": [{"$ref": "#/components/schemas/EventData"},
+def _data_schema(spec: EventSpec, common: str) -> dict[str, Any]:
+    own = {name: _FIELD_SCHEMAS.get((spec.name, name)) or _field_schema(kind) for name, kind in spec.fields.items()}
+    schema: dict[str, Any] = {"allOf": [{"$ref": f"#/components/schemas/{common}"},
                                         {"type": "object", "properties": own, "additionalProperties": True}]}
     if spec.withheld:
         schema["description"] = "Never in this payload: " + "; ".join(
@@ -37,9 +45,11 @@ def document(version: str) -> dict[str, Any]:
     schemas: dict[str, Any] = dict(envelope.pop("$defs", {}))
     schemas["CloudEvent"] = envelope
     channels, operations, messages = {}, {}, {}
-    for name, spec in CATALOGUE.items():
-        cloud_type = spec.type
-        schemas[f"{name}Data"] = _data_schema(spec)
+    catalogued = [(spec, "EventData") for spec in CATALOGUE.values()]
+    catalogued += [(spec, "SessionEventData") for spec in SESSION_CATALOGUE.values()]
+    for spec, common in catalogued:
+        name, cloud_type = spec.name, spec.type
+        schemas[f"{name}Data"] = _data_schema(spec, common)
         schemas[f"{name}Event"] = {"allOf": [
             {"$ref": "#/components/schemas/CloudEvent"},
             {"type": "object", "properties": {"type": {"const": cloud_type},
@@ -57,7 +67,9 @@ def document(version: str) -> dict[str, Any]:
         "info": {
             "title": "CARA caution events",
             "version": version,
-            "description": "Every change to a CARA caution, as CloudEvents 1.0 in position order. Read them over HTTP "
+            "description": "Every change to a CARA caution, and to a workshop session (`uk.cara.workshop-session.*`: "
+                           "the subject is the session id; sessions name cautions by id only), as CloudEvents 1.0 in "
+                           "position order. Read them over HTTP "
                            "(GET /v1/events, GET /v1/events/stream) or from NATS JetStream (one subject per type, "
                            "Nats-Msg-Id = event id). Payloads never carry victim details; "
                            "tolerate unknown fields and types.",

@@ -14,8 +14,12 @@ DUPLICATE_WINDOW_SECONDS = 24 * 3600  # a relay restarted within a day never pub
 
 
 def subject_for(cloud_event_type: str, prefix: str = SUBJECT_PREFIX) -> str:
-    """`uk.cara.caution.workshop-a-attended.v1` -> `cara.caution.workshop-a-attended.v1`."""
-    return prefix + cloud_event_type.removeprefix("uk.cara.caution.")
+    """`uk.cara.caution.workshop-a-attended.v1` -> `cara.caution.workshop-a-attended.v1`; a workshop session's
+    `uk.cara.workshop-session.session-place-booked.v1` -> `cara.caution.workshop-session.session-place-booked.v1`
+    (in the same stream, one token deeper, so no caution event's subject can be a session's)."""
+    if cloud_event_type.startswith("uk.cara.caution."):
+        return prefix + cloud_event_type.removeprefix("uk.cara.caution.")
+    return prefix + cloud_event_type.removeprefix("uk.cara.")
 
 
 async def ensure_stream(js: Any, name: str = STREAM, prefix: str = SUBJECT_PREFIX) -> None:

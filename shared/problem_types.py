@@ -117,6 +117,10 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         "Not allowed in the caution's current state", (409,), "The caution is in a state where this step cannot "
         "happen (closed, or waiting on an earlier step).",
         "Read the caution (`required_actions`, `next_action`) to see what can happen next."),
+    "venue-name-taken": ProblemType(
+        "The force already has an active venue of that name", (409,), "Another active venue of your force has the "
+        "name given (two would make a session's venue ambiguous).", "Give the venue a distinguishing name, or retire "
+        "the other one first (PATCH /v1/venues/{id} with `active: false`)."),
     "stale-version": ProblemType(
         "The caution has changed since you read it", (412,), "`If-Match` named a version that is no longer current; "
         "the `ETag` header holds the current one.", "Read the caution again, check the change, and resend with the "

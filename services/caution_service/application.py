@@ -190,9 +190,12 @@ class CautionApplication(Application[UUID]):
 
     def get_caution(self, caution_id: UUID) -> Caution:
         try:
-            return self.repository.get(caution_id)
+            found: Caution = self.repository.get(caution_id)
         except AggregateNotFoundError:
             raise CautionNotFound(caution_id) from None
+        if type(found) is not Caution:  # the store holds workshop sessions too: to a caution route, no such caution
+            raise CautionNotFound(caution_id)
+        return found
 
     def issue(self, make: Callable[[], Caution], receipt: Receipt | None = None) -> Saved:
         """A conflict found in the transaction is answered as the check before it would have answered, had the

@@ -4,6 +4,9 @@ What each event publishes is the catalogue's to say (shared/catalogue.py): only 
 entry names leave the service, so a field added to an event stays private until it is catalogued.
 Offender name and date of birth are withheld as well: subscribers act on references, and the fewer
 copies of personal data the better.
+
+The store holds workshop sessions too: their events are published from the session catalogue
+(shared/session_catalogue.py) as `uk.cara.workshop-session.*`, with the session id as the subject.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from typing import Any
 
 from shared.catalogue import EventSpec, spec
 from shared.events import SOURCE, event_id
+from shared.session_catalogue import session_spec
 
 from .application import CautionApplication
 from .domain.caution import event_name_of_class
+from .domain.session import WorkshopSession
 from .projections.entries import plain
 
 NATIONAL = "*"  # a subscriber whose token names this force sees every force
@@ -32,41 +37,44 @@ def payload(event: Any, published: Published) -> dict[str, Any]:
     return data
 
 
-def _entry_for(kind: type) -> tuple[EventSpec, Published]:
-    """The catalogue's entry for this class of event and what it publishes, worked out once per class (the feed
-    reads tens of thousands of events a second). An event with no entry is a programming error, never a guess."""
+def _entry_for(kind: type) -> tuple[EventSpec, Published, str]:
+    """The catalogue's entry for this class of event, what it publishes and the payload's name for the aggregate's
+    id, worked out once per class (the feed reads tens of thousands of events a second). An event with no entry is
+    a programming error, never a guess."""
     found = _ENTRIES.get(kind)
     if found is None:
-        entry = spec(event_name_of_class(kind))
+        is_session = issubclass(kind, WorkshopSession.Event)
+        entry = (session_spec if is_session else spec)(event_name_of_class(kind))
         published = tuple((name, k if isinstance(k, tuple) else None) for name, k in entry.fields.items())
-        found = _ENTRIES[kind] = (entry, published)
+        found = _ENTRIES[kind] = (entry, published, "session_id" if is_session else "caution_id")
     return found
 
 
-_ENTRIES: dict[type, tuple[EventSpec, Published]] = {}
+_ENTRIES: dict[type, tuple[EventSpec, Published, str]] = {}
 
 
 def to_cloud_event(event: Any, position: int) -> dict[str, Any]:
-    entry, published = _entry_for(type(event))
-    caution_id = str(event.originator_id)
+    entry, published, id_field = _entry_for(type(event))
+    # A caution's or a session's id: ids are UUIDs, unique across both, so the event ids never collide either.
+    aggregate_id = str(event.originator_id)
     # Who recorded it by account only: staff names and ranks are personal data the subscribers do not need.
     by = event.recorded_by.account()
     data = payload(event, published)
     occurred = getattr(event, "occurred_at", None) or event.recorded_at
-    data.update(
-        caution_id=caution_id,
-        version=event.originator_version,
-        force=by["force"],  # writers are scoped to the caution's force, so this is the caution's force
-        occurred_at=occurred.isoformat(),
-        recorded_at=event.recorded_at.isoformat(),
-        recorded_by=by,
-    )
+    data.update({
+        id_field: aggregate_id,
+        "version": event.originator_version,
+        "force": by["force"],  # writers are scoped to the caution's (the session's) force, so this is its force
+        "occurred_at": occurred.isoformat(),
+        "recorded_at": event.recorded_at.isoformat(),
+        "recorded_by": by,
+    })
     return {
         "specversion": "1.0",
-        "id": event_id(caution_id, event.originator_version),
+        "id": event_id(aggregate_id, event.originator_version),
         "source": SOURCE,
         "type": entry.type,
-        "subject": caution_id,
+        "subject": aggregate_id,
         "time": event.recorded_at.isoformat(),
         "datacontenttype": "application/json",
         "position": position,

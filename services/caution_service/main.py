@@ -29,7 +29,20 @@ from shared.strict_query import STRICT_QUERY
 from shared.write_probe import require_writable
 
 from .active_clients import ActiveClients, TrackWritingClients
-from .api import cautions, commands, consultation_log, exports, feed, health, personal_data, records, subject_access
+from .api import (
+    cautions,
+    commands,
+    consultation_log,
+    exports,
+    feed,
+    health,
+    personal_data,
+    provider_worklist,
+    records,
+    sessions_reads,
+    subject_access,
+    venues,
+)
 from .api.errors import install_domain_handlers
 from .api.shared_reads import SharedReads
 from .application import CautionApplication
@@ -182,6 +195,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(consultation_log.router)
     app.include_router(personal_data.router)
     app.include_router(subject_access.router)
+    for reads in (sessions_reads, venues, provider_worklist):  # workshop sessions' read side (issue 18)
+        app.include_router(reads.router)
     registry = CollectorRegistry()
     registry.register(ReadModelCollector(app.state.projector))
     registry.register(RetentionCollector(app.state.cautions.engine, RETENTION_TABLES, RETENTION_ITEMS))

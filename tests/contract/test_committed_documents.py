@@ -20,12 +20,19 @@ def test_committed_document_matches_the_code(name: str) -> None:
 
 def test_asyncapi_names_every_event_type_with_its_subject() -> None:
     from shared.catalogue import EVENT_TYPES
+    from shared.session_catalogue import SESSION_EVENT_TYPES
 
     doc = json.loads((OPENAPI / "caution-events.asyncapi.json").read_text())
     assert doc["asyncapi"].startswith("3.")
-    assert {c["title"] for c in doc["channels"].values()} == set(EVENT_TYPES.values())
+    every = {**EVENT_TYPES, **SESSION_EVENT_TYPES}
+    assert len(every) == len(EVENT_TYPES) + len(SESSION_EVENT_TYPES)  # no name in both catalogues
+    assert {c["title"] for c in doc["channels"].values()} == set(every.values())
     for name, channel in doc["channels"].items():
-        assert channel["address"] == "cara.caution." + EVENT_TYPES[name].removeprefix("uk.cara.caution.")
+        if name in SESSION_EVENT_TYPES:
+            assert channel["address"] == "cara.caution." + every[name].removeprefix("uk.cara.")
+            assert channel["address"].startswith("cara.caution.workshop-session.")
+        else:
+            assert channel["address"] == "cara.caution." + every[name].removeprefix("uk.cara.caution.")
 
 
 def test_every_notification_error_is_a_problem_document() -> None:

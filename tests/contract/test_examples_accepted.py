@@ -71,7 +71,9 @@ def test_every_caution_service_body_example_is_accepted(cautions: TestClient) ->
     issue = next(e for e in examples if e[0] == "issueCaution")
     issued = send(cautions, issue[1], issue[2], issue[3])
     assert issued.status_code == 201, issued.text  # the issue example is a caution that can be given
-    values = {"caution_id": issued.json()["id"], "workshop": "A", "person": "offender"}
+    venue = send(cautions, "post", "/v1/venues", next(e[3] for e in examples if e[0] == "addVenue"))
+    assert venue.status_code == 201, venue.text
+    values = {"caution_id": issued.json()["id"], "workshop": "A", "person": "offender", "venue_id": venue.json()["id"]}
     for operation_id, method, path, example in examples:
         if operation_id != "issueCaution":
             url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)

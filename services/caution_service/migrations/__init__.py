@@ -33,9 +33,11 @@ def metadata() -> MetaData:
     from ..readiness import metadata as readiness
     from ..references import metadata as references
     from ..retention import TABLES as retention
+    from ..venues import metadata as venues
 
     combined = MetaData()
-    for source in (read_models, Base.metadata, consultations, person_keys, retention.metadata, readiness, references):
+    for source in (read_models, Base.metadata, consultations, person_keys, retention.metadata, readiness, references,
+                   venues):
         for table in source.tables.values():
             table.to_metadata(combined)
     return combined

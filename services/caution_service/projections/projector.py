@@ -9,6 +9,10 @@ so a second projector that slips past the leader lock fails instead of doubling 
 A rebuild (`Projector.rebuild`) reads the store caution by caution instead of in position order,
 so that it never needs a caution's earlier state from anywhere but the event just before
 (see its docstring).
+
+The store holds two kinds of aggregate, cautions and workshop sessions. Each event goes, with its aggregate's
+state after it, to the projections that take that kind (`aggregates`; cautions when a projection does not say), so
+a projection written for cautions never sees a session.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from shared.backoff import Backoff
 
 from ..application import CautionApplication
 from ..domain.caution import Caution
+from ..domain.session import WorkshopSession
 from ..event_store import events_table
 from .bulk import WriteStep
 from .rebuild_lock import rebuild_lock
@@ -46,11 +51,17 @@ STATISTICS_EVERY_SECONDS = 3600.0
 _SELECT_POSITIONS = select(positions.c.name, positions.c.position)
 
 
+Aggregate = Caution | WorkshopSession
+
+
 class Projection(Protocol):
+    """`apply` is given the event's aggregate as it stands after the event. A projection that takes other kinds
+    than cautions says which in a class attribute `aggregates` (a tuple of the aggregate classes)."""
+
     name: str
     tables: tuple[Any, ...]
 
-    def apply(self, session: Session, event: Any, caution: Caution, position: int) -> None: ...
+    def apply(self, session: Session, event: Any, caution: Any, position: int) -> None: ...
 
     def prepare(self, session: Session) -> WriteStep:
         """Build the rows for what `apply` buffered (reading if it must); the step returned writes them.
@@ -64,6 +75,10 @@ class Projection(Protocol):
         """Forget what was buffered: the batch's transaction failed."""
 
     def clear(self, session: Session) -> None: ...
+
+
+def aggregates_taken(projection: Projection) -> tuple[type, ...]:
+    return tuple(getattr(projection, "aggregates", (Caution,)))
 
 
 class UnknownProjection(ValueError):
@@ -82,7 +97,7 @@ class Projector:
         self.projections = list(projections)
         self.batch_size = batch_size
         self.cache_size = cache_size
-        self._cautions: OrderedDict[UUID, Caution] = OrderedDict()
+        self._cautions: OrderedDict[UUID, Aggregate] = OrderedDict()  # sessions too: the store holds both
         self.wakeup = threading.Event()
         # Called after each batch that moved the positions, with the projector's position when it is known.
         self.batch_listeners: list[Callable[[int | None], None]] = []
@@ -99,9 +114,10 @@ class Projector:
         self._select_events = select(*columns).where(events.id >= bindparam("start")).order_by(events.id).limit(
             bindparam("limit"))
         # For a rebuild: the next cautions in id order, then their events. Both walk the unique (caution, version)
-        # index. Every caution has a version 1, so the first stops at the limit (with GROUP BY, PostgreSQL sorted
-        # the whole table for every batch); the second leaves the store position to the caller (given `id <=`,
-        # PostgreSQL scanned the table by id instead).
+        # index. "Cautions" here are every aggregate, workshop sessions too (`_project` sends each event to the
+        # projections of its kind). Every aggregate has a version 1, so the first stops at the limit (with GROUP BY,
+        # PostgreSQL sorted the whole table for every batch); the second leaves the store position to the caller
+        # (given `id <=`, PostgreSQL scanned the table by id instead).
         self._next_cautions = (select(events.originator_id)
                                .where(events.originator_id > bindparam("after"), events.originator_version == 1)
                                .order_by(events.originator_id).limit(bindparam("limit")))
@@ -176,16 +192,20 @@ class Projector:
         """One transaction: each event goes to the projections in `current` that have not had it, and
         (unless `move_to` is None) their positions move to `move_to` by compare-and-set."""
         chosen = [p for p in self.projections if p.name in current]
+        takers: dict[type, list[Projection]] = {}
+        for projection in chosen:
+            for kind in aggregates_taken(projection):
+                takers.setdefault(kind, []).append(projection)
         try:
             to_domain_event = self.app.mapper.to_domain_event
             with self.app.transaction() as session:
                 relax_commit(session.connection())
                 for record in records:
                     event = to_domain_event(_stored(record))
-                    caution = self._advance(event)
-                    for projection in chosen:
+                    state = self._advance(event)
+                    for projection in takers.get(type(state), ()):
                         if record.id > current[projection.name]:
-                            projection.apply(session, event, caution, record.id)
+                            projection.apply(session, event, state, record.id)
                 steps = [projection.prepare(session) for projection in chosen]
                 connection = session.connection()
                 for write in steps:  # only writes from here to the commit (see Projection.prepare)
@@ -204,7 +224,8 @@ class Projector:
             total += count
         return total
 
-    def _advance(self, event: Any) -> Caution:
+    def _advance(self, event: Any) -> Aggregate:
+        """The event's aggregate (a caution or a session) as it stands after the event."""
         caution_id, version = event.originator_id, event.originator_version
         cached = self._cautions.pop(caution_id, None)  # put back below as the most recently used
         if version == 1:

@@ -27,6 +27,7 @@ from ..domain.progress import required_actions
 from ..domain.values import Person
 from .bulk import WriteStep, insert_rows, update_rows
 from .tables import summaries
+from .worklist_terms import booking_needed, first_contact_at, first_contact_due_on
 
 # Set when the caution is issued and never changed by a later event (see domain/caution.py).
 _FIXED = ("caution_id", "force", "police_reference", "offender_reference", "victim_reference", "legal_basis",
@@ -121,4 +122,16 @@ def _row(c: Caution, position: int, today: date) -> dict[str, Any]:
         "closed_on": c.final_at.date() if c.final_at else None,
         "spent_on": c.spent_on,
         "position": position,
+        **_worklist(c, today),
+    }
+
+
+def _worklist(c: Caution, today: date) -> dict[str, Any]:
+    contacted = first_contact_at(c)
+    booking = booking_needed(c, today)
+    return {
+        "first_contact_due_on": first_contact_due_on(c),
+        "first_contact_at": contacted.astimezone(UTC) if contacted else None,
+        "book_workshop": booking[0].value if booking else None,
+        "book_by": booking[1] if booking else None,
     }

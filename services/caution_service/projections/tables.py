@@ -39,6 +39,13 @@ summaries = Table(
     Column("closed_on", Date),
     Column("spent_on", Date),
     Column("position", BigInteger, nullable=False),
+    # The provider's worklist (api/provider_worklist.py), each set only while the caution needs it: first contact
+    # due by, and the workshop to book with the last day its session may be on. Null in rows projected before
+    # migration 0016 until a rebuild of caution_summaries fills them.
+    Column("first_contact_due_on", Date),
+    Column("first_contact_at", DateTime(timezone=True)),
+    Column("book_workshop", String(1)),
+    Column("book_by", Date),
     # Each list filter has an index that also yields the newest-first order, so a page never sorts the force.
     Index("ix_summaries_force_issued", "force", "issued_on", "caution_id"),
     Index("ix_summaries_force_status_issued", "force", "status", "issued_on", "caution_id"),
@@ -48,6 +55,8 @@ summaries = Table(
     # queries run a few times a month and once a day, where reading the table through is quick enough.
     Index("ix_summaries_force_due", "force", "next_action_due_on"),
     Index("ix_summaries_open_period", "status", "period_ends_on"),
+    Index("ix_summaries_force_first_contact", "force", "first_contact_due_on"),
+    Index("ix_summaries_force_book_by", "force", "book_by"),
 )
 
 history = Table(
@@ -84,4 +93,42 @@ offender_search = Table(
     Column("force", String(64), nullable=False),
     Column("key_id", String(64), nullable=False),  # the master key the term's HMAC key was derived from
     Index("ix_offender_search_force_term", "force", "term"),
+)
+
+# Workshop sessions (domain/session.py), for the provider's and the police's lists. A session holds no personal
+# data: its cautions are named by id, and the roster reads their police reference and status from caution_summaries.
+workshop_sessions = Table(
+    "workshop_sessions",
+    metadata,
+    Column("session_id", String(36), primary_key=True),
+    Column("force", String(64), nullable=False),
+    Column("provider", String(200), nullable=False),
+    Column("workshop", String(1), nullable=False),
+    Column("venue_id", String(36), nullable=False),
+    Column("venue_name", String(200), nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("starts_on", Date, nullable=False),  # the UK day it starts on, for day filters
+    Column("capacity", Integer, nullable=False),
+    Column("booked", Integer, nullable=False),
+    Column("group", String(16), nullable=False),
+    Column("facilitators", Text, nullable=False),  # a JSON array of names, as planned
+    Column("status", String(16), nullable=False),
+    Column("register_recorded_at", DateTime(timezone=True)),  # the first register's (a correction leaves it)
+    Column("version", Integer, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    # The list's order (starts_at, id) within a force; the worklist's "this fortnight" and "register overdue" too.
+    Index("ix_workshop_sessions_force_starts", "force", "starts_at", "session_id"),
+    Index("ix_workshop_sessions_force_status_ends", "force", "status", "ends_at"),
+)
+
+# Each caution a session holds or has a register line for: `booked` while its place is taken, `outcome` once the
+# register is recorded (a caution released after the register keeps its line, no longer booked).
+session_bookings = Table(
+    "session_bookings",
+    metadata,
+    Column("session_id", String(36), primary_key=True),
+    Column("caution_id", String(36), primary_key=True),
+    Column("booked", Boolean, nullable=False),
+    Column("outcome", String(32)),
 )

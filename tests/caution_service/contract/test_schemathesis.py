@@ -90,6 +90,11 @@ ADMITTED: list[tuple[str, str, tuple[str, ...]]] = [
     ("POST", r"/v1/cautions/{caution_id}/personal-data/offender/rectification", ("police", "admin")),
     ("POST", r"/v1/cautions/{caution_id}/personal-data/victim/rectification", ("victim_contact", "admin")),
     ("GET", r"/v1/subject-access", ("sar", "admin")),
+    ("GET", r"/v1/workshop-sessions(/{session_id})?", ("provider", "police")),
+    ("POST", r"/v1/venues", ("provider",)),
+    ("GET", r"/v1/venues(/{venue_id})?", ("provider", "police")),
+    ("PATCH", r"/v1/venues/{venue_id}", ("provider",)),
+    ("GET", r"/v1/provider/worklist", ("provider", "police")),
 ]
 
 
