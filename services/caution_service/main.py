@@ -29,7 +29,18 @@ from shared.strict_query import STRICT_QUERY
 from shared.write_probe import require_writable
 
 from .active_clients import ActiveClients, TrackWritingClients
-from .api import cautions, commands, consultation_log, exports, feed, health, personal_data, records, subject_access
+from .api import (
+    cautions,
+    commands,
+    consultation_log,
+    exports,
+    feed,
+    health,
+    personal_data,
+    records,
+    sessions_commands,
+    subject_access,
+)
 from .api.errors import install_domain_handlers
 from .api.shared_reads import SharedReads
 from .application import CautionApplication
@@ -45,6 +56,7 @@ from .read_model_metrics import ReadModelCollector
 from .retention import ITEMS as RETENTION_ITEMS
 from .retention import TABLES as RETENTION_TABLES
 from .retention import build_retention
+from .session_commands import SessionCommands
 from .signing import require_signer
 from .vault import VictimVault
 from .writer import build_writer
@@ -182,6 +194,9 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(consultation_log.router)
     app.include_router(personal_data.router)
     app.include_router(subject_access.router)
+    # Workshop sessions' commands (issue 18): they write sessions and cautions together, beside the writer.
+    app.state.session_commands = SessionCommands(app.state.cautions)
+    app.include_router(sessions_commands.router)
     registry = CollectorRegistry()
     registry.register(ReadModelCollector(app.state.projector))
     registry.register(RetentionCollector(app.state.cautions.engine, RETENTION_TABLES, RETENTION_ITEMS))
