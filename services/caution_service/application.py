@@ -23,7 +23,8 @@ from shared.keyring import DEV_MASTER_KEYS, KeyRing, MasterKeys, person_keys
 from .disclosure import PersonalData
 from .domain.caution import Caution, event_name
 from .domain.eligibility import with_previous_cautions
-from .domain.errors import CautionNotFound, NotEligible
+from .domain.errors import CautionNotFound, NotEligible, SessionNotFound
+from .domain.session import WorkshopSession
 from .domain.values import Conditions
 from .driver_sql import InsertMany
 from .event_store import engine_of, recorder_of
@@ -196,6 +197,34 @@ class CautionApplication(Application[UUID]):
         if type(found) is not Caution:  # the store holds workshop sessions too: to a caution route, no such caution
             raise CautionNotFound(caution_id)
         return found
+
+    def get_session(self, session_id: UUID, force: str) -> WorkshopSession:
+        """The force's workshop session; SessionNotFound for any other id (a caution's, another force's session)."""
+        try:
+            found: Any = self.repository.get(session_id)
+        except AggregateNotFoundError:
+            raise SessionNotFound(session_id) from None
+        if not isinstance(found, WorkshopSession) or found.force != force:
+            raise SessionNotFound(session_id)
+        return found
+
+    def record_together(self, aggregates: Sequence[WorkshopSession | Caution], row: dict[str, Any] | None) -> int:
+        """Saves sessions' and cautions' new events and the Idempotency-Key record (or None) in one transaction;
+        returns the store position of the last event, which the record keeps as the answer's position.
+
+        A session command never issues, withdraws or erases, so none of `record`'s reference and key bookkeeping
+        applies. Another writer's event at a version these take raises IntegrityError and nothing is recorded:
+        the group-commit writer's cached cautions are checked against the store before each batch, so it sees
+        what was written here (writer.py)."""
+        with self.transaction() as session:
+            recordings = self.save(*aggregates)
+            position = max(recording.notification.id for recording in recordings)
+            if row is not None:
+                row["position"] = position
+                self.idempotency.insert(session, [row])
+        for listener in self.saved_listeners:
+            listener(position)
+        return position
 
     def issue(self, make: Callable[[], Caution], receipt: Receipt | None = None) -> Saved:
         """A conflict found in the transaction is answered as the check before it would have answered, had the

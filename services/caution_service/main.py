@@ -39,6 +39,7 @@ from .api import (
     personal_data,
     provider_worklist,
     records,
+    sessions_commands,
     sessions_reads,
     subject_access,
     venues,
@@ -58,6 +59,7 @@ from .read_model_metrics import ReadModelCollector
 from .retention import ITEMS as RETENTION_ITEMS
 from .retention import TABLES as RETENTION_TABLES
 from .retention import build_retention
+from .session_commands import SessionCommands
 from .signing import require_signer
 from .vault import VictimVault
 from .writer import build_writer
@@ -195,8 +197,10 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(consultation_log.router)
     app.include_router(personal_data.router)
     app.include_router(subject_access.router)
-    for reads in (sessions_reads, venues, provider_worklist):  # workshop sessions' read side (issue 18)
-        app.include_router(reads.router)
+    # Workshop sessions (issue 18): their commands write sessions and cautions together, beside the writer.
+    app.state.session_commands = SessionCommands(app.state.cautions)
+    for sessions_router in (sessions_commands, sessions_reads, venues, provider_worklist):
+        app.include_router(sessions_router.router)
     registry = CollectorRegistry()
     registry.register(ReadModelCollector(app.state.projector))
     registry.register(RetentionCollector(app.state.cautions.engine, RETENTION_TABLES, RETENTION_ITEMS))

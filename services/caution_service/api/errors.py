@@ -12,7 +12,7 @@ from shared.problems import problem_response
 
 from ..application import ConcurrentChange, DuplicateInFlight, StaleVersion
 from ..domain.eligibility import CautionOnRecord, PreviousCautionFailure
-from ..domain.errors import CautionNotFound, ConflictsWithState, InvalidCommand, NotEligible
+from ..domain.errors import CautionNotFound, ConflictsWithState, InvalidCommand, NotEligible, SessionNotFound
 from ..idempotency import KeyReused
 from ..references import DuplicatePoliceReference
 from ..writer import WriterBusy
@@ -67,6 +67,11 @@ def install_domain_handlers(app: FastAPI) -> None:
     def not_found(request: Request, exc: CautionNotFound) -> JSONResponse:
         return problem_response(404, "not-found", "No such caution", "No caution with that id in your force.",
                                 instance=request.url.path)
+
+    @app.exception_handler(SessionNotFound)
+    def session_not_found(request: Request, exc: SessionNotFound) -> JSONResponse:
+        return problem_response(404, "not-found", "No such workshop session",
+                                "No workshop session with that id in your force.", instance=request.url.path)
 
     @app.exception_handler(StaleVersion)
     def stale(request: Request, exc: StaleVersion) -> JSONResponse:

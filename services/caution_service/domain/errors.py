@@ -36,6 +36,10 @@ class CautionNotFound(Exception):
     """No such caution, or one of another force's: to a caller outside its force a caution does not exist."""
 
 
+class SessionNotFound(Exception):
+    """No such workshop session, or one of another force's (answered as CautionNotFound is, for the same reason)."""
+
+
 def require_same_force(caution_force: str, caller_force: str, caution_id: object) -> None:
     """Every read and command is scoped to the caller's force; another force's caution is not disclosed."""
     if caution_force != caller_force:

@@ -23,11 +23,10 @@ from shared.uk_time import uk_date
 
 from ..disclosure import data_state
 from ..domain.caution import Caution
-from ..domain.progress import required_actions
+from ..domain.progress import booking_needed, first_contact_due_on, required_actions
 from ..domain.values import Person
 from .bulk import WriteStep, insert_rows, update_rows
 from .tables import summaries
-from .worklist_terms import booking_needed, first_contact_at, first_contact_due_on
 
 # Set when the caution is issued and never changed by a later event (see domain/caution.py).
 _FIXED = ("caution_id", "force", "police_reference", "offender_reference", "victim_reference", "legal_basis",
@@ -127,8 +126,10 @@ def _row(c: Caution, position: int, today: date) -> dict[str, Any]:
 
 
 def _worklist(c: Caution, today: date) -> dict[str, Any]:
-    contacted = first_contact_at(c)
-    booking = booking_needed(c, today)
+    contacted = c.first_contact_at
+    # Asked on the period's last day, not today: the column must not depend on when the row was projected (a
+    # rebuild gives the same rows); a booking still owed once the period is over is shown overdue, which it is.
+    booking = booking_needed(c, c.period_ends_on)
     return {
         "first_contact_due_on": first_contact_due_on(c),
         "first_contact_at": contacted.astimezone(UTC) if contacted else None,

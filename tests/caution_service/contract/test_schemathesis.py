@@ -95,6 +95,10 @@ ADMITTED: list[tuple[str, str, tuple[str, ...]]] = [
     ("GET", r"/v1/venues(/{venue_id})?", ("provider", "police")),
     ("PATCH", r"/v1/venues/{venue_id}", ("provider",)),
     ("GET", r"/v1/provider/worklist", ("provider", "police")),
+    ("POST", r"/v1/workshop-sessions", ("provider",)),
+    ("POST", r"/v1/workshop-sessions/{session_id}/(bookings|cancellation)", ("police", "provider")),
+    ("POST", r"/v1/workshop-sessions/{session_id}/register", ("provider",)),
+    ("POST", r"/v1/cautions/{caution_id}/first-contact", ("provider",)),
 ]
 
 
