@@ -81,9 +81,18 @@ def when_caution_issued_tell_provider_of_referral(d: dict, c: CautionFacts, p: R
                         f"at least {gap} days later; workshop B no later than {c.period_ends_on}. "
                         f"Workshops A and B must both be attended by {c.period_ends_on}.")],
         schedule=[ReminderPlan(PERIOD_ENDING, _morning(c.period_ends_on - timedelta(days=p.period_ending_days))),
-                  # the morning after the due day: only then is it certain no contact was made in time
-                  ReminderPlan(FIRST_CONTACT_OVERDUE, _morning(first_contact + timedelta(days=1)))],
+                  ReminderPlan(FIRST_CONTACT_OVERDUE, first_contact_reminder_at(first_contact, d["recorded_at"]))],
     )
+
+
+LATE_RECORD_GRACE = timedelta(hours=1)
+
+
+def first_contact_reminder_at(due: date, recorded_at: str) -> datetime:
+    """The morning after the due day (only then is it certain no contact was made in time); for a caution recorded
+    after that, an hour after it was recorded, so the provider recording a contact made meanwhile is not told it
+    is overdue first."""
+    return max(_morning(due + timedelta(days=1)), datetime.fromisoformat(recorded_at) + LATE_RECORD_GRACE)
 
 
 def when_workshop_missed_ask_police_for_excuse_decision(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:

@@ -73,7 +73,11 @@ def test_every_caution_service_body_example_is_accepted(cautions: TestClient) ->
     assert issued.status_code == 201, issued.text  # the issue example is a caution that can be given
     venue = send(cautions, "post", "/v1/venues", next(e[3] for e in examples if e[0] == "addVenue"))
     assert venue.status_code == 201, venue.text
-    values = {"caution_id": issued.json()["id"], "workshop": "A", "person": "offender", "venue_id": venue.json()["id"]}
+    plan = next(e for e in examples if e[1] == "post" and e[2] == "/v1/workshop-sessions")
+    session = send(cautions, "post", plan[2], {**plan[3], "venue_id": venue.json()["id"]})
+    assert session.status_code == 201, session.text  # the plan example is a session that can be planned
+    values = {"caution_id": issued.json()["id"], "workshop": "A", "person": "offender", "venue_id": venue.json()["id"],
+              "session_id": session.json()["id"]}
     for operation_id, method, path, example in examples:
         if operation_id != "issueCaution":
             url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)

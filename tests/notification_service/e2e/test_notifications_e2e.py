@@ -124,8 +124,9 @@ class Caution:
         assert response.status_code == 200, (path, response.text)
 
     def completing_steps(self) -> list[tuple[str, dict[str, Any], str]]:
-        """Book A and B, attend A, contact the victim, attend B, complete, contact the victim again."""
+        """First contact, book A and B, attend A, contact the victim, attend B, complete, contact the victim again."""
         return [
+            ("first-contact", {"occurred_at": self.day(1, 9), "method": "phone", "outcome": "contacted"}, "provider"),
             ("workshops/A/schedule", {"occurred_at": self.day(1), "session_at": self.day(5, 18), "venue": "Hub"},
              "provider"),
             ("workshops/B/schedule", {"occurred_at": self.day(1, 11), "session_at": self.day(35, 18), "venue": "Hub"},
@@ -140,8 +141,9 @@ class Caution:
         ]
 
     def breaching_steps(self) -> list[tuple[str, dict[str, Any], str]]:
-        """Book A, miss it, the excuse is rejected, breach decided."""
+        """First contact, book A, miss it, the excuse is rejected, breach decided."""
         return [
+            ("first-contact", {"occurred_at": self.day(1, 9), "method": "phone", "outcome": "contacted"}, "provider"),
             ("workshops/A/schedule", {"occurred_at": self.day(1), "session_at": self.day(5, 18), "venue": "Hub"},
              "provider"),
             ("workshops/A/non-attendance", {"occurred_at": self.day(5, 20), "reason": "did_not_attend",

@@ -13,6 +13,7 @@ from services.notification_service.rules import (
     FIRST_CONTACT_OVERDUE,
     RULES,
     ReminderPolicy,
+    first_contact_reminder_at,
     latest_session_day,
     react,
 )
@@ -109,3 +110,14 @@ def test_the_issue_keeps_the_gap_between_workshops_from_the_conditions() -> None
     assert after == CautionFacts("c-9", "KENT", "CC-9", date(2026, 7, 1), workshop_gap_days=30)
     varied = facts_after(CATALOGUE["ConditionsVaried"], "c-9", "KENT", {"period_ends_on": "2026-08-01"}, after)
     assert varied is not None and varied.workshop_gap_days == 30
+
+
+def test_the_first_contact_reminder_is_the_morning_after_the_due_day() -> None:
+    assert first_contact_reminder_at(date(2026, 3, 15), "2026-03-01T10:00:00+00:00") == datetime(2026, 3, 16, 9, 0,
+                                                                                               tzinfo=UTC)
+
+
+def test_a_caution_recorded_after_its_first_contact_day_is_reminded_an_hour_after_it_was_recorded() -> None:
+    """Recorded late (a backdated caution), the provider has an hour to record a contact already made."""
+    assert first_contact_reminder_at(date(2026, 3, 15), "2026-04-01T10:00:00+00:00") == datetime(2026, 4, 1, 11, 0,
+                                                                                               tzinfo=UTC)
