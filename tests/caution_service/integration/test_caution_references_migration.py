@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 
 from services.caution_service.application import CautionApplication
@@ -21,6 +22,8 @@ from tests.caution_service.unit.builders import POLICE, T0, issue_kwargs, record
 
 def _back_to_0012(app: CautionApplication) -> None:
     """The schema as the previous version left it: no table of references (nor the later revisions' columns)."""
+    with app.engine.begin() as connection:  # the revisions after 0014 by their own downgrades
+        command.downgrade(MIGRATIONS.config(connection), "0014")
     with app.engine.begin() as connection:
         connection.execute(text("DROP TABLE caution_references"))
         for column in ("recorded_by_name", "recorded_by_rank", "recorded_by_collar_number"):  # revision 0014
