@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.process_fixtures import ServiceProcess
 from tests.service_processes import ROOT, CautionProcess
 from tests.support import auth, caution_payload, national_auth
+
+pytestmark = pytest.mark.alone  # each bounds how long a read waits, beside hundreds of waiting requests
 
 SUBSCRIBERS = 60  # more than the thread pool's 40
 WAIT_SECONDS = 8.0
