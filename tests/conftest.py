@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from services.caution_service.config import Settings
 from services.caution_service.main import create_app
+from tests.httpx_tls_context import share_the_default_tls_context
 from tests.support import FakeClock
 from tests.worker_cores import WorkerCores
 
@@ -24,6 +25,7 @@ CORES = pytest.StashKey[WorkerCores]()
 def pytest_configure(config: pytest.Config) -> None:
     """Under pytest-xdist, each worker's basetemp is a folder of the run's own basetemp: the workers' locks go
     there (pytest removes old runs' folders)."""
+    share_the_default_tls_context()
     if hasattr(config, "workerinput") and config.option.basetemp:
         config.stash[CORES] = WorkerCores(Path(config.option.basetemp).parent)
 
