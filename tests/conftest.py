@@ -12,10 +12,58 @@ from fastapi.testclient import TestClient
 
 from services.caution_service.config import Settings
 from services.caution_service.main import create_app
+from tests.httpx_tls_context import share_the_default_tls_context
 from tests.support import FakeClock
+from tests.worker_cores import WorkerCores
 
 # Fixtures every tier of both services' tests may use: a caution driven over HTTP, services as processes.
 pytest_plugins = ["tests.caution_fixtures", "tests.process_fixtures"]
+
+CORES = pytest.StashKey[WorkerCores]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, each worker's basetemp is a folder of the run's own basetemp: the workers' locks go
+    there (pytest removes old runs' folders)."""
+    share_the_default_tls_context()
+    if hasattr(config, "workerinput") and config.option.basetemp:
+        config.stash[CORES] = WorkerCores(Path(config.option.basetemp).parent)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if CORES in config.stash:
+        config.stash[CORES].close()
+
+
+FAULTS = Path(__file__).parent / "faults"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each fault test drives a service under a load that takes both cores, and several bound how long the
+    recovery may take: none shares the machine with another worker's test."""
+    for item in items:
+        if FAULTS in item.path.parents:
+            item.add_marker(pytest.mark.alone)
+
+
+def _alone(item: pytest.Item | None) -> bool:
+    return item is not None and item.get_closest_marker("alone") is not None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Around the whole protocol, so a module's fixtures set up or torn down with a test are inside too. A run of
+    `alone` tests keeps the cores from one to the next, rather than queueing behind the other worker each time."""
+    cores = item.config.stash.get(CORES, None)
+    if cores is None:
+        return (yield)
+    cores.take(alone=_alone(item))
+    try:
+        return (yield)
+    finally:
+        if not (_alone(item) and _alone(nextitem)):
+            cores.release()
+
 
 POSTGRES_URL = os.environ.get("CARA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

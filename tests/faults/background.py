@@ -45,9 +45,18 @@ class Background:
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
+        self.terminate()
+        self.wait_stopped()
+
+    def terminate(self) -> None:
+        """SIGTERM, without waiting: `stop_together` lets several shut down at once."""
         if self.running():
             assert self.process is not None
             self.process.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self) -> None:
+        if self.running():
+            assert self.process is not None
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -59,6 +68,14 @@ class Background:
     def describe(self) -> str:
         code = None if self.process is None else self.process.poll()
         return f"{' '.join(self.command[2:])}: {'running' if code is None else f'exited {code}'}"
+
+
+def stop_together(processes: list[Background]) -> None:
+    """Each takes a second or so to end its loop: told together, they end in the time of the slowest."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait_stopped()
 
 
 def projection_worker(database_url: str, log: Path) -> Background:

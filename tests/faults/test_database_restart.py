@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, func, select
 from services.caution_service.application import CautionApplication
 from services.caution_service.event_store import engine_of, events_table
 from shared.leadership import psycopg_conninfo
-from tests.faults.background import Background, delete_stream, messages_in, projection_worker, relay
+from tests.faults.background import Background, delete_stream, messages_in, projection_worker, relay, stop_together
 from tests.faults.checks import (
     assert_each_acknowledged_command_stored_once,
     assert_read_models_equal_the_store,
@@ -88,21 +88,21 @@ def shape(own_postgres: OwnPostgres, nats_url: str, tmp_path: Path) -> Iterator[
                  projection_worker(url, tmp_path / "standby.log"),
                  relay(url, tmp_path / "relay.log", nats_url, stream, f"fault.{tag}."), notify, notify_url,
                  nats_url, stream)
-    api.start()  # it migrates the tables before the workers look for them
-    notify.env["CARA_NOTIFY_CAUTION_FEED_URL"] = api.url
-    made.leader.start()
-    seconds_until(lambda: made.leader.said("leading cara-projector"), 30, "the first worker to lead")
-    made.standby.start()
-    seconds_until(lambda: made.standby.said("another process leads cara-projector"), 30, "the standby")
-    made.relay.start()
     try:
+        api.start()  # it migrates the tables before the workers look for them
+        notify.env["CARA_NOTIFY_CAUTION_FEED_URL"] = api.url
+        made.leader.start()
+        seconds_until(lambda: made.leader.said("leading cara-projector"), 30, "the first worker to lead")
+        # The relay's lock is not the projectors': it starts beside the standby rather than after it.
+        made.standby.start()
+        made.relay.start()
+        seconds_until(lambda: made.standby.said("another process leads cara-projector"), 30, "the standby")
         # A process still starting gives up after a few tries (shared/startup.py): the faults here are later.
         seconds_until(lambda: made.relay.said("leading cara-relay"), 30, "the relay to lead")
         notify.start()
         yield made
     finally:
-        for process in made.background:
-            process.stop()
+        stop_together(made.background)
         notify.kill()
         api.kill()
         delete_stream(nats_url, stream)
@@ -165,8 +165,7 @@ def _survives(shape: Shape, fault: Callable[[], None], recover: Callable[[], Non
         load.assert_clean()  # every command answered for good, and a database fault is 503, never 500
         assert load.slowest < DEADLINE_SECONDS + 2.0, f"an answer took {load.slowest:.1f}s"
         assert load.replay_mismatches(shape.api.url) == []
-        for process in shape.background:
-            process.stop()
+        stop_together(shape.background)
         assert_read_models_equal_the_store(app, head)
 
 
@@ -195,8 +194,7 @@ def test_the_standby_takes_over_when_the_leader_is_killed_under_load(shape: Shap
         assert load.replay_mismatches(shape.api.url) == []
         print(f"\nprojection leader SIGKILLed: {load.summary()}; the standby led {took_over:.1f}s after the kill, "
               f"read models at the head {head} {caught_up:.1f}s after the load stopped")
-        for process in shape.background:
-            process.stop()
+        stop_together(shape.background)
         assert_read_models_equal_the_store(app, head)
 
 

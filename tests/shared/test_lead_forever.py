@@ -109,6 +109,7 @@ def test_a_database_that_cannot_be_reached_is_tried_again_not_raised(caplog: pyt
     leader.end()
 
 
+@pytest.mark.alone
 @pytest.mark.slow
 def test_a_frozen_server_fails_the_session_check_within_its_deadline(own_postgres: OwnPostgres) -> None:  # noqa: F811
     connection = psycopg.connect(psycopg_conninfo(own_postgres.url), autocommit=True)

@@ -47,6 +47,7 @@ def server() -> Iterator[ThreadedUvicorn]:
     running.stop()
 
 
+@pytest.mark.alone
 def test_no_answer_by_the_deadline_is_a_503_with_retry_after_at_the_deadline(server: ThreadedUvicorn) -> None:
     for path in ("/stalled", "/thread"):
         started = time.monotonic()

@@ -757,6 +757,7 @@ async def _submit_spaced(writer: GroupCommitWriter, jobs: list[Job], gap: float)
     return [job.future.result() for job in jobs]
 
 
+@pytest.mark.alone
 @pytest.mark.parametrize("kind", [EventLoopWriter, GroupCommitWriter], ids=["event-loop", "thread"])
 def test_with_other_clients_writing_the_batch_waits_for_their_commands(app: CautionApplication, kind: type) -> None:
     cautions = [issue(app) for _ in range(3)]
@@ -772,6 +773,7 @@ def test_with_other_clients_writing_the_batch_waits_for_their_commands(app: Caut
     assert all(versions(app, cid) == [1, 2] for cid in cautions)
 
 
+@pytest.mark.alone
 @pytest.mark.parametrize("kind", [EventLoopWriter, GroupCommitWriter], ids=["event-loop", "thread"])
 def test_a_lone_client_never_waits_and_without_a_delay_nobody_does(app: CautionApplication, kind: type) -> None:
     for clients, coalesce in ((_clients(1), 0.5), (_clients(3), 0.0)):
@@ -786,6 +788,7 @@ def test_a_lone_client_never_waits_and_without_a_delay_nobody_does(app: CautionA
             writer.stop(timeout=2)
 
 
+@pytest.mark.alone
 @pytest.mark.parametrize("kind", [EventLoopWriter, GroupCommitWriter], ids=["event-loop", "thread"])
 def test_the_wait_is_bounded_when_an_active_client_sends_nothing(app: CautionApplication, kind: type) -> None:
     cid = issue(app)

@@ -179,6 +179,7 @@ def test_a_garbage_message_on_the_stream_is_recorded_and_skipped(
     assert _kinds(store, caution_id) == EXPECTED
 
 
+@pytest.mark.alone
 def test_a_lone_event_is_notified_at_once_not_when_a_batch_fills(
     cautions: TestClient, clock: FakeClock, nats_url: str, stream: tuple[str, str], tmp_path: Path
 ) -> None:

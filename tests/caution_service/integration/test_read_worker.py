@@ -119,6 +119,7 @@ def test_one_worker_leads_and_a_notify_wakes_it(steps: ReadSteps, workers: list[
     assert not _said(caplog, "worker-2", "leading")
 
 
+@pytest.mark.alone
 def test_the_standby_takes_over_when_the_leader_stops(steps: ReadSteps, workers: list[Worker],
                                                       postgres_schema_url: str,
                                                       caplog: pytest.LogCaptureFixture) -> None:
