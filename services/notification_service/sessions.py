@@ -149,9 +149,15 @@ SessionRule = Callable[[Mapping[str, Any], SessionFacts, SessionPolicy], Reactio
 
 def when_session_planned_schedule_fill_check_and_register_reminder(
         d: Mapping[str, Any], s: SessionFacts, p: SessionPolicy) -> Reaction:
-    # A session planned less than the fill-check days ahead is checked at once: the provider still has days to act.
-    return Reaction(schedule=[ReminderPlan(FILL_CHECK, s.starts_at - timedelta(days=p.fill_check_days)),
+    return Reaction(schedule=[ReminderPlan(FILL_CHECK, fill_check_at(s, _moment(d["recorded_at"]), p)),
                               ReminderPlan(REGISTER_OVERDUE, s.ends_at + timedelta(days=p.register_overdue_days))])
+
+
+def fill_check_at(s: SessionFacts, planned_at: datetime, p: SessionPolicy) -> datetime:
+    """The fill-check days before the start; for a session planned later than that, half-way from its planning to
+    its start: checked at once, it would be under-filled before the provider had booked anyone."""
+    usual = s.starts_at - timedelta(days=p.fill_check_days)
+    return usual if planned_at <= usual else planned_at + (s.starts_at - planned_at) / 2
 
 
 def when_register_recorded_cancel_register_reminder(

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from services.notification_service.rules import ReminderPlan
 from services.notification_service.sessions import (
     CANCELLED,
     FILL_CHECK,
@@ -96,13 +97,30 @@ def test_a_garbled_payload_is_refused_not_guessed(name: str, payload: dict[str, 
         session_facts_after(name, "s-1", payload, plan())
 
 
+PLANNED_EARLY = {"recorded_at": (STARTS - timedelta(days=30)).isoformat()}
+
+
 def test_planning_schedules_the_fill_check_and_the_register_reminder_by_the_policy() -> None:
-    r = react_to_session(PLANNED, {}, plan(), POLICY)
+    r = react_to_session(PLANNED, PLANNED_EARLY, plan(), POLICY)
     assert [(p.kind, p.due_at) for p in r.schedule] == [(FILL_CHECK, STARTS - timedelta(days=7)),
                                                         (REGISTER_OVERDUE, ENDS + timedelta(days=1))]
-    other = react_to_session(PLANNED, {}, plan(), SessionPolicy(fill_check_days=10, register_overdue_days=2))
+    other = react_to_session(PLANNED, PLANNED_EARLY, plan(),
+                             SessionPolicy(fill_check_days=10, register_overdue_days=2))
     assert [p.due_at for p in other.schedule] == [STARTS - timedelta(days=10), ENDS + timedelta(days=2)]
     assert r.notices == [] and r.cancel == []
+
+
+def test_a_session_planned_inside_the_fill_check_days_is_checked_half_way_to_its_start_not_at_once() -> None:
+    """Checked at once it would be under-filled before the provider had booked anyone."""
+    planned_at = STARTS - timedelta(days=2)
+    r = react_to_session(PLANNED, {"recorded_at": planned_at.isoformat()}, plan(), POLICY)
+    assert r.schedule[0] == ReminderPlan(FILL_CHECK, STARTS - timedelta(days=1))
+
+
+def test_a_session_planned_exactly_at_the_check_is_checked_then() -> None:
+    at_the_check = STARTS - timedelta(days=7)
+    r = react_to_session(PLANNED, {"recorded_at": at_the_check.isoformat()}, plan(), POLICY)
+    assert r.schedule[0].due_at == at_the_check
 
 
 def test_a_register_cancels_the_register_reminder() -> None:
