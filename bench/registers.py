@@ -126,7 +126,7 @@ async def _scenario(db: str, url: str, sessions: int, clients: int) -> list[dict
             result = await _registers(service.base_url, batch, n)
             results.append({"database": db, **result})
             _say(f"{db}, {n} client(s): {result['registers_per_second']:.1f} registers/s, "
-                 f"p50 {result['latency_ms']['p50']:.1f} ms, p99 {result['latency_ms']['p99']:.1f} ms")
+                 f"p50 {result['latency_ms']['p50_ms']:.1f} ms, p99 {result['latency_ms']['p99_ms']:.1f} ms")
     return results
 
 
@@ -140,8 +140,8 @@ def markdown(rep: dict[str, Any]) -> str:
     for r in rep["results"]:
         lat = r["latency_ms"] or {}
         lines.append(f"| {r['database']} | {r['clients']} | {r['registers']} | {r['registers_per_second']:.1f} | "
-                     f"{r['events_per_second']:.0f} | {report.fmt(lat.get('p50'))} | {report.fmt(lat.get('p90'))} | "
-                     f"{report.fmt(lat.get('p99'))} | {r['errors']} |")
+                     f"{r['events_per_second']:.0f} | {report.fmt(lat.get('p50_ms'))} | {report.fmt(lat.get('p90_ms'))} | "
+                     f"{report.fmt(lat.get('p99_ms'))} | {r['errors']} |")
     for db, why in rep["skipped"].items():
         lines.append(f"\n{db} skipped: {why}")
     return "\n".join(lines) + "\n"
