@@ -139,9 +139,9 @@ def markdown(rep: dict[str, Any]) -> str:
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rep["results"]:
         lat = r["latency_ms"] or {}
+        latencies = " | ".join(report.fmt(lat.get(key)) for key in ("p50_ms", "p90_ms", "p99_ms"))
         lines.append(f"| {r['database']} | {r['clients']} | {r['registers']} | {r['registers_per_second']:.1f} | "
-                     f"{r['events_per_second']:.0f} | {report.fmt(lat.get('p50_ms'))} | {report.fmt(lat.get('p90_ms'))} | "
-                     f"{report.fmt(lat.get('p99_ms'))} | {r['errors']} |")
+                     f"{r['events_per_second']:.0f} | {latencies} | {r['errors']} |")
     for db, why in rep["skipped"].items():
         lines.append(f"\n{db} skipped: {why}")
     return "\n".join(lines) + "\n"
