@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.errors import InvalidCommand
 from services.caution_service.domain.progress import required_actions
 from services.caution_service.domain.values import PanelCaseKind, Status
@@ -25,21 +28,27 @@ def test_a_panel_review_is_recorded_on_an_open_and_on_a_closed_caution_and_chang
     assert c.status is Status.BREACHED and c.entries[-1] == "CaseReviewedByPanel"
 
 
+def _review(c: Caution, panel_id: str = "p-1", held: date | None = None, members: tuple[str, ...] = ("INSP-1",),
+            decision: str = "ok") -> None:
+    c.record_panel_review(panel_id, held or at(5).date(), list(members), PanelCaseKind.OUT_OF_TIME, decision, [],
+                          **when(5), recorded_by=POLICE)
+
+
 def test_a_panel_review_needs_its_id_members_a_decision_and_a_date_in_the_caution() -> None:
     c = issued()
-    held = at(5).date()
-    args = dict(kind=PanelCaseKind.OUT_OF_TIME, actions=[], **when(5), recorded_by=POLICE)
     with refused(InvalidCommand, "panel_id_required", c):
-        c.record_panel_review(" ", held, ["INSP-1"], decision="ok", **args)  # type: ignore[arg-type]
+        _review(c, panel_id=" ")
     with refused(InvalidCommand, "panel_needs_members", c):
-        c.record_panel_review("p-1", held, [" "], decision="ok", **args)  # type: ignore[arg-type]
+        _review(c, members=(" ",))
     with refused(InvalidCommand, "panel_decision_required", c):
-        c.record_panel_review("p-1", held, ["INSP-1"], decision="  ", **args)  # type: ignore[arg-type]
+        _review(c, decision="  ")
     with refused(InvalidCommand, "not_in_future", c):
-        c.record_panel_review("p-1", at(7).date(), ["INSP-1"], decision="ok", **args)  # type: ignore[arg-type]
+        _review(c, held=at(7).date())
     with refused(InvalidCommand, "not_before_caution", c):
-        c.record_panel_review("p-1", at(-1).date(), ["INSP-1"], decision="ok", **args)  # type: ignore[arg-type]
-    c.record_panel_review("p-1", held, ["INSP-1"], decision="ok", **args)  # type: ignore[arg-type]
+        _review(c, held=at(-1).date())
+    _review(c, held=at(0).date())  # the caution's own day, and the day it is recorded, are both inside
+    _review(c, held=at(5).date())
+    assert c.entries[-2:] == ["CaseReviewedByPanel", "CaseReviewedByPanel"]
 
 
 def test_a_panel_review_is_not_struck_out() -> None:

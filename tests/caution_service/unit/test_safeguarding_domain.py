@@ -22,8 +22,8 @@ from services.caution_service.domain.values import (
 from tests.support import at
 
 from .builders import (
-    ADMIN,
     A_DAY,
+    ADMIN,
     POLICE,
     PROVIDER,
     SEALED_CONCERN,
