@@ -245,6 +245,46 @@ def _rectified(d: Details) -> str:
     fields = ", ".join(_words(f) for f in d["corrected"])
     return f"The {d['person']}'s personal data corrected ({fields}): {d['reason']}"
 
+# Issue 19. What the victim said stays with the victim contact service: the court reads that there is a concern,
+# what kind, and who holds the details, never the details; nor the police's action taken or a re-assessment's reason.
+_CONCERN_SOURCES = {"victim_contact": "by the victim contact service",
+                    "victim_contact_on_contact": "by the victim contact service on a contact with the victim",
+                    "workshop_session": "by the provider from a workshop session"}
+# SafeguardingCategory values (services/caution_service/domain/values.py) in the court's words.
+_CONCERN_CATEGORIES = {"risk_to_victim": "risk to the victim", "risk_to_children": "risk to children",
+                       "threat_by_offender": "a threat by the offender",
+                       "offender_self_harm": "the offender's self-harm", "other": "another concern"}
+# PanelCaseKind values in the court's words.
+_PANEL_KINDS = {"breach_referral": "a breach referral", "accepted_excuse": "an accepted excuse",
+                "safeguarding_concern": "a safeguarding concern", "out_of_time": "out of time"}
+_RISK_DECISIONS = {"continue": "the caution continues", "vary": "the conditions are to be varied",
+                   "withdraw": "the caution is to be withdrawn"}
+_WHAT_WAS_SAID = ("what was said about the victim's safety: sealed under the victim's key, for the victim contact "
+                  "role alone")
+_POLICE_ACTION = "free text about what the police did for the victim's safety"
+
+
+def _concern_raised(d: Details) -> str:
+    said = (f"Safeguarding concern raised {_CONCERN_SOURCES[d['source']]} ({d['urgency']}: "
+            f"{_CONCERN_CATEGORIES[d['category']]}).")
+    if d.get("details_sealed"):
+        said += " Details are held by the victim contact service."
+    return said
+
+
+def _risk_reassessed(d: Details) -> str:
+    said = f"The victim's DASH risk re-assessed: {d['previous']} to {d['dash_risk']}."
+    if d["dash_risk"] == "high" and d["previous"] != "high":
+        said += " The police are to review the caution."
+    return said
+
+
+def _panel_reviewed(d: Details) -> str:
+    actions = "; ".join(d["actions"])
+    return (f"Case reviewed by the scrutiny panel on {d['held_on']} ({_PANEL_KINDS[d['kind']]}): "
+            f"{d['decision'].rstrip('.')}." + (f" Actions: {actions.rstrip('.')}." if actions else ""))
+
+
 CATALOGUE: Mapping[str, EventSpec] = MappingProxyType({spec.name: spec for spec in (
     EventSpec(
         "CautionIssued", "A conditional or diversionary caution was issued with the CARA conditions.", _issued,
@@ -312,6 +352,24 @@ CATALOGUE: Mapping[str, EventSpec] = MappingProxyType({spec.name: spec for spec 
     EventSpec("PersonalDataRectified", "A person's personal data was corrected.", _rectified,
               fields={"person": str, "corrected": list},
               withheld={"sealed": "the corrected data, sealed under the person's key", "reason": _REASON}),
+    EventSpec("SafeguardingConcernRaised", "A safeguarding concern was raised, by the victim contact service or by "
+              "the provider from a session: the police must acknowledge it.", _concern_raised,
+              fields={"category": str, "urgency": str, "source": str, "session_id": str},
+              withheld={"details_sealed": _WHAT_WAS_SAID}),
+    EventSpec("SafeguardingConcernAcknowledged", "The police acknowledged a safeguarding concern, with the action "
+              "taken.", lambda d: f"Safeguarding concern (entry {d['concern']}) acknowledged by the police, with the "
+              "action taken.",
+              fields={"concern": int}, withheld={"action_taken": _POLICE_ACTION}),
+    EventSpec("RiskReassessed", "The victim's DASH risk was re-assessed during the caution.", _risk_reassessed,
+              fields={"dash_risk": str, "previous": str}, withheld={"reason": _REASON}),
+    EventSpec("RiskReviewDecided", "The police reviewed the caution after the victim's risk rose to high.",
+              lambda d: f"Caution reviewed by the police after the victim's risk rose to high: "
+              f"{_RISK_DECISIONS[d['decision']]}.",
+              fields={"decision": str}, withheld={"reason": _REASON}),
+    EventSpec("CaseReviewedByPanel", "The scrutiny panel reviewed the case.", _panel_reviewed,
+              fields={"panel_id": str, "held_on": date, "kind": str},
+              withheld={"members": "the panel members' staff references stay home, as staff names do",
+                        "decision": _REASON, "actions": _REASON}),
 )})
 
 EVENT_TYPES: Mapping[str, str] = MappingProxyType({name: spec.type for name, spec in CATALOGUE.items()})

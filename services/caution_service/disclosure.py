@@ -16,6 +16,9 @@ for the purpose), one line per kind of field, with the reason:
 - victim reference: police, the victim contact service and the court; never the provider, whose
   work is with the offender and who has no reason to link them to a victim.
 - victim contact details: the victim contact service alone.
+- what was said in raising a safeguarding concern (issue 19): the victim contact service alone, like its
+  notes of a contact, whoever raised it (a provider's concern is sealed under the victim's key too). The
+  police are told there is a concern, its kind and urgency, and to contact that service.
 
 A person's data that is erased (its key destroyed) or restricted is shown to no role: the view says
 "erased on <date> under <basis>" (or restricted) in its place.
@@ -122,6 +125,23 @@ def entry_note(entry: dict[str, Any], caution: Caution, role: Role | None, perso
         return None
     opened = personal.open_sealed(sealed)
     return opened if isinstance(opened, str) else None
+
+
+def concern_details(sealed: str | None, caution: Caution, role: Role, personal: PersonalData) -> str | None:
+    """What was said in raising a safeguarding concern, opened for the victim contact role alone; None for any other
+    role, when nothing was said, or once the victim's data is erased or restricted."""
+    if sealed is None or not shown_to(role, Field.VICTIM_DETAILS, caution):
+        return None
+    opened = personal.open_sealed(sealed)
+    return opened.get("details") if isinstance(opened, dict) else None
+
+
+def seal_concern_details(keyring: KeyRing, caution: Caution, details: str | None) -> str | None:
+    """What was said, sealed under the victim's key (nothing is sealed under an erased person's key)."""
+    if not details:
+        return None
+    caution.require_not_erased(Person.VICTIM)
+    return keyring.seal(caution.victim_key, {"details": details})
 
 
 class PersonalData:

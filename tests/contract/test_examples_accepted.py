@@ -77,7 +77,7 @@ def test_every_caution_service_body_example_is_accepted(cautions: TestClient) ->
     session = send(cautions, "post", plan[2], {**plan[3], "venue_id": venue.json()["id"]})
     assert session.status_code == 201, session.text  # the plan example is a session that can be planned
     values = {"caution_id": issued.json()["id"], "workshop": "A", "person": "offender", "venue_id": venue.json()["id"],
-              "session_id": session.json()["id"]}
+              "session_id": session.json()["id"], "entry": "2"}
     for operation_id, method, path, example in examples:
         if operation_id != "issueCaution":
             url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)

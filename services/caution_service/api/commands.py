@@ -14,9 +14,17 @@ from pydantic import BaseModel
 from shared.auth import Role
 from shared.openapi import problems
 
+from ..disclosure import seal_concern_details
 from ..domain.caution import Caution
-from ..domain.errors import require_same_force
-from ..domain.values import Booking, Person, Workshop
+from ..domain.errors import InvalidCommand, require_same_force
+from ..domain.values import (
+    Booking,
+    ConcernSource,
+    ConcernUrgency,
+    Person,
+    SafeguardingCategory,
+    Workshop,
+)
 from .deps import command_context, command_docs
 from .execution import CommandContext, execute
 from .schemas import (
@@ -139,8 +147,11 @@ async def decide_excuse(
 async def record_victim_contact(
     caution_id: UUID, body: VictimContactIn, ctx: VictimContact,
 ) -> JSONResponse:
-    """Record a victim contact; notes are sealed under the victim's own key and never leave the victim contact role."""
+    """Record a victim contact; notes are sealed under the victim's own key and never leave the victim contact role.
+    With `safeguarding_concern`, the concern is also raised to the police (issue 19: a flag alone told nobody),
+    with the notes as what was said; the police are told only to contact the victim contact service."""
     keyring = ctx.app.keyring
+    recorded_at, recorded_by = ctx.now(), ctx.recorded_by
 
     def contact(c: Caution) -> None:
         sealed = None
@@ -148,7 +159,16 @@ async def record_victim_contact(
             c.require_not_erased(Person.VICTIM)
             sealed = keyring.seal(c.victim_key, {"notes": body.notes})
         c.contact_victim(body.stage, body.outcome, body.safeguarding_concern, sealed,
-                         occurred_at=body.occurred_at, recorded_at=ctx.now(), recorded_by=ctx.recorded_by)
+                         occurred_at=body.occurred_at, recorded_at=recorded_at, recorded_by=recorded_by)
+        if body.safeguarding_concern:
+            c.raise_safeguarding_concern(
+                body.concern_category or SafeguardingCategory.RISK_TO_VICTIM, body.concern_urgency or
+                ConcernUrgency.URGENT, ConcernSource.VICTIM_CONTACT_ON_CONTACT,
+                seal_concern_details(keyring, c, body.notes),
+                occurred_at=body.occurred_at, recorded_at=recorded_at, recorded_by=recorded_by)
+        elif body.concern_category is not None or body.concern_urgency is not None:
+            raise InvalidCommand("concern_fields_need_concern",
+                                 "A concern's category or urgency is given only with `safeguarding_concern`.")
 
     return await run_on_caution(ctx, caution_id, "victim-contacts", body, contact)
 

@@ -24,6 +24,8 @@ from shared.timeformats import Moment, iso_date
 from ..domain.values import (
     AbsenceReason,
     BreachOutcome,
+    ConcernSource,
+    ConcernUrgency,
     ContactOutcome,
     ContactStage,
     DataProtectionBasis,
@@ -33,11 +35,14 @@ from ..domain.values import (
     LegalBasis,
     MissReason,
     OffenceCategory,
+    PanelCaseKind,
     Rank,
     Relationship,
     RescheduleReason,
     RescheduleRequester,
     RiskLevel,
+    RiskReviewDecision,
+    SafeguardingCategory,
     Status,
 )
 
@@ -202,8 +207,69 @@ class VictimContactIn(Occurred):
 
     stage: ContactStage
     outcome: ContactOutcome
-    safeguarding_concern: Flag = False
+    safeguarding_concern: Flag = Field(False, description=(
+        "A safeguarding concern came up: it is also raised to the police (SafeguardingConcernRaised, urgent and "
+        "a risk to the victim unless `concern_category` and `concern_urgency` say otherwise), with the notes as "
+        "what was said."))
     notes: Text | None = Field(None, description="Sealed at rest; readable by the victim contact role only.")
+    concern_category: SafeguardingCategory | None = Field(None, description=(
+        "With `safeguarding_concern`: what the concern is about (default risk_to_victim)."))
+    concern_urgency: ConcernUrgency | None = Field(None, description=(
+        "With `safeguarding_concern`: how urgent it is (default urgent)."))
+
+
+class ConcernIn(Occurred):
+    """A safeguarding concern raised to the police. What was said is sealed under the victim's key, whoever raises
+    it, and only the victim contact role reads it: the police are told to contact that service."""
+
+    model_config = example(occurred_at="2026-03-13T11:00:00Z", category="threat_by_offender", urgency="urgent",
+                           details="Said in the session that he would go round to her house tonight.",
+                           session_id="3f0c6f5e-2b1a-4c5d-9e8f-0a1b2c3d4e5f")
+
+    category: SafeguardingCategory
+    urgency: ConcernUrgency
+    details: Text | None = Field(None, description="What was said: sealed under the victim's key.")
+    session_id: Ref | None = Field(None, description=(
+        "The workshop session it was heard in: required from the provider, not taken from the victim contact "
+        "service."))
+
+
+class AcknowledgementIn(Occurred):
+    model_config = example(occurred_at="2026-03-13T12:00:00Z",
+                           action_taken="Officer spoke to the victim contact service; patrol arranged tonight.")
+
+    action_taken: Text = Field(description="What the police did: kept from the event feed (free text).")
+
+
+class RiskAssessmentIn(Occurred):
+    model_config = example(occurred_at="2026-03-13T11:30:00Z", dash_risk="high",
+                           reason="DASH re-assessed after new threats")
+
+    dash_risk: RiskLevel
+    reason: Reason
+
+
+class RiskReviewDecisionIn(Occurred):
+    model_config = example(occurred_at="2026-03-14T10:00:00Z", decision="continue",
+                           reason="Bail conditions in place; the caution continues")
+
+    decision: RiskReviewDecision = Field(description=(
+        "`vary` and `withdraw` say what the police will do: record the variation or withdrawal with its own "
+        "command."))
+    reason: Reason
+
+
+class PanelReviewIn(Occurred):
+    model_config = example(occurred_at="2026-04-01T14:00:00Z", panel_id="panel-2026-04", held_on="2026-04-01",
+                           members=["INSP-2002", "prov-7"], kind="safeguarding_concern",
+                           decision="Handled promptly; no further action", actions=["Share the learning"])
+
+    panel_id: Ref
+    held_on: PastDate
+    members: list[Ref] = Field(min_length=1, max_length=30, description="The panel's members, by reference.")
+    kind: PanelCaseKind
+    decision: Text
+    actions: list[Line] = Field(default_factory=list, max_length=30)
 
 
 class VariationIn(Occurred):
@@ -363,6 +429,13 @@ class FirstContactPublic(BaseModel):
     attempts: int = Field(description="Every first contact recorded, attempts with no response included.")
 
 
+class OpenConcernPublic(BaseModel):
+    entry: int = Field(description="The entry that raised it: the concern's id.")
+    category: SafeguardingCategory
+    urgency: ConcernUrgency
+    raised_at: AwareDatetime
+
+
 class CautionPublic(BaseModel):
     id: str
     version: int
@@ -390,7 +463,13 @@ class CautionPublic(BaseModel):
     first_contact: FirstContactPublic
     victim_contacted_after_workshop_a: bool
     victim_contacted_on_completion: bool
-    safeguarding_concern: bool
+    safeguarding_concern: bool = Field(description="A victim contact was recorded with a safeguarding concern.")
+    open_safeguarding_concerns: list[OpenConcernPublic] = Field(description=(
+        "The concerns the police have not acknowledged yet (police, provider, victim contact and court); what was "
+        "said is for the victim contact role alone (GET .../safeguarding-concerns)."))
+    current_dash_risk: RiskLevel | None = Field(description=(
+        "The victim's DASH risk now, after any re-assessment (`victim.dash_risk` is the risk at issue); null for "
+        "roles that may not see it."))
     pending_excuse_decision: WorkshopName | None
     breach_referred: bool
     deadline_passed: bool
@@ -402,3 +481,22 @@ class CautionPublic(BaseModel):
     overdue: bool
     spent_on: date | None
     as_of: AwareDatetime | None = None
+
+
+class ConcernRead(BaseModel):
+    entry: int = Field(description="The entry that raised it: the concern's id.")
+    category: SafeguardingCategory
+    urgency: ConcernUrgency
+    source: ConcernSource
+    session_id: str | None
+    raised_at: AwareDatetime
+    raised_by_role: str
+    acknowledged_at: AwareDatetime | None = Field(description="When the police acknowledged it; null until then.")
+    struck_out: bool = Field(description="Struck out by the police as raised in error.")
+    details: str | None = Field(description="What was said; null when nothing was, or the victim's data is erased or "
+                                            "restricted.")
+
+
+class ConcernsRead(BaseModel):
+    caution_id: str
+    concerns: list[ConcernRead]

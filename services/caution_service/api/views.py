@@ -93,6 +93,11 @@ def caution_public(c: Caution, role: Role, today: date, personal: PersonalData |
         "victim_contacted_after_workshop_a": c.contacted_after_a,
         "victim_contacted_on_completion": c.contacted_on_completion,
         "safeguarding_concern": c.safeguarding_concern,
+        "open_safeguarding_concerns": [
+            {"entry": entry, "category": category, "urgency": urgency, "raised_at": raised_at.isoformat()}
+            for entry, (category, urgency, raised_at) in sorted(c.open_concerns.items())
+        ] if role in SEES_CONCERNS else [],
+        "current_dash_risk": c.dash_risk.value if Field.DASH_RISK in opened else None,
         "pending_excuse_decision": c.pending_miss.value if c.pending_miss else None,
         "breach_referred": c.breach_referred,
         "deadline_passed": c.deadline_passed,
@@ -104,6 +109,10 @@ def caution_public(c: Caution, role: Role, today: date, personal: PersonalData |
         "overdue": any(a["overdue"] for a in actions),
         "spent_on": c.spent_on.isoformat(),
     }
+
+
+# Who is shown that a concern is open (its kind and urgency; never what was said: disclosure.concern_details).
+SEES_CONCERNS = frozenset({Role.POLICE, Role.PROVIDER, Role.VICTIM_CONTACT, Role.COURT})
 
 
 def _iso(day: date | None) -> str | None:

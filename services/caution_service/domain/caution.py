@@ -13,6 +13,7 @@ tests/caution_service/unit/test_catalogue.py fails when one is missing.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -29,6 +30,8 @@ from .values import (
     Booking,
     BreachFailure,
     BreachOutcome,
+    ConcernSource,
+    ConcernUrgency,
     Conditions,
     ContactOutcome,
     ContactStage,
@@ -45,10 +48,15 @@ from .values import (
     Offender,
     OffenderIdentity,
     OffendingHistory,
+    OpenConcern,
+    PanelCaseKind,
     Person,
     RecordedBy,
     RescheduleReason,
     RescheduleRequester,
+    RiskLevel,
+    RiskReviewDecision,
+    SafeguardingCategory,
     SessionCancellation,
     Status,
     Victim,
@@ -76,7 +84,7 @@ class Caution(Aggregate):
     # The shape of the state a snapshot holds. Changing what __init__ or a mutator stores means
     # raising this and adding `upcast_v<n>_v<n+1>(state)`, so snapshots already stored still load;
     # tests/caution_service/integration/test_caution_snapshots.py fails when the shape changes without it.
-    class_version = 4
+    class_version = 5
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -116,6 +124,15 @@ class Caution(Aggregate):
         state["first_contacts"] = {}
         state["first_contact_attempts"] = 0
         state["absence_reasons"] = {}
+
+    @staticmethod
+    def upcast_v4_v5(state: dict[str, Any]) -> None:
+        """v5 keeps the open safeguarding concerns, the current DASH risk and a risk review due (issue 19). None
+        could be recorded before v5: no concerns, no review, and the risk is the one the caution was issued with."""
+        state["dash_risk"] = state["victim"].dash_risk
+        state["concerns_open"] = []
+        state["risk_review_due_since"] = None
+        state["risk_review_entry"] = None
 
     class Event(Aggregate.Event):
         """Every caution event: once its own change is made, it is the next entry in the record."""
@@ -263,6 +280,61 @@ class Caution(Aggregate):
         recorded_by: RecordedBy
         recorded_in_error: bool = False
 
+    class SafeguardingConcernRaised(Aggregate.Event):
+        """A safeguarding concern (issue 19), raised by the victim contact service (on its own, or with a contact)
+        or by the provider from a session (`session_id`). `details_sealed` is what was said, sealed under the
+        victim's key: only the victim contact role opens it. The concern is known by this entry's number."""
+
+        category: SafeguardingCategory
+        urgency: ConcernUrgency
+        source: ConcernSource
+        session_id: str | None
+        details_sealed: str | None
+        occurred_at: datetime
+        recorded_at: datetime
+        recorded_by: RecordedBy
+
+    class SafeguardingConcernAcknowledged(Aggregate.Event):
+        """The police acknowledged a concern (`concern`: the raising entry's number), saying what they did."""
+
+        concern: int
+        action_taken: str
+        occurred_at: datetime
+        recorded_at: datetime
+        recorded_by: RecordedBy
+
+    class RiskReassessed(Aggregate.Event):
+        """The victim's DASH risk re-assessed during the caution; `previous` is the level it replaces."""
+
+        dash_risk: RiskLevel
+        previous: RiskLevel
+        reason: str
+        occurred_at: datetime
+        recorded_at: datetime
+        recorded_by: RecordedBy
+
+    class RiskReviewDecided(Aggregate.Event):
+        """The police's review of the caution after the risk rose to high: continue, vary or withdraw."""
+
+        decision: RiskReviewDecision
+        reason: str
+        occurred_at: datetime
+        recorded_at: datetime
+        recorded_by: RecordedBy
+
+    class CaseReviewedByPanel(Aggregate.Event):
+        """The scrutiny panel's review of this caution (`panel_id` names the review, which may cover many)."""
+
+        panel_id: str
+        held_on: date
+        members: list[str]
+        kind: PanelCaseKind
+        decision: str
+        actions: list[str]
+        occurred_at: datetime
+        recorded_at: datetime
+        recorded_by: RecordedBy
+
     @event(Issued)
     def __init__(
         self,
@@ -330,6 +402,11 @@ class Caution(Aggregate):
         self.first_contacts: dict[str, datetime] = {}  # the recorded first contacts that made contact, when
         self.first_contact_attempts = 0  # every first contact recorded, whatever its outcome
         self.absence_reasons: dict[str, AbsenceReason] = {}  # each miss's coded absence reason, by its entry
+        # v5 (issue 19). The issue's risk stays on the CautionIssued entry; this one follows re-assessments.
+        self.dash_risk: RiskLevel = victim.dash_risk
+        self.concerns_open: list[OpenConcern] = []  # the concerns the police have not acknowledged yet
+        self.risk_review_due_since: datetime | None = None  # a rise to high awaits the police's review since then
+        self.risk_review_entry: int | None = None  # the re-assessment that opened it (a re-timing moves it)
 
     # ----- issuing -----------------------------------------------------------------
 
@@ -460,6 +537,11 @@ class Caution(Aggregate):
 
     def struck_by(self, entry: int) -> int | None:
         return next((c.entry for c in self.strikes if c.corrects_entry == entry), None)
+
+    @property
+    def open_concerns(self) -> dict[int, tuple[str, str, datetime]]:
+        """The safeguarding concerns not yet acknowledged: entry -> (category, urgency, raised at)."""
+        return {c.entry: (c.category.value, c.urgency.value, c.raised_at) for c in self.concerns_open}
 
     @property
     def first_contact_at(self) -> datetime | None:
@@ -800,6 +882,166 @@ class Caution(Aggregate):
             self.contact_after_a_at, self.contact_after_a_entry = occurred_at, self._entry_being_recorded()
         self.safeguarding_concern = self.safeguarding_concern or safeguarding_concern
 
+    # ----- safeguarding and risk (issue 19) ------------------------------------------
+    # A concern or a re-assessment may be about a caution already closed: the victim's safety outlasts the caution.
+
+    def raise_safeguarding_concern(
+        self,
+        category: SafeguardingCategory,
+        urgency: ConcernUrgency,
+        source: ConcernSource,
+        details_sealed: str | None,
+        *,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+        session_id: str | None = None,
+    ) -> None:
+        """Raise a concern, on an open or a closed caution. One from a session names the session; one raised with
+        a victim contact is recorded with that contact, in the same command, just after it."""
+        self._require_time(occurred_at, recorded_at)
+        session_id = session_id.strip() if session_id and session_id.strip() else None
+        if source is ConcernSource.WORKSHOP_SESSION and session_id is None:
+            raise InvalidCommand("concern_from_session_needs_session",
+                                 "A concern raised from a workshop session names the session.")
+        if source is not ConcernSource.WORKSHOP_SESSION and session_id is not None:
+            raise InvalidCommand("session_only_for_session_concern",
+                                 "Only a concern raised from a workshop session names a session.")
+        if source is ConcernSource.VICTIM_CONTACT_ON_CONTACT and self._last_pending_name() != "VictimContacted":
+            raise InvalidCommand("concern_on_contact_follows_contact",
+                                 "A concern raised on a victim contact is recorded with that contact.")
+        self._concern_raised(category, urgency, source, session_id, details_sealed, occurred_at, recorded_at,
+                             recorded_by)
+
+    def _last_pending_name(self) -> str | None:
+        """The entry recorded last in this command (not yet saved), if any."""
+        pending = self.pending_events if hasattr(self, "pending_events") else []
+        return event_name(pending[-1]) if pending else None
+
+    @event(SafeguardingConcernRaised)
+    def _concern_raised(
+        self,
+        category: SafeguardingCategory,
+        urgency: ConcernUrgency,
+        source: ConcernSource,
+        session_id: str | None,
+        details_sealed: str | None,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
+        self.concerns_open = [*self.concerns_open,
+                              OpenConcern(self._entry_being_recorded(), category, urgency, occurred_at)]
+
+    def acknowledge_safeguarding_concern(
+        self, concern: int, action_taken: str, *, occurred_at: datetime, recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
+        """The police acknowledge a concern (the entry that raised it), saying what they did about it."""
+        if not action_taken.strip():
+            raise InvalidCommand("action_taken_required", "Say what action was taken on the concern.")
+        self._require_time(occurred_at, recorded_at)
+        if not 1 <= concern <= len(self.entries) or self.entries[concern - 1] != "SafeguardingConcernRaised":
+            raise InvalidCommand("not_a_safeguarding_concern", f"Entry {concern} is not a safeguarding concern.")
+        struck_by = self.struck_by(concern)
+        if struck_by is not None:
+            raise ConflictsWithState("entry_struck_out",
+                                     f"Entry {concern} was struck out as recorded in error by entry {struck_by}.")
+        raised = next((c for c in self.concerns_open if c.entry == concern), None)
+        if raised is None:
+            raise ConflictsWithState("concern_already_acknowledged",
+                                     f"The concern raised in entry {concern} is already acknowledged.")
+        if occurred_at < raised.raised_at:
+            raise InvalidCommand("acknowledgement_after_concern",
+                                 "The acknowledgement cannot precede the concern it acknowledges.")
+        self._concern_acknowledged(concern, action_taken, occurred_at, recorded_at, recorded_by)
+
+    @event(SafeguardingConcernAcknowledged)
+    def _concern_acknowledged(
+        self, concern: int, action_taken: str, occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy,
+    ) -> None:
+        self.concerns_open = [c for c in self.concerns_open if c.entry != concern]
+
+    def reassess_risk(
+        self, dash_risk: RiskLevel, reason: str, *, occurred_at: datetime, recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
+        """A DASH re-assessment during the caution (the same level again is a re-assessment too). A rise to high
+        asks the police to review the caution, from the time of the re-assessment, until they decide."""
+        self._require_open()
+        self._require_reason(reason)
+        self._require_time(occurred_at, recorded_at)
+        self.require_not_erased(Person.VICTIM)  # the risk level is the victim's data
+        self._risk_reassessed(dash_risk, self.dash_risk, reason, occurred_at, recorded_at, recorded_by)
+
+    @event(RiskReassessed)
+    def _risk_reassessed(
+        self, dash_risk: RiskLevel, previous: RiskLevel, reason: str, occurred_at: datetime, recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
+        self.dash_risk = dash_risk
+        if dash_risk is RiskLevel.HIGH and previous is not RiskLevel.HIGH and self.risk_review_due_since is None:
+            self.risk_review_due_since, self.risk_review_entry = occurred_at, self._entry_being_recorded()
+
+    def decide_risk_review(
+        self, decision: RiskReviewDecision, reason: str, *, occurred_at: datetime, recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
+        """The police's review after the risk rose to high. `vary` and `withdraw` say what they will do: the
+        variation or withdrawal is then recorded by its own command."""
+        self._require_reason(reason)
+        self._require_time(occurred_at, recorded_at)
+        if self.risk_review_due_since is None:
+            raise ConflictsWithState("no_risk_review_due",
+                                     "No review is due: the victim's risk has not risen to high since the last one.")
+        if occurred_at < self.risk_review_due_since:
+            raise InvalidCommand("review_after_risk_rise", "The review cannot precede the rise it reviews.")
+        self._risk_review_decided(decision, reason, occurred_at, recorded_at, recorded_by)
+
+    @event(RiskReviewDecided)
+    def _risk_review_decided(
+        self, decision: RiskReviewDecision, reason: str, occurred_at: datetime, recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
+        self.risk_review_due_since = self.risk_review_entry = None
+
+    def record_panel_review(
+        self,
+        panel_id: str,
+        held_on: date,
+        members: list[str],
+        kind: PanelCaseKind,
+        decision: str,
+        actions: list[str],
+        *,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        recorded_by: RecordedBy,
+    ) -> None:
+        """The scrutiny panel's review of this caution, open or closed: the panel (its members by reference), why
+        the case was before it, its decision and the actions it asked for."""
+        self._require_time(occurred_at, recorded_at)
+        if not panel_id.strip():
+            raise InvalidCommand("panel_id_required", "Name the panel review.")
+        members = [m.strip() for m in members if m.strip()]
+        if not members:
+            raise InvalidCommand("panel_needs_members", "Name the panel's members (by reference).")
+        if not decision.strip():
+            raise InvalidCommand("panel_decision_required", "Give the panel's decision on the case.")
+        if held_on > uk_date(recorded_at):
+            raise InvalidCommand("not_in_future", "The panel's date is in the future.")
+        if held_on < uk_date(self.issued_at):
+            raise InvalidCommand("not_before_caution", "The panel's date is before the caution was issued.")
+        self._panel_reviewed(panel_id.strip(), held_on, members, kind, decision,
+                             [a.strip() for a in actions if a.strip()], occurred_at, recorded_at, recorded_by)
+
+    @event(CaseReviewedByPanel)
+    def _panel_reviewed(
+        self, panel_id: str, held_on: date, members: list[str], kind: PanelCaseKind, decision: str,
+        actions: list[str], occurred_at: datetime, recorded_at: datetime, recorded_by: RecordedBy,
+    ) -> None:
+        pass  # a record for the panel and the court; it changes nothing the caution decides
+
     # ----- police decisions --------------------------------------------------------
 
     def vary_conditions(
@@ -1088,7 +1330,7 @@ class Caution(Aggregate):
                 raise InvalidCommand(
                     "strike_or_retime", "An entry recorded in error is struck out; it takes no corrected time."
                 )
-            self._check_strike(corrects_version, corrected_type)
+            self._check_strike(corrects_version, corrected_type, recorded_by)
         elif corrected_occurred_at is not None:
             self._require_time(corrected_occurred_at, recorded_at)
             if self.is_open:  # a closed caution takes the corrected time as it is, and is judged on it
@@ -1108,9 +1350,12 @@ class Caution(Aggregate):
             if gap < self.conditions.min_days_between_workshops:
                 raise InvalidCommand("workshop_b_after_gap", "The corrected time would put workshop A too close to B.")
 
-    def _check_strike(self, entry: int, kind: str) -> None:
+    def _check_strike(self, entry: int, kind: str, recorded_by: RecordedBy) -> None:
         """Refuse a strike the state cannot be decided again after, naming why; or one that would leave a later
         entry resting on nothing, naming that entry (strike it first)."""
+        if kind == "SafeguardingConcernRaised":
+            self._check_concern_strike(entry, recorded_by)
+            return
         if kind in CLOSING:
             if entry != self.closing_entry:
                 raise InvalidCommand("strike_cannot_be_redecided",
@@ -1135,6 +1380,17 @@ class Caution(Aggregate):
             return  # the round needs its contact after workshop A again
         raise InvalidCommand("strike_cannot_be_redecided", f"Entry {entry} ({kind}) cannot be struck out: "
                              + _UNSTRIKABLE.get(kind, "nothing the caution rests on can be decided again without it."))
+
+    def _check_concern_strike(self, entry: int, recorded_by: RecordedBy) -> None:
+        """A concern raised in error may be struck by the police, whom it was raised to, while unacknowledged: that
+        closes it. Once acknowledged, the police acted on it: it stays."""
+        if not any(c.entry == entry for c in self.concerns_open):
+            raise InvalidCommand(
+                "strike_cannot_be_redecided", f"Entry {entry} (SafeguardingConcernRaised) cannot be struck out: the "
+                "police acknowledged it and acted on it; a concern raised in error is said so in its acknowledgement.")
+        if recorded_by.role != "police":
+            raise InvalidCommand("concern_struck_by_police", f"Entry {entry} (SafeguardingConcernRaised) can be "
+                                 "struck out by the police alone: the concern was raised to them.")
 
     def _check_miss_strike(self, entry: int) -> None:
         if entry == self.pending_miss_entry or (self.miss_at_close is not None and entry == self.miss_at_close.entry):
@@ -1179,6 +1435,11 @@ class Caution(Aggregate):
                 self.final_at = corrected_occurred_at
             if str(corrects_version) in self.first_contacts:
                 self.first_contacts = {**self.first_contacts, str(corrects_version): corrected_occurred_at}
+            if any(c.entry == corrects_version for c in self.concerns_open):  # its acknowledgement is due that day
+                self.concerns_open = [replace(c, raised_at=corrected_occurred_at) if c.entry == corrects_version else c
+                                      for c in self.concerns_open]
+            if corrects_version == self.risk_review_entry:
+                self.risk_review_due_since = corrected_occurred_at
 
     def _strike(self, entry: int, kind: str) -> None:
         """The state as if the entry had never been recorded (only for the strikes `_check_strike` allows)."""
@@ -1195,6 +1456,8 @@ class Caution(Aggregate):
         elif kind == "VictimContacted" and entry == self.contact_after_a_entry:
             self.contacted_after_a = False
             self.contact_after_a_at = self.contact_after_a_entry = None
+        elif kind == "SafeguardingConcernRaised":
+            self.concerns_open = [c for c in self.concerns_open if c.entry != entry]
         elif kind == "FirstContactRecorded":
             self.first_contact_attempts -= 1
             self.first_contacts = {e: at for e, at in self.first_contacts.items() if e != str(entry)}
@@ -1312,6 +1575,12 @@ _UNSTRIKABLE = {
     "ProcessingRestricted": "lift the restriction instead, with the reason.",
     "RestrictionLifted": "restrict processing again instead, with the reason.",
     "PersonalDataRectified": "rectify the data again instead, with the reason.",
+    "SafeguardingConcernAcknowledged": "a police decision is not a fact recorded in error; the concern stays "
+                                       "acknowledged (a further concern is raised anew).",
+    "RiskReassessed": "a re-assessment recorded in error is corrected by re-assessing again, with the reason.",
+    "RiskReviewDecided": "a police decision is not a fact recorded in error; a further rise to high asks for a "
+                         "review again.",
+    "CaseReviewedByPanel": "the panel's decision is not a fact recorded in error; record the panel's review again.",
 }
 
 

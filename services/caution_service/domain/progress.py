@@ -23,6 +23,8 @@ from .values import Status, Workshop
 VICTIM_CONTACT_DAYS = 14
 DECISION_DAYS = 7
 VARY_TO_FIT_WORKSHOPS = "vary_conditions_workshops_cannot_fit"
+ACKNOWLEDGE_CONCERN = "acknowledge_safeguarding_concern"
+REVIEW_AFTER_RISK_RISE = "review_caution_after_risk_rise"
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,23 @@ class RequiredAction:
 
 
 def required_actions(c: Caution, today: date) -> list[RequiredAction]:
-    """Outstanding actions on the UK day `today`, most pressing first."""
+    """Outstanding actions on the UK day `today`, most pressing first: the victim's safety before the caution's
+    progress (issue 19), an unacknowledged safeguarding concern first, on a closed caution too."""
+    return _safety_actions(c) + _progress_actions(c, today)
+
+
+def _safety_actions(c: Caution) -> list[RequiredAction]:
+    """Each open concern, due the UK day it was raised (oldest first); and, while the caution is open, its review
+    after the victim's risk rose to high, due the UK day of the rise (a closed caution has nothing left to
+    continue, vary or withdraw)."""
+    actions = [RequiredAction(ACKNOWLEDGE_CONCERN, "police", uk_date(raised_at))
+               for _, (_, _, raised_at) in sorted(c.open_concerns.items())]
+    if c.risk_review_due_since is not None and c.is_open:
+        actions.append(RequiredAction(REVIEW_AFTER_RISK_RISE, "police", uk_date(c.risk_review_due_since)))
+    return actions
+
+
+def _progress_actions(c: Caution, today: date) -> list[RequiredAction]:
     if c.status is Status.COMPLETED:
         if c.contacted_on_completion:
             return []

@@ -173,6 +173,47 @@ class ContactOutcome(Enum):
     DECLINED = "declined"
 
 
+class SafeguardingCategory(Enum):
+    """What a safeguarding concern is about (issue 19)."""
+
+    RISK_TO_VICTIM = "risk_to_victim"
+    RISK_TO_CHILDREN = "risk_to_children"
+    THREAT_BY_OFFENDER = "threat_by_offender"
+    OFFENDER_SELF_HARM = "offender_self_harm"
+    OTHER = "other"
+
+
+class ConcernUrgency(Enum):
+    URGENT = "urgent"
+    ROUTINE = "routine"
+
+
+class ConcernSource(Enum):
+    """Who raised a safeguarding concern, and how."""
+
+    VICTIM_CONTACT = "victim_contact"  # the victim contact service, on its own
+    VICTIM_CONTACT_ON_CONTACT = "victim_contact_on_contact"  # a victim contact recorded with a concern
+    WORKSHOP_SESSION = "workshop_session"  # the provider, from what was heard in a session
+
+
+class RiskReviewDecision(Enum):
+    """What the police decide on reviewing a caution after the victim's DASH risk rose to high. `vary` and
+    `withdraw` say what they will do; the variation or withdrawal is recorded by its own command."""
+
+    CONTINUE = "continue"
+    VARY = "vary"
+    WITHDRAW = "withdraw"
+
+
+class PanelCaseKind(Enum):
+    """Why a case is before the scrutiny panel."""
+
+    BREACH_REFERRAL = "breach_referral"
+    ACCEPTED_EXCUSE = "accepted_excuse"
+    SAFEGUARDING_CONCERN = "safeguarding_concern"
+    OUT_OF_TIME = "out_of_time"
+
+
 class BreachOutcome(Enum):
     PROSECUTE = "prosecute"
     NO_FURTHER_ACTION = "no_further_action"
@@ -349,6 +390,16 @@ class MissAwaitingDecision:
 
     workshop: Workshop
     entry: int
+
+
+@dataclass(frozen=True)
+class OpenConcern:
+    """A safeguarding concern not yet acknowledged by the police: the entry that raised it, and what it is."""
+
+    entry: int
+    category: SafeguardingCategory
+    urgency: ConcernUrgency
+    raised_at: datetime
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,13 @@ ADMITTED: list[tuple[str, str, tuple[str, ...]]] = [
     ("POST", r"/v1/workshop-sessions/{session_id}/(bookings|cancellation)", ("police", "provider")),
     ("POST", r"/v1/workshop-sessions/{session_id}/register", ("provider",)),
     ("POST", r"/v1/cautions/{caution_id}/first-contact", ("provider",)),
+    # issue 19, safeguarding and risk (J1)
+    ("POST", r"/v1/cautions/{caution_id}/safeguarding-concerns", ("victim_contact", "provider")),
+    ("GET", r"/v1/cautions/{caution_id}/safeguarding-concerns", ("victim_contact",)),
+    ("POST", r"/v1/cautions/{caution_id}/safeguarding-concerns/{entry}/acknowledgement", ("police",)),
+    ("POST", r"/v1/cautions/{caution_id}/risk-assessments", ("police", "victim_contact")),
+    ("POST", r"/v1/cautions/{caution_id}/risk-review-decisions", ("police",)),
+    ("POST", r"/v1/cautions/{caution_id}/panel-reviews", ("police", "provider")),
 ]
 
 

@@ -35,6 +35,8 @@ STATE_SHAPES[3] = STATE_SHAPES[2] | {"strikes", "pending_miss_entry", "miss_at_c
                                      "closing_entry", "contact_after_a_at", "contact_after_a_entry"}
 # Issue 18: the provider's first contact, and each miss's coded absence reason.
 STATE_SHAPES[4] = STATE_SHAPES[3] | {"first_contacts", "first_contact_attempts", "absence_reasons"}
+# Issue 19: the open safeguarding concerns, the current DASH risk, and a review due after a rise to high.
+STATE_SHAPES[5] = STATE_SHAPES[4] | {"dash_risk", "concerns_open", "risk_review_due_since", "risk_review_entry"}
 
 
 def _stored(record: dict[str, Any]) -> StoredEvent:

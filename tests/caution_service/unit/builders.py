@@ -22,6 +22,8 @@ from services.caution_service.domain.values import (
     AbsenceReason,
     Booking,
     BreachOutcome,
+    ConcernSource,
+    ConcernUrgency,
     Conditions,
     ContactOutcome,
     ContactStage,
@@ -37,6 +39,7 @@ from services.caution_service.domain.values import (
     Offender,
     OffenderIdentity,
     OffendingHistory,
+    PanelCaseKind,
     Person,
     Rank,
     RecordedBy,
@@ -44,6 +47,8 @@ from services.caution_service.domain.values import (
     RescheduleReason,
     RescheduleRequester,
     RiskLevel,
+    RiskReviewDecision,
+    SafeguardingCategory,
     SessionCancellation,
     Victim,
     Workshop,
@@ -279,7 +284,7 @@ def refused(error: type[DomainError], rule: str, caution: Caution | None = None)
 
 
 def cautions_with_every_kind_of_event() -> list[Caution]:
-    """Three cautions whose pending events, between them, are of every kind a caution records."""
+    """Four cautions whose pending events, between them, are of every kind a caution records."""
     done = issued()
     book(done, Workshop.A, A_DAY)
     book(done, Workshop.A, A_DAY + 1, on=1, reason="venue closed", requested_by=RescheduleRequester.PROVIDER,
@@ -309,7 +314,49 @@ def cautions_with_every_kind_of_event() -> list[Caution]:
     withdrawn.lift_restriction(Person.VICTIM, "accuracy settled", **data)
     withdrawn.rectify_personal_data(Person.OFFENDER, ["name"], "p1.offender-key.Y29ycmVjdGVk", "spelling", **data)
     withdrawn.erase_personal_data(Person.OFFENDER, "retention period over", DataProtectionBasis.RETENTION, **data)
-    return [done, breached, withdrawn]
+    return [done, breached, withdrawn, safeguarded()]
+
+
+SEALED_CONCERN = "p1.victim-key.c2FpZCBzb21ldGhpbmc"  # a stand-in for what was said, sealed under the victim's key
+
+
+def raise_concern(c: Caution, day: int, *, by: RecordedBy = VICTIM_SERVICE,
+                  source: ConcernSource = ConcernSource.VICTIM_CONTACT, session_id: str | None = None,
+                  urgency: ConcernUrgency = ConcernUrgency.URGENT,
+                  category: SafeguardingCategory = SafeguardingCategory.RISK_TO_VICTIM) -> int:
+    """Raise a concern; its entry number (the concern's id)."""
+    c.raise_safeguarding_concern(category, urgency, source, SEALED_CONCERN, **when(day), recorded_by=by,
+                                 session_id=session_id)
+    return c.version
+
+
+def acknowledge(c: Caution, concern: int, day: int) -> None:
+    c.acknowledge_safeguarding_concern(concern, "officer visited the victim", **when(day), recorded_by=POLICE)
+
+
+def reassess(c: Caution, level: RiskLevel, day: int, by: RecordedBy = POLICE) -> None:
+    c.reassess_risk(level, "new threats reported", **when(day), recorded_by=by)
+
+
+def review(c: Caution, decision: RiskReviewDecision, day: int) -> None:
+    c.decide_risk_review(decision, "bail conditions in place", **when(day), recorded_by=POLICE)
+
+
+def panel(c: Caution, day: int, kind: PanelCaseKind = PanelCaseKind.SAFEGUARDING_CONCERN, by: RecordedBy = POLICE,
+          actions: list[str] | None = None) -> None:
+    c.record_panel_review("panel-2026-04", at(day).date(), ["INSP-2002", "prov-7"], kind, "handled well",
+                          ["share the learning"] if actions is None else actions, **when(day), recorded_by=by)
+
+
+def safeguarded() -> Caution:
+    """A concern raised and acknowledged, the risk raised to high and the caution reviewed, and a panel's review."""
+    c = issued(police_reference="CC-0004")
+    concern = raise_concern(c, 3)
+    acknowledge(c, concern, 3)
+    reassess(c, RiskLevel.HIGH, 4)
+    review(c, RiskReviewDecision.CONTINUE, 5)
+    panel(c, 6)
+    return c
 
 
 def one_of_each_event() -> dict[str, Any]:

@@ -50,6 +50,15 @@ RECORDED_SENTENCES = {
     "FirstContactRecorded": "The provider made first contact with the offender by phone.",
     "WorkshopBookingCancelled": "Workshop A booking cancelled: the session was cancelled (the venue was unavailable). "
                                 "Workshop A is to be booked again; nothing counts against the offender.",
+    # Added with safeguarding, risk review and the scrutiny panel (issue 19): nothing the victim said.
+    "SafeguardingConcernRaised": "Safeguarding concern raised by the victim contact service (urgent: risk to the "
+                                 "victim). Details are held by the victim contact service.",
+    "SafeguardingConcernAcknowledged": "Safeguarding concern (entry 2) acknowledged by the police, with the action "
+                                       "taken.",
+    "RiskReassessed": "The victim's DASH risk re-assessed: standard to high. The police are to review the caution.",
+    "RiskReviewDecided": "Caution reviewed by the police after the victim's risk rose to high: the caution continues.",
+    "CaseReviewedByPanel": "Case reviewed by the scrutiny panel on 2026-03-08 (a safeguarding concern): handled well. "
+                           "Actions: share the learning.",
 }
 
 # Optional fields added to existing events (issue 17): absent from every event recorded before them.

@@ -21,6 +21,7 @@ from services.caution_service.domain import values
 from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.values import (
     Booking,
+    ConcernUrgency,
     Conditions,
     ContactOutcome,
     ContactStage,
@@ -36,12 +37,14 @@ from services.caution_service.domain.values import (
     Offender,
     OffenderIdentity,
     OffendingHistory,
+    OpenConcern,
     Rank,
     RecordedBy,
     RegisterLine,
     RegisterOutcome,
     Relationship,
     RiskLevel,
+    SafeguardingCategory,
     SessionBooking,
     Victim,
     Workshop,
@@ -160,6 +163,7 @@ SAMPLES: dict[type, Any] = {
     RegisterLine: RegisterLine("a-caution-id", RegisterOutcome.SENT_HOME),
     MissAwaitingDecision: MissAwaitingDecision(Workshop.B, 7),
     Correction: Correction(9, 3, "WorkshopAAttended", "wrong day entered", False, at(10, 19)),
+    OpenConcern: OpenConcern(4, SafeguardingCategory.THREAT_BY_OFFENDER, ConcernUrgency.URGENT, at(11, 15)),
 }
 
 
