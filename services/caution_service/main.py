@@ -45,6 +45,7 @@ from .api import (
     subject_access,
     venues,
 )
+from .api import worklist as worklist_routes
 from .api.errors import install_domain_handlers
 from .api.shared_reads import SharedReads
 from .application import CautionApplication
@@ -202,6 +203,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.session_commands = SessionCommands(app.state.cautions)
     for sessions_router in (sessions_commands, sessions_reads, venues, provider_worklist, safeguarding):
         app.include_router(sessions_router.router)
+    app.include_router(worklist_routes.router)  # issue 19: every role's required actions
     registry = CollectorRegistry()
     registry.register(ReadModelCollector(app.state.projector))
     registry.register(RetentionCollector(app.state.cautions.engine, RETENTION_TABLES, RETENTION_ITEMS))

@@ -132,3 +132,25 @@ session_bookings = Table(
     Column("booked", Boolean, nullable=False),
     Column("outcome", String(32)),
 )
+
+# Each caution's required actions over time (domain/worklist.py), for GET /v1/worklist: a row is one action of one
+# role, outstanding from `valid_from` to the day before `valid_until` (null: no bound), so a worklist is the rows
+# valid today. A caution's rows are replaced on each of its events. `ordinal` is the action's place in the caution's
+# list (most pressing first); `due_on_the_day`: due on whichever day it is asked about (`due_on` null).
+worklist_items = Table(
+    "worklist_items",
+    metadata,
+    Column("caution_id", String(36), primary_key=True),
+    Column("seq", Integer, primary_key=True),  # the row's place in the caution's schedule
+    Column("force", String(64), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("ordinal", Integer, nullable=False),
+    Column("due_on", Date),
+    Column("due_on_the_day", Boolean, nullable=False),
+    Column("valid_from", Date),
+    Column("valid_until", Date),
+    Column("police_reference", String(100), nullable=False),
+    Column("position", BigInteger, nullable=False),  # the feed position of the caution's last event projected
+    Index("ix_worklist_items_force_role_due", "force", "role", "due_on", "caution_id"),
+)

@@ -106,6 +106,7 @@ ADMITTED: list[tuple[str, str, tuple[str, ...]]] = [
     ("POST", r"/v1/cautions/{caution_id}/risk-assessments", ("police", "victim_contact")),
     ("POST", r"/v1/cautions/{caution_id}/risk-review-decisions", ("police",)),
     ("POST", r"/v1/cautions/{caution_id}/panel-reviews", ("police", "provider")),
+    ("GET", r"/v1/worklist", ("police", "provider", "victim_contact")),
 ]
 
 

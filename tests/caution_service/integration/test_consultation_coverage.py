@@ -82,6 +82,7 @@ READS = [
     Read("/v1/venues"),
     Read("/v1/venues/{venue_id}"),
     Read("/v1/provider/worklist"),
+    Read("/v1/worklist"),  # every role's required actions: caution id, police reference, action, due date
     Read("/v1/consultations"),
     Read("/v1/consultations/verification"),
     Read("/livez"),
