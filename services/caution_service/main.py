@@ -39,6 +39,7 @@ from .api import (
     personal_data,
     provider_worklist,
     records,
+    scrutiny,
     sessions_commands,
     sessions_reads,
     subject_access,
@@ -199,7 +200,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(subject_access.router)
     # Workshop sessions (issue 18): their commands write sessions and cautions together, beside the writer.
     app.state.session_commands = SessionCommands(app.state.cautions)
-    for sessions_router in (sessions_commands, sessions_reads, venues, provider_worklist):
+    for sessions_router in (sessions_commands, sessions_reads, venues, provider_worklist, scrutiny):
         app.include_router(sessions_router.router)
     registry = CollectorRegistry()
     registry.register(ReadModelCollector(app.state.projector))
