@@ -121,7 +121,7 @@ class ScrutinyCommands:
 
         def attempt() -> Reviewed:
             cautions: dict[UUID, Caution] = {}
-            for case in cases:
+            for case in cases:  # every case checked before any is recorded
                 caution = cautions.get(case.caution_id)
                 if caution is None:
                     caution = cautions[case.caution_id] = self.app.get_caution(case.caution_id)
@@ -130,8 +130,9 @@ class ScrutinyCommands:
                     raise InvalidCommand(
                         "not_a_case_for_the_panel",
                         f"Caution {case.caution_id} has no {case.kind.replace('_', ' ')} for the panel to review.")
+            for case in cases:
                 # J1's method (issue 19); typed through Any until the domain declares it on every branch.
-                reviewable: Any = caution
+                reviewable: Any = cautions[case.caution_id]
                 reviewable.record_panel_review(
                     review.panel_id, held_on, list(members), _panel_kind(case.kind), case.decision,
                     list(case.actions), occurred_at=review.occurred_at, recorded_at=recorded_at,
