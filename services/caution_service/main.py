@@ -40,6 +40,7 @@ from .api import (
     provider_worklist,
     records,
     safeguarding,
+    scrutiny,
     sessions_commands,
     sessions_reads,
     subject_access,
@@ -201,7 +202,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(subject_access.router)
     # Workshop sessions (issue 18): their commands write sessions and cautions together, beside the writer.
     app.state.session_commands = SessionCommands(app.state.cautions)
-    for sessions_router in (sessions_commands, sessions_reads, venues, provider_worklist, safeguarding):
+    for sessions_router in (sessions_commands, sessions_reads, venues, provider_worklist, safeguarding,
+                           scrutiny):
         app.include_router(sessions_router.router)
     app.include_router(worklist_routes.router)  # issue 19: every role's required actions
     registry = CollectorRegistry()

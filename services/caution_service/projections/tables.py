@@ -154,3 +154,26 @@ worklist_items = Table(
     Column("position", BigInteger, nullable=False),  # the feed position of the caution's last event projected
     Index("ix_worklist_items_force_role_due", "force", "role", "due_on", "caution_id"),
 )
+
+# The scrutiny panel's cases (issue 19): per caution, each entry a panel of police and provider should review (a
+# breach referral, an accepted excuse, a safeguarding concern, a caution run out of time), and the panel that
+# reviewed it. No personal data: cautions by id and police reference, and the panel's members only as a count.
+panel_cases = Table(
+    "panel_cases",
+    metadata,
+    Column("caution_id", String(36), primary_key=True),
+    Column("entry", Integer, primary_key=True),  # the case's entry number in the caution's record
+    Column("force", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),  # PanelCaseKind's values
+    Column("happened_on", Date, nullable=False),  # the UK day
+    Column("police_reference", String(100), nullable=False),
+    # Set by the first CaseReviewedByPanel of this kind on the caution recorded after the case (its entry number
+    # too, so that striking the review out clears it), with the panel's day and how many sat on it.
+    Column("reviewed_panel_id", String(36)),
+    Column("reviewed_entry", Integer),
+    Column("reviewed_on", Date),
+    Column("reviewed_members", Integer),
+    Column("position", BigInteger, nullable=False),
+    Index("ix_panel_cases_force_happened", "force", "happened_on", "caution_id", "entry"),
+    Index("ix_panel_cases_force_panel", "force", "reviewed_panel_id"),
+)

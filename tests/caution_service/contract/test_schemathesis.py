@@ -107,6 +107,8 @@ ADMITTED: list[tuple[str, str, tuple[str, ...]]] = [
     ("POST", r"/v1/cautions/{caution_id}/risk-review-decisions", ("police",)),
     ("POST", r"/v1/cautions/{caution_id}/panel-reviews", ("police", "provider")),
     ("GET", r"/v1/worklist", ("police", "provider", "victim_contact")),
+    ("GET", r"/v1/scrutiny/(cases|reviews)", ("police", "provider")),
+    ("POST", r"/v1/scrutiny/reviews", ("police", "provider")),
 ]
 
 

@@ -83,6 +83,8 @@ READS = [
     Read("/v1/venues/{venue_id}"),
     Read("/v1/provider/worklist"),
     Read("/v1/worklist"),  # every role's required actions: caution id, police reference, action, due date
+    Read("/v1/scrutiny/cases"),
+    Read("/v1/scrutiny/reviews"),
     Read("/v1/consultations"),
     Read("/v1/consultations/verification"),
     Read("/livez"),
