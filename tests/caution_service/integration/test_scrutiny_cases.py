@@ -4,7 +4,7 @@ case gone, and a rebuild that gives the rows the live projector gave."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -184,9 +184,10 @@ def test_a_safeguarding_concern_is_a_case(client: TestClient, steps: ReadSteps) 
     cid = steps.issue()["id"]
     ok(steps.schedule(cid, "A", 10))
     ok(steps.attend(cid, "A", 10))
-    body = {"occurred_at": "2026-03-13T12:00:00Z", "stage": "after_workshop_a", "outcome": "contacted",
+    contacted = datetime(2026, 3, 13, 12, tzinfo=UTC)
+    body = {"occurred_at": contacted.isoformat(), "stage": "after_workshop_a", "outcome": "contacted",
             "safeguarding_concern": True}
-    steps.tick(steps.clock.now)
+    steps.tick(contacted)
     ok(steps.post(cid, "victim-contacts", body, steps.victim_contact))
 
     listed = cases(client, kind="safeguarding_concern")["items"]
