@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..application import CautionApplication
 from .history import HistoryProjection
+from .outcomes import CautionKeys, OutcomesProjection
 from .projector import Projector
 from .search import SearchProjection
 from .sessions import SessionProjection
@@ -13,5 +14,6 @@ from .summary import SummaryProjection
 def build_projector(app: CautionApplication, batch_size: int = 500, cache_size: int = 5000) -> Projector:
     """`cache_size`: cautions kept in memory; a rebuild wants at least as many as are open at once."""
     return Projector(app, [SummaryProjection(remembered=cache_size * 4), HistoryProjection(remembered=cache_size * 4),
-                           SearchProjection(app.keyring, app.search_index), SessionProjection()],
+                           SearchProjection(app.keyring, app.search_index), SessionProjection(),
+                           OutcomesProjection(app.keyring, CautionKeys(app.search_index.masters))],
                      batch_size=batch_size, cache_size=cache_size)
