@@ -57,7 +57,8 @@ class Principal:
     role: Role
     force: str
     # Force "*" is a grant, not a string: true only for a subscriber or commissioner the configuration lists, and
-    # even then only the routes that opt in (the event feed; the outcomes report) admit it. Any other "*" token is refused (auth_deps.require_role).
+    # even then only the routes that opt in (the event feed; the outcomes report) admit it. Any other "*" token is
+    # refused (auth_deps.require_role).
     national: bool = False
     # The token's display claims (DISPLAY_CLAIMS), when it has them: recorded with each event (RecordedBy).
     name: str | None = None

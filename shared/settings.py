@@ -60,7 +60,8 @@ class AuthSettings(BaseSettings):
                         self.jwt_allow_shared_secret_reason)
         return LoggedTokenVerifier(key, self.jwt_algorithms, self.jwt_issuer, self.jwt_audience,
                              national_subscribers=self.national_grants(),
-                             national_commissioners=self.commissioner_grants(), max_age_seconds=self.jwt_max_age_seconds,
+                             national_commissioners=self.commissioner_grants(),
+                             max_age_seconds=self.jwt_max_age_seconds,
                              require_iat=self.environment == "production", leeway_seconds=self.jwt_leeway_seconds)
 
     def national_grants(self) -> frozenset[str]:

@@ -44,6 +44,7 @@ from .api import (
     subject_access,
     venues,
 )
+from .api import reports as outcome_reports
 from .api.errors import install_domain_handlers
 from .api.shared_reads import SharedReads
 from .application import CautionApplication
@@ -201,6 +202,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.session_commands = SessionCommands(app.state.cautions)
     for sessions_router in (sessions_commands, sessions_reads, venues, provider_worklist):
         app.include_router(sessions_router.router)
+    app.include_router(outcome_reports.router)  # the commissioner's outcomes report (issue 19)
     registry = CollectorRegistry()
     registry.register(ReadModelCollector(app.state.projector))
     registry.register(RetentionCollector(app.state.cautions.engine, RETENTION_TABLES, RETENTION_ITEMS))

@@ -184,7 +184,8 @@ class OutcomesProjection:
         durations: dict[tuple[Any, ...], int] = defaultdict(int)
         connection = session.connection()
         old_rows = self._old_caution_rows(connection, cautions)
-        caution_rows, gone = [], []
+        caution_rows: list[dict[str, Any]] = []
+        gone: list[str] = []
         for caution_id, touched in cautions.items():
             old = old_rows.get(caution_id)
             if old is not None:
@@ -194,7 +195,8 @@ class OutcomesProjection:
             _count(cells, durations, new, +1)
             caution_rows.append(new)
         old_sessions = _old_session_rows(connection, sessions)
-        session_rows, session_sums = [], defaultdict(lambda: [0, 0, 0])
+        session_rows: list[dict[str, Any]] = []
+        session_sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
         for session_id, (workshop_session, _) in sessions.items():
             old = old_sessions.get(str(session_id))
             for row, sign in ((old, -1), (_session_row(workshop_session), +1)):
@@ -219,12 +221,12 @@ class OutcomesProjection:
             if gone:
                 connection.execute(_DELETE_CAUTIONS, {"keys": gone})
             insert_rows(connection, outcome_cautions, caution_rows)
-            _add(connection, outcome_cells, _CELL_KEY, cell_rows)
-            _add(connection, outcome_durations, _DURATION_KEY, duration_rows)
+            _add(connection, outcome_cells, _CELL_KEY, cell_rows, "cautions")
+            _add(connection, outcome_durations, _DURATION_KEY, duration_rows, "count")
             if session_ids:
                 connection.execute(_DELETE_SESSIONS, {"ids": session_ids})
             insert_rows(connection, outcome_sessions, session_rows)
-            _add(connection, outcome_session_cells, ("force", "month"), session_cell_rows)
+            _add(connection, outcome_session_cells, ("force", "month"), session_cell_rows, "sessions_held")
 
         return write
 
@@ -302,7 +304,7 @@ def _count(cells: dict[tuple[Any, ...], dict[str, int]], durations: dict[tuple[A
         if column is not None:
             sums[column] += sign
     force, month = row["force"], row["cohort_month"]
-    for raised_at, minutes in json.loads(row["concerns"]).values():
+    for _raised_at, minutes in json.loads(row["concerns"]).values():
         sums["concerns"] += sign
         if minutes is not None:
             sums["concerns_acknowledged"] += sign
@@ -332,8 +334,9 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
         yield items[start:start + size]
 
 
-def _add(connection: Connection, table: Table, key: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-    """Add each row's numbers to the sums its key names (a row that is not there yet starts them)."""
+def _add(connection: Connection, table: Table, key: tuple[str, ...], rows: list[dict[str, Any]], count: str) -> None:
+    """Add each row's numbers to the sums its key names (a row that is not there yet starts them); a sum whose
+    `count` falls to 0 goes, so the tables hold what a rebuild would make."""
     if not rows:
         return
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
@@ -342,6 +345,10 @@ def _add(connection: Connection, table: Table, key: tuple[str, ...], rows: list[
     statement = statement.on_conflict_do_update(
         index_elements=list(key), set_={name: table.c[name] + statement.excluded[name] for name in summed})
     connection.execute(statement, rows)
+    fallen = [{f"k_{name}": row[name] for name in key} for row in rows if row[count] < 0]
+    if fallen:
+        emptied = delete(table).where(table.c[count] == 0, *(table.c[name] == bindparam(f"k_{name}") for name in key))
+        connection.execute(emptied, fallen)
 
 
 _SELECT_CAUTIONS = select(outcome_cautions).where(outcome_cautions.c.caution_key.in_(bindparam("keys",

@@ -99,6 +99,7 @@ ADMITTED: list[tuple[str, str, tuple[str, ...]]] = [
     ("POST", r"/v1/workshop-sessions/{session_id}/(bookings|cancellation)", ("police", "provider")),
     ("POST", r"/v1/workshop-sessions/{session_id}/register", ("provider",)),
     ("POST", r"/v1/cautions/{caution_id}/first-contact", ("provider",)),
+    ("GET", r"/v1/reports/outcomes", ("police", "admin", "commissioner")),
 ]
 
 

@@ -80,6 +80,8 @@ READS = [
     Read("/v1/venues"),
     Read("/v1/venues/{venue_id}"),
     Read("/v1/provider/worklist"),
+    # The commissioner's outcomes report: counts per cohort, small counts by gender withheld; no one's data.
+    Read("/v1/reports/outcomes"),
     Read("/v1/consultations"),
     Read("/v1/consultations/verification"),
     Read("/livez"),
