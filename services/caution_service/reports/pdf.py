@@ -13,6 +13,7 @@ from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -68,6 +69,7 @@ def outcomes_chart(answer: dict[str, Any]) -> Drawing:
     legend.x, legend.y = int(WIDTH - 140), int(78 * mm - 25)
     legend.fontName, legend.fontSize = FONT, 7
     legend.alignment = "right"
+    legend.columnMaximum = len(order)  # one column beside the bars
     legend.colorNamePairs = [(OUTCOME_COLOURS[name], LABELS[name]) for name in reversed(order)]
     drawing.add(chart)
     drawing.add(legend)
@@ -85,8 +87,16 @@ def rates_chart(answer: dict[str, Any]) -> Drawing:
     series = (("completion_rate_of_closed", "Completion rate (of those closed)", colors.HexColor("#009E73")),
               ("completion_rate_of_cohort", "Completion rate (of the cohort)", colors.HexColor("#0072B2")),
               ("breach_rate_of_closed", "Breach rate (of those closed)", colors.HexColor("#D55E00")))
-    # reportlab's line chart takes no gaps: a period with nothing closed is drawn at 0 and its table says "none"
-    chart.data = [[100 * (p["rates"][name] or 0.0) for p in periods] for name, _, _ in series]
+    # A period with nothing to divide by leaves a gap in its line (no point is drawn for None). A line with no point
+    # at all is left out (reportlab cannot draw it), and with none to draw the chart says so.
+    lines = [([None if p["rates"][name] is None else 100 * p["rates"][name] for p in periods], label, colour)
+             for name, label, colour in series]
+    lines = [line for line in lines if any(value is not None for value in line[0])]
+    drawing.add(String(0, 70 * mm - 10, "Completion and breach rates by period", fontName="CaraSans-Bold", fontSize=9))
+    if not lines:
+        drawing.add(String(30, 70 * mm - 40, "No caution of these periods has closed yet.", fontName=FONT, fontSize=8))
+        return drawing
+    chart.data = [values for values, _, _ in lines]
     chart.categoryAxis.categoryNames = [p["period"] for p in periods]
     chart.categoryAxis.labels.fontName = chart.valueAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize = chart.valueAxis.labels.fontSize = 7
@@ -95,17 +105,18 @@ def rates_chart(answer: dict[str, Any]) -> Drawing:
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
     chart.valueAxis.labelTextFormat = "%d%%"
     chart.joinedLines = True
-    for i, (_, _, colour) in enumerate(series):
+    for i, (_, _, colour) in enumerate(lines):
         chart.lines[i].strokeColor = colour
         chart.lines[i].strokeWidth = 1.6
+        chart.lines[i].symbol = makeMarker("FilledCircle", size=3, fillColor=colour, strokeColor=colour)
     legend = Legend()
     legend.x, legend.y = int(WIDTH - 140), int(70 * mm - 25)
     legend.fontName, legend.fontSize = FONT, 7
     legend.alignment = "right"
-    legend.colorNamePairs = [(colour, label) for _, label, colour in series]
+    legend.columnMaximum = len(lines)
+    legend.colorNamePairs = [(colour, label) for _, label, colour in lines]
     drawing.add(chart)
     drawing.add(legend)
-    drawing.add(String(0, 70 * mm - 10, "Completion and breach rates by period", fontName="CaraSans-Bold", fontSize=9))
     return drawing
 
 

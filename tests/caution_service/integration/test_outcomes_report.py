@@ -475,6 +475,10 @@ def test_periods_are_checked(report_client: TestClient) -> None:
         assert_problem(client.get("/v1/reports/outcomes", params=params, headers=headers), 422)
     default = client.get("/v1/reports/outcomes", headers=headers).json()
     assert (default["from"], default["to"], len(default["periods"])) == ("2026-01", "2026-12", 12)
+    # Nothing issued yet: the PDF still renders, saying so where a line would be.
+    empty = client.get("/v1/reports/outcomes", headers={**headers, "Accept": "application/pdf"})
+    assert empty.status_code == 200, empty.text
+    assert "has closed yet" in pdfium.PdfDocument(empty.content)[0].get_textpage().get_text_range()
 
 
 def test_who_reads_the_report(report_client: TestClient) -> None:
