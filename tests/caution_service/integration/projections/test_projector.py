@@ -281,7 +281,8 @@ def test_reset_of_one_projection_rebuilds_only_that_one(sqlite_steps: ReadSteps)
     assert _count(steps.engine, history) == 0
     assert _count(steps.engine, summaries) == 6
     assert stored_positions(steps.engine) == {"caution_summaries": _head(steps), "compliance_history": 0,
-                                              "offender_search": _head(steps), "workshop_sessions": _head(steps)}
+                                              "offender_search": _head(steps), "workshop_sessions": _head(steps),
+                                              "outcomes": _head(steps)}
     assert projector.lag() == _head(steps)
     projector.run_until_caught_up()
     assert read_model(steps.engine) == expected
@@ -323,7 +324,7 @@ def test_the_rebuild_command_replays_the_whole_store_and_repairs_the_read_models
 
     assert done.returncode == 0, done.stderr
     assert f"{head}/{head} events" in done.stderr
-    rebuilt = "caution_summaries, compliance_history, offender_search, workshop_sessions"
+    rebuilt = "caution_summaries, compliance_history, offender_search, workshop_sessions, outcomes"
     assert f"rebuilt {rebuilt}: {head} events" in done.stderr
     assert read_model(steps.engine) == expected
 
