@@ -8,7 +8,8 @@ For each database:
                 checks one summary per caution and one history entry per event;
 * queries     - the caution service started on that store (CARA_RUN_PROJECTIONS=false: it is rebuilt);
                 one client, sequential requests: compliance history of random cautions, filtered lists
-                (status=completed, overdue=true, offender_ref, following a cursor), p50/p99 each;
+                (status=completed, overdue=true, offender_ref, following a cursor), the outcomes report for a
+                year by month (national commissioner, and police of one force), p50/p99 each;
 * feed        - GET /v1/events?after=..&limit=1000 paged through --feed-events events: events/s;
 * lag         - a fresh database, the service with its embedded projector, --clients clients running the
                 command workload for --lag-seconds: GET /readyz projection_lag sampled every 100 ms, and for
@@ -34,8 +35,10 @@ import httpx
 from sqlalchemy import func, select, text
 
 from services.caution_service.event_store import engine_of
-from services.caution_service.projections.tables import history, summaries
+from services.caution_service.projections.tables import history, outcome_cautions, summaries
 from services.caution_service.projections.wiring import build_projector
+from shared.auth import DEV_NATIONAL_COMMISSIONER, NATIONAL, Role
+from shared.uk_time import uk_date
 from tests.support import auth, national_auth
 
 from . import infra, report, seeding
@@ -98,10 +101,12 @@ def _rebuild(app: Any, batch_size: int, total: int) -> dict[str, Any]:
     with engine.connect() as conn:
         summary_rows = conn.execute(select(func.count()).select_from(summaries)).scalar_one()
         history_rows = conn.execute(select(func.count()).select_from(history)).scalar_one()
+        outcome_rows = conn.execute(select(func.count()).select_from(outcome_cautions)).scalar_one()
     return {"events": done, "batch_size": batch_size, "wall_seconds": round(wall, 2),
             "events_per_second": round(done / wall, 1) if wall else None,
             "refresh_statistics_seconds": round(statistics, 2),
-            "summary_rows": summary_rows, "history_rows": history_rows, "lag_after": projector.lag()}
+            "summary_rows": summary_rows, "history_rows": history_rows, "outcome_rows": outcome_rows,
+            "lag_after": projector.lag()}
 
 
 def _samples(app: Any, count: int, rng: random.Random) -> dict[str, list[str]]:
@@ -158,6 +163,23 @@ def _cursor_calls(client: httpx.Client, headers: dict[str, str], pages: int) -> 
     return calls
 
 
+# The service runs outside production, where the development commissioner holds the national grant.
+NATIONAL_COMMISSIONER = auth(Role.COMMISSIONER, NATIONAL, subject=DEV_NATIONAL_COMMISSIONER)
+
+
+def _report_year() -> dict[str, str]:
+    """The twelve UK months to this one: every seeded caution was issued in them (seeding.ISSUE_DAYS)."""
+    today = uk_date(datetime.now(UTC))
+    first = today.year * 12 + today.month - 1 - 11
+    return {"from": f"{first // 12:04d}-{first % 12 + 1:02d}", "to": f"{today.year:04d}-{today.month:02d}",
+            "by": "month"}
+
+
+def _cohort_size(body: Any) -> int:
+    """The cautions a report counted (its "rows": the report reads sums, whatever the count)."""
+    return int(body["total"]["cohort"]["issued"])
+
+
 def _queries(service: infra.ServiceProcess, samples: dict[str, list[str]], requests: int) -> dict[str, Any]:
     police = auth("police", "CAMBS")
     out: dict[str, Any] = {}
@@ -175,8 +197,16 @@ def _queries(service: infra.ServiceProcess, samples: dict[str, list[str]], reque
             ("list limit=50, next cursor page",
              _cursor_calls(client, police, requests), lambda b: len(b["items"])),
         ]
+        # The commissioner's outcomes report (issue 19): a year by month, nationally and for one force; it reads the
+        # projector's sums, so its cost does not grow with the cautions counted.
+        year = _report_year()
+        by_headers = {name: police for name, _, _ in plans}
+        for name, headers in (("outcomes report, a year by month (national commissioner)", NATIONAL_COMMISSIONER),
+                              ("outcomes report, a year by month (police, CAMBS)", police)):
+            plans.append((name, [("/v1/reports/outcomes", year)] * requests, _cohort_size))
+            by_headers[name] = headers
         for name, calls, rows_of in plans:
-            out[name] = _measure(client, service, calls, police, rows_of)
+            out[name] = _measure(client, service, calls, by_headers[name], rows_of)
             lat = out[name]["latency"] or {}
             _say(f"      {name:38} p50 {lat.get('p50_ms', float('nan')):7.2f} ms  "
                  f"p99 {lat.get('p99_ms', float('nan')):7.2f} ms"
@@ -313,6 +343,7 @@ def run_database(kind: str, args: argparse.Namespace, template: seeding.Template
             rebuild["checks"] = {
                 "summaries_equal_cautions": rebuild["summary_rows"] == cautions,
                 "history_rows_equal_events": rebuild["history_rows"] == events,
+                "outcome_rows_equal_cautions": rebuild["outcome_rows"] == cautions,
             }
             result["rebuild"] = rebuild
             _say(f"    rebuilt in {rebuild['wall_seconds']:.1f}s: {rebuild['events_per_second']:,.0f} events/s; "
@@ -376,7 +407,8 @@ def markdown(rep: dict[str, Any]) -> str:
     lines += [
         "",
         f"Reads over HTTP on that store: the service as one uvicorn worker, projections off (already rebuilt); one "
-        f"client, sequential requests, {p['requests']} of each (after 10 warm-up requests); police token, force CAMBS.",
+        f"client, sequential requests, {p['requests']} of each (after 10 warm-up requests); police token, force CAMBS "
+        "(the outcomes report also with a national commissioner token; its rows/response are the cautions counted).",
         "",
         "| database | request | p50 ms | p90 ms | p99 ms | requests/s | rows/response | server CPU ms/request | errors "
         "|",

@@ -25,6 +25,9 @@ NATIONAL = "*"  # the force claim of a token that reads every force's events, wh
 # The subject of the token the notification service mints itself to read the feed in development (main.feed_token):
 # the one national subscriber admitted when none are configured outside production.
 DEV_NATIONAL_SUBSCRIBER = "notification-service"
+# The subject of a development commissioner token for force "*" (`make token ROLE=commissioner FORCE='*'
+# SUBJECT=dev-commissioner`): the one national commissioner admitted when none are configured outside production.
+DEV_NATIONAL_COMMISSIONER = "dev-commissioner"
 # Claims that may name the caller in the national subscribers list: the subject, or the OAuth client the token was
 # issued to (RFC 9068 `client_id`; `azp` at providers that name it so), for client-credentials tokens whose `sub`
 # is an opaque service-account id.
@@ -43,6 +46,9 @@ class Role(str, Enum):
     SUBSCRIBER = "subscriber"
     ADMIN = "admin"
     SAR = "sar"  # the subject access officer: answers subject access requests (DPA 2018 s.45), reads nothing else
+    # The Police and Crime Commissioner (or their office): reads the outcomes report, nothing else. For one force,
+    # or for every force with a token for force "*" when granted (CARA_NATIONAL_COMMISSIONERS).
+    COMMISSIONER = "commissioner"
 
 
 @dataclass(frozen=True)
@@ -50,8 +56,9 @@ class Principal:
     id: str
     role: Role
     force: str
-    # Force "*" is a grant, not a string: true only for a subscriber the configuration lists, and even then only
-    # the routes that opt in (the event feed) admit it. Any other "*" token is refused (auth_deps.require_role).
+    # Force "*" is a grant, not a string: true only for a subscriber or commissioner the configuration lists, and
+    # even then only the routes that opt in (the event feed; the outcomes report) admit it. Any other "*" token is
+    # refused (auth_deps.require_role).
     national: bool = False
     # The token's display claims (DISPLAY_CLAIMS), when it has them: recorded with each event (RecordedBy).
     name: str | None = None
@@ -78,11 +85,13 @@ class TokenVerifier:
 
     def __init__(self, key: str | JwksKeys, algorithms: list[str], issuer: str, audience: str,
                  cache_size: int = 4096, *, national_subscribers: Iterable[str] = (),
+                 national_commissioners: Iterable[str] = (),
                  max_age_seconds: float | None = None, require_iat: bool = False,
                  leeway_seconds: float = 0.0) -> None:
         self._key, self._algorithms = key, algorithms
         self._issuer, self._audience = issuer, audience
         self._national_subscribers = frozenset(national_subscribers)
+        self._national_commissioners = frozenset(national_commissioners)
         self._max_age, self._require_iat, self._leeway = max_age_seconds, require_iat, leeway_seconds
         self._passed: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
         self._cache_size = cache_size
@@ -156,8 +165,9 @@ class TokenVerifier:
             raise InvalidToken(f"{FORCE_CLAIM} must be 1-64 characters")
         if not str(claims["sub"]) or len(str(claims["sub"])) > 255:
             raise InvalidToken("sub must be 1-255 characters")
-        national = force == NATIONAL and role is Role.SUBSCRIBER and any(
-            isinstance(claims.get(name), str) and claims[name] in self._national_subscribers for name in CLIENT_CLAIMS)
+        granted = {Role.SUBSCRIBER: self._national_subscribers, Role.COMMISSIONER: self._national_commissioners}
+        national = force == NATIONAL and role in granted and any(
+            isinstance(claims.get(name), str) and claims[name] in granted[role] for name in CLIENT_CLAIMS)
         name, rank, collar_number = (display_claim(claims, claim) for claim in DISPLAY_CLAIMS)
         return Principal(id=str(claims["sub"]), role=role, force=force, national=national, name=name, rank=rank,
                          collar_number=collar_number), good_until

@@ -56,18 +56,20 @@ def require_role(principal: Principal, roles: tuple[Role, ...], national: bool =
 
 
 def refuse_national_scope(principal: Principal, national: bool = False) -> Principal:
-    """Force "*" is refused unless the route reads every force's events and the caller holds the grant.
+    """Force "*" is refused unless the route reads every force (the feed, the outcomes report) and the caller holds
+    the grant.
 
     Refused here, where every caller is admitted, rather than route by route: a route written later cannot forget
     it, and nothing can be issued, subscribed or read under "*"."""
     if principal.force != NATIONAL or (national and principal.national):
         return principal
     if national:
-        detail = ("A token for every force (force \"*\") reads the feed only for a subscriber listed in the "
-                  "national subscribers setting; ask for a token for your force, or to be listed.")
+        detail = ("A token for every force (force \"*\") is accepted here only from a subscriber or commissioner "
+                  "listed in the national subscribers or commissioners setting; ask for a token for your force, or "
+                  "to be listed.")
     else:
-        detail = ("A token for every force (force \"*\") is accepted only by the event feed; "
-                  "use a token for one force.")
+        detail = ("A token for every force (force \"*\") is accepted only by the event feed and the outcomes "
+                  "report; use a token for one force.")
     raise ProblemError(403, "national-scope", "National scope not granted", detail)
 
 

@@ -94,8 +94,9 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         "Ask someone with a role the detail names, or ask only about your own force."),
     "national-scope": ProblemType(
         "National scope not granted", (403,), "The token names force \"*\" (every force). Only a subscriber listed "
-        "in CARA_NATIONAL_SUBSCRIBERS may hold it, and only to read the event feed.",
-        "Use a token for your own force, or ask the service's operator to list your feed client."),
+        "in CARA_NATIONAL_SUBSCRIBERS may hold it, to read the event feed, and a commissioner listed in "
+        "CARA_NATIONAL_COMMISSIONERS, to read the outcomes report.",
+        "Use a token for your own force, or ask the service's operator to list your feed client or commissioner."),
     "not-found": ProblemType(
         "Not found", (404,), "Nothing with that id exists in your force (another force's records are answered the "
         "same way, so as not to say they exist).", "Check the id; list your force's records to find it."),

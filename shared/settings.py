@@ -59,13 +59,19 @@ class AuthSettings(BaseSettings):
             log.warning("production accepts shared-secret JWT algorithms %s: %s", self._shared_secret_algorithms(),
                         self.jwt_allow_shared_secret_reason)
         return LoggedTokenVerifier(key, self.jwt_algorithms, self.jwt_issuer, self.jwt_audience,
-                             national_subscribers=self.national_grants(), max_age_seconds=self.jwt_max_age_seconds,
+                             national_subscribers=self.national_grants(),
+                             national_commissioners=self.commissioner_grants(),
+                             max_age_seconds=self.jwt_max_age_seconds,
                              require_iat=self.environment == "production", leeway_seconds=self.jwt_leeway_seconds)
 
     def national_grants(self) -> frozenset[str]:
         if self.national_subscribers is not None:
             return frozenset(self.national_subscribers)
         return frozenset() if self.environment == "production" else frozenset({DEV_NATIONAL_SUBSCRIBER})
+
+    def commissioner_grants(self) -> frozenset[str]:
+        """Who may read the outcomes report for every force: none here; the caution service, which serves it, says."""
+        return frozenset()
 
     def _shared_secret_algorithms(self) -> list[str]:
         return [a for a in self.jwt_algorithms if a.upper().startswith("HS")]

@@ -10,6 +10,7 @@ from .auth import (
     DEFAULT_AUDIENCE,
     DEFAULT_ISSUER,
     DEV_JWT_SECRET,
+    DEV_NATIONAL_COMMISSIONER,
     DEV_NATIONAL_SUBSCRIBER,
     NATIONAL,
     Role,
@@ -35,9 +36,14 @@ def main() -> None:
     subject = args.subject
     if args.force == NATIONAL:
         # The services would refuse any other such token with 403: say so now, not at the first request.
-        if args.role != Role.SUBSCRIBER.value:
-            parser.error(f'force "{NATIONAL}" (every force) is only for the subscriber role, reading the event feed')
-        if subject is None:
+        if args.role not in (Role.SUBSCRIBER.value, Role.COMMISSIONER.value):
+            parser.error(f'force "{NATIONAL}" (every force) is only for the subscriber role, reading the event feed, '
+                         'and the commissioner role, reading the outcomes report')
+        if subject is None and args.role == Role.COMMISSIONER.value:
+            subject = DEV_NATIONAL_COMMISSIONER
+            print(f"a national token is admitted only for a subject in CARA_NATIONAL_COMMISSIONERS; this one is "
+                  f"{subject!r}, listed by default outside production", file=sys.stderr)
+        elif subject is None:
             subject = DEV_NATIONAL_SUBSCRIBER
             print(f"a national token is admitted only for a subject in CARA_NATIONAL_SUBSCRIBERS; this one is "
                   f"{subject!r}, listed by default outside production", file=sys.stderr)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 from sqlalchemy import make_url
 
+from shared.auth import DEV_NATIONAL_COMMISSIONER
 from shared.database_timeouts import with_timeouts
 from shared.keyring import DEV_MASTER_KEYS, MasterKeys
 from shared.retention import RetentionConfig
@@ -73,6 +74,11 @@ class Settings(ServiceSettings):
     # Where development keeps the pair it makes, so `make run` signs with the same one across restarts (the test
     # environment keeps one in memory, as does development when this cannot be written).
     certificate_signing_dev_dir: str = "var/certificate-signing"
+    # JSON list of who may read the outcomes report for every force with a commissioner token for force "*": their
+    # subject (`sub`) or OAuth client id (`client_id` or `azp`), as for CARA_NATIONAL_SUBSCRIBERS. Unset: outside
+    # production, the development commissioner (`dev-commissioner`); production refuses to start without it (who reads
+    # every force's figures is a decision: [] for nobody).
+    national_commissioners: list[str] | None = None
 
     @model_validator(mode="after")
     def refuse_development_secrets_in_production(self) -> Settings:
@@ -85,7 +91,22 @@ class Settings(ServiceSettings):
             if self.national_subscribers is None:  # this service serves the feed: who reads it all is a decision
                 raise ValueError('production needs CARA_NATIONAL_SUBSCRIBERS: the subjects or client ids allowed to '
                                  'read every force\'s events, e.g. ["notification-service"], or [] for none')
+            if self.national_commissioners is None:
+                raise ValueError('production needs CARA_NATIONAL_COMMISSIONERS: the subjects or client ids allowed to '
+                                 'read the outcomes report for every force, e.g. ["apcc-reports"], or [] for none')
         return self
+
+    def commissioner_grants(self) -> frozenset[str]:
+        if self.national_commissioners is not None:
+            return frozenset(self.national_commissioners)
+        return frozenset() if self.environment == "production" else frozenset({DEV_NATIONAL_COMMISSIONER})
+
+    @field_validator("national_commissioners")
+    @classmethod
+    def national_commissioners_are_named(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and any(not name.strip() for name in value):
+            raise ValueError("a national commissioner must be a subject or client id, not blank")
+        return value
 
     @field_validator("master_keys")
     @classmethod

@@ -46,6 +46,7 @@ from .api import (
     subject_access,
     venues,
 )
+from .api import reports as outcome_reports
 from .api import worklist as worklist_routes
 from .api.errors import install_domain_handlers
 from .api.shared_reads import SharedReads
@@ -206,6 +207,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
                            scrutiny):
         app.include_router(sessions_router.router)
     app.include_router(worklist_routes.router)  # issue 19: every role's required actions
+    app.include_router(outcome_reports.router)  # the commissioner's outcomes report (issue 19)
     registry = CollectorRegistry()
     registry.register(ReadModelCollector(app.state.projector))
     registry.register(RetentionCollector(app.state.cautions.engine, RETENTION_TABLES, RETENTION_ITEMS))

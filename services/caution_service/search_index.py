@@ -107,6 +107,11 @@ class BlindIndex:
         self._masters = masters
         self._keys: dict[str, bytes] = {}
 
+    @property
+    def masters(self) -> MasterKeys:
+        """The master keys, for other keyed indexes of their own purpose (projections/outcomes.CautionKeys)."""
+        return self._masters
+
     def terms(self, name: str, date_of_birth: date) -> list[Term]:
         """What the index holds for an offender: their full-name and surname terms, under the current master key."""
         key_id = self._masters.current

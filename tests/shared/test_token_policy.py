@@ -39,7 +39,8 @@ def _production(tmp_path: Path, **given: Any) -> CautionSettings:
     return CautionSettings(**{
         "environment": "production", "database_url": f"sqlite:///{tmp_path}/c.sqlite3", "run_projections": False,
         "vault_key": Fernet.generate_key().decode(), "master_keys": MasterKeys.generate("2026-12"),
-        "national_subscribers": [], "jwt_public_key": PUBLIC_PEM, "jwt_algorithms": ["RS256"],
+        "national_subscribers": [], "national_commissioners": [], "jwt_public_key": PUBLIC_PEM,
+        "jwt_algorithms": ["RS256"],
         "certificate_signing_key_file": str(tmp_path / "signing-key.pem"),
         "certificate_signing_chain_file": str(tmp_path / "signing-chain.pem"), **given})
 

@@ -177,3 +177,83 @@ panel_cases = Table(
     Index("ix_panel_cases_force_happened", "force", "happened_on", "caution_id", "entry"),
     Index("ix_panel_cases_force_panel", "force", "reviewed_panel_id"),
 )
+
+# The outcomes report (projections/outcomes.py, issue 19): one row per caution, named by a keyed blind index of its
+# id (HMAC under a key derived from a master key, whose id is beside it), never by the id itself: the table alone
+# links to no caution, and holds no name, reference or date of birth. Gender is "not_recorded" while the offender's
+# data is erased or restricted. Contacts and concerns are JSON by entry number, so a correction can strike one out.
+outcome_cautions = Table(
+    "outcome_cautions",
+    metadata,
+    Column("caution_key", String(64), primary_key=True),  # hex HMAC-SHA256 of the caution id
+    Column("key_id", String(64), nullable=False),
+    Column("force", String(64), nullable=False),
+    Column("cohort_month", String(7), nullable=False),  # the UK month of issue, YYYY-MM
+    Column("legal_basis", String(32), nullable=False),
+    Column("gender", String(16), nullable=False),
+    Column("outcome", String(24), nullable=False),
+    Column("days_to_first_contact", Integer),
+    Column("days_to_workshop_a", Integer),
+    Column("days_to_completion", Integer),
+    Column("contacts", Text, nullable=False),  # {"entry": "stage outcome"}
+    Column("concerns", Text, nullable=False),  # {"entry": [raised (recorded) at ISO, minutes to acknowledge | null]}
+    Column("position", BigInteger, nullable=False),
+)
+
+# The report's counts, kept summed by the projector per cohort cell, so a year's national report reads a few
+# hundred rows whatever the number of cautions.
+outcome_cells = Table(
+    "outcome_cells",
+    metadata,
+    Column("force", String(64), primary_key=True),
+    Column("cohort_month", String(7), primary_key=True),
+    Column("legal_basis", String(32), primary_key=True),
+    Column("gender", String(16), primary_key=True),
+    Column("outcome", String(24), primary_key=True),
+    Column("cautions", Integer, nullable=False),
+    Column("contact_a_contacted", Integer, nullable=False),
+    Column("contact_a_unable", Integer, nullable=False),
+    Column("contact_a_declined", Integer, nullable=False),
+    Column("contact_completion_contacted", Integer, nullable=False),
+    Column("contact_completion_unable", Integer, nullable=False),
+    Column("contact_completion_declined", Integer, nullable=False),
+    Column("concerns", Integer, nullable=False),
+    Column("concerns_acknowledged", Integer, nullable=False),
+    Index("ix_outcome_cells_month", "cohort_month"),
+)
+
+# How many cautions of a cohort took each number of days (first contact, workshop A, completion), and how many
+# concerns took each number of minutes to acknowledge: medians and 90th percentiles are exact from these counts.
+outcome_durations = Table(
+    "outcome_durations",
+    metadata,
+    Column("force", String(64), primary_key=True),
+    Column("cohort_month", String(7), primary_key=True),
+    Column("measure", String(24), primary_key=True),
+    Column("value", Integer, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Index("ix_outcome_durations_month", "cohort_month"),
+)
+
+# Each workshop session's part in the report: held (its register recorded), its places and how many were filled at
+# the register (the cautions it lists); and their sums per force and UK month the session was on.
+outcome_sessions = Table(
+    "outcome_sessions",
+    metadata,
+    Column("session_id", String(36), primary_key=True),
+    Column("force", String(64), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("held", Boolean, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("filled", Integer, nullable=False),
+)
+
+outcome_session_cells = Table(
+    "outcome_session_cells",
+    metadata,
+    Column("force", String(64), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("sessions_held", Integer, nullable=False),
+    Column("places", Integer, nullable=False),
+    Column("filled", Integer, nullable=False),
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..application import CautionApplication
 from .history import HistoryProjection
+from .outcomes import CautionKeys, OutcomesProjection
 from .panel_cases import PanelCaseProjection
 from .projector import Projector
 from .search import SearchProjection
@@ -16,5 +17,6 @@ def build_projector(app: CautionApplication, batch_size: int = 500, cache_size: 
     """`cache_size`: cautions kept in memory; a rebuild wants at least as many as are open at once."""
     return Projector(app, [SummaryProjection(remembered=cache_size * 4), HistoryProjection(remembered=cache_size * 4),
                            SearchProjection(app.keyring, app.search_index), SessionProjection(),
-                           WorklistProjection(), PanelCaseProjection()],
+                           WorklistProjection(), PanelCaseProjection(),
+                           OutcomesProjection(app.keyring, CautionKeys(app.search_index.masters))],
                      batch_size=batch_size, cache_size=cache_size)

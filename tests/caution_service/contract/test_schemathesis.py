@@ -109,6 +109,7 @@ ADMITTED: list[tuple[str, str, tuple[str, ...]]] = [
     ("GET", r"/v1/worklist", ("police", "provider", "victim_contact")),
     ("GET", r"/v1/scrutiny/(cases|reviews)", ("police", "provider")),
     ("POST", r"/v1/scrutiny/reviews", ("police", "provider")),
+    ("GET", r"/v1/reports/outcomes", ("police", "admin", "commissioner")),
 ]
 
 

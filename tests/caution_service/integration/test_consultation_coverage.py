@@ -85,6 +85,8 @@ READS = [
     Read("/v1/worklist"),  # every role's required actions: caution id, police reference, action, due date
     Read("/v1/scrutiny/cases"),
     Read("/v1/scrutiny/reviews"),
+    # The commissioner's outcomes report: counts per cohort, small counts by gender withheld; no one's data.
+    Read("/v1/reports/outcomes"),
     Read("/v1/consultations"),
     Read("/v1/consultations/verification"),
     Read("/livez"),

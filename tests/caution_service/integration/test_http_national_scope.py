@@ -138,7 +138,8 @@ def test_production_must_say_who_reads_every_forces_events(tmp_path: Path) -> No
     given: dict[str, Any] = {
         "environment": "production", "database_url": f"sqlite:///{tmp_path}/c.sqlite3",
         "jwt_public_key": "-----BEGIN PUBLIC KEY-----", "jwt_algorithms": ["RS256"],
-        "vault_key": Fernet.generate_key().decode(), "master_keys": MasterKeys.generate("2026-12")}
+        "vault_key": Fernet.generate_key().decode(), "master_keys": MasterKeys.generate("2026-12"),
+        "national_commissioners": []}
     with pytest.raises(ValidationError, match="CARA_NATIONAL_SUBSCRIBERS"):
         Settings(**given)
     assert Settings(**given, national_subscribers=[]).national_grants() == frozenset()
@@ -146,3 +147,32 @@ def test_production_must_say_who_reads_every_forces_events(tmp_path: Path) -> No
     assert Settings().national_grants() == {"notification-service"}  # development: `make run` reads the feed
     with pytest.raises(ValidationError, match="not blank"):
         Settings(national_subscribers=[" "])
+
+
+def test_production_must_say_who_reads_every_forces_outcomes_report(tmp_path: Path) -> None:
+    from cryptography.fernet import Fernet
+
+    from shared.keyring import MasterKeys
+
+    given: dict[str, Any] = {
+        "environment": "production", "database_url": f"sqlite:///{tmp_path}/c.sqlite3",
+        "jwt_public_key": "-----BEGIN PUBLIC KEY-----", "jwt_algorithms": ["RS256"], "national_subscribers": [],
+        "vault_key": Fernet.generate_key().decode(), "master_keys": MasterKeys.generate("2026-12")}
+    with pytest.raises(ValidationError, match="CARA_NATIONAL_COMMISSIONERS"):
+        Settings(**given)
+    assert Settings(**given, national_commissioners=[]).commissioner_grants() == frozenset()
+    assert Settings(**given, national_commissioners=["apcc"]).commissioner_grants() == {"apcc"}
+    assert Settings().commissioner_grants() == {"dev-commissioner"}  # development: `make token ROLE=commissioner`
+    with pytest.raises(ValidationError, match="not blank"):
+        Settings(national_commissioners=[" "])
+
+
+def test_a_subscriber_grant_is_not_a_commissioner_grant(client: TestClient, clock: FakeClock) -> None:
+    _issue_in_two_forces(client, clock)
+    # The notification service's subject, listed as a national subscriber, is no commissioner: and the reverse.
+    as_commissioner = auth("commissioner", NATIONAL, subject="notification-service")
+    assert_problem(client.get("/v1/reports/outcomes", headers=as_commissioner), 403)
+    assert_problem(client.get("/v1/events", headers=auth("subscriber", NATIONAL, subject="dev-commissioner")), 403)
+    national = client.get("/v1/reports/outcomes", headers=auth("commissioner", NATIONAL, subject="dev-commissioner"))
+    assert national.status_code == 200 and national.json()["scope"] == "national"
+    assert_problem(client.get("/v1/events", headers=auth("commissioner", NATIONAL, subject="dev-commissioner")), 403)

@@ -13,7 +13,7 @@ from shared.keyring import MasterKeys
 def production(master_keys: str = DEV_MASTER_KEYS) -> Settings:
     return Settings(environment="production", jwt_public_key="-----BEGIN PUBLIC KEY-----", jwt_algorithms=["RS256"],
                     vault_key=Fernet.generate_key().decode(), master_keys=master_keys,
-                    national_subscribers=["notification-service"])
+                    national_subscribers=["notification-service"], national_commissioners=[])
 
 
 def test_production_needs_its_own_master_keys() -> None:

@@ -110,7 +110,8 @@ def test_a_configured_pair_is_loaded_and_a_mismatched_one_refused(tmp_path: Path
 
 
 PRODUCTION: dict[str, Any] = {"environment": "production", "vault_key": "x" * 44, "master_keys": "2026:" + "A" * 43,
-              "national_subscribers": [], "jwt_jwks_url": "https://idp.example/jwks.json", "jwt_algorithms": ["RS256"]}
+              "national_subscribers": [], "national_commissioners": [],
+              "jwt_jwks_url": "https://idp.example/jwks.json", "jwt_algorithms": ["RS256"]}
 
 
 def test_the_production_api_refuses_to_start_without_a_signing_key_and_chain(tmp_path: Path) -> None:

@@ -283,7 +283,8 @@ def test_reset_of_one_projection_rebuilds_only_that_one(sqlite_steps: ReadSteps)
     assert stored_positions(steps.engine) == {"caution_summaries": _head(steps), "compliance_history": 0,
                                               "offender_search": _head(steps), "workshop_sessions": _head(steps),
                                               "worklist_items": _head(steps),
-                                              "panel_cases": _head(steps)}
+                                              "panel_cases": _head(steps),
+                                              "outcomes": _head(steps)}
     assert projector.lag() == _head(steps)
     projector.run_until_caught_up()
     assert read_model(steps.engine) == expected
@@ -325,7 +326,8 @@ def test_the_rebuild_command_replays_the_whole_store_and_repairs_the_read_models
 
     assert done.returncode == 0, done.stderr
     assert f"{head}/{head} events" in done.stderr
-    rebuilt = "caution_summaries, compliance_history, offender_search, workshop_sessions, worklist_items, panel_cases"
+    rebuilt = ("caution_summaries, compliance_history, offender_search, workshop_sessions, worklist_items, "
+               "panel_cases, outcomes")
     assert f"rebuilt {rebuilt}: {head} events" in done.stderr
     assert read_model(steps.engine) == expected
 

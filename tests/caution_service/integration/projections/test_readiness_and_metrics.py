@@ -19,7 +19,7 @@ from tests.caution_service.integration.test_read_support import ReadSteps
 
 K8S = Path(__file__).resolve().parents[4] / "deploy" / "k8s"
 PROJECTIONS = {"caution_summaries", "compliance_history", "offender_search", "workshop_sessions", "worklist_items",
-               "panel_cases"}
+               "panel_cases", "outcomes"}
 
 
 def _gauges(steps: ReadSteps) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -82,10 +82,12 @@ def test_metrics_show_the_store_head_and_each_read_model_position_and_lag(steps:
     gauges = _gauges(steps)
     assert _by_projection(gauges, "cara_projection_rebuilding") == {"caution_summaries": 0, "compliance_history": 1,
                                                                     "offender_search": 0, "workshop_sessions": 0,
-                                                                    "worklist_items": 0, "panel_cases": 0}
+                                                                    "worklist_items": 0, "panel_cases": 0,
+                                                                    "outcomes": 0}
     assert _by_projection(gauges, "cara_projection_lag_events") == {"caution_summaries": 0, "compliance_history": 4,
                                                                     "offender_search": 0, "workshop_sessions": 0,
-                                                                    "worklist_items": 0, "panel_cases": 0}
+                                                                    "worklist_items": 0, "panel_cases": 0,
+                                                                    "outcomes": 0}
 
 
 def _documents(name: str) -> list[dict[str, Any]]:

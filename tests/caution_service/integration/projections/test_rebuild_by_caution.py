@@ -207,10 +207,12 @@ def test_rebuilding_one_read_model_leaves_the_other_projecting(steps: ReadSteps,
     rebuilder.rebuild(["compliance_history"], cautions_per_batch=4, progress=meanwhile)
 
     assert seen == [{"caution_summaries": head + 2, "compliance_history": REBUILDING, "offender_search": head + 2,
-                     "workshop_sessions": head + 2, "worklist_items": head + 2, "panel_cases": head + 2}]
+                     "workshop_sessions": head + 2, "worklist_items": head + 2, "panel_cases": head + 2,
+                                              "outcomes": head + 2}]
     assert stored_positions(steps.engine) == {"caution_summaries": head + 2, "compliance_history": head + 2,
                                               "offender_search": head + 2, "workshop_sessions": head + 2,
-                                              "worklist_items": head + 2, "panel_cases": head + 2}
+                                              "worklist_items": head + 2, "panel_cases": head + 2,
+                                              "outcomes": head + 2}
     assert read_model(steps.engine) == _in_position_order(steps)
 
 
