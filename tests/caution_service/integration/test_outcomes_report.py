@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from services.caution_service.config import Settings
-from services.caution_service.domain.caution import event_name, event_names
+from services.caution_service.domain.caution import event_name
 from services.caution_service.domain.session import session_event_name
 from services.caution_service.main import create_app
 from services.caution_service.projections.tables import (
@@ -44,8 +44,6 @@ GENDERS = ("female", "male", "other", "not_recorded")
 OUTCOMES = ("open", "completed", "breached_prosecute", "breached_nfa", "withdrawn", "out_of_time")
 UNLIMITED: dict[str, Any] = {"rate_limit_writes": "off", "rate_limit_writes_per_address": "off",
                              "rate_limit_failed_auth": "off", "rate_limit_reads": "off"}
-CONCERNS_MERGED = "SafeguardingConcernRaised" in event_names()
-CONCERNS_PENDING = "J1's SafeguardingConcernRaised is not on this branch yet (issue 19 item 1): runs once merged"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -515,7 +513,6 @@ def test_who_reads_the_report(report_client: TestClient) -> None:
             assert_problem(response, 403)
 
 
-@pytest.mark.skipif(not CONCERNS_MERGED, reason=CONCERNS_PENDING)
 def test_safeguarding_concerns_and_their_acknowledgement_times_count_in_the_cohort(report_client: TestClient) -> None:
     client = report_client
     driver = Driver(client, "CAMBS")

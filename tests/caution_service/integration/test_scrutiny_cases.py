@@ -11,16 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from services.caution_service.domain.caution import event_names
 from services.caution_service.projections.tables import panel_cases
 from tests.caution_fixtures import assert_problem
 from tests.caution_service.integration.test_read_support import ReadSteps
 from tests.support import FakeClock, app_state, at, auth
 
 SAFEGUARDING = "SafeguardingConcernRaised"
-needs_safeguarding_events = pytest.mark.skipif(
-    SAFEGUARDING not in event_names(),
-    reason="needs J1's SafeguardingConcernRaised (issue 19): runs once the caution events are merged")
 
 
 @pytest.fixture
@@ -179,7 +175,6 @@ def test_a_rebuild_gives_the_rows_the_live_projector_gave(client: TestClient, st
     assert rows(client) == live
 
 
-@needs_safeguarding_events
 def test_a_safeguarding_concern_is_a_case(client: TestClient, steps: ReadSteps) -> None:
     cid = steps.issue()["id"]
     ok(steps.schedule(cid, "A", 10))

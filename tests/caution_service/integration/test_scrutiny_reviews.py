@@ -16,16 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 
-from services.caution_service.domain.caution import Caution
 from services.caution_service.projections.panel_cases import PanelCaseProjection
 from services.caution_service.projections.tables import metadata, panel_cases
 from tests.caution_fixtures import assert_problem, event_names
 from tests.caution_service.integration.test_read_support import ReadSteps
 from tests.support import FakeClock, app_state, auth
-
-needs_panel_review = pytest.mark.skipif(
-    not hasattr(Caution, "record_panel_review"),
-    reason="needs J1's Caution.record_panel_review (issue 19): runs once the caution events are merged")
 
 TODAY = "2026-03-20"  # the clock's UK day once the cases below are made (steps tick it on)
 
@@ -136,7 +131,6 @@ def test_only_police_and_provider_record_and_read_panels(client: TestClient, ste
 # ----- recording a review (J1's caution method) --------------------------------------------------------------
 
 
-@needs_panel_review
 def test_one_review_records_on_every_caution_named_and_marks_their_cases(client: TestClient,
                                                                          steps: ReadSteps) -> None:
     breach, accepted, left = referred(steps), referred(steps, accepted=True), referred(steps)
@@ -173,7 +167,6 @@ def test_one_review_records_on_every_caution_named_and_marks_their_cases(client:
     assert listed(client, "reviews", auth("police", "ESSEX")) == []
 
 
-@needs_panel_review
 def test_a_retry_under_the_same_key_replays_and_records_once(client: TestClient, steps: ReadSteps) -> None:
     cid = referred(steps)
     on_day(steps)
@@ -189,7 +182,6 @@ def test_a_retry_under_the_same_key_replays_and_records_once(client: TestClient,
                    422)
 
 
-@needs_panel_review
 def test_a_panel_held_on_an_earlier_day_is_recorded_as_that_day_ended(client: TestClient, steps: ReadSteps) -> None:
     cid = referred(steps)
     on_day(steps, "2026-04-02")
@@ -202,7 +194,6 @@ def test_a_panel_held_on_an_earlier_day_is_recorded_as_that_day_ended(client: Te
     assert answer["held_on"] == "2026-03-31"
 
 
-@needs_panel_review
 def test_a_later_panel_marks_only_the_cases_since_the_last(client: TestClient, steps: ReadSteps) -> None:
     cid = referred(steps, accepted=True)  # 4: accepted; the round starts again
     on_day(steps)
@@ -219,7 +210,6 @@ def test_a_later_panel_marks_only_the_cases_since_the_last(client: TestClient, s
     assert [len(p["cases"]) for p in listed(client, "reviews", steps.police)] == [1, 1]
 
 
-@needs_panel_review
 def test_a_rebuild_marks_the_reviewed_cases_as_live(client: TestClient, steps: ReadSteps) -> None:
     cids = [referred(steps, accepted=n == 1) for n in range(3)]
     on_day(steps)
