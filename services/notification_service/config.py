@@ -52,6 +52,14 @@ class Settings(ServiceSettings):
     email_from: str = "cara-notifications@localhost"  # the From address of notification emails
     # Who is emailed, JSON: force -> role -> addresses ({"CAMBS": {"provider": ["referrals@provider.example"]}}).
     email_recipients: dict[str, dict[str, list[str]]] = {}
+    # Who an unacknowledged safeguarding concern is escalated to by email, besides the force's police inbox, JSON:
+    # force (or "*" for every force) -> addresses ({"CAMBS": ["duty-inspector@cambs.police.example"]}).
+    escalation_recipients: dict[str, list[str]] = {}
+    # An urgent safeguarding concern the police have not acknowledged this many minutes after it was recorded is
+    # escalated (deploy/k8s/alerts.yaml pages at the same bound).
+    safeguarding_escalation_minutes: int = Field(default=30, ge=1)
+    # A routine safeguarding concern not acknowledged this many hours after it was recorded is escalated.
+    routine_concern_escalation_hours: int = Field(default=24, ge=1)
     webhook_timeout_seconds: float = 5.0  # the longest one webhook POST may take
     webhook_max_attempts: int = 6  # tries of one delivery (webhook or email) before it is dead-lettered
     webhook_backoff_seconds: float = 2.0  # the wait after the first failed try, doubled after each further one

@@ -28,10 +28,14 @@ def _position_of(cursor: str) -> tuple[datetime, str]:
 
 
 def page(engine: Engine, force: str, role: str, caution_id: str | None, limit: int,
-         cursor: str | None, session_id: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of notifications for `role` in `force`, and the cursor of the next (None at the end)."""
+         cursor: str | None, session_id: str | None = None,
+         state: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of notifications for `role` in `force`, and the cursor of the next (None at the end); only those
+    in `state` (open, done, superseded: inbox_state.py) when it is given."""
     n = notifications.c
     query = select(notifications).where(n.force == force, n.recipient_role == role)
+    if state:
+        query = query.where(n.state == state)
     if caution_id:
         query = query.where(n.caution_id == caution_id)
     if session_id:

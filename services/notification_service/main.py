@@ -65,7 +65,8 @@ def _engine(settings: Settings) -> Engine:
 
 def build_store(settings: Settings, clock: Callable[[], datetime]) -> NotificationStore:
     policy = ReminderPolicy(settings.reminder_days_before_period_end,
-                            settings.workshop_b_reminder_days_before_period_end)
+                            settings.workshop_b_reminder_days_before_period_end,
+                            settings.safeguarding_escalation_minutes, settings.routine_concern_escalation_hours)
     engine = _engine(settings)
     require_writable(engine)  # a process that cannot write stops at once: its supervisor retries (write_probe.py)
     if settings.migrate_at_start:
@@ -74,7 +75,8 @@ def build_store(settings: Settings, clock: Callable[[], datetime]) -> Notificati
         MIGRATIONS.require_head(engine, "CARA_NOTIFY_MIGRATE_AT_START")
     sessions = SessionPolicy(settings.session_fill_check_days_before_start, settings.session_minimum_fill,
                              settings.register_reminder_days_after_session)
-    return with_startup_retries(lambda: NotificationStore(engine, clock, policy, settings.email_recipients, sessions))
+    return with_startup_retries(lambda: NotificationStore(engine, clock, policy, settings.email_recipients, sessions,
+                                                          settings.escalation_recipients))
 
 
 def feed_token(settings: Settings) -> Callable[[], str]:

@@ -2,7 +2,8 @@
 
 A notification that never reaches a police officer or a provider is invisible from inside the service:
 these say how far the feed consumer has read, how many deliveries wait or have been given up on, and
-whether the dispatcher is keeping up. deploy/k8s/alerts.yaml acts on them.
+whether the dispatcher is keeping up, and how many safeguarding concerns wait for the police to acknowledge
+them and for how long. deploy/k8s/alerts.yaml acts on them.
 """
 
 from __future__ import annotations
@@ -18,15 +19,18 @@ from sqlalchemy.engine import Engine
 from shared.metrics import DatabaseGauges
 
 from .store import FEED, utc
-from .tables import consumer_state, deliveries, skipped_events
+from .tables import consumer_state, deliveries, safeguarding_concerns, skipped_events
 
 # a pending delivery this far past its attempt time: the dispatcher is not keeping up
 OVERDUE_AFTER = timedelta(minutes=1)
 WAITING = ("pending", "dead")  # delivered rows grow without bound: counting them would make every scrape slower
 
 
-# the consumer's state row, waiting deliveries by (channel, status), overdue deliveries, skipped events
-Figures = tuple[Any, dict[tuple[str, str], int], int, int]
+URGENCIES = ("urgent", "routine")
+
+# the consumer's state row, waiting deliveries by (channel, status), overdue deliveries, skipped events,
+# unacknowledged concerns by (force, urgency), the age in seconds of the oldest unacknowledged urgent one
+Figures = tuple[Any, dict[tuple[str, str], int], int, int, dict[tuple[str, str], int], float]
 
 
 class NotificationCollector(DatabaseGauges[Figures]):
@@ -37,7 +41,7 @@ class NotificationCollector(DatabaseGauges[Figures]):
         self.engine, self.clock = engine, clock
 
     def families(self, figures: Figures) -> Iterator[Metric]:
-        consumer, counts, overdue, skipped = figures
+        consumer, counts, overdue, skipped, concerns, oldest_urgent = figures
         yield GaugeMetricFamily("cara_notify_feed_position", "Last caution-feed position applied",
                                 value=consumer.position)
         yield GaugeMetricFamily("cara_notify_feed_head", "The caution feed's head when the consumer last read it",
@@ -62,6 +66,16 @@ class NotificationCollector(DatabaseGauges[Figures]):
                                 value=max(0, consumer.gap_before - consumer.gap_after - 1) if open_gap else 0)
         yield GaugeMetricFamily("cara_notify_skipped_events", "Feed events the consumer could not apply and set aside",
                                 value=skipped)
+        unacknowledged = GaugeMetricFamily("cara_notify_safeguarding_unacknowledged",
+                                           "Safeguarding concerns the police have not acknowledged",
+                                           labels=["force", "urgency"])
+        for force in sorted({force for force, _ in concerns}):
+            for urgency in URGENCIES:
+                unacknowledged.add_metric([force, urgency], concerns.get((force, urgency), 0))
+        yield unacknowledged
+        yield GaugeMetricFamily("cara_notify_safeguarding_oldest_urgent_unacknowledged_seconds",
+                                "Seconds since the oldest urgent safeguarding concern still unacknowledged was "
+                                "recorded (0 when none is)", value=oldest_urgent)
 
     def read(self) -> Figures:
         d = deliveries.c
@@ -73,4 +87,10 @@ class NotificationCollector(DatabaseGauges[Figures]):
             overdue = conn.execute(select(func.count()).select_from(deliveries)
                                    .where(d.status == "pending", d.next_attempt_at <= late)).scalar_one()
             skipped = conn.execute(select(func.count()).select_from(skipped_events)).scalar_one()
-        return consumer, counts, overdue, skipped
+            s = safeguarding_concerns.c
+            waiting = s.acknowledged_at.is_(None)
+            concerns = {(force, urgency): n for force, urgency, n in conn.execute(
+                select(s.force, s.urgency, func.count()).where(waiting).group_by(s.force, s.urgency))}
+            oldest = conn.execute(select(func.min(s.raised_at)).where(waiting, s.urgency == "urgent")).scalar_one()
+        age = max(0.0, (utc(self.clock()) - utc(oldest)).total_seconds()) if oldest is not None else 0.0
+        return consumer, counts, overdue, skipped, concerns, age

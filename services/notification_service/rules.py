@@ -16,8 +16,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from shared.catalogue import CATALOGUE, UnknownEvent, require_catalogued
+from shared.uk_time import uk_date
 
 from .facts import CautionFacts
+
+URGENT, NORMAL = "urgent", "normal"
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,21 @@ class Notice:
     kind: str
     title: str
     body: str
+    priority: str = NORMAL  # urgent notices are delivered first, and say so on every channel
+    due_on: date | None = None  # the UK day the action it asks for is due
+    topic: str | None = None  # what the event completing it must name (inbox_state.py): a workshop, a concern
+
+
+@dataclass(frozen=True)
+class ConcernPlan:
+    """A safeguarding concern to keep until acknowledged, escalated at `escalate_at` if it is not."""
+
+    concern: int
+    category: str
+    urgency: str
+    source: str
+    raised_at: datetime
+    escalate_at: datetime
 
 
 @dataclass(frozen=True)
@@ -41,12 +59,23 @@ class Reaction:
     schedule: list[ReminderPlan] = field(default_factory=list)
     move: list[ReminderPlan] = field(default_factory=list)  # only reminders still scheduled
     cancel: list[str] = field(default_factory=list)  # reminder kinds
+    concerns: list[ConcernPlan] = field(default_factory=list)
+    acknowledged: list[int] = field(default_factory=list)  # concerns acknowledged: their escalation is off
 
 
 @dataclass(frozen=True)
 class ReminderPolicy:
     period_ending_days: int = 14
     workshop_b_days: int = 21
+    # An urgent safeguarding concern not acknowledged this long after it was recorded is escalated; a routine one
+    # after routine_concern_escalation_hours.
+    safeguarding_escalation_minutes: int = 30
+    routine_concern_escalation_hours: int = 24
+
+    def escalation_after(self, urgency: str) -> timedelta:
+        if urgency == URGENT:
+            return timedelta(minutes=self.safeguarding_escalation_minutes)
+        return timedelta(hours=self.routine_concern_escalation_hours)
 
 
 PERIOD_ENDING = "caution_period_ending"
@@ -55,6 +84,16 @@ FIRST_CONTACT_OVERDUE = "first_contact_overdue"
 CLOSED = (PERIOD_ENDING, WORKSHOP_B_WINDOW, FIRST_CONTACT_OVERDUE)  # a closed caution is owed no reminder
 CONTACT_OUTCOMES = ("contacted", "declined_to_engage")  # the offender was reached: the first-contact rule is met
 Rule = Callable[[dict[str, Any], CautionFacts, ReminderPolicy], Reaction]
+# Days the police have for a decision they owe (an excuse, a breach or variation): the caution service's
+# DECISION_DAYS (services/caution_service/domain/progress.py), repeated because this service never imports that
+# domain; the feed carries no due day.
+DECISION_DAYS = 7
+VICTIM_CONTACT_DAYS = 14  # the caution service's VICTIM_CONTACT_DAYS, likewise
+
+
+def _day(moment: str) -> date:
+    """The UK day of a payload's moment: due days are UK days, as the caution service's required actions are."""
+    return uk_date(datetime.fromisoformat(moment))
 
 
 def _morning(day: date) -> datetime:
@@ -79,7 +118,7 @@ def when_caution_issued_tell_provider_of_referral(d: dict, c: CautionFacts, p: R
                         f"A caution was issued; make first contact with the offender by {first_contact}. "
                         f"Book workshop A on a session no later than {latest_a}, so that workshop B can follow "
                         f"at least {gap} days later; workshop B no later than {c.period_ends_on}. "
-                        f"Workshops A and B must both be attended by {c.period_ends_on}.")],
+                        f"Workshops A and B must both be attended by {c.period_ends_on}.", due_on=first_contact)],
         schedule=[ReminderPlan(PERIOD_ENDING, _morning(c.period_ends_on - timedelta(days=p.period_ending_days))),
                   ReminderPlan(FIRST_CONTACT_OVERDUE, first_contact_reminder_at(first_contact, d["recorded_at"]))],
     )
@@ -103,14 +142,17 @@ def when_workshop_missed_ask_police_for_excuse_decision(d: dict, c: CautionFacts
     return Reaction(notices=[Notice("workshop_missed", "police", "excuse_decision_needed",
                                     f"Workshop {d.get('workshop')} missed: {c.police_reference}",
                                     f"The offender missed workshop {d.get('workshop')} ({why}).{given} "
-                                    "Decide whether there was a reasonable excuse.")])
+                                    "Decide whether there was a reasonable excuse.",
+                                    due_on=_day(d["recorded_at"]) + timedelta(days=DECISION_DAYS),
+                                    topic=str(d.get("workshop")))])
 
 
 def when_workshop_a_attended_ask_for_victim_contact(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
     return Reaction(
         notices=[Notice("workshop_a_attended", "victim_contact", "victim_contact_due",
                         f"Victim contact due: {c.police_reference}",
-                        "The offender attended workshop A. Contact the victim (after-workshop-A contact).")],
+                        "The offender attended workshop A. Contact the victim (after-workshop-A contact).",
+                        due_on=_day(d["occurred_at"]) + timedelta(days=VICTIM_CONTACT_DAYS))],
         schedule=[ReminderPlan(WORKSHOP_B_WINDOW, _morning(c.period_ends_on - timedelta(days=p.workshop_b_days)))],
     )
 
@@ -134,7 +176,8 @@ def when_completed_tell_victim_contact_and_police(d: dict, c: CautionFacts, p: R
     return Reaction(
         notices=[
             Notice("completed", "victim_contact", "completion_contact_due", f"Caution completed: {c.police_reference}",
-                   "The offender met every condition. Make the on-completion victim contact."),
+                   "The offender met every condition. Make the on-completion victim contact.",
+                   due_on=_day(d["occurred_at"]) + timedelta(days=VICTIM_CONTACT_DAYS)),
             Notice("completed", "police", "caution_completed", f"Caution completed: {c.police_reference}",
                    "Every condition was met and the caution is complete."),
         ],
@@ -160,7 +203,7 @@ def when_deadline_passed_tell_police_and_victim_contact(d: dict, c: CautionFacts
         notices=[
             Notice("deadline_passed", "police", "breach_decision_needed", f"Caution period ended: {c.police_reference}",
                    f"The caution period ended on {d.get('period_ended_on')} without completion. "
-                   "Decide on breach or variation."),
+                   "Decide on breach or variation.", due_on=_day(d["recorded_at"]) + timedelta(days=DECISION_DAYS)),
             Notice("deadline_passed", "victim_contact", "safety_planning", f"Safety planning: {c.police_reference}",
                    "The caution period ended without completion. Review safety planning with the victim."),
         ],
@@ -195,7 +238,83 @@ def when_booking_cancelled_tell_provider_to_book_again(d: dict, c: CautionFacts,
                                     f"New session needed for workshop {workshop}: {c.police_reference}",
                                     f"The booked session for workshop {workshop} was cancelled "
                                     f"({d['reason'].replace('_', ' ')}); nothing counts against the offender. "
-                                    f"Book a new session for workshop {workshop} {by}.")])
+                                    f"Book a new session for workshop {workshop} {by}.",
+                                    due_on=latest, topic=str(workshop))])
+
+
+CONCERN_CATEGORIES = {"risk_to_victim": "risk to the victim", "risk_to_children": "risk to children",
+                      "threat_by_offender": "a threat by the offender", "offender_self_harm": "risk of self-harm by "
+                      "the offender", "other": "another kind"}
+CONCERN_SOURCES = {"victim_contact": "the victim contact service",
+                   "victim_contact_on_contact": "the victim contact service, on a contact with the victim",
+                   "workshop_session": "the provider, at a workshop session"}
+
+
+def concern_words(category: str) -> str:
+    return CONCERN_CATEGORIES.get(category, category.replace("_", " "))
+
+
+def who_to_contact(source: str) -> str:
+    """Who holds what was said: the provider for a concern heard at a session, else the victim contact service,
+    the only role that reads the sealed details."""
+    return "the provider" if source == "workshop_session" else "the victim contact service"
+
+
+def when_safeguarding_concern_raised_tell_police_at_once(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
+    """Police are told at once, on every channel, and must acknowledge; until they do the concern escalates.
+
+    Only the coded category, urgency and source are repeated: what the victim said (`details_sealed`) never reaches
+    the feed, and the notice sends police to whoever holds it (issue 19 item 1)."""
+    concern, category, urgency, source = int(d["version"]), str(d["category"]), str(d["urgency"]), str(d["source"])
+    raised = datetime.fromisoformat(d["recorded_at"])
+    urgent = urgency == URGENT
+    session = f" (workshop session {d['session_id']})" if source == "workshop_session" and d.get("session_id") else ""
+    contact = who_to_contact(source)
+    notice = Notice(
+        "safeguarding_concern_raised", "police", "safeguarding_concern",
+        f"{'Urgent' if urgent else 'Routine'} safeguarding concern: {c.police_reference}",
+        f"{'An urgent' if urgent else 'A routine'} safeguarding concern ({concern_words(category)}) was raised on "
+        f"caution {c.police_reference} by {CONCERN_SOURCES.get(source, source.replace('_', ' '))}{session}. "
+        f"Contact {contact} for what was said, act on it, then acknowledge concern {concern} with the action taken.",
+        priority=URGENT if urgent else NORMAL, due_on=uk_date(raised), topic=str(concern))
+    return Reaction(notices=[notice], concerns=[ConcernPlan(concern, category, urgency, source, raised,
+                                                            raised + p.escalation_after(urgency))])
+
+
+def when_safeguarding_concern_acknowledged_stop_its_escalation(d: dict, c: CautionFacts,
+                                                                 p: ReminderPolicy) -> Reaction:
+    return Reaction(acknowledged=[int(d["concern"])])
+
+
+def escalation_notice(police_reference: str, concern: int, category: str, urgency: str, source: str,
+                      raised_at: datetime, waited: timedelta) -> Notice:
+    """The police inbox's notice that a concern went unacknowledged (urgent: someone missed one); the duty list
+    (CARA_NOTIFY_ESCALATION_RECIPIENTS) is emailed it too."""
+    hours, minutes = divmod(int(waited.total_seconds()) // 60, 60)
+    waited_text = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    return Notice(
+        "safeguarding_escalated", "police", "safeguarding_escalated",
+        f"Unacknowledged safeguarding concern: {police_reference}",
+        f"The {urgency} safeguarding concern {concern} ({concern_words(category)}) on caution {police_reference}, "
+        f"recorded at {raised_at.astimezone(UTC).strftime('%Y-%m-%d %H:%M')} UTC, has not been acknowledged after "
+        f"{waited_text}. Contact {who_to_contact(source)} for what was said, act on it, then acknowledge concern "
+        f"{concern} with the action taken.",
+        priority=URGENT, due_on=uk_date(raised_at), topic=str(concern))
+
+
+HIGH = "high"
+
+
+def when_risk_rises_to_high_ask_police_to_review(d: dict, c: CautionFacts, p: ReminderPolicy) -> Reaction:
+    """A rise to high opens the police's review of the caution (continue, vary or withdraw), due the day recorded;
+    the reason given for the reassessment is the victim's and stays off the feed."""
+    if d["dash_risk"] != HIGH or d.get("previous") == HIGH:
+        return Reaction()
+    return Reaction(notices=[Notice(
+        "risk_reassessed_high", "police", "risk_review_due", f"Risk now high: {c.police_reference}",
+        f"The DASH risk on caution {c.police_reference} was reassessed from {str(d.get('previous')).replace('_', ' ')} "
+        "to high. Review the caution: continue, vary or withdraw, and record the decision.",
+        due_on=_day(d["recorded_at"]))])
 
 
 RULES: dict[str, list[Rule]] = {  # by the catalogue's event name
@@ -222,6 +341,14 @@ RULES: dict[str, list[Rule]] = {  # by the catalogue's event name
     "ProcessingRestricted": [],
     "RestrictionLifted": [],
     "PersonalDataRectified": [],
+    "SafeguardingConcernRaised": [when_safeguarding_concern_raised_tell_police_at_once],
+    "SafeguardingConcernAcknowledged": [when_safeguarding_concern_acknowledged_stop_its_escalation],
+    "RiskReassessed": [when_risk_rises_to_high_ask_police_to_review],
+    # The decision closes the review notice (inbox_state.py); a variation or withdrawal it leads to is recorded,
+    # and notified, by its own event.
+    "RiskReviewDecided": [],
+    # The panel's own record: its members were there, and each action it sets is taken through its own event.
+    "CaseReviewedByPanel": [],
 }
 
 
@@ -247,6 +374,8 @@ def react(event_name: str, data: dict[str, Any], facts: CautionFacts, policy: Re
         combined.schedule += reaction.schedule
         combined.move += reaction.move
         combined.cancel += reaction.cancel
+        combined.concerns += reaction.concerns
+        combined.acknowledged += reaction.acknowledged
     return combined
 
 

@@ -23,8 +23,19 @@ from shared.events import CloudEvent
 
 from . import session_store
 from .facts import CautionFacts, changed, facts_after
+from .inbox_state import DONE, OPEN, closes, closings
 from .moments import utc as utc  # where the service's other modules have always found it
-from .rules import REMINDER_TEXT, Notice, ReminderPolicy, react
+from .rules import (
+    PERIOD_ENDING,
+    REMINDER_TEXT,
+    URGENT,
+    WORKSHOP_B_WINDOW,
+    Notice,
+    Reaction,
+    ReminderPolicy,
+    escalation_notice,
+    react,
+)
 from .sessions import (
     SESSION_RULES,
     SessionEvent,
@@ -36,7 +47,16 @@ from .sessions import (
     session_event_name,
     session_facts_after,
 )
-from .tables import cautions, consumer_state, deliveries, notifications, reminders, skipped_events, subscriptions
+from .tables import (
+    cautions,
+    consumer_state,
+    deliveries,
+    notifications,
+    reminders,
+    safeguarding_concerns,
+    skipped_events,
+    subscriptions,
+)
 
 NOTIFY_NS = uuid.UUID("3f0f3c1e-8f4e-4b7b-9a0e-6c2b8f1d2a77")
 FEED = "caution-feed"
@@ -119,12 +139,14 @@ class NotificationStore:
     def __init__(
         self, engine: Engine, clock: Callable[[], datetime], policy: ReminderPolicy,
         email_recipients: dict[str, dict[str, list[str]]], session_policy: SessionPolicy | None = None,
+        escalation_recipients: Mapping[str, list[str]] | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.policy = policy
         self.session_policy = session_policy or SessionPolicy()
         self.email_recipients = email_recipients  # the tables are made by migrations/, in build_store
+        self.escalation_recipients = escalation_recipients or {}  # force -> who an unacknowledged concern reaches
         with engine.begin() as conn:
             if conn.execute(select(consumer_state.c.name).where(consumer_state.c.name == FEED)).first() is None:
                 conn.execute(insert(consumer_state).values(name=FEED, position=0, head=0))
@@ -264,6 +286,8 @@ class NotificationStore:
             self._skip(conn, event.position, raw, "event for a caution whose issue this consumer never saw")
             return event.position
         self._remember(conn, page, known, facts)
+        self._close(conn, page, facts.caution_id, entry.name, data)
+        self._keep_concerns(conn, facts, reaction, data)
         for notice in reaction.notices:
             notice_id = stable_id(event.id, notice.rule, notice.recipient_role)
             self._notify(page, notice_id, facts.force, notice, event.id, event.type, event.position,
@@ -279,6 +303,45 @@ class NotificationStore:
                 reminders.c.caution_id == facts.caution_id, reminders.c.kind.in_(reaction.cancel),
                 reminders.c.status == "scheduled").values(status="cancelled"))
         return event.position
+
+    def _close(self, conn: Connection, page: _Page, caution_id: str, event: str, data: Mapping[str, Any]) -> None:
+        """Marks the caution's open notices this event completes (or makes no longer owed): inbox_state.py. Before
+        this event's own notices are added, so a caution's closing leaves the notices it makes itself open."""
+        found = closings(event, data)
+        if not found:
+            return
+        n = notifications.c
+        stored = [dict(row) for row in conn.execute(select(n.id, n.kind, n.topic).where(
+            n.caution_id == caution_id, n.state == OPEN)).mappings()]
+        waiting = [row for row in page.notifications if row["caution_id"] == caution_id and row["state"] == OPEN]
+        at = utc(datetime.fromisoformat(str(data["recorded_at"])))
+        for closing in found:
+            column = "done_at" if closing.state == DONE else "superseded_at"
+            ids = [row["id"] for row in stored if closes(closing, row["kind"], row["topic"])]
+            if ids:
+                conn.execute(update(notifications).where(n.id.in_(ids), n.state == OPEN)
+                             .values(state=closing.state, **{column: at}))
+                stored = [row for row in stored if row["id"] not in ids]
+            for row in waiting:  # made earlier in this page: not written yet
+                if row["state"] == OPEN and closes(closing, row["kind"], row["topic"]):
+                    row.update(state=closing.state, **{column: at})
+
+    def _keep_concerns(self, conn: Connection, facts: CautionFacts, reaction: Reaction,
+                       data: Mapping[str, Any]) -> None:
+        """A concern is kept until acknowledged; its row is also its escalation's reminder (fire_due_reminders)."""
+        s = safeguarding_concerns.c
+        for plan in reaction.concerns:
+            concern_id = stable_id(facts.caution_id, "safeguarding-concern", str(plan.concern))
+            if conn.execute(select(s.id).where(s.id == concern_id)).first() is None:
+                conn.execute(insert(safeguarding_concerns).values(
+                    id=concern_id, caution_id=facts.caution_id, concern=plan.concern, force=facts.force,
+                    category=plan.category, urgency=plan.urgency, source=plan.source,
+                    raised_at=utc(plan.raised_at), escalate_at=utc(plan.escalate_at)))
+        if reaction.acknowledged:
+            at = utc(datetime.fromisoformat(str(data["recorded_at"])))
+            conn.execute(update(safeguarding_concerns).where(
+                s.caution_id == facts.caution_id, s.concern.in_(reaction.acknowledged), s.acknowledged_at.is_(None))
+                .values(acknowledged_at=at))
 
     def _apply_session_event(self, conn: Connection, page: _Page, raw: dict[str, Any], position: int) -> int:
         """A workshop session's event (sessions.py): its facts, notices and reminders, in this page's transaction."""
@@ -345,16 +408,19 @@ class NotificationStore:
 
     def _notify(self, page: _Page, notice_id: str, force: str, notice: Notice, event_id: str | None,
                 event_type: str | None, position: int | None, *, caution_id: str | None = None,
-                session_id: str | None = None) -> None:
+                session_id: str | None = None, also_email: Sequence[str] = ()) -> None:
         now = utc(self.clock())
         page.notifications.append(dict(
             id=notice_id, caution_id=caution_id, session_id=session_id, force=force,
             recipient_role=notice.recipient_role, kind=notice.kind, title=notice.title, body=notice.body,
-            event_id=event_id, event_type=event_type, position=position, created_at=now))
-        for channel, target in self._targets(page, force, notice.recipient_role, event_type, notice.kind):
+            event_id=event_id, event_type=event_type, position=position, created_at=now, priority=notice.priority,
+            due_on=notice.due_on, state=OPEN, done_at=None, superseded_at=None, topic=notice.topic))
+        targets = self._targets(page, force, notice.recipient_role, event_type, notice.kind)
+        targets += [("email", address) for address in also_email if ("email", address) not in targets]
+        for channel, target in targets:
             page.deliveries.append(dict(
                 id=stable_id(notice_id, channel, target), notification_id=notice_id, channel=channel, target=target,
-                status="pending", attempts=0, next_attempt_at=now))
+                status="pending", attempts=0, next_attempt_at=now, urgent=notice.priority == URGENT))
 
     def _targets(self, page: _Page, force: str, role: str, event_type: str | None, kind: str) -> list[tuple[str, str]]:
         found = [("webhook", sub_id) for sub_id, sub_force, wanted in page.subscriptions()
@@ -389,7 +455,9 @@ class NotificationStore:
                 facts = page.facts(reminder.caution_id)
                 role, title, body = REMINDER_TEXT[reminder.kind]
                 fmt = {"ref": facts.police_reference, "end": facts.period_ends_on} if facts else {}
-                notice = Notice(reminder.kind, role, reminder.kind, title.format(**fmt), body.format(**fmt))
+                by = facts.period_ends_on if facts and reminder.kind in (PERIOD_ENDING, WORKSHOP_B_WINDOW) else None
+                notice = Notice(reminder.kind, role, reminder.kind, title.format(**fmt), body.format(**fmt),
+                                due_on=by)
                 notice_id = stable_id(reminder.id, utc(reminder.due_at).isoformat())
                 # a reminder re-armed for the same moment (e.g. workshop A attended again) was already sent once
                 already = conn.execute(select(notifications.c.id).where(notifications.c.id == notice_id)).first()
@@ -399,8 +467,35 @@ class NotificationStore:
                                      .values(status="fired"))
                 fired += moved.rowcount
             fired += self._fire_session_reminders(conn, page, now)
+            fired += self._escalate_unacknowledged_concerns(conn, page, now)
             page.flush()
         return fired
+
+    def _escalate_unacknowledged_concerns(self, conn: Connection, page: _Page, now: datetime) -> int:
+        """A concern still unacknowledged at its escalation time reaches the force's escalation list by email, and
+        the police inbox as an urgent notice, once: the conditional update makes a second run, or another
+        replica, find nothing to do, and a restart finds the row as it was left."""
+        s = safeguarding_concerns.c
+        due = conn.execute(select(safeguarding_concerns).where(
+            s.acknowledged_at.is_(None), s.escalated_at.is_(None), s.escalate_at <= now)).all()
+        fired = 0
+        for concern in due:
+            moved = conn.execute(update(safeguarding_concerns).where(
+                s.id == concern.id, s.escalated_at.is_(None), s.acknowledged_at.is_(None)).values(escalated_at=now))
+            facts = page.facts(concern.caution_id)
+            if not moved.rowcount or facts is None:
+                continue
+            raised = utc(concern.raised_at)
+            notice = escalation_notice(facts.police_reference, concern.concern, concern.category, concern.urgency,
+                                       concern.source, raised, now - raised)
+            self._notify(page, stable_id(concern.id, "escalated"), concern.force, notice, None, None, None,
+                         caution_id=concern.caution_id, also_email=self._escalation_addresses(concern.force))
+            fired += 1
+        return fired
+
+    def _escalation_addresses(self, force: str) -> list[str]:
+        listed = [*self.escalation_recipients.get(force, []), *self.escalation_recipients.get("*", [])]
+        return list(dict.fromkeys(listed))
 
     def _fire_session_reminders(self, conn: Connection, page: _Page, now: datetime) -> int:
         """Each is judged on the session as it stands when it comes due: a session filled since it was planned,
@@ -423,4 +518,4 @@ class NotificationStore:
         d = deliveries.c
         with self.engine.connect() as conn:
             return conn.execute(select(deliveries).where(and_(d.status == "pending", d.next_attempt_at <= now))
-                                .order_by(d.next_attempt_at).limit(limit)).all()
+                                .order_by(d.urgent.desc(), d.next_attempt_at).limit(limit)).all()

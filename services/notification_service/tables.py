@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from shared.write_probe import probe_table
@@ -92,6 +93,15 @@ notifications = Table(
     Column("event_type", String(200)),
     Column("position", BigInteger),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # issue 19 (migration 0007): urgent notices are delivered first and say so on every channel
+    Column("priority", String(8), nullable=False, default="normal", server_default="normal"),  # urgent | normal
+    Column("due_on", Date),  # the UK day the action the notice asks for is due; null when nothing is due by a day
+    Column("state", String(16), nullable=False, default="open", server_default="open"),  # open | done | superseded
+    Column("done_at", DateTime(timezone=True)),
+    Column("superseded_at", DateTime(timezone=True)),
+    # what within the caution the notice is about, when the event that completes it must name the same:
+    # the workshop ("A"), the safeguarding concern's entry number ("7"); null when any such event will do
+    Column("topic", String(64)),
     Index("ix_notifications_scope", "force", "recipient_role", "created_at", "id"),
     Index("ix_notifications_caution", "caution_id"),
     Index("ix_notifications_session", "session_id"),
@@ -108,6 +118,8 @@ deliveries = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),
     Column("last_error", Text),
+    # the notification's priority, copied so the dispatcher orders its queue without a join (migration 0007)
+    Column("urgent", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_deliveries_due", "status", "next_attempt_at"),
     Index("ix_deliveries_notification", "notification_id"),
 )
@@ -156,6 +168,26 @@ session_reminders = Table(  # a session's reminders, one row of each kind, as `r
     Column("status", String(16), nullable=False),  # scheduled | cancelled | fired
     UniqueConstraint("session_id", "kind"),
     Index("ix_session_reminders_due", "status", "due_at"),
+)
+
+safeguarding_concerns = Table(  # each concern raised on a caution, until acknowledged (migration 0007)
+    "safeguarding_concerns",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("caution_id", String(36), nullable=False),
+    Column("concern", Integer, nullable=False),  # the raising entry's number in the caution's record (its version)
+    Column("force", String(64), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("urgency", String(16), nullable=False),  # urgent | routine
+    Column("source", String(32), nullable=False),
+    Column("raised_at", DateTime(timezone=True), nullable=False),  # when it was recorded
+    # The escalation is this row's reminder: due at escalate_at, fired once (escalated_at set by a conditional
+    # update), never while or once acknowledged.
+    Column("escalate_at", DateTime(timezone=True), nullable=False),
+    Column("escalated_at", DateTime(timezone=True)),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    UniqueConstraint("caution_id", "concern"),
+    Index("ix_safeguarding_concerns_open", "acknowledged_at", "escalated_at", "escalate_at"),
 )
 
 # /readyz rewrites its one row to prove the database takes writes (shared/write_probe.py); kept apart from

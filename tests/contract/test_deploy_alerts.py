@@ -48,3 +48,10 @@ def test_every_metric_an_alert_uses_is_exposed_by_one_of_the_services(tmp_path: 
 def test_the_read_models_alert_fires_at_the_bound_the_full_readiness_check_uses() -> None:
     (behind,) = [r for r in _rules() if r["alert"] == "CaraReadModelsBehind"]
     assert behind["expr"].endswith(f"> {health.MAX_READY_LAG}")
+
+
+def test_the_unacknowledged_concern_alert_pages_at_the_escalation_time_with_a_runbook() -> None:
+    (unacknowledged,) = [r for r in _rules() if r["alert"] == "CaraSafeguardingConcernUnacknowledged"]
+    escalation = NotifySettings.model_fields["safeguarding_escalation_minutes"].default
+    assert unacknowledged["expr"].endswith(f"> {escalation * 60}")
+    assert unacknowledged["labels"]["severity"] == "page" and unacknowledged["annotations"]["runbook"]

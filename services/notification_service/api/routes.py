@@ -6,7 +6,7 @@ Routes check who asks and shape the answer; the queries are in inbox.py and subs
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -46,6 +46,9 @@ def list_notifications(
     principal: Reader,
     caution_id: Annotated[uuid.UUID | None, Query()] = None,
     session_id: Annotated[uuid.UUID | None, Query(description="Only notices about this workshop session.")] = None,
+    state: Annotated[Literal["open", "done", "superseded"] | None,
+                     Query(description="Only notices in this state: open (still asking for its action), done, "
+                                       "superseded.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
 ) -> JSONResponse:
@@ -53,7 +56,7 @@ def list_notifications(
     try:
         items, next_cursor = inbox.page(_engine(request), principal.force, principal.role.value,
                                         str(caution_id) if caution_id else None, limit, cursor,
-                                        session_id=str(session_id) if session_id else None)
+                                        session_id=str(session_id) if session_id else None, state=state)
     except inbox.BadCursor as e:
         raise ProblemError(400, "bad-cursor", "Unknown cursor", str(e)) from None
     headers = {"Link": f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'} if next_cursor else {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field
@@ -22,6 +23,15 @@ class NotificationPublic(BaseModel):
     event_type: str | None
     position: int | None
     created_at: AwareDatetime
+    priority: Literal["urgent", "normal"] = Field(
+        description="urgent (a safeguarding concern, its escalation): delivered first; the email subject starts "
+                    "with URGENT.")
+    due_on: date | None = Field(description="The UK day the action it asks for is due; null when none is.")
+    state: Literal["open", "done", "superseded"] = Field(
+        description="open until the action it asks for is recorded (done) or no longer owed (superseded: the "
+                    "caution closed, or was decided otherwise).")
+    done_at: AwareDatetime | None = Field(description="When the completing action was recorded.")
+    superseded_at: AwareDatetime | None = Field(description="When it stopped being owed.")
 
 
 class AttemptPublic(BaseModel):

@@ -12,6 +12,9 @@ taking over does not hammer it either) and nothing is sent to it until then; the
 decides whether it closes. Nothing is lost: a delivery stays pending, and still dead-letters after
 `max_attempts` real attempts.
 
+Urgent deliveries (a safeguarding concern, its escalation) go first: first in each run's query, and to the head
+of their endpoint's queue, even past a backlog that keeps the endpoint's normal deliveries out of the query.
+
 A delivery is claimed before it is sent, by a conditional update that moves its next attempt a lease
 ahead: only one dispatcher's update matches, and one that dies mid-send leaves the row to be tried
 again when the lease runs out. Its result is recorded only if no one recorded another attempt since.
@@ -23,10 +26,10 @@ import json
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -92,20 +95,28 @@ class Dispatcher:
         with self._lock:
             busy = [target for target, e in self._endpoints.items()
                     if e.queue or e.drainers or not self._closed(e, now)]
+            shut = [target for target, e in self._endpoints.items() if not self._closed(e, now)]
         query = select(deliveries).where(d.status == "pending", d.next_attempt_at <= now)
-        if busy:
-            query = query.where(d.target.not_in(busy))
+        if busy:  # an urgent delivery is not held behind its endpoint's backlog: it goes to the head of the queue
+            query = query.where(d.target.not_in(busy) | (d.urgent.is_(True) & d.target.not_in(shut or [""])))
         with self.engine.connect() as conn:
-            due = conn.execute(query.order_by(d.next_attempt_at).limit(limit)).all()
+            due = conn.execute(query.order_by(d.urgent.desc(), d.next_attempt_at).limit(limit)).all()
         started: list[Future[None]] = []
+        queued = 0
         with self._lock:
             for delivery in due:
                 endpoint = self._endpoints.setdefault(delivery.target, Endpoint())
-                endpoint.queue.append(delivery)
+                if any(waiting.id == delivery.id for waiting in endpoint.queue):
+                    continue  # queued by an earlier run, still waiting its turn
+                if delivery.urgent:
+                    endpoint.queue.appendleft(delivery)
+                else:
+                    endpoint.queue.append(delivery)
+                queued += 1
                 while endpoint.drainers < min(self.per_endpoint, len(endpoint.queue)):
                     endpoint.drainers += 1
                     started.append(self.pool.submit(self._drain, delivery.target, endpoint))
-        return started, len(due)
+        return started, queued
 
     @staticmethod
     def _closed(endpoint: Endpoint, now: datetime) -> bool:
@@ -183,7 +194,7 @@ class Dispatcher:
             sub = None
             if delivery.channel == "webhook":
                 sub = conn.execute(select(subscriptions).where(subscriptions.c.id == delivery.target)).one()
-        body = notification_body(dict(note))
+        body = notification_body(dict(note), with_state=False)
         if sub is not None:
             if not sub.active:
                 raise DeliveryFailed("subscription_inactive", "subscription deleted")
@@ -199,7 +210,7 @@ class Dispatcher:
                      else f"Workshop session: {note.get('session_id')}")
             text = f"{note['body']}\n\n{about}\nNotification: {note['id']}\n"
             try:
-                send_email(self.smtp_host, self.smtp_port, self.email_from, delivery.target, note["title"], text,
+                send_email(self.smtp_host, self.smtp_port, self.email_from, delivery.target, email_subject(body), text,
                            note["id"], self.timeout)
             except (OSError, EOFError) as e:
                 category = category_of(e)
@@ -254,9 +265,13 @@ class Dispatcher:
         return thread
 
 
-def notification_body(note: dict[str, Any]) -> dict[str, Any]:
-    """What a webhook receives (also the API's view, without delivery details)."""
-    return {
+STATE_FIELDS = ("state", "done_at", "superseded_at")
+
+
+def notification_body(note: dict[str, Any], with_state: bool = True) -> dict[str, Any]:
+    """The API's view, without delivery details; and what a webhook receives, which is that without the state: a
+    webhook carries the notice as it was made, and a retry after the notice was done must not say otherwise."""
+    body = {
         "id": note["id"],
         "caution_id": note["caution_id"],
         "session_id": note.get("session_id"),
@@ -269,4 +284,23 @@ def notification_body(note: dict[str, Any]) -> dict[str, Any]:
         "event_type": note["event_type"],
         "position": note["position"],
         "created_at": utc(note["created_at"]).isoformat(),
+        "priority": note.get("priority") or "normal",
+        "due_on": _day(note.get("due_on")),
     }
+    if with_state:
+        body |= {"state": note.get("state") or "open", "done_at": _moment(note.get("done_at")),
+                 "superseded_at": _moment(note.get("superseded_at"))}
+    return body
+
+
+def _day(value: Any) -> str | None:
+    return None if value is None else value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _moment(value: Any) -> str | None:
+    return None if value is None else utc(value).isoformat()
+
+
+def email_subject(note: Mapping[str, Any]) -> str:
+    """An urgent notice says so before anything else in the subject line, where a mail client shows it."""
+    return f"URGENT: {note['title']}" if note.get("priority") == "urgent" else str(note["title"])
