@@ -276,7 +276,10 @@ def test_a_sigkill_mid_stream_loses_and_doubles_nothing(stack: Stack) -> None:
                        what="the first notifications before the kill")
     assert stack.notify.process is not None and stack.notify.process.poll() is None
     for caution in cautions:
-        notes = settle(stack, caution.id, COMPLETED, timeout=45)
+        # A delivery the killed process had claimed but not recorded is sent again once its lease runs out: 6 times
+        # the webhook timeout + 30 s, 60 s here (delivery/dispatcher.py). Waiting less failed whenever the kill
+        # landed between a claim and its record.
+        notes = settle(stack, caution.id, COMPLETED, timeout=90)
         assert len(notes) == 4
         # after a crash deliveries are at least once, and every repeat is the same signed notification
         assert_webhooks(stack, caution.id, notes, exactly_once=False)
