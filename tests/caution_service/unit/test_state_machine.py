@@ -151,11 +151,14 @@ class CautionMachine(RuleBasedStateMachine):
         c = self.caution
         booking = c.booking(workshop)
         session_id = booking.session_id if booking and booking.session_id and right_session else "another-session"
-        misses = c.entries.count("WorkshopMissed")
+        misses, before = c.entries.count("WorkshopMissed"), len(c.entries)
         self._run(lambda: c.cancel_booking(workshop, session_id, SessionCancellation.VENUE_UNAVAILABLE,
                                            **self._time(day, 9, lag), recorded_by=PROVIDER))
         assert c.entries.count("WorkshopMissed") == misses
-        if c.entries[-1] == "WorkshopBookingCancelled":
+        # Judged by whether this command recorded its entry: the last entry may be an earlier cancellation of the other
+        # workshop, when this one was refused (the state machine once read that as this booking's cancellation).
+        if len(c.entries) > before:
+            assert c.entries[-1] == "WorkshopBookingCancelled"
             assert c.booking(workshop) is None and c.attended_at(workshop) is None
 
     @rule(mode=modes, offset=offsets, day=days, hour=hours, lag=lags)
