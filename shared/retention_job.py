@@ -38,6 +38,8 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from .retention import RetentionConfig, RetentionPolicy
@@ -149,10 +151,13 @@ class RetentionJob:
         return run.counts
 
     def _mark(self, **values: object) -> None:
+        """One statement (INSERT ... ON CONFLICT DO UPDATE): two runners finishing at once on a fresh database both
+        found no row to update and both inserted, and the second failed on the key (seen in CI, PostgreSQL)."""
         runs = self.tables.runs
+        dialect = self.engine.dialect.name
+        upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(runs).values(job=self.name, **values)
         with self.engine.begin() as connection:
-            if not connection.execute(update(runs).where(runs.c.job == self.name).values(**values)).rowcount:
-                connection.execute(insert(runs).values(job=self.name, **values))
+            connection.execute(upsert.on_conflict_do_update(index_elements=[runs.c.job], set_=values))
 
     def run_in_thread(self, stop: threading.Event, check_every_seconds: float) -> threading.Thread:
         """Looks whether the day's run is due at once and then every `check_every_seconds`."""
