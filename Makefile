@@ -13,13 +13,17 @@ export PYTHONPATH := $(CURDIR)
 
 ROLE ?= police
 FORCE ?= CAMBS
-# `make run CAUTION_PORT=9000 NOTIFY_PORT=9001`: read by services/run_local.py (defaults 8000 and 8001), which
-# also points the notification service at the caution service's port.
+# `make run CAUTION_PORT=9000 NOTIFY_PORT=9001 WEB_PORT=9002`: read by services/run_local.py (defaults 8000, 8001
+# and 8002), which also points the notification service and the web application at the services' ports.
 
 LINTED := services shared tests bench docs
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint typecheck lock token openapi settings-reference certificate-samples bench fuzz projector rebuild migrate rotate-keys master-key relay clean
+.PHONY: help setup web-assets run test lint typecheck lock token openapi settings-reference certificate-samples bench fuzz projector rebuild migrate rotate-keys master-key relay clean
+
+# The web application's front-end packages (GOV.UK Frontend; axe-core for its browser tests), from package-lock.json.
+WEB := services/web
+WEB_STAMP := $(WEB)/node_modules/.installed-$(shell cksum < $(WEB)/package-lock.json | cut -d' ' -f1)
 
 $(STAMP): $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +34,12 @@ help:  ## list the targets (this)
 	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-20s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 setup: $(STAMP)  ## create .venv and install the locked dependencies (every target that needs them does this)
+
+$(WEB_STAMP): $(WEB)/package-lock.json
+	npm ci --prefix $(WEB) --no-audit --no-fund --loglevel=error
+	@rm -f $(WEB)/node_modules/.installed-*; touch $(WEB_STAMP)
+
+web-assets: $(WEB_STAMP)  ## install the web application's locked npm packages (GOV.UK Frontend, axe-core)
 
 lock: setup  ## regenerate requirements/*.lock from pyproject.toml (keeps current pins; UPGRADE=1 to upgrade)
 	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --no-emit-find-links --no-emit-index-url \
@@ -44,14 +54,14 @@ lint: setup  ## ruff over all the Python code
 typecheck: setup  ## mypy: strict on the domain and shared/, checked everywhere else (config in pyproject.toml)
 	$(BIN)/mypy
 
-run: setup  ## start both services: caution :8000, notification :8001 (SQLite under var/; CAUTION_PORT=, NOTIFY_PORT=)
+run: setup web-assets  ## start the services and the web application: caution :8000, notification :8001, web :8002 (SQLite under var/)
 	@mkdir -p var
 	$(BIN)/python -m services.run_local
 
 # Two pytest-xdist workers, one per core of the 2-core machines the suite must pass on in 15 minutes; a test
 # marked `alone` (timing bounds, fault tests under load) still runs with the machine to itself (tests/worker_cores.py).
 # worksteal: the tests' lengths vary from milliseconds to half a minute, so an idle worker takes over queued ones.
-test: lint typecheck  ## ruff, mypy, then the whole test suite (two workers)
+test: lint typecheck web-assets  ## ruff, mypy, then the whole test suite (two workers)
 	$(BIN)/python -m pytest -n 2 --dist worksteal
 
 token: setup  ## print a development bearer token: make token ROLE=police FORCE=CAMBS
@@ -95,5 +105,5 @@ bench: setup  ## throughput and latency benchmarks; figures go to bench/results/
 fuzz: setup  ## schemathesis against both services as processes, every phase, valid and invalid tokens (bench/fuzz.py)
 	$(BIN)/python -m bench.fuzz
 
-clean:  ## remove .venv, var/ (both services' SQLite databases) and the test caches
-	rm -rf $(VENV) var .pytest_cache .hypothesis
+clean:  ## remove .venv, var/ (both services' SQLite databases), the npm packages and the test caches
+	rm -rf $(VENV) var .pytest_cache .hypothesis $(WEB)/node_modules test-artifacts

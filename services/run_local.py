@@ -1,7 +1,8 @@
-"""`make run`: both services as child processes on the embedded default; Ctrl-C stops both.
+"""`make run`: both services and the web application as child processes on the embedded default; Ctrl-C stops all.
 
-CAUTION_PORT and NOTIFY_PORT choose the ports; the notification service is pointed at the caution service's port
-unless CARA_NOTIFY_CAUTION_FEED_URL says otherwise. Variables in a `.env` file (see .env.example) are read for
+CAUTION_PORT, NOTIFY_PORT and WEB_PORT choose the ports; the notification service is pointed at the caution
+service's port unless CARA_NOTIFY_CAUTION_FEED_URL says otherwise, and the web application at both services unless
+CARA_WEB_CAUTION_URL and CARA_WEB_NOTIFY_URL say otherwise. Variables in a `.env` file (see .env.example) are read for
 both, below any already set in the environment.
 """
 
@@ -32,11 +33,15 @@ def service_commands(environ: Mapping[str, str]) -> list[tuple[str, list[str], d
     """Each service's name, command and environment."""
     caution_port = environ.get("CAUTION_PORT", "8000")
     notify_port = environ.get("NOTIFY_PORT", "8001")
+    web_port = environ.get("WEB_PORT", "8002")
     notify_env = {"CARA_NOTIFY_CAUTION_FEED_URL": f"http://127.0.0.1:{caution_port}", **environ}
+    web_env = {"CARA_WEB_CAUTION_URL": f"http://127.0.0.1:{caution_port}",
+               "CARA_WEB_NOTIFY_URL": f"http://127.0.0.1:{notify_port}", **environ}
     return [
         ("caution service", [sys.executable, "-m", "services.caution_service", "--port", caution_port], dict(environ)),
         ("notification service", [sys.executable, "-m", "services.notification_service", "--port", notify_port],
          notify_env),
+        ("web application", [sys.executable, "-m", "services.web", "--port", web_port], web_env),
     ]
 
 
@@ -46,7 +51,8 @@ def main() -> int:
     children = []
     for name, command, env in service_commands(environ):
         children.append((name, subprocess.Popen(command, env=env)))
-        print(f"started {name} on http://127.0.0.1:{command[-1]} (docs at /docs)", flush=True)
+        where = "sign in there" if command[2] == "services.web" else "docs at /docs"
+        print(f"started {name} on http://127.0.0.1:{command[-1]} ({where})", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         while all(child.poll() is None for _, child in children):

@@ -3,7 +3,8 @@
 - `ThreadedUvicorn`: an ASGI app served by a real uvicorn on a free port, in a thread of the test process.
 - `WebhookReceiver`: an http.server endpoint that records every POST (and can be told to answer 500).
 - `SmtpSink`: a real aiosmtpd SMTP server that keeps every message.
-- `NotifyProcess` / `CautionProcess`: the two services as real processes (SIGKILL-able, restartable).
+- `NotifyProcess` / `CautionProcess` / `WebProcess`: the services and the web application as real processes
+  (SIGKILL-able, restartable).
 """
 
 from __future__ import annotations
@@ -224,6 +225,10 @@ class CautionProcess(ServiceProcess):
 
 class NotifyProcess(ServiceProcess):
     module = "services.notification_service"
+
+
+class WebProcess(ServiceProcess):
+    module = "services.web"
 
 
 # ----- hand-made feed events (the shapes the caution service publishes) --------------------------------------

@@ -120,6 +120,8 @@ async def list_cautions(
     overdue: bool | None = None,
     due_before: IsoDate | None = None,
     offender_ref: Annotated[str | None, Query(max_length=100)] = None,
+    police_reference: Annotated[str | None, Query(
+        max_length=100, description="The police reference of one caution (a court liaison officer's lookup).")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     min_position: MinPosition = None,
@@ -137,7 +139,7 @@ async def list_cautions(
         raise ProblemError(403, "forbidden", "Not allowed for this force",
                            "You can list only your own force's cautions.")
     await _caught_up(request, min_position)
-    f = queries.CautionFilter(principal.force, status, overdue, due_before, offender_ref)
+    f = queries.CautionFilter(principal.force, status, overdue, due_before, offender_ref, police_reference)
     try:
         items, next_cursor = await run_in_threadpool(
             queries.list_summaries, app.engine, f, clock().date(), limit, cursor)
@@ -150,7 +152,7 @@ async def list_cautions(
     # person has cautions: a consultation, one entry per page, caution "*". The filter's names are kept, never its
     # values (an offender reference looked up would put the person in the log).
     used = {"status": status, "force": force, "overdue": overdue, "due_before": due_before,
-            "offender_ref": offender_ref, "cursor": cursor}
+            "offender_ref": offender_ref, "police_reference": police_reference, "cursor": cursor}
     filters = ",".join(name for name, value in used.items() if value is not None)
     await run_in_threadpool(log_consultation, request, principal, "*", Seen.CAUTION_LIST, purpose,
                             f"filters={filters}" if filters else None)

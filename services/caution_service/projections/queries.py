@@ -28,6 +28,7 @@ class CautionFilter:
     overdue: bool | None = None
     due_before: date | None = None
     offender_reference: str | None = None
+    police_reference: str | None = None
     # Blind-index terms of an offender search (search_index.py): only cautions holding one of them.
     search_terms: tuple[str, ...] | None = None
 
@@ -51,6 +52,8 @@ def list_summaries(
         query = query.where(s.status == f.status)
     if f.offender_reference:
         query = query.where(s.offender_reference == f.offender_reference)
+    if f.police_reference:
+        query = query.where(s.police_reference == f.police_reference)
     if f.search_terms is not None:
         o = offender_search.c
         query = query.where(s.caution_id.in_(

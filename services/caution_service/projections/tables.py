@@ -50,6 +50,7 @@ summaries = Table(
     Index("ix_summaries_force_issued", "force", "issued_on", "caution_id"),
     Index("ix_summaries_force_status_issued", "force", "status", "issued_on", "caution_id"),
     Index("ix_summaries_force_offender_issued", "force", "offender_reference", "issued_on", "caution_id"),
+    Index("ix_summaries_force_police_reference", "force", "police_reference"),
     # No index serves a subject access search by victim reference or the retention job's daily queries: each
     # index costs every update that moves a row (PostgreSQL writes a new entry in all of them), and those
     # queries run a few times a month and once a day, where reading the table through is quick enough.

@@ -95,6 +95,15 @@ def test_due_before_and_offender_reference_filters(steps: ReadSteps) -> None:
     assert_problem(steps.listing(due_before="next tuesday"), 422)
 
 
+def test_police_reference_filter_finds_the_one_caution(steps: ReadSteps) -> None:
+    wanted, other = steps.issue(), steps.issue()
+    steps.project()
+
+    assert _ids(steps.listing(police_reference=wanted["police_reference"])) == [wanted["id"]]
+    assert _ids(steps.listing(police_reference=other["police_reference"])) == [other["id"]]
+    assert _ids(steps.listing(police_reference="CAMBS/nobody")) == []
+
+
 def test_another_forces_cautions_are_invisible_and_cannot_be_asked_for(steps: ReadSteps) -> None:
     ours = steps.issue()["id"]
     essex = ReadSteps(steps.client, steps.clock, force="ESSEX")
