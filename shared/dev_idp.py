@@ -8,6 +8,9 @@ when a token names a key they do not know) and serves what a real provider would
   POST /oauth2/token            OAuth 2.0 client credentials, for the clients in CARA_DEV_IDP_CLIENTS (JSON:
                                 {"client id": {"secret": "...", "role": "subscriber", "force": "*"}}); the
                                 notification service reads the caution feed with these
+  GET  /.well-known/openid-configuration, GET and POST /authorize, and POST /oauth2/token with
+       grant_type=authorization_code: OpenID Connect with PKCE for the web application's sign-in
+       (shared/dev_idp_oidc.py), for the clients in CARA_DEV_IDP_WEB_CLIENTS
   GET  /token?role=police&force=CAMBS[&sub=...][&name=...][&rank=...][&collar_number=...]
                                 a token for a person, as text: what a newcomer pastes into curl. Police,
                                 provider and victim contact tokens carry development display claims
@@ -33,13 +36,16 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from .auth import DISPLAY_CLAIMS, FORCE_CLAIM, ROLE_CLAIM, Role, dev_display
+from .dev_idp_oidc import AuthorizationCodes, OidcRefused, discovery, id_token, sign_in_page
 
 TTL_SECONDS = 3600
 
 
 class DevIdentityProvider:
-    def __init__(self, issuer: str, audience: str, clients: dict[str, dict[str, str]]) -> None:
+    def __init__(self, issuer: str, audience: str, clients: dict[str, dict[str, str]],
+                 web_clients: dict[str, dict[str, Any]] | None = None) -> None:
         self.issuer, self.audience, self.clients = issuer, audience, clients
+        self.codes = AuthorizationCodes(web_clients or {})
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = uuid.uuid4().hex[:16]
 
@@ -53,6 +59,14 @@ class DevIdentityProvider:
         claims = {"sub": subject, ROLE_CLAIM: role, FORCE_CLAIM: force, "iss": self.issuer, "aud": self.audience,
                   "iat": now, "exp": now + TTL_SECONDS, **(display or {})}
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
+
+    def code_tokens(self, form: dict[str, str], client_id: str) -> dict[str, Any]:
+        """The authorization code grant: an access token for the services and an ID token for the web client."""
+        grant = self.codes.redeem(form, client_id)
+        display = person_display({"role": grant.role, **({"name": grant.name} if grant.name else {})})
+        access = self.mint(grant.role, grant.force, grant.subject, display)
+        return {"access_token": access, "token_type": "Bearer", "expires_in": TTL_SECONDS,
+                "id_token": id_token(self._key, self.kid, self.issuer, grant, display), "scope": "openid profile"}
 
     def client_token(self, client_id: str, secret: str) -> str | None:
         client = self.clients.get(client_id)
@@ -74,10 +88,19 @@ def handler(idp: DevIdentityProvider) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             url = urlsplit(self.path)
+            query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
             if url.path == "/.well-known/jwks.json":
                 self._answer(200, idp.jwks())
+            elif url.path == "/.well-known/openid-configuration":
+                self._answer(200, discovery(idp.issuer))
+            elif url.path == "/authorize":
+                try:
+                    idp.codes.check_request(query)
+                except OidcRefused as e:
+                    self._answer(400, {"error": e.error, "error_description": e.description})
+                    return
+                self._answer(200, sign_in_page(query), "text/html; charset=utf-8")
             elif url.path == "/token":
-                query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
                 try:
                     token = idp.mint(query.get("role", ""), query.get("force", ""),
                                      query.get("sub") or f"dev-{uuid.uuid4().hex[:8]}", person_display(query))
@@ -90,15 +113,25 @@ def handler(idp: DevIdentityProvider) -> type[BaseHTTPRequestHandler]:
                 self._answer(404, {"error": "not_found"})
 
         def do_POST(self) -> None:  # noqa: N802
-            if urlsplit(self.path).path != "/oauth2/token":
+            path = urlsplit(self.path).path
+            if path not in ("/oauth2/token", "/authorize"):
                 self._answer(404, {"error": "not_found"})
                 return
             length = int(self.headers.get("Content-Length") or 0)
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            if path == "/authorize":
+                self._authorized(form)
+                return
             client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
             basic = self.headers.get("Authorization", "")
             if basic.startswith("Basic "):
                 client_id, _, secret = base64.b64decode(basic[6:]).decode().partition(":")
+            if form.get("grant_type") == "authorization_code":
+                try:
+                    self._answer(200, idp.code_tokens(form, client_id))
+                except OidcRefused as e:
+                    self._answer(400, {"error": e.error, "error_description": e.description})
+                return
             if form.get("grant_type") != "client_credentials":
                 self._answer(400, {"error": "unsupported_grant_type"})
                 return
@@ -108,10 +141,26 @@ def handler(idp: DevIdentityProvider) -> type[BaseHTTPRequestHandler]:
                 return
             self._answer(200, {"access_token": token, "token_type": "Bearer", "expires_in": TTL_SECONDS})
 
-        def _answer(self, status: int, body: Any) -> None:
+        def _authorized(self, form: dict[str, str]) -> None:
+            try:
+                location = idp.codes.grant(form)
+            except OidcRefused as e:
+                self._answer(400, {"error": e.error, "error_description": e.description})
+                return
+            except (ValueError, KeyError):
+                self._answer(400, {"error": "invalid_request", "error_description": "choose a role and a force"})
+                return
+            self.send_response(303)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+
+        def _answer(self, status: int, body: Any, content_type: str | None = None) -> None:
             data = (body if isinstance(body, str) else json.dumps(body)).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "text/plain" if isinstance(body, str) else "application/json")
+            self.send_header("Content-Type", content_type or ("text/plain" if isinstance(body, str)
+                                                              else "application/json"))
             self.send_header("Content-Length", str(len(data)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
@@ -130,7 +179,8 @@ def main(argv: list[str] | None = None) -> None:
                  "refuses to start where CARA_ENVIRONMENT is production")
     idp = DevIdentityProvider(os.environ.get("CARA_DEV_IDP_ISSUER", f"http://{args.host}:{args.port}/"),
                               os.environ.get("CARA_DEV_IDP_AUDIENCE", "cara"),
-                              json.loads(os.environ.get("CARA_DEV_IDP_CLIENTS", "{}")))
+                              json.loads(os.environ.get("CARA_DEV_IDP_CLIENTS", "{}")),
+                              json.loads(os.environ.get("CARA_DEV_IDP_WEB_CLIENTS", "{}")))
     server = ThreadingHTTPServer((args.host, args.port), handler(idp))
     print(f"development identity provider (never for production) on {args.host}:{args.port}, issuer {idp.issuer}",
           flush=True)
