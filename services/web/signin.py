@@ -12,6 +12,7 @@ import time
 import uuid
 from typing import Any
 
+import httpx
 import jwt
 from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import APIRouter, Request
@@ -20,6 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 from shared.auth import FORCE_CLAIM, ROLE_CLAIM, Role, dev_display, mint_token
 from shared.forces import FORCES
 
+from .backend import ServiceUnavailable
 from .config import WebSettings
 from .forms import FieldErrors, checked_form, text
 from .people import Person, signed_in
@@ -64,7 +66,10 @@ def router(settings: WebSettings, store: SessionStore, pages: Pages) -> APIRoute
         if client is not None:
             redirect_uri = (settings.public_url.rstrip("/") + "/sign-in/callback" if settings.public_url
                             else str(request.url_for("sign_in_callback")))
-            response: Response = await client.authorize_redirect(request, redirect_uri)
+            try:
+                response: Response = await client.authorize_redirect(request, redirect_uri)
+            except httpx.HTTPError:  # its discovery document did not come
+                raise ServiceUnavailable("force's identity provider") from None
             return response
         return dev_page(request)
 
@@ -103,6 +108,8 @@ def router(settings: WebSettings, store: SessionStore, pages: Pages) -> APIRoute
             return pages.render(request, "errors/not_found.html", status=404)
         try:
             token = await client.authorize_access_token(request)
+        except httpx.HTTPError:
+            raise ServiceUnavailable("force's identity provider") from None
         except OAuthError as e:
             return pages.render(request, "signin/failed.html", {"reason": e.description or e.error}, status=400)
         claims = {**_unverified(token.get("access_token", "")), **(token.get("userinfo") or {})}
