@@ -28,6 +28,7 @@ from pydantic_settings import BaseSettings
 from services.caution_service.config import DEV_VAULT_KEY
 from services.caution_service.config import Settings as CautionSettings
 from services.notification_service.config import Settings as NotifySettings
+from services.web.config import DEV_SESSION_SECRET, WebSettings
 from shared.auth import DEV_JWT_SECRET
 from shared.keyring import DEV_MASTER_KEYS
 from shared.logging_setup import LogSettings
@@ -35,7 +36,7 @@ from shared.logging_setup import LogSettings
 ROOT = Path(__file__).resolve().parents[1]
 MARKDOWN = ROOT / "docs" / "settings.md"
 ENV_EXAMPLE = ROOT / ".env.example"
-DEVELOPMENT_ONLY = {DEV_JWT_SECRET, DEV_VAULT_KEY, DEV_MASTER_KEYS}
+DEVELOPMENT_ONLY = {DEV_JWT_SECRET, DEV_VAULT_KEY, DEV_MASTER_KEYS, DEV_SESSION_SECRET}
 UNSET, DEVELOPMENT_VALUE = "unset", "a development value, refused in production"
 NOT_A_VALUE = (UNSET, DEVELOPMENT_VALUE)  # shown as words, and left empty in .env.example
 
@@ -43,6 +44,7 @@ SECTIONS: tuple[tuple[str, type[BaseSettings], str], ...] = (
     ("Caution service", CautionSettings, "Read by `python -m services.caution_service` and every process of that "
      "service (`make projector`, `make relay`, `make rebuild`, `make migrate`, `make rotate-keys`)."),
     ("Notification service", NotifySettings, "Read by `python -m services.notification_service` and `make migrate`."),
+    ("Web application", WebSettings, "Read by `python -m services.web` (started by `make run` on port 8002)."),
     ("Both services: logs", LogSettings, "Read by both services when they start (shared/logging_setup.py)."),
 )
 # Not settings of a service: what `make run` (services/run_local.py) reads to start the two on one machine.
@@ -50,6 +52,8 @@ MAKE_RUN = (
     ("CAUTION_PORT", "8000", "The caution service's port under `make run`; the notification service started with it "
      "reads that port's feed (unless `CARA_NOTIFY_CAUTION_FEED_URL` is set)."),
     ("NOTIFY_PORT", "8001", "The notification service's port under `make run`."),
+    ("WEB_PORT", "8002", "The web application's port under `make run`; it is pointed at the two services' ports "
+     "(unless `CARA_WEB_CAUTION_URL` and `CARA_WEB_NOTIFY_URL` are set)."),
 )
 
 

@@ -17,10 +17,11 @@ ASSETS = Path(__file__).resolve().parent / "node_modules" / "govuk-frontend" / "
 class WebSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CARA_WEB_", extra="ignore")
 
+    # production: Secure cookies, HSTS, no development sign-in, and the secrets below must be set
     environment: Literal["development", "test", "production"] = "development"
     caution_url: str = "http://127.0.0.1:8000"  # the caution service, called with the signed-in person's token
     notify_url: str = "http://127.0.0.1:8001"  # the notification service, likewise
-    service_timeout_seconds: float = Field(default=10.0, gt=0)
+    service_timeout_seconds: float = Field(default=10.0, gt=0)  # a service slower than this: a 503 page
     # Signs the session cookie (which holds only a random session id; the session itself stays on the server).
     session_secret: str = DEV_SESSION_SECRET
     # A session unused this long is ended: the next request signs in again (NCSC: end idle sessions on shared
@@ -28,18 +29,18 @@ class WebSettings(BaseSettings):
     idle_timeout_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
     max_sessions: int = Field(default=10_000, gt=0)  # the oldest idle ones go first
     # The force's identity provider (OpenID Connect): its issuer URL, whose /.well-known/openid-configuration is
-    # read, and this application's client there. Sign-in uses the authorization code flow with PKCE (S256).
+    # read. Sign-in uses the authorization code flow with PKCE (S256).
     oidc_issuer: str | None = None
-    oidc_client_id: str | None = None
+    oidc_client_id: str | None = None  # this application's client id at the identity provider
     oidc_client_secret: str | None = None  # None: a public client, PKCE alone
-    oidc_scope: str = "openid profile"
+    oidc_scope: str = "openid profile"  # the scopes asked for; the ID token must carry cara_role and cara_force
     # Where the browser reaches this application, for the redirect URI the identity provider has registered;
     # unset, the request's own address (fine on one machine, wrong behind a proxy).
     public_url: str | None = None
     # Development only: the sign-in page that picks a role and force mints a token as `make token` does.
     dev_jwt_secret: str = DEV_JWT_SECRET
-    dev_jwt_issuer: str = DEFAULT_ISSUER
-    dev_jwt_audience: str = DEFAULT_AUDIENCE
+    dev_jwt_issuer: str = DEFAULT_ISSUER  # the `iss` of those development tokens (the services' CARA_JWT_ISSUER)
+    dev_jwt_audience: str = DEFAULT_AUDIENCE  # their `aud` (the services' CARA_JWT_AUDIENCE)
 
     @property
     def production(self) -> bool:
