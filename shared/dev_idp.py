@@ -92,7 +92,7 @@ def handler(idp: DevIdentityProvider) -> type[BaseHTTPRequestHandler]:
             if url.path == "/.well-known/jwks.json":
                 self._answer(200, idp.jwks())
             elif url.path == "/.well-known/openid-configuration":
-                self._answer(200, discovery(idp.issuer))
+                self._answer(200, discovery(idp.issuer, os.environ.get("CARA_DEV_IDP_PUBLIC_URL")))
             elif url.path == "/authorize":
                 try:
                     idp.codes.check_request(query)

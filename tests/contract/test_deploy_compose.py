@@ -17,16 +17,18 @@ from pydantic import ValidationError
 
 from services.caution_service.config import Settings as CautionSettings
 from services.notification_service.config import Settings as NotifySettings
+from services.web.config import WebSettings
 from shared.keyring import MasterKeys
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-SETTINGS: dict[str, list[type[CautionSettings] | type[NotifySettings]]] = {
+SETTINGS: dict[str, list[type[CautionSettings] | type[NotifySettings] | type[WebSettings]]] = {
     "services.caution_service": [CautionSettings],
     "services.caution_service.worker": [CautionSettings],
     "services.caution_service.relay": [CautionSettings],
     "services.notification_service": [NotifySettings],
     "services.migrate": [CautionSettings, NotifySettings],
     "shared.dev_idp": [],
+    "services.web": [WebSettings],
 }
 DEFAULT_COMMAND = ["python", "-m", "services.caution_service"]  # the image's CMD
 # What an operator running it for real sets.
@@ -88,7 +90,7 @@ def test_the_structure_compose_relies_on() -> None:
     published = [p.split(":")[0] for s in services.values() for p in s.get("ports", [])]
     assert len(published) == len(set(published))
     assert set(_built()) == {"dev-idp", "migrate", "caution-service", "caution-projector", "caution-relay",
-                             "notification-service"}
+                             "notification-service", "web"}
     for name, service in _built().items():
         assert importlib.util.find_spec(_module(service)) is not None, name
         assert service["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}
@@ -107,7 +109,9 @@ def test_a_newcomer_starts_it_as_it_is_with_the_development_identity_provider(
     for name, service in services.items():
         for settings in _start(service, {}, monkeypatch):
             assert settings.environment == "development", name
-            if name != "migrate":
+            if isinstance(settings, WebSettings):
+                assert settings.oidc_issuer == issuer and not settings.dev_sign_in
+            elif name != "migrate":
                 assert settings.jwt_jwks_url == f"{issuer}.well-known/jwks.json" and settings.jwt_issuer == issuer
                 assert settings.jwt_algorithms == ["RS256"] and settings.migrate_at_start is False
     # the services connect as their own roles, the migration as the migrators: all four made by postgres-init.sql
@@ -124,6 +128,10 @@ def test_a_newcomer_starts_it_as_it_is_with_the_development_identity_provider(
     assert "nats://nats:4222" in services["caution-relay"]["command"]  # NATS is used: the relay feeds it
     client = yaml.safe_load(_environment(services["dev-idp"], {})["CARA_DEV_IDP_CLIENTS"])
     assert client[notify["CARA_NOTIFY_FEED_CLIENT_ID"]]["secret"] == notify["CARA_NOTIFY_FEED_CLIENT_SECRET"]
+    # the web application's redirect URI is the one registered for its client at the provider
+    web = _environment(services["web"], {})
+    web_clients = yaml.safe_load(_environment(services["dev-idp"], {})["CARA_DEV_IDP_WEB_CLIENTS"])
+    assert f"{web['CARA_WEB_PUBLIC_URL']}/sign-in/callback" in web_clients[web["CARA_WEB_OIDC_CLIENT_ID"]]["redirect_uris"]
 
 
 def test_in_production_it_needs_the_operators_own_keys(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -135,3 +143,7 @@ def test_in_production_it_needs_the_operators_own_keys(monkeypatch: pytest.Monke
         with pytest.raises(ValidationError, match="production needs its own"):  # the development keys are refused
             _start(services[name], keys, monkeypatch)
     assert _environment(services["dev-idp"], PRODUCTION)["CARA_ENVIRONMENT"] == "production"  # so it refuses
+    with pytest.raises(ValidationError, match="CARA_WEB_SESSION_SECRET"):  # the web's development secret is refused
+        _start(services["web"], PRODUCTION, monkeypatch)
+    (web,) = _start(services["web"], {**PRODUCTION, "CARA_WEB_SESSION_SECRET": "w" * 40}, monkeypatch)
+    assert web.production and not web.dev_sign_in

@@ -160,7 +160,10 @@ def test_the_image_installs_the_runtime_lock_alone_runs_as_a_numeric_user_and_wr
     assert "pip" not in final.replace("PIP_", "")  # nothing installed in the image itself; no pip in its venv
     copies = re.findall(r"^COPY (.*)$", dockerfile, re.MULTILINE)
     sources = {part for c in copies if "--from" not in c for part in c.split()[:-1]}
-    assert sources == {"requirements/runtime.lock", "services", "shared"}  # no tests, bench, dev lock or `.`
+    # no tests, bench, dev lock or `.`; the web application's npm lock for its assets stage
+    assert sources == {"requirements/runtime.lock", "services", "shared", "services/web/package.json",
+                       "services/web/package-lock.json"}
+    assert re.search(r"npm ci .*--omit=dev", dockerfile)  # GOV.UK Frontend from the lock, not axe-core (tests only)
     assert not re.search(r"chown|chmod|mkdir", final)  # nothing in the image is the service user's to write
     assert _image_user() >= 10000
     for instruction in re.findall(r"^(?:CMD|ENTRYPOINT) (.*)$", dockerfile, re.MULTILINE):
