@@ -57,7 +57,8 @@ def discovery(issuer: str, public_url: str | None = None) -> dict[str, Any]:
     """`public_url`: where browsers reach this provider, when not at the issuer's address (in compose the issuer is
     http://dev-idp:9000/, a name only the containers know; the browser is sent to the published port)."""
     return {
-        "issuer": issuer, "authorization_endpoint": f"{public_url or issuer}authorize", "token_endpoint": f"{issuer}oauth2/token",
+        "issuer": issuer, "authorization_endpoint": f"{public_url or issuer}authorize",
+        "token_endpoint": f"{issuer}oauth2/token",
         "jwks_uri": f"{issuer}.well-known/jwks.json", "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "client_credentials"], "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"], "code_challenge_methods_supported": ["S256"],
