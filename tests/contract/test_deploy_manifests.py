@@ -24,14 +24,17 @@ from services.caution_service.config import Settings as CautionSettings
 from services.caution_service.main import create_app as caution_app
 from services.notification_service.config import Settings as NotifySettings
 from services.notification_service.main import create_app as notification_app
+from services.web.config import WebSettings
+from services.web.main import create_app as web_app
 from shared.heartbeat import Heartbeat
 from shared.keyring import MasterKeys
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-SETTINGS: dict[str, type[CautionSettings] | type[NotifySettings]] = {
+SETTINGS: dict[str, type[CautionSettings] | type[NotifySettings] | type[WebSettings]] = {
     "services.caution_service": CautionSettings,
     "services.caution_service.worker": CautionSettings,
     "services.notification_service": NotifySettings,
+    "services.web": WebSettings,
 }
 # What the cluster's secrets, or the operator's environment for compose, would hold.
 SECRETS = {
@@ -44,6 +47,7 @@ SECRETS = {
     "POSTGRES_PASSWORD": "secret", "CARA_JWT_JWKS_URL": "https://idp.example/.well-known/jwks.json", "CARA_JWT_ISSUER": "https://idp.example/",
     "CARA_VAULT_KEY": Fernet.generate_key().decode(), "CARA_IDP_TOKEN_URL": "https://idp.example/oauth2/token",
     "CARA_NOTIFY_CLIENT_SECRET": "a-client-secret",
+    "session-secret": "w" * 40, "oidc-client-secret": "a-web-client-secret",
 }
 
 
@@ -80,7 +84,8 @@ def _module(args: list[str]) -> str:
     return args[2]
 
 
-def _settings(module: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> CautionSettings | NotifySettings:
+def _settings(module: str, env: dict[str, str],
+              monkeypatch: pytest.MonkeyPatch) -> CautionSettings | NotifySettings | WebSettings:
     for name in [n for n in os.environ if n.startswith("CARA_")]:
         monkeypatch.delenv(name)
     for name, value in env.items():
@@ -96,6 +101,9 @@ def test_every_kubernetes_container_starts_with_settings_production_accepts(
     assert importlib.util.find_spec(module) is not None
     settings = _settings(module, _k8s_env(container), monkeypatch)
     assert settings.environment == "production"
+    if isinstance(settings, WebSettings):  # no database: it signs people in at the force's identity provider
+        assert settings.oidc_issuer and not settings.dev_sign_in
+        return
     assert settings.migrate_at_start is False  # its role may not: the migration Job has upgraded the schema
     if isinstance(settings, NotifySettings):  # email goes somewhere: the recipients parsed into force -> role
         assert settings.smtp_host and settings.email_recipients["CAMBS"]["police"]
@@ -116,8 +124,9 @@ def test_the_caution_replicas_leave_projecting_to_the_worker_deployment() -> Non
 def test_every_probe_answers_ok_on_a_fresh_service(tmp_path: Path) -> None:
     caution = CautionSettings(environment="test", database_url=f"sqlite:///{tmp_path}/c.sqlite3", run_projections=False)
     notify = NotifySettings(environment="test", database_url=f"sqlite:///{tmp_path}/n.sqlite3", run_workers=False)
-    with TestClient(caution_app(caution)) as c, TestClient(notification_app(notify)) as n:
-        clients = {"services.caution_service": c, "services.notification_service": n}
+    with TestClient(caution_app(caution)) as c, TestClient(notification_app(notify)) as n, \
+            TestClient(web_app(WebSettings(environment="test"))) as w:
+        clients = {"services.caution_service": c, "services.notification_service": n, "services.web": w}
         probed = 0
         for _, container in _k8s_containers():
             for probe in ("readinessProbe", "livenessProbe"):
@@ -126,7 +135,7 @@ def test_every_probe_answers_ok_on_a_fresh_service(tmp_path: Path) -> None:
                     answer = clients[_module(container["args"])].get(path)
                     assert answer.status_code == 200, (container["name"], probe, path, answer.text)
                     probed += 1
-    assert probed == 4  # both probes of both HTTP services
+    assert probed == 6  # both probes of both HTTP services and of the web application
 
 
 def test_the_projector_liveness_probe_reads_the_heartbeat_the_worker_writes(tmp_path: Path) -> None:

@@ -115,6 +115,9 @@ def _ports(rules: list[dict[str, Any]]) -> set[int]:
     return {port["port"] for rule in rules for port in rule.get("ports", [])}
 
 
+WEB = "web"  # the web application: pages over the APIs; no database and no /metrics of its own
+
+
 def test_network_policies_deny_by_default_and_allow_what_each_pod_needs() -> None:
     (deny,) = [p for p in _kind("NetworkPolicy") if p["metadata"]["name"] == "default-deny"]
     assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
@@ -122,13 +125,17 @@ def test_network_policies_deny_by_default_and_allow_what_each_pod_needs() -> Non
     for name, pod in _pods():
         labels = pod["metadata"]["labels"]
         egress = _rules(labels, "egress")
-        assert {53, 5432} <= _ports(egress), name  # names, and the database
+        if labels["app"] == WEB:  # no database: it holds nothing, and reads the services' APIs
+            assert 5432 not in _ports(egress) and {53, 8000, 8001} <= _ports(egress)
+        else:
+            assert {53, 5432} <= _ports(egress), name  # names, and the database
         ingress = _rules(labels, "ingress")
         served = {p["containerPort"] for c in pod["spec"]["containers"] for p in c.get("ports", [])}
         assert _ports(ingress) == served, name  # what it serves and nothing else (the projector: nothing)
-        if labels["app"] in services:  # Prometheus reaches every API
+        if labels["app"] in services:  # Prometheus reaches every API (the web application has no metrics yet)
             sources = [s for rule in ingress for s in rule["from"]]
-            assert {"namespaceSelector": {"matchLabels": {"cara/monitoring": "true"}}} in sources
+            monitored = {"namespaceSelector": {"matchLabels": {"cara/monitoring": "true"}}} in sources
+            assert monitored == (labels["app"] != WEB), name
             assert {"namespaceSelector": {"matchLabels": {"cara/ingress": "true"}}} in sources
     notify = _rules({"app": "notification-service"}, "egress")
     assert any({"podSelector": {"matchLabels": {"app": "caution-service"}}} in r["to"] for r in notify)  # the feed
@@ -147,7 +154,8 @@ def test_prometheus_scrapes_the_metrics_of_every_api_service() -> None:
     assert keep["source_labels"] == ["__meta_kubernetes_service_name", "__meta_kubernetes_endpoint_port_name"]
     for service in _kind("Service"):
         for port in service["spec"]["ports"]:
-            assert re.fullmatch(keep["regex"], f"{service['metadata']['name']};{port['name']}"), service
+            kept = re.fullmatch(keep["regex"], f"{service['metadata']['name']};{port['name']}")
+            assert bool(kept) == (service["metadata"]["name"] != WEB), service
     assert not re.fullmatch(keep["regex"], "kube-dns;dns")
     assert config["rule_files"] == ["cara-alerts.yaml"]
 
