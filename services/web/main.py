@@ -58,6 +58,14 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             return RedirectResponse(landing_page(who.role), status_code=303)
         return pages.render(request, "start.html", {"dev_sign_in": settings.dev_sign_in})
 
+    @app.get("/accessibility", include_in_schema=False)
+    async def accessibility(request: Request) -> Response:
+        return pages.render(request, "accessibility.html")
+
+    @app.get("/cookies", include_in_schema=False)
+    async def cookies(request: Request) -> Response:
+        return pages.render(request, "cookies.html")
+
     @app.get("/livez", include_in_schema=False)
     async def livez() -> Response:
         return PlainTextResponse("ok")

@@ -138,3 +138,11 @@ def test_a_page_for_another_role_is_forbidden(web: TestClient) -> None:
     _sign_in(web, "provider")
     answer = web.get("/court/search")
     assert answer.status_code == 403 and "You cannot see this page" in answer.text
+
+
+@pytest.mark.parametrize("path,heading", [("/accessibility", "Accessibility statement for CARA compliance"),
+                                          ("/cookies", "Cookies")])
+def test_the_accessibility_statement_and_cookies_pages_are_linked_from_every_page(web: TestClient, path: str,
+                                                                                  heading: str) -> None:
+    assert f'href="{path}"' in web.get("/").text
+    assert heading in web.get(path).text
