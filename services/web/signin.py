@@ -18,7 +18,7 @@ from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from shared.auth import FORCE_CLAIM, ROLE_CLAIM, Role, dev_display, mint_token
+from shared.auth import DEV_NATIONAL_COMMISSIONER, FORCE_CLAIM, NATIONAL, ROLE_CLAIM, Role, dev_display, mint_token
 from shared.forces import FORCES
 
 from .backend import ServiceUnavailable
@@ -89,12 +89,16 @@ def router(settings: WebSettings, store: SessionStore, pages: Pages) -> APIRoute
         errors = FieldErrors()
         if values["role"] not in {r.value for r in PEOPLE_ROLES}:
             errors.add("role", "Select the role you are signing in as")
-        if values["force"] not in FORCES:
+        national = values["force"] == NATIONAL
+        if values["force"] not in FORCES and not national:
             errors.add("force", "Select the force you work for")
+        elif national and values["role"] != Role.COMMISSIONER.value:
+            errors.add("force", "Only a commissioner may sign in for all forces")
         if errors:
             return dev_page(request, errors, 400, values)
         role = Role(values["role"])
-        subject = f"dev-{role.value}-{uuid.uuid4().hex[:8]}"
+        # The one national commissioner the services admit outside production (shared.auth)
+        subject = DEV_NATIONAL_COMMISSIONER if national else f"dev-{role.value}-{uuid.uuid4().hex[:8]}"
         display = dev_display(role, {"name": values["name"] or None})
         token = mint_token(settings.dev_jwt_secret, role=role, force=values["force"], issuer=settings.dev_jwt_issuer,
                            audience=settings.dev_jwt_audience, subject=subject, ttl_seconds=DEV_TOKEN_SECONDS,

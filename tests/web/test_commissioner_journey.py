@@ -75,3 +75,22 @@ def test_the_pdf_download_is_a_pdf(stack: Stack, journey: Journey) -> None:
         journey.page.get_by_role("link", name="Download the report with charts (PDF)").click()
     assert download.value.suggested_filename.endswith(".pdf")
     assert download.value.path().read_bytes().startswith(b"%PDF")
+
+
+def test_a_national_commissioner_chooses_the_force(stack: Stack, journey: Journey) -> None:
+    stack.issue(force=FORCE)
+    wait_until(lambda: _counted(stack, FORCE) >= 1, what="the caution in the outcomes report")
+    journey.sign_in("commissioner", force="*")
+    page = journey.page
+    page.get_by_label("Force").select_option(FORCE)
+    page.get_by_role("button", name="Show").click()
+
+    journey.look("national-by-force")
+    assert "force=DORSET" in page.url
+    assert "Dorset" in page.locator("h1, .govuk-caption-l, .govuk-caption-m").first.inner_text() + journey.text()
+
+
+def test_only_a_commissioner_signs_in_for_all_forces(stack: Stack, journey: Journey) -> None:
+    journey.sign_in("police", force="*")
+    journey.look("national-refused")
+    assert "Only a commissioner may sign in for all forces" in journey.text()
