@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import commissioner, court, victim_contact
+from . import admin, commissioner, court, provider, victim_contact
 
-ROUTERS: list[APIRouter] = [court.router, victim_contact.router, commissioner.router]
+ROUTERS: list[APIRouter] = [court.router, provider.router, victim_contact.router, commissioner.router, admin.router]
