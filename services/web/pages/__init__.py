@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import court
+from . import admin, court
 
-ROUTERS: list[APIRouter] = [court.router]
+ROUTERS: list[APIRouter] = [court.router, admin.router]
