@@ -1,0 +1,43 @@
+"""What the admin pages share: the role check, the services, and rendering with the one-off success message."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+
+from shared.auth import Role
+
+from ..backend import ApiProblem, Backend
+from ..people import Person, role
+
+Admin = Annotated[Person, Depends(role(Role.ADMIN))]
+
+
+def backend(request: Request) -> Backend:
+    found: Backend = request.app.state.backend
+    return found
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200) -> Response:
+    """The page, with the success message a redirect left for it (shown once: popped here)."""
+    flash = request.session.pop("flash", None)
+    return request.app.state.pages.render(request, template, {"flash": flash, **(context or {})}, status=status)
+
+
+def an_id(value: str) -> str | None:
+    """`value` as the canonical form of a UUID, or None: ids are the only thing the admin types into an address."""
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        return None
+
+
+def known_id(value: str) -> str:
+    """A record id from the path; anything else is a page that does not exist (never sent on to a service)."""
+    found = an_id(value)
+    if found is None:
+        raise ApiProblem(404)
+    return found
