@@ -55,7 +55,9 @@ def _add_service(service: str) -> structlog.types.Processor:
 def _renderer(log_format: str) -> structlog.types.Processor:
     if log_format == "json":
         return structlog.processors.JSONRenderer()
-    return structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
+    # Plain tracebacks: the default (rich, when installed) prints each frame's local variables, which hold request
+    # headers, tokens and personal data.
+    return structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback)
 
 
 def logging_config(service: str, log_format: str, level: str = "info", access_log: bool = True) -> dict[str, Any]:

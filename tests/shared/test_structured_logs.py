@@ -118,3 +118,19 @@ def test_the_log_format_follows_the_environment_unless_set(monkeypatch: pytest.M
     assert LogSettings().chosen_format("development") == "console"
     monkeypatch.setenv("CARA_LOG_FORMAT", "json")
     assert LogSettings().chosen_format("development") == "json"
+
+
+def test_a_console_traceback_shows_no_local_variables(capsys: pytest.CaptureFixture[str]) -> None:
+    """Development logs (console lines): a frame's locals would print request headers, tokens and personal data."""
+    import logging.config
+
+    from shared.logging_setup import logging_config
+
+    logging.config.dictConfig(logging_config("test-service", "console"))
+    try:
+        secret_header = "Bearer eyJ-a-token-of-someone"  # noqa: F841 (a local the traceback must not print)
+        raise ValueError("boom")
+    except ValueError:
+        logging.getLogger("cara.test").exception("failed")
+    printed = capsys.readouterr().out
+    assert "ValueError: boom" in printed and "eyJ-a-token-of-someone" not in printed
