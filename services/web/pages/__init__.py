@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import court
+from . import court, police
 
-ROUTERS: list[APIRouter] = [court.router]
+ROUTERS: list[APIRouter] = [court.router, police.router]
