@@ -37,15 +37,30 @@ def _call(stack: Stack, path: str, role: str, body: dict[str, Any], force: str =
     return written
 
 
-def _missed_workshop_a(stack: Stack, caution: dict[str, Any]) -> None:
-    """The provider books workshop A for the day after the caution and records that the offender missed it."""
+def _missed_workshop_a(stack: Stack, caution: dict[str, Any]) -> int:
+    """The provider books workshop A for the day after the caution and records that the offender missed it; the
+    miss's feed position."""
     issued = datetime.fromisoformat(caution["sent"]["occurred_at"])
     path = f"/v1/cautions/{caution['id']}/workshops/A"
     _call(stack, f"{path}/schedule", "provider", {"occurred_at": iso(issued + timedelta(hours=1)),
                                                   "session_at": iso(issued + timedelta(days=1)), "venue": "Hub"})
-    _call(stack, f"{path}/non-attendance", "provider", {
+    missed = _call(stack, f"{path}/non-attendance", "provider", {
         "occurred_at": iso(issued + timedelta(days=1, hours=2)), "reason": "did_not_attend",
         "note": "Phoned to say his shift ran late", "absence_reason": "employment"})
+    position: int = missed["position"]
+    return position
+
+
+def _on_worklist(stack: Stack, caution: dict[str, Any], position: int, force: str = "CAMBS") -> None:
+    """Wait for the worklist's read model to have the write at `position` and the caution on it."""
+    wait_until(lambda: any(item["caution_id"] == caution["id"] for item in stack.caution_call(
+        "GET", "/v1/worklist", "police", force, params={"min_position": position, "limit": 500}).json()["items"]),
+        what="the caution on the police worklist")
+
+
+def _worklist_group(journey: Journey, heading: str) -> Any:
+    page = journey.page
+    return page.locator("table", has=page.locator("caption", has_text=heading))
 
 
 def _open_decision(journey: Journey, caution: dict[str, Any], link: str) -> None:
@@ -59,23 +74,27 @@ def _banner(journey: Journey) -> str:
 
 
 def test_an_urgent_concern_tops_the_worklist_and_acknowledging_it_records_it(stack: Stack, journey: Journey) -> None:
-    caution = stack.issue(force="BEDS")
-    raised = _call(stack, f"/v1/cautions/{caution['id']}/safeguarding-concerns", "victim_contact", {
-        "occurred_at": iso(datetime.now().astimezone() - timedelta(minutes=5)), "category": "threat_by_offender",
-        "urgency": "urgent", "details": "Said he would go round tonight"}, force="BEDS")
-    wait_until(lambda: stack.caution_call("GET", "/v1/worklist", "police", "BEDS", params={
-        "min_position": raised["position"]}).json()["items"], what="the concern on the police worklist")
+    caution = stack.issue(force="BEDS", days_ago=2)
+    now = datetime.now().astimezone()
+    concerns_path = f"/v1/cautions/{caution['id']}/safeguarding-concerns"
+    _call(stack, concerns_path, "victim_contact", {"occurred_at": iso(now - timedelta(days=1)), "category": "other",
+                                                    "urgency": "routine"}, force="BEDS")
+    urgent = _call(stack, concerns_path, "victim_contact", {
+        "occurred_at": iso(now - timedelta(minutes=5)), "category": "threat_by_offender", "urgency": "urgent",
+        "details": "Said he would go round tonight"}, force="BEDS")
+    _on_worklist(stack, caution, urgent["position"], "BEDS")
     journey.sign_in("police", force="BEDS")
     page = journey.page
     assert page.url.endswith("/police/worklist")
     _look(journey, "worklist")
-    concerns = page.locator("table").first
-    assert caution["police_reference"] in concerns.inner_text() and "Urgent" in concerns.inner_text()
+    rows = _worklist_group(journey, "Safeguarding concerns to acknowledge").locator("tbody tr")
+    assert "Urgent" in rows.nth(0).inner_text() and "Threat by offender" in rows.nth(0).inner_text()
+    assert "Overdue" in rows.nth(1).inner_text() and "Urgent" not in rows.nth(1).inner_text()  # raised yesterday
     assert "Said he would go round" not in journey.html()  # what was said is for the victim contact service
 
-    concerns.get_by_role("link", name=caution["police_reference"]).click()
-    _look(journey, "caution-with-concern")
-    page.get_by_role("link", name="Acknowledge").click()
+    rows.nth(0).get_by_role("link", name=caution["police_reference"]).click()
+    _look(journey, "caution-with-concerns")
+    page.locator("tr", has_text="Urgent").get_by_role("link", name="Acknowledge").click()
     _look(journey, "acknowledge")
     page.get_by_role("button", name="Acknowledge the concern").click()
     _look(journey, "acknowledge-empty")
@@ -86,10 +105,11 @@ def test_an_urgent_concern_tops_the_worklist_and_acknowledging_it_records_it(sta
     assert page.url.endswith(f"/police/cautions/{caution['id']}")
     _look(journey, "acknowledged")
     assert "Safeguarding concern acknowledged" in _banner(journey)
-    assert _caution(stack, caution, "BEDS")["open_safeguarding_concerns"] == []
+    assert [c["urgency"] for c in _caution(stack, caution, "BEDS")["open_safeguarding_concerns"]] == ["routine"]
     journey.go("/police/worklist")
     _look(journey, "worklist-after")
-    assert caution["police_reference"] not in journey.text()
+    left = _worklist_group(journey, "Safeguarding concerns to acknowledge").inner_text()
+    assert caution["police_reference"] in left and "Urgent" not in left
 
 
 def test_an_empty_worklist_says_so(stack: Stack, journey: Journey) -> None:
@@ -143,6 +163,7 @@ def test_issue_a_caution_through_the_form(stack: Stack, journey: Journey) -> Non
     issued = _caution(stack, {"id": page.url.split("/")[-1]})
     assert issued["police_reference"] == f"CC-{reference}" and issued["offence"]["relationship"] == "former_partner"
     assert issued["issuing_officer"]["rank"] == "sergeant" and issued["victim"]["contact_details"] is None
+    assert "Casey Webform" not in stack.web.log() and "Sam Victim" not in stack.web.log()
 
 
 def test_a_caution_breaking_two_rules_shows_both_against_their_answers_and_records_nothing(
@@ -168,12 +189,31 @@ def test_a_caution_breaking_two_rules_shows_both_against_their_answers_and_recor
     assert fresh["police_reference"] == f"CC-{reference}"
 
 
+def test_an_empty_caution_form_says_what_to_enter_before_asking_the_service(stack: Stack, journey: Journey) -> None:
+    journey.sign_in("police")
+    page = journey.go("/police/cautions/new")
+    page.locator("#dob-day").fill("31")
+    page.locator("#dob-month").fill("2")
+    page.locator("#dob-year").fill("1990")
+    page.get_by_role("button", name="Issue the caution").click()
+
+    _look(journey, "issue-empty")
+    summary = page.locator(".govuk-error-summary").inner_text()
+    assert "Enter the date of the offence" in summary and "The date of birth must be a real date" in summary
+    assert "Enter the police reference" in summary and "Select the legal basis" in summary
+    first = summary.index("Enter the date of the offence")
+    assert first < summary.index("Select the legal basis") < summary.index("Enter the police reference")  # page order
+
+
 def test_decide_an_excuse_after_a_missed_workshop(stack: Stack, journey: Journey) -> None:
     caution = stack.issue(days_ago=3)
-    _missed_workshop_a(stack, caution)
+    _on_worklist(stack, caution, _missed_workshop_a(stack, caution))
     journey.sign_in("police")
-    _open_decision(journey, caution, "Decide on the excuse for the missed workshop")
     page = journey.page
+    _look(journey, "worklist")
+    _worklist_group(journey, "Excuse decisions due").get_by_role("link", name=caution["police_reference"]).click()
+    _look(journey, "caution")
+    page.get_by_role("link", name="Decide on the excuse for the missed workshop").click()
     _look(journey, "excuse")
     assert "Phoned to say his shift ran late" in journey.text()
     page.get_by_label("Yes, accept it").check()
@@ -208,11 +248,15 @@ def test_vary_the_conditions(stack: Stack, journey: Journey) -> None:
 def test_decide_a_breach_after_a_rejected_excuse(stack: Stack, journey: Journey) -> None:
     caution = stack.issue(days_ago=3)
     _missed_workshop_a(stack, caution)
-    _call(stack, f"/v1/cautions/{caution['id']}/excuse-decisions", "police", {
+    rejected = _call(stack, f"/v1/cautions/{caution['id']}/excuse-decisions", "police", {
         "occurred_at": iso(datetime.now().astimezone()), "accepted": False, "reason": "No evidence of the shift"})
+    _on_worklist(stack, caution, rejected["position"])
     journey.sign_in("police")
-    _open_decision(journey, caution, "Decide on a breach")
     page = journey.page
+    _look(journey, "worklist")
+    _worklist_group(journey, "Breach referrals to decide").get_by_role("link", name=caution["police_reference"]).click()
+    _look(journey, "caution")
+    page.get_by_role("link", name="Decide on a breach").click()
     _look(journey, "breach")
     page.get_by_label("Prosecute for the original offence").check()
     page.get_by_label("Reasons for your decision").fill("Missed workshop A without excuse")

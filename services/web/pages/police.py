@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..backend import ApiProblem
+from ..people import Person
 from . import police_actions, police_issue
 from .police_common import (
     CLOSED,
@@ -55,7 +56,7 @@ async def worklist(request: Request, who: Police, cursor: str | None = None) -> 
         "empty": not items, "next_cursor": page.get("next_cursor"), "action_text": action_text})
 
 
-async def _concerns(request: Request, who: Police, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def _concerns(request: Request, who: Person, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The concern rows with each concern's urgency and category, urgent first. The worklist names neither, so each
     caution with a concern is read (its open concerns, oldest first, are its concern rows in order)."""
     ids = list(dict.fromkeys(row["caution_id"] for row in rows))
@@ -72,7 +73,7 @@ async def _concerns(request: Request, who: Police, rows: list[dict[str, Any]]) -
     return sorted(found, key=lambda c: (c["urgency"] != "urgent", not c["overdue"], c["due_on"] or ""))
 
 
-async def _open_concerns(request: Request, who: Police, caution_id: str) -> list[dict[str, Any]]:
+async def _open_concerns(request: Request, who: Person, caution_id: str) -> list[dict[str, Any]]:
     try:
         caution = await read_caution(request, who, caution_id)
     except ApiProblem:  # gone from the force since the list was made: shown without its urgency
