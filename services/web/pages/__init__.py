@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import admin, commissioner, court, provider, victim_contact
+from . import admin, commissioner, court, police, provider, victim_contact
 
-ROUTERS: list[APIRouter] = [court.router, provider.router, victim_contact.router, commissioner.router, admin.router]
+ROUTERS: list[APIRouter] = [court.router, police.router, provider.router, victim_contact.router, commissioner.router,
+                            admin.router]

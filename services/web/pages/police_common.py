@@ -1,0 +1,157 @@
+"""What the police pages share: reading a caution with the reason for looking, recording a decision on it (its
+version as If-Match, the form's idempotency key), read-your-writes, and the words for the service's action codes.
+
+Every read of a caution by the police is kept in the service's consultation log with `X-Purpose` (DPA 2018 s.62):
+the pages here say it is case management. After a write, the write's feed `position` is kept in the session and
+sent as `min_position` to the lists that trail the event store (worklist, compliance history), so the officer
+sees what they just recorded.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime, time
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from shared.auth import Role
+from shared.uk_time import UK
+
+from ..backend import ApiProblem, Backend
+from ..forms import FieldErrors
+from ..people import Person, role
+
+Police = Annotated[Person, Depends(role(Role.POLICE))]
+PURPOSE = {"X-Purpose": "Case management"}
+POSITION_KEY = "police_position"
+CHANGED = "This caution changed since you opened the page: check it and try again"
+REFUSALS = (400, 409, 412, 422)
+CLOSED = frozenset({"completed", "breached", "withdrawn"})
+
+# The service's action codes (domain/progress.py) as an officer would say them; an unknown one is shown in words.
+ACTIONS = {
+    "acknowledge_safeguarding_concern": "Acknowledge a safeguarding concern",
+    "review_caution_after_risk_rise": "Review the caution: the victim's risk rose to high",
+    "decide_excuse": "Decide on the excuse for a missed workshop",
+    "decide_breach_or_vary": "Decide on a breach, or vary the conditions",
+    "vary_conditions_workshops_cannot_fit": "Vary the conditions: the workshops no longer fit in the period",
+    "make_first_contact": "Provider to make first contact with the offender",
+    "schedule_workshop_a": "Provider to book workshop A",
+    "schedule_workshop_b": "Provider to book workshop B",
+    "attend_workshop_a": "Offender to attend workshop A",
+    "attend_workshop_b": "Offender to attend workshop B",
+    "contact_victim_after_workshop_a": "Victim contact service to contact the victim after workshop A",
+    "contact_victim_on_completion": "Victim contact service to contact the victim on completion",
+    "record_completion": "Provider to record completion",
+}
+
+
+def action_text(code: str) -> str:
+    text = str(code or "").replace("_", " ").strip()
+    return ACTIONS.get(code, text[:1].upper() + text[1:])
+
+
+def checked_id(caution_id: str) -> str:
+    """A caution id from the address: anything but a UUID is a page that does not exist."""
+    try:
+        return str(uuid.UUID(caution_id))
+    except ValueError:
+        raise ApiProblem(404) from None
+
+
+def backend(request: Request) -> Backend:
+    found: Backend = request.app.state.backend
+    return found
+
+
+def last_position(request: Request) -> int | None:
+    """The feed position of this officer's last write, for `min_position` (None before any)."""
+    position = request.session.get(POSITION_KEY)
+    return position if isinstance(position, int) else None
+
+
+async def read_caution(request: Request, who: Person, caution_id: str) -> dict[str, Any]:
+    answer = await backend(request).caution("GET", f"/v1/cautions/{caution_id}", who.token, headers=PURPOSE)
+    caution: dict[str, Any] = answer.json()
+    return caution
+
+
+async def read_history(request: Request, who: Person, caution_id: str) -> dict[str, Any]:
+    answer = await backend(request).caution("GET", f"/v1/cautions/{caution_id}/compliance-history", who.token,
+                                            params={"min_position": last_position(request)}, headers=PURPOSE)
+    history: dict[str, Any] = answer.json()
+    return history
+
+
+async def record(request: Request, who: Person, caution_id: str, path: str, body: dict[str, Any], *,
+                 version: str, key: str) -> dict[str, Any]:
+    """POST a decision on the caution, only if it is still at the version the form was drawn from."""
+    headers = {"If-Match": f'"{version}"'} if version.isdigit() else {}
+    answer = await backend(request).caution("POST", f"/v1/cautions/{caution_id}/{path}", who.token, json=body,
+                                            headers=headers, idempotency_key=key)
+    written: dict[str, Any] = answer.json()
+    return written
+
+
+def refusal(problem: ApiProblem, fields: dict[str, str]) -> FieldErrors:
+    """The API's refusal as messages against this form's fields; a stale version as the one message that helps."""
+    if problem.status == 412:
+        errors = FieldErrors()
+        errors.add("", CHANGED)
+        return errors
+    return FieldErrors.from_problem(problem, fields)
+
+
+def recorded(request: Request, caution_id: str, written: dict[str, Any], flash: str) -> Response:
+    """Post/Redirect/Get to the caution page, which shows `flash` once."""
+    position = written.get("position")
+    if isinstance(position, int):
+        request.session[POSITION_KEY] = max(position, last_position(request) or 0)
+    request.session["flash"] = flash
+    return RedirectResponse(f"/police/cautions/{caution_id}", status_code=303)
+
+
+def right_now() -> str:
+    """The moment a decision is recorded, which is when the officer made it on this page."""
+    return datetime.now(UK).isoformat()
+
+
+_TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
+
+
+def parsed_time(value: str, field_id: str, what: str, errors: FieldErrors) -> time | None:
+    """"14:30", "2:30pm", "2pm", "midday" as a time of day; None, with an error against the field, if not one."""
+    text = value.strip().lower().replace(" ", "")
+    if not text:
+        errors.add(field_id, f"Enter the {what}")
+        return None
+    if text in ("midday", "noon", "12noon"):
+        return time(12)
+    if text == "midnight":
+        return time(0)
+    found = _TIME.match(text)
+    hour = int(found.group(1)) if found else -1
+    minute = int(found.group(2) or 0) if found else -1
+    suffix = (found.group(3) or "") if found else ""
+    if suffix and 1 <= hour <= 12:
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    elif suffix:
+        hour = -1
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        errors.add(field_id, f"The {what} must be a real time, like 10:30am or 14:30")
+        return None
+    return time(hour, minute)
+
+
+def uk_moment(day: date, at: time) -> datetime:
+    """A UK wall-clock time on a UK day, as an aware moment (GMT or BST, whichever is in force then)."""
+    return datetime.combine(day, at, tzinfo=UK)
+
+
+def date_values(prefix: str, day: date | None) -> dict[str, str]:
+    if day is None:
+        return {f"{prefix}-{part}": "" for part in ("day", "month", "year")}
+    return {f"{prefix}-day": str(day.day), f"{prefix}-month": str(day.month), f"{prefix}-year": str(day.year)}
