@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from shared.catalogue import CATALOGUE
+from tests.service_processes import wait_until
 from tests.support import auth
 from tests.web.browser import Journey
 from tests.web.stack import Stack
@@ -193,3 +194,37 @@ def test_restrict_the_offenders_data_then_lift_the_restriction(stack: Stack, jou
     assert "The restriction on the offender's personal data was lifted" in journey.text()
     seen = stack.caution_call("GET", f"/v1/cautions/{caution['id']}", "police").json()
     assert seen["personal_data"]["offender"]["state"] == "held" and seen["offender"]["name"]
+
+
+def test_find_a_caution_by_its_police_reference_and_read_its_state(stack: Stack, journey: Journey) -> None:
+    caution = stack.issue()
+    wait_until(lambda: stack.caution_call("GET", "/v1/cautions", "admin", params={
+        "police_reference": caution["police_reference"]}).json()["items"], what="the caution in the read model")
+    journey.sign_in("admin")
+    page = journey.go("/admin/personal-data")
+    page.get_by_label("Caution id or police reference").fill(str(caution["police_reference"]))
+    page.get_by_role("button", name="Find caution").click()
+
+    journey.look("caution-by-reference")
+    assert page.url.endswith(f"/admin/personal-data/cautions/{caution['id']}")
+    assert "Held" in page.get_by_role("row").filter(has_text="Victim").inner_text()
+    assert "Not yet: the caution is open" in journey.text()
+    assert "Sam Victim" not in journey.html() and "Alex Example" not in journey.html()
+
+
+def test_a_change_made_meanwhile_is_shown_not_overwritten(stack: Stack, journey: Journey) -> None:
+    caution = stack.issue()
+    journey.sign_in("admin")
+    page = journey.go(f"/admin/personal-data/cautions/{caution['id']}/offender/restriction")
+    page.get_by_label("Section 47(4)").check()
+    page.get_by_label("Reason").fill("Accuracy contested, request 2026/8")
+    page.get_by_role("button", name="Continue").click()
+    meanwhile = stack.caution_call("POST", f"/v1/cautions/{caution['id']}/personal-data/victim/restriction", "admin",
+                                   json={"reason": "Another request", "legal_basis": "court_order"})
+    assert meanwhile.status_code == 200, meanwhile.text
+    page.get_by_role("button", name="Restrict the offender's data").click()
+
+    journey.look("changed-meanwhile")
+    assert "This caution changed since you opened the page" in page.locator(".govuk-error-summary").inner_text()
+    seen = stack.caution_call("GET", f"/v1/cautions/{caution['id']}", "police").json()
+    assert seen["personal_data"]["offender"]["state"] == "held"

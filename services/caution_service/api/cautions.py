@@ -50,8 +50,10 @@ from .views import caution_public, disclosed
 router = APIRouter(prefix="/v1/cautions", tags=["cautions"])
 
 IssuerDep = Annotated[CommandContext, Depends(command_context(Role.POLICE, versioned=False))]
+# Admin (the force's data protection decisions): the caution's state, version and each person's data state, to
+# decide an erasure or restriction; disclosure.SEEN_BY opens nothing personal to it.
 ReaderDep = Annotated[Principal, Depends(
-    personal_data_reader(Role.POLICE, Role.PROVIDER, Role.COURT, Role.VICTIM_CONTACT))]
+    personal_data_reader(Role.POLICE, Role.PROVIDER, Role.COURT, Role.VICTIM_CONTACT, Role.ADMIN))]
 
 
 def _new_caution(body: CautionCreate, ctx: CommandContext) -> Caution:

@@ -43,7 +43,10 @@ router = APIRouter(prefix="/v1", tags=["records"])
 
 # The routes that show personal data log every refusal (deps.personal_data_reader); the others show none: the
 # verification (hashes and counts) and the statistics (counts per month).
-Lister = Annotated[Principal, Depends(personal_data_reader(Role.POLICE, Role.PROVIDER, Role.COURT))]
+# Admin lists too (finding a caution by its police reference for a data protection decision); it sees no names.
+Lister = Annotated[Principal, Depends(personal_data_reader(Role.POLICE, Role.PROVIDER, Role.COURT, Role.ADMIN))]
+# A search by name is for the roles that see who the offender is.
+Searcher = Annotated[Principal, Depends(personal_data_reader(Role.POLICE, Role.PROVIDER, Role.COURT))]
 Discloser = Annotated[Principal, Depends(personal_data_reader(Role.COURT, Role.POLICE))]
 CourtOrPolice = Annotated[Principal, Depends(allow(Role.COURT, Role.POLICE))]
 StatsReader = Annotated[Principal, Depends(allow(Role.POLICE, Role.ADMIN))]
@@ -163,7 +166,7 @@ async def list_cautions(
 async def search_cautions(
     request: Request,
     body: OffenderSearch,
-    principal: Lister,
+    principal: Searcher,
     app: AppDep,
     clock: ClockDep,
     min_position: MinPosition = None,

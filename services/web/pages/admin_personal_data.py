@@ -1,16 +1,15 @@
 """Erasure and restriction of a person's data in a caution (Data Protection Act 2018 Part 3, s.47), each after a
 check-and-confirm page; and the retention rule that erases it without anyone asking (s.39).
 
-The caution service lets the admin role make these changes but read no caution (not the caution, its compliance
-history, nor the list), so a person's data status is known here only from the service's answer to a change made
-in this session; it is shown with that caveat. A change the state does not allow (erasing data already erased,
-lifting a restriction not in place) is refused by the service with its reason, shown on the form.
+The admin role reads a caution's state (GET /v1/cautions/{id}: status, version, when it closed and is spent, and
+each person's data state; nothing personal is opened to it) and finds one by its police reference. A change is sent
+with the version its confirmation page showed (If-Match): a caution changed meanwhile is shown again, not changed
+blind. A change the state does not allow (erasing data already erased) is refused by the service with its reason.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -24,8 +23,8 @@ from .admin_common import Admin, an_id, backend, known_id, render
 
 router = APIRouter(prefix="/personal-data")
 PEOPLE = ("offender", "victim")
-PENDING, STATES = "admin_pending_data_change", "admin_data_states"
-KEEP_STATES = 20  # cautions whose last-reported status the session remembers
+PENDING = "admin_pending_data_change"
+CHANGED = "This caution changed since you opened the page: check its state below and try again"
 # DataProtectionBasis (the caution service's API) in words, with when each applies.
 BASES = {
     "dpa_2018_s47_1": "Section 47(1): processing it would break the data protection principles",
@@ -74,22 +73,35 @@ async def find_page(request: Request, who: Admin) -> Response:
 async def find(request: Request, who: Admin) -> Response:
     form = await checked_form(request)
     typed = text(form, "caution")
-    caution_id = an_id(typed)
+    caution_id = an_id(typed) or await _by_police_reference(request, who, typed)
     if caution_id is None:
         errors = FieldErrors()
-        errors.add("caution", "Enter the caution's id, like 0f8fad5b-d9cb-469f-a165-70867728950e"
-                   if typed else "Enter the caution's id")
+        errors.add("caution", f"No caution of your force has the id or police reference {typed}"
+                   if typed else "Enter the caution's id or police reference")
         return render(request, "admin/personal_data.html", {"values": {"caution": typed}, "errors": errors,
                                                              **retention()}, status=400)
     return RedirectResponse(f"/admin/personal-data/cautions/{caution_id}", status_code=303)
 
 
+async def _by_police_reference(request: Request, who: Any, reference: str) -> str | None:
+    if not reference or len(reference) > 100:
+        return None
+    items = (await backend(request).caution("GET", "/v1/cautions", who.token, params={
+        "police_reference": reference, "limit": 1})).json()["items"]
+    return str(items[0]["id"]) if items else None
+
+
+async def _caution(request: Request, who: Any, cid: str) -> dict[str, Any]:
+    """The caution as this role reads it: its state and each person's data state, nothing personal."""
+    caution: dict[str, Any] = (await backend(request).caution("GET", f"/v1/cautions/{cid}", who.token)).json()
+    return caution
+
+
 @router.get("/cautions/{caution_id}")
 async def caution_page(request: Request, who: Admin, caution_id: str) -> Response:
     cid = known_id(caution_id)
-    known = request.session.get(STATES, {}).get(cid)
     return render(request, "admin/personal_data_caution.html", {
-        "caution_id": cid, "known": known, "people": PEOPLE, **retention()})
+        "caution_id": cid, "caution": await _caution(request, who, cid), "people": PEOPLE, **retention()})
 
 
 def _action(person: str, action: str) -> Action:
@@ -140,9 +152,11 @@ async def confirmation(request: Request, who: Admin, caution_id: str, person: st
     values = request.session.get(PENDING, {}).get(_key(cid, person, action))
     if not values:  # nothing to confirm (already done, or the session ended): start at the form
         return RedirectResponse(f"/admin/personal-data/cautions/{cid}/{person}/{action}", status_code=303)
+    caution = await _caution(request, who, cid)
     return render(request, "admin/personal_data_confirm.html", {
         "caution_id": cid, "subject": person, "action": chosen, "action_name": action, "values": values,
-        "basis": BASES.get(values["legal_basis"], "")})
+        "basis": BASES.get(values["legal_basis"], ""), "caution": caution,
+        "state": caution["personal_data"][person]["state"]})
 
 
 @router.post("/cautions/{caution_id}/{person}/{action}/confirm")
@@ -154,27 +168,21 @@ async def confirmed(request: Request, who: Admin, caution_id: str, person: str, 
     if not values:
         return RedirectResponse(f"/admin/personal-data/cautions/{cid}/{person}/{action}", status_code=303)
     body = {"reason": values["reason"], **({"legal_basis": values["legal_basis"]} if chosen.bases else {})}
+    version = text(form, "version")
     try:
-        answer = (await backend(request).caution(
+        await backend(request).caution(
             "POST", f"/v1/cautions/{cid}/personal-data/{person}/{chosen.path}", who.token, json=body,
-            idempotency_key=idempotency_key(form))).json()
+            headers={"If-Match": f'"{version}"'} if version.isdigit() else {}, idempotency_key=idempotency_key(form))
     except ApiProblem as problem:
-        if problem.status not in (400, 409, 422):
+        if problem.status not in (400, 409, 412, 422):
             raise
-        return _form(request, cid, person, chosen, values, FieldErrors.from_problem(problem, FIELDS), 400)
+        errors = FieldErrors()
+        if problem.status == 412:
+            errors.add("", CHANGED)
+        else:
+            errors = FieldErrors.from_problem(problem, FIELDS)
+        return _form(request, cid, person, chosen, values, errors, 400)
     pending.pop(_key(cid, person, action), None)
-    _remember(request, cid, answer)
     request.session["flash"] = chosen.done.format(person=person)
     return RedirectResponse(f"/admin/personal-data/cautions/{cid}", status_code=303)
-
-
-def _remember(request: Request, cid: str, answer: dict[str, Any]) -> None:
-    """Each person's status as the change's answer gave it: the only status this role is told."""
-    states = request.session.setdefault(STATES, {})
-    states.pop(cid, None)
-    states[cid] = {"at": datetime.now(UTC).isoformat(), "people": {
-        person: {k: state.get(k) for k in ("state", "on", "legal_basis")}
-        for person, state in (answer.get("personal_data") or {}).items() if isinstance(state, dict)}}
-    for old in list(states)[:-KEEP_STATES]:
-        del states[old]
 
