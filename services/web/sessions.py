@@ -41,6 +41,9 @@ class SessionStore:
         self._sessions: OrderedDict[str, Session] = OrderedDict()
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        return len(self._sessions)
+
     def get(self, session_id: str) -> Session | None:
         """The live session, marked as used now; None if unknown or idle too long (then forgotten)."""
         with self._lock:
@@ -81,7 +84,8 @@ class SessionMiddleware:
         self.signer = URLSafeSerializer(secret, salt="cara-web-session")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(("/assets/", "/static/")):
+        # No session for assets or the platform's probes (a probe every few seconds would fill the store).
+        if scope["type"] != "http" or scope["path"].startswith(("/assets/", "/static/")) or scope["path"] == "/livez":
             await self.app(scope, receive, send)
             return
         sent_id = self._sent_id(scope)

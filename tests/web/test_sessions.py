@@ -146,3 +146,12 @@ def test_the_accessibility_statement_and_cookies_pages_are_linked_from_every_pag
                                                                                   heading: str) -> None:
     assert f'href="{path}"' in web.get("/").text
     assert heading in web.get(path).text
+
+
+def test_probes_and_assets_make_no_sessions(web: TestClient) -> None:
+    store = web.app.state.sessions  # type: ignore[attr-defined]
+    before = len(store)
+    for path in ("/livez", "/static/app.css", "/assets/images/favicon.ico"):
+        answer = web.get(path)
+        assert answer.status_code == 200 and "set-cookie" not in answer.headers, path
+    assert len(store) == before
