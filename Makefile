@@ -101,6 +101,7 @@ bench: setup  ## throughput and latency benchmarks; figures go to bench/results/
 	$(BIN)/python -m bench.readside
 	$(BIN)/python -m bench.rebuild_order
 	$(BIN)/python -m bench.notify
+	$(BIN)/python -m bench.web_pages
 
 fuzz: setup  ## schemathesis against both services as processes, every phase, valid and invalid tokens (bench/fuzz.py)
 	$(BIN)/python -m bench.fuzz
