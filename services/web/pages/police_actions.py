@@ -18,19 +18,17 @@ from fastapi.responses import RedirectResponse, Response
 from ..backend import ApiProblem
 from ..forms import FieldErrors, checked_form, idempotency_key, text
 from ..people import Person
-from .dates import parsed_date
+from .dates import parsed_date, parsed_time, uk_moment_of
 from .police_common import (
     REFUSALS,
     Police,
     checked_id,
-    parsed_time,
     read_caution,
     read_history,
     record,
     recorded,
     refusal,
     right_now,
-    uk_moment,
 )
 
 router = APIRouter()
@@ -91,7 +89,7 @@ def _correction(values: dict[str, str], errors: FieldErrors) -> dict[str, Any] |
     if values["kind"] == "retime":
         day = parsed_date(values, "corrected", "date it happened", errors)
         at = parsed_time(values["corrected-time"], "corrected-time", "time it happened", errors)
-        corrected = uk_moment(day, at).isoformat() if day is not None and at is not None else None
+        corrected = uk_moment_of(day, at).isoformat() if day is not None and at is not None else None
     _required(values, errors, {"reason": "Enter the reason for the correction"})
     if errors or not values["entry"].isdigit():
         return None

@@ -18,21 +18,18 @@ from ..backend import ApiProblem
 from ..forms import FieldErrors, checked_form, idempotency_key, text
 from ..people import Person
 from ..rendering import uk_moment
-from .dates import parsed_date
+from .dates import date_fields, parsed_date, parsed_time, uk_moment_of
 from .provider_common import (
     STALE,
     STALE_CAUTION,
     Provider,
     backend,
-    date_fields,
     done,
     etag,
     min_position,
     now,
-    parsed_time,
     render,
     today,
-    uk_moment_of,
 )
 
 router = APIRouter()
