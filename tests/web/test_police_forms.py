@@ -8,10 +8,9 @@ from datetime import time
 import pytest
 
 from services.web.backend import ApiProblem
-from services.web.forms import FieldErrors
+from services.web.forms import FieldErrors, refusal
 from services.web.pages.dates import parsed_time
 from services.web.pages.police_actions import CORRECT, VARY, _correction
-from services.web.pages.police_common import refusal
 from services.web.pages.police_issue import FIELDS, _refused
 
 

@@ -16,18 +16,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ..backend import ApiProblem
-from ..forms import FieldErrors, checked_form, idempotency_key, text
+from ..forms import REFUSALS, FieldErrors, checked_form, idempotency_key, refusal, text
 from ..people import Person
 from .dates import parsed_date, parsed_time, uk_moment_of
 from .police_common import (
-    REFUSALS,
     Police,
     checked_id,
     read_caution,
     read_history,
     record,
     recorded,
-    refusal,
     right_now,
 )
 

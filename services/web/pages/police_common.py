@@ -20,14 +20,11 @@ from shared.auth import Role
 from shared.uk_time import UK
 
 from ..backend import ApiProblem, Backend
-from ..forms import FieldErrors
 from ..people import Person, role
 
 Police = Annotated[Person, Depends(role(Role.POLICE))]
 PURPOSE = {"X-Purpose": "Case management"}
 POSITION_KEY = "police_position"
-CHANGED = "This caution changed since you opened the page: check it and try again"
-REFUSALS = (400, 409, 412, 422)
 CLOSED = frozenset({"completed", "breached", "withdrawn"})
 
 # The service's action codes (domain/progress.py) as an officer would say them; an unknown one is shown in words.
@@ -93,15 +90,6 @@ async def record(request: Request, who: Person, caution_id: str, path: str, body
                                             headers=headers, idempotency_key=key)
     written: dict[str, Any] = answer.json()
     return written
-
-
-def refusal(problem: ApiProblem, fields: dict[str, str]) -> FieldErrors:
-    """The API's refusal as messages against this form's fields; a stale version as the one message that helps."""
-    if problem.status == 412:
-        errors = FieldErrors()
-        errors.add("", CHANGED)
-        return errors
-    return FieldErrors.from_problem(problem, fields)
 
 
 def recorded(request: Request, caution_id: str, written: dict[str, Any], flash: str) -> Response:

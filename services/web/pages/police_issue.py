@@ -14,9 +14,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..backend import ApiProblem
-from ..forms import FieldErrors, checked_form, idempotency_key, text
+from ..forms import REFUSALS, FieldErrors, checked_form, idempotency_key, text
 from .dates import parsed_date, parsed_time, uk_moment_of
-from .police_common import REFUSALS, Police, backend, recorded
+from .police_common import Police, backend, recorded
 
 router = APIRouter()
 

@@ -25,7 +25,6 @@ Provider = Annotated[Person, Depends(role(Role.PROVIDER))]
 POSITION_KEY = "provider_position"
 FLASH_KEY = "flash"
 STALE = "This session changed since you opened the page: check it and try again"
-STALE_CAUTION = "This caution changed since you opened the page: check it and try again"
 
 
 def backend(request: Request) -> Backend:
