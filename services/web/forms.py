@@ -19,6 +19,8 @@ from .backend import ApiProblem
 
 CSRF_FIELD = "csrf_token"
 IDEMPOTENCY_FIELD = "idempotency_key"
+REFUSALS = (400, 409, 412, 422)  # a service's answers that a form shows as its errors (others are the error page's)
+CAUTION_CHANGED = "This caution changed since you opened the page: check it and try again"
 
 
 class CsrfRefused(Exception):
@@ -88,6 +90,16 @@ class FieldErrors:
         if not errors:
             errors.add("", problem.detail or problem.title)
         return errors
+
+
+def refusal(problem: ApiProblem, fields: Mapping[str, str], stale: str = CAUTION_CHANGED) -> FieldErrors:
+    """The API's refusal as messages against this form's fields; a stale version (412: what the form was drawn from
+    changed since it was opened) as the one message that helps."""
+    if problem.status == 412:
+        errors = FieldErrors()
+        errors.add("", stale)
+        return errors
+    return FieldErrors.from_problem(problem, fields)
 
 
 def _field_for(rule: str, fields: Mapping[str, str]) -> str:

@@ -1,5 +1,5 @@
-"""The police forms' own reading of answers, without a browser: times of day, a correction's body, and where each
-refusal the caution service gives is shown."""
+"""The police forms' own reading of answers, without a browser: times of day (read alike by every role's forms), a
+correction's body, and where each refusal the caution service gives is shown."""
 
 from __future__ import annotations
 
@@ -8,25 +8,32 @@ from datetime import time
 import pytest
 
 from services.web.backend import ApiProblem
-from services.web.forms import FieldErrors
+from services.web.forms import FieldErrors, refusal
+from services.web.pages.dates import parsed_time
 from services.web.pages.police_actions import CORRECT, VARY, _correction
-from services.web.pages.police_common import parsed_time, refusal
 from services.web.pages.police_issue import FIELDS, _refused
 
 
 @pytest.mark.parametrize(("typed", "expected"), [
     ("14:30", time(14, 30)), ("2:30pm", time(14, 30)), ("2pm", time(14)), ("12am", time(0)), ("12.15pm", time(12, 15)),
-    ("midday", time(12)), ("9", time(9)), (" 10:05 AM ", time(10, 5))])
+    ("midday", time(12)), ("12 midday", time(12)), ("midnight", time(0)), ("9", time(9)), (" 10:05 AM ", time(10, 5)),
+    ("2 p.m.", time(14)), ("9.45a.m.", time(9, 45))])
 def test_times_of_day_as_people_type_them(typed: str, expected: time) -> None:
     errors = FieldErrors()
     assert parsed_time(typed, "at", "time", errors) == expected and not errors
 
 
-@pytest.mark.parametrize("typed", ["25:00", "13pm", "10:75", "half ten", "0am"])
+@pytest.mark.parametrize("typed", ["25:00", "13pm", "10:75", "half ten", "0am", "2:3pm", "pm"])
 def test_a_time_that_is_not_one_is_said_so(typed: str) -> None:
     errors = FieldErrors()
     assert parsed_time(typed, "at", "time", errors) is None
-    assert errors.of("at") == {"text": "The time must be a real time, like 10:30am or 14:30"}
+    assert errors.of("at") == {"text": "The time must be a real time, like 2:30pm or 14:30"}
+
+
+def test_a_missing_time_is_asked_for() -> None:
+    errors = FieldErrors()
+    assert parsed_time("  ", "at", "start time", errors) is None
+    assert errors.of("at") == {"text": "Enter the start time"}
 
 
 def test_a_retimed_entry_is_sent_with_its_uk_time_and_a_struck_one_with_none() -> None:

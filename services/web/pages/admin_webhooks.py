@@ -19,6 +19,7 @@ from shared.session_catalogue import SESSION_CATALOGUE
 
 from ..backend import ApiProblem
 from ..forms import FieldErrors, checked_form, idempotency_key, text
+from ..people import Person
 from .admin_common import Admin, backend, known_id, render
 
 router = APIRouter(prefix="/webhooks")
@@ -117,10 +118,16 @@ def _refusal(problem: ApiProblem) -> FieldErrors:
     return FieldErrors.from_problem(problem, FIELDS)
 
 
+async def _subscription(request: Request, who: Person, subscription_id: str) -> tuple[str, dict[str, Any]]:
+    """The subscription the address names (its id as the service spells it, and the subscription)."""
+    sid = known_id(subscription_id)
+    subscription: dict[str, Any] = (await backend(request).notify("GET", f"/v1/subscriptions/{sid}", who.token)).json()
+    return sid, subscription
+
+
 @router.get("/{subscription_id}/added")
 async def added(request: Request, who: Admin, subscription_id: str) -> Response:
-    sid = known_id(subscription_id)
-    subscription = (await backend(request).notify("GET", f"/v1/subscriptions/{sid}", who.token)).json()
+    sid, subscription = await _subscription(request, who, subscription_id)
     kept = request.session.get(NEW_SECRET)
     secret = None
     if isinstance(kept, dict) and kept.get("id") == sid:
@@ -131,8 +138,7 @@ async def added(request: Request, who: Admin, subscription_id: str) -> Response:
 
 @router.get("/{subscription_id}")
 async def subscription_page(request: Request, who: Admin, subscription_id: str) -> Response:
-    sid = known_id(subscription_id)
-    subscription = (await backend(request).notify("GET", f"/v1/subscriptions/{sid}", who.token)).json()
+    sid, subscription = await _subscription(request, who, subscription_id)
     deliveries = (await backend(request).notify("GET", f"/v1/subscriptions/{sid}/deliveries", who.token,
                                                 params={"limit": 20})).json()["items"]
     return render(request, "admin/webhook.html", {"subscription": subscription, "deliveries": deliveries,
@@ -141,8 +147,7 @@ async def subscription_page(request: Request, who: Admin, subscription_id: str) 
 
 @router.get("/{subscription_id}/delete")
 async def delete_confirmation(request: Request, who: Admin, subscription_id: str) -> Response:
-    sid = known_id(subscription_id)
-    subscription = (await backend(request).notify("GET", f"/v1/subscriptions/{sid}", who.token)).json()
+    _, subscription = await _subscription(request, who, subscription_id)
     return render(request, "admin/webhook_delete.html", {"subscription": subscription})
 
 

@@ -16,21 +16,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ..backend import ApiProblem
-from ..forms import FieldErrors, checked_form, idempotency_key, text
+from ..forms import REFUSALS, FieldErrors, checked_form, idempotency_key, refusal, text
 from ..people import Person
-from .dates import parsed_date
+from .dates import parsed_date, parsed_time, uk_moment_of
 from .police_common import (
-    REFUSALS,
     Police,
     checked_id,
-    parsed_time,
     read_caution,
     read_history,
     record,
     recorded,
-    refusal,
     right_now,
-    uk_moment,
 )
 
 router = APIRouter()
@@ -91,7 +87,7 @@ def _correction(values: dict[str, str], errors: FieldErrors) -> dict[str, Any] |
     if values["kind"] == "retime":
         day = parsed_date(values, "corrected", "date it happened", errors)
         at = parsed_time(values["corrected-time"], "corrected-time", "time it happened", errors)
-        corrected = uk_moment(day, at).isoformat() if day is not None and at is not None else None
+        corrected = uk_moment_of(day, at).isoformat() if day is not None and at is not None else None
     _required(values, errors, {"reason": "Enter the reason for the correction"})
     if errors or not values["entry"].isdigit():
         return None
@@ -189,44 +185,25 @@ def _entry(entry: str) -> int:
     return int(entry)
 
 
-@router.get("/cautions/{caution_id}/excuse")
-async def excuse_page(request: Request, who: Police, caution_id: str) -> Response:
-    return await _show(request, who, checked_id(caution_id), EXCUSE, {})
+# The decisions whose page needs only the caution: its address under /police/cautions/{caution_id}/ (GET the page,
+# POST the decision) and where the caution service takes the decision.
+PLAIN = {"excuse": (EXCUSE, "excuse-decisions"), "vary": (VARY, "variations"), "breach": (BREACH, "breach"),
+         "withdraw": (WITHDRAW, "withdrawal")}
 
 
-@router.post("/cautions/{caution_id}/excuse")
-async def excuse(request: Request, who: Police, caution_id: str) -> Response:
-    return await _submit(request, who, checked_id(caution_id), EXCUSE, "excuse-decisions")
+def _plain_routes(address: str, action: Action, api_path: str) -> None:
+    async def page(request: Request, who: Police, caution_id: str) -> Response:
+        return await _show(request, who, checked_id(caution_id), action, {})
+
+    async def decide(request: Request, who: Police, caution_id: str) -> Response:
+        return await _submit(request, who, checked_id(caution_id), action, api_path)
+
+    router.add_api_route(f"/cautions/{{caution_id}}/{address}", page, methods=["GET"], name=f"{address}_page")
+    router.add_api_route(f"/cautions/{{caution_id}}/{address}", decide, methods=["POST"], name=address)
 
 
-@router.get("/cautions/{caution_id}/vary")
-async def vary_page(request: Request, who: Police, caution_id: str) -> Response:
-    return await _show(request, who, checked_id(caution_id), VARY, {})
-
-
-@router.post("/cautions/{caution_id}/vary")
-async def vary(request: Request, who: Police, caution_id: str) -> Response:
-    return await _submit(request, who, checked_id(caution_id), VARY, "variations")
-
-
-@router.get("/cautions/{caution_id}/breach")
-async def breach_page(request: Request, who: Police, caution_id: str) -> Response:
-    return await _show(request, who, checked_id(caution_id), BREACH, {})
-
-
-@router.post("/cautions/{caution_id}/breach")
-async def breach(request: Request, who: Police, caution_id: str) -> Response:
-    return await _submit(request, who, checked_id(caution_id), BREACH, "breach")
-
-
-@router.get("/cautions/{caution_id}/withdraw")
-async def withdraw_page(request: Request, who: Police, caution_id: str) -> Response:
-    return await _show(request, who, checked_id(caution_id), WITHDRAW, {})
-
-
-@router.post("/cautions/{caution_id}/withdraw")
-async def withdraw(request: Request, who: Police, caution_id: str) -> Response:
-    return await _submit(request, who, checked_id(caution_id), WITHDRAW, "withdrawal")
+for _address, (_action, _api_path) in PLAIN.items():
+    _plain_routes(_address, _action, _api_path)
 
 
 @router.get("/cautions/{caution_id}/correct")

@@ -9,9 +9,8 @@ sees what they just recorded.
 
 from __future__ import annotations
 
-import re
 import uuid
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -21,14 +20,11 @@ from shared.auth import Role
 from shared.uk_time import UK
 
 from ..backend import ApiProblem, Backend
-from ..forms import FieldErrors
 from ..people import Person, role
 
 Police = Annotated[Person, Depends(role(Role.POLICE))]
 PURPOSE = {"X-Purpose": "Case management"}
 POSITION_KEY = "police_position"
-CHANGED = "This caution changed since you opened the page: check it and try again"
-REFUSALS = (400, 409, 412, 422)
 CLOSED = frozenset({"completed", "breached", "withdrawn"})
 
 # The service's action codes (domain/progress.py) as an officer would say them; an unknown one is shown in words.
@@ -96,15 +92,6 @@ async def record(request: Request, who: Person, caution_id: str, path: str, body
     return written
 
 
-def refusal(problem: ApiProblem, fields: dict[str, str]) -> FieldErrors:
-    """The API's refusal as messages against this form's fields; a stale version as the one message that helps."""
-    if problem.status == 412:
-        errors = FieldErrors()
-        errors.add("", CHANGED)
-        return errors
-    return FieldErrors.from_problem(problem, fields)
-
-
 def recorded(request: Request, caution_id: str, written: dict[str, Any], flash: str) -> Response:
     """Post/Redirect/Get to the caution page, which shows `flash` once."""
     position = written.get("position")
@@ -117,41 +104,3 @@ def recorded(request: Request, caution_id: str, written: dict[str, Any], flash: 
 def right_now() -> str:
     """The moment a decision is recorded, which is when the officer made it on this page."""
     return datetime.now(UK).isoformat()
-
-
-_TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
-
-
-def parsed_time(value: str, field_id: str, what: str, errors: FieldErrors) -> time | None:
-    """"14:30", "2:30pm", "2pm", "midday" as a time of day; None, with an error against the field, if not one."""
-    text = value.strip().lower().replace(" ", "")
-    if not text:
-        errors.add(field_id, f"Enter the {what}")
-        return None
-    if text in ("midday", "noon", "12noon"):
-        return time(12)
-    if text == "midnight":
-        return time(0)
-    found = _TIME.match(text)
-    hour = int(found.group(1)) if found else -1
-    minute = int(found.group(2) or 0) if found else -1
-    suffix = (found.group(3) or "") if found else ""
-    if suffix and 1 <= hour <= 12:
-        hour = hour % 12 + (12 if suffix == "pm" else 0)
-    elif suffix:
-        hour = -1
-    if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        errors.add(field_id, f"The {what} must be a real time, like 10:30am or 14:30")
-        return None
-    return time(hour, minute)
-
-
-def uk_moment(day: date, at: time) -> datetime:
-    """A UK wall-clock time on a UK day, as an aware moment (GMT or BST, whichever is in force then)."""
-    return datetime.combine(day, at, tzinfo=UK)
-
-
-def date_values(prefix: str, day: date | None) -> dict[str, str]:
-    if day is None:
-        return {f"{prefix}-{part}": "" for part in ("day", "month", "year")}
-    return {f"{prefix}-day": str(day.day), f"{prefix}-month": str(day.month), f"{prefix}-year": str(day.year)}

@@ -14,9 +14,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..backend import ApiProblem
-from ..forms import FieldErrors, checked_form, idempotency_key, text
-from .dates import parsed_date
-from .police_common import REFUSALS, Police, backend, parsed_time, recorded, uk_moment
+from ..forms import REFUSALS, FieldErrors, checked_form, idempotency_key, text
+from .dates import parsed_date, parsed_time, uk_moment_of
+from .police_common import Police, backend, recorded
 
 router = APIRouter()
 
@@ -162,7 +162,7 @@ def _body(values: dict[str, str], errors: FieldErrors) -> dict[str, Any] | None:
     last = None
     if any(values[f"last-disposal-{part}"] for part in ("day", "month", "year")):
         last = parsed_date(values, "last-disposal", "date of the last domestic abuse disposal", errors)
-    if given_on is not None and given_at is not None and uk_moment(given_on, given_at) > datetime.now().astimezone():
+    if given_on is not None and given_at is not None and uk_moment_of(given_on, given_at) > datetime.now().astimezone():
         errors.add("given-day", "The time the caution was given must be in the past")
     contact = {key: values[f"victim-{key}"] for key in ("name", "phone", "email") if values[f"victim-{key}"]}
     if contact and "name" not in contact:
@@ -171,7 +171,7 @@ def _body(values: dict[str, str], errors: FieldErrors) -> dict[str, Any] | None:
         return None
     return {
         "police_reference": values["police-reference"], "legal_basis": values["legal-basis"],
-        "occurred_at": uk_moment(given_on, given_at).isoformat(),
+        "occurred_at": uk_moment_of(given_on, given_at).isoformat(),
         "offender": {"reference": values["pnc"], "name": values["offender-name"], "date_of_birth": born.isoformat(),
                      "gender": values["gender"]},
         "offence": {"category": values["category"], "committed_on": committed.isoformat(),

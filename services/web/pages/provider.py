@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from ..backend import ApiProblem
-from ..forms import FieldErrors, checked_form, idempotency_key, text
+from ..forms import REFUSALS, FieldErrors, checked_form, idempotency_key, text
 from . import provider_plan, provider_worklist
 from .provider_common import STALE, Provider, backend, done, etag, has_begun, min_position, render, today
 
@@ -111,7 +111,7 @@ async def record_register(request: Request, who: Provider, session_id: str) -> R
                 "POST", f"/v1/workshop-sessions/{session_id}/register", who.token, json=body,
                 headers=etag(text(form, "version")), idempotency_key=idempotency_key(form))
         except ApiProblem as problem:
-            if problem.status not in (400, 409, 412, 422):
+            if problem.status not in REFUSALS:
                 raise
             errors = _refusal(problem, lines)
         else:

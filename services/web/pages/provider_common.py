@@ -1,5 +1,5 @@
 """What the provider's pages share: who may open them, the backend call, a confirmation carried across a redirect,
-the read model's position after a write, and times typed into a form.
+the read model's position after a write, and the If-Match for the version a form was drawn from.
 
 The caution service's lists and session views lag its writes by a moment. A page that redirects after a write
 keeps the write's feed `position` in the session (never the address) and the next page asks the read model to
@@ -8,15 +8,14 @@ reach it (`min_position`), so the provider sees what they just recorded.
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from shared.auth import Role
-from shared.uk_time import UK, uk_date
+from shared.uk_time import uk_date
 
 from ..backend import Backend
 from ..forms import FieldErrors
@@ -26,8 +25,6 @@ Provider = Annotated[Person, Depends(role(Role.PROVIDER))]
 POSITION_KEY = "provider_position"
 FLASH_KEY = "flash"
 STALE = "This session changed since you opened the page: check it and try again"
-STALE_CAUTION = "This caution changed since you opened the page: check it and try again"
-TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$")
 
 
 def backend(request: Request) -> Backend:
@@ -64,39 +61,6 @@ def today() -> date:
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def parsed_time(value: str, field_id: str, what: str, errors: FieldErrors) -> time | None:
-    """"2:30pm", "14:30", "9am" as a time of day; None, with an error against the field, if not one."""
-    found = TIME.match(value.strip().lower().replace(" ", ""))
-    if not value.strip():
-        errors.add(field_id, f"Enter the {what}")
-        return None
-    if found is None:
-        errors.add(field_id, f"Enter the {what} like 2:30pm or 14:30")
-        return None
-    hour, minute, half = int(found.group(1)), int(found.group(2) or 0), found.group(3)
-    if half:
-        if not 1 <= hour <= 12:
-            errors.add(field_id, f"The {what} must be a real time, like 2:30pm")
-            return None
-        hour = hour % 12 + (12 if half == "pm" else 0)
-    if hour > 23 or minute > 59:
-        errors.add(field_id, f"The {what} must be a real time, like 14:30")
-        return None
-    return time(hour, minute)
-
-
-def uk_moment_of(day: date, at: time) -> datetime:
-    """The moment a UK wall-clock day and time name (GMT or BST, whichever is in force then)."""
-    return datetime.combine(day, at, tzinfo=UK)
-
-
-def date_fields(prefix: str, day: date | None) -> dict[str, str]:
-    """A date input's three values, filled from a date (or empty)."""
-    if day is None:
-        return {f"{prefix}-day": "", f"{prefix}-month": "", f"{prefix}-year": ""}
-    return {f"{prefix}-day": str(day.day), f"{prefix}-month": str(day.month), f"{prefix}-year": str(day.year)}
 
 
 def has_begun(starts_at: str, skew: timedelta = timedelta(minutes=5)) -> bool:

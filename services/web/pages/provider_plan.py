@@ -15,8 +15,8 @@ from fastapi.responses import Response
 from ..backend import ApiProblem
 from ..forms import FieldErrors, checked_form, idempotency_key, text
 from ..people import Person
-from .dates import parsed_date
-from .provider_common import Provider, backend, done, parsed_time, render, today, uk_moment_of
+from .dates import parsed_date, parsed_time, uk_moment_of
+from .provider_common import Provider, backend, done, render, today
 
 router = APIRouter()
 PLAN_FIELDS = {"session_on_bank_holiday": "bank-holiday-reason", "session_ends_after_start": "ends-time",

@@ -15,24 +15,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..backend import ApiProblem
-from ..forms import FieldErrors, checked_form, idempotency_key, text
+from ..forms import REFUSALS, FieldErrors, checked_form, idempotency_key, refusal, text
 from ..people import Person
 from ..rendering import uk_moment
-from .dates import parsed_date
+from .dates import date_fields, parsed_date, parsed_time, uk_moment_of
 from .provider_common import (
     STALE,
-    STALE_CAUTION,
     Provider,
     backend,
-    date_fields,
     done,
     etag,
     min_position,
     now,
-    parsed_time,
     render,
     today,
-    uk_moment_of,
 )
 
 router = APIRouter()
@@ -97,9 +93,9 @@ async def record_first_contact(request: Request, who: Provider, caution_id: str)
                 "POST", f"/v1/cautions/{caution_id}/first-contact", who.token, json=body,
                 headers=etag(values["version"]), idempotency_key=idempotency_key(form))
         except ApiProblem as problem:
-            if problem.status not in (400, 409, 412, 422):
+            if problem.status not in REFUSALS:
                 raise
-            errors = _caution_refusal(problem, FIRST_CONTACT_FIELDS)
+            errors = refusal(problem, FIRST_CONTACT_FIELDS)
         else:
             caution = answer.json()
             what = "Attempt at first contact" if values["outcome"] == "no_response" else "First contact"
@@ -118,14 +114,6 @@ def _when(values: dict[str, str], errors: FieldErrors) -> datetime | None:
         errors.add("when-day", "The date and time must be in the past")
         return None
     return moment
-
-
-def _caution_refusal(problem: ApiProblem, fields: dict[str, str]) -> FieldErrors:
-    if problem.status == 412:
-        errors = FieldErrors()
-        errors.add("", STALE_CAUTION)
-        return errors
-    return FieldErrors.from_problem(problem, fields)
 
 
 # ----- booking -----------------------------------------------------------------------

@@ -19,7 +19,7 @@ from starlette.datastructures import FormData
 from shared.auth import Role
 
 from ..backend import ApiProblem, Backend
-from ..forms import FieldErrors, checked_form, idempotency_key, text
+from ..forms import REFUSALS, FieldErrors, checked_form, idempotency_key, refusal, text
 from ..people import Person, role
 from . import victim_contact_forms as forms
 
@@ -27,7 +27,6 @@ router = APIRouter(prefix="/victim-contact")
 VictimContact = Annotated[Person, Depends(role(Role.VICTIM_CONTACT))]
 PURPOSE = "Victim contact"
 POSITION = "victim_contact_position"  # the feed position of this session's last write: lists wait for it
-STALE = "This caution changed since you opened the page: check it and try again"
 ACTION_STAGES = {"contact_victim_after_workshop_a": "after_workshop_a",
                  "contact_victim_on_completion": "on_completion"}
 LABELS = {"stages": forms.STAGES, "outcomes": forms.OUTCOMES, "categories": forms.CATEGORIES,
@@ -176,13 +175,9 @@ async def _send(request: Request, who: Person, caution_id: str, path: str, body:
         answer = await _backend(request).caution("POST", f"/v1/cautions/{caution_id}/{path}", who.token, json=body,
                                                  headers=headers, idempotency_key=idempotency_key(form))
     except ApiProblem as problem:
-        if problem.status == 412:
-            errors = FieldErrors()
-            errors.add("", STALE)
-            return errors
-        if problem.status in (400, 409, 422):
-            return FieldErrors.from_problem(problem, fields)
-        raise
+        if problem.status not in REFUSALS:
+            raise
+        return refusal(problem, fields)
     position = answer.json().get("position")
     if isinstance(position, int):
         request.session[POSITION] = max(position, int(request.session.get(POSITION) or 0))

@@ -6,14 +6,13 @@ API code are here, so the form and the caution page name things alike.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, time
 from typing import Any
 
 from shared.uk_time import UK
 
 from ..forms import FieldErrors
-from .dates import parsed_date
+from .dates import parsed_date, parsed_time, uk_moment_of
 
 STAGES = {"after_workshop_a": "After workshop A", "on_completion": "On completion"}
 OUTCOMES = {"contacted": "Contacted", "unable_to_contact": "Unable to contact", "declined": "Declined contact"}
@@ -26,7 +25,6 @@ SOURCES = {"victim_contact": "Victim contact service",
            "workshop_session": "Workshop provider, in a session"}
 DETAILS = ("name", "phone", "email", "address", "preferred_contact")
 NOTES_LIMIT = 2000
-_CLOCK = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*([ap]\.?m\.?)?$")
 
 # What the API names (a rule, or a request field's path) -> the field the page shows its message against.
 CONTACT_FIELDS = {"occurred_at": "when-day", "not_before_caution": "when-day", "not_in_future": "when-day",
@@ -41,41 +39,19 @@ DETAILS_FIELDS = {"contact_details.name": "name", "contact_details.phone": "phon
                   "contact_details": "name", "reason": "reason"}
 
 
-def clock_time(text: str) -> time | None:
-    """"14:30", "2:30pm", "2pm", "midday": the time of day, or None if it is not one."""
-    text = text.strip().lower()
-    if text in ("midday", "noon", "12 midday"):
-        return time(12)
-    if text == "midnight":
-        return time(0)
-    found = _CLOCK.match(text)
-    if not found:
-        return None
-    hour, minute, suffix = int(found[1]), int(found[2] or 0), (found[3] or "").replace(".", "")
-    if suffix:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if suffix == "pm" else 0)
-    if hour > 23 or minute > 59:
-        return None
-    return time(hour, minute)
-
-
 def parsed_moment(values: dict[str, str], prefix: str, what: str, errors: FieldErrors,
                   now: datetime) -> datetime | None:
     """The day fields and the time field as a UK moment, not in the future. No time means now (for today) or
     midday (for an earlier day): the service needs a moment, but a person often knows only the day."""
     day = parsed_date(values, prefix, f"date of the {what}", errors)
     clock_text = values.get(f"{prefix}-time", "")
-    at = clock_time(clock_text) if clock_text else None
-    if clock_text and at is None:
-        errors.add(f"{prefix}-time", "Enter the time like 14:30 or 2:30pm")
+    at = parsed_time(clock_text, f"{prefix}-time", "time", errors) if clock_text else None
     if day is None or (clock_text and at is None):
         return None
     if at is None:
-        moment = now if day == now.astimezone(UK).date() else datetime.combine(day, time(12), UK)
+        moment = now if day == now.astimezone(UK).date() else uk_moment_of(day, time(12))
     else:
-        moment = datetime.combine(day, at, UK)
+        moment = uk_moment_of(day, at)
     if moment > now:
         errors.add(f"{prefix}-day", f"The {what} must be in the past")
         return None
