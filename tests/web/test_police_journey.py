@@ -6,6 +6,7 @@ which the police may not read (they were sent at issue, by `stack.issue`)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -91,8 +92,10 @@ def test_an_urgent_concern_tops_the_worklist_and_acknowledging_it_records_it(sta
     assert "Urgent" in rows.nth(0).inner_text() and "Threat by offender" in rows.nth(0).inner_text()
     assert "Overdue" in rows.nth(1).inner_text() and "Urgent" not in rows.nth(1).inner_text()  # raised yesterday
     assert "Said he would go round" not in journey.html()  # what was said is for the victim contact service
+    acknowledge = f"/police/cautions/{caution['id']}/concerns/{urgent['version']}/acknowledge"
+    assert rows.nth(0).get_by_role("link", name="Acknowledge").get_attribute("href") == acknowledge
 
-    rows.nth(0).get_by_role("link", name=caution["police_reference"]).click()
+    rows.nth(0).get_by_role("link", name=re.compile("^" + re.escape(caution["police_reference"]))).click()
     _look(journey, "caution-with-concerns")
     page.locator("tr", has_text="Urgent").get_by_role("link", name="Acknowledge").click()
     _look(journey, "acknowledge")

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from shared.uk_time import uk_date
 
 from .caution import Caution
-from .values import Status, Workshop
+from .values import OpenConcern, Status, Workshop
 
 VICTIM_CONTACT_DAYS = 14
 DECISION_DAYS = 7
@@ -29,9 +29,13 @@ REVIEW_AFTER_RISK_RISE = "review_caution_after_risk_rise"
 
 @dataclass(frozen=True)
 class RequiredAction:
+    """`concern`: the open safeguarding concern an acknowledgement is for (its entry, kind and urgency; never what
+    was said), so a worklist can name it without the caution in hand. None for every other action."""
+
     action: str
     role: str
     due_on: date | None
+    concern: OpenConcern | None = None
 
 
 def required_actions(c: Caution, today: date) -> list[RequiredAction]:
@@ -44,8 +48,8 @@ def _safety_actions(c: Caution) -> list[RequiredAction]:
     """Each open concern, due the UK day it was raised (oldest first); and, while the caution is open, its review
     after the victim's risk rose to high, due the UK day of the rise (a closed caution has nothing left to
     continue, vary or withdraw)."""
-    actions = [RequiredAction(ACKNOWLEDGE_CONCERN, "police", uk_date(raised_at))
-               for _, (_, _, raised_at) in sorted(c.open_concerns.items())]
+    actions = [RequiredAction(ACKNOWLEDGE_CONCERN, "police", uk_date(concern.raised_at), concern)
+               for concern in sorted(c.concerns_open, key=lambda concern: concern.entry)]
     if c.risk_review_due_since is not None and c.is_open:
         actions.append(RequiredAction(REVIEW_AFTER_RISK_RISE, "police", uk_date(c.risk_review_due_since)))
     return actions

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 from .caution import Caution
 from .progress import RequiredAction, required_actions, workshops_can_fit
+from .values import OpenConcern
 
 ONE_DAY = timedelta(days=1)
 
@@ -27,7 +28,8 @@ class Row:
 
     `ordinal` is its place in `required_actions` on those days (most pressing first), which tells apart two
     actions of the same name (one per open safeguarding concern). `due_on_the_day`: it is due on whichever day
-    it is asked about (`due_on` is then None)."""
+    it is asked about (`due_on` is then None). `concern`: the open concern an acknowledgement is for (None for
+    any other action); the same on every day, as only an event opens or closes a concern."""
 
     ordinal: int
     action: str
@@ -36,6 +38,7 @@ class Row:
     due_on_the_day: bool
     valid_from: date | None
     valid_until: date | None
+    concern: OpenConcern | None = None
 
     def valid_on(self, day: date) -> bool:
         starts, ends = self.valid_from, self.valid_until
@@ -43,6 +46,10 @@ class Row:
 
     def due_when_asked_on(self, day: date) -> date | None:
         return day if self.due_on_the_day else self.due_on
+
+
+# An action as outstanding on an interval: (ordinal, action, role, due_on, due_on_the_day, concern).
+_Key = tuple[int, str, str, date | None, bool, OpenConcern | None]
 
 
 def change_days(c: Caution) -> list[date]:
@@ -59,22 +66,27 @@ def schedule(c: Caution) -> list[Row]:
     action the same on two neighbouring intervals is one row."""
     bounds: list[date | None] = [None, *change_days(c), None]
     rows: list[Row] = []
-    running: dict[tuple[int, str, str, date | None, bool], int] = {}  # the rows still valid at the interval's start
+    running: dict[_Key, int] = {}  # the rows still valid at the interval's start
     for start, end in zip(bounds, bounds[1:], strict=False):
-        still: dict[tuple[int, str, str, date | None, bool], int] = {}
+        still: dict[_Key, int] = {}
         for key in _actions_between(c, start, end):
             at = running.get(key)
             if at is not None and rows[at].valid_until == start:
-                rows[at] = Row(*key, valid_from=rows[at].valid_from, valid_until=end)
+                rows[at] = _row(key, rows[at].valid_from, end)
             else:
                 at = len(rows)
-                rows.append(Row(*key, valid_from=start, valid_until=end))
+                rows.append(_row(key, start, end))
             still[key] = at
         running = still
     return rows
 
 
-def _actions_between(c: Caution, start: date | None, end: date | None) -> list[tuple[int, str, str, date | None, bool]]:
+def _row(key: _Key, valid_from: date | None, valid_until: date | None) -> Row:
+    ordinal, action, role, due_on, due_on_the_day, concern = key
+    return Row(ordinal, action, role, due_on, due_on_the_day, valid_from, valid_until, concern)
+
+
+def _actions_between(c: Caution, start: date | None, end: date | None) -> list[_Key]:
     """The actions outstanding on every day of [start, end), on which `required_actions` gives the same actions.
 
     Asked on two days of the interval where it has two: an action due on each of them on that very day is due on
@@ -87,7 +99,8 @@ def _actions_between(c: Caution, start: date | None, end: date | None) -> list[t
         other = on_second[ordinal] if on_second is not None and ordinal < len(on_second) else None
         floating = (second is not None and other is not None and _same(action, other)
                     and action.due_on == first and other.due_on == second)
-        found.append((ordinal, action.action, action.role, None if floating else action.due_on, floating))
+        found.append((ordinal, action.action, action.role, None if floating else action.due_on, floating,
+                      action.concern))
     return found
 
 

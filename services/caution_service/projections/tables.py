@@ -137,7 +137,10 @@ session_bookings = Table(
 # Each caution's required actions over time (domain/worklist.py), for GET /v1/worklist: a row is one action of one
 # role, outstanding from `valid_from` to the day before `valid_until` (null: no bound), so a worklist is the rows
 # valid today. A caution's rows are replaced on each of its events. `ordinal` is the action's place in the caution's
-# list (most pressing first); `due_on_the_day`: due on whichever day it is asked about (`due_on` null).
+# list (most pressing first); `due_on_the_day`: due on whichever day it is asked about (`due_on` null). The concern
+# columns name the open safeguarding concern an acknowledgement is for (its entry, urgency and category; never what
+# was said), null for every other action, and in rows projected before migration 0021 until a rebuild of
+# worklist_items or the caution's next event fills them.
 worklist_items = Table(
     "worklist_items",
     metadata,
@@ -153,6 +156,9 @@ worklist_items = Table(
     Column("valid_until", Date),
     Column("police_reference", String(100), nullable=False),
     Column("position", BigInteger, nullable=False),  # the feed position of the caution's last event projected
+    Column("concern_entry", Integer),
+    Column("concern_urgency", String(16)),
+    Column("concern_category", String(32)),
     Index("ix_worklist_items_force_role_due", "force", "role", "due_on", "caution_id"),
 )
 

@@ -23,6 +23,7 @@ from shared import cursors
 from shared.cursors import BadCursor as BadCursor  # the route catches it here
 
 from ..domain.caution import Caution
+from ..domain.values import ConcernUrgency, OpenConcern
 from ..domain.worklist import schedule
 from .bulk import WriteStep, insert_rows
 from .tables import worklist_items
@@ -72,13 +73,24 @@ def _rows(c: Caution, position: int) -> list[dict[str, Any]]:
     return [{"caution_id": caution_id, "seq": seq, "force": c.force, "role": row.role, "action": row.action,
              "ordinal": row.ordinal, "due_on": row.due_on, "due_on_the_day": row.due_on_the_day,
              "valid_from": row.valid_from, "valid_until": row.valid_until,
-             "police_reference": c.police_reference, "position": position}
+             "police_reference": c.police_reference, "position": position, **_concern(row.concern)}
             for seq, row in enumerate(schedule(c))]
+
+
+def _concern(concern: OpenConcern | None) -> dict[str, Any]:
+    """The concern's entry, urgency and category: what the police are told of it (never what was said)."""
+    if concern is None:
+        return {"concern_entry": None, "concern_urgency": None, "concern_category": None}
+    return {"concern_entry": concern.entry, "concern_urgency": concern.urgency.value,
+            "concern_category": concern.category.value}
 
 
 # ----- reading ---------------------------------------------------------------------------------------------------
 
 NO_DUE_DATE = date.max  # sorts the actions with no due date last, on both databases, in one keyset comparison
+# Within a day, an urgent safeguarding concern comes before everything else due then: every concern is due the day it
+# was raised, urgent or routine, so the due date alone would not put it first.
+URGENT_FIRST, THEN_THE_REST = 0, 1
 
 
 @dataclass(frozen=True)
@@ -90,22 +102,28 @@ class WorklistFilter:
     overdue: bool | None = None
 
 
-def encode_cursor(due: date, caution_id: str, ordinal: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps([due.isoformat(), caution_id, ordinal]).encode()).decode()
+def encode_cursor(due: date, rank: int, caution_id: str, ordinal: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps([due.isoformat(), rank, caution_id, ordinal]).encode()).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[date, str, int]:
-    due, caution_id, ordinal = cursors.unpack(cursor, 3)
-    return cursors.day(due), cursors.uuid_text(caution_id), cursors.row_id(ordinal)
+def decode_cursor(cursor: str) -> tuple[date, int, str, int]:
+    due, rank, caution_id, ordinal = cursors.unpack(cursor, 4)
+    if cursors.row_id(rank) not in (URGENT_FIRST, THEN_THE_REST):
+        raise BadCursor("The cursor is not one this service gave out.")
+    return cursors.day(due), rank, cursors.uuid_text(caution_id), cursors.row_id(ordinal)
 
 
 def worklist_page(engine: Engine, f: WorklistFilter, today: date, limit: int,
                   cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """The role's actions outstanding in the force on the UK day `today`, soonest due first (those with no due date
-    last), then by caution and the action's place in it; the cursor is the last item's (due, caution, ordinal)."""
+    last), urgent safeguarding concerns first within a day, then by caution and the action's place in it; the
+    cursor is the last item's (due, rank, caution, ordinal)."""
     w = worklist_items.c
     due = case((w.due_on_the_day, literal(today, Date)), else_=func.coalesce(w.due_on, literal(NO_DUE_DATE, Date)))
-    query = (select(w.caution_id, w.police_reference, w.action, w.ordinal, due.label("due"))
+    rank = case((w.concern_urgency == ConcernUrgency.URGENT.value, literal(URGENT_FIRST)),
+                else_=literal(THEN_THE_REST))
+    query = (select(w.caution_id, w.police_reference, w.action, w.ordinal, w.concern_entry, w.concern_urgency,
+                    w.concern_category, due.label("due"), rank.label("rank"))
              .where(w.force == f.force, w.role == f.role,
                     or_(w.valid_from.is_(None), w.valid_from <= today),
                     or_(w.valid_until.is_(None), w.valid_until > today)))
@@ -119,14 +137,15 @@ def worklist_page(engine: Engine, f: WorklistFilter, today: date, limit: int,
         query = query.where(due >= today)
     if cursor:
         last = decode_cursor(cursor)
-        query = query.where(tuple_(due, w.caution_id, w.ordinal) > tuple_(
-            literal(last[0], Date), literal(last[1]), literal(last[2])))
-    query = query.order_by(due, w.caution_id, w.ordinal).limit(limit + 1)
+        query = query.where(tuple_(due, rank, w.caution_id, w.ordinal) > tuple_(
+            literal(last[0], Date), literal(last[1]), literal(last[2]), literal(last[3])))
+    query = query.order_by(due, rank, w.caution_id, w.ordinal).limit(limit + 1)
     with engine.connect() as connection:
         rows = connection.execute(query).all()
     page = [_item(row, today) for row in rows[:limit]]
     last_row = rows[limit - 1] if len(rows) > limit else None
-    next_cursor = encode_cursor(_day(last_row.due), last_row.caution_id, last_row.ordinal) if last_row else None
+    next_cursor = (encode_cursor(_day(last_row.due), last_row.rank, last_row.caution_id, last_row.ordinal)
+                   if last_row else None)
     return page, next_cursor
 
 
@@ -138,5 +157,8 @@ def _day(value: Any) -> date:
 def _item(row: Any, today: date) -> dict[str, Any]:
     due = _day(row.due)
     due_on = None if due == NO_DUE_DATE else due
+    concern = None if row.concern_entry is None else {
+        "entry": row.concern_entry, "urgency": row.concern_urgency, "category": row.concern_category}
     return {"caution_id": row.caution_id, "police_reference": row.police_reference, "action": row.action,
-            "due_on": due_on.isoformat() if due_on else None, "overdue": due_on is not None and due_on < today}
+            "due_on": due_on.isoformat() if due_on else None, "overdue": due_on is not None and due_on < today,
+            "concern": concern}

@@ -2,8 +2,10 @@
 timeline and the decisions on it (police_issue.py, police_actions.py).
 
 The worklist is the service's (`GET /v1/worklist`), grouped the way an officer works through it: safeguarding
-concerns to acknowledge (the urgent ones first), excuse decisions, breach referrals, then anything overdue and the
-rest. Nothing personal goes in a URL: caution ids and entry numbers only.
+concerns to acknowledge (the urgent ones first, each linked straight to acknowledging it: the worklist names the
+concern's entry, urgency and category, so no caution is read, and no read logged, to list them), excuse decisions,
+breach referrals, then anything overdue and the rest. Nothing personal goes in a URL: caution ids and entry numbers
+only.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ..backend import ApiProblem
-from ..people import Person
 from . import police_actions, police_issue
 from .police_common import (
     CLOSED,
@@ -44,7 +44,7 @@ async def worklist(request: Request, who: Police, cursor: str | None = None) -> 
     page = (await backend(request).caution("GET", "/v1/worklist", who.token, params={
         "limit": 100, "cursor": cursor, "min_position": last_position(request)})).json()
     items: list[dict[str, Any]] = page["items"]
-    concerns = await _concerns(request, who, [i for i in items if i["action"] == CONCERN])
+    concerns = sorted((i for i in items if i["action"] == CONCERN), key=_most_pressing)
     rest = [i for i in items if i["action"] != CONCERN]
     groups = [(heading, [i for i in rest if i["action"] in actions]) for heading, actions in GROUPS]
     grouped = {id(i) for _, found in groups for i in found}
@@ -56,29 +56,12 @@ async def worklist(request: Request, who: Police, cursor: str | None = None) -> 
         "empty": not items, "next_cursor": page.get("next_cursor"), "action_text": action_text})
 
 
-async def _concerns(request: Request, who: Person, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The concern rows with each concern's urgency and category, urgent first. The worklist names neither, so each
-    caution with a concern is read (its open concerns, oldest first, are its concern rows in order)."""
-    ids = list(dict.fromkeys(row["caution_id"] for row in rows))
-    read = await asyncio.gather(*(_open_concerns(request, who, caution_id) for caution_id in ids))
-    open_by_caution = dict(zip(ids, read, strict=True))
-    seen: dict[str, int] = {}
-    found = []
-    for row in rows:
-        nth = seen[row["caution_id"]] = seen.get(row["caution_id"], -1) + 1
-        concerns = open_by_caution[row["caution_id"]]
-        concern = concerns[nth] if nth < len(concerns) else {}
-        found.append({**row, "urgency": concern.get("urgency"), "category": concern.get("category"),
-                      "entry": concern.get("entry")})
-    return sorted(found, key=lambda c: (c["urgency"] != "urgent", not c["overdue"], c["due_on"] or ""))
-
-
-async def _open_concerns(request: Request, who: Person, caution_id: str) -> list[dict[str, Any]]:
-    try:
-        caution = await read_caution(request, who, caution_id)
-    except ApiProblem:  # gone from the force since the list was made: shown without its urgency
-        return []
-    return sorted(caution.get("open_safeguarding_concerns") or [], key=lambda c: c["entry"])
+def _most_pressing(item: dict[str, Any]) -> tuple[bool, bool, str]:
+    """Urgent concerns first, then the late ones, then by the day raised: the service puts an urgent concern first
+    only among the actions due on its day, after a routine one raised the day before. The item's `concern` (entry,
+    urgency, category) is null only for a row the service projected before it named concerns."""
+    concern = item.get("concern") or {}
+    return concern.get("urgency") != "urgent", not item["overdue"], item["due_on"] or ""
 
 
 @router.get("/cautions/{caution_id}")

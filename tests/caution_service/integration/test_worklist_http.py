@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from services.caution_service.domain.errors import DomainError
-from services.caution_service.domain.progress import required_actions
+from services.caution_service.domain.progress import ACKNOWLEDGE_CONCERN, required_actions
+from services.caution_service.domain.values import ConcernUrgency
 from services.caution_service.projections.tables import summaries, worklist_items
 from shared.uk_time import uk_date
 from tests.caution_fixtures import Steps, assert_problem
@@ -51,7 +52,8 @@ def worklist_pages(client: TestClient, role: str, force: str = "CAMBS", limit: i
 
 def expected_worklist(client: TestClient, role: str, today: date, force: str = "CAMBS") -> list[dict[str, Any]]:
     """The role's required actions over every caution of the force, as the domain computes them for `today`,
-    in the worklist's order: soonest due first (undated last), then by caution and place in its list."""
+    in the worklist's order: soonest due first (undated last), an urgent concern first within a day, then by
+    caution and place in its list."""
     state = app_state(client)
     with state.cautions.engine.connect() as connection:
         ids = connection.execute(select(summaries.c.caution_id).where(summaries.c.force == force)).scalars().all()
@@ -60,10 +62,15 @@ def expected_worklist(client: TestClient, role: str, today: date, force: str = "
         c = state.cautions.get_caution(UUID(caution_id))
         for ordinal, action in enumerate(required_actions(c, today)):
             if action.role == role:
-                found.append(((action.due_on or date.max, caution_id, ordinal), {
+                concern = action.concern
+                urgent_first = 0 if concern is not None and concern.urgency is ConcernUrgency.URGENT else 1
+                found.append(((action.due_on or date.max, urgent_first, caution_id, ordinal), {
                     "caution_id": caution_id, "police_reference": c.police_reference, "action": action.action,
                     "due_on": action.due_on.isoformat() if action.due_on else None,
-                    "overdue": action.due_on is not None and action.due_on < today}))
+                    "overdue": action.due_on is not None and action.due_on < today,
+                    "concern": None if concern is None else {
+                        "entry": concern.entry, "urgency": concern.urgency.value,
+                        "category": concern.category.value}}))
     return [item for _, item in sorted(found, key=lambda pair: pair[0])]
 
 
@@ -121,7 +128,7 @@ def test_an_item_goes_when_its_action_is_recorded_over_http(client: TestClient, 
     contact = [i for i in items(client, "victim_contact") if i["caution_id"] == cid]
     assert contact == [{"caution_id": cid, "police_reference": contact[0]["police_reference"],
                         "action": "contact_victim_after_workshop_a", "due_on": (T0.date() + timedelta(24)).isoformat(),
-                        "overdue": False}]
+                        "overdue": False, "concern": None}]
     assert actions_of(items(client, "provider"), cid) == ["schedule_workshop_b"]
 
     assert steps.contact_victim(cid, 12).status_code == 200
@@ -149,9 +156,39 @@ def test_overdue_and_due_before_are_the_callers_own_and_undated_actions_come_las
         i for i in provider if i["action"] == "schedule_workshop_a"]
     police = items(client, "police")
     assert police == [{"caution_id": missed, "police_reference": police[0]["police_reference"],
-                       "action": "decide_excuse", "due_on": None, "overdue": False}]
+                       "action": "decide_excuse", "due_on": None, "overdue": False, "concern": None}]
     assert items(client, "police", overdue="true") == []  # the provider's late work is not the police's
     assert items(client, "police", overdue="false") == police
+
+
+SAID = "He said he would come round to her flat at 9 Tern Close tonight"
+
+
+def _raise_concern(steps: Steps, cid: str, urgency: str, category: str) -> int:
+    """Raised by the victim contact service on day 3, with what was said; the concern's entry."""
+    body = {"occurred_at": iso(steps.tick(at(3, 11))), "category": category, "urgency": urgency, "details": SAID}
+    response = steps.post(cid, "safeguarding-concerns", body, steps.victim_contact)
+    assert response.status_code == 200, response.text
+    entry: int = response.json()["version"]
+    return entry
+
+
+def test_a_concern_to_acknowledge_names_its_entry_urgency_and_category_and_urgent_comes_first(
+    client: TestClient, steps: Steps
+) -> None:
+    cid = steps.issue()["id"]
+    routine = _raise_concern(steps, cid, "routine", "other")
+    urgent = _raise_concern(steps, cid, "urgent", "threat_by_offender")
+
+    police = items(client, "police")
+    raised_on = (T0.date() + timedelta(3)).isoformat()  # both due that day: the urgency alone puts one first
+    assert [(i["caution_id"], i["action"], i["due_on"], i["concern"]) for i in police] == [
+        (cid, ACKNOWLEDGE_CONCERN, raised_on, {"entry": urgent, "urgency": "urgent", "category": "threat_by_offender"}),
+        (cid, ACKNOWLEDGE_CONCERN, raised_on, {"entry": routine, "urgency": "routine", "category": "other"})]
+    assert worklist_pages(client, "police", limit=1) == police  # the cursor keeps the urgent one's place
+    assert all(i["concern"] is None for role in ("provider", "victim_contact") for i in items(client, role))
+    for role in ROLES:
+        assert "Tern Close" not in client.get("/v1/worklist", headers=auth(role)).text
 
 
 def test_pages_follow_the_cursor_without_gaps_or_repeats(client: TestClient, steps: Steps) -> None:
@@ -178,6 +215,7 @@ def test_roles_forces_and_bad_input(client: TestClient, steps: Steps, clock: Fak
 
 def test_a_rebuild_gives_the_rows_the_live_projector_wrote(client: TestClient, steps: Steps) -> None:
     plain, fresh = steps.issue()["id"], steps.issue()["id"]
+    concern = _raise_concern(steps, fresh, "routine", "risk_to_children")
     completed = steps.completable()["id"]
     assert steps.complete(completed, 41).status_code == 200
     for response in (steps.schedule(plain, "A", 10), steps.attend(plain, "A", 10)):
@@ -193,6 +231,8 @@ def test_a_rebuild_gives_the_rows_the_live_projector_wrote(client: TestClient, s
     assert {r[4] for r in live if r[0] == plain} == {"make_first_contact", "schedule_workshop_b",
                                                      "contact_victim_after_workshop_a", "decide_breach_or_vary"}
     assert [r[7] for r in live if r[0] == fresh and r[4] == "vary_conditions_workshops_cannot_fit"] == [True]
+    assert [r[-3:] for r in live if r[0] == fresh and r[4] == ACKNOWLEDGE_CONCERN] == [
+        (concern, "routine", "risk_to_children")]
 
 
 def _rows(state: Any) -> list[tuple[Any, ...]]:

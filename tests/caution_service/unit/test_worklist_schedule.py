@@ -16,13 +16,20 @@ from hypothesis import strategies as st
 
 from services.caution_service.domain.caution import Caution
 from services.caution_service.domain.errors import DomainError
-from services.caution_service.domain.progress import VARY_TO_FIT_WORKSHOPS, required_actions
-from services.caution_service.domain.values import Conditions, FirstContactMethod, FirstContactOutcome, Workshop
+from services.caution_service.domain.progress import ACKNOWLEDGE_CONCERN, VARY_TO_FIT_WORKSHOPS, required_actions
+from services.caution_service.domain.values import (
+    ConcernUrgency,
+    Conditions,
+    FirstContactMethod,
+    FirstContactOutcome,
+    SafeguardingCategory,
+    Workshop,
+)
 from services.caution_service.domain.worklist import Row, change_days, schedule
 from shared.uk_time import uk_date
 from tests.support import at
 
-from .builders import ISSUED_ON, PROVIDER, attend_a, attend_b, book, issued, when
+from .builders import ISSUED_ON, PROVIDER, acknowledge, attend_a, attend_b, book, issued, raise_concern, when
 from .test_verdict_properties import _run, lifecycles
 
 conditions = st.builds(Conditions, caution_period_days=st.integers(20, 140), first_contact_days=st.integers(1, 21),
@@ -121,3 +128,16 @@ def test_once_both_workshops_are_attended_only_the_periods_end_changes_the_actio
         ("make_first_contact", None, end + timedelta(days=1)),
         ("contact_victim_after_workshop_a", None, end + timedelta(days=1)),
         ("decide_breach_or_vary", end + timedelta(days=1), None)}
+
+
+def test_each_concern_row_names_its_open_concern_and_no_other_row_names_one() -> None:
+    c = issued()
+    routine = raise_concern(c, 3, urgency=ConcernUrgency.ROUTINE, category=SafeguardingCategory.OTHER)
+    urgent = raise_concern(c, 5, category=SafeguardingCategory.THREAT_BY_OFFENDER)
+    acknowledge(c, raise_concern(c, 6), 7)
+    rows = schedule(c)
+
+    named = [(r.ordinal, r.action, r.concern.entry, r.concern.urgency, r.concern.category) for r in rows if r.concern]
+    assert named == [(0, ACKNOWLEDGE_CONCERN, routine, ConcernUrgency.ROUTINE, SafeguardingCategory.OTHER),
+                     (1, ACKNOWLEDGE_CONCERN, urgent, ConcernUrgency.URGENT, SafeguardingCategory.THREAT_BY_OFFENDER)]
+    assert all(r.concern for r in rows if r.action == ACKNOWLEDGE_CONCERN)
