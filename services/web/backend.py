@@ -44,6 +44,18 @@ class ServiceUnavailable(Exception):
         self.service, self.retry_after = service, retry_after
 
 
+def backend_of(request: Any) -> Backend:
+    """The application's backend, from a request (create_app puts it in the app's state)."""
+    found: Backend = request.app.state.backend
+    return found
+
+
+def if_match(version: Any) -> dict[str, str]:
+    """If-Match for the version a form was drawn from; none when the form carried none (or not a number)."""
+    text = str(version or "").strip()
+    return {"If-Match": f'"{text}"'} if text.isdigit() else {}
+
+
 class Backend:
     def __init__(self, settings: WebSettings) -> None:
         timeout = httpx.Timeout(settings.service_timeout_seconds)

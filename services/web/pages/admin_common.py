@@ -10,15 +10,12 @@ from fastapi.responses import Response
 
 from shared.auth import Role
 
-from ..backend import ApiProblem, Backend
+from ..backend import ApiProblem, backend_of
 from ..people import Person, role
 
+backend = backend_of  # the name this journey's pages use
+
 Admin = Annotated[Person, Depends(role(Role.ADMIN))]
-
-
-def backend(request: Request) -> Backend:
-    found: Backend = request.app.state.backend
-    return found
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200) -> Response:

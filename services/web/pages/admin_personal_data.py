@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from shared.retention import RetentionPolicy
 
-from ..backend import ApiProblem
+from ..backend import ApiProblem, if_match
 from ..forms import FieldErrors, checked_form, idempotency_key, text
 from .admin_common import Admin, an_id, backend, known_id, render
 
@@ -172,7 +172,7 @@ async def confirmed(request: Request, who: Admin, caution_id: str, person: str, 
     try:
         await backend(request).caution(
             "POST", f"/v1/cautions/{cid}/personal-data/{person}/{chosen.path}", who.token, json=body,
-            headers={"If-Match": f'"{version}"'} if version.isdigit() else {}, idempotency_key=idempotency_key(form))
+            headers=if_match(version), idempotency_key=idempotency_key(form))
     except ApiProblem as problem:
         if problem.status not in (400, 409, 412, 422):
             raise

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from shared.auth import NATIONAL, Role
 from shared.forces import FORCES
 
-from ..backend import ApiProblem, Backend
+from ..backend import ApiProblem, backend_of
 from ..forms import FieldErrors
 from ..people import Person, role
 from . import commissioner_report as shown
@@ -34,9 +34,6 @@ WORDS = {"percent": shown.percent, "number": shown.number, "split_cell": shown.s
 FILENAME = re.compile(r'filename="([A-Za-z0-9._-]+)"')
 
 
-def _backend(request: Request) -> Backend:
-    return request.app.state.backend
-
 
 @router.get("/outcomes")
 async def outcomes(request: Request, who: Commissioner) -> Response:
@@ -47,7 +44,7 @@ async def outcomes(request: Request, who: Commissioner) -> Response:
     report = None
     if not errors:
         try:
-            report = (await _backend(request).caution("GET", "/v1/reports/outcomes", who.token,
+            report = (await backend_of(request).caution("GET", "/v1/reports/outcomes", who.token,
                                                       params=params)).json()
         except ApiProblem as problem:
             if problem.status not in (400, 422):
@@ -102,7 +99,7 @@ async def download(request: Request, who: Commissioner, kind: str) -> Response:
         raise ApiProblem(404)
     accept, media_type = DOWNLOADS[kind]
     params = {name: request.query_params.get(name) for name in ("from", "to", "by", "force")}
-    answer = await _backend(request).caution("GET", "/v1/reports/outcomes", who.token, params=params,
+    answer = await backend_of(request).caution("GET", "/v1/reports/outcomes", who.token, params=params,
                                              headers={"Accept": accept})
     found = FILENAME.search(answer.headers.get("Content-Disposition", ""))
     filename = found[1] if found else f"outcomes.{kind}"

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from shared.auth import Role
 
-from ..backend import ApiProblem, Backend
+from ..backend import ApiProblem, backend_of
 from ..forms import FieldErrors, checked_form, text
 from ..people import Person, role
 from .dates import parsed_date
@@ -24,10 +24,6 @@ from .dates import parsed_date
 router = APIRouter(prefix="/court")
 Court = Annotated[Person, Depends(role(Role.COURT))]
 DEFAULT_PURPOSE = "Court hearing"
-
-
-def _backend(request: Request) -> Backend:
-    return request.app.state.backend
 
 
 def _purpose(request: Request) -> dict[str, str]:
@@ -84,7 +80,7 @@ def _searched_by(values: dict[str, str]) -> str | None:
 
 async def _found(request: Request, who: Person, by: str, values: dict[str, str],
                  born: date | None) -> list[dict[str, Any]]:
-    backend = _backend(request)
+    backend = backend_of(request)
     if by == "name" and born is not None:
         answer = await backend.caution("POST", "/v1/cautions/search", who.token, headers=_purpose(request),
                                        json={"name": values["name"], "date_of_birth": born.isoformat(), "limit": 50})
@@ -98,7 +94,7 @@ async def _found(request: Request, who: Person, by: str, values: dict[str, str],
 
 @router.get("/cautions/{caution_id}")
 async def caution_page(request: Request, who: Court, caution_id: str, on: str | None = None) -> Response:
-    backend, errors = _backend(request), FieldErrors()
+    backend, errors = backend_of(request), FieldErrors()
     values = {"on-day": "", "on-month": "", "on-year": ""}
     on_day = None
     if on is not None:  # "what had happened by": a day, in the address (a date is not personal)
@@ -126,9 +122,9 @@ async def on_date(request: Request, who: Court, caution_id: str) -> Response:
     errors = FieldErrors()
     day = parsed_date(values, "on", "date", errors)
     if day is None:
-        history = (await _backend(request).caution("GET", f"/v1/cautions/{caution_id}/compliance-history",
+        history = (await backend_of(request).caution("GET", f"/v1/cautions/{caution_id}/compliance-history",
                                                    who.token, headers=_purpose(request))).json()
-        verification = (await _backend(request).caution(
+        verification = (await backend_of(request).caution(
             "GET", f"/v1/cautions/{caution_id}/compliance-history/verification", who.token,
             headers=_purpose(request))).json()
         return request.app.state.pages.render(request, "court/caution.html", {
@@ -146,7 +142,7 @@ async def certificate(request: Request, who: Court, caution_id: str, on: str | N
             params["on"] = date.fromisoformat(on).isoformat()
         except ValueError:
             raise ApiProblem(404) from None
-    answer = await _backend(request).caution(
+    answer = await backend_of(request).caution(
         "GET", f"/v1/cautions/{caution_id}/compliance-history", who.token, params=params,
         headers={**_purpose(request), "Accept": "application/pdf"})
     disposition = answer.headers.get("Content-Disposition", f'attachment; filename="caution-{caution_id}.pdf"')

@@ -19,8 +19,10 @@ from fastapi.responses import RedirectResponse, Response
 from shared.auth import Role
 from shared.uk_time import UK
 
-from ..backend import ApiProblem, Backend
+from ..backend import ApiProblem, backend_of, if_match
 from ..people import Person, role
+
+backend = backend_of  # the name this journey's pages use
 
 Police = Annotated[Person, Depends(role(Role.POLICE))]
 PURPOSE = {"X-Purpose": "Case management"}
@@ -58,11 +60,6 @@ def checked_id(caution_id: str) -> str:
         raise ApiProblem(404) from None
 
 
-def backend(request: Request) -> Backend:
-    found: Backend = request.app.state.backend
-    return found
-
-
 def last_position(request: Request) -> int | None:
     """The feed position of this officer's last write, for `min_position` (None before any)."""
     position = request.session.get(POSITION_KEY)
@@ -85,7 +82,7 @@ async def read_history(request: Request, who: Person, caution_id: str) -> dict[s
 async def record(request: Request, who: Person, caution_id: str, path: str, body: dict[str, Any], *,
                  version: str, key: str) -> dict[str, Any]:
     """POST a decision on the caution, only if it is still at the version the form was drawn from."""
-    headers = {"If-Match": f'"{version}"'} if version.isdigit() else {}
+    headers = if_match(version)
     answer = await backend(request).caution("POST", f"/v1/cautions/{caution_id}/{path}", who.token, json=body,
                                             headers=headers, idempotency_key=key)
     written: dict[str, Any] = answer.json()

@@ -17,19 +17,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from shared.auth import Role
 from shared.uk_time import uk_date
 
-from ..backend import Backend
+from ..backend import backend_of, if_match
 from ..forms import FieldErrors
 from ..people import Person, role
+
+backend = backend_of  # the name this journey's pages use
 
 Provider = Annotated[Person, Depends(role(Role.PROVIDER))]
 POSITION_KEY = "provider_position"
 FLASH_KEY = "flash"
 STALE = "This session changed since you opened the page: check it and try again"
-
-
-def backend(request: Request) -> Backend:
-    found: Backend = request.app.state.backend
-    return found
 
 
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
@@ -68,7 +65,4 @@ def has_begun(starts_at: str, skew: timedelta = timedelta(minutes=5)) -> bool:
     return now() >= datetime.fromisoformat(starts_at) - skew
 
 
-def etag(version: Any) -> dict[str, str]:
-    """If-Match for the version the page was rendered with; none when the form did not carry one."""
-    text = str(version or "").strip()
-    return {"If-Match": f'"{text}"'} if text.isdigit() else {}
+etag = if_match  # the name this journey's pages use
