@@ -136,6 +136,15 @@ def concern_details(sealed: str | None, caution: Caution, role: Role, personal: 
     return opened.get("details") if isinstance(opened, dict) else None
 
 
+def contact_notes(sealed: str | None, caution: Caution, role: Role, personal: PersonalData) -> str | None:
+    """The victim contact service's notes of a contact with the victim, opened for that role alone; None for any other
+    role, when no notes were taken, or once the victim's data is erased or restricted."""
+    if sealed is None or not shown_to(role, Field.VICTIM_DETAILS, caution):
+        return None
+    opened = personal.open_sealed(sealed)
+    return opened.get("notes") if isinstance(opened, dict) else None
+
+
 def seal_concern_details(keyring: KeyRing, caution: Caution, details: str | None) -> str | None:
     """What was said, sealed under the victim's key (nothing is sealed under an erased person's key)."""
     if not details:

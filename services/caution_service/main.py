@@ -45,6 +45,7 @@ from .api import (
     sessions_reads,
     subject_access,
     venues,
+    victim_contacts,
 )
 from .api import reports as outcome_reports
 from .api import worklist as worklist_routes
@@ -204,7 +205,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     # Workshop sessions (issue 18): their commands write sessions and cautions together, beside the writer.
     app.state.session_commands = SessionCommands(app.state.cautions)
     for sessions_router in (sessions_commands, sessions_reads, venues, provider_worklist, safeguarding,
-                           scrutiny):
+                           victim_contacts, scrutiny):
         app.include_router(sessions_router.router)
     app.include_router(worklist_routes.router)  # issue 19: every role's required actions
     app.include_router(outcome_reports.router)  # the commissioner's outcomes report (issue 19)

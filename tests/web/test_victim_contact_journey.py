@@ -74,6 +74,27 @@ def test_a_contact_due_is_recorded_and_leaves_the_worklist(stack: Stack, journey
     assert str(caution["police_reference"]) not in journey.text()
 
 
+def test_a_contact_recorded_with_notes_is_listed_on_the_caution_page_with_them(stack: Stack,
+                                                                              journey: Journey) -> None:
+    caution = _workshop_a_attended(stack)
+    notes = f"She asked for calls after 6pm only ({uuid.uuid4().hex[:6]})"
+    journey.sign_in("victim_contact")
+    page = journey.go(f"/victim-contact/cautions/{caution['id']}")
+    assert "No contact has been recorded yet." in journey.text()
+    page.get_by_role("button", name="Record a contact").click()
+    page.get_by_label("Contacted", exact=True).check()
+    _fill_today(journey)
+    page.get_by_label("Notes (optional)").fill(notes)
+    page.get_by_role("button", name="Record the contact").click()
+
+    journey.look("contact-listed")
+    table = page.get_by_role("table", name="Contacts with the victim recorded on this caution")
+    row = table.get_by_role("row").filter(has_text=notes)
+    cells = [cell.strip() for cell in row.inner_text().split("\t")]
+    assert cells[0] == "After workshop A" and cells[2:] == ["Contacted", "No", notes], cells
+    assert cells[1].startswith(date.today().strftime("%-d %B %Y")), cells
+
+
 def test_an_urgent_concern_reaches_the_police_worklist(stack: Stack, journey: Journey) -> None:
     caution = stack.issue()
     journey.sign_in("victim_contact")

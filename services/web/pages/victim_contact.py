@@ -8,6 +8,7 @@ concern to the police, correct the victim's details. Nothing about the victim go
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -68,13 +69,23 @@ async def worklist(request: Request, who: VictimContact, cursor: str | None = No
 
 @router.get("/cautions/{caution_id}")
 async def caution_page(request: Request, who: VictimContact, caution_id: str) -> Response:
+    """The caution with the victim's details, the contacts recorded so far (a worker preparing the call on completion
+    reads what was said at the call after workshop A) and the concerns raised; each read logged with the purpose."""
     caution_id = _id(caution_id)
     caution = await _caution(request, who, caution_id)
-    concerns = (await _backend(request).caution("GET", f"/v1/cautions/{caution_id}/safeguarding-concerns", who.token,
-                                                headers={"X-Purpose": PURPOSE})).json()["concerns"]
+    concerns, contacts = await asyncio.gather(_listed(request, who, caution_id, "safeguarding-concerns", "concerns"),
+                                              _listed(request, who, caution_id, "victim-contacts", "contacts"))
     due = {ACTION_STAGES[a["action"]]: a for a in caution.get("required_actions", []) if a["action"] in ACTION_STAGES}
-    return _render(request, "caution.html", {"caution": caution, "concerns": concerns, "due": due,
-                                             "flash": request.session.pop("flash", None)})
+    return _render(request, "caution.html", {"caution": caution, "concerns": concerns, "contacts": contacts,
+                                             "due": due, "flash": request.session.pop("flash", None)})
+
+
+async def _listed(request: Request, who: Person, caution_id: str, path: str, key: str) -> list[dict[str, Any]]:
+    """One of the caution's lists only this role reads (what the victim said), sent with the page's purpose."""
+    answer = await _backend(request).caution("GET", f"/v1/cautions/{caution_id}/{path}", who.token,
+                                             headers={"X-Purpose": PURPOSE})
+    listed: list[dict[str, Any]] = answer.json()[key]
+    return listed
 
 
 # ----- record a contact ---------------------------------------------------------------------------------------

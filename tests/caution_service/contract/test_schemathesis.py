@@ -76,6 +76,7 @@ ADMITTED: list[tuple[str, str, tuple[str, ...]]] = [
     ("GET", r"/v1/cautions/{caution_id}", ("police", "provider", "court", "victim_contact", "admin")),
     ("POST", r"/v1/cautions/{caution_id}/workshops/{workshop}/(schedule|attendance|non-attendance)", ("provider",)),
     ("POST", r"/v1/cautions/{caution_id}/victim-contacts", ("victim_contact",)),
+    ("GET", r"/v1/cautions/{caution_id}/victim-contacts", ("victim_contact",)),
     ("POST", r"/v1/cautions/{caution_id}/(completion|corrections)", ("police", "provider")),
     ("POST", r"/v1/cautions/{caution_id}/(excuse-decisions|variations|breach|withdrawal)", ("police",)),
     ("GET", r"/v1/cautions/{caution_id}/compliance-history(/verification|/export)?", ("court", "police")),

@@ -69,6 +69,8 @@ READS = [
     Read("/v1/events", shows=lambda role: {"event_feed"}),
     # What was said in raising a safeguarding concern: the victim contact service's alone (issue 19).
     Read("/v1/cautions/{caution_id}/safeguarding-concerns", shows=lambda role: {"victim_details"}, by_caution=True),
+    # The victim contact service's notes of its contacts with the victim: that service's alone, like the above.
+    Read("/v1/cautions/{caution_id}/victim-contacts", shows=lambda role: {"victim_details"}, by_caution=True),
     Read("/v1/subject-access", params={"offender_ref": "PNC-COVER-1"}, headers={"X-Purpose": "subject access 2026/7"},
          shows=lambda role: {"subject_access"}, by_caution=True),
     # Its opening is logged like a page (test_feed_stream.py reads it over a real server).
