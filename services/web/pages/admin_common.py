@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -10,7 +9,7 @@ from fastapi.responses import Response
 
 from shared.auth import Role
 
-from ..backend import ApiProblem, backend_of
+from ..backend import backend_of
 from ..people import Person, role
 
 backend = backend_of  # the name this journey's pages use
@@ -24,17 +23,3 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     return request.app.state.pages.render(request, template, {"flash": flash, **(context or {})}, status=status)
 
 
-def an_id(value: str) -> str | None:
-    """`value` as the canonical form of a UUID, or None: ids are the only thing the admin types into an address."""
-    try:
-        return str(uuid.UUID(value.strip()))
-    except ValueError:
-        return None
-
-
-def known_id(value: str) -> str:
-    """A record id from the path; anything else is a page that does not exist (never sent on to a service)."""
-    found = an_id(value)
-    if found is None:
-        raise ApiProblem(404)
-    return found

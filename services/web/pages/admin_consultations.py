@@ -13,10 +13,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from ..addresses import an_id
 from ..backend import ApiProblem
 from ..forms import FieldErrors, checked_form, text
 from ..people import Person
-from .admin_common import Admin, an_id, backend, render
+from .admin_common import Admin, backend, render
 
 router = APIRouter(prefix="/consultations")
 PAGE = 50

@@ -17,9 +17,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from shared.retention import RetentionPolicy
 
+from ..addresses import an_id, known_id
 from ..backend import ApiProblem, if_match
 from ..forms import FieldErrors, checked_form, idempotency_key, text
-from .admin_common import Admin, an_id, backend, known_id, render
+from .admin_common import Admin, backend, render
 
 router = APIRouter(prefix="/personal-data")
 PEOPLE = ("offender", "victim")

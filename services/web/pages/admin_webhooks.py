@@ -17,10 +17,11 @@ from starlette.datastructures import FormData
 from shared.catalogue import CATALOGUE
 from shared.session_catalogue import SESSION_CATALOGUE
 
+from ..addresses import known_id
 from ..backend import ApiProblem
 from ..forms import FieldErrors, checked_form, idempotency_key, text
 from ..people import Person
-from .admin_common import Admin, backend, known_id, render
+from .admin_common import Admin, backend, render
 
 router = APIRouter(prefix="/webhooks")
 SECRET_MIN, SECRET_MAX = 16, 200  # SubscriptionCreate.secret in the notification service's API

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from ..addresses import known_id
 from . import police_actions, police_issue
 from .police_common import (
     CLOSED,
@@ -23,7 +24,6 @@ from .police_common import (
     Police,
     action_text,
     backend,
-    checked_id,
     last_position,
     read_caution,
     read_history,
@@ -66,7 +66,7 @@ def _most_pressing(item: dict[str, Any]) -> tuple[bool, bool, str]:
 
 @router.get("/cautions/{caution_id}")
 async def caution_page(request: Request, who: Police, caution_id: str) -> Response:
-    caution_id = checked_id(caution_id)
+    caution_id = known_id(caution_id)
     caution, history = await asyncio.gather(read_caution(request, who, caution_id),
                                             read_history(request, who, caution_id))
     status = caution["status"]

@@ -15,13 +15,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from ..addresses import known_id
 from ..backend import ApiProblem
 from ..forms import REFUSALS, FieldErrors, checked_form, idempotency_key, refusal, text
 from ..people import Person
 from .dates import parsed_date, parsed_time, uk_moment_of
 from .police_common import (
     Police,
-    checked_id,
     read_caution,
     read_history,
     record,
@@ -163,7 +163,7 @@ async def _submit(request: Request, who: Person, caution_id: str, action: Action
 
 @router.get("/cautions/{caution_id}/concerns/{entry}/acknowledge")
 async def acknowledge_page(request: Request, who: Police, caution_id: str, entry: str) -> Response:
-    caution_id, number = checked_id(caution_id), _entry(entry)
+    caution_id, number = known_id(caution_id), _entry(entry)
     caution = await read_caution(request, who, caution_id)
     if not any(c["entry"] == number for c in caution["open_safeguarding_concerns"]):
         request.session["flash"] = f"The safeguarding concern in entry {number} is already acknowledged"
@@ -173,7 +173,7 @@ async def acknowledge_page(request: Request, who: Police, caution_id: str, entry
 
 @router.post("/cautions/{caution_id}/concerns/{entry}/acknowledge")
 async def acknowledge(request: Request, who: Police, caution_id: str, entry: str) -> Response:
-    caution_id, number = checked_id(caution_id), _entry(entry)
+    caution_id, number = known_id(caution_id), _entry(entry)
     return await _submit(request, who, caution_id, ACKNOWLEDGE, f"safeguarding-concerns/{number}/acknowledgement",
                          entry=number)
 
@@ -193,10 +193,10 @@ PLAIN = {"excuse": (EXCUSE, "excuse-decisions"), "vary": (VARY, "variations"), "
 
 def _plain_routes(address: str, action: Action, api_path: str) -> None:
     async def page(request: Request, who: Police, caution_id: str) -> Response:
-        return await _show(request, who, checked_id(caution_id), action, {})
+        return await _show(request, who, known_id(caution_id), action, {})
 
     async def decide(request: Request, who: Police, caution_id: str) -> Response:
-        return await _submit(request, who, checked_id(caution_id), action, api_path)
+        return await _submit(request, who, known_id(caution_id), action, api_path)
 
     router.add_api_route(f"/cautions/{{caution_id}}/{address}", page, methods=["GET"], name=f"{address}_page")
     router.add_api_route(f"/cautions/{{caution_id}}/{address}", decide, methods=["POST"], name=address)
@@ -209,9 +209,9 @@ for _address, (_action, _api_path) in PLAIN.items():
 @router.get("/cautions/{caution_id}/correct")
 async def correct_page(request: Request, who: Police, caution_id: str, entry: str = "") -> Response:
     """`?entry=` preselects the entry (the timeline's "Correct" links)."""
-    return await _show(request, who, checked_id(caution_id), CORRECT, {"entry": entry if entry.isdigit() else ""})
+    return await _show(request, who, known_id(caution_id), CORRECT, {"entry": entry if entry.isdigit() else ""})
 
 
 @router.post("/cautions/{caution_id}/correct")
 async def correct(request: Request, who: Police, caution_id: str) -> Response:
-    return await _submit(request, who, checked_id(caution_id), CORRECT, "corrections")
+    return await _submit(request, who, known_id(caution_id), CORRECT, "corrections")

@@ -9,7 +9,6 @@ sees what they just recorded.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -19,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from shared.auth import Role
 from shared.uk_time import UK
 
-from ..backend import ApiProblem, backend_of, if_match
+from ..backend import backend_of, if_match
 from ..people import Person, role
 
 backend = backend_of  # the name this journey's pages use
@@ -50,14 +49,6 @@ ACTIONS = {
 def action_text(code: str) -> str:
     text = str(code or "").replace("_", " ").strip()
     return ACTIONS.get(code, text[:1].upper() + text[1:])
-
-
-def checked_id(caution_id: str) -> str:
-    """A caution id from the address: anything but a UUID is a page that does not exist."""
-    try:
-        return str(uuid.UUID(caution_id))
-    except ValueError:
-        raise ApiProblem(404) from None
 
 
 def last_position(request: Request) -> int | None:

@@ -9,7 +9,6 @@ concern to the police, correct the victim's details. Nothing about the victim go
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -19,7 +18,8 @@ from starlette.datastructures import FormData
 
 from shared.auth import Role
 
-from ..backend import ApiProblem, Backend
+from ..addresses import known_id
+from ..backend import ApiProblem, backend_of, if_match
 from ..forms import REFUSALS, FieldErrors, checked_form, idempotency_key, refusal, text
 from ..people import Person, role
 from . import victim_contact_forms as forms
@@ -34,25 +34,13 @@ LABELS = {"stages": forms.STAGES, "outcomes": forms.OUTCOMES, "categories": form
           "urgencies": forms.URGENCIES, "sources": forms.SOURCES}
 
 
-def _backend(request: Request) -> Backend:
-    return request.app.state.backend
-
-
-def _id(caution_id: str) -> str:
-    """A caution id as the API names it: anything else is not a caution (and never reaches the API's path)."""
-    try:
-        return str(uuid.UUID(caution_id))
-    except ValueError:
-        raise ApiProblem(404) from None
-
-
 def _render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
     return request.app.state.pages.render(request, f"victim_contact/{template}", {**LABELS, **context},
                                           status=status)
 
 
 async def _caution(request: Request, who: Person, caution_id: str, purpose: str = PURPOSE) -> dict[str, Any]:
-    answer = await _backend(request).caution("GET", f"/v1/cautions/{caution_id}", who.token,
+    answer = await backend_of(request).caution("GET", f"/v1/cautions/{caution_id}", who.token,
                                              headers={"X-Purpose": purpose})
     caution: dict[str, Any] = answer.json()
     return caution
@@ -62,7 +50,7 @@ async def _caution(request: Request, who: Person, caution_id: str, purpose: str 
 async def worklist(request: Request, who: VictimContact, cursor: str | None = None) -> Response:
     """The contacts due, soonest first; after this session's own write, read once the list has caught up with it."""
     params = {"limit": 50, "cursor": cursor, "min_position": request.session.get(POSITION)}
-    page = (await _backend(request).caution("GET", "/v1/worklist", who.token, params=params)).json()
+    page = (await backend_of(request).caution("GET", "/v1/worklist", who.token, params=params)).json()
     return _render(request, "worklist.html", {"page": page, "action_stages": ACTION_STAGES,
                                               "flash": request.session.pop("flash", None)})
 
@@ -71,7 +59,7 @@ async def worklist(request: Request, who: VictimContact, cursor: str | None = No
 async def caution_page(request: Request, who: VictimContact, caution_id: str) -> Response:
     """The caution with the victim's details, the contacts recorded so far (a worker preparing the call on completion
     reads what was said at the call after workshop A) and the concerns raised; each read logged with the purpose."""
-    caution_id = _id(caution_id)
+    caution_id = known_id(caution_id)
     caution = await _caution(request, who, caution_id)
     concerns, contacts = await asyncio.gather(_listed(request, who, caution_id, "safeguarding-concerns", "concerns"),
                                               _listed(request, who, caution_id, "victim-contacts", "contacts"))
@@ -82,7 +70,7 @@ async def caution_page(request: Request, who: VictimContact, caution_id: str) ->
 
 async def _listed(request: Request, who: Person, caution_id: str, path: str, key: str) -> list[dict[str, Any]]:
     """One of the caution's lists only this role reads (what the victim said), sent with the page's purpose."""
-    answer = await _backend(request).caution("GET", f"/v1/cautions/{caution_id}/{path}", who.token,
+    answer = await backend_of(request).caution("GET", f"/v1/cautions/{caution_id}/{path}", who.token,
                                              headers={"X-Purpose": PURPOSE})
     listed: list[dict[str, Any]] = answer.json()[key]
     return listed
@@ -93,7 +81,7 @@ async def _listed(request: Request, who: Person, caution_id: str, path: str, key
 
 @router.get("/cautions/{caution_id}/contact")
 async def contact_page(request: Request, who: VictimContact, caution_id: str) -> Response:
-    caution = await _caution(request, who, _id(caution_id))
+    caution = await _caution(request, who, known_id(caution_id))
     return _render(request, "contact.html", {"caution": caution, "errors": FieldErrors(),
                                              "values": {"stage": _stage_due(caution)}})
 
@@ -108,7 +96,7 @@ def _stage_due(caution: dict[str, Any]) -> str:
 
 @router.post("/cautions/{caution_id}/contact")
 async def record_contact(request: Request, who: VictimContact, caution_id: str) -> Response:
-    caution_id, form = _id(caution_id), await checked_form(request)
+    caution_id, form = known_id(caution_id), await checked_form(request)
     values = _values(form, "stage", "outcome", "when-day", "when-month", "when-year", "when-time", "concern",
                      "concern-category", "concern-urgency", "notes")
     body, errors = forms.contact_body(values, datetime.now(UTC))
@@ -127,13 +115,13 @@ async def record_contact(request: Request, who: VictimContact, caution_id: str) 
 
 @router.get("/cautions/{caution_id}/concern")
 async def concern_page(request: Request, who: VictimContact, caution_id: str) -> Response:
-    caution = await _caution(request, who, _id(caution_id))
+    caution = await _caution(request, who, known_id(caution_id))
     return _render(request, "concern.html", {"caution": caution, "errors": FieldErrors(), "values": {}})
 
 
 @router.post("/cautions/{caution_id}/concern")
 async def raise_concern(request: Request, who: VictimContact, caution_id: str) -> Response:
-    caution_id, form = _id(caution_id), await checked_form(request)
+    caution_id, form = known_id(caution_id), await checked_form(request)
     values = _values(form, "category", "urgency", "when-day", "when-month", "when-year", "when-time", "details")
     body, errors = forms.concern_body(values, datetime.now(UTC))
     if not errors:
@@ -149,7 +137,7 @@ async def raise_concern(request: Request, who: VictimContact, caution_id: str) -
 
 @router.get("/cautions/{caution_id}/victim-details")
 async def details_page(request: Request, who: VictimContact, caution_id: str) -> Response:
-    caution = await _caution(request, who, _id(caution_id), "Correcting the victim's contact details")
+    caution = await _caution(request, who, known_id(caution_id), "Correcting the victim's contact details")
     held = caution["victim"].get("contact_details") or {}
     values = {name: str(held.get(name) or "") for name in forms.DETAILS}
     return _render(request, "details.html", {"caution": caution, "errors": FieldErrors(), "values": values})
@@ -157,7 +145,7 @@ async def details_page(request: Request, who: VictimContact, caution_id: str) ->
 
 @router.post("/cautions/{caution_id}/victim-details")
 async def correct_details(request: Request, who: VictimContact, caution_id: str) -> Response:
-    caution_id, form = _id(caution_id), await checked_form(request)
+    caution_id, form = known_id(caution_id), await checked_form(request)
     values = _values(form, *forms.DETAILS, "reason")
     body, errors = forms.details_body(values)
     if not errors:
@@ -181,9 +169,9 @@ async def _send(request: Request, who: Person, caution_id: str, path: str, body:
     """POST the command, only if the caution is still the version the form was opened on; a refusal comes back as
     the form's errors (none when it was recorded)."""
     version = text(form, "version")
-    headers = {"If-Match": f'"{version}"'} if version.isdigit() else {}
+    headers = if_match(version)
     try:
-        answer = await _backend(request).caution("POST", f"/v1/cautions/{caution_id}/{path}", who.token, json=body,
+        answer = await backend_of(request).caution("POST", f"/v1/cautions/{caution_id}/{path}", who.token, json=body,
                                                  headers=headers, idempotency_key=idempotency_key(form))
     except ApiProblem as problem:
         if problem.status not in REFUSALS:
