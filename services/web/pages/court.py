@@ -8,6 +8,7 @@ the reason for looking (X-Purpose, kept in the consultation log, DPA 2018 s.62) 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Annotated, Any
 
@@ -16,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from shared.auth import Role
 
+from ..addresses import known_id
 from ..backend import ApiProblem, backend_of
 from ..forms import FieldErrors, checked_form, text
 from ..people import Person, role
@@ -94,7 +96,7 @@ async def _found(request: Request, who: Person, by: str, values: dict[str, str],
 
 @router.get("/cautions/{caution_id}")
 async def caution_page(request: Request, who: Court, caution_id: str, on: str | None = None) -> Response:
-    backend, errors = backend_of(request), FieldErrors()
+    errors = FieldErrors()
     values = {"on-day": "", "on-month": "", "on-year": ""}
     on_day = None
     if on is not None:  # "what had happened by": a day, in the address (a date is not personal)
@@ -103,14 +105,22 @@ async def caution_page(request: Request, who: Court, caution_id: str, on: str | 
             values = {"on-day": str(on_day.day), "on-month": str(on_day.month), "on-year": str(on_day.year)}
         except ValueError:
             errors.add("on-day", "Enter a real date, like 27 3 2026")
-    params = {"on": on_day.isoformat()} if on_day else {}
-    history = (await backend.caution("GET", f"/v1/cautions/{caution_id}/compliance-history", who.token,
-                                     params=params, headers=_purpose(request))).json()
-    verification = (await backend.caution("GET", f"/v1/cautions/{caution_id}/compliance-history/verification",
-                                          who.token, headers=_purpose(request))).json()
+    history, verification = await _record(request, who, known_id(caution_id), on_day)
     return request.app.state.pages.render(request, "court/caution.html", {
         "history": history, "verification": verification, "on": on_day, "values": values, "errors": errors},
         status=400 if errors else 200)
+
+
+async def _record(request: Request, who: Person, caution_id: str,
+                  on_day: date | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The compliance history (on a day, if given) and its verification, asked for at once."""
+    backend, purpose = backend_of(request), _purpose(request)
+    history, verification = await asyncio.gather(
+        backend.caution("GET", f"/v1/cautions/{caution_id}/compliance-history", who.token,
+                        params={"on": on_day.isoformat()} if on_day else {}, headers=purpose),
+        backend.caution("GET", f"/v1/cautions/{caution_id}/compliance-history/verification", who.token,
+                        headers=purpose))
+    return history.json(), verification.json()
 
 
 @router.post("/cautions/{caution_id}/on")
@@ -122,11 +132,7 @@ async def on_date(request: Request, who: Court, caution_id: str) -> Response:
     errors = FieldErrors()
     day = parsed_date(values, "on", "date", errors)
     if day is None:
-        history = (await backend_of(request).caution("GET", f"/v1/cautions/{caution_id}/compliance-history",
-                                                   who.token, headers=_purpose(request))).json()
-        verification = (await backend_of(request).caution(
-            "GET", f"/v1/cautions/{caution_id}/compliance-history/verification", who.token,
-            headers=_purpose(request))).json()
+        history, verification = await _record(request, who, known_id(caution_id), None)
         return request.app.state.pages.render(request, "court/caution.html", {
             "history": history, "verification": verification, "on": None, "values": values, "errors": errors},
             status=400)
@@ -143,7 +149,7 @@ async def certificate(request: Request, who: Court, caution_id: str, on: str | N
         except ValueError:
             raise ApiProblem(404) from None
     answer = await backend_of(request).caution(
-        "GET", f"/v1/cautions/{caution_id}/compliance-history", who.token, params=params,
+        "GET", f"/v1/cautions/{known_id(caution_id)}/compliance-history", who.token, params=params,
         headers={**_purpose(request), "Accept": "application/pdf"})
     disposition = answer.headers.get("Content-Disposition", f'attachment; filename="caution-{caution_id}.pdf"')
     return Response(answer.content, media_type="application/pdf", headers={"Content-Disposition": disposition})
