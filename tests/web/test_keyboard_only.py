@@ -1,6 +1,6 @@
-"""A court liaison officer who cannot use a mouse (WCAG 2.1.1 Keyboard, 2.4.1 Bypass Blocks, 2.4.3 Focus Order):
-the whole journey from sign-in to the certificate with Tab, arrow keys, typing and Enter, each control reached
-in the page's order."""
+"""People who cannot use a mouse (WCAG 2.1.1 Keyboard, 2.4.1 Bypass Blocks, 2.4.3 Focus Order): a court liaison
+officer's whole journey from sign-in to the certificate, and a facilitator's register, with Tab, arrow keys,
+typing and Enter, each control reached in the page's order."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from playwright.sync_api import Page
 
 from tests.service_processes import wait_until
 from tests.web.browser import Journey
+from tests.web.provider_data import book, plan, starting_now, venue
 from tests.web.stack import Stack
 
 MAX_TABS = 40
@@ -49,3 +50,25 @@ def test_sign_in_search_and_download_with_the_keyboard_alone(stack: Stack, journ
     with page.expect_download() as download:
         page.keyboard.press("Enter")
     assert download.value.path().read_bytes().startswith(b"%PDF")
+
+
+def test_a_register_recorded_with_the_keyboard_alone(stack: Stack, journey: Journey) -> None:
+    cautions = [stack.issue() for _ in range(2)]
+    session = plan(stack, venue(stack)["id"], starting_now())
+    for caution in cautions:
+        session = book(stack, session, caution)
+    journey.sign_in("provider")
+    page = journey.go(f"/provider/sessions/{session['id']}")
+
+    for row in range(len(cautions)):  # each row's outcome: the first after "Choose" is attended
+        tab_to(page, f"select[name='outcome-{row}']")
+        page.keyboard.press("ArrowDown")
+    tab_to(page, "button.govuk-button:not(.govuk-button--secondary)")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+
+    journey.look("register-by-keyboard")
+    assert "Register recorded: 2 attended" in journey.text()
+    for caution in cautions:
+        seen = stack.caution_call("GET", f"/v1/cautions/{caution['id']}", "police").json()
+        assert seen["workshops"]["A"]["attended_at"] is not None
