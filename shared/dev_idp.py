@@ -100,6 +100,15 @@ def handler(idp: DevIdentityProvider) -> type[BaseHTTPRequestHandler]:
                     self._answer(400, {"error": e.error, "error_description": e.description})
                     return
                 self._answer(200, sign_in_page(query), "text/html; charset=utf-8")
+            elif url.path == "/logout":  # it keeps no sessions: there is nothing to end but the client's
+                back = idp.codes.after_logout(query)
+                if back is None:
+                    self._answer(200, "You have signed out of the development identity provider.")
+                    return
+                self.send_response(303)
+                self.send_header("Location", back)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
             elif url.path == "/token":
                 try:
                     token = idp.mint(query.get("role", ""), query.get("force", ""),

@@ -7,8 +7,11 @@ application's sign-in (services/web/signin.py), as a force's identity provider w
   POST /authorize                          that page's answer: a one-time code, back to the registered redirect URI
   POST /oauth2/token                       grant_type=authorization_code: the code, the redirect URI and the PKCE
                                            verifier give an access token (for the services) and an ID token
+  GET  /logout                             RP-initiated logout: back to the client's registered
+                                           post_logout_redirect_uri (OpenID Connect RP-Initiated Logout 1.0)
 
-Web clients are registered in CARA_DEV_IDP_WEB_CLIENTS (JSON: {"client id": {"redirect_uris": [...]}}); they are
+Web clients are registered in CARA_DEV_IDP_WEB_CLIENTS (JSON: {"client id": {"redirect_uris": [...],
+"post_logout_redirect_uris": [...]}}); they are
 public clients, so PKCE (S256) is required of every request (RFC 7636; OAuth 2.0 Security BCP, RFC 9700 s.2.1.1).
 """
 
@@ -58,7 +61,7 @@ def discovery(issuer: str, public_url: str | None = None) -> dict[str, Any]:
     http://dev-idp:9000/, a name only the containers know; the browser is sent to the published port)."""
     return {
         "issuer": issuer, "authorization_endpoint": f"{public_url or issuer}authorize",
-        "token_endpoint": f"{issuer}oauth2/token",
+        "token_endpoint": f"{issuer}oauth2/token", "end_session_endpoint": f"{public_url or issuer}logout",
         "jwks_uri": f"{issuer}.well-known/jwks.json", "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "client_credentials"], "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"], "code_challenge_methods_supported": ["S256"],
@@ -86,6 +89,14 @@ class AuthorizationCodes:
             raise OidcRefused("invalid_scope", "scope must include openid")
         if query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
             raise OidcRefused("invalid_request", "PKCE is required: code_challenge with code_challenge_method=S256")
+
+    def after_logout(self, query: dict[str, str]) -> str | None:
+        """Where a logout sends the browser: the client's registered post-logout URI, else nowhere (a page here)."""
+        client = self.web_clients.get(query.get("client_id", ""), {})
+        back = query.get("post_logout_redirect_uri")
+        if back is None or back not in client.get("post_logout_redirect_uris", []):
+            return None
+        return f"{back}?{urlencode({'state': query['state']})}" if query.get("state") else back
 
     def grant(self, form: dict[str, str]) -> str:
         """The person's choice on the page: a redirect to the client with a one-time code (and the state)."""

@@ -6,6 +6,7 @@ script GOV.UK Frontend's template has, no framing, no referrer. Static assets al
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,15 +14,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 STATIC_PREFIXES = ("/assets/", "/static/")
 
 
-def page_csp(nonce: str) -> str:
+def page_csp(nonce: str, form_targets: Iterable[str] = ()) -> str:
+    """`form_targets`: other origins a form's redirect may reach (the identity provider's sign-out)."""
+    targets = " ".join(["'self'", *sorted(form_targets)])
     return ("default-src 'self'; "
             f"script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+            f"object-src 'none'; base-uri 'none'; form-action {targets}; frame-ancestors 'none'")
 
 
 class PageHeaders:
-    def __init__(self, app: ASGIApp, hsts: bool) -> None:
-        self.app, self.hsts = app, hsts
+    def __init__(self, app: ASGIApp, hsts: bool, form_targets: set[str]) -> None:
+        self.app, self.hsts, self.form_targets = app, hsts, form_targets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -35,7 +38,7 @@ class PageHeaders:
                 headers = MutableHeaders(scope=message)
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "no-referrer"
-                headers["Content-Security-Policy"] = page_csp(scope["csp_nonce"])
+                headers["Content-Security-Policy"] = page_csp(scope["csp_nonce"], self.form_targets)
                 headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
                 if self.hsts:
                     headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"

@@ -33,6 +33,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     backend = Backend(settings)
     pages = Pages()
     store = SessionStore(settings.idle_timeout_minutes * 60, settings.max_sessions)
+    form_targets: set[str] = set()  # the identity provider's sign-out origin, once its metadata is read
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,12 +45,12 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.mount("/assets", StaticFiles(directory=ASSETS / "assets"), name="assets")
     app.mount("/static/govuk", StaticFiles(directory=ASSETS), name="govuk")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(signin.router(settings, store, pages))
+    app.include_router(signin.router(settings, store, pages, form_targets))
     for router in ROUTERS:
         app.include_router(router)
     install_error_pages(app, pages)
     app.add_middleware(SessionMiddleware, store=store, secret=settings.session_secret, secure=settings.production)
-    app.add_middleware(PageHeaders, hsts=settings.production)
+    app.add_middleware(PageHeaders, hsts=settings.production, form_targets=form_targets)
 
     @app.get("/", include_in_schema=False)
     async def start(request: Request) -> Response:

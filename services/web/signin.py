@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import jwt
@@ -46,9 +47,26 @@ def oidc_client(settings: WebSettings) -> Any:
         client_kwargs=kwargs)
 
 
-def router(settings: WebSettings, store: SessionStore, pages: Pages) -> APIRouter:
+def router(settings: WebSettings, store: SessionStore, pages: Pages, form_targets: set[str]) -> APIRouter:
+    """`form_targets`: filled with the identity provider's sign-out origin, which pages' CSP must let the sign-out
+    form's redirect reach."""
     routes = APIRouter()
     client = oidc_client(settings)
+
+    def public(request: Request, route: str) -> str:
+        path = request.app.url_path_for(route)
+        return settings.public_url.rstrip("/") + path if settings.public_url else str(request.url_for(route))
+
+    async def end_session_endpoint() -> str | None:
+        try:
+            metadata = await client.load_server_metadata()
+        except httpx.HTTPError:
+            return None
+        found = metadata.get("end_session_endpoint")
+        if isinstance(found, str) and found.startswith(("https://", "http://")):
+            form_targets.add(_origin(found))
+            return found
+        return None
 
     def begin(request: Request, who: Person, expires_at: float) -> Response:
         """A new session id for the signed-in person (the one used before sign-in is forgotten)."""
@@ -64,10 +82,8 @@ def router(settings: WebSettings, store: SessionStore, pages: Pages) -> APIRoute
         if who is not None:
             return RedirectResponse(landing_page(who.role), status_code=303)
         if client is not None:
-            redirect_uri = (settings.public_url.rstrip("/") + "/sign-in/callback" if settings.public_url
-                            else str(request.url_for("sign_in_callback")))
             try:
-                response: Response = await client.authorize_redirect(request, redirect_uri)
+                response: Response = await client.authorize_redirect(request, public(request, "sign_in_callback"))
             except httpx.HTTPError:  # its discovery document did not come
                 raise ServiceUnavailable("force's identity provider") from None
             return response
@@ -125,20 +141,34 @@ def router(settings: WebSettings, store: SessionStore, pages: Pages) -> APIRoute
                 "reason": "Your account has no CARA role. Ask your force's CARA administrator to give you one."},
                 status=403)
         who = Person(str(claims.get("sub", "")), role, force, claims.get("name"), token["access_token"])
+        await end_session_endpoint()  # so that the pages' sign-out form may reach it
         return begin(request, who, float(token.get("expires_at") or time.time() + 3600))
 
     @routes.post("/sign-out")
     async def sign_out(request: Request) -> Response:
+        """Ends the session here, then at the identity provider (OpenID Connect RP-Initiated Logout 1.0): on a
+        shared terminal the next person's "Sign in" must not find the last officer still signed in there."""
         await checked_form(request)
         store.end(request.scope["cara_session"].id)
         request.scope["cara_session"] = store.new()
-        return RedirectResponse("/signed-out", status_code=303)
+        end = await end_session_endpoint() if client is not None else None
+        if end is None:
+            return RedirectResponse("/signed-out", status_code=303)
+        # client_id rather than id_token_hint: the ID token (the officer's name) stays out of the address
+        query = urlencode({"client_id": settings.oidc_client_id, "post_logout_redirect_uri": public(request,
+                                                                                                   "signed_out")})
+        return RedirectResponse(f"{end}?{query}", status_code=303)
 
-    @routes.get("/signed-out")
+    @routes.get("/signed-out", name="signed_out")
     async def signed_out(request: Request) -> Response:
         return pages.render(request, "signin/signed_out.html")
 
     return routes
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _unverified(access_token: str) -> dict[str, Any]:

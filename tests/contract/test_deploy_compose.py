@@ -131,8 +131,9 @@ def test_a_newcomer_starts_it_as_it_is_with_the_development_identity_provider(
     # the web application's redirect URI is the one registered for its client at the provider
     web = _environment(services["web"], {})
     web_clients = yaml.safe_load(_environment(services["dev-idp"], {})["CARA_DEV_IDP_WEB_CLIENTS"])
-    registered = web_clients[web["CARA_WEB_OIDC_CLIENT_ID"]]["redirect_uris"]
-    assert f"{web['CARA_WEB_PUBLIC_URL']}/sign-in/callback" in registered
+    registered = web_clients[web["CARA_WEB_OIDC_CLIENT_ID"]]
+    assert f"{web['CARA_WEB_PUBLIC_URL']}/sign-in/callback" in registered["redirect_uris"]
+    assert f"{web['CARA_WEB_PUBLIC_URL']}/signed-out" in registered["post_logout_redirect_uris"]
 
 
 def test_in_production_it_needs_the_operators_own_keys(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -42,7 +42,8 @@ def oidc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcStack]:
     directory = tmp_path_factory.mktemp("oidc")
     idp_port, web_port = free_port(), free_port()
     idp = f"http://127.0.0.1:{idp_port}"
-    clients = {CLIENT_ID: {"redirect_uris": [f"http://127.0.0.1:{web_port}/sign-in/callback"]}}
+    clients = {CLIENT_ID: {"redirect_uris": [f"http://127.0.0.1:{web_port}/sign-in/callback"],
+                           "post_logout_redirect_uris": [f"http://127.0.0.1:{web_port}/signed-out"]}}
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CARA_DEV_IDP_ISSUER": f"{idp}/",
            "CARA_DEV_IDP_WEB_CLIENTS": json.dumps(clients)}
     env.pop("CARA_ENVIRONMENT", None)
@@ -97,6 +98,29 @@ def test_court_liaison_signs_in_at_the_identity_provider_and_reads_a_caution(oid
         "Authorization": f"Bearer {_idp_token(oidc, 'court')}"}, timeout=5).json()["items"], what="the read model")
     page.get_by_role("button", name="Find").click()
     assert f"/court/cautions/{issued.json()['id']}" in page.url
+
+
+def test_signing_out_signs_out_at_the_identity_provider_too(oidc: OidcStack, journey: Journey) -> None:
+    documents: list[str] = []  # every address the browser asked for a page at, redirects included
+    page = journey.page
+    page.on("request", lambda request: documents.append(request.url) if request.is_navigation_request() else None)
+    page.goto(oidc.web.url + "/sign-in")
+    page.get_by_label("Role").select_option("provider")
+    page.get_by_label("Force").select_option("CAMBS")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{oidc.web.url}/provider/sessions")
+    assert journey.last_response is not None
+    assert f"form-action 'self' {oidc.idp}" in journey.last_response.headers["content-security-policy"]
+    documents.clear()
+    page.get_by_role("button", name="Sign out").click()
+
+    page.wait_for_url(f"{oidc.web.url}/signed-out")
+    journey.look("signed-out")
+    logout = [url for url in documents if url.startswith(f"{oidc.idp}/logout?")]
+    assert logout and "client_id=cara-web" in logout[0] and "id_token" not in logout[0]
+    assert "You have signed out" in journey.text()
+    page.goto(oidc.web.url + "/provider/sessions")
+    assert page.url.startswith(f"{oidc.idp}/authorize?")  # signed out here: sent to sign in
 
 
 def test_the_development_sign_in_does_not_exist_beside_a_real_identity_provider(oidc: OidcStack) -> None:
