@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException  # FastAPI's own is a subclass; routing raises Starlette's
 
 PROBLEM_JSON = "application/problem+json"
@@ -19,6 +19,8 @@ log = logging.getLogger("cara.problems")
 class ProblemRule(BaseModel):
     rule: str
     message: str
+    # A register refused for one of its cautions names it: the rule is about that line.
+    caution_id: str | None = Field(default=None, description="The caution a register's refused line is about.")
 
 
 class Problem(BaseModel):

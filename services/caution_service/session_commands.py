@@ -35,7 +35,14 @@ from shared.uk_time import uk_date
 from .application import CautionApplication, ConcurrentChange, DuplicateInFlight, StaleVersion
 from .domain.bank_holidays import bank_holidays_around
 from .domain.caution import Caution, event_name
-from .domain.errors import CautionNotFound, ConflictsWithState, InvalidCommand, SessionNotFound, require_same_force
+from .domain.errors import (
+    CautionNotFound,
+    ConflictsWithState,
+    DomainError,
+    InvalidCommand,
+    SessionNotFound,
+    require_same_force,
+)
 from .domain.progress import latest_day_for_a
 from .domain.session import WorkshopSession
 from .domain.values import (
@@ -197,9 +204,12 @@ class SessionCommands:
                 caution = cautions.get(line.caution_id)
                 if caution is None:  # a register names only cautions the session holds, which exist
                     raise ConflictsWithState("register_must_match_bookings", f"No caution {line.caution_id}.")
-                if correction_reason is not None:
-                    self._strike_register_entry(caution, session, correction_reason, actor)
-                self._record_outcome(caution, session, given[line.caution_id], actor)
+                try:
+                    if correction_reason is not None:
+                        self._strike_register_entry(caution, session, correction_reason, actor)
+                    self._record_outcome(caution, session, given[line.caution_id], actor)
+                except DomainError as refused:  # the whole register is refused; say which line it is
+                    raise refused.about(line.caution_id) from None
                 touched.append(caution)
             return Done(session, touched)
 

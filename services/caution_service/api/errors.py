@@ -20,6 +20,11 @@ from ..writer import WriterBusy
 log = logging.getLogger("cara.caution.errors")
 
 
+def _rule(exc: InvalidCommand | ConflictsWithState) -> dict[str, str]:
+    """The refusal's rule and message, and the caution it is about when one command touched several (a register)."""
+    return {"rule": exc.rule, "message": exc.message, **({"caution_id": exc.caution_id} if exc.caution_id else {})}
+
+
 def _caution_named(c: CautionOnRecord) -> dict[str, str]:
     return {"id": str(c.caution_id), "police_reference": c.police_reference, "issued_on": c.issued_on.isoformat(),
             "href": f"/v1/cautions/{c.caution_id}"}
@@ -53,14 +58,14 @@ def install_domain_handlers(app: FastAPI) -> None:
     def invalid(request: Request, exc: InvalidCommand) -> JSONResponse:
         return problem_response(
             422, "rule-violated", "The command breaks a CARA rule", exc.message,
-            errors=[{"rule": exc.rule, "message": exc.message}], instance=request.url.path,
+            errors=[_rule(exc)], instance=request.url.path,
         )
 
     @app.exception_handler(ConflictsWithState)
     def conflict(request: Request, exc: ConflictsWithState) -> JSONResponse:
         return problem_response(
             409, "conflicts-with-state", "Not allowed in the caution's current state", exc.message,
-            errors=[{"rule": exc.rule, "message": exc.message}], instance=request.url.path,
+            errors=[_rule(exc)], instance=request.url.path,
         )
 
     @app.exception_handler(CautionNotFound)

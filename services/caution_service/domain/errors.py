@@ -16,6 +16,12 @@ class DomainError(Exception):
         super().__init__(message)
         self.rule = rule
         self.message = message
+        # Set when one command touches several cautions (a register): which one the refusal is about.
+        self.caution_id: str | None = None
+
+    def about(self, caution_id: str) -> DomainError:
+        self.caution_id = caution_id
+        return self
 
 
 class InvalidCommand(DomainError):

@@ -156,7 +156,12 @@ def _refusal(problem: ApiProblem, lines: list[dict[str, str]]) -> FieldErrors:
         errors.add("", STALE)
         return errors
     for error in problem.errors or [{"rule": "", "message": problem.detail or problem.title}]:
-        field_id, message = _placed(str(error.get("rule", "")), str(error.get("message") or problem.title), lines)
+        message = str(error.get("message") or problem.title)
+        about = [line for line in lines if line["caution_id"] and line["caution_id"] == error.get("caution_id")]
+        if about:  # the service named the caution this line's refusal is about
+            errors.add(f"outcome-{about[0]['index']}", f"{about[0]['reference']}: {message}")
+            continue
+        field_id, message = _placed(str(error.get("rule", "")), message, lines)
         errors.add(field_id, message)
     return errors
 

@@ -111,7 +111,8 @@ def test_a_correction_the_record_cannot_take_is_refused_whole(s: SessionSteps) -
     refused = s.register(session_id, _lines(cautions, ["did_not_attend", "did_not_attend"]), correction=True,
                          correction_reason="Wrong sheet")
 
-    assert assert_problem(refused, 422)["errors"][0]["rule"] == "strike_dependant_first"
+    (error,) = assert_problem(refused, 422)["errors"]
+    assert error["rule"] == "strike_dependant_first" and error["caution_id"] == str(cautions[0])
     assert [s.caution(c).version for c in cautions] == versions  # not even the other caution changed
     assert s.session(session_id).registers == 1
 
