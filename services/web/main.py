@@ -10,6 +10,9 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry, Gauge
+
+from shared.metrics import RequestMetrics, metrics_endpoint
 
 from . import signin
 from .backend import ApiProblem, Backend, ServiceUnavailable
@@ -51,6 +54,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     install_error_pages(app, pages)
     app.add_middleware(SessionMiddleware, store=store, secret=settings.session_secret, secure=settings.production)
     app.add_middleware(PageHeaders, hsts=settings.production, form_targets=form_targets)
+    registry = CollectorRegistry()
+    Gauge("cara_web_sessions", "Sessions held (signed in or not), idle ones included until they are next looked up",
+          registry=registry).set_function(lambda: len(store))
+    app.add_route("/metrics", metrics_endpoint(registry), include_in_schema=False)
+    app.add_middleware(RequestMetrics, registry=registry)  # outermost: every answer counted, by route template
 
     @app.get("/", include_in_schema=False)
     async def start(request: Request) -> Response:

@@ -84,8 +84,9 @@ class SessionMiddleware:
         self.signer = URLSafeSerializer(secret, salt="cara-web-session")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # No session for assets or the platform's probes (a probe every few seconds would fill the store).
-        if scope["type"] != "http" or scope["path"].startswith(("/assets/", "/static/")) or scope["path"] == "/livez":
+        # No session for assets, the platform's probes or Prometheus (each every few seconds would fill the store).
+        if scope["type"] != "http" or scope["path"].startswith(("/assets/", "/static/")) or scope["path"] in (
+                "/livez", "/metrics"):
             await self.app(scope, receive, send)
             return
         sent_id = self._sent_id(scope)

@@ -115,7 +115,7 @@ def _ports(rules: list[dict[str, Any]]) -> set[int]:
     return {port["port"] for rule in rules for port in rule.get("ports", [])}
 
 
-WEB = "web"  # the web application: pages over the APIs; no database and no /metrics of its own
+WEB = "web"  # the web application: pages over the APIs, no database of its own
 
 
 def test_network_policies_deny_by_default_and_allow_what_each_pod_needs() -> None:
@@ -132,10 +132,9 @@ def test_network_policies_deny_by_default_and_allow_what_each_pod_needs() -> Non
         ingress = _rules(labels, "ingress")
         served = {p["containerPort"] for c in pod["spec"]["containers"] for p in c.get("ports", [])}
         assert _ports(ingress) == served, name  # what it serves and nothing else (the projector: nothing)
-        if labels["app"] in services:  # Prometheus reaches every API (the web application has no metrics yet)
+        if labels["app"] in services:  # Prometheus reaches every API, and the web application
             sources = [s for rule in ingress for s in rule["from"]]
-            monitored = {"namespaceSelector": {"matchLabels": {"cara/monitoring": "true"}}} in sources
-            assert monitored == (labels["app"] != WEB), name
+            assert {"namespaceSelector": {"matchLabels": {"cara/monitoring": "true"}}} in sources, name
             assert {"namespaceSelector": {"matchLabels": {"cara/ingress": "true"}}} in sources
     notify = _rules({"app": "notification-service"}, "egress")
     assert any({"podSelector": {"matchLabels": {"app": "caution-service"}}} in r["to"] for r in notify)  # the feed
@@ -154,8 +153,7 @@ def test_prometheus_scrapes_the_metrics_of_every_api_service() -> None:
     assert keep["source_labels"] == ["__meta_kubernetes_service_name", "__meta_kubernetes_endpoint_port_name"]
     for service in _kind("Service"):
         for port in service["spec"]["ports"]:
-            kept = re.fullmatch(keep["regex"], f"{service['metadata']['name']};{port['name']}")
-            assert bool(kept) == (service["metadata"]["name"] != WEB), service
+            assert re.fullmatch(keep["regex"], f"{service['metadata']['name']};{port['name']}"), service
     assert not re.fullmatch(keep["regex"], "kube-dns;dns")
     assert config["rule_files"] == ["cara-alerts.yaml"]
 

@@ -151,7 +151,16 @@ def test_the_accessibility_statement_and_cookies_pages_are_linked_from_every_pag
 def test_probes_and_assets_make_no_sessions(web: TestClient) -> None:
     store = web.app.state.sessions  # type: ignore[attr-defined]
     before = len(store)
-    for path in ("/livez", "/static/app.css", "/assets/images/favicon.ico"):
+    for path in ("/livez", "/metrics", "/static/app.css", "/assets/images/favicon.ico"):
         answer = web.get(path)
         assert answer.status_code == 200 and "set-cookie" not in answer.headers, path
     assert len(store) == before
+
+
+def test_metrics_count_pages_by_route_template_and_the_sessions_held(web: TestClient) -> None:
+    _sign_in(web)
+    web.get("/court/cautions/not-an-id")
+    metrics = web.get("/metrics").text
+    assert 'http_requests_total{method="GET",route="/court/cautions/{caution_id}",status="404"} 1.0' in metrics
+    assert "not-an-id" not in metrics
+    assert "cara_web_sessions 1.0" in metrics
