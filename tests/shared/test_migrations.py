@@ -156,7 +156,7 @@ def test_a_database_from_the_last_create_all_is_stamped_at_0003_and_upgraded_kee
 
     CAUTIONS.upgrade(engine)
 
-    assert at(engine, CAUTIONS) == CAUTIONS.head() == "0021"
+    assert at(engine, CAUTIONS) == CAUTIONS.head() == "0022"
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM cautions_idempotency")).scalar_one() == 1
     assert differences(engine, CAUTIONS) == []

@@ -60,6 +60,22 @@ def book(stack: Stack, session: dict[str, Any], caution: dict[str, Any]) -> dict
     return caught_up(stack, answer.json())
 
 
+def attended_a(stack: Stack, caution: dict[str, Any], days_ago: int) -> dict[str, Any]:
+    """Workshop A booked and attended (recorded after the fact) at noon UK time `days_ago` days ago, so workshop B
+    is the one to book; the caution as the worklist has it once it has the attendance."""
+    when = datetime.combine(datetime.now(UK).date() - timedelta(days=days_ago), time(12), tzinfo=UK)
+    path = f"/v1/cautions/{caution['id']}/workshops/A"
+    booked = stack.caution_call("POST", f"{path}/schedule", "provider",
+                                json={"occurred_at": (when - timedelta(days=1)).isoformat(),
+                                      "session_at": when.isoformat(), "venue": "Cambridge Hub"})
+    assert booked.status_code == 200, booked.text
+    attended = stack.caution_call("POST", f"{path}/attendance", "provider", json={"occurred_at": when.isoformat()})
+    assert attended.status_code == 200, attended.text
+    found: dict[str, Any] = attended.json()
+    provider_worklist(stack, found["position"])
+    return found
+
+
 def caught_up(stack: Stack, written: dict[str, Any]) -> dict[str, Any]:
     """The session as the read model holds it once it has the write."""
     answer = stack.caution_call("GET", f"/v1/workshop-sessions/{written['id']}", "provider",

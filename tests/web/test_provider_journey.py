@@ -8,11 +8,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.web.rendering import uk_day
 from shared.uk_time import UK
 from tests.web.browser import Journey
 from tests.web.provider_data import (
     OFFENDER_NAME,
     VICTIM_DETAILS,
+    attended_a,
     book,
     in_days,
     plan,
@@ -210,6 +212,28 @@ def test_a_booking_refusal_shows_on_the_form_and_the_reason_overrides_it(stack: 
     assert page.url.endswith(f"/provider/sessions/{session['id']}")
     journey.look("booked-with-reason")
     assert ref in _row(journey, ref).first.inner_text()
+
+
+def test_workshop_b_is_offered_only_from_the_days_after_workshop_a(stack: Stack, journey: Journey) -> None:
+    caution = attended_a(stack, stack.issue(days_ago=12), days_ago=10)  # B from 18 days ahead
+    ref = str(caution["police_reference"])
+    too_soon, hall = venue(stack), venue(stack)
+    plan(stack, too_soon["id"], in_days(5), workshop="B")
+    plan(stack, hall["id"], in_days(20), workshop="B")
+    line = next(i for i in provider_worklist(stack)["booking"] if i["caution_id"] == caution["id"])
+    book_from = (datetime.now(UK).date() + timedelta(days=18)).isoformat()
+    assert (line["workshop"], line["book_from"]) == ("B", book_from)
+    journey.sign_in("provider")
+    page = journey.go("/provider/worklist")
+    journey.look("worklist-b")
+    bookings = page.locator("table", has=page.locator("caption", has_text="with a workshop to book"))
+    assert uk_day(book_from) in bookings.locator("tr", has_text=ref).inner_text()  # the earliest day, with the last
+    page.get_by_role("link", name=f"Book workshop B for {ref}").click()
+
+    journey.look("book-b")
+    assert f"Sessions from {uk_day(book_from)} to {uk_day(line['book_by'])}." in journey.text()
+    assert page.get_by_label(hall["name"]).count() == 1
+    assert page.get_by_label(too_soon["name"]).count() == 0  # inside the 28 days: not offered
 
 
 def test_planning_a_session_at_a_new_venue(stack: Stack, journey: Journey) -> None:

@@ -132,6 +132,11 @@ class BookingNeeded(BaseModel):
     caution_id: str
     police_reference: str
     workshop: str
+    book_from: date | None = Field(description=(
+        "The first UK day the workshop's session may be on: for workshop B, workshop A's UK day plus the conditions' "
+        "min_days_between_workshops (a session before it is refused, rule workshop_b_after_gap). Null for workshop A, "
+        "which no rule bounds beyond the caution period (a session must be inside it, and not in the past to be "
+        "booked); null too for B in a summary projected before migration 0022 until caution_summaries is rebuilt."))
     book_by: date = Field(description="The last UK day the workshop's session may be on for the caution to fit in "
                                       "its period.")
     overdue: bool

@@ -497,6 +497,16 @@ class Caution(Aggregate):
     def attended_at(self, workshop: Workshop) -> datetime | None:
         return self.attended_a_at if workshop is Workshop.A else self.attended_b_at
 
+    def earliest_day_for_b(self) -> date | None:
+        """The first UK day a workshop B session may be on: the conditions' gap after A's UK day (A attended, else
+        A's booked session). None while A is not booked. Booking B is checked against this, and the provider
+        worklist gives it as the day to book from, so the two cannot disagree; in UK days, as the attendance and
+        the verdict count the gap."""
+        a_time = self.attended_a_at or (self.booking_a.session_at if self.booking_a else None)
+        if a_time is None:
+            return None
+        return uk_date(a_time) + timedelta(days=self.conditions.min_days_between_workshops)
+
     @property
     def conditions_met(self) -> bool:
         return not self.unmet_conditions()
@@ -1511,10 +1521,10 @@ class Caution(Aggregate):
             )
 
     def _require_b_session_after_a(self, session_at: datetime) -> None:
-        a_time = self.attended_a_at or (self.booking_a.session_at if self.booking_a else None)
-        if a_time is None:
+        earliest = self.earliest_day_for_b()
+        if earliest is None:
             raise ConflictsWithState("workshop_a_first", "Book workshop A before workshop B.")
-        if (session_at.date() - a_time.date()).days < self.conditions.min_days_between_workshops:
+        if uk_date(session_at) < earliest:
             raise InvalidCommand(
                 "workshop_b_after_gap",
                 f"Workshop B must be at least {self.conditions.min_days_between_workshops} days after workshop A.",

@@ -118,6 +118,13 @@ def booking_needed(c: Caution, today: date) -> tuple[Workshop, date] | None:
     return None
 
 
+def earliest_booking_day(c: Caution, workshop: Workshop) -> date | None:
+    """The first UK day a session of `workshop` may be on, where a rule sets one beyond the caution period's start:
+    for B the conditions' gap after A (`Caution.earliest_day_for_b`, which booking B is checked against); None for
+    A, which nothing earlier bounds (first contact need not come before it is booked)."""
+    return c.earliest_day_for_b() if workshop is Workshop.B else None
+
+
 def latest_day_for_a(c: Caution) -> date:
     """The latest UK day workshop A can be on with B the gap after it, inside the period and not after a B that is
     still booked."""

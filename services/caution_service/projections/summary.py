@@ -23,7 +23,7 @@ from shared.uk_time import uk_date
 
 from ..disclosure import data_state
 from ..domain.caution import Caution
-from ..domain.progress import booking_needed, first_contact_due_on, required_actions
+from ..domain.progress import booking_needed, earliest_booking_day, first_contact_due_on, required_actions
 from ..domain.values import Person
 from .bulk import WriteStep, insert_rows, update_rows
 from .tables import summaries
@@ -135,4 +135,5 @@ def _worklist(c: Caution, today: date) -> dict[str, Any]:
         "first_contact_at": contacted.astimezone(UTC) if contacted else None,
         "book_workshop": booking[0].value if booking else None,
         "book_by": booking[1] if booking else None,
+        "book_from": earliest_booking_day(c, booking[0]) if booking else None,
     }

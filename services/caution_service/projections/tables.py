@@ -46,6 +46,9 @@ summaries = Table(
     Column("first_contact_at", DateTime(timezone=True)),
     Column("book_workshop", String(1)),
     Column("book_by", Date),
+    # The first day that workshop's session may be on (B: the gap after A), null where no rule sets one. Null in
+    # rows projected before migration 0022 until a rebuild of caution_summaries fills it.
+    Column("book_from", Date),
     # Each list filter has an index that also yields the newest-first order, so a page never sorts the force.
     Index("ix_summaries_force_issued", "force", "issued_on", "caution_id"),
     Index("ix_summaries_force_status_issued", "force", "status", "issued_on", "caution_id"),

@@ -2,13 +2,13 @@
 into a session of the workshop it needs.
 
 The worklist is the caution service's provider worklist (GET /v1/provider/worklist): it alone gives, for each
-caution with a workshop to book, the last day its session may be on (`book_by`), which the booking page uses to
-offer only the sessions that can count.
+caution with a workshop to book, the first and last days its session may be on (`book_from`, the days after workshop
+A that B needs; `book_by`), which the booking page uses to offer only the sessions that can count.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -137,16 +137,27 @@ async def _booking_needed(request: Request, who: Person, caution_id: str, worksh
 
 async def _booking_form(request: Request, who: Person, need: dict[str, Any], values: dict[str, str],
                         errors: FieldErrors | None = None, status: int = 200) -> Response:
-    sessions = await _sessions_for(request, who, need)
+    first_day = _first_day(need)
+    sessions = await _sessions_for(request, who, need, first_day)
     return render(request, "provider/book.html", {
-        "need": need, "sessions": sessions, "values": values, "errors": errors or FieldErrors()}, status=status)
+        "need": need, "first_day": first_day, "sessions": sessions, "values": values,
+        "errors": errors or FieldErrors()}, status=status)
 
 
-async def _sessions_for(request: Request, who: Person, need: dict[str, Any]) -> list[dict[str, Any]]:
-    """Planned sessions of the workshop from now to the last day it may be on (the caution service decides the
-    rest: places, the group, the gap between A and B)."""
-    params = {"from": today().isoformat(), "to": need["book_by"], "workshop": need["workshop"], "status": "planned",
-              "limit": 100}
+def _first_day(need: dict[str, Any]) -> date:
+    """The first day a session offered may be on: today, or the worklist's `book_from` when later (workshop B's
+    days after A), so the page offers no session the caution service would refuse for the gap."""
+    book_from = need.get("book_from")
+    return max(today(), date.fromisoformat(book_from)) if book_from else today()
+
+
+async def _sessions_for(request: Request, who: Person, need: dict[str, Any], first_day: date) -> list[dict[str, Any]]:
+    """Planned sessions of the workshop from `first_day` to the last day it may be on (the caution service decides
+    the rest: places, the group)."""
+    if first_day > date.fromisoformat(need["book_by"]):
+        return []  # the workshops no longer fit the period: nothing to offer, the police must vary it
+    params = {"from": first_day.isoformat(), "to": need["book_by"], "workshop": need["workshop"],
+              "status": "planned", "limit": 100}
     page = (await backend(request).caution("GET", "/v1/workshop-sessions", who.token, params=params)).json()
     return [s for s in page["items"] if datetime.fromisoformat(s["starts_at"]) > now()]
 

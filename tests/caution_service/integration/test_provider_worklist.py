@@ -48,6 +48,7 @@ def test_first_contact_and_booking_lists(client: TestClient, steps: Steps, clock
     assert (booking[new["id"]]["workshop"], booking[new["id"]]["book_by"]) == (
         "A", (period_end - timedelta(days=28)).isoformat())
     assert (booking[past_a["id"]]["workshop"], booking[past_a["id"]]["book_by"]) == ("B", period_end.isoformat())
+    assert booking[new["id"]]["book_from"] is None  # no rule sets a first day for A beyond the period's
     assert [line["caution_id"] for line in work["booking"]][0] == new["id"]  # whose last day comes first
 
     clock.now += timedelta(days=20)
@@ -56,6 +57,20 @@ def test_first_contact_and_booking_lists(client: TestClient, steps: Steps, clock
     assert len(later["booking"]) == 1 and later["booking_more"] is True
     assert worklist(client, auth("provider", "ESSEX"))["first_contact"][0]["caution_id"] == other_force["id"]
     assert_problem(client.get("/v1/provider/worklist", headers=auth("court", "CAMBS")), 403)
+
+
+def test_workshop_b_is_booked_from_the_gap_after_a_and_the_booking_api_agrees(
+        client: TestClient, steps: Steps) -> None:
+    caution = steps.issue()
+    for response in (steps.schedule(caution["id"], "A", 10), steps.attend(caution["id"], "A", 10)):
+        assert response.status_code == 200, response.text
+
+    line = next(line for line in worklist(client, steps.provider)["booking"] if line["caution_id"] == caution["id"])
+    book_from = date(2026, 3, 2) + timedelta(days=10 + 28)  # A's UK day (GMT then) plus the conditions' 28
+    assert (line["workshop"], line["book_from"]) == ("B", book_from.isoformat())
+    refused = assert_problem(steps.schedule(caution["id"], "B", 10 + 27), 422)  # a session on book_from - 1
+    assert refused["errors"][0]["rule"] == "workshop_b_after_gap"
+    assert steps.schedule(caution["id"], "B", 10 + 28).status_code == 200  # and one on book_from
 
 
 def test_sessions_of_the_fortnight_and_registers_overdue(client: TestClient, steps: Steps, clock: FakeClock) -> None:

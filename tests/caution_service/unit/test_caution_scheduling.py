@@ -127,6 +127,18 @@ def test_workshop_b_gap_is_counted_in_days_whatever_the_hour() -> None:
     assert c.booking_b == b
 
 
+def test_workshop_b_gap_is_counted_in_uk_days_as_the_attendance_counts_it() -> None:
+    c = issued()
+    book(c, Workshop.A, A_DAY, on=1)  # 12 March, GMT
+    assert c.earliest_day_for_b() == at(A_DAY + 28).date()  # 9 April, in British Summer Time
+    too_soon = Booking(at(A_DAY + 27, hour=22).replace(minute=30), "Hall 2")  # 23:30 on 8 April in the UK
+    with refused(InvalidCommand, "workshop_b_after_gap", c):
+        c.schedule_workshop(Workshop.B, too_soon, None, occurred_at=at(1), recorded_at=at(1), recorded_by=PROVIDER)
+    first = Booking(at(A_DAY + 27, hour=23).replace(minute=30), "Hall 2")  # 00:30 on 9 April in the UK
+    c.schedule_workshop(Workshop.B, first, None, occurred_at=at(1), recorded_at=at(1), recorded_by=PROVIDER)
+    assert c.booking_b == first
+
+
 def test_workshop_b_gap_uses_the_gap_in_the_caution_conditions() -> None:
     c = issued(conditions=Conditions(min_days_between_workshops=35))
     book(c, Workshop.A, A_DAY, on=1)
