@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from pathlib import Path
 import httpx
 
 from services.run_local import read_env_file, service_commands
+from services.web.signin import PEOPLE_ROLES
+from shared.auth import Role
 from tests.service_processes import ROOT, free_port, wait_until
 
 
@@ -39,11 +42,23 @@ def test_one_port_setting_points_the_notification_service_at_the_caution_service
                    what=f"the notification service to read the caution service on port {caution_port}")
         start_page = wait_until(lambda: _answer(f"http://127.0.0.1:{web_port}/"), timeout=60, what="the web app")
         assert "Sign in" in start_page
+        for role in PEOPLE_ROLES:  # each role signs in as `make run` starts it, and reaches its first page
+            landed = _signed_in_page(f"http://127.0.0.1:{web_port}", role)
+            assert landed.status_code == 200 and "Signed in as" in landed.text, (role, landed.status_code)
     finally:
         os.killpg(run.pid, signal.SIGTERM)
         run.wait(timeout=20)
     services = {json.loads(line)["service"] for line in output.read_text().splitlines() if line.startswith("{")}
     assert services == {"caution-service", "notification-service", "web"}
+
+
+def _signed_in_page(web: str, role: Role) -> httpx.Response:
+    with httpx.Client(base_url=web, timeout=10, follow_redirects=True) as browser:
+        form = browser.get("/sign-in").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert token is not None
+        return browser.post("/sign-in/development", data={"csrf_token": token.group(1), "role": role.value,
+                                                          "force": "CAMBS"})
 
 
 def _answer(url: str) -> str | None:
