@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -41,15 +42,28 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
-def _signed_in(web_url: str) -> httpx.Client:
-    """An officer's browser: a cookie jar holding a signed-in court session."""
+@dataclass
+class Browser:
+    """An officer's browser: a cookie jar holding a signed-in court session, and that session's form token."""
+
+    client: httpx.Client
+    csrf: str
+
+
+def _form_token(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    if found is None:
+        raise RuntimeError("no form token on the page")
+    return found.group(1)
+
+
+def _signed_in(web_url: str) -> Browser:
     client = httpx.Client(base_url=web_url, timeout=60)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").text)
-    assert token is not None
-    answer = client.post("/sign-in/development", data={"csrf_token": token.group(1), "role": "court", "force": "CAMBS"})
+    answer = client.post("/sign-in/development", data={
+        "csrf_token": _form_token(client.get("/sign-in").text), "role": "court", "force": "CAMBS"})
     if answer.status_code != 303:
         raise RuntimeError(f"sign-in: {answer.status_code}")
-    return client
+    return Browser(client, _form_token(client.get("/court/search").text))  # a new session, a new token
 
 
 def _timed(calls: list[Callable[[], httpx.Response]], clients: int) -> dict[str, Any]:
@@ -96,23 +110,23 @@ def _scenario(url: str, cautions: int, requests: int, certificates: int, clients
                          f"p99 {result['latency_ms']['p99_ms']:.1f} ms, {result['per_second']:.1f}/s, "
                          f"{result['errors']} errors")
                 for b in browsers:
-                    b.close()
+                    b.client.close()
             court_api.close()
     return results
 
 
-def _rows(browsers: list[httpx.Client], issued: list[dict[str, Any]], court_api: httpx.Client, requests: int,
+def _rows(browsers: list[Browser], issued: list[dict[str, Any]], court_api: httpx.Client, requests: int,
           certificates: int) -> dict[str, list[Callable[[], httpx.Response]]]:
     """Each measured page's requests, spread over the officers' browsers and the cautions."""
-    def browser(i: int) -> httpx.Client:
+    def browser(i: int) -> Browser:
         return browsers[i % len(browsers)]
 
     def caution(i: int) -> str:
         return str(issued[i % len(issued)]["id"])
 
     def search(i: int) -> httpx.Response:
-        return browser(i).post("/court/search", data={
-            "csrf_token": _csrf(browser(i)), "purpose": "Benchmark",
+        return browser(i).client.post("/court/search", data={
+            "csrf_token": browser(i).csrf, "purpose": "Benchmark",
             "police": issued[i % len(issued)]["police_reference"]})
 
     def direct(i: int) -> httpx.Response:
@@ -120,10 +134,10 @@ def _rows(browsers: list[httpx.Client], issued: list[dict[str, Any]], court_api:
         return court_api.get(f"/v1/cautions/{caution(i)}/compliance-history/verification")
 
     def page(i: int) -> httpx.Response:
-        return browser(i).get(f"/court/cautions/{caution(i)}")
+        return browser(i).client.get(f"/court/cautions/{caution(i)}")
 
     def certificate(i: int) -> httpx.Response:
-        return browser(i).get(f"/court/cautions/{caution(i)}/certificate.pdf")
+        return browser(i).client.get(f"/court/cautions/{caution(i)}/certificate.pdf")
 
     return {
         "search (web)": [partial(search, i) for i in range(requests)],
@@ -133,16 +147,6 @@ def _rows(browsers: list[httpx.Client], issued: list[dict[str, Any]], court_api:
     }
 
 
-_CSRF: dict[int, str] = {}
-
-
-def _csrf(client: httpx.Client) -> str:
-    """The session's CSRF token, read once per browser (it does not change within a session)."""
-    if id(client) not in _CSRF:
-        found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/court/search").text)
-        assert found is not None
-        _CSRF[id(client)] = found.group(1)
-    return _CSRF[id(client)]
 
 
 def markdown(rep: dict[str, Any]) -> str:

@@ -39,6 +39,14 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
 }
 
 
+FLASH = "flash"  # the session key of the confirmation a write leaves for the page it redirects to
+
+
+def confirm(request: Request, message: str) -> None:
+    """After a write (Post/Redirect/Get): `message` is shown once, as a success banner, on the next page."""
+    request.session[FLASH] = message
+
+
 def landing_page(role: Role) -> str:
     pages = NAVIGATION.get(role)
     return pages[0][1] if pages else "/no-pages"
@@ -111,6 +119,7 @@ class Pages:
             "request": request, "person": who, "serviceName": SERVICE_NAME, "cspNonce": nonce,
             "csrf_token": csrf_token(request), "idempotency_key": str(uuid.uuid4()),
             "navigation": NAVIGATION.get(who.role, []) if who else [], "current_path": request.url.path,
+            "flash": request.session.pop(FLASH, None),
             **(context or {}),
         }
         html = self.env.get_template(template).render(values)

@@ -60,6 +60,15 @@ def book(stack: Stack, session: dict[str, Any], caution: dict[str, Any]) -> dict
     return caught_up(stack, answer.json())
 
 
+def session_starting_now_with(stack: Stack, cautions: list[dict[str, Any]]) -> dict[str, Any]:
+    """A session of workshop A starting now at a new venue, each of `cautions` booked into it: ready for its
+    register."""
+    session = plan(stack, venue(stack)["id"], starting_now())
+    for caution in cautions:
+        session = book(stack, session, caution)
+    return session
+
+
 def attended_a(stack: Stack, caution: dict[str, Any], days_ago: int) -> dict[str, Any]:
     """Workshop A booked and attended (recorded after the fact) at noon UK time `days_ago` days ago, so workshop B
     is the one to book; the caution as the worklist has it once it has the attendance."""

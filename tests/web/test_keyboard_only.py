@@ -8,7 +8,7 @@ from playwright.sync_api import Page
 
 from tests.service_processes import wait_until
 from tests.web.browser import Journey
-from tests.web.provider_data import book, plan, starting_now, venue
+from tests.web.provider_data import session_starting_now_with
 from tests.web.stack import Stack
 
 MAX_TABS = 40
@@ -54,9 +54,7 @@ def test_sign_in_search_and_download_with_the_keyboard_alone(stack: Stack, journ
 
 def test_a_register_recorded_with_the_keyboard_alone(stack: Stack, journey: Journey) -> None:
     cautions = [stack.issue() for _ in range(2)]
-    session = plan(stack, venue(stack)["id"], starting_now())
-    for caution in cautions:
-        session = book(stack, session, caution)
+    session = session_starting_now_with(stack, cautions)
     journey.sign_in("provider")
     page = journey.go(f"/provider/sessions/{session['id']}")
 
@@ -64,8 +62,8 @@ def test_a_register_recorded_with_the_keyboard_alone(stack: Stack, journey: Jour
         tab_to(page, f"select[name='outcome-{row}']")
         page.keyboard.press("ArrowDown")
     tab_to(page, "button.govuk-button:not(.govuk-button--secondary)")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the register's answer redirects back to this same address
+        page.keyboard.press("Enter")
 
     journey.look("register-by-keyboard")
     assert "Register recorded: 2 attended" in journey.text()

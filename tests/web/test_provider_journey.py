@@ -19,6 +19,7 @@ from tests.web.provider_data import (
     in_days,
     plan,
     provider_worklist,
+    session_starting_now_with,
     starting_now,
     venue,
 )
@@ -53,9 +54,7 @@ def test_the_sessions_page_lists_a_planned_session_and_opens_it(stack: Stack, jo
 
 def test_the_register_records_every_booked_caution_in_one_submit(stack: Stack, journey: Journey) -> None:
     cautions = [stack.issue() for _ in range(3)]
-    session = plan(stack, venue(stack)["id"], starting_now())
-    for caution in cautions:
-        session = book(stack, session, caution)
+    session = session_starting_now_with(stack, cautions)
     journey.sign_in("provider")
     page = journey.go(f"/provider/sessions/{session['id']}")
     journey.look("session-to-register")
@@ -84,9 +83,7 @@ def test_the_register_records_every_booked_caution_in_one_submit(stack: Stack, j
 
 def test_a_register_refusal_is_shown_against_its_row(stack: Stack, journey: Journey) -> None:
     cautions = [stack.issue() for _ in range(2)]
-    session = plan(stack, venue(stack)["id"], starting_now())
-    for caution in cautions:
-        session = book(stack, session, caution)
+    session = session_starting_now_with(stack, cautions)
     refs = [str(c["police_reference"]) for c in cautions]
     journey.sign_in("provider")
     page = journey.go(f"/provider/sessions/{session['id']}")

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ..addresses import an_id
-from ..backend import ApiProblem
+from ..backend import ApiProblem, backend_of
 from ..forms import FieldErrors, checked_form, text
 from ..people import Person
-from .admin_common import Admin, backend, render
+from .admin_common import Admin, render
 
 router = APIRouter(prefix="/consultations")
 PAGE = 50
@@ -51,7 +51,7 @@ async def filtered(request: Request, who: Admin) -> Response:
 async def _page(request: Request, who: Person, caution_id: str | None, cursor: str, errors: FieldErrors,
                 typed: str) -> Response:
     page = await _entries(request, who, caution_id, cursor, errors)
-    check = (await backend(request).caution("GET", "/v1/consultations/verification", who.token)).json()
+    check = (await backend_of(request).caution("GET", "/v1/consultations/verification", who.token)).json()
     return render(request, "admin/consultations.html", {
         "page": page, "check": check, "caution_id": caution_id, "typed": typed, "errors": errors,
         "paged": bool(cursor)}, status=400 if errors.of("caution") else 200)
@@ -61,13 +61,13 @@ async def _entries(request: Request, who: Person, caution_id: str | None, cursor
                    errors: FieldErrors) -> dict[str, Any]:
     params = {"caution_id": caution_id, "limit": PAGE, "cursor": cursor or None}
     try:
-        answer = await backend(request).caution("GET", "/v1/consultations", who.token, params=params)
+        answer = await backend_of(request).caution("GET", "/v1/consultations", who.token, params=params)
     except ApiProblem as problem:
         if problem.status != 400 or not cursor:
             raise
         # A cursor this service did not give out (edited, or from before a restart of the log): the newest instead.
         errors.add("", "That page of the log could not be found, so the newest entries are shown")
-        answer = await backend(request).caution("GET", "/v1/consultations", who.token,
+        answer = await backend_of(request).caution("GET", "/v1/consultations", who.token,
                                                 params={**params, "cursor": None})
     found: dict[str, Any] = answer.json()
     return found

@@ -18,9 +18,10 @@ from fastapi.responses import RedirectResponse, Response
 from shared.retention import RetentionPolicy
 
 from ..addresses import an_id, known_id
-from ..backend import ApiProblem, if_match
+from ..backend import ApiProblem, backend_of, if_match
 from ..forms import FieldErrors, checked_form, idempotency_key, text
-from .admin_common import Admin, backend, render
+from ..rendering import confirm
+from .admin_common import Admin, render
 
 router = APIRouter(prefix="/personal-data")
 PEOPLE = ("offender", "victim")
@@ -87,14 +88,14 @@ async def find(request: Request, who: Admin) -> Response:
 async def _by_police_reference(request: Request, who: Any, reference: str) -> str | None:
     if not reference or len(reference) > 100:
         return None
-    items = (await backend(request).caution("GET", "/v1/cautions", who.token, params={
+    items = (await backend_of(request).caution("GET", "/v1/cautions", who.token, params={
         "police_reference": reference, "limit": 1})).json()["items"]
     return str(items[0]["id"]) if items else None
 
 
 async def _caution(request: Request, who: Any, cid: str) -> dict[str, Any]:
     """The caution as this role reads it: its state and each person's data state, nothing personal."""
-    caution: dict[str, Any] = (await backend(request).caution("GET", f"/v1/cautions/{cid}", who.token)).json()
+    caution: dict[str, Any] = (await backend_of(request).caution("GET", f"/v1/cautions/{cid}", who.token)).json()
     return caution
 
 
@@ -171,7 +172,7 @@ async def confirmed(request: Request, who: Admin, caution_id: str, person: str, 
     body = {"reason": values["reason"], **({"legal_basis": values["legal_basis"]} if chosen.bases else {})}
     version = text(form, "version")
     try:
-        await backend(request).caution(
+        await backend_of(request).caution(
             "POST", f"/v1/cautions/{cid}/personal-data/{person}/{chosen.path}", who.token, json=body,
             headers=if_match(version), idempotency_key=idempotency_key(form))
     except ApiProblem as problem:
@@ -184,6 +185,6 @@ async def confirmed(request: Request, who: Admin, caution_id: str, person: str, 
             errors = FieldErrors.from_problem(problem, FIELDS)
         return _form(request, cid, person, chosen, values, errors, 400)
     pending.pop(_key(cid, person, action), None)
-    request.session["flash"] = chosen.done.format(person=person)
+    confirm(request, chosen.done.format(person=person))
     return RedirectResponse(f"/admin/personal-data/cautions/{cid}", status_code=303)
 

@@ -18,10 +18,11 @@ from shared.catalogue import CATALOGUE
 from shared.session_catalogue import SESSION_CATALOGUE
 
 from ..addresses import known_id
-from ..backend import ApiProblem
+from ..backend import ApiProblem, backend_of
 from ..forms import FieldErrors, checked_form, idempotency_key, text
 from ..people import Person
-from .admin_common import Admin, backend, render
+from ..rendering import confirm
+from .admin_common import Admin, render
 
 router = APIRouter(prefix="/webhooks")
 SECRET_MIN, SECRET_MAX = 16, 200  # SubscriptionCreate.secret in the notification service's API
@@ -46,8 +47,8 @@ EVENT_LABELS = {value: label for value, label, _ in CAUTION_EVENTS + SESSION_EVE
 
 @router.get("")
 async def webhooks(request: Request, who: Admin) -> Response:
-    listed = (await backend(request).notify("GET", "/v1/subscriptions", who.token)).json()["items"]
-    consumer = (await backend(request).notify("GET", "/v1/consumer", who.token)).json()
+    listed = (await backend_of(request).notify("GET", "/v1/subscriptions", who.token)).json()["items"]
+    consumer = (await backend_of(request).notify("GET", "/v1/consumer", who.token)).json()
     listed.sort(key=lambda s: s["created_at"], reverse=True)
     listed.sort(key=lambda s: not s["active"])  # the ones still delivering first, newest first within each
     return render(request, "admin/webhooks.html", {"subscriptions": listed, "consumer": consumer,
@@ -76,7 +77,7 @@ async def add(request: Request, who: Admin) -> Response:
     if values["secret"]:
         body["secret"] = values["secret"]
     try:
-        created = (await backend(request).notify("POST", "/v1/subscriptions", who.token, json=body,
+        created = (await backend_of(request).notify("POST", "/v1/subscriptions", who.token, json=body,
                                                  idempotency_key=idempotency_key(form))).json()
     except ApiProblem as problem:
         if problem.status not in (400, 409, 422):
@@ -122,7 +123,8 @@ def _refusal(problem: ApiProblem) -> FieldErrors:
 async def _subscription(request: Request, who: Person, subscription_id: str) -> tuple[str, dict[str, Any]]:
     """The subscription the address names (its id as the service spells it, and the subscription)."""
     sid = known_id(subscription_id)
-    subscription: dict[str, Any] = (await backend(request).notify("GET", f"/v1/subscriptions/{sid}", who.token)).json()
+    answer = await backend_of(request).notify("GET", f"/v1/subscriptions/{sid}", who.token)
+    subscription: dict[str, Any] = answer.json()
     return sid, subscription
 
 
@@ -140,7 +142,7 @@ async def added(request: Request, who: Admin, subscription_id: str) -> Response:
 @router.get("/{subscription_id}")
 async def subscription_page(request: Request, who: Admin, subscription_id: str) -> Response:
     sid, subscription = await _subscription(request, who, subscription_id)
-    deliveries = (await backend(request).notify("GET", f"/v1/subscriptions/{sid}/deliveries", who.token,
+    deliveries = (await backend_of(request).notify("GET", f"/v1/subscriptions/{sid}/deliveries", who.token,
                                                 params={"limit": 20})).json()["items"]
     return render(request, "admin/webhook.html", {"subscription": subscription, "deliveries": deliveries,
                                                    "labels": EVENT_LABELS})
@@ -156,6 +158,6 @@ async def delete_confirmation(request: Request, who: Admin, subscription_id: str
 async def delete(request: Request, who: Admin, subscription_id: str) -> Response:
     await checked_form(request)
     sid = known_id(subscription_id)
-    await backend(request).notify("DELETE", f"/v1/subscriptions/{sid}", who.token)
-    request.session["flash"] = "Webhook deleted: nothing more will be sent to it. Its deliveries are kept."
+    await backend_of(request).notify("DELETE", f"/v1/subscriptions/{sid}", who.token)
+    confirm(request, "Webhook deleted: nothing more will be sent to it. Its deliveries are kept.")
     return RedirectResponse("/admin/webhooks", status_code=303)

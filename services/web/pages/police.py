@@ -17,13 +17,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..addresses import known_id
+from ..backend import backend_of
 from . import police_actions, police_issue
 from .police_common import (
     CLOSED,
     PURPOSE,
     Police,
     action_text,
-    backend,
     last_position,
     read_caution,
     read_history,
@@ -41,7 +41,7 @@ GROUPS = [("Excuse decisions due", {"decide_excuse"}),
 
 @router.get("/worklist")
 async def worklist(request: Request, who: Police, cursor: str | None = None) -> Response:
-    page = (await backend(request).caution("GET", "/v1/worklist", who.token, params={
+    page = (await backend_of(request).caution("GET", "/v1/worklist", who.token, params={
         "limit": 100, "cursor": cursor, "min_position": last_position(request)})).json()
     items: list[dict[str, Any]] = page["items"]
     concerns = sorted((i for i in items if i["action"] == CONCERN), key=_most_pressing)
@@ -78,5 +78,5 @@ async def caution_page(request: Request, who: Police, caution_id: str) -> Respon
         "vary": is_open, "withdraw": is_open, "correct": bool(history.get("entries")),
     }
     return request.app.state.pages.render(request, "police/caution.html", {
-        "caution": caution, "history": history, "actions": actions, "flash": request.session.pop("flash", None),
+        "caution": caution, "history": history, "actions": actions,
         "action_text": action_text, "purpose": PURPOSE["X-Purpose"]})

@@ -19,6 +19,7 @@ from ..addresses import known_id
 from ..backend import ApiProblem
 from ..forms import REFUSALS, FieldErrors, checked_form, idempotency_key, refusal, text
 from ..people import Person
+from ..rendering import confirm
 from .dates import parsed_date, parsed_time, uk_moment_of
 from .police_common import (
     Police,
@@ -166,7 +167,7 @@ async def acknowledge_page(request: Request, who: Police, caution_id: str, entry
     caution_id, number = known_id(caution_id), _entry(entry)
     caution = await read_caution(request, who, caution_id)
     if not any(c["entry"] == number for c in caution["open_safeguarding_concerns"]):
-        request.session["flash"] = f"The safeguarding concern in entry {number} is already acknowledged"
+        confirm(request, f"The safeguarding concern in entry {number} is already acknowledged")
         return RedirectResponse(f"/police/cautions/{caution_id}", status_code=303)
     return await _show(request, who, caution_id, ACKNOWLEDGE, {}, entry=number)
 

@@ -20,8 +20,7 @@ from shared.uk_time import UK
 
 from ..backend import backend_of, if_match
 from ..people import Person, role
-
-backend = backend_of  # the name this journey's pages use
+from ..rendering import confirm
 
 Police = Annotated[Person, Depends(role(Role.POLICE))]
 PURPOSE = {"X-Purpose": "Case management"}
@@ -58,13 +57,13 @@ def last_position(request: Request) -> int | None:
 
 
 async def read_caution(request: Request, who: Person, caution_id: str) -> dict[str, Any]:
-    answer = await backend(request).caution("GET", f"/v1/cautions/{caution_id}", who.token, headers=PURPOSE)
+    answer = await backend_of(request).caution("GET", f"/v1/cautions/{caution_id}", who.token, headers=PURPOSE)
     caution: dict[str, Any] = answer.json()
     return caution
 
 
 async def read_history(request: Request, who: Person, caution_id: str) -> dict[str, Any]:
-    answer = await backend(request).caution("GET", f"/v1/cautions/{caution_id}/compliance-history", who.token,
+    answer = await backend_of(request).caution("GET", f"/v1/cautions/{caution_id}/compliance-history", who.token,
                                             params={"min_position": last_position(request)}, headers=PURPOSE)
     history: dict[str, Any] = answer.json()
     return history
@@ -74,7 +73,7 @@ async def record(request: Request, who: Person, caution_id: str, path: str, body
                  version: str, key: str) -> dict[str, Any]:
     """POST a decision on the caution, only if it is still at the version the form was drawn from."""
     headers = if_match(version)
-    answer = await backend(request).caution("POST", f"/v1/cautions/{caution_id}/{path}", who.token, json=body,
+    answer = await backend_of(request).caution("POST", f"/v1/cautions/{caution_id}/{path}", who.token, json=body,
                                             headers=headers, idempotency_key=key)
     written: dict[str, Any] = answer.json()
     return written
@@ -85,7 +84,7 @@ def recorded(request: Request, caution_id: str, written: dict[str, Any], flash: 
     position = written.get("position")
     if isinstance(position, int):
         request.session[POSITION_KEY] = max(position, last_position(request) or 0)
-    request.session["flash"] = flash
+    confirm(request, flash)
     return RedirectResponse(f"/police/cautions/{caution_id}", status_code=303)
 
 

@@ -13,10 +13,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ..backend import ApiProblem
+from ..backend import ApiProblem, backend_of
 from ..forms import REFUSALS, FieldErrors, checked_form, idempotency_key, text
 from .dates import parsed_date, parsed_time, uk_moment_of
-from .police_common import Police, backend, recorded
+from .police_common import Police, recorded
 
 router = APIRouter()
 
@@ -119,7 +119,7 @@ async def issue(request: Request, who: Police) -> Response:
     if errors or body is None:
         return _form(request, values, errors, 400)
     try:
-        answer = await backend(request).caution("POST", "/v1/cautions", who.token, json=body,
+        answer = await backend_of(request).caution("POST", "/v1/cautions", who.token, json=body,
                                                 idempotency_key=idempotency_key(form))
     except ApiProblem as problem:
         if problem.status not in REFUSALS:

@@ -15,10 +15,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from ..backend import ApiProblem
+from ..backend import ApiProblem, backend_of, if_match
 from ..forms import REFUSALS, FieldErrors, checked_form, idempotency_key, text
 from . import provider_plan, provider_worklist
-from .provider_common import STALE, Provider, backend, done, etag, has_begun, min_position, render, today
+from .provider_common import STALE, Provider, done, has_begun, min_position, render, today
 
 router = APIRouter(prefix="/provider")
 router.include_router(provider_worklist.router)
@@ -43,7 +43,7 @@ async def sessions_page(request: Request, who: Provider, cursor: str | None = No
     first = today()
     params = {"from": first.isoformat(), "to": (first + timedelta(weeks=WEEKS_AHEAD)).isoformat(), "limit": 100,
               "cursor": cursor, **min_position(request)}
-    page = (await backend(request).caution("GET", "/v1/workshop-sessions", who.token, params=params)).json()
+    page = (await backend_of(request).caution("GET", "/v1/workshop-sessions", who.token, params=params)).json()
     return render(request, "provider/sessions.html", {
         "sessions": page["items"], "next_cursor": page.get("next_cursor"), "first": first,
         "last": first + timedelta(weeks=WEEKS_AHEAD)})
@@ -57,7 +57,7 @@ async def session_page(request: Request, who: Provider, session_id: str) -> Resp
 
 async def _session(request: Request, token: str, session_id: str, params: dict[str, Any] | None = None
                    ) -> dict[str, Any]:
-    answer = await backend(request).caution("GET", f"/v1/workshop-sessions/{session_id}", token, params=params)
+    answer = await backend_of(request).caution("GET", f"/v1/workshop-sessions/{session_id}", token, params=params)
     found: dict[str, Any] = answer.json()
     return found
 
@@ -107,9 +107,9 @@ async def record_register(request: Request, who: Provider, session_id: str) -> R
         if correction:
             body.update(correction=True, correction_reason=reason)
         try:
-            answer = await backend(request).caution(
+            answer = await backend_of(request).caution(
                 "POST", f"/v1/workshop-sessions/{session_id}/register", who.token, json=body,
-                headers=etag(text(form, "version")), idempotency_key=idempotency_key(form))
+                headers=if_match(text(form, "version")), idempotency_key=idempotency_key(form))
         except ApiProblem as problem:
             if problem.status not in REFUSALS:
                 raise

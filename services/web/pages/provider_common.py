@@ -17,29 +17,25 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from shared.auth import Role
 from shared.uk_time import uk_date
 
-from ..backend import backend_of, if_match
 from ..forms import FieldErrors
 from ..people import Person, role
-
-backend = backend_of  # the name this journey's pages use
+from ..rendering import confirm
 
 Provider = Annotated[Person, Depends(role(Role.PROVIDER))]
 POSITION_KEY = "provider_position"
-FLASH_KEY = "flash"
 STALE = "This session changed since you opened the page: check it and try again"
 
 
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-    """A provider page, with the confirmation the last write left (shown once)."""
-    flash = request.session.pop(FLASH_KEY, None)
+    """A provider page (no errors unless the context has some)."""
     response: HTMLResponse = request.app.state.pages.render(
-        request, template, {"flash": flash, "errors": FieldErrors(), **context}, status=status)
+        request, template, {"errors": FieldErrors(), **context}, status=status)
     return response
 
 
 def done(request: Request, to: str, message: str, answer: dict[str, Any] | None = None) -> Response:
     """Post/Redirect/Get: the confirmation for the next page, and the write's position for its read."""
-    request.session[FLASH_KEY] = message
+    confirm(request, message)
     position = (answer or {}).get("position")
     if isinstance(position, int):
         request.session[POSITION_KEY] = position
@@ -65,4 +61,3 @@ def has_begun(starts_at: str, skew: timedelta = timedelta(minutes=5)) -> bool:
     return now() >= datetime.fromisoformat(starts_at) - skew
 
 
-etag = if_match  # the name this journey's pages use

@@ -12,11 +12,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ..backend import ApiProblem
+from ..backend import ApiProblem, backend_of
 from ..forms import FieldErrors, checked_form, idempotency_key, text
 from ..people import Person
 from .dates import parsed_date, parsed_time, uk_moment_of
-from .provider_common import Provider, backend, done, render, today
+from .provider_common import Provider, done, render, today
 
 router = APIRouter()
 PLAN_FIELDS = {"session_on_bank_holiday": "bank-holiday-reason", "session_ends_after_start": "ends-time",
@@ -39,7 +39,7 @@ async def plan_page(request: Request, who: Provider) -> Response:
 
 async def _plan_form(request: Request, who: Person, values: dict[str, str], errors: FieldErrors | None = None,
                      status: int = 200) -> Response:
-    venues = (await backend(request).caution("GET", "/v1/venues", who.token)).json()["items"]
+    venues = (await backend_of(request).caution("GET", "/v1/venues", who.token)).json()["items"]
     return render(request, "provider/plan.html", {"venues": venues, "values": values,
                                                   "errors": errors or FieldErrors()}, status=status)
 
@@ -52,7 +52,7 @@ async def plan(request: Request, who: Provider) -> Response:
     body = _plan_body(values, errors)
     if body is not None and not errors:
         try:
-            answer = await backend(request).caution("POST", "/v1/workshop-sessions", who.token, json=body,
+            answer = await backend_of(request).caution("POST", "/v1/workshop-sessions", who.token, json=body,
                                                     idempotency_key=idempotency_key(form))
         except ApiProblem as problem:
             if problem.status not in (400, 404, 409, 422):
@@ -115,7 +115,7 @@ async def add_venue(request: Request, who: Provider) -> Response:
         body = {"name": values["name"], "address": values["address"], "postcode": values["postcode"],
                 "accessible": values["accessible"] == "yes", "notes": values["notes"]}
         try:
-            await backend(request).caution("POST", "/v1/venues", who.token, json=body,
+            await backend_of(request).caution("POST", "/v1/venues", who.token, json=body,
                                            idempotency_key=idempotency_key(form))
         except ApiProblem as problem:
             if problem.status not in (400, 409, 422):

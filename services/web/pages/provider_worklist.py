@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ..backend import ApiProblem
+from ..backend import ApiProblem, backend_of, if_match
 from ..forms import REFUSALS, FieldErrors, checked_form, idempotency_key, refusal, text
 from ..people import Person
 from ..rendering import uk_moment
@@ -22,9 +22,7 @@ from .dates import date_fields, parsed_date, parsed_time, uk_moment_of
 from .provider_common import (
     STALE,
     Provider,
-    backend,
     done,
-    etag,
     min_position,
     now,
     render,
@@ -50,7 +48,7 @@ async def worklist_page(request: Request, who: Provider) -> Response:
 
 
 async def _worklist(request: Request, who: Person, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    answer = await backend(request).caution("GET", "/v1/provider/worklist", who.token, params=params)
+    answer = await backend_of(request).caution("GET", "/v1/provider/worklist", who.token, params=params)
     found: dict[str, Any] = answer.json()
     return found
 
@@ -64,7 +62,7 @@ async def first_contact_page(request: Request, who: Provider, caution_id: str) -
 
 
 async def _caution(request: Request, who: Person, caution_id: str) -> dict[str, Any]:
-    found: dict[str, Any] = (await backend(request).caution("GET", f"/v1/cautions/{caution_id}", who.token)).json()
+    found: dict[str, Any] = (await backend_of(request).caution("GET", f"/v1/cautions/{caution_id}", who.token)).json()
     return found
 
 
@@ -89,9 +87,9 @@ async def record_first_contact(request: Request, who: Provider, caution_id: str)
     if not errors and when is not None:
         body = {"occurred_at": when.isoformat(), "method": values["method"], "outcome": values["outcome"]}
         try:
-            answer = await backend(request).caution(
+            answer = await backend_of(request).caution(
                 "POST", f"/v1/cautions/{caution_id}/first-contact", who.token, json=body,
-                headers=etag(values["version"]), idempotency_key=idempotency_key(form))
+                headers=if_match(values["version"]), idempotency_key=idempotency_key(form))
         except ApiProblem as problem:
             if problem.status not in REFUSALS:
                 raise
@@ -158,7 +156,7 @@ async def _sessions_for(request: Request, who: Person, need: dict[str, Any], fir
         return []  # the workshops no longer fit the period: nothing to offer, the police must vary it
     params = {"from": first_day.isoformat(), "to": need["book_by"], "workshop": need["workshop"],
               "status": "planned", "limit": 100}
-    page = (await backend(request).caution("GET", "/v1/workshop-sessions", who.token, params=params)).json()
+    page = (await backend_of(request).caution("GET", "/v1/workshop-sessions", who.token, params=params)).json()
     return [s for s in page["items"] if datetime.fromisoformat(s["starts_at"]) > now()]
 
 
@@ -175,9 +173,9 @@ async def book(request: Request, who: Provider, caution_id: str, workshop: str) 
         if values["group-override"]:
             body["group_override_reason"] = values["group-override"]
         try:
-            answer = await backend(request).caution(
+            answer = await backend_of(request).caution(
                 "POST", f"/v1/workshop-sessions/{values['session']}/bookings", who.token, json=body,
-                headers=etag(text(form, f"version-{values['session']}")), idempotency_key=idempotency_key(form))
+                headers=if_match(text(form, f"version-{values['session']}")), idempotency_key=idempotency_key(form))
         except ApiProblem as problem:
             if problem.status not in (400, 404, 409, 412, 422):
                 raise

@@ -22,6 +22,7 @@ from ..addresses import known_id
 from ..backend import ApiProblem, backend_of, if_match
 from ..forms import REFUSALS, FieldErrors, checked_form, idempotency_key, refusal, text
 from ..people import Person, role
+from ..rendering import confirm
 from . import victim_contact_forms as forms
 
 router = APIRouter(prefix="/victim-contact")
@@ -51,8 +52,7 @@ async def worklist(request: Request, who: VictimContact, cursor: str | None = No
     """The contacts due, soonest first; after this session's own write, read once the list has caught up with it."""
     params = {"limit": 50, "cursor": cursor, "min_position": request.session.get(POSITION)}
     page = (await backend_of(request).caution("GET", "/v1/worklist", who.token, params=params)).json()
-    return _render(request, "worklist.html", {"page": page, "action_stages": ACTION_STAGES,
-                                              "flash": request.session.pop("flash", None)})
+    return _render(request, "worklist.html", {"page": page, "action_stages": ACTION_STAGES})
 
 
 @router.get("/cautions/{caution_id}")
@@ -65,7 +65,7 @@ async def caution_page(request: Request, who: VictimContact, caution_id: str) ->
                                               _listed(request, who, caution_id, "victim-contacts", "contacts"))
     due = {ACTION_STAGES[a["action"]]: a for a in caution.get("required_actions", []) if a["action"] in ACTION_STAGES}
     return _render(request, "caution.html", {"caution": caution, "concerns": concerns, "contacts": contacts,
-                                             "due": due, "flash": request.session.pop("flash", None)})
+                                             "due": due})
 
 
 async def _listed(request: Request, who: Person, caution_id: str, path: str, key: str) -> list[dict[str, Any]]:
@@ -184,5 +184,5 @@ async def _send(request: Request, who: Person, caution_id: str, path: str, body:
 
 
 def _done(request: Request, caution_id: str, message: str) -> Response:
-    request.session["flash"] = message
+    confirm(request, message)
     return RedirectResponse(f"/victim-contact/cautions/{caution_id}", status_code=303)
