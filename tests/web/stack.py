@@ -26,7 +26,8 @@ class Stack:
         caution = CautionProcess.on_sqlite(directory / "cautions.sqlite3", directory / "caution.log").start()
         notify = NotifyProcess({"CARA_NOTIFY_ENVIRONMENT": "test",
                                 "CARA_NOTIFY_DATABASE_URL": f"sqlite:///{directory / 'notify.sqlite3'}",
-                                "CARA_NOTIFY_CAUTION_FEED_URL": caution.url, "CARA_NOTIFY_FEED_WAIT_SECONDS": "0.2"},
+                                # the default long-poll: a stack idles quietly while timing tests run beside it
+                                "CARA_NOTIFY_CAUTION_FEED_URL": caution.url},
                                directory / "notify.log").start()
         web = WebProcess({"CARA_WEB_ENVIRONMENT": "test", "CARA_WEB_CAUTION_URL": caution.url,
                           "CARA_WEB_NOTIFY_URL": notify.url, **web_env}, directory / "web.log").start()
